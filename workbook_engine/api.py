@@ -1,0 +1,39 @@
+"""The library API behind the CLI: one function per command, usable directly from Python."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from .canonical_writer import starter_book, write_book
+from .importer import import_document as _read_document
+from .model import Book
+from .validation import Report, check, validate
+from .validation.annotate import annotate
+
+__all__ = ["new_workbook", "import_document", "validate", "check", "annotate", "read_book"]
+
+
+def new_workbook(path: str | os.PathLike[str], *, dept_code: str = "", dept_name: str = "",
+                 year: int | None = None, overwrite: bool = False) -> Book:
+    """Write an empty canonical workbook (one starter row per goal category) and return its content."""
+    book = starter_book(dept_code, dept_name, year)
+    write_book(book, path, overwrite=overwrite)
+    return book
+
+
+def import_document(document: str | os.PathLike[str], output: str | os.PathLike[str], *,
+                    year: int | None = None, dept_code: str | None = None, dept_name: str | None = None) -> Book:
+    """Parse a published document and write it as a canonical workbook."""
+    book = _read_document(document, year=year, dept_code=dept_code, dept_name=dept_name)
+    write_book(book, output, inputs=[document])
+    return book
+
+
+def read_book(path: str | os.PathLike[str]) -> Book:
+    """The content of a canonical workbook, whatever its findings (see validate for those)."""
+    return check(path).book
+
+
+def validate_file(path: str | os.PathLike[str]) -> Report:
+    return validate(Path(path))

@@ -1,0 +1,174 @@
+"""Finding the canonical tables in a workbook: sheets by name, headers by text, data rows by position.
+
+This layer knows sheet and header conventions but no business rules; it records where every value came
+from so that findings can name the cell. Structure problems (missing sheet or header, duplicates, extra
+columns) are reported here as findings, never as exceptions.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from .a1 import cell_name
+from .io.calamine_reader import CalamineWorkbook, SheetGrid
+from .sheets import SPECS, SheetSpec, normalize_header, spec_for_sheet_name
+from .validation.codes import severity_of
+from .validation.findings import Finding
+from .values import as_text, is_blank
+
+HEADER_SEARCH_ROWS = 10
+
+
+@dataclass
+class RawRow:
+    """One data row: Excel row number, raw values by field, and extra (non-canonical) columns by header."""
+
+    row: int
+    values: dict[str, Any]
+    extras: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class SheetTable:
+    spec: SheetSpec
+    sheet_name: str
+    header_row: int
+    columns: dict[str, int]  # field -> 0-based column
+    extra_columns: dict[str, int]  # header text -> 0-based column
+    rows: list[RawRow]
+
+    def cell(self, field_name: str, row: int) -> str | None:
+        col = self.columns.get(field_name)
+        return cell_name(row, col) if col is not None else None
+
+
+@dataclass
+class LoadedWorkbook:
+    """The canonical tables of one file plus the structure findings met while finding them."""
+
+    path: Path
+    sheet_names: list[str]
+    tables: dict[str, SheetTable | None]
+    findings: list[Finding]
+    grids: dict[str, SheetGrid] = field(default_factory=dict, repr=False)
+
+    def table(self, kind: str) -> SheetTable | None:
+        return self.tables.get(kind)
+
+
+def finding(code: str, sheet: str | None, row: int | None, col: int | None, column: str | None, value: Any,
+            message: str) -> Finding:
+    """Build a finding whose severity comes from the code catalogue."""
+    cell = cell_name(row, col) if row is not None and col is not None else None
+    return Finding(code, severity_of(code), sheet, cell, row, column, value, message)
+
+
+def load_workbook(path: str | Path) -> LoadedWorkbook:
+    """Open a canonical workbook (calamine) and locate its three tables."""
+    with CalamineWorkbook(path) as book:
+        findings: list[Finding] = []
+        tables: dict[str, SheetTable | None] = {}
+        grids: dict[str, SheetGrid] = {}
+        by_spec: dict[str, str] = {}
+        for name in book.sheet_names:
+            spec = spec_for_sheet_name(name)
+            if spec is not None and spec.kind not in by_spec:
+                by_spec[spec.kind] = name
+        for spec in SPECS:
+            name = by_spec.get(spec.kind)
+            if name is None:
+                findings.append(finding(
+                    "WBE-E001", None, None, None, None, None,
+                    f"缺少工作表“{spec.name}”（也可命名为 {spec.alias}）。请按规范工作簿添加该工作表及其标题行："
+                    + "、".join(spec.headers) + "。",
+                ))
+                tables[spec.kind] = None
+                continue
+            grid = book.grid(name)
+            grids[name] = grid
+            if not grid.visible:
+                findings.append(finding("WBE-W009", name, None, None, None, None,
+                                        f"工作表“{name}”是隐藏的，其内容仍会被读取。请取消隐藏以便核对。"))
+            tables[spec.kind] = read_table(spec, grid, findings)
+        sheet_names = list(book.sheet_names)
+    return LoadedWorkbook(Path(path), sheet_names, tables, findings, grids)
+
+
+def find_header_row(spec: SheetSpec, grid: SheetGrid) -> tuple[int, int]:
+    """(1-based header row, number of headers matched) among the first rows; (1, 0) when none match."""
+    best_row, best_hits = 1, 0
+    for index, line in enumerate(grid.rows[:HEADER_SEARCH_ROWS]):
+        hits = len({c.field for c in (spec.match_header(as_text(v)) for v in line if not is_blank(v)) if c})
+        if hits > best_hits:
+            best_row, best_hits = index + 1, hits
+    return best_row, best_hits
+
+
+def read_table(spec: SheetSpec, grid: SheetGrid, findings: list[Finding]) -> SheetTable:
+    """Map headers to fields and collect the non-blank data rows of one canonical sheet."""
+    sheet = grid.name
+    header_row, hits = find_header_row(spec, grid)
+    header_line = grid.rows[header_row - 1] if header_row - 1 < len(grid.rows) else []
+    if hits and header_row != 1:
+        findings.append(finding("WBE-W006", sheet, header_row, 0, None, None,
+                                f"标题行在第 {header_row} 行而不是第 1 行；已按第 {header_row} 行读取。"
+                                "建议删除标题行上方的行。"))
+    columns: dict[str, int] = {}
+    extra_columns: dict[str, int] = {}
+    unmatched: dict[int, str] = {}
+    for col, raw in enumerate(header_line):
+        text = as_text(raw).strip()
+        if not text:
+            continue
+        column = spec.match_header(text)
+        if column is None:
+            unmatched[col] = text
+        elif column.field in columns:
+            findings.append(finding(
+                "WBE-E003", sheet, header_row, col, column.header, text,
+                f"列标题“{column.header}”重复（第一次出现在 {cell_name(header_row, columns[column.field])}）。"
+                "请删除或改名重复的列；本列数据未被读取。",
+            ))
+            extra_columns[f"{text}（重复）"] = col
+        else:
+            columns[column.field] = col
+    last_used = max([*columns.values(), *unmatched.keys(), -1])
+    for position, column in enumerate(spec.columns):
+        if column.field in columns:
+            continue
+        if position in unmatched:
+            col, found_text = position, unmatched.pop(position)
+            message = (f"第 {position + 1} 列的标题是“{found_text}”，应为“{column.header}”。"
+                       f"请把标题改为“{column.header}”。")
+            extra_columns_value = found_text
+        else:
+            last_used += 1
+            col, extra_columns_value = last_used, None
+            message = f"缺少列“{column.header}”。请在标题行添加“{column.header}”列（{column.note}）"
+        findings.append(finding("WBE-E002", sheet, header_row, col, column.header, extra_columns_value, message))
+    for col, text in unmatched.items():
+        extra_columns[text] = col
+        findings.append(finding("WBE-W004", sheet, header_row, col, text, text,
+                                f"“{text}”不是规范列，校验时不检查它，但会原样保留。如是拼写错误请改正。"))
+    rows: list[RawRow] = []
+    used_cols = set(columns.values()) | set(extra_columns.values())
+    noted_unlabelled: set[int] = set()
+    for index in range(header_row, len(grid.rows)):
+        line = grid.rows[index]
+        excel_row = index + 1
+        values = {f: (line[c] if c < len(line) else "") for f, c in columns.items()}
+        extras = {h: (line[c] if c < len(line) else "") for h, c in extra_columns.items()}
+        for col, value in enumerate(line):
+            if col not in used_cols and not is_blank(value) and col not in noted_unlabelled:
+                noted_unlabelled.add(col)
+                findings.append(finding("WBE-W004", sheet, excel_row, col, None, value,
+                                        "这一列没有标题，但有数据；数据不会被读取。请给该列加上标题或移走数据。"))
+        if all(is_blank(v) for v in values.values()) and all(is_blank(v) for v in extras.values()):
+            continue
+        rows.append(RawRow(excel_row, values, {h: v for h, v in extras.items() if not is_blank(v)}))
+    if not rows and hits:
+        findings.append(finding("WBE-W005", sheet, None, None, None, None,
+                                f"工作表“{sheet}”没有数据行。"))
+    return SheetTable(spec, sheet, header_row, columns, extra_columns, rows)

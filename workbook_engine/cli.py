@@ -1,0 +1,123 @@
+"""The `wbe` command: a thin layer over the library. Each command parses options, calls one library
+function and turns library errors into one clear line on stderr and an exit status (0 ok, 1 findings or
+differences, 2 unusable input). Set WBE_DEBUG=1 to see tracebacks of unexpected errors.
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+import sys
+from enum import Enum
+from pathlib import Path
+from typing import Callable, Optional
+
+import typer
+
+from . import api
+from .errors import WorkbookEngineError
+
+app = typer.Typer(
+    name="wbe",
+    help="workbook-engine：部门预算绩效目标的规范工作簿、校验、导入与渲染。",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+
+
+class OutputFormat(str, Enum):
+    text = "text"
+    json = "json"
+
+
+def fail(message: str, code: int = 2) -> None:
+    typer.echo(message, err=True)
+    raise typer.Exit(code)
+
+
+def handle_errors(command: Callable) -> Callable:
+    """Library errors become one line on stderr and their exit status; never a traceback."""
+
+    @functools.wraps(command)
+    def wrapper(*args, **kwargs):
+        try:
+            return command(*args, **kwargs)
+        except WorkbookEngineError as exc:
+            fail(f"错误：{exc}", exc.exit_code)
+        except KeyboardInterrupt:
+            fail("已中断；输出文件未被改动。", 130)
+        except (typer.Exit, typer.Abort, SystemExit):
+            raise
+        except MemoryError:
+            fail("错误：内存不足，输入文件可能过大或已损坏。", 2)
+        except Exception as exc:  # noqa: BLE001 - the last line of defence for staff
+            if os.environ.get("WBE_DEBUG"):
+                raise
+            fail(f"错误：处理时发生意外问题（{type(exc).__name__}: {str(exc)[:200]}）。"
+                 "请检查输入文件；如问题持续，请设置 WBE_DEBUG=1 重试并报告。", 2)
+
+    return wrapper
+
+
+@app.command("new")
+@handle_errors
+def new_command(
+    book: Path = typer.Argument(..., help="要创建的工作簿 .xlsx"),
+    dept_code: str = typer.Option("", "--dept-code", help="6 位部门编码，如 450001"),
+    dept_name: str = typer.Option("", "--dept-name", help="部门名称，如 乐亭县应急管理局本级"),
+    year: Optional[int] = typer.Option(None, "--year", help="预算年度，如 2025"),
+    overwrite: bool = typer.Option(False, "--overwrite", help="已存在时覆盖"),
+) -> None:
+    """Create an empty canonical workbook that is good to edit in Excel/WPS."""
+    api.new_workbook(book, dept_code=dept_code, dept_name=dept_name, year=year, overwrite=overwrite)
+    typer.echo(f"已创建 {book}")
+
+
+@app.command("import")
+@handle_errors
+def import_command(
+    document: Path = typer.Argument(..., help="发布的部门预算绩效文本（文本导出 .txt）"),
+    output: Path = typer.Option(..., "-o", "--output", help="输出的规范工作簿 .xlsx"),
+    year: Optional[int] = typer.Option(None, "--year", help="年度；不填则从项目编码推断"),
+    dept_code: Optional[str] = typer.Option(None, "--dept-code", help="部门编码（文本中没有时）"),
+    dept_name: Optional[str] = typer.Option(None, "--dept-name", help="部门名称（文本中没有时）"),
+) -> None:
+    """Import a published document into a canonical workbook."""
+    book = api.import_document(document, output, year=year, dept_code=dept_code, dept_name=dept_name)
+    departments = book.departments()
+    typer.echo(
+        f"已导入 {document} → {output}：{len(departments)} 个部门，{len(book.projects)} 个项目，"
+        f"{len(book.indicators)} 个指标，{len(book.goals)} 条部门目标，预算合计 {book.total_budget():.2f} 万元。"
+    )
+
+
+@app.command("validate")
+@handle_errors
+def validate_command(
+    book: Path = typer.Argument(..., help="规范工作簿 .xlsx"),
+    format: OutputFormat = typer.Option(OutputFormat.text, "--format", help="text 或 json"),
+    annotate: Optional[Path] = typer.Option(None, "--annotate", help="写出带批注的工作簿副本"),
+) -> None:
+    """Validate a canonical workbook: all findings in one pass (exit 0 valid, 1 errors, 2 unreadable)."""
+    report = api.validate(book)
+    if annotate is not None:
+        api.annotate(book, report, annotate)
+    if format is OutputFormat.json:
+        typer.echo(report.to_json())
+    else:
+        from .reporting import print_report
+
+        print_report(report)
+        if annotate is not None:
+            typer.echo(f"带批注的副本：{annotate}")
+    raise typer.Exit(report.exit_code())
+
+
+def main() -> None:
+    """Console-script entry point."""
+    app()
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

@@ -1,0 +1,73 @@
+"""Fast reading of cell values with python-calamine, with exact cell addresses.
+
+calamine returns cached values for formula cells and never executes anything; we read with
+``skip_empty_area=False`` so that list positions are Excel positions (row 1 is index 0).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import python_calamine
+
+from ..errors import InputUnreadable, UnsupportedFormat
+from .guard import SAVE_AS_XLSX, check_xlsx
+
+
+@dataclass
+class SheetGrid:
+    """A sheet's values: ``rows[r][c]`` is Excel row r+1, column c (0-based); '' for empty cells."""
+
+    name: str
+    rows: list[list[Any]]
+    visible: bool = True
+    merged: list[tuple[int, int, int, int]] | None = None  # (first_row, first_col, last_row, last_col), 0-based
+
+    def value(self, row: int, col: int) -> Any:
+        """Value at a 1-based row and 0-based column; '' outside the used area."""
+        if row - 1 < len(self.rows):
+            line = self.rows[row - 1]
+            if col < len(line):
+                return line[col]
+        return ""
+
+
+class CalamineWorkbook:
+    """An opened workbook: sheet names and their grids, read on demand."""
+
+    def __init__(self, path: str | Path):
+        self.path = check_xlsx(path)
+        try:
+            self._book = python_calamine.CalamineWorkbook.from_path(str(self.path))
+        except Exception as exc:  # calamine raises its own error types for every kind of damage
+            raise UnsupportedFormat(f"{self.path}：无法作为 xlsx 读取（{_short(exc)}）。{SAVE_AS_XLSX}") from None
+        self.sheet_names: list[str] = list(self._book.sheet_names)
+        self._visible = {m.name: str(m.visible).lower().endswith("visible") and "hidden" not in str(m.visible).lower()
+                         for m in self._book.sheets_metadata}
+
+    def grid(self, name: str) -> SheetGrid:
+        try:
+            sheet = self._book.get_sheet_by_name(name)
+            rows = sheet.to_python(skip_empty_area=False)
+            merged = [
+                (r0, c0, r1, c1) for (r0, c0), (r1, c1) in (sheet.merged_cell_ranges or [])
+            ]
+        except Exception as exc:
+            raise InputUnreadable(f"{self.path}：工作表“{name}”无法读取（{_short(exc)}）。") from None
+        return SheetGrid(name, rows, self._visible.get(name, True), merged)
+
+    def close(self) -> None:
+        self._book.close()
+
+    def __enter__(self) -> "CalamineWorkbook":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def _short(exc: BaseException) -> str:
+    text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+    return text[:200]

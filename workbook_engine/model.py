@@ -1,0 +1,158 @@
+"""The in-memory form of a canonical workbook: departments' goals, projects and indicators.
+
+Records are plain dataclasses whose fields are the canonical columns (see sheets/). Text is kept as typed;
+money is a Decimal in 万元; the spending plan is in percent points (Decimal 25 = 25%). ``row`` (where the
+record was read from) and ``extra`` (columns beyond the canonical ones, kept so nothing a user typed is
+lost) do not take part in equality: two books are equal when their content is.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, fields
+from decimal import Decimal
+from typing import Any, Iterable
+
+
+@dataclass
+class Goal:
+    dept_code: str
+    dept_name: str
+    year: int | None
+    category: str
+    seq: int | None
+    title: str
+    content: str
+    row: int | None = field(default=None, compare=False, repr=False)
+    extra: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
+
+
+@dataclass
+class Project:
+    dept_code: str
+    seq: int | None
+    code: str
+    name: str
+    table_title: str
+    budget: Decimal | None
+    fiscal: Decimal | None
+    other: Decimal | None
+    purpose: str
+    q1: Decimal | None
+    q2: Decimal | None
+    q3: Decimal | None
+    q4: Decimal | None
+    goal: str
+    row: int | None = field(default=None, compare=False, repr=False)
+    extra: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
+
+    @property
+    def title(self) -> str:
+        """The published table title stem: 表名 where given, else 项目名称."""
+        return self.table_title or self.name
+
+    @property
+    def plan(self) -> list[Decimal | None]:
+        return [self.q1, self.q2, self.q3, self.q4]
+
+
+@dataclass
+class Indicator:
+    dept_code: str
+    project_code: str
+    seq: int | None
+    level1: str
+    level2: str
+    level3: str
+    description: str
+    value: str
+    basis: str
+    row: int | None = field(default=None, compare=False, repr=False)
+    extra: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
+
+
+@dataclass(frozen=True)
+class Department:
+    code: str
+    name: str
+    year: int | None
+
+
+RECORD_TYPES = {"goals": Goal, "projects": Project, "indicators": Indicator}
+
+
+def record_fields(record_type: type) -> list[str]:
+    """The content fields of a record type, in canonical column order."""
+    return [f.name for f in fields(record_type) if f.compare]
+
+
+@dataclass
+class Book:
+    """A canonical workbook's content: any number of departments."""
+
+    goals: list[Goal] = field(default_factory=list)
+    projects: list[Project] = field(default_factory=list)
+    indicators: list[Indicator] = field(default_factory=list)
+
+    def departments(self) -> list[Department]:
+        """Departments in order of first appearance; name and year come from 部门目标."""
+        found: dict[str, Department] = {}
+        for goal in self.goals:
+            if goal.dept_code not in found:
+                found[goal.dept_code] = Department(goal.dept_code, goal.dept_name, goal.year)
+        for record in (*self.projects, *self.indicators):
+            if record.dept_code not in found:
+                found[record.dept_code] = Department(record.dept_code, "", None)
+        return list(found.values())
+
+    def department(self, code: str) -> Department | None:
+        return next((d for d in self.departments() if d.code == code), None)
+
+    def for_department(self, code: str) -> "Book":
+        """The part of the book that belongs to one department."""
+        return Book(
+            goals=[g for g in self.goals if g.dept_code == code],
+            projects=[p for p in self.projects if p.dept_code == code],
+            indicators=[i for i in self.indicators if i.dept_code == code],
+        )
+
+    def indicators_of(self, project_code: str) -> list[Indicator]:
+        """A project's indicators in 序号 order (stable for equal or missing 序号)."""
+        rows = [i for i in self.indicators if i.project_code == project_code]
+        return sorted(rows, key=lambda i: (i.seq is None, i.seq or 0))
+
+    def goals_of(self, dept_code: str, category: str) -> list[Goal]:
+        rows = [g for g in self.goals if g.dept_code == dept_code and g.category == category]
+        return sorted(rows, key=lambda g: (g.seq is None, g.seq or 0))
+
+    def projects_of(self, dept_code: str) -> list[Project]:
+        rows = [p for p in self.projects if p.dept_code == dept_code]
+        return sorted(rows, key=lambda p: (p.seq is None, p.seq or 0))
+
+    def total_budget(self) -> Decimal:
+        return sum((p.budget or Decimal(0) for p in self.projects), Decimal(0))
+
+    def records(self, kind: str) -> list[Any]:
+        return {"goals": self.goals, "projects": self.projects, "indicators": self.indicators}[kind]
+
+    def sorted(self) -> "Book":
+        """Canonical order: by 部门编码, then 类别/序号 (goals), 序号 (projects), project then 序号."""
+        categories = {"总体绩效目标": 0, "分项绩效目标": 1, "工作保障措施": 2}
+        dept_order = {d.code: n for n, d in enumerate(self.departments())}
+        project_order = {p.code: (p.dept_code, p.seq or 0) for p in self.projects}
+        return Book(
+            goals=sorted(self.goals, key=lambda g: (g.dept_code, categories.get(g.category, 9), g.seq or 0)),
+            projects=sorted(self.projects, key=lambda p: (p.dept_code, p.seq or 0)),
+            indicators=sorted(
+                self.indicators,
+                key=lambda i: (i.dept_code, project_order.get(i.project_code, ("", 0))[1], i.project_code,
+                               i.seq or 0, dept_order.get(i.dept_code, 0)),
+            ),
+        )
+
+
+def book_from_records(records: Iterable[Any]) -> Book:
+    """Collect records of any type into a Book."""
+    book = Book()
+    for record in records:
+        {Goal: book.goals, Project: book.projects, Indicator: book.indicators}[type(record)].append(record)
+    return book

@@ -1,0 +1,173 @@
+"""From raw cell values to typed records: text, codes, integers, money and the spending plan.
+
+Values that cannot be understood are reported (with their cell) and left as None in the record; nothing
+here raises on user input. The same conversion serves the validator and every command that needs a Book.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from decimal import Decimal
+from typing import Any
+
+from .a1 import cell_name
+from .canonical_reader import LoadedWorkbook, SheetTable, finding
+from .model import Book, Goal, Indicator, Project
+from .sheets.projects import PLAN_FIELDS
+from .validation.findings import Finding
+from .values import ParsedPercent, as_text, fold, is_blank, parse_number, parse_percent_cell, resolve_plan
+
+_INT_RE = re.compile(r"^[+-]?\d+(?:\.0+)?$")
+
+
+def parse_code(value: Any) -> str:
+    """An identifier cell as text: full-width folded, spaces removed, 450001.0 -> "450001"."""
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return "".join(fold(as_text(value)).split()).upper()
+
+
+def parse_int(value: Any) -> int | None:
+    """An integer cell (序号, 年度) or None; 3.0 and "３" are accepted, 3.5 and "三" are not."""
+    if is_blank(value) or isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return value
+    if isinstance(value, float):
+        return int(value) if value.is_integer() else None
+    text = "".join(fold(str(value)).split())
+    return int(float(text)) if _INT_RE.match(text) else None
+
+
+def parse_text(value: Any) -> str:
+    """Text as typed; numbers shown the way Excel shows them (12.0 -> "12")."""
+    if isinstance(value, str):
+        return value
+    return as_text(value)
+
+
+class TableParser:
+    """Converts one SheetTable's rows to records, collecting findings about cells it cannot read."""
+
+    def __init__(self, table: SheetTable, findings: list[Finding]):
+        self.table = table
+        self.findings = findings
+
+    def note(self, code: str, field_name: str, row: int, value: Any, message: str) -> None:
+        column = self.table.spec.column(field_name)
+        self.findings.append(finding(code, self.table.sheet_name, row, self.table.columns.get(field_name),
+                                     column.header, value, message))
+
+    def text(self, raw: dict[str, Any], field_name: str) -> str:
+        return parse_text(raw.get(field_name, ""))
+
+    def code(self, raw: dict[str, Any], field_name: str) -> str:
+        return parse_code(raw.get(field_name, ""))
+
+    def integer(self, raw: dict[str, Any], field_name: str, row: int, bad_code: str) -> int | None:
+        value = raw.get(field_name, "")
+        number = parse_int(value)
+        if number is None and not is_blank(value):
+            header = self.table.spec.header_of(field_name)
+            self.note(bad_code, field_name, row, value, f"“{header}”应为整数，现为“{as_text(value)}”。请填写整数。")
+        return number
+
+    def money(self, raw: dict[str, Any], field_name: str, row: int) -> Decimal | None:
+        value = raw.get(field_name, "")
+        parsed = parse_number(value)
+        header = self.table.spec.header_of(field_name)
+        if parsed.error:
+            self.note("WBE-E011", field_name, row, value,
+                      f"“{header}”{parsed.error}：“{as_text(value)}”。请填写以万元为单位的数字，如 200.00。")
+            return None
+        if parsed.from_text and parsed.value is not None:
+            self.note("WBE-W025", field_name, row, value,
+                      f"“{header}”是以文本形式存储的数字“{as_text(value)}”，已按 {parsed.value} 读取。"
+                      "建议转换为数字（Excel：选中单元格→转换为数字）。")
+        return parsed.value
+
+    def plan(self, raw: dict[str, Any], row: int) -> list[Decimal | None]:
+        cells: list[ParsedPercent] = [parse_percent_cell(raw.get(f, "")) for f in PLAN_FIELDS]
+        for field_name, cell in zip(PLAN_FIELDS, cells):
+            if cell.style == "invalid":
+                header = self.table.spec.header_of(field_name)
+                self.note("WBE-E014", field_name, row, cell.raw,
+                          f"“{header}”不是百分比：“{as_text(cell.raw)}”。请填写如 25% 的累计支出百分比。")
+        points, ambiguous = resolve_plan(cells)
+        if ambiguous:
+            shown = "、".join(as_text(c.raw) for c in cells)
+            self.note("WBE-W016", PLAN_FIELDS[0], row, cells[0].raw,
+                      f"支出计划（{shown}）混用了小数（如 0.25）和百分数（如 50），已全部按百分数读取"
+                      "（0.25 读作 0.25%）。请统一写成百分比格式，如 25%。")
+        return points
+
+
+def parse_book(loaded: LoadedWorkbook) -> tuple[Book, list[Finding]]:
+    """Typed records for the whole workbook, plus findings about unreadable cells."""
+    findings: list[Finding] = []
+    book = Book()
+    goals = loaded.table("goals")
+    if goals is not None:
+        parser = TableParser(goals, findings)
+        for raw_row in goals.rows:
+            raw, row = raw_row.values, raw_row.row
+            book.goals.append(Goal(
+                dept_code=parser.code(raw, "dept_code"),
+                dept_name=parser.text(raw, "dept_name"),
+                year=parser.integer(raw, "year", row, "WBE-E020"),
+                category="".join(parser.text(raw, "category").split()),
+                seq=parser.integer(raw, "seq", row, "WBE-E021"),
+                title=parser.text(raw, "title"),
+                content=parser.text(raw, "content"),
+                row=row, extra=raw_row.extras,
+            ))
+    projects = loaded.table("projects")
+    if projects is not None:
+        parser = TableParser(projects, findings)
+        for raw_row in projects.rows:
+            raw, row = raw_row.values, raw_row.row
+            q1, q2, q3, q4 = parser.plan(raw, row)
+            book.projects.append(Project(
+                dept_code=parser.code(raw, "dept_code"),
+                seq=parser.integer(raw, "seq", row, "WBE-E021"),
+                code=parser.code(raw, "code"),
+                name=parser.text(raw, "name"),
+                table_title=parser.text(raw, "table_title"),
+                budget=parser.money(raw, "budget", row),
+                fiscal=parser.money(raw, "fiscal", row),
+                other=parser.money(raw, "other", row),
+                purpose=parser.text(raw, "purpose"),
+                q1=q1, q2=q2, q3=q3, q4=q4,
+                goal=parser.text(raw, "goal"),
+                row=row, extra=raw_row.extras,
+            ))
+    indicators = loaded.table("indicators")
+    if indicators is not None:
+        parser = TableParser(indicators, findings)
+        for raw_row in indicators.rows:
+            raw, row = raw_row.values, raw_row.row
+            book.indicators.append(Indicator(
+                dept_code=parser.code(raw, "dept_code"),
+                project_code=parser.code(raw, "project_code"),
+                seq=parser.integer(raw, "seq", row, "WBE-E021"),
+                level1=parser.text(raw, "level1"),
+                level2=parser.text(raw, "level2"),
+                level3=parser.text(raw, "level3"),
+                description=parser.text(raw, "description"),
+                value=parser.text(raw, "value"),
+                basis=parser.text(raw, "basis"),
+                row=row, extra=raw_row.extras,
+            ))
+    return book, findings
+
+
+def cell_of(table: SheetTable | None, field_name: str, row: int | None) -> str | None:
+    """A1 name of a record's field, when both the column and the row are known."""
+    if table is None or row is None or field_name not in table.columns:
+        return None
+    return cell_name(row, table.columns[field_name])
+
+
+def normalize_category(text: str) -> str:
+    return "".join(unicodedata.normalize("NFKC", text).split())

@@ -1,0 +1,33 @@
+"""The canonical workbook's sheets (a public format: docs/canonical-workbook.md)."""
+
+from __future__ import annotations
+
+from . import goals, indicators, projects
+from .base import Column, SheetSpec, normalize_header
+
+GOALS = goals.SPEC
+PROJECTS = projects.SPEC
+INDICATORS = indicators.SPEC
+SPECS: tuple[SheetSpec, ...] = (GOALS, PROJECTS, INDICATORS)
+BY_KIND = {spec.kind: spec for spec in SPECS}
+
+# Sheets the engine writes beside the canonical ones; readers skip them without a note.
+HELP_SHEET = "说明"
+LISTS_SHEET = "下拉列表"
+FINDINGS_SHEET = "校验结果"
+AUXILIARY_SHEETS = (HELP_SHEET, LISTS_SHEET, FINDINGS_SHEET, "合并记录", "冲突", "审核结果")
+
+
+def spec_for_sheet_name(name: str) -> SheetSpec | None:
+    """The spec a sheet name means: the Chinese name or its English alias, whitespace tolerated."""
+    key = normalize_header(name)
+    for spec in SPECS:
+        if key in (normalize_header(spec.name), normalize_header(spec.alias)):
+            return spec
+    return None
+
+
+__all__ = [
+    "Column", "SheetSpec", "GOALS", "PROJECTS", "INDICATORS", "SPECS", "BY_KIND", "HELP_SHEET", "LISTS_SHEET",
+    "FINDINGS_SHEET", "AUXILIARY_SHEETS", "spec_for_sheet_name", "normalize_header",
+]

@@ -1,0 +1,68 @@
+"""What a canonical sheet is: its name, aliases and columns. Pure data; no I/O here."""
+
+from __future__ import annotations
+
+import unicodedata
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True)
+class Column:
+    """One column of a canonical sheet.
+
+    ``kind`` decides how cells are parsed and written: text, code (identifiers kept as text), int, year,
+    money (万元, 0.00) or percent (the spending plan, written as Excel percentages).
+    """
+
+    field: str
+    header: str
+    kind: str = "text"
+    required: bool = True
+    width: float = 14
+    note: str = ""
+    aliases: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class SheetSpec:
+    """A canonical sheet: its Chinese name, English alias and ordered columns."""
+
+    kind: str
+    name: str
+    alias: str
+    columns: tuple[Column, ...]
+    note: str = ""
+    key: tuple[str, ...] = field(default=())
+
+    @property
+    def headers(self) -> list[str]:
+        return [c.header for c in self.columns]
+
+    @property
+    def fields(self) -> list[str]:
+        return [c.field for c in self.columns]
+
+    def column(self, field_name: str) -> Column:
+        for column in self.columns:
+            if column.field == field_name:
+                return column
+        raise KeyError(field_name)
+
+    def header_of(self, field_name: str) -> str:
+        return self.column(field_name).header
+
+    def match_header(self, text: str) -> Column | None:
+        """The column a header cell means, tolerating whitespace and full-width variants."""
+        key = normalize_header(text)
+        for column in self.columns:
+            names = (column.header, column.field, *column.aliases)
+            if key in {normalize_header(n) for n in names}:
+                return column
+        return None
+
+
+def normalize_header(text: object) -> str:
+    """Header comparison key: NFKC (full-width -> half-width), no whitespace, lower case."""
+    if text is None:
+        return ""
+    return "".join(unicodedata.normalize("NFKC", str(text)).split()).lower()

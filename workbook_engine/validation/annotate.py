@@ -1,0 +1,82 @@
+"""An annotated copy of a workbook: offending cells filled and commented, plus a 校验结果 sheet.
+
+openpyxl is used here because styles and comments matter; the input file is only read, and the copy is
+written atomically.
+"""
+
+from __future__ import annotations
+
+import os
+from collections import defaultdict
+from pathlib import Path
+from typing import Iterable
+
+from openpyxl import load_workbook
+from openpyxl.comments import Comment
+from openpyxl.styles import Alignment, Font, PatternFill
+from openpyxl.worksheet.worksheet import Worksheet
+
+from ..a1 import sheet_ref
+from ..io.atomic import atomic_path
+from ..sheets import FINDINGS_SHEET
+from .findings import Finding, Report
+
+ERROR_FILL = PatternFill("solid", fgColor="FFC7CE")
+WARNING_FILL = PatternFill("solid", fgColor="FFEB9C")
+HEADER_FILL = PatternFill("solid", fgColor="DDEBF7")
+SEVERITY_NAMES = {"error": "错误", "warning": "警告"}
+RESULT_HEADERS = ("序号", "代码", "级别", "工作表", "单元格", "列", "值", "说明")
+
+
+def annotate(source: str | os.PathLike[str], report: Report, output: str | os.PathLike[str], *,
+             sheet_name: str = FINDINGS_SHEET, overwrite: bool = True) -> Path:
+    """Write a copy of ``source`` with every finding marked; returns the output path."""
+    workbook = load_workbook(source, keep_vba=False, rich_text=False)
+    by_cell: dict[tuple[str, str], list[Finding]] = defaultdict(list)
+    for finding in report.findings:
+        if finding.sheet in workbook.sheetnames and finding.cell:
+            by_cell[(finding.sheet, finding.cell)].append(finding)
+    for (sheet, cell), findings in by_cell.items():
+        target = workbook[sheet][cell]
+        worst = "error" if any(f.is_error for f in findings) else "warning"
+        target.fill = ERROR_FILL if worst == "error" else WARNING_FILL
+        text = "\n".join(f"[{f.code} {SEVERITY_NAMES[f.severity]}] {f.message}" for f in findings)
+        comment = Comment(text, "workbook-engine")
+        comment.width, comment.height = 360, 40 + 18 * max(3, len(text) // 20)
+        target.comment = comment
+    if sheet_name in workbook.sheetnames:
+        del workbook[sheet_name]
+    results = workbook.create_sheet(sheet_name, 0)
+    write_results(results, report.findings, set(workbook.sheetnames), report)
+    workbook.active = 0
+    with atomic_path(output, inputs=[source], overwrite=overwrite) as temp:
+        workbook.save(temp)
+    return Path(output)
+
+
+def write_results(sheet: Worksheet, findings: Iterable[Finding], sheets: set[str], report: Report) -> None:
+    """The findings as a table with a hyperlink from each to its cell."""
+    findings = list(findings)
+    sheet.append([f"校验结果：{len(report.errors)} 个错误，{len(report.warnings)} 个警告"])
+    sheet["A1"].font = Font(bold=True, size=13)
+    sheet.append(list(RESULT_HEADERS))
+    for cell in sheet[2]:
+        cell.font = Font(bold=True)
+        cell.fill = HEADER_FILL
+    for number, finding in enumerate(findings, start=1):
+        value = "" if finding.value is None else str(finding.value)
+        row = [number, finding.code, SEVERITY_NAMES[finding.severity], finding.sheet or "", finding.cell or "",
+               finding.column or "", value, finding.message]
+        sheet.append(row)
+        excel_row = sheet.max_row
+        for cell in sheet[excel_row]:
+            cell.data_type = "s" if isinstance(cell.value, str) else cell.data_type
+            cell.alignment = Alignment(wrap_text=True, vertical="top")
+        link_cell = sheet.cell(excel_row, 5)
+        if finding.sheet in sheets and finding.cell:
+            link_cell.hyperlink = "#" + sheet_ref(finding.sheet, finding.cell)
+            link_cell.font = Font(color="0563C1", underline="single")
+        sheet.cell(excel_row, 3).fill = ERROR_FILL if finding.is_error else WARNING_FILL
+    for letter, width in zip("ABCDEFGH", (6, 11, 6, 10, 8, 14, 24, 80)):
+        sheet.column_dimensions[letter].width = width
+    sheet.freeze_panes = "A3"

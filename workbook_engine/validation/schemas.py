@@ -1,0 +1,99 @@
+"""pandera DataFrameModels: what a valid row of each canonical sheet is, column by column.
+
+The frames checked here are typed (see parsing.py): one row per record, indexed by the Excel row number,
+money and plan as floats, blanks as None. Each check has a name that maps to a stable finding code, so the
+failure cases pandera collects in one lazy pass become cell-precise findings.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import pandas as pd
+import pandera.pandas as pa
+from pandera.typing import Series
+
+from ..framework import canonical_level1
+from ..sheets.goals import CATEGORIES
+from ..values import decimals_of
+
+DEPT_CODE_PATTERN = r"^\d{6}$"
+PROJECT_CODE_PATTERN = r"^\d{6}\d{2}P[0-9A-Za-z]{12}$"
+
+
+def _at_most_two_decimals(value: object) -> bool:
+    if value is None or (isinstance(value, float) and value != value):
+        return True
+    return decimals_of(Decimal(repr(value)) if isinstance(value, float) else Decimal(str(value))) <= 2
+
+
+def _is_level1(value: object) -> bool:
+    if value is None or (isinstance(value, float) and value != value):
+        return True
+    return canonical_level1(str(value)) is not None
+
+
+class GoalsSchema(pa.DataFrameModel):
+    dept_code: Series[str] = pa.Field(nullable=False, str_matches=DEPT_CODE_PATTERN)
+    dept_name: Series[str] = pa.Field(nullable=False)
+    year: Series[pd.Int64Dtype] = pa.Field(nullable=False, in_range={"min_value": 2000, "max_value": 2100})
+    category: Series[str] = pa.Field(nullable=False, isin=list(CATEGORIES))
+    seq: Series[pd.Int64Dtype] = pa.Field(nullable=False, ge=1)
+    title: Series[str] = pa.Field(nullable=True)
+    content: Series[str] = pa.Field(nullable=False)
+
+    class Config:
+        strict = False
+        coerce = False
+
+
+class ProjectsSchema(pa.DataFrameModel):
+    dept_code: Series[str] = pa.Field(nullable=False, str_matches=DEPT_CODE_PATTERN)
+    seq: Series[pd.Int64Dtype] = pa.Field(nullable=False, ge=1)
+    code: Series[str] = pa.Field(nullable=False, str_matches=PROJECT_CODE_PATTERN)
+    name: Series[str] = pa.Field(nullable=False)
+    table_title: Series[str] = pa.Field(nullable=True)
+    budget: Series[float] = pa.Field(nullable=False, ge=0)
+    fiscal: Series[float] = pa.Field(nullable=False, ge=0)
+    other: Series[float] = pa.Field(nullable=True, ge=0)
+    purpose: Series[str] = pa.Field(nullable=False)
+    q1: Series[float] = pa.Field(nullable=False, in_range={"min_value": 0, "max_value": 100})
+    q2: Series[float] = pa.Field(nullable=False, in_range={"min_value": 0, "max_value": 100})
+    q3: Series[float] = pa.Field(nullable=False, in_range={"min_value": 0, "max_value": 100})
+    q4: Series[float] = pa.Field(nullable=False, in_range={"min_value": 0, "max_value": 100})
+    goal: Series[str] = pa.Field(nullable=False)
+
+    @pa.check("budget", "fiscal", "other", name="cents", element_wise=True)
+    def cents(cls, value: float) -> bool:  # noqa: N805 - pandera passes the class
+        return _at_most_two_decimals(value)
+
+    class Config:
+        strict = False
+        coerce = False
+
+
+class IndicatorsSchema(pa.DataFrameModel):
+    dept_code: Series[str] = pa.Field(nullable=False, str_matches=DEPT_CODE_PATTERN)
+    project_code: Series[str] = pa.Field(nullable=False, str_matches=PROJECT_CODE_PATTERN)
+    seq: Series[pd.Int64Dtype] = pa.Field(nullable=False, ge=1)
+    level1: Series[str] = pa.Field(nullable=False)
+    level2: Series[str] = pa.Field(nullable=False)
+    level3: Series[str] = pa.Field(nullable=False)
+    description: Series[str] = pa.Field(nullable=True)
+    value: Series[str] = pa.Field(nullable=False)
+    basis: Series[str] = pa.Field(nullable=True)
+
+    @pa.check("level1", name="level1", element_wise=True)
+    def level1_known(cls, value: str) -> bool:  # noqa: N805
+        return _is_level1(value)
+
+    class Config:
+        strict = False
+        coerce = False
+
+
+SCHEMAS: dict[str, type[pa.DataFrameModel]] = {
+    "goals": GoalsSchema,
+    "projects": ProjectsSchema,
+    "indicators": IndicatorsSchema,
+}

@@ -1,0 +1,215 @@
+"""Parsing of typed cell values: money, percentages and 指标值 (indicator values).
+
+These are library functions other code (validator, review rules, renderer) uses; they never raise on user
+input, they return what they understood and leave judging to the caller.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import unicodedata
+from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
+
+OPERATORS = ("≥", "≤", "=", ">", "<")
+_OPERATOR_ALIASES = {
+    ">=": "≥", "<=": "≤", "≧": "≥", "≦": "≤", "=>": "≥", "=<": "≤", "==": "=",
+    "不低于": "≥", "不少于": "≥", "不小于": "≥", "至少": "≥", "大于等于": "≥",
+    "不高于": "≤", "不超过": "≤", "不多于": "≤", "不大于": "≤", "小于等于": "≤",
+    "大于": ">", "小于": "<", "等于": "=", "达到": "=",
+}
+_OP_RE = re.compile(
+    "^(" + "|".join(sorted(map(re.escape, list(_OPERATOR_ALIASES) + list(OPERATORS)), key=len, reverse=True)) + ")"
+)
+_NUMBER_RE = re.compile(r"^([+-]?\d+(?:\.\d+)?)")
+_DEADLINE_RE = re.compile(
+    r"^(?:(\d{4})年)?(?:(\d{1,2})月)?(?:(\d{1,2})[日号])?(?:底|末|上旬|中旬|下旬|份)?(?:前|之前|以前|内|完成)?$"
+)
+_PERCENT_SIGNS = str.maketrans({"％": "%", "﹪": "%"})
+
+
+def fold(text: str) -> str:
+    """NFKC-fold full-width digits, operators and spaces (also non-breaking ones) for parsing."""
+    return unicodedata.normalize("NFKC", text).replace("\u00a0", " ").translate(_PERCENT_SIGNS)
+
+
+def is_blank(value: object) -> bool:
+    """True for None, NaN and text that holds only whitespace."""
+    if value is None:
+        return True
+    if isinstance(value, float) and math.isnan(value):
+        return True
+    return isinstance(value, str) and fold(value).strip() == ""
+
+
+def as_text(value: object) -> str:
+    """A cell value as text, the way a person reads it: 12.0 -> "12", None -> ""."""
+    if is_blank(value):
+        return ""
+    if isinstance(value, bool):
+        return "TRUE" if value else "FALSE"
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
+
+
+@dataclass(frozen=True)
+class ParsedNumber:
+    """A number read from a cell; ``from_text`` marks numbers that were stored as text."""
+
+    value: Decimal | None
+    from_text: bool = False
+    error: str | None = None
+
+
+def parse_number(value: object) -> ParsedNumber:
+    """A numeric cell (or text that holds a number, full-width digits and thousands separators allowed)."""
+    if is_blank(value):
+        return ParsedNumber(None)
+    if isinstance(value, bool):
+        return ParsedNumber(None, error="不是数字")
+    if isinstance(value, (int, float)):
+        if isinstance(value, float) and not math.isfinite(value):
+            return ParsedNumber(None, error="不是有限的数字")
+        return ParsedNumber(Decimal(repr(value)) if isinstance(value, float) else Decimal(value))
+    if hasattr(value, "year"):
+        return ParsedNumber(None, error="是日期，不是数字")
+    text = fold(str(value)).strip().replace(",", "").replace(" ", "")
+    for suffix in ("万元", "元"):
+        if text.endswith(suffix):
+            text = text[: -len(suffix)]
+    try:
+        number = Decimal(text)
+    except InvalidOperation:
+        return ParsedNumber(None, from_text=True, error="不是数字")
+    if not number.is_finite():
+        return ParsedNumber(None, from_text=True, error="不是有限的数字")
+    return ParsedNumber(number, from_text=True)
+
+
+def decimals_of(number: Decimal) -> int:
+    """How many decimals a number really has (200.10 -> 1, 1e-3 -> 3), after float noise is removed."""
+    normalized = number.normalize()
+    exponent = normalized.as_tuple().exponent
+    if not isinstance(exponent, int):
+        return 0
+    places = max(0, -exponent)
+    if places > 6:
+        # Binary floats such as 0.1 + 0.2 carry noise past the 10th decimal: judge on 10 places.
+        normalized = number.quantize(Decimal("1e-10")).normalize()
+        exponent = normalized.as_tuple().exponent
+        places = max(0, -exponent) if isinstance(exponent, int) else 0
+    return places
+
+
+def to_cents(number: Decimal | float | None) -> int:
+    """Money in 万元 -> integer hundredths, for comparisons 'to the cent'."""
+    if number is None:
+        return 0
+    return int((Decimal(str(number)) * 100).to_integral_value())
+
+
+@dataclass(frozen=True)
+class ParsedPercent:
+    """One plan cell: ``points`` in percent points (25 for 25%), and how it was written."""
+
+    points: Decimal | None
+    style: str  # "percent" (25% text), "fraction" (0.25), "points" (25), "blank", "invalid"
+    raw: object = None
+
+
+def parse_percent_cell(value: object) -> ParsedPercent:
+    """Read a percentage cell without deciding yet whether a bare number is a fraction or points."""
+    if is_blank(value):
+        return ParsedPercent(None, "blank", value)
+    if isinstance(value, str):
+        text = fold(value).strip().replace(" ", "")
+        if text.endswith("%"):
+            parsed = parse_number(text[:-1])
+            if parsed.value is None:
+                return ParsedPercent(None, "invalid", value)
+            return ParsedPercent(parsed.value, "percent", value)
+        parsed = parse_number(text)
+    else:
+        parsed = parse_number(value)
+    if parsed.value is None:
+        return ParsedPercent(None, "invalid", value)
+    return ParsedPercent(parsed.value, "number", value)
+
+
+def resolve_plan(cells: list[ParsedPercent]) -> tuple[list[Decimal | None], bool]:
+    """Decide, for one project's four plan cells, what bare numbers mean; return points and ambiguity.
+
+    Excel stores 25% as 0.25, and people also type 25. A row is read as fractions when every bare number
+    in it is at most 1, else as percent points. It is ambiguous when a row mixes numbers at most 1 (other
+    than 0) with numbers above 1, or when its only bare numbers are 1 and 0 beside written percentages.
+    """
+    bare = [c.points for c in cells if c.style == "number" and c.points is not None]
+    as_fraction = all(abs(v) <= 1 for v in bare)
+    ambiguous = bool(bare) and not as_fraction and any(0 < abs(v) <= 1 for v in bare)
+    points: list[Decimal | None] = []
+    for cell in cells:
+        if cell.style == "number" and cell.points is not None:
+            points.append(cell.points * 100 if as_fraction else cell.points)
+        else:
+            points.append(cell.points)
+    return points, ambiguous
+
+
+@dataclass(frozen=True)
+class IndicatorValue:
+    """A parsed 指标值. ``kind`` is quantitative, deadline, qualitative, malformed or empty."""
+
+    text: str
+    kind: str
+    operator: str | None = None
+    number: Decimal | None = None
+    unit: str = ""
+
+    @property
+    def is_percent(self) -> bool:
+        return self.kind == "quantitative" and self.unit == "%"
+
+
+def parse_indicator_value(value: object) -> IndicatorValue:
+    """Split a 指标值 into operator, number and unit (≥12次 -> ≥, 12, 次), or classify it.
+
+    Accepts the operators met in the wild (>= <= ＝ ＞ ＜ ≧ ≦ and words like 不低于), full-width digits and
+    percent signs. A value that starts with an operator but has no number after it (≥**天) is malformed.
+    """
+    text = as_text(value)
+    folded = fold(text).strip()
+    if not folded:
+        return IndicatorValue(text, "empty")
+    compact = folded.replace(" ", "")
+    operator = None
+    rest = compact
+    match = _OP_RE.match(compact)
+    if match:
+        token = match.group(1)
+        operator = _OPERATOR_ALIASES.get(token, token)
+        rest = compact[len(token):]
+    number_match = _NUMBER_RE.match(rest)
+    if number_match:
+        unit = rest[number_match.end():]
+        try:
+            number = Decimal(number_match.group(1))
+        except InvalidOperation:  # pragma: no cover - the regex admits only decimals
+            return IndicatorValue(text, "malformed", operator)
+        if operator is None and _DEADLINE_RE.match(compact) and ("月" in compact or "年" in compact):
+            return IndicatorValue(text, "deadline", None, number, unit)
+        return IndicatorValue(text, "quantitative", operator, number, unit)
+    if operator is not None:
+        return IndicatorValue(text, "malformed", operator, None, rest)
+    return IndicatorValue(text, "qualitative")
+
+
+def deadline_year_month(value: IndicatorValue) -> tuple[int | None, int | None]:
+    """(year, month) of a deadline value such as 2024年12月底前; None where not stated."""
+    match = _DEADLINE_RE.match(fold(value.text).strip().replace(" ", ""))
+    if not match:
+        return None, None
+    year = int(match.group(1)) if match.group(1) else None
+    month = int(match.group(2)) if match.group(2) else None
+    return year, month

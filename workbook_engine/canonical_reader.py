@@ -106,9 +106,31 @@ def find_header_row(spec: SheetSpec, grid: SheetGrid) -> tuple[int, int]:
     return best_row, best_hits
 
 
+def unmerge(grid: SheetGrid, findings: list[Finding]) -> None:
+    """Give every cell of a merged range the range's value: in a canonical sheet a merge means 'same value'."""
+    for first_row, first_col, last_row, last_col in grid.merged or []:
+        if first_row >= len(grid.rows):
+            continue
+        line = grid.rows[first_row]
+        value = line[first_col] if first_col < len(line) else ""
+        for r in range(first_row, min(last_row, len(grid.rows) - 1) + 1):
+            row = grid.rows[r]
+            if len(row) <= last_col:
+                row.extend([""] * (last_col + 1 - len(row)))
+            for c in range(first_col, last_col + 1):
+                row[c] = value
+        findings.append(finding(
+            "WBE-W008", grid.name, first_row + 1, first_col, None, value,
+            f"{cell_name(first_row + 1, first_col)}:{cell_name(last_row + 1, last_col)} 是合并单元格；"
+            "已把它的值填入合并范围内的每一格。规范工作表中请不要合并单元格（取消合并后逐行填写）。",
+        ))
+    grid.merged = []
+
+
 def read_table(spec: SheetSpec, grid: SheetGrid, findings: list[Finding]) -> SheetTable:
     """Map headers to fields and collect the non-blank data rows of one canonical sheet."""
     sheet = grid.name
+    unmerge(grid, findings)
     header_row, hits = find_header_row(spec, grid)
     header_line = grid.rows[header_row - 1] if header_row - 1 < len(grid.rows) else []
     if hits and header_row != 1:

@@ -12,7 +12,6 @@ CODES: dict[str, tuple[str, str]] = {
     "WBE-W004": (WARNING, "未知的额外列"),
     "WBE-W005": (WARNING, "工作表没有数据行"),
     "WBE-W006": (WARNING, "标题行不在第 1 行"),
-    "WBE-W007": (WARNING, "单元格含公式"),
     "WBE-W008": (WARNING, "规范工作表中有合并单元格"),
     "WBE-W009": (WARNING, "隐藏的行或工作表"),
     # Cells
@@ -32,7 +31,6 @@ CODES: dict[str, tuple[str, str]] = {
     "WBE-E023": (ERROR, "一级指标不在指标体系内"),
     "WBE-E024": (ERROR, "二级指标不属于所填一级指标"),
     "WBE-W025": (WARNING, "数字以文本形式存储"),
-    "WBE-W026": (WARNING, "公式单元格没有缓存值"),
     # Cross-row and cross-sheet
     "WBE-E030": (ERROR, "预算数不等于财政资金与其他资金之和"),
     "WBE-E031": (ERROR, "支出计划不是逐期累计递增"),

@@ -8,6 +8,7 @@ Names are compared without the trailing 指标 and after folding the synonyms me
 from __future__ import annotations
 
 import unicodedata
+from functools import lru_cache
 from typing import Literal
 
 Framework = Literal["classic", "2021"]
@@ -37,6 +38,7 @@ _LEVEL1_SYNONYMS = {"效果": "效益"}
 _LEVEL2_SYNONYMS = {"环境效益": "生态效益", "生态环境效益": "生态效益", "服务对象满意": "服务对象满意度"}
 
 
+@lru_cache(maxsize=4096)
 def stem(name: str | None) -> str:
     """The comparable stem of a category name: NFKC, no whitespace, no trailing 指标."""
     if name is None:
@@ -45,6 +47,7 @@ def stem(name: str | None) -> str:
     return text[: -len("指标")] if text.endswith("指标") and len(text) > 2 else text
 
 
+@lru_cache(maxsize=4096)
 def canonical_level1(name: str | None) -> str | None:
     """The canonical 一级指标 for a name as typed, or None when it is not one."""
     key = stem(name)
@@ -53,6 +56,7 @@ def canonical_level1(name: str | None) -> str | None:
     return full if full in LEVEL1_NAMES else None
 
 
+@lru_cache(maxsize=4096)
 def canonical_level2(level1: str | None, name: str | None) -> str | None:
     """The canonical 二级指标 under the given canonical 一级, or None when it does not belong there."""
     key = stem(name)
@@ -66,9 +70,10 @@ def canonical_level2(level1: str | None, name: str | None) -> str | None:
     return full if full in allowed else None
 
 
-def frameworks_of(level1: str | None, level2: str | None) -> set[Framework]:
+@lru_cache(maxsize=4096)
+def frameworks_of(level1: str | None, level2: str | None) -> frozenset[Framework]:
     """Which frameworks accept this (canonical) pair; empty when none does."""
-    return {fw for fw, table in FRAMEWORKS.items() if level2 in table.get(level1 or "", ())}
+    return frozenset(fw for fw, table in FRAMEWORKS.items() if level2 in table.get(level1 or "", ()))
 
 
 def expected_level1(framework: Framework | None = None) -> tuple[str, ...]:

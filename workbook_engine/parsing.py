@@ -23,6 +23,8 @@ _INT_RE = re.compile(r"^[+-]?\d+(?:\.0+)?$")
 
 def parse_code(value: Any) -> str:
     """An identifier cell as text: full-width folded, spaces removed, 450001.0 -> "450001"."""
+    if isinstance(value, str) and value.isascii() and value.isalnum():
+        return value.upper()  # the common case, without Unicode folding
     if isinstance(value, float) and value.is_integer():
         return str(int(value))
     return "".join(fold(as_text(value)).split()).upper()

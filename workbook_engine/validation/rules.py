@@ -55,7 +55,7 @@ def budget_adds_up(ctx: RuleContext) -> Iterator[Finding]:
         if to_cents(p.budget) != to_cents(p.fiscal) + to_cents(p.other):
             total = (p.fiscal or 0) + (p.other or 0)
             yield ctx.at("WBE-E030", "projects", p.row, "budget", float(p.budget),
-                         f"预算数 {_fmt(p.budget)} 不等于 财政资金 {_fmt(p.fiscal)} + 其他资金 {_fmt(p.other)} "
+                         f"预算数 {_fmt(p.budget)} 不等于 财政资金 {_fmt(p.fiscal)} + 其他资金 {_fmt(p.other) if p.other is not None else '（空）0'} "
                          f"= {_fmt(Decimal(total))}（万元）。请核对三个金额，使 预算数 = 财政资金 + 其他资金。")
 
 

@@ -38,9 +38,10 @@ def label(text: str) -> str:
     return "".join(unicodedata.normalize("NFKC", text).split())
 
 
-def data_text(text: str) -> str:
+def data_text(text: str, spaces_are_breaks: bool = True) -> str:
     """A data cell's text: surrounding whitespace removed, internal line-break artefacts restored."""
-    return INTERNAL_BREAK_RE.sub("\n", text.strip())
+    text = text.strip()
+    return INTERNAL_BREAK_RE.sub("\n", text) if spaces_are_breaks else text
 
 
 @dataclass
@@ -94,12 +95,16 @@ def tokens(text: str) -> Iterator[Paragraph | Row]:
 class DocumentParser:
     """Walks the tokens once: part 1 (goals), then one title + two tables per project."""
 
-    def __init__(self, items: list[Paragraph | Row], path: str):
+    def __init__(self, items: list[Paragraph | Row], path: str, spaces_are_breaks: bool = True):
         self.items = items
         self.pos = 0
         self.path = path
+        self.spaces_are_breaks = spaces_are_breaks
         self.goals: list[tuple[str, int, str, str, int]] = []  # category, seq, title, content, line
         self.projects: list[tuple[Project, str, str, list[Indicator], int]] = []
+
+    def text(self, cell: str) -> str:
+        return data_text(cell, self.spaces_are_breaks)
 
     def error(self, message: str, line: int | None = None) -> DocumentError:
         if line is None:
@@ -203,7 +208,7 @@ class DocumentParser:
             dept_code, dept_name = unit.group(1), unit.group(2).strip()
             row = self.take_row("“项目编码”行")
         self.expect_labels(row, {0: "项目编码", 2: "项目名称"}, "“项目编码”行")
-        code, name = "".join(row.cells[1].split()), data_text(row.cells[3]) if len(row.cells) > 3 else ""
+        code, name = "".join(row.cells[1].split()), self.text(row.cells[3]) if len(row.cells) > 3 else ""
         money = self.take_row("“预算规模及资金用途”行")
         self.expect_labels(money, {0: "预算规模及资金用途", 1: "预算数", 3: "其中：财政资金", 5: "其他资金"},
                            "“预算规模及资金用途”行")
@@ -211,7 +216,7 @@ class DocumentParser:
         fiscal = self.amount(money, 4, "财政资金")
         other = self.amount(money, 6, "其他资金") if len(money.cells) > 6 else None
         purpose_row = self.take_row("资金用途说明行")
-        purpose = data_text(purpose_row.cells[-1]) if len(purpose_row.cells) >= 2 else ""
+        purpose = self.text(purpose_row.cells[-1]) if len(purpose_row.cells) >= 2 else ""
         if len(purpose_row.cells) < 2 or label(purpose_row.cells[0]):
             raise self.error("资金用途说明行应为 空格（合并单元格的延续）| 资金用途，列数不对。", purpose_row.line)
         plan_head = self.take_row("“资金支出计划（%）”行")
@@ -223,7 +228,7 @@ class DocumentParser:
         plan = [self.percent(plan_row, i) for i in range(1, 5)]
         goal_row = self.take_row("“绩效目标”行")
         self.expect_labels(goal_row, {0: "绩效目标"}, "“绩效目标”行")
-        goal = data_text(goal_row.cells[1]) if len(goal_row.cells) > 1 else ""
+        goal = self.text(goal_row.cells[1]) if len(goal_row.cells) > 1 else ""
         header = self.take_row("指标表的标题行（一级指标 | 二级指标 | …）")
         self.expect_labels(header, dict(enumerate(INDICATOR_HEADER)), "指标表标题行")
         indicators: list[Indicator] = []
@@ -233,15 +238,15 @@ class DocumentParser:
             cells = row.cells
             if len(cells) != 6:
                 raise self.error(f"指标行应有 6 格，实际 {len(cells)} 格。", row.line)
-            first, second = data_text(cells[0]), data_text(cells[1])
+            first, second = self.text(cells[0]), self.text(cells[1])
             if first:
                 level1, level2 = first, ""
             if second:
                 level2 = second
             if not level1 or not level2:
                 raise self.error("指标行的一级或二级指标为空，且上方没有可延续的合并单元格。", row.line)
-            indicators.append(Indicator("", code, len(indicators) + 1, level1, level2, data_text(cells[2]),
-                                        data_text(cells[3]), data_text(cells[4]), data_text(cells[5]),
+            indicators.append(Indicator("", code, len(indicators) + 1, level1, level2, self.text(cells[2]),
+                                        self.text(cells[3]), self.text(cells[4]), self.text(cells[5]),
                                         row=row.line))
         table_title = stem if stem != name else ""
         project = Project("", seq, code, name, table_title, budget, fiscal, other, purpose, *plan, goal,
@@ -267,7 +272,13 @@ class DocumentParser:
 def parse_text_document(text: str, *, path: str = "<text>", year: int | None = None,
                         dept_code: str | None = None, dept_name: str | None = None) -> Book:
     """Parse the text export of a published document into a Book (both parts)."""
-    parser = DocumentParser(list(tokens(text)), path)
+    return parse_tokens(list(tokens(text)), path=path, year=year, dept_code=dept_code, dept_name=dept_name)
+
+
+def parse_tokens(items: list[Paragraph | Row], *, path: str, year: int | None = None, dept_code: str | None = None,
+                 dept_name: str | None = None, spaces_are_breaks: bool = True) -> Book:
+    """Parse paragraphs and table rows (from the text export or a .docx) into a Book."""
+    parser = DocumentParser(items, path, spaces_are_breaks)
     parser.parse()
     units = {(c, n) for _, c, n, _, _ in parser.projects if c}
     first_unit = next(((c, n) for _, c, n, _, _ in parser.projects if c), None)

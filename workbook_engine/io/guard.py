@@ -104,3 +104,24 @@ def _ole_is_encrypted(path: Path) -> bool:
     except OSError:
         return False
     return "EncryptionInfo".encode("utf-16-le") in data or "EncryptedPackage".encode("utf-16-le") in data
+
+
+def check_docx(path: str | os.PathLike[str]) -> Path:
+    """Refuse anything that is not a safe .docx before python-docx parses it."""
+    p = check_input_file(path)
+    with p.open("rb") as handle:
+        head = handle.read(8)
+    if head.startswith(OLE_MAGIC):
+        raise UnsupportedFormat(f"{p}：这是旧版 Word 97-2003 (.doc) 文件或已加密的文档，不支持。"
+                                "请在 Word 或 WPS 中另存为“Word 文档 (*.docx)”后再试。")
+    if not any(head.startswith(m) for m in ZIP_MAGIC):
+        raise UnsupportedFormat(f"{p}：不是 docx 文件。请另存为“Word 文档 (*.docx)”，或导入文本导出 (.txt)。")
+    try:
+        with zipfile.ZipFile(p) as archive:
+            infos = archive.infolist()
+            if "word/document.xml" not in {info.filename for info in infos}:
+                raise UnsupportedFormat(f"{p}：压缩包里没有 Word 正文 (word/document.xml)，不是 docx 文件。")
+            _check_zip_limits(p, infos)
+    except zipfile.BadZipFile:
+        raise UnsupportedFormat(f"{p}：文件已损坏或不完整（不是有效的 docx）。请重新保存后再试。") from None
+    return p

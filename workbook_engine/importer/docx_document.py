@@ -1,0 +1,101 @@
+"""Reader of the published document as .docx: paragraphs and tables in document order.
+
+It turns the Word body into the same stream of paragraphs and table rows the text export gives (a cell
+covered by a vertical merge becomes an empty cell, a horizontally merged cell is one cell), so one parser
+(text_document.DocumentParser) understands both. The cover is skipped by the parser (it comes before the
+first section heading); table-of-contents paragraphs are skipped here; headers and footers are not part of
+the body at all.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Iterator
+
+import docx
+from docx.oxml.ns import qn
+
+from ..io.guard import check_docx
+from ..model import Book
+from .text_document import Paragraph, Row, parse_tokens
+
+TOC_STYLE_PREFIXES = ("toc", "目录")
+
+
+def _text(element) -> str:
+    """Visible text of a paragraph element: runs, tabs and breaks; field codes are not text."""
+    parts: list[str] = []
+    for node in element.iter():
+        if node.tag == qn("w:t"):
+            parts.append(node.text or "")
+        elif node.tag == qn("w:tab") and node.getparent() is not None and node.getparent().tag == qn("w:r"):
+            parts.append("\t")
+        elif node.tag in (qn("w:br"), qn("w:cr")):
+            parts.append("\n")
+    return "".join(parts)
+
+
+def _style_id(paragraph) -> str:
+    props = paragraph.find(qn("w:pPr"))
+    style = props.find(qn("w:pStyle")) if props is not None else None
+    return (style.get(qn("w:val")) or "").lower() if style is not None else ""
+
+
+def _is_toc(element) -> bool:
+    if element.tag == qn("w:sdt"):
+        gallery = element.find(".//" + qn("w:docPartGallery"))
+        return gallery is not None and "contents" in (gallery.get(qn("w:val")) or "").lower()
+    return element.tag == qn("w:p") and _style_id(element).startswith(TOC_STYLE_PREFIXES)
+
+
+def _cell_text(tc) -> str:
+    return "\n".join(_text(p) for p in tc.iter(qn("w:p")))
+
+
+def _rows(table, line: int) -> Iterator[Row]:
+    for tr in table.iter(qn("w:tr")):
+        cells: list[str] = []
+        for tc in tr.findall(qn("w:tc")):
+            props = tc.find(qn("w:tcPr"))
+            merge = props.find(qn("w:vMerge")) if props is not None else None
+            continued = merge is not None and merge.get(qn("w:val")) in (None, "continue")
+            cells.append("" if continued else _cell_text(tc))
+        yield Row(line, cells, line)
+
+
+def docx_tokens(path: Path) -> list[Paragraph | Row]:
+    """Paragraphs and rows in body order; 'line' numbers count body blocks (paragraphs and rows), from 1."""
+    document = docx.Document(str(path))
+    items: list[Paragraph | Row] = []
+    number = 0
+
+    def walk(container) -> None:
+        nonlocal number
+        for element in container.iterchildren():
+            if _is_toc(element):
+                continue
+            if element.tag == qn("w:p"):
+                number += 1
+                text = _text(element).strip()
+                if text:
+                    items.append(Paragraph(number, text))
+            elif element.tag == qn("w:tbl"):
+                for row in _rows(element, number + 1):
+                    number += 1
+                    row.line = row.end_line = number
+                    items.append(row)
+            elif element.tag == qn("w:sdt"):
+                content = element.find(qn("w:sdtContent"))
+                if content is not None:
+                    walk(content)
+
+    walk(document.element.body)
+    return items
+
+
+def read_docx_document(path: str | Path, *, year: int | None = None, dept_code: str | None = None,
+                       dept_name: str | None = None) -> Book:
+    """Read a published .docx into a Book."""
+    p = check_docx(path)
+    return parse_tokens(docx_tokens(p), path=str(p), year=year, dept_code=dept_code, dept_name=dept_name,
+                        spaces_are_breaks=False)

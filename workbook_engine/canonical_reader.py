@@ -127,16 +127,13 @@ def unmerge(grid: SheetGrid, findings: list[Finding]) -> None:
     grid.merged = []
 
 
-def read_table(spec: SheetSpec, grid: SheetGrid, findings: list[Finding]) -> SheetTable:
-    """Map headers to fields and collect the non-blank data rows of one canonical sheet."""
-    sheet = grid.name
-    unmerge(grid, findings)
-    header_row, hits = find_header_row(spec, grid)
-    header_line = grid.rows[header_row - 1] if header_row - 1 < len(grid.rows) else []
-    if hits and header_row != 1:
-        findings.append(finding("WBE-W006", sheet, header_row, 0, None, None,
-                                f"标题行在第 {header_row} 行而不是第 1 行；已按第 {header_row} 行读取。"
-                                "建议删除标题行上方的行。"))
+def map_headers(spec: SheetSpec, sheet: str, header_row: int, header_line: list[Any],
+                findings: list[Finding]) -> tuple[dict[str, int], dict[str, int]]:
+    """Columns of the canonical fields and of extra headers; missing, renamed and duplicate headers reported.
+
+    A renamed header (an unknown text where a missing column was expected) is named with its cell, and its
+    column is kept as an extra column so that its data is not lost.
+    """
     columns: dict[str, int] = {}
     extra_columns: dict[str, int] = {}
     unmatched: dict[int, str] = {}
@@ -164,16 +161,31 @@ def read_table(spec: SheetSpec, grid: SheetGrid, findings: list[Finding]) -> She
             col, found_text = position, unmatched.pop(position)
             message = (f"第 {position + 1} 列的标题是“{found_text}”，应为“{column.header}”。"
                        f"请把标题改为“{column.header}”。")
-            extra_columns_value = found_text
+            found_value = found_text
+            extra_columns[found_text] = col
         else:
             last_used += 1
-            col, extra_columns_value = last_used, None
+            col, found_value = last_used, None
             message = f"缺少列“{column.header}”。请在标题行添加“{column.header}”列（{column.note}）"
-        findings.append(finding("WBE-E002", sheet, header_row, col, column.header, extra_columns_value, message))
+        findings.append(finding("WBE-E002", sheet, header_row, col, column.header, found_value, message))
     for col, text in unmatched.items():
         extra_columns[text] = col
         findings.append(finding("WBE-W004", sheet, header_row, col, text, text,
                                 f"“{text}”不是规范列，校验时不检查它，但会原样保留。如是拼写错误请改正。"))
+    return columns, extra_columns
+
+
+def read_table(spec: SheetSpec, grid: SheetGrid, findings: list[Finding]) -> SheetTable:
+    """Map headers to fields and collect the non-blank data rows of one canonical sheet."""
+    sheet = grid.name
+    unmerge(grid, findings)
+    header_row, hits = find_header_row(spec, grid)
+    header_line = grid.rows[header_row - 1] if header_row - 1 < len(grid.rows) else []
+    if hits and header_row != 1:
+        findings.append(finding("WBE-W006", sheet, header_row, 0, None, None,
+                                f"标题行在第 {header_row} 行而不是第 1 行；已按第 {header_row} 行读取。"
+                                "建议删除标题行上方的行。"))
+    columns, extra_columns = map_headers(spec, sheet, header_row, header_line, findings)
     rows: list[RawRow] = []
     used_cols = set(columns.values()) | set(extra_columns.values())
     noted_unlabelled: set[int] = set()

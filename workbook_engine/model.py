@@ -137,7 +137,6 @@ class Book:
     def sorted(self) -> "Book":
         """Canonical order: by 部门编码, then 类别/序号 (goals), 序号 (projects), project then 序号."""
         categories = {"总体绩效目标": 0, "分项绩效目标": 1, "工作保障措施": 2}
-        dept_order = {d.code: n for n, d in enumerate(self.departments())}
         project_order = {p.code: (p.dept_code, p.seq or 0) for p in self.projects}
         return Book(
             goals=sorted(self.goals, key=lambda g: (g.dept_code, categories.get(g.category, 9), g.seq or 0)),
@@ -145,7 +144,7 @@ class Book:
             indicators=sorted(
                 self.indicators,
                 key=lambda i: (i.dept_code, project_order.get(i.project_code, ("", 0))[1], i.project_code,
-                               i.seq or 0, dept_order.get(i.dept_code, 0)),
+                               i.seq or 0),
             ),
         )
 

@@ -7,11 +7,9 @@ here raises on user input. The same conversion serves the validator and every co
 from __future__ import annotations
 
 import re
-import unicodedata
 from decimal import Decimal
 from typing import Any
 
-from .a1 import cell_name
 from .canonical_reader import LoadedWorkbook, SheetTable, finding
 from .model import Book, Goal, Indicator, Project
 from .sheets.projects import PLAN_FIELDS
@@ -162,14 +160,3 @@ def parse_book(loaded: LoadedWorkbook) -> tuple[Book, list[Finding]]:
                 row=row, extra=raw_row.extras,
             ))
     return book, findings
-
-
-def cell_of(table: SheetTable | None, field_name: str, row: int | None) -> str | None:
-    """A1 name of a record's field, when both the column and the row are known."""
-    if table is None or row is None or field_name not in table.columns:
-        return None
-    return cell_name(row, table.columns[field_name])
-
-
-def normalize_category(text: str) -> str:
-    return "".join(unicodedata.normalize("NFKC", text).split())

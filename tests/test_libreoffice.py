@@ -14,7 +14,8 @@ pytestmark = [needs_soffice, pytest.mark.libreoffice]
 
 def test_resaved_sample_validates_the_same(tmp_path):
     resaved = libreoffice_convert(SAMPLE, "xlsx", tmp_path / "lo")
-    assert validate(resaved).findings == validate(SAMPLE).findings == []
+    assert validate(resaved, review=False).findings == validate(SAMPLE, review=False).findings == []
+    assert validate(resaved).findings == validate(SAMPLE).findings
     assert read_book(resaved) == read_book(SAMPLE)
 
 

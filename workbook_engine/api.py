@@ -8,10 +8,12 @@ from pathlib import Path
 from .canonical_writer import starter_book, write_book
 from .importer import import_document as _read_document
 from .model import Book
+from .review import ReviewResult, review
 from .validation import Report, check, validate
 from .validation.annotate import annotate
 
-__all__ = ["new_workbook", "import_document", "validate", "check", "annotate", "read_book"]
+__all__ = ["new_workbook", "import_document", "validate", "check", "annotate", "read_book", "review",
+           "annotate_review"]
 
 
 def new_workbook(path: str | os.PathLike[str], *, dept_code: str = "", dept_name: str = "",
@@ -37,3 +39,10 @@ def read_book(path: str | os.PathLike[str]) -> Book:
 
 def validate_file(path: str | os.PathLike[str]) -> Report:
     return validate(Path(path))
+
+
+def annotate_review(path: str | os.PathLike[str], result: ReviewResult, output: str | os.PathLike[str]) -> Path:
+    """A copy of the workbook with every review finding marked and a 审核结果 sheet (findings and grades)."""
+    from .review.annotate import annotate_review as _annotate_review
+
+    return _annotate_review(path, result, output)

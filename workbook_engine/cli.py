@@ -98,9 +98,11 @@ def validate_command(
     book: Path = typer.Argument(..., help="规范工作簿 .xlsx"),
     format: OutputFormat = typer.Option(OutputFormat.text, "--format", help="text 或 json"),
     annotate: Optional[Path] = typer.Option(None, "--annotate", help="写出带批注的工作簿副本"),
+    review: bool = typer.Option(True, "--review/--no-review",
+                                help="同时运行审核规则（WBE-R…，默认为警告）；--no-review 只做校验"),
 ) -> None:
     """Validate a canonical workbook: all findings in one pass (exit 0 valid, 1 errors, 2 unreadable)."""
-    report = api.validate(book)
+    report = api.validate(book, review=review)
     if annotate is not None:
         api.annotate(book, report, annotate)
     if format is OutputFormat.json:
@@ -112,6 +114,29 @@ def validate_command(
         if annotate is not None:
             typer.echo(f"带批注的副本：{annotate}")
     raise typer.Exit(report.exit_code())
+
+
+@app.command("review")
+@handle_errors
+def review_command(
+    book: Path = typer.Argument(..., help="规范工作簿 .xlsx"),
+    format: OutputFormat = typer.Option(OutputFormat.text, "--format", help="text 或 json"),
+    annotate: Optional[Path] = typer.Option(None, "--annotate", help="写出带审核批注的工作簿副本"),
+) -> None:
+    """Review a workbook as the finance bureau does: findings by criterion and a grade per project
+    (exit 0 no errors, 1 errors, 2 unreadable)."""
+    result = api.review(book)
+    if annotate is not None:
+        api.annotate_review(book, result, annotate)
+    if format is OutputFormat.json:
+        typer.echo(result.to_json())
+    else:
+        from .reporting import print_review
+
+        print_review(result)
+        if annotate is not None:
+            typer.echo(f"带批注的副本：{annotate}")
+    raise typer.Exit(result.exit_code())
 
 
 def main() -> None:

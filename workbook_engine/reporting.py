@@ -2,29 +2,71 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from rich.console import Console
 from rich.table import Table
 
-from .validation.findings import Report
+from .validation.codes import CRITERIA
+from .validation.findings import Finding, Report
+
+if TYPE_CHECKING:
+    from .review import ReviewResult
 
 SEVERITY = {"error": "[bold red]错误[/]", "warning": "[yellow]警告[/]"}
+GRADE_STYLE = {"优": "[green]优[/]", "良": "[cyan]良[/]", "中": "[yellow]中[/]", "差": "[bold red]差[/]"}
+
+
+def _console() -> Console:
+    console = Console(soft_wrap=False)
+    if not console.is_terminal:
+        console = Console(soft_wrap=False, width=160)  # piped output: wide enough for the messages
+    return console
+
+
+def _shown(value: object) -> str:
+    text = "" if value is None else str(value)
+    return text[:24] + ("…" if len(text) > 24 else "")
+
+
+def _findings_table(findings: list[Finding], with_project: bool = False) -> Table:
+    table = Table(show_lines=False, header_style="bold", expand=False)
+    names = ("代码", "级别", *(("项目",) if with_project else ()), "工作表", "单元格", "值")
+    for name in names:
+        table.add_column(name, overflow="fold", no_wrap=name in ("代码", "级别", "单元格", "项目"))
+    table.add_column("说明", overflow="fold", ratio=1, min_width=30)
+    for f in findings:
+        project = (f.project or "",) if with_project else ()
+        table.add_row(f.code, SEVERITY[f.severity], *project, f.sheet or "", f.cell or "", _shown(f.value), f.message)
+    return table
 
 
 def print_report(report: Report, console: Console | None = None) -> None:
     """A table of findings followed by a one-line summary."""
-    if console is None:
-        console = Console(soft_wrap=False)
-        if not console.is_terminal:
-            console = Console(soft_wrap=False, width=160)  # piped output: wide enough for the messages
+    console = console or _console()
     if report.findings:
-        table = Table(show_lines=False, header_style="bold", expand=False)
-        for name in ("代码", "级别", "工作表", "单元格", "值"):
-            table.add_column(name, overflow="fold", no_wrap=name in ("代码", "级别", "单元格"))
-        table.add_column("说明", overflow="fold", ratio=1, min_width=30)
-        for f in report.findings:
-            value = "" if f.value is None else str(f.value)
-            table.add_row(f.code, SEVERITY[f.severity], f.sheet or "", f.cell or "",
-                          value[:24] + ("…" if len(value) > 24 else ""), f.message)
-        console.print(table)
+        console.print(_findings_table(report.findings))
     status = "[green]通过[/]" if report.valid else "[bold red]未通过[/]"
     console.print(f"{report.file}：{status}，{len(report.errors)} 个错误，{len(report.warnings)} 个警告。")
+
+
+def print_review(result: "ReviewResult", console: Console | None = None) -> None:
+    """Findings under each review criterion, then each project's grade, then a summary line."""
+    from .review.annotate import summary_line
+
+    console = console or _console()
+    for criterion, findings in result.by_criterion().items():
+        if not findings:
+            continue
+        console.print(f"[bold]{criterion}[/]（{len(findings)} 条）")
+        console.print(_findings_table(findings, with_project=True))
+    grades = Table(header_style="bold", expand=False, title="项目等级（满分 100）")
+    for name in ("项目编码", "项目名称", *CRITERIA, "扣分", "得分", "等级"):
+        grades.add_column(name, overflow="fold")
+    for g in result.grades:
+        grades.add_row(g.code, g.name, *(str(g.counts[c]) for c in CRITERIA), str(g.deduction), str(g.score),
+                       GRADE_STYLE[g.grade])
+    if result.grades:
+        console.print(grades)
+    tally = "，".join(f"{grade} {sum(g.grade == grade for g in result.grades)} 个" for grade in GRADE_STYLE)
+    console.print(f"{result.report.file}：{summary_line(result)}。项目等级：{tally}。")

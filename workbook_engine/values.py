@@ -213,3 +213,63 @@ def deadline_year_month(value: IndicatorValue) -> tuple[int | None, int | None]:
     year = int(match.group(1)) if match.group(1) else None
     month = int(match.group(2)) if match.group(2) else None
     return year, month
+
+
+# Units of 指标值 as the review rules judge them (money in 万元 is the workbook's unit).
+MONEY_UNITS: dict[str, Decimal] = {"元": Decimal("0.0001"), "千元": Decimal("0.1"), "万元": Decimal(1),
+                                   "百万元": Decimal(100), "亿元": Decimal(10000)}
+DURATION_UNITS = ("天", "日", "工作日", "个工作日", "小时", "分钟", "周", "个月", "月", "年", "季度", "个季度")
+_UNIT_TAILS = ("以上", "以下", "左右", "以内", "之内", "内", "前", "及以上", "及以下")
+# Deadlines written without digits that still name a point in the budget year.
+_DEADLINE_WORDS = re.compile(r"^(?:年底|年末|年内|当年|本年度?|年度内)(?:前|之前|以前|内|完成)*$")
+# Numbers in free text with what follows them: "100%", "12次", "25家", "2024年".
+_QUANTITY_RE = re.compile(r"(?<![\d.])(\d+(?:\.\d+)?)\s*(%|[\u4e00-\u9fff]{0,2})")
+
+
+def base_unit(unit: str) -> str:
+    """A value's unit without qualifiers such as 以上, 以内 (≥95%以上 -> %, ≤30天内 -> 天)."""
+    text = unit.strip()
+    changed = True
+    while changed and text:
+        changed = False
+        for tail in _UNIT_TAILS:
+            if text.endswith(tail) and len(text) > len(tail):
+                text, changed = text[: -len(tail)], True
+    return text
+
+
+def money_in_wan(value: IndicatorValue) -> Decimal | None:
+    """The amount of a money value in 万元 (≤4.5万元 -> 4.5, ≤2000元 -> 0.2); None when it is not money."""
+    if value.kind != "quantitative" or value.number is None:
+        return None
+    factor = MONEY_UNITS.get(base_unit(value.unit))
+    return value.number * factor if factor is not None else None
+
+
+def is_duration(value: IndicatorValue) -> bool:
+    """≤30天, 3个工作日内, ≤2小时: a quantitative value whose unit is a span of time."""
+    return value.kind == "quantitative" and base_unit(value.unit) in DURATION_UNITS
+
+
+def is_deadline(value: IndicatorValue) -> bool:
+    """2024年12月底前, 12月31日前, and the digit-less 年底前 / 年内."""
+    if value.kind == "deadline":
+        return True
+    return value.kind == "qualitative" and bool(_DEADLINE_WORDS.match(fold(value.text).strip().replace(" ", "")))
+
+
+def quantities_in_text(text: str) -> list[tuple[Decimal, str]]:
+    """Numbers stated in prose with the unit after them, skipping list numbers (1.), years and dates."""
+    found: list[tuple[Decimal, str]] = []
+    folded = fold(text)
+    for match in _QUANTITY_RE.finditer(folded):
+        number, unit = match.group(1), match.group(2)
+        after = folded[match.end(1):match.end(1) + 1]
+        if after in (".", "、", ")", "）") and not unit.startswith("%"):
+            continue  # list numbering: 1. 1、 1）
+        if unit[:1] in ("年", "月", "日", "号") or unit.startswith("季度"):
+            continue  # dates and periods (2024年, 12月底, 每季度) are not targets
+        if not unit:
+            continue  # a bare number carries no target worth checking
+        found.append((Decimal(number), "%" if unit == "%" else unit[:1]))
+    return found

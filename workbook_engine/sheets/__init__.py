@@ -15,7 +15,8 @@ BY_KIND = {spec.kind: spec for spec in SPECS}
 HELP_SHEET = "说明"
 LISTS_SHEET = "下拉列表"
 FINDINGS_SHEET = "校验结果"
-AUXILIARY_SHEETS = (HELP_SHEET, LISTS_SHEET, FINDINGS_SHEET, "合并记录", "冲突", "审核结果")
+REVIEW_SHEET = "审核结果"
+AUXILIARY_SHEETS = (HELP_SHEET, LISTS_SHEET, FINDINGS_SHEET, "合并记录", "冲突", REVIEW_SHEET)
 
 
 def spec_for_sheet_name(name: str) -> SheetSpec | None:
@@ -29,5 +30,5 @@ def spec_for_sheet_name(name: str) -> SheetSpec | None:
 
 __all__ = [
     "Column", "SheetSpec", "GOALS", "PROJECTS", "INDICATORS", "SPECS", "BY_KIND", "HELP_SHEET", "LISTS_SHEET",
-    "FINDINGS_SHEET", "AUXILIARY_SHEETS", "spec_for_sheet_name", "normalize_header",
+    "FINDINGS_SHEET", "REVIEW_SHEET", "AUXILIARY_SHEETS", "spec_for_sheet_name", "normalize_header",
 ]

@@ -9,7 +9,7 @@ from __future__ import annotations
 import os
 from collections import defaultdict
 from pathlib import Path
-from typing import Iterable
+from typing import Iterable, Sequence
 
 from openpyxl import load_workbook
 from openpyxl.comments import Comment
@@ -26,10 +26,16 @@ WARNING_FILL = PatternFill("solid", fgColor="FFEB9C")
 HEADER_FILL = PatternFill("solid", fgColor="DDEBF7")
 SEVERITY_NAMES = {"error": "错误", "warning": "警告"}
 RESULT_HEADERS = ("序号", "代码", "级别", "工作表", "单元格", "列", "值", "说明")
+GROUP_HEADER = "审核要点"
+
+
+# A table written below the findings (the review's grades): heading, column headers, rows.
+Appendix = tuple[str, Sequence[str], Iterable[Sequence[object]]]
 
 
 def annotate(source: str | os.PathLike[str], report: Report, output: str | os.PathLike[str], *,
-             sheet_name: str = FINDINGS_SHEET, overwrite: bool = True) -> Path:
+             sheet_name: str = FINDINGS_SHEET, overwrite: bool = True, title: str | None = None,
+             appendix: Appendix | None = None) -> Path:
     """Write a copy of ``source`` with every finding marked; returns the output path."""
     workbook = load_workbook(source, keep_vba=False, rich_text=False)
     by_cell: dict[tuple[str, str], list[Finding]] = defaultdict(list)
@@ -47,26 +53,30 @@ def annotate(source: str | os.PathLike[str], report: Report, output: str | os.Pa
     if sheet_name in workbook.sheetnames:
         del workbook[sheet_name]
     results = workbook.create_sheet(sheet_name, 0)
-    write_results(results, report.findings, set(workbook.sheetnames), report)
+    write_results(results, report.findings, set(workbook.sheetnames), report, title=title)
+    if appendix is not None:
+        write_appendix(results, *appendix)
     workbook.active = 0
     with atomic_path(output, inputs=[source], overwrite=overwrite) as temp:
         workbook.save(temp)
     return Path(output)
 
 
-def write_results(sheet: Worksheet, findings: Iterable[Finding], sheets: set[str], report: Report) -> None:
-    """The findings as a table with a hyperlink from each to its cell."""
+def write_results(sheet: Worksheet, findings: Iterable[Finding], sheets: set[str], report: Report,
+                  title: str | None = None) -> None:
+    """The findings as a table with a hyperlink from each to its cell (and the review criterion, if any)."""
     findings = list(findings)
-    sheet.append([f"校验结果：{len(report.errors)} 个错误，{len(report.warnings)} 个警告"])
+    grouped = any(f.group for f in findings)
+    sheet.append([title or f"校验结果：{len(report.errors)} 个错误，{len(report.warnings)} 个警告"])
     sheet["A1"].font = Font(bold=True, size=13)
-    sheet.append(list(RESULT_HEADERS))
+    sheet.append(list(RESULT_HEADERS) + ([GROUP_HEADER] if grouped else []))
     for cell in sheet[2]:
         cell.font = Font(bold=True)
         cell.fill = HEADER_FILL
     for number, finding in enumerate(findings, start=1):
         value = "" if finding.value is None else str(finding.value)
         row = [number, finding.code, SEVERITY_NAMES[finding.severity], finding.sheet or "", finding.cell or "",
-               finding.column or "", value, finding.message]
+               finding.column or "", value, finding.message] + ([finding.group or ""] if grouped else [])
         sheet.append(row)
         excel_row = sheet.max_row
         for cell in sheet[excel_row]:
@@ -77,6 +87,22 @@ def write_results(sheet: Worksheet, findings: Iterable[Finding], sheets: set[str
             link_cell.hyperlink = "#" + sheet_ref(finding.sheet, finding.cell)
             link_cell.font = Font(color="0563C1", underline="single")
         sheet.cell(excel_row, 3).fill = ERROR_FILL if finding.is_error else WARNING_FILL
-    for letter, width in zip("ABCDEFGH", (6, 11, 6, 10, 8, 14, 24, 80)):
+    for letter, width in zip("ABCDEFGHI", (6, 11, 6, 10, 8, 14, 24, 80, 10)):
         sheet.column_dimensions[letter].width = width
     sheet.freeze_panes = "A3"
+
+
+def write_appendix(sheet: Worksheet, heading: str, headers: Sequence[str], rows: Iterable[Sequence[object]]) -> None:
+    """A second table below the findings, after one blank row."""
+    sheet.append([])
+    sheet.append([heading])
+    sheet.cell(sheet.max_row, 1).font = Font(bold=True, size=13)
+    sheet.append(list(headers))
+    for cell in sheet[sheet.max_row]:
+        cell.font = Font(bold=True)
+        cell.fill = HEADER_FILL
+    for row in rows:
+        sheet.append(list(row))
+        for cell in sheet[sheet.max_row]:
+            if isinstance(cell.value, str):
+                cell.data_type = "s"

@@ -1,4 +1,8 @@
-"""The catalogue of finding codes: severity and a short Chinese title for each (docs/rules.md)."""
+"""The catalogue of finding codes: severity and a short Chinese title for each (docs/rules.md).
+
+The review rules (WBE-R…, docs/review-rules.md) are part of the same catalogue; ``REVIEW`` adds, for each of
+them, the review criterion it belongs to and the points it costs a project's score (review/grading.py).
+"""
 
 from __future__ import annotations
 
@@ -49,6 +53,54 @@ CODES: dict[str, tuple[str, str]] = {
     "WBE-W044": (WARNING, "项目缺少满意度指标"),
     "WBE-E045": (ERROR, "项目序号重复"),
     "WBE-W046": (WARNING, "分项绩效目标没有标题"),
+    # Review rules (docs/review-rules.md): warnings by default, re-gradable per project in wbe.toml
+    "WBE-R101": (WARNING, "文字中留有占位符"),
+    "WBE-R102": (WARNING, "指标值为 0%（系统默认值）"),
+    "WBE-R103": (WARNING, "指标值确定依据为空"),
+    "WBE-R104": (WARNING, "缺少审核要求的二级指标"),
+    "WBE-R111": (WARNING, "三级指标只重复二级指标名称"),
+    "WBE-R112": (WARNING, "绩效指标描述没有说明"),
+    "WBE-R113": (WARNING, "三级指标名称被截断"),
+    "WBE-R114": (WARNING, "指标与其他项目完全相同"),
+    "WBE-R115": (WARNING, "绩效目标中的数字没有指标体现"),
+    "WBE-R121": (WARNING, "数量指标没有数量"),
+    "WBE-R122": (WARNING, "成本指标没有金额"),
+    "WBE-R123": (WARNING, "满意度指标不是“≥百分比”"),
+    "WBE-R124": (WARNING, "时效指标没有期限、时长或比率"),
+    "WBE-R125": (WARNING, "含糊用语"),
+    "WBE-R126": (WARNING, "指标名称中含有指标值"),
+    "WBE-R131": (WARNING, "百分比超过 100%"),
+    "WBE-R132": (WARNING, "应提高的比率用了“≤”"),
+    "WBE-R133": (WARNING, "满意度为 100%"),
+    "WBE-R134": (WARNING, "成本金额超过预算数"),
+    "WBE-R135": (WARNING, "时效期限不在预算年度内"),
+}
+
+# The four review criteria, in the order reports list them.
+CRITERIA: tuple[str, ...] = ("完整性", "相关性", "适当性", "可行性")
+
+# Review code -> (criterion, points deducted per finding from the project's score of 100).
+REVIEW: dict[str, tuple[str, int]] = {
+    "WBE-R101": ("完整性", 10),
+    "WBE-R102": ("完整性", 5),
+    "WBE-R103": ("完整性", 2),
+    "WBE-R104": ("完整性", 5),
+    "WBE-R111": ("相关性", 6),
+    "WBE-R112": ("相关性", 1),
+    "WBE-R113": ("相关性", 3),
+    "WBE-R114": ("相关性", 10),
+    "WBE-R115": ("相关性", 3),
+    "WBE-R121": ("适当性", 4),
+    "WBE-R122": ("适当性", 8),
+    "WBE-R123": ("适当性", 4),
+    "WBE-R124": ("适当性", 4),
+    "WBE-R125": ("适当性", 2),
+    "WBE-R126": ("适当性", 3),
+    "WBE-R131": ("可行性", 5),
+    "WBE-R132": ("可行性", 5),
+    "WBE-R133": ("可行性", 3),
+    "WBE-R134": ("可行性", 8),
+    "WBE-R135": ("可行性", 5),
 }
 
 
@@ -58,3 +110,11 @@ def severity_of(code: str) -> str:
 
 def title_of(code: str) -> str:
     return CODES[code][1]
+
+
+def is_review_code(code: str) -> bool:
+    return code in REVIEW
+
+
+def criterion_of(code: str) -> str | None:
+    return REVIEW[code][0] if code in REVIEW else None

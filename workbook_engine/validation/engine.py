@@ -33,14 +33,26 @@ class Checked:
         self.loaded = loaded
 
 
-def validate(path: str | Path, *, extra_checks: Iterable[ExtraCheck] = ()) -> Report:
-    """Validate a canonical workbook file and return all findings."""
-    return check(path, extra_checks=extra_checks).report
+def validate(path: str | Path, *, extra_checks: Iterable[ExtraCheck] = (), review: bool = True) -> Report:
+    """Validate a canonical workbook file and return all findings.
+
+    With ``review`` (the default, as in `wbe validate`) the review rules (WBE-R…, configured by the wbe.toml
+    beside the workbook) run too and report as warnings unless wbe.toml re-grades them.
+    """
+    return check(path, extra_checks=extra_checks, review=review).report
 
 
-def check(path: str | Path, *, extra_checks: Iterable[ExtraCheck] = ()) -> Checked:
-    """Load, parse and validate; keep the book so render/merge need not read the file twice."""
+def check(path: str | Path, *, extra_checks: Iterable[ExtraCheck] = (), review: bool = False) -> Checked:
+    """Load, parse and validate; keep the book so render/merge need not read the file twice.
+
+    The review rules are off here by default: commands that only need a valid book should not pay for them
+    nor depend on a wbe.toml.
+    """
     loaded = load_workbook(path)
+    if review:
+        from ..review import review_check  # the review builds on the validator
+
+        extra_checks = (*extra_checks, review_check())
     return validate_loaded(loaded, extra_checks=extra_checks)
 
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import asdict, dataclass, field
-from typing import Any, Iterable
+from typing import Any, Callable, Iterable
 
 ERROR = "error"
 WARNING = "warning"
@@ -38,6 +38,21 @@ class Finding:
         data.pop("project")
         data["value"] = json_value(self.value)
         return data
+
+
+_SHEET_ORDER = {"部门目标": 1, "项目": 2, "指标": 3}
+
+
+def position_key(f: Finding) -> tuple:
+    """Sheet order of the canonical workbook, then row, then column; workbook-level findings first."""
+    return (
+        _SHEET_ORDER.get(f.sheet or "", 0 if f.sheet is None else 4),
+        f.sheet or "",
+        f.row or 0,
+        len(f.cell or ""),
+        f.cell or "",
+        f.code,
+    )
 
 
 def json_value(value: Any) -> Any:
@@ -74,21 +89,9 @@ class Report:
     def codes(self) -> list[str]:
         return [f.code for f in self.findings]
 
-    def sort(self) -> None:
-        """Sheet order of the canonical workbook, then row, then column; workbook-level findings first."""
-        sheet_order = {"部门目标": 1, "项目": 2, "指标": 3}
-
-        def key(f: Finding) -> tuple:
-            return (
-                sheet_order.get(f.sheet or "", 0 if f.sheet is None else 4),
-                f.sheet or "",
-                f.row or 0,
-                len(f.cell or ""),
-                f.cell or "",
-                f.code,
-            )
-
-        self.findings.sort(key=key)
+    def sort(self, key: Callable[[Finding], tuple] | None = None) -> None:
+        """By ``key``, by default ``position_key``: the order a person reads the workbook in."""
+        self.findings.sort(key=key or position_key)
 
     def to_dict(self) -> dict[str, Any]:
         return {"file": self.file, "valid": self.valid, "findings": [f.to_dict() for f in self.findings]}

@@ -1,0 +1,106 @@
+"""The review: a finance-bureau reviewer's checks (docs/review-rules.md), grouped under the four criteria
+完整性/相关性/适当性/可行性, with a grade 优/良/中/差 per project.
+
+``review(path)`` reads the workbook once, validates it (the review reports how many validation problems
+remain, since a reviewer sends an invalid book back first) and runs the review rules; ``review_check`` is the
+same rules as an extra check inside ``validate`` (WBE-R… warnings there).
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any
+
+from ..canonical_reader import LoadedWorkbook
+from ..model import Book
+from ..validation.codes import CRITERIA, REVIEW
+from ..validation.engine import check
+from ..validation.findings import Finding, Report, position_key
+from .config import OFF, ReviewConfig, load_config
+from .grading import ProjectGrade, grade_projects
+from .rules import RULES, ReviewContext
+
+__all__ = ["review", "review_book", "review_findings", "review_check", "ReviewResult", "ProjectGrade",
+           "ReviewConfig", "load_config"]
+
+
+def review_findings(book: Book, loaded: LoadedWorkbook, config: ReviewConfig) -> list[Finding]:
+    """All review findings of a book, with the configuration applied (rules off, re-graded severity)."""
+    context = ReviewContext(book, loaded, config)
+    found: list[Finding] = []
+    for rule in RULES:
+        if all(config.globally_off(code) for code in rule.codes):  # type: ignore[attr-defined]
+            continue
+        for f in rule(context):
+            severity = config.setting(f.code, f.project).severity
+            if severity == OFF:
+                continue
+            found.append(f if severity == f.severity else replace(f, severity=severity))
+    return found
+
+
+def review_check(config: ReviewConfig | None = None):
+    """The review as a validator extra check; the config defaults to the workbook's wbe.toml."""
+
+    def check(book: Book, loaded: LoadedWorkbook) -> list[Finding]:
+        return review_findings(book, loaded, config if config is not None else load_config(loaded.path))
+
+    return check
+
+
+def criterion_key(f: Finding) -> tuple:
+    """Review order: criterion, then position in the workbook."""
+    return (CRITERIA.index(f.group) if f.group in CRITERIA else len(CRITERIA), *position_key(f))
+
+
+@dataclass
+class ReviewResult:
+    """The review findings, the grades, and what validation still reports (the book must be valid first)."""
+
+    report: Report
+    grades: list[ProjectGrade]
+    validation: Report
+    config: ReviewConfig
+
+    @property
+    def valid(self) -> bool:
+        return self.validation.valid and self.report.valid
+
+    def exit_code(self) -> int:
+        return 0 if self.valid else 1
+
+    def by_criterion(self) -> dict[str, list[Finding]]:
+        groups: dict[str, list[Finding]] = {c: [] for c in CRITERIA}
+        for f in self.report.findings:
+            groups.setdefault(f.group or "", []).append(f)
+        return groups
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "file": self.report.file,
+            "valid": self.valid,
+            "findings": [f.to_dict() for f in self.report.findings],
+            "criteria": {c: [code for code, (crit, _) in REVIEW.items() if crit == c] for c in CRITERIA},
+            "projects": [g.to_dict() for g in self.grades],
+            "validation": {"valid": self.validation.valid, "errors": len(self.validation.errors),
+                           "warnings": len(self.validation.warnings)},
+            "config": str(self.config.source) if self.config.source else None,
+        }
+
+    def to_json(self) -> str:
+        return json.dumps(self.to_dict(), ensure_ascii=False, indent=2)
+
+
+def review_book(book: Book, loaded: LoadedWorkbook, validation: Report, config: ReviewConfig) -> ReviewResult:
+    report = Report(validation.file, review_findings(book, loaded, config))
+    report.sort(criterion_key)
+    return ReviewResult(report, grade_projects(book, report.findings, config), validation, config)
+
+
+def review(path: str | Path, *, config: ReviewConfig | None = None) -> ReviewResult:
+    """Review a canonical workbook; the config defaults to the wbe.toml beside it."""
+    checked = check(path, review=False)
+    config = config if config is not None else load_config(checked.loaded.path)
+    return review_book(checked.book, checked.loaded, checked.report, config)

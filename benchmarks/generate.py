@@ -64,6 +64,14 @@ def county_book(departments: int = 100, projects: int = 2000, indicators: int = 
     return book
 
 
+def ensure_county_workbook(path: Path) -> Path:
+    """The county workbook at ``path``, generated with the default sizes when it does not exist yet."""
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        write_book(county_book(), path)
+    return path
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--departments", type=int, default=100)

@@ -9,6 +9,7 @@ from .canonical_writer import starter_book, write_book
 from .importer import import_document as _read_document
 from .model import Book
 from .review import ReviewResult, review
+from .review.annotate import annotate_review as _annotate_review
 from .validation import Report, check, validate
 from .validation.annotate import annotate
 
@@ -43,6 +44,4 @@ def validate_file(path: str | os.PathLike[str]) -> Report:
 
 def annotate_review(path: str | os.PathLike[str], result: ReviewResult, output: str | os.PathLike[str]) -> Path:
     """A copy of the workbook with every review finding marked and a 审核结果 sheet (findings and grades)."""
-    from .review.annotate import annotate_review as _annotate_review
-
     return _annotate_review(path, result, output)

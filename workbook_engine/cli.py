@@ -60,6 +60,17 @@ def handle_errors(command: Callable) -> Callable:
     return wrapper
 
 
+def emit(result, format: OutputFormat, annotate: Optional[Path], printer: Callable) -> None:
+    """Print a report (validate) or review result as JSON or text, and exit with its status."""
+    if format is OutputFormat.json:
+        typer.echo(result.to_json())
+    else:
+        printer(result)
+        if annotate is not None:
+            typer.echo(f"带批注的副本：{annotate}")
+    raise typer.Exit(result.exit_code())
+
+
 @app.command("new")
 @handle_errors
 def new_command(
@@ -105,15 +116,9 @@ def validate_command(
     report = api.validate(book, review=review)
     if annotate is not None:
         api.annotate(book, report, annotate)
-    if format is OutputFormat.json:
-        typer.echo(report.to_json())
-    else:
-        from .reporting import print_report
+    from .reporting import print_report
 
-        print_report(report)
-        if annotate is not None:
-            typer.echo(f"带批注的副本：{annotate}")
-    raise typer.Exit(report.exit_code())
+    emit(report, format, annotate, print_report)
 
 
 @app.command("review")
@@ -128,15 +133,9 @@ def review_command(
     result = api.review(book)
     if annotate is not None:
         api.annotate_review(book, result, annotate)
-    if format is OutputFormat.json:
-        typer.echo(result.to_json())
-    else:
-        from .reporting import print_review
+    from .reporting import print_review
 
-        print_review(result)
-        if annotate is not None:
-            typer.echo(f"带批注的副本：{annotate}")
-    raise typer.Exit(result.exit_code())
+    emit(result, format, annotate, print_review)
 
 
 def main() -> None:

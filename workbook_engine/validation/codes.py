@@ -112,9 +112,5 @@ def title_of(code: str) -> str:
     return CODES[code][1]
 
 
-def is_review_code(code: str) -> bool:
-    return code in REVIEW
-
-
 def criterion_of(code: str) -> str | None:
     return REVIEW[code][0] if code in REVIEW else None

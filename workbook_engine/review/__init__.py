@@ -8,7 +8,6 @@ same rules as an extra check inside ``validate`` (WBE-R… warnings there).
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -17,7 +16,7 @@ from ..canonical_reader import LoadedWorkbook
 from ..model import Book
 from ..validation.codes import CRITERIA, REVIEW
 from ..validation.engine import check
-from ..validation.findings import Finding, Report, position_key
+from ..validation.findings import Finding, Report, dumps_report, position_key
 from .config import OFF, ReviewConfig, load_config
 from .grading import ProjectGrade, grade_projects
 from .rules import RULES, ReviewContext
@@ -90,7 +89,7 @@ class ReviewResult:
         }
 
     def to_json(self) -> str:
-        return json.dumps(self.to_dict(), ensure_ascii=False, indent=2)
+        return dumps_report(self.to_dict())
 
 
 def review_book(book: Book, loaded: LoadedWorkbook, validation: Report, config: ReviewConfig) -> ReviewResult:

@@ -43,10 +43,10 @@ def review_findings(book: Book, loaded: LoadedWorkbook, config: ReviewConfig) ->
 def review_check(config: ReviewConfig | None = None):
     """The review as a validator extra check; the config defaults to the workbook's wbe.toml."""
 
-    def check(book: Book, loaded: LoadedWorkbook) -> list[Finding]:
+    def run(book: Book, loaded: LoadedWorkbook) -> list[Finding]:
         return review_findings(book, loaded, config if config is not None else load_config(loaded.path))
 
-    return check
+    return run
 
 
 def criterion_key(f: Finding) -> tuple:

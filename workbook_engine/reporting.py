@@ -47,7 +47,8 @@ def print_report(report: Report, console: Console | None = None) -> None:
     if report.findings:
         console.print(_findings_table(report.findings))
     status = "[green]通过[/]" if report.valid else "[bold red]未通过[/]"
-    console.print(f"{report.file}：{status}，{len(report.errors)} 个错误，{len(report.warnings)} 个警告。")
+    console.print(f"{report.file}：{status}，{len(report.errors)} 个错误，{len(report.warnings)} 个警告。",
+                  soft_wrap=True)
 
 
 def print_review(result: "ReviewResult", console: Console | None = None) -> None:
@@ -69,4 +70,4 @@ def print_review(result: "ReviewResult", console: Console | None = None) -> None
     if result.grades:
         console.print(grades)
     tally = "，".join(f"{grade} {sum(g.grade == grade for g in result.grades)} 个" for grade in GRADE_STYLE)
-    console.print(f"{result.report.file}：{summary_line(result)}。项目等级：{tally}。")
+    console.print(f"{result.report.file}：{summary_line(result)}。项目等级：{tally}。", soft_wrap=True)

@@ -8,13 +8,14 @@ from pathlib import Path
 from .canonical_writer import starter_book, write_book
 from .importer import import_document as _read_document
 from .model import Book
+from .official.pipeline import RenderResult, extract_official, render_official
 from .review import ReviewResult, review
 from .review.annotate import annotate_review as _annotate_review
 from .validation import Report, check, validate
 from .validation.annotate import annotate
 
 __all__ = ["new_workbook", "import_document", "validate", "check", "annotate", "read_book", "review",
-           "annotate_review"]
+           "annotate_review", "render", "extract", "RenderResult"]
 
 
 def new_workbook(path: str | os.PathLike[str], *, dept_code: str = "", dept_name: str = "",
@@ -45,3 +46,14 @@ def validate_file(path: str | os.PathLike[str]) -> Report:
 def annotate_review(path: str | os.PathLike[str], result: ReviewResult, output: str | os.PathLike[str]) -> Path:
     """A copy of the workbook with every review finding marked and a 审核结果 sheet (findings and grades)."""
     return _annotate_review(path, result, output)
+
+
+def render(book: str | os.PathLike[str], output: str | os.PathLike[str], *, dept: str | None = None,
+           force: bool = False, progress=None) -> RenderResult:
+    """Validate, then write the official workbook (one per department when ``output`` is a folder/)."""
+    return render_official(book, output, dept=dept, force=force, progress=progress)
+
+
+def extract(official, output: str | os.PathLike[str]) -> tuple[Book, Report]:
+    """Read official workbooks (rendered, maybe edited by staff) back into one canonical workbook."""
+    return extract_official([official] if isinstance(official, (str, os.PathLike)) else official, output)

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+import contextlib
+from typing import TYPE_CHECKING, Callable, Iterator
 
 from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from .validation.codes import CRITERIA
@@ -71,3 +73,18 @@ def print_review(result: "ReviewResult", console: Console | None = None) -> None
         console.print(grades)
     tally = "，".join(f"{grade} {sum(g.grade == grade for g in result.grades)} 个" for grade in GRADE_STYLE)
     console.print(f"{result.report.file}：{summary_line(result)}。项目等级：{tally}。", soft_wrap=True)
+
+
+@contextlib.contextmanager
+def progress_bar(description: str) -> Iterator[Callable[..., None]]:
+    """A progress bar on stderr; yields update(done, total, department) for the library's callback."""
+    console = Console(stderr=True)
+    columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
+    with Progress(*columns, console=console, transient=not console.is_terminal) as progress:
+        task = progress.add_task(description, total=None)
+
+        def update(done: int, total: int, department=None) -> None:
+            label = f"{description} {department.code}{department.name}" if department is not None else description
+            progress.update(task, completed=done, total=total, description=label)
+
+        yield update

@@ -20,7 +20,9 @@ from typing import Any, Iterable
 from ..a1 import cell_name
 from ..canonical_reader import finding
 from ..importer.numerals import parse_chinese_number
-from ..importer.text_document import ITEM_RE, MEASURE_RE, label
+from ..importer.text_document import ITEM_RE as _ITEM_RE
+from ..importer.text_document import MEASURE_RE as _MEASURE_RE
+from ..importer.text_document import label
 from ..io.calamine_reader import CalamineWorkbook, SheetGrid
 from ..layout import (CellSpec, RowSpec, field_kind, inverse_pattern, project_template, workbook_template)
 from ..model import Book, Goal, Indicator, Project
@@ -29,6 +31,10 @@ from ..sheets import BY_KIND
 from ..sheets.goals import CATEGORIES
 from ..validation.findings import Finding, Report
 from ..values import as_text, is_blank, parse_number, parse_percent_cell, resolve_plan
+
+# Items and measures may hold line breaks in their text.
+ITEM_RE = re.compile(_ITEM_RE.pattern, re.S)
+MEASURE_RE = re.compile(_MEASURE_RE.pattern, re.S)
 
 # The unit line sits under the title; never look further (data rows start with project codes).
 UNIT_SEARCH_ROWS = 3

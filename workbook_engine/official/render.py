@@ -11,7 +11,7 @@ import os
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any, Callable, Iterable
 
 import xlsxwriter
 
@@ -284,7 +284,8 @@ def group_indicators(indicators: Iterable[Indicator]) -> dict[str, list[Indicato
 
 
 def render_department(book: Book, dept: Department, path: str | os.PathLike[str], *,
-                      inputs: Iterable[str | os.PathLike[str]] = ()) -> RenderedFile:
+                      inputs: Iterable[str | os.PathLike[str]] = (),
+                      on_sheet: Callable[[], None] | None = None) -> RenderedFile:
     """Write one department's official workbook atomically."""
     part = book.for_department(dept.code)
     projects = part.projects_of(dept.code)
@@ -301,5 +302,7 @@ def render_department(book: Book, dept: Department, path: str | os.PathLike[str]
         write_department_sheet(workbook, styles, dept, part)
         for project, name in zip(projects, names):
             write_project_sheet(workbook, styles, name, project, dept, by_project.get(project.code, []))
+            if on_sheet is not None:
+                on_sheet()
         workbook.close()
     return RenderedFile(Path(path), dept, len(projects), len(part.indicators))

@@ -184,6 +184,8 @@ class Context:
         if record == "dept" and self.dept is not None:
             if attr == "year_text":
                 return "" if self.dept.year is None else str(self.dept.year)
+            if attr == "year_prefix":
+                return "" if self.dept.year is None else f"{self.dept.year}年度"
             return getattr(self.dept, attr)
         target = {"project": self.project, "indicator": self.indicator}.get(record)
         if target is None:

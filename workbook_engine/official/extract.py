@@ -370,8 +370,8 @@ def read_goals(grid: Grid, code: str, name: str, year: int | None, findings: lis
     category: str | None = None
     for r in grid.nonempty_rows():
         for c, v in grid.filled(r):
-            if (r, c) in grid.used:
-                continue
+            if (r, c) in grid.used or c != 0:
+                continue  # the paragraphs fill column A (merged across); anything beside them is reported
             text = parse_text(v)
             key = label(text)
             if key in sections:

@@ -93,7 +93,7 @@ def place(sheet, row: int, col: int, last_row: int, last_col: int, value: Any, k
     write_value(sheet, row, col, value, kind, fmt)
 
 
-def print_setup(sheet, settings: dict[str, Any], context: Context, last_col: int) -> None:
+def print_setup(sheet, settings: dict[str, Any], context: Context) -> None:
     """A4 portrait, one page wide, centred, government-document margins, title row repeated, page numbers."""
     cfg = settings["print"]
     inch = 1 / CM_PER_INCH
@@ -116,7 +116,6 @@ def print_setup(sheet, settings: dict[str, Any], context: Context, last_col: int
         sheet.set_footer("&C" + footer, {"margin": cfg["margin_footer"] * inch})
     if cfg.get("repeat_title_row", True):
         sheet.repeat_rows(0)
-    sheet.print_area(0, 0, max(sheet.dim_rowmax or 0, 0), last_col)
 
 
 def _title_row(sheet, styles: StyleBook, settings: dict[str, Any], text: str, width: float, last_col: int,
@@ -145,7 +144,7 @@ def write_project_sheet(workbook, styles: StyleBook, name: str, project: Project
             if not cell.covered:
                 place(sheet, index, cell.col, index + cell.rowspan - 1, cell.col + cell.span - 1, cell.value,
                       cell.kind, styles.for_cell(cell))
-    print_setup(sheet, settings, Context(project, dept), last_col)
+    print_setup(sheet, settings, Context(project, dept))
 
 
 def _unit_line(sheet, styles: StyleBook, row: int, parts: list[tuple[str, int, int, str]]) -> None:
@@ -163,7 +162,7 @@ def write_summary_sheet(workbook, styles: StyleBook, dept: Department, projects:
     for col, column in enumerate(columns):
         sheet.set_column(col, col, column["width"])
     last_col = len(columns) - 1
-    context = Context(None, dept, extra={"dept.year": f"{dept.year}年度" if dept.year else ""})
+    context = Context(None, dept)
     _title_row(sheet, styles, settings, context.fill(cfg["title"]), sum(c["width"] for c in columns), last_col,
                "title")
     third = max(1, len(columns) // 3)
@@ -178,6 +177,8 @@ def write_summary_sheet(workbook, styles: StyleBook, dept: Department, projects:
         row = first + offset
         context = Context(project, dept, extra={"project.indicator_count": counts.get(project.code, 0),
                                                 "project.sheet": name})
+        sheet.set_row(row, max(text_height(str(context.get(c["field"]) or ""), c["width"], settings["heights"])
+                               for c in columns))
         for col, column in enumerate(columns):
             value = context.get(column["field"])
             fmt = styles.get(column["style"])
@@ -202,7 +203,7 @@ def write_summary_sheet(workbook, styles: StyleBook, dept: Department, projects:
     if projects:
         _budget_chart(workbook, sheet, cfg, columns, first, total_row - 1, last_col)
     sheet.freeze_panes(first, 0)
-    print_setup(sheet, settings, Context(None, dept), last_col)
+    print_setup(sheet, settings, Context(None, dept))
 
 
 def _budget_chart(workbook, sheet, cfg: dict[str, Any], columns: list[dict[str, Any]], first: int, last: int,
@@ -262,7 +263,7 @@ def write_department_sheet(workbook, styles: StyleBook, dept: Department, book: 
                           "paragraph")
             else:
                 paragraph(goal.content, "paragraph")
-    print_setup(sheet, settings, context, 1)
+    print_setup(sheet, settings, context)
 
 
 @dataclass

@@ -199,7 +199,7 @@ def render_all(book: Book, folder: Path) -> list[Path]:
     return [render_department(book, dept, folder / f"{dept.code}.xlsx").path for dept in book.departments()]
 
 
-@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture,
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture,
                                                                   HealthCheck.too_slow])
 @given(book=books())
 def test_generated_books_round_trip(tmp_path_factory, book):

@@ -87,7 +87,8 @@ def test_fonts_borders_wrapping_and_merges(workbook):
 
 
 def test_row_heights_fit_wrapped_chinese_text(workbook):
-    """Every text cell gets at least the lines it needs at ~2 columns per CJK character (independent estimate)."""
+    """Every text cell gets at least the lines it needs at 2 columns per CJK character, 1 per other (an
+    independent, slightly optimistic estimate) and 12 pt per line."""
     widths = project_template().column_widths
     for name in PROJECT_SHEETS:
         sheet = workbook[name]
@@ -100,7 +101,8 @@ def test_row_heights_fit_wrapped_chinese_text(workbook):
                 first_col, last_col = (merged.min_col, merged.max_col) if merged else (cell.column, cell.column)
                 last_row = merged.max_row if merged else cell.row
                 width = sum(widths[first_col - 1:last_col])
-                lines = math.ceil(len(cell.value) * 2 / width)
+                units = sum(2 if ord(ch) >= 0x2E80 else 1 for ch in cell.value)
+                lines = math.ceil(units / width)
                 height = sum(sheet.row_dimensions[r].height or 15 for r in range(cell.row, last_row + 1))
                 assert height >= lines * 12, (name, cell.coordinate, lines, height)
 

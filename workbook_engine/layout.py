@@ -140,6 +140,7 @@ def workbook_template() -> dict[str, Any]:
 
 # --- values -------------------------------------------------------------------------------------------
 
+@functools.lru_cache(maxsize=256)
 def field_kind(name: str) -> str:
     """'money', 'percent' or 'text' for a template field, from the canonical column kinds."""
     record, _, attr = name.partition(".")

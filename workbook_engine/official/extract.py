@@ -10,6 +10,7 @@ skipped. Nothing is dropped silently.
 
 from __future__ import annotations
 
+import functools
 import os
 import re
 from dataclasses import dataclass, field
@@ -22,7 +23,7 @@ from ..canonical_reader import finding
 from ..importer.numerals import parse_chinese_number
 from ..importer.text_document import ITEM_RE as _ITEM_RE
 from ..importer.text_document import MEASURE_RE as _MEASURE_RE
-from ..importer.text_document import label
+from ..importer.text_document import label as _label
 from ..io.calamine_reader import CalamineWorkbook, SheetGrid
 from ..layout import (CellSpec, RowSpec, field_kind, inverse_pattern, project_template, workbook_template)
 from ..model import Book, Goal, Indicator, Project
@@ -30,7 +31,7 @@ from ..parsing import parse_code, parse_int, parse_text
 from ..sheets import BY_KIND
 from ..sheets.goals import CATEGORIES
 from ..validation.findings import Finding, Report
-from ..values import as_text, is_blank, parse_number, parse_percent_cell, resolve_plan
+from ..values import as_text, parse_number, parse_percent_cell, resolve_plan
 
 # Items and measures may hold line breaks in their text.
 ITEM_RE = re.compile(_ITEM_RE.pattern, re.S)
@@ -38,6 +39,18 @@ MEASURE_RE = re.compile(_MEASURE_RE.pattern, re.S)
 
 # The unit line sits under the title; never look further (data rows start with project codes).
 UNIT_SEARCH_ROWS = 3
+
+
+def _blank(value: Any) -> bool:
+    """is_blank for cell values, without Unicode folding (str.strip already knows full-width spaces)."""
+    if value is None or value == "":
+        return True
+    if isinstance(value, str):
+        return not value.strip()
+    return isinstance(value, float) and value != value
+
+
+label = functools.lru_cache(maxsize=4096)(_label)
 
 
 class Grid:
@@ -53,6 +66,8 @@ class Grid:
                     if (r, c) != (r0, c0):
                         self.anchor[(r, c)] = (r0, c0)
         self.used: set[tuple[int, int]] = set()
+        self._cells: dict[int, list[tuple[int, Any]]] = {}
+        self._filled: dict[int, list[tuple[int, Any]]] = {}
 
     def raw(self, r: int, c: int) -> Any:
         line = self.rows[r] if r < len(self.rows) else []
@@ -64,17 +79,22 @@ class Grid:
 
     def cells(self, r: int) -> list[tuple[int, Any]]:
         """(column, value) of the row's own cells: no merge continuations; '' for a cell under a vertical merge."""
-        out = []
-        for c in range(len(self.rows[r]) if r < len(self.rows) else 0):
-            anchor = self.anchor.get((r, c))
-            if anchor is None:
-                out.append((c, self.raw(r, c)))
-            elif anchor[1] == c:
-                out.append((c, ""))
-        return out
+        if r not in self._cells:
+            out = []
+            line = self.rows[r] if r < len(self.rows) else []
+            for c, value in enumerate(line):
+                anchor = self.anchor.get((r, c))
+                if anchor is None:
+                    out.append((c, value))
+                elif anchor[1] == c:
+                    out.append((c, ""))
+            self._cells[r] = out
+        return self._cells[r]
 
     def filled(self, r: int) -> list[tuple[int, Any]]:
-        return [(c, v) for c, v in self.cells(r) if not is_blank(v)]
+        if r not in self._filled:
+            self._filled[r] = [(c, v) for c, v in self.cells(r) if not _blank(v)]
+        return self._filled[r]
 
     def nonempty_rows(self) -> list[int]:
         return [r for r in range(len(self.rows)) if self.filled(r)]
@@ -186,7 +206,7 @@ class ProjectSheetReader:
                 continue
             nxt = min([c for c in label_cols if c > col], default=10**6)
             candidates = [(c, v) for c, v in self.grid.cells(r) if col < c < nxt]
-            value = next(((c, v) for c, v in candidates if not is_blank(v)), None)
+            value = next(((c, v) for c, v in candidates if not _blank(v)), None)
             if value is not None:
                 self.assign(cell, r, value[0], self.grid.take(r, value[0]))
             else:
@@ -277,7 +297,7 @@ class ProjectSheetReader:
             for col, nxt, spec in columns:
                 found = [(c, v) for c, v in ([(col, self.grid.value(r, col))] +
                                              [(c, v) for c, v in self.grid.cells(r) if col < c < nxt])
-                         if not is_blank(v)]
+                         if not _blank(v)]
                 if found:
                     self.grid.take(r, found[0][0])
                 values[spec.field or ""] = parse_text(found[0][1]) if found else ""
@@ -354,7 +374,7 @@ def read_unit(grid: Grid, templates: list[str]) -> dict[str, str]:
         for c, v in grid.filled(r):
             text = as_text(v).strip()
             for template in templates:
-                match = inverse_pattern(template, {**patterns, "dept.year_text": r"\d{4}|"}).match(text)
+                match = inverse_pattern(template, patterns).match(text)
                 if match and "{" in template:
                     grid.take(r, c)
                     found.update({k.replace("__", "."): g.strip() for k, g in match.groupdict().items() if g})

@@ -6,6 +6,7 @@ ones) against the width of the cell's columns, one line per wrap and per explici
 
 from __future__ import annotations
 
+import functools
 import math
 import unicodedata
 from typing import Any, Sequence
@@ -13,19 +14,29 @@ from typing import Any, Sequence
 from ..layout import Row
 
 
+@functools.lru_cache(maxsize=None)
+def _is_wide(ch: str) -> bool:
+    return unicodedata.east_asian_width(ch) in "WF"
+
+
 def display_units(text: str, wide: float, narrow: float) -> float:
-    """Width of a line of text in column-width units."""
-    return sum(wide if unicodedata.east_asian_width(ch) in "WF" else narrow for ch in text)
+    """Width of a line of text in column-width units (CJK and full-width characters count as wide)."""
+    count = sum(map(_is_wide, text))
+    return count * wide + (len(text) - count) * narrow
+
+
+@functools.lru_cache(maxsize=65536)
+def _line_count(text: str, width: float, wide: float, narrow: float) -> int:
+    usable = max(width - 1.0, 1.0)
+    total = 0
+    for paragraph in text.replace("\r\n", "\n").split("\n"):
+        total += max(1, math.ceil(display_units(paragraph, wide, narrow) / usable))
+    return total
 
 
 def line_count(text: str, width: float, settings: dict[str, Any]) -> int:
     """Lines a text wraps to in a cell ``width`` column units wide (one cell padding kept free)."""
-    usable = max(width - 1.0, 1.0)
-    total = 0
-    for paragraph in text.replace("\r\n", "\n").split("\n"):
-        units = display_units(paragraph, settings["wide_char"], settings["narrow_char"])
-        total += max(1, math.ceil(units / usable))
-    return total
+    return _line_count(text, width, settings["wide_char"], settings["narrow_char"])
 
 
 def text_height(text: str, width: float, settings: dict[str, Any]) -> float:

@@ -188,6 +188,7 @@ def write_summary_sheet(workbook, styles: StyleBook, dept: Department, projects:
                 kind = "money" if styles.styles[column["style"]].get("number") == "money" else "text"
                 write_value(sheet, row, col, value, kind, fmt)
     total_row = first + len(projects)
+    sheet.set_row(total_row, settings["heights"]["minimum"])
     sheet.write_string(total_row, 0, cfg["total_label"], styles.get("total_label"))
     for col, column in enumerate(columns[1:], start=1):
         fmt = styles.get("total_money" if column["style"] == "money" else "total_label")
@@ -296,7 +297,8 @@ def render_department(book: Book, dept: Department, path: str | os.PathLike[str]
     names = unique_sheet_names([Context(p, dept).fill(template.sheet_name) for p in projects],
                                reserved=(settings["summary"]["sheet"], settings["department"]["sheet"]))
     with atomic_path(path, inputs=inputs) as temp:
-        workbook = xlsxwriter.Workbook(str(temp), WORKBOOK_OPTIONS)
+        # in_memory: xlsxwriter otherwise writes a temporary file per worksheet (2,000 sheets → 2,000 files).
+        workbook = xlsxwriter.Workbook(str(temp), {**WORKBOOK_OPTIONS, "in_memory": True})
         styles = StyleBook(workbook, settings)
         counts = {code: len(rows) for code, rows in by_project.items()}
         write_summary_sheet(workbook, styles, dept, projects, counts, names)

@@ -13,8 +13,6 @@ from __future__ import annotations
 import functools
 import os
 import re
-from dataclasses import dataclass, field
-from decimal import Decimal
 from pathlib import Path
 from typing import Any, Iterable
 
@@ -25,7 +23,7 @@ from ..importer.text_document import ITEM_RE as _ITEM_RE
 from ..importer.text_document import MEASURE_RE as _MEASURE_RE
 from ..importer.text_document import label as _label
 from ..io.calamine_reader import CalamineWorkbook, SheetGrid
-from ..layout import (CellSpec, RowSpec, field_kind, inverse_pattern, project_template, workbook_template)
+from ..layout import CellSpec, RowSpec, inverse_pattern, project_template, workbook_template
 from ..model import Book, Goal, Indicator, Project
 from ..parsing import parse_code, parse_int, parse_text
 from ..sheets import BY_KIND
@@ -108,13 +106,6 @@ class Grid:
         return self.value(r, c)
 
 
-@dataclass
-class Extracted:
-    book: Book = field(default_factory=Book)
-    report: Report = field(default_factory=lambda: Report(""))
-    units: dict[str, tuple[str, int | None]] = field(default_factory=dict)  # dept code -> (name, year)
-
-
 def _note(findings: list[Finding], code: str, sheet: str, r: int | None, c: int | None, value: Any,
           message: str) -> None:
     findings.append(finding(code, sheet, None if r is None else r + 1, c, None, value, message))
@@ -152,7 +143,7 @@ class ProjectSheetReader:
     def is_label(self, value: Any) -> bool:
         return label(as_text(value)) in self.labels
 
-    def read(self) -> tuple[Project, str, str, list[Indicator]] | None:
+    def read(self) -> tuple[Project, str, str, list[Indicator]]:
         rows = self.grid.nonempty_rows()
         template = self.template
         header_row = self.row_with(template.indicator_header, rows)

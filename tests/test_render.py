@@ -8,12 +8,14 @@ from decimal import Decimal
 
 import openpyxl
 import pytest
+from xlsxwriter.exceptions import DuplicateWorksheetName
 
 from workbook_engine.api import read_book
 from workbook_engine.canonical_writer import write_book
 from workbook_engine.layout import project_layout, project_template
 from workbook_engine.model import Department
 from workbook_engine.official.names import unique_sheet_names
+from workbook_engine.official.render import Workbook
 
 from .conftest import SAMPLE, run_cli
 from .official_helpers import find_row, flatten, shown, small_book, squeeze
@@ -215,9 +217,17 @@ def test_output_never_replaces_the_input(tmp_path):
     assert result.returncode == 2 and source.read_bytes() == before
 
 
-def test_sheet_names_are_excel_safe_and_unique():
-    names = unique_sheet_names(["1.a/b:c*d?e[f]g\\h", "2." + "长" * 40, "2." + "长" * 40, "项目汇总"],
-                               reserved=("项目汇总",))
+def test_sheet_names_are_excel_safe_and_unique(tmp_path):
+    names = unique_sheet_names(["1.a/b:c*d?e[f]g\\h", "2." + "长" * 40, "2." + "长" * 40, "项目汇总",
+                                "'3.\U00020000" * 20 + "'"], reserved=("项目汇总",))
     assert names[0] == "1.a_b_c_d_e_f_g_h"
-    assert all(len(n) <= 31 for n in names)
-    assert len({n.casefold() for n in [*names, "项目汇总"]}) == 5
+    assert all(len(n.encode("utf-16-le")) // 2 <= 31 for n in names)  # Excel counts UTF-16 units
+    assert not names[4].startswith("'") and not names[4].endswith("'")
+    assert len({n.casefold() for n in [*names, "项目汇总"]}) == 6
+    workbook = Workbook(str(tmp_path / "names.xlsx"))
+    for name in names:
+        workbook.add_worksheet(name)
+    with pytest.raises(DuplicateWorksheetName):
+        workbook.add_worksheet(names[1].upper())
+    workbook.close()
+    assert openpyxl.load_workbook(tmp_path / "names.xlsx").sheetnames == names

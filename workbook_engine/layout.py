@@ -29,6 +29,7 @@ from .values import decimals_of
 TEMPLATE_DIR_ENV = "WBE_TEMPLATE_DIR"
 PROJECT_TEMPLATE = "project-table.toml"
 WORKBOOK_TEMPLATE = "official-workbook.toml"
+_MISSING = object()
 _PLACEHOLDER_RE = re.compile(r"\{([a-z_]+(?:\.[a-z0-9_]+)?)\}")
 
 
@@ -188,12 +189,11 @@ class Context:
             if attr == "year_prefix":
                 return "" if self.dept.year is None else f"{self.dept.year}年度"
             return getattr(self.dept, attr)
-        target = {"project": self.project, "indicator": self.indicator}.get(record)
-        if target is None:
+        target = self.project if record == "project" else self.indicator if record == "indicator" else None
+        value = getattr(target, attr, _MISSING)
+        if value is _MISSING:
             raise InputError(f"版式模板引用了未知字段 {{{name}}}。")
-        if not hasattr(target, attr):
-            raise InputError(f"版式模板引用了未知字段 {{{name}}}。")
-        return getattr(target, attr)
+        return value
 
     def fill(self, template: str) -> str:
         """A template string with its {record.field} placeholders replaced by display text."""

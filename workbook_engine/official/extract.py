@@ -23,7 +23,7 @@ from ..importer.text_document import ITEM_RE as _ITEM_RE
 from ..importer.text_document import MEASURE_RE as _MEASURE_RE
 from ..importer.text_document import label as _label
 from ..io.calamine_reader import CalamineWorkbook, SheetGrid
-from ..layout import CellSpec, RowSpec, inverse_pattern, project_template, workbook_template
+from ..layout import CellSpec, ProjectTemplate, RowSpec, inverse_pattern, project_template, workbook_template
 from ..model import Book, Goal, Indicator, Project
 from ..parsing import parse_code, parse_int, parse_text
 from ..sheets import BY_KIND
@@ -49,6 +49,11 @@ def _blank(value: Any) -> bool:
 
 
 label = functools.lru_cache(maxsize=4096)(_label)
+
+
+def _text(value: Any) -> str:
+    """as_text, with the common case (a string) first."""
+    return value if isinstance(value, str) else as_text(value)
 
 
 class Grid:
@@ -99,7 +104,7 @@ class Grid:
 
     def find_label(self, r: int, text: str) -> int | None:
         key = label(text)
-        return next((c for c, v in self.filled(r) if label(as_text(v)) == key), None)
+        return next((c for c, v in self.filled(r) if label(_text(v)) == key), None)
 
     def take(self, r: int, c: int) -> Any:
         self.used.add(self.anchor.get((r, c), (r, c)))
@@ -109,6 +114,26 @@ class Grid:
 def _note(findings: list[Finding], code: str, sheet: str, r: int | None, c: int | None, value: Any,
           message: str) -> None:
     findings.append(finding(code, sheet, None if r is None else r + 1, c, None, value, message))
+
+
+# Per template (kept alive here, so its id stays its own): cell id -> (row of labels above, label).
+_UNDER: dict[int, tuple[ProjectTemplate, dict[int, tuple[RowSpec, str]]]] = {}
+
+
+def _under(template: ProjectTemplate) -> dict[int, tuple[RowSpec, str]]:
+    """Field cells that sit right under a label in a row of labels only (3月底 → q1), by cell identity."""
+    if id(template) in _UNDER:
+        return _UNDER[id(template)][1]
+    found: dict[int, tuple[RowSpec, str]] = {}
+    _UNDER[id(template)] = (template, found)
+    for above, spec in zip(template.rows, template.rows[1:]):
+        if any(c.field or c.template for c in above.cells):
+            continue
+        for cell in spec.cells:
+            heads = [c for c in above.cells if c.label and c.col == cell.col and c.span == cell.span]
+            if cell.field is not None and heads:
+                found[id(cell)] = (above, heads[0].label or "")
+    return found
 
 
 class ProjectSheetReader:
@@ -130,18 +155,18 @@ class ProjectSheetReader:
         template = project_template()
         first = next(spec for spec in template.rows if spec.labels)
         wanted = {label(first.labels[0]), label(template.indicator_header.labels[0])}
-        found = {label(as_text(v)) for r in range(min(len(grid.rows), 400)) for _, v in grid.filled(r)}
+        found = {label(_text(v)) for r in range(min(len(grid.rows), 400)) for _, v in grid.filled(r)}
         return wanted <= found
 
     def row_with(self, spec: RowSpec, rows: list[int]) -> int | None:
         wanted = {label(text) for text in spec.labels}
         for r in rows:
-            if wanted <= {label(as_text(v)) for _, v in self.grid.filled(r)}:
+            if wanted <= {label(_text(v)) for _, v in self.grid.filled(r)}:
                 return r
         return None
 
     def is_label(self, value: Any) -> bool:
-        return label(as_text(value)) in self.labels
+        return label(_text(value)) in self.labels
 
     def read(self) -> tuple[Project, str, str, list[Indicator]]:
         rows = self.grid.nonempty_rows()
@@ -224,18 +249,7 @@ class ProjectSheetReader:
             self.assign(cell, r, c, v)
 
     def under(self, cell: CellSpec) -> tuple[RowSpec, str] | None:
-        """The label right above a field cell in the template, when the row above is a row of labels."""
-        if cell.field is None:
-            return None
-        rows = self.template.rows
-        for index, spec in enumerate(rows):
-            if cell in spec.cells and index > 0:
-                above = rows[index - 1]
-                heads = [c for c in above.cells if c.label and c.col == cell.col and c.span == cell.span]
-                fields = [c for c in above.cells if c.field or c.template]
-                if heads and not fields:
-                    return above, heads[0].label or ""
-        return None
+        return _under(self.template).get(id(cell))
 
     def assign(self, cell: CellSpec, r: int, c: int, value: Any) -> None:
         if cell.template is not None:

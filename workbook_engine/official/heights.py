@@ -49,9 +49,10 @@ def row_heights(rows: Sequence[Row], widths: Sequence[float], settings: dict[str
     tall: list[tuple[int, int, float]] = []
     for index, row in enumerate(rows):
         for cell in row.cells:
-            if cell.covered or not cell.text:
+            text = cell.text
+            if not text:
                 continue
-            need = text_height(cell.text, sum(widths[cell.col:cell.col + cell.span]), settings)
+            need = text_height(text, sum(widths[cell.col:cell.col + cell.span]), settings)
             if cell.rowspan > 1:
                 tall.append((index, cell.rowspan, need))
             else:

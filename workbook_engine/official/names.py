@@ -9,10 +9,22 @@ _SHEET_FORBIDDEN = re.compile(r"[\[\]:*?/\\\x00-\x1f]")
 _FILE_FORBIDDEN = re.compile(r'[<>:"/\\|?*\x00-\x1f]')
 
 
+def excel_length(text: str) -> int:
+    """Length as Excel counts it: UTF-16 code units (a character beyond the BMP counts 2)."""
+    return len(text.encode("utf-16-le")) // 2
+
+
+def shorten(text: str, limit: int) -> str:
+    """The longest prefix of ``text`` whose Excel length is at most ``limit``."""
+    while excel_length(text) > limit:
+        text = text[:-1]
+    return text
+
+
 def clean_sheet_name(wanted: str) -> str:
     """Forbidden characters replaced by _, no apostrophe at either end, at most 31 characters."""
     name = _SHEET_FORBIDDEN.sub("_", wanted).strip().strip("'")
-    return name[:MAX_SHEET_NAME].strip().strip("'") or "Sheet"
+    return shorten(name, MAX_SHEET_NAME).strip().strip("'") or "Sheet"
 
 
 def unique_sheet_names(wanted: list[str], reserved: tuple[str, ...] = ()) -> list[str]:
@@ -24,7 +36,7 @@ def unique_sheet_names(wanted: list[str], reserved: tuple[str, ...] = ()) -> lis
         number = 2
         while name.casefold() in taken:
             suffix = f"~{number}"
-            name = clean_sheet_name(raw)[: MAX_SHEET_NAME - len(suffix)] + suffix
+            name = shorten(clean_sheet_name(raw), MAX_SHEET_NAME - len(suffix)) + suffix
             number += 1
         taken.add(name.casefold())
         result.append(name)

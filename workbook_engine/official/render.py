@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any, Callable, Iterable
 
 import xlsxwriter
+from xlsxwriter.exceptions import DuplicateWorksheetName, InvalidWorksheetName
 
 from ..a1 import cell_name, column_letter, sheet_ref
 from ..canonical_writer import WORKBOOK_OPTIONS
@@ -24,11 +25,32 @@ from ..layout import (Cell, Context, percent_decimals, project_layout, project_t
 from ..model import Book, Department, Indicator, Project
 from ..sheets.goals import CATEGORIES
 from .heights import row_heights, text_height
-from .names import unique_sheet_names
+from .names import clean_sheet_name, unique_sheet_names
 
 CM_PER_INCH = 2.54
 A4 = 9  # xlsxwriter paper code
 NUMBER_FORMATS = {"money": "0.00", "text": "@"}
+
+
+class Workbook(xlsxwriter.Workbook):
+    """xlsxwriter's Workbook with a linear sheet-name check.
+
+    xlsxwriter compares each new sheet name with every existing one (4 million comparisons for a department
+    with 2,000 projects). Our names are already valid and unique (names.unique_sheet_names); this keeps
+    xlsxwriter's rules and checks uniqueness with a set.
+    """
+
+    def _check_sheetname(self, sheetname, is_chartsheet=False):
+        if not sheetname or is_chartsheet:
+            return super()._check_sheetname(sheetname, is_chartsheet)
+        taken = self.__dict__.setdefault("_taken_names", set())
+        if clean_sheet_name(sheetname) != sheetname:
+            raise InvalidWorksheetName(f"Invalid Excel worksheet name '{sheetname}'.")
+        if sheetname.lower() in taken:
+            raise DuplicateWorksheetName(f"Sheetname '{sheetname}', with case ignored, is already in use.")
+        self.sheetname_count += 1
+        taken.add(sheetname.lower())
+        return sheetname
 
 
 class StyleBook:
@@ -298,7 +320,7 @@ def render_department(book: Book, dept: Department, path: str | os.PathLike[str]
                                reserved=(settings["summary"]["sheet"], settings["department"]["sheet"]))
     with atomic_path(path, inputs=inputs) as temp:
         # in_memory: xlsxwriter otherwise writes a temporary file per worksheet (2,000 sheets → 2,000 files).
-        workbook = xlsxwriter.Workbook(str(temp), {**WORKBOOK_OPTIONS, "in_memory": True})
+        workbook = Workbook(str(temp), {**WORKBOOK_OPTIONS, "in_memory": True})
         styles = StyleBook(workbook, settings)
         counts = {code: len(rows) for code, rows in by_project.items()}
         write_summary_sheet(workbook, styles, dept, projects, counts, names)

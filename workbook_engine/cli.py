@@ -150,7 +150,7 @@ def render_command(
     """Render the official workbook (项目汇总, 部门整体绩效目标, one sheet per project); validates first."""
     from .reporting import print_report, progress_bar
 
-    with progress_bar("渲染") as progress:
+    with progress_bar("渲染", before="校验中") as progress:
         result = api.render(book, output, dept=dept, force=force, progress=progress)
     if result.refused:
         print_report(result.report)

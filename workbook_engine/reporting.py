@@ -76,12 +76,14 @@ def print_review(result: "ReviewResult", console: Console | None = None) -> None
 
 
 @contextlib.contextmanager
-def progress_bar(description: str) -> Iterator[Callable[..., None]]:
-    """A progress bar on stderr; yields update(done, total, department) for the library's callback."""
+def progress_bar(description: str, before: str | None = None) -> Iterator[Callable[..., None]]:
+    """A progress bar on stderr; yields update(done, total, department) for the library's callback.
+
+    ``before`` is shown until the first update (e.g. while the input is validated)."""
     console = Console(stderr=True)
     columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
     with Progress(*columns, console=console, transient=not console.is_terminal) as progress:
-        task = progress.add_task(description, total=None)
+        task = progress.add_task(before or description, total=None)
 
         def update(done: int, total: int, department=None) -> None:
             label = f"{description} {department.code}{department.name}" if department is not None else description

@@ -19,7 +19,7 @@ from ..io.guard import check_docx
 from ..model import Book
 from .text_document import Paragraph, Row, parse_tokens
 
-TOC_STYLE_PREFIXES = ("toc", "目录")
+TOC_STYLE_PREFIXES = ("toc", "contents", "目录")  # Word, LibreOffice, WPS
 
 
 def _text(element) -> str:
@@ -48,6 +48,36 @@ def _is_toc(element) -> bool:
     return element.tag == qn("w:p") and _style_id(element).startswith(TOC_STYLE_PREFIXES)
 
 
+class FieldTracker:
+    """Follows complex fields (fldChar begin/separate/end) across paragraphs to tell which paragraphs belong
+    to a TOC field: its cached entries (or placeholder text) are not content, whatever their style."""
+
+    def __init__(self) -> None:
+        self.stack: list[str] = []  # instruction of each open field ("" until its instrText is seen)
+
+    def in_toc(self, paragraph) -> bool:
+        touched = "TOC" in self.stack
+        for node in paragraph.iter(qn("w:fldChar"), qn("w:instrText"), qn("w:fldSimple")):
+            if node.tag == qn("w:fldSimple"):
+                touched |= _field_name(node.get(qn("w:instr")) or "") == "TOC"
+            elif node.tag == qn("w:instrText"):
+                if self.stack and not self.stack[-1]:
+                    self.stack[-1] = _field_name(node.text or "")
+                touched |= "TOC" in self.stack
+            else:
+                kind = node.get(qn("w:fldCharType"))
+                if kind == "begin":
+                    self.stack.append("")
+                elif kind == "end" and self.stack:
+                    self.stack.pop()
+        return touched
+
+
+def _field_name(instruction: str) -> str:
+    words = instruction.split()
+    return words[0].upper() if words else ""
+
+
 def _cell_text(tc) -> str:
     return "\n".join(_text(p) for p in tc.iter(qn("w:p")))
 
@@ -69,10 +99,14 @@ def docx_tokens(path: Path) -> list[Paragraph | Row]:
     items: list[Paragraph | Row] = []
     number = 0
 
+    fields = FieldTracker()
+
     def walk(container) -> None:
         nonlocal number
         for element in container.iterchildren():
             if _is_toc(element):
+                continue
+            if element.tag == qn("w:p") and fields.in_toc(element):
                 continue
             if element.tag == qn("w:p"):
                 number += 1

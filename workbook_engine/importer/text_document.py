@@ -30,6 +30,7 @@ MEASURE_RE = re.compile(r"^[（(]([一二三四五六七八九十百零〇两]+)
 UNIT_CELL_RE = re.compile(r"^(\d{6})\s*(.*)$")
 SECTION_HEADINGS = {"总体绩效目标": CATEGORIES[0], "分项绩效目标": CATEGORIES[1], "工作保障措施": CATEGORIES[2]}
 SECTION_RE = re.compile(r"^[一二三四五六七八九十]+\s*[、.．]\s*(总体绩效目标|分项绩效目标|工作保障措施)$")
+PART_RE = re.compile(r"^第[一二三四五六七八九十]+部分(部门整体绩效目标|预算项目绩效目标)?$")
 INDICATOR_HEADER = ("一级指标", "二级指标", "三级指标", "绩效指标描述", "指标值", "指标值确定依据")
 
 
@@ -145,8 +146,10 @@ class DocumentParser:
 
     @staticmethod
     def _is_furniture(text: str) -> bool:
+        """Part headings, alone or as one two-line heading ("第二部分\n预算项目绩效目标" in a .docx)."""
         key = label(text)
-        return key in ("第一部分", "第二部分", "部门整体绩效目标", "预算项目绩效目标") or key.startswith("第") and key.endswith("部分")
+        return key in ("第一部分", "第二部分", "部门整体绩效目标", "预算项目绩效目标") or bool(PART_RE.match(key)) \
+            or key.startswith("第") and key.endswith("部分")
 
     def add_goal(self, category: str, item: Paragraph) -> None:
         text = item.text

@@ -10,10 +10,7 @@ from __future__ import annotations
 
 from ..layout import flat_text, project_layout
 from ..model import Book, Department
-from ..sheets.goals import CATEGORIES
-from .numerals import chinese_number
-
-SECTION_NUMBERS = ("一", "二", "三")
+from ..publish.outline import part_one
 LINE_BREAK_ARTEFACT = "    "
 
 
@@ -30,18 +27,7 @@ def write_text_document(book: Book, dept_code: str | None = None) -> str:
     dept = next((d for d in departments if d.code == dept_code), departments[0])
     part = book.for_department(dept.code)
     out: list[str] = ["第一部分", "部门整体绩效目标", " "]
-    for number, category in zip(SECTION_NUMBERS, CATEGORIES):
-        out.append(f"{number}、{category}")
-        for goal in part.goals_of(dept.code, category):
-            if not goal.content and not goal.title:
-                continue
-            if category == CATEGORIES[1]:
-                out.append(f"{goal.seq}、{goal.title}")
-                out.append(goal.content)
-            elif category == CATEGORIES[2]:
-                out.append(f"（{chinese_number(goal.seq or 0)}）{goal.content}")
-            else:
-                out.append(goal.content)
+    out.extend(block.text for block in part_one(book, dept.code))
     out += ["", " ", "第二部分", " ", "预算项目绩效目标", " "]
     for project in part.projects_of(dept.code):
         out.append(f"{project.seq}.{project.title}绩效目标表")

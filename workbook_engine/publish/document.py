@@ -1,0 +1,413 @@
+"""The Word writer of the published document: cover, contents, part 1, and one table per project.
+
+Page and typography come from templates/publish.toml; each project table is laid out by layout.py from the
+same template as the rendered sheets (project-table.toml), so the Word tables have the rendered sheets'
+cells and merges. Tables are written as WordprocessingML directly (python-docx's cell API is slow for
+thousands of tables): a fixed grid, gridSpan for horizontal and vMerge for vertical merges, rows that never
+split across pages, the indicator header repeated on every page.
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Iterable
+
+import docx
+from docx.enum.section import WD_SECTION
+from docx.enum.style import WD_STYLE_TYPE
+from docx.enum.text import WD_ALIGN_PARAGRAPH
+from docx.oxml import OxmlElement
+from docx.oxml.ns import qn
+from docx.shared import Cm, Pt
+
+from ..io.atomic import atomic_path
+from ..layout import Context, Row, _read_toml, project_layout, project_template, template_dir, title_text, \
+    workbook_template
+from ..model import Book, Department, Indicator, Project
+from ..official.render import group_indicators
+from .outline import ITEM, SECTION, part_one
+
+PUBLISH_TEMPLATE = "publish.toml"
+TWIPS_PER_CM = 567
+ALIGN = {"left": WD_ALIGN_PARAGRAPH.LEFT, "center": WD_ALIGN_PARAGRAPH.CENTER,
+         "right": WD_ALIGN_PARAGRAPH.RIGHT, "justify": WD_ALIGN_PARAGRAPH.JUSTIFY}
+JC = {"left": "left", "center": "center", "right": "right", "justify": "both"}
+STYLE_NAMES = {"body": "WBE Body", "part": "WBE Part", "section": "WBE Section", "item": "WBE Item",
+               "project": "WBE Project", "cover_title": "WBE Cover Title", "cover_line": "WBE Cover Line",
+               "contents_title": "WBE Contents Title", "table": "WBE Table", "unit": "WBE Unit",
+               "gap": "WBE Gap"}
+TABLE_STYLE = "WBE Table"
+_FIELD_RE = re.compile(r"\{([a-z_]+(?:\.[a-z0-9_]+)?)\}")
+
+
+@functools.lru_cache(maxsize=4)
+def _publish_template(directory: str) -> dict[str, Any]:
+    return _read_toml(PUBLISH_TEMPLATE)
+
+
+def publish_template() -> dict[str, Any]:
+    """Page, typography, cover and contents settings of the published document (publish.toml)."""
+    return _publish_template(str(template_dir()))
+
+
+# --- low-level WordprocessingML -----------------------------------------------------------------------
+
+def _el(tag: str, **attrs: str):
+    element = OxmlElement(tag)
+    for name, value in attrs.items():
+        element.set(qn(f"w:{name}"), str(value))
+    return element
+
+
+def _fonts(rpr, east_asian: str, latin: str) -> None:
+    fonts = rpr.find(qn("w:rFonts"))
+    if fonts is None:
+        fonts = _el("w:rFonts")
+        rpr.insert(0, fonts)
+    for attr in ("ascii", "hAnsi", "cs"):
+        fonts.set(qn(f"w:{attr}"), latin)
+    fonts.set(qn("w:eastAsia"), east_asian)
+    fonts.set(qn("w:hint"), "eastAsia")
+
+
+def _text_runs(paragraph_element, text: str, *, bold: bool = False) -> None:
+    """Runs of text in a paragraph: a line break in the value becomes <w:br/>, a tab <w:tab/>."""
+    run = _el("w:r")
+    if bold:
+        rpr = _el("w:rPr")
+        rpr.append(_el("w:b"))
+        run.append(rpr)
+    for index, line in enumerate(text.split("\n")):
+        if index:
+            run.append(_el("w:br"))
+        for part_index, part in enumerate(line.split("\t")):
+            if part_index:
+                run.append(_el("w:tab"))
+            if part:
+                t = _el("w:t")
+                t.set(qn("xml:space"), "preserve")
+                t.text = part
+                run.append(t)
+    paragraph_element.append(run)
+
+
+def add_field(paragraph, instruction: str, placeholder: str = "") -> None:
+    """A complex field (PAGE, TOC, ...) with a cached result that Word or LibreOffice replace."""
+    def char(kind: str):
+        run = paragraph.add_run()
+        element = _el("w:fldChar", fldCharType=kind)
+        if kind == "begin":
+            element.set(qn("w:dirty"), "true")  # Word refreshes the field when the document is opened
+        run._r.append(element)
+
+    char("begin")
+    instr = _el("w:instrText")
+    instr.set(qn("xml:space"), "preserve")
+    instr.text = f" {instruction} "
+    paragraph.add_run()._r.append(instr)
+    char("separate")
+    if placeholder:
+        paragraph.add_run(placeholder)
+    char("end")
+
+
+# --- styles -----------------------------------------------------------------------------------------------
+
+def _paragraph_style(document, name: str, props: dict[str, Any], latin: str):
+    style = document.styles.add_style(name, WD_STYLE_TYPE.PARAGRAPH)
+    style.base_style = document.styles["Normal"]
+    style.quick_style = True
+    font = style.font
+    font.size = Pt(props.get("size", 12))
+    font.bold = bool(props.get("bold", False))
+    _fonts(style.element.get_or_add_rPr(), props.get("font", "宋体"), latin)
+    fmt = style.paragraph_format
+    fmt.alignment = ALIGN[props.get("align", "left")]
+    fmt.space_before = Pt(props.get("before", 0))
+    fmt.space_after = Pt(props.get("after", 0))
+    if props.get("line"):
+        fmt.line_spacing = Pt(props["line"])
+    if props.get("indent"):
+        fmt.first_line_indent = Pt(props["indent"] * props.get("size", 12))
+    fmt.keep_with_next = bool(props.get("keep_next", False))
+    fmt.widow_control = True
+    if props.get("heading"):
+        # The outline level makes it a heading for the TOC field (\u) and the navigation pane.
+        style.element.get_or_add_pPr().append(_el("w:outlineLvl", val=int(props["heading"]) - 1))
+    return style
+
+
+def _setup_styles(document, settings: dict[str, Any]) -> None:
+    latin = settings["fonts"]["latin"]
+    styles = settings["styles"]
+    normal = document.styles["Normal"]
+    normal.font.size = Pt(styles["body"]["size"])
+    _fonts(normal.element.get_or_add_rPr(), styles["body"]["font"], latin)
+    lang = _el("w:lang", val="en-US", eastAsia="zh-CN")
+    normal.element.get_or_add_rPr().append(lang)
+    for key, props in styles.items():
+        if key == "contents":
+            continue
+        _paragraph_style(document, STYLE_NAMES[key], props, latin)
+    table = settings["table"]
+    _paragraph_style(document, STYLE_NAMES["table"], {"font": table["font"], "size": table["size"]}, latin)
+    _paragraph_style(document, STYLE_NAMES["unit"], {"font": table["font"], "size": table["unit_size"]}, latin)
+    _paragraph_style(document, STYLE_NAMES["gap"], {"font": table["font"], "size": table["gap_size"]}, latin)
+    for level in (1, 2, 3):  # the TOC entries' styles, as Word names them
+        _paragraph_style(document, f"toc {level}", {**styles["contents"], "indent": 0}, latin) \
+            .paragraph_format.left_indent = Pt(styles["contents"]["size"] * 2 * (level - 1))
+
+
+# --- page setup -----------------------------------------------------------------------------------------
+
+def _page(section, page: dict[str, Any]) -> None:
+    section.page_width, section.page_height = Cm(page["width"]), Cm(page["height"])
+    section.top_margin, section.bottom_margin = Cm(page["margin_top"]), Cm(page["margin_bottom"])
+    section.left_margin, section.right_margin = Cm(page["margin_left"]), Cm(page["margin_right"])
+    section.header_distance, section.footer_distance = Cm(page["header_distance"]), Cm(page["footer_distance"])
+
+
+def _page_number_footer(section, page: dict[str, Any], latin: str) -> None:
+    """The body's footer: "— 1 —" centred, numbering restarted at 1."""
+    section.footer.is_linked_to_previous = False
+    paragraph = section.footer.paragraphs[0]
+    paragraph.alignment = WD_ALIGN_PARAGRAPH.CENTER
+    before, _, after = page["footer"].partition("{page}")
+    paragraph.add_run(before)
+    add_field(paragraph, "PAGE", "1")
+    paragraph.add_run(after)
+    for run in paragraph.runs:
+        run.font.size = Pt(page["footer_size"])
+        _fonts(run._r.get_or_add_rPr(), page["footer_font"], latin)
+    section._sectPr.append(_el("w:pgNumType", start=1))
+
+
+def _empty_footer(section) -> None:
+    section.footer.is_linked_to_previous = False
+
+
+# --- project tables ---------------------------------------------------------------------------------------
+
+@dataclass
+class TableGrid:
+    """Column widths in twips, scaled from the template's character widths to the text width."""
+
+    columns: list[int]
+
+    @classmethod
+    def for_page(cls, page: dict[str, Any], widths: Iterable[float]) -> "TableGrid":
+        widths = list(widths)
+        text = (page["width"] - page["margin_left"] - page["margin_right"]) * TWIPS_PER_CM
+        total = sum(widths)
+        columns = [int(text * w / total) for w in widths]
+        return cls(columns)
+
+    def width(self, col: int, span: int) -> int:
+        return sum(self.columns[col:col + span])
+
+
+class TableWriter:
+    """Writes laid-out rows (layout.Row) as Word tables: unit line rows open the table that follows them."""
+
+    def __init__(self, settings: dict[str, Any]):
+        self.settings = settings
+        self.styles = workbook_template()["styles"]
+        self.table = settings["table"]
+        template = project_template()
+        self.grid = TableGrid.for_page(settings["page"], template.column_widths)
+        self.header_ids = {template.indicator_header.id}
+
+    def _table(self):
+        border = str(self.table["border"])
+        tbl = _el("w:tbl")
+        tbl_pr = _el("w:tblPr")
+        tbl_pr.append(_el("w:tblW", w=sum(self.grid.columns), type="dxa"))
+        tbl_pr.append(_el("w:jc", val="center"))
+        borders = _el("w:tblBorders")
+        for side in ("top", "left", "bottom", "right", "insideH", "insideV"):
+            borders.append(_el(f"w:{side}", val="single", sz=border, space=0, color="000000"))
+        tbl_pr.append(borders)
+        tbl_pr.append(_el("w:tblLayout", type="fixed"))
+        margins = _el("w:tblCellMar")
+        margin = int(self.table["cell_margin"] * TWIPS_PER_CM)
+        margins.append(_el("w:left", w=margin, type="dxa"))
+        margins.append(_el("w:right", w=margin, type="dxa"))
+        tbl_pr.append(margins)
+        tbl_pr.append(_el("w:tblLook", val="0000", firstRow=0, lastRow=0, firstColumn=0, lastColumn=0,
+                          noHBand=1, noVBand=1))
+        tbl.append(tbl_pr)
+        grid = _el("w:tblGrid")
+        for width in self.grid.columns:
+            grid.append(_el("w:gridCol", w=width))
+        tbl.append(grid)
+        return tbl
+
+    def _row(self, row: Row, *, unit: bool):
+        tr = _el("w:tr")
+        tr_pr = _el("w:trPr")
+        tr_pr.append(_el("w:cantSplit"))
+        if row.id in self.header_ids:
+            tr_pr.append(_el("w:tblHeader"))
+        tr.append(tr_pr)
+        for cell in row.cells:
+            props = self.styles.get(cell.style, {})
+            tc = _el("w:tc")
+            tc_pr = _el("w:tcPr")
+            tc_pr.append(_el("w:tcW", w=self.grid.width(cell.col, cell.span), type="dxa"))
+            if cell.span > 1:
+                tc_pr.append(_el("w:gridSpan", val=cell.span))
+            if cell.covered:
+                tc_pr.append(_el("w:vMerge"))
+            elif cell.rowspan > 1:
+                tc_pr.append(_el("w:vMerge", val="restart"))
+            if unit:
+                borders = _el("w:tcBorders")
+                for side in ("top", "left", "right"):
+                    borders.append(_el(f"w:{side}", val="nil"))
+                tc_pr.append(borders)
+            tc_pr.append(_el("w:vAlign", val="center" if props.get("valign", "center") == "center" else "top"))
+            tc.append(tc_pr)
+            p = _el("w:p")
+            p_pr = _el("w:pPr")
+            p_pr.append(_el("w:pStyle", val=STYLE_NAMES["unit" if unit else "table"].replace(" ", "")))
+            p_pr.append(_el("w:jc", val=JC.get(props.get("align", "left"), "left")))
+            p.append(p_pr)
+            if not cell.covered and cell.text:
+                _text_runs(p, cell.text, bold=bool(props.get("bold")))
+            tc.append(p)
+            tr.append(tc)
+        return tr
+
+    def write(self, body, anchor, rows: list[Row]) -> None:
+        """Insert the project's tables before ``anchor`` (the body's final sectPr) in document order."""
+        tables: list[tuple[Any, list[tuple[Row, bool]]]] = []
+        pending: list[tuple[Row, bool]] = []
+        current = None
+        for row in rows:
+            if row.table == 0:
+                pending.append((row, True))
+                continue
+            if current != row.table:
+                tables.append((row.table, pending))
+                pending = []
+                current = row.table
+            tables[-1][1].append((row, False))
+        for index, (_, members) in enumerate(tables):
+            if index:
+                gap = _el("w:p")
+                gap_pr = _el("w:pPr")
+                gap_pr.append(_el("w:pStyle", val=STYLE_NAMES["gap"].replace(" ", "")))
+                gap.append(gap_pr)
+                anchor.addprevious(gap)
+            tbl = self._table()
+            for row, unit in members:
+                tbl.append(self._row(row, unit=unit))
+            anchor.addprevious(tbl)
+
+
+# --- the document -----------------------------------------------------------------------------------------
+
+def _fill(template: str, context: Context) -> str | None:
+    """A template line; None when it has fields and all of them are empty (the line is left out)."""
+    names = _FIELD_RE.findall(template)
+    if names and all(context.fill("{" + name + "}") == "" for name in names):
+        return None
+    return context.fill(template)
+
+
+class DocumentWriter:
+    """Builds one department's document with python-docx; tables go through TableWriter."""
+
+    def __init__(self, settings: dict[str, Any] | None = None):
+        self.settings = settings or publish_template()
+        self.document = docx.Document()
+        _setup_styles(self.document, self.settings)
+        self.tables = TableWriter(self.settings)
+        self.body = self.document.element.body
+        self.sect_pr = self.body.find(qn("w:sectPr"))
+
+    def paragraph(self, text: str, style: str, *, page_break: bool = False):
+        paragraph = self.document.add_paragraph(style=STYLE_NAMES[style])
+        if page_break:
+            paragraph.paragraph_format.page_break_before = True
+        _text_runs(paragraph._p, text)
+        return paragraph
+
+    def cover(self, dept: Department, finance_bureau: str) -> None:
+        cfg = self.settings["cover"]
+        context = Context(None, dept, extra={"finance_bureau": finance_bureau})
+        self.paragraph(context.fill(cfg["title"]), "cover_title")
+        for line in cfg["lines"]:
+            text = _fill(line, context)
+            if text:
+                self.paragraph(text, "cover_line")
+
+    def contents(self) -> None:
+        cfg = self.settings["contents"]
+        self.paragraph(cfg["title"], "contents_title", page_break=True)
+        paragraph = self.document.add_paragraph(style=STYLE_NAMES["body"])
+        add_field(paragraph, f'TOC \\o "{cfg["levels"]}" \\h \\z \\u', cfg["placeholder"])
+
+    def part_heading(self, lines: list[str]) -> None:
+        """第一部分 / 部门整体绩效目标 as one heading on two lines (one contents entry)."""
+        self.paragraph("\n".join(lines), "part")
+
+    def part_one(self, book: Book, dept: Department) -> None:
+        self.part_heading(self.settings["parts"]["one"])
+        for block in part_one(book, dept.code):
+            style = {SECTION: "section", ITEM: "item"}.get(block.kind, "body")
+            self.paragraph(block.text, style)
+
+    def part_two(self, dept: Department, projects: list[Project],
+                 indicators: dict[str, list[Indicator]]) -> None:
+        page_break = bool(self.settings["styles"]["project"].get("page_break"))
+        self.paragraph("\n".join(self.settings["parts"]["two"]), "part", page_break=True)
+        for index, project in enumerate(projects):
+            self.paragraph(title_text(project, dept), "project", page_break=page_break and index > 0)
+            rows = project_layout(project, dept, indicators.get(project.code, []))
+            self.tables.write(self.body, self.sect_pr, rows)
+
+    def build(self, book: Book, dept: Department, projects: list[Project],
+              indicators: dict[str, list[Indicator]], finance_bureau: str = ""):
+        page = self.settings["page"]
+        latin = self.settings["fonts"]["latin"]
+        first = self.document.sections[0]
+        _page(first, page)
+        _empty_footer(first)
+        self.cover(dept, finance_bureau)
+        self.contents()
+        body = self.document.add_section(WD_SECTION.NEW_PAGE)
+        _page(body, page)
+        _page_number_footer(body, page, latin)
+        self.part_one(book, dept)
+        self.part_two(dept, projects, indicators)
+        core = self.document.core_properties
+        core.title = Context(None, dept).fill(self.settings["cover"]["title"])
+        core.author = dept.name
+        core.language = "zh-CN"
+        return self.document
+
+
+@dataclass
+class PublishedFile:
+    path: Path
+    department: Department
+    projects: int
+    indicators: int
+    pdf: Path | None = None
+
+
+def write_document(book: Book, dept: Department, path: str | os.PathLike[str], *, finance_bureau: str = "",
+                   inputs: Iterable[str | os.PathLike[str]] = ()) -> PublishedFile:
+    """Write one department's published document (.docx) atomically."""
+    part = book.for_department(dept.code)
+    projects = part.projects_of(dept.code)
+    by_project = group_indicators(part.indicators)
+    document = DocumentWriter().build(part, dept, projects, by_project, finance_bureau)
+    with atomic_path(path, inputs=inputs) as temp:
+        document.save(str(temp))
+    return PublishedFile(Path(path), dept, len(projects), len(part.indicators))

@@ -64,10 +64,10 @@ def choose_departments(book: Book, dept: str | None) -> list[Department]:
     return chosen
 
 
-def output_paths(output: str | os.PathLike[str], departments: list[Department]) -> list[Path]:
+def output_paths(output: str | os.PathLike[str], departments: list[Department], suffix: str = ".xlsx") -> list[Path]:
     if is_directory_target(output):
         folder = Path(output)
-        return [folder / clean_file_name(f"{d.code}{d.name}.xlsx") for d in departments]
+        return [folder / clean_file_name(f"{d.code}{d.name}{suffix}") for d in departments]
     if len(departments) > 1:
         raise UsageError(f"工作簿中有 {len(departments)} 个部门。请用 -o 文件夹/（以 / 结尾）为每个部门各生成一个工作簿，"
                          "或用 --dept 部门编码 只渲染一个部门。")

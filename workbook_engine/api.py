@@ -9,13 +9,14 @@ from .canonical_writer import starter_book, write_book
 from .importer import import_document as _read_document
 from .model import Book
 from .official.pipeline import RenderResult, extract_official, render_official
+from .publish.job import PublishResult, publish_documents
 from .review import ReviewResult, review
 from .review.annotate import annotate_review as _annotate_review
 from .validation import Report, check, validate
 from .validation.annotate import annotate
 
 __all__ = ["new_workbook", "import_document", "validate", "check", "annotate", "read_book", "review",
-           "annotate_review", "render", "extract", "RenderResult"]
+           "annotate_review", "render", "extract", "publish", "RenderResult", "PublishResult"]
 
 
 def new_workbook(path: str | os.PathLike[str], *, dept_code: str = "", dept_name: str = "",
@@ -52,6 +53,13 @@ def render(book: str | os.PathLike[str], output: str | os.PathLike[str], *, dept
            force: bool = False, progress=None) -> RenderResult:
     """Validate, then write the official workbook (one per department when ``output`` is a folder/)."""
     return render_official(book, output, dept=dept, force=force, progress=progress)
+
+
+def publish(book: str | os.PathLike[str], output: str | os.PathLike[str], *, dept: str | None = None,
+            force: bool = False, pdf: bool = False, finance_bureau: str = "", progress=None) -> PublishResult:
+    """Validate, then write the published document(s) as .docx (and PDF); one per department into a folder/."""
+    return publish_documents(book, output, dept=dept, force=force, pdf=pdf, finance_bureau=finance_bureau,
+                             progress=progress)
 
 
 def extract(official, output: str | os.PathLike[str]) -> tuple[Book, Report]:

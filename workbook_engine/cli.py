@@ -182,6 +182,37 @@ def extract_command(
     raise typer.Exit(report.exit_code())
 
 
+@app.command("publish")
+@handle_errors
+def publish_command(
+    book: Path = typer.Argument(..., help="规范工作簿 .xlsx"),
+    output: str = typer.Option(..., "-o", "--output",
+                               help="输出的部门预算绩效文本 .docx；以 / 结尾的文件夹则每个部门各生成一份"),
+    dept: Optional[str] = typer.Option(None, "--dept", help="只发布这个部门（部门编码）"),
+    pdf: bool = typer.Option(False, "--pdf", help="同时用 LibreOffice 生成 PDF（目录已更新）"),
+    finance_bureau: str = typer.Option("", "--finance-bureau", help="封面上的审核单位，如 乐亭县财政局"),
+    force: bool = typer.Option(False, "--force", help="校验有错误时仍然发布"),
+) -> None:
+    """Publish the document (部门预算绩效文本) as .docx, and PDF with --pdf; validates first."""
+    from .reporting import print_report, progress_bar
+
+    with progress_bar("发布") as progress:
+        result = api.publish(book, output, dept=dept, force=force, pdf=pdf, finance_bureau=finance_bureau,
+                             progress=progress)
+    if result.refused:
+        print_report(result.report)
+        fail(f"未发布：{book} 有 {len(result.refused)} 个错误。请改正后重试（wbe validate 查看），或加 --force 强制发布。", 1)
+    if result.report.errors:
+        print_report(result.report)
+        typer.echo(f"注意：工作簿有 {len(result.report.errors)} 个错误，已按 --force 发布。", err=True)
+    elif result.report.warnings:
+        typer.echo(f"校验：{len(result.report.warnings)} 个警告（wbe validate {book} 查看详情）。", err=True)
+    for published in result.files:
+        also = f"，PDF：{published.pdf}" if published.pdf else ""
+        typer.echo(f"已发布 {published.department.code}{published.department.name} → {published.path}："
+                   f"{published.projects} 张项目表，{published.indicators} 个指标{also}。")
+
+
 def main() -> None:
     """Console-script entry point."""
     app()

@@ -58,3 +58,7 @@ class OutputError(WorkbookEngineError):
 
 class UsageError(WorkbookEngineError):
     """The command was called with options that do not fit together."""
+
+
+class ExternalToolError(WorkbookEngineError):
+    """A program the engine needs is missing or failed (LibreOffice for PDF); exit status 2."""

@@ -218,7 +218,7 @@ class TableWriter:
         self.styles = workbook_template()["styles"]
         self.table = settings["table"]
         template = project_template()
-        self.grid = TableGrid.for_page(settings["page"], template.column_widths)
+        self.grid = TableGrid.for_page(settings["page"], self.table.get("column_widths", template.column_widths))
         self.header_ids = {template.indicator_header.id}
 
     def _table(self):
@@ -386,7 +386,7 @@ class DocumentWriter:
         self.part_one(book, dept)
         self.part_two(dept, projects, indicators)
         core = self.document.core_properties
-        core.title = Context(None, dept).fill(self.settings["cover"]["title"])
+        core.title = Context(None, dept).fill(self.settings["cover"]["title"]).replace("\n", "")
         core.author = dept.name
         core.language = "zh-CN"
         return self.document

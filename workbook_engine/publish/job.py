@@ -1,0 +1,57 @@
+"""The publish job: validate first, pick departments and output paths, write .docx (and PDF) atomically."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable
+
+from ..errors import UsageError
+from ..model import Department
+from ..official.pipeline import choose_departments, errors_of_departments, is_directory_target, output_paths
+from ..validation import check
+from ..validation.findings import Finding, Report
+from .document import PublishedFile, write_document
+from .pdf import convert_to_pdf, require_soffice
+
+# Called after each document: (documents done, documents in all, department written).
+Progress = Callable[[int, int, Department], None]
+
+
+@dataclass
+class PublishResult:
+    report: Report
+    files: list[PublishedFile] = field(default_factory=list)
+    refused: list[Finding] = field(default_factory=list)  # the errors that stopped publishing
+
+
+def publish_documents(book_path: str | os.PathLike[str], output: str | os.PathLike[str], *,
+                      dept: str | None = None, force: bool = False, pdf: bool = False,
+                      finance_bureau: str = "", progress: Progress | None = None) -> PublishResult:
+    """Validate a canonical workbook and write each department's published document (and its PDF)."""
+    if pdf:
+        require_soffice()  # before anything is written: a run that cannot finish changes nothing
+    checked = check(book_path)
+    departments = choose_departments(checked.book, dept)
+    if len(departments) > 1 and not is_directory_target(output):
+        raise UsageError(f"工作簿中有 {len(departments)} 个部门。请用 -o 文件夹/（以 / 结尾）为每个部门各生成一份文本，"
+                         "或用 --dept 部门编码 只发布一个部门。")
+    paths = output_paths(output, departments, ".docx")
+    result = PublishResult(checked.report)
+    blocking = errors_of_departments(checked, {d.code for d in departments})
+    if blocking and not force:
+        result.refused = blocking
+        return result
+    for number, (department, path) in enumerate(zip(departments, paths), start=1):
+        path.parent.mkdir(parents=True, exist_ok=True)
+        result.files.append(write_document(checked.book, department, path, finance_bureau=finance_bureau,
+                                           inputs=[book_path]))
+        if progress is not None:
+            progress(number, len(departments), department)
+    if pdf:
+        pdfs = convert_to_pdf([(f.path, f.path.with_suffix(".pdf")) for f in result.files],
+                              inputs=[Path(book_path)])
+        for published, written in zip(result.files, pdfs):
+            published.pdf = written
+    return result

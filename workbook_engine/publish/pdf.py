@@ -1,0 +1,117 @@
+"""PDF through LibreOffice headless, with the table of contents refreshed.
+
+A plain ``soffice --convert-to pdf`` prints the TOC field's cached text (LibreOffice 7 ignores Word's
+updateFields flag), so we run a small Basic macro instead: it opens each document hidden, updates every
+index twice (the second pass sees the page numbers the first one shifted) and exports the PDF. The macro
+lives in a private, throw-away LibreOffice profile, so runs in parallel and the user's own LibreOffice
+settings never interfere. One LibreOffice start converts all documents of a run.
+"""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import tempfile
+from pathlib import Path
+from typing import Iterable
+
+from ..errors import ExternalToolError
+from ..io.atomic import atomic_path
+
+START_TIMEOUT = 120      # seconds for LibreOffice to create its profile
+SECONDS_PER_DOCUMENT = 60
+
+MACRO = """<?xml version="1.0" encoding="UTF-8"?>
+<!DOCTYPE script:module PUBLIC "-//OpenOffice.org//DTD OfficeDocument 1.0//EN" "module.dtd">
+<script:module xmlns:script="http://openoffice.org/2000/script" script:name="Module1" script:language="StarBasic">
+Sub ExportOne(src As String, dst As String)
+  On Error Goto Failed
+  Dim load(0) As New com.sun.star.beans.PropertyValue
+  load(0).Name = &quot;Hidden&quot;
+  load(0).Value = True
+  doc = StarDesktop.loadComponentFromURL(src, &quot;_blank&quot;, 0, load())
+  indexes = doc.getDocumentIndexes()
+  For pass = 1 To 2
+    For i = 0 To indexes.getCount() - 1
+      indexes.getByIndex(i).update()
+    Next
+  Next
+  Dim store(0) As New com.sun.star.beans.PropertyValue
+  store(0).Name = &quot;FilterName&quot;
+  store(0).Value = &quot;writer_pdf_Export&quot;
+  doc.storeToURL(dst, store())
+  doc.close(True)
+  Exit Sub
+Failed:
+  If Not IsNull(doc) And Not IsEmpty(doc) Then doc.close(True)
+End Sub
+
+Sub ExportAll(listUrl As String)
+  n = FreeFile
+  Open ConvertFromURL(listUrl) For Input As #n
+  Do While Not EOF(n)
+    Line Input #n, entry
+    If Len(entry) &gt; 0 Then
+      parts = Split(entry, Chr(9))
+      ExportOne(parts(0), parts(1))
+    End If
+  Loop
+  Close #n
+End Sub
+</script:module>
+"""
+
+
+def soffice() -> str | None:
+    """The LibreOffice executable, or None."""
+    return shutil.which("soffice") or shutil.which("libreoffice")
+
+
+def require_soffice() -> str:
+    found = soffice()
+    if found is None:
+        raise ExternalToolError("找不到 LibreOffice（soffice），无法生成 PDF。请安装 LibreOffice 后重试"
+                                "（如 apt-get install libreoffice-writer fonts-noto-cjk），"
+                                "或去掉 --pdf，在 Word/WPS 中打开 .docx 更新目录后另存为 PDF。")
+    return found
+
+
+def _run(command: list[str], timeout: float) -> None:
+    try:
+        subprocess.run(command, check=True, capture_output=True, timeout=timeout, stdin=subprocess.DEVNULL)
+    except subprocess.TimeoutExpired:
+        raise ExternalToolError(f"LibreOffice 在 {int(timeout)} 秒内没有完成 PDF 转换。请关闭其他 LibreOffice 窗口后重试。") \
+            from None
+    except (subprocess.CalledProcessError, OSError) as exc:
+        raise ExternalToolError(f"LibreOffice 转换 PDF 失败（{exc}）。") from None
+
+
+def convert_to_pdf(pairs: Iterable[tuple[Path, Path]], *, inputs: Iterable[Path] = ()) -> list[Path]:
+    """Convert each .docx to its PDF (written atomically); returns the PDFs written."""
+    pairs = list(pairs)
+    if not pairs:
+        return []
+    executable = require_soffice()
+    with tempfile.TemporaryDirectory(prefix="wbe-pdf-") as work:
+        work_dir = Path(work)
+        profile = work_dir / "profile"
+        base = [executable, f"-env:UserInstallation={profile.as_uri()}", "--headless", "--norestore",
+                "--nologo", "--nodefault"]
+        _run([*base, "--terminate_after_init"], START_TIMEOUT)
+        module = profile / "user" / "basic" / "Standard" / "Module1.xba"
+        module.parent.mkdir(parents=True, exist_ok=True)
+        module.write_text(MACRO, encoding="utf-8")
+        produced = [work_dir / f"out-{n}.pdf" for n in range(len(pairs))]
+        listing = work_dir / "list.txt"
+        listing.write_text("".join(f"{Path(src).resolve().as_uri()}\t{out.as_uri()}\n"
+                                   for (src, _), out in zip(pairs, produced)), encoding="ascii")
+        _run([*base, f'macro:///Standard.Module1.ExportAll("{listing.as_uri()}")'],
+             START_TIMEOUT + SECONDS_PER_DOCUMENT * len(pairs))
+        written: list[Path] = []
+        for (src, target), out in zip(pairs, produced):
+            if not out.exists() or out.stat().st_size == 0:
+                raise ExternalToolError(f"LibreOffice 未能把 {src} 转换为 PDF。请在 LibreOffice 中打开该文件检查。")
+            with atomic_path(target, inputs=[*inputs, src]) as temp:
+                shutil.copyfile(out, temp)
+            written.append(Path(target))
+        return written

@@ -26,7 +26,7 @@ BOOKMARK_RE = re.compile(r"\[bookmark:[^\]]*\]")
 INTERNAL_BREAK_RE = re.compile(r"(?<=\S)[ \u3000\u00a0]{2,}(?=\S)")
 PROJECT_TITLE_RE = re.compile(r"^(\d+)\s*[.．、]\s*(.+?)绩效目标表$")
 ITEM_RE = re.compile(r"^(\d+)\s*[、.．]\s*(.+)$")
-MEASURE_RE = re.compile(r"^[（(]([一二三四五六七八九十百零〇两]+)[）)]\s*(.*)$")
+MEASURE_RE = re.compile(r"^[（(]([一二三四五六七八九十百零〇两]+)[）)]\s*(.*)$", re.S)  # content may span lines
 UNIT_CELL_RE = re.compile(r"^(\d{6})\s*(.*)$")
 SECTION_HEADINGS = {"总体绩效目标": CATEGORIES[0], "分项绩效目标": CATEGORIES[1], "工作保障措施": CATEGORIES[2]}
 SECTION_RE = re.compile(r"^[一二三四五六七八九十]+\s*[、.．]\s*(总体绩效目标|分项绩效目标|工作保障措施)$")

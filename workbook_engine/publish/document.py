@@ -20,10 +20,11 @@ import docx
 from docx.enum.section import WD_SECTION
 from docx.enum.style import WD_STYLE_TYPE
 from docx.enum.text import WD_ALIGN_PARAGRAPH
-from docx.oxml import OxmlElement
-from docx.oxml.ns import qn
+from docx.oxml import OxmlElement, parse_xml
+from docx.oxml.ns import nsdecls, qn
 from docx.shared import Cm, Pt
 
+from ..errors import InputError
 from ..io.atomic import atomic_path
 from ..layout import Context, Row, _read_toml, project_layout, project_template, template_dir, title_text, \
     workbook_template
@@ -74,25 +75,42 @@ def _fonts(rpr, east_asian: str, latin: str) -> None:
     fonts.set(qn("w:hint"), "eastAsia")
 
 
-def _text_runs(paragraph_element, text: str, *, bold: bool = False) -> None:
-    """Runs of text in a paragraph: a line break in the value becomes <w:br/>, a tab <w:tab/>."""
-    run = _el("w:r")
-    if bold:
-        rpr = _el("w:rPr")
-        rpr.append(_el("w:b"))
-        run.append(rpr)
+_XML_ILLEGAL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+
+
+def _escape(text: str) -> str:
+    """Text for an XML text node; characters XML cannot hold at all (control codes) are dropped."""
+    return _XML_ILLEGAL.sub("", text).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def runs_xml(text: str, *, bold: bool = False) -> str:
+    """One run of text: a line break in the value becomes <w:br/>, a tab <w:tab/>."""
+    if not text:
+        return ""
+    parts: list[str] = ["<w:r>", "<w:rPr><w:b/></w:rPr>" if bold else ""]
     for index, line in enumerate(text.split("\n")):
         if index:
-            run.append(_el("w:br"))
+            parts.append("<w:br/>")
         for part_index, part in enumerate(line.split("\t")):
             if part_index:
-                run.append(_el("w:tab"))
+                parts.append("<w:tab/>")
             if part:
-                t = _el("w:t")
-                t.set(qn("xml:space"), "preserve")
-                t.text = part
-                run.append(t)
-    paragraph_element.append(run)
+                parts.append(f'<w:t xml:space="preserve">{_escape(part)}</w:t>')
+    parts.append("</w:r>")
+    return "".join(parts)
+
+
+def paragraph_xml(text: str, style_id: str, *, align: str | None = None, page_break: bool = False,
+                  bold: bool = False) -> str:
+    props = f'<w:pStyle w:val="{style_id}"/>' + ("<w:pageBreakBefore/>" if page_break else "")
+    if align:
+        props += f'<w:jc w:val="{align}"/>'
+    return f"<w:p><w:pPr>{props}</w:pPr>{runs_xml(text, bold=bold)}</w:p>"
+
+
+def style_id(name: str) -> str:
+    """The id python-docx gives a style it adds: the name without spaces."""
+    return name.replace(" ", "")
 
 
 def add_field(paragraph, instruction: str, placeholder: str = "") -> None:
@@ -218,73 +236,49 @@ class TableWriter:
         self.styles = workbook_template()["styles"]
         self.table = settings["table"]
         template = project_template()
-        self.grid = TableGrid.for_page(settings["page"], self.table.get("column_widths", template.column_widths))
+        widths = self.table.get("column_widths", template.column_widths)
+        if len(widths) != template.columns:
+            raise InputError(f"版式模板 {PUBLISH_TEMPLATE}：[table] column_widths 有 {len(widths)} 列，"
+                             f"应与 project-table.toml 的 {template.columns} 列一致。")
+        self.grid = TableGrid.for_page(settings["page"], widths)
         self.header_ids = {template.indicator_header.id}
+        self.table_start = self._table_start()
 
-    def _table(self):
-        border = str(self.table["border"])
-        tbl = _el("w:tbl")
-        tbl_pr = _el("w:tblPr")
-        tbl_pr.append(_el("w:tblW", w=sum(self.grid.columns), type="dxa"))
-        tbl_pr.append(_el("w:jc", val="center"))
-        borders = _el("w:tblBorders")
-        for side in ("top", "left", "bottom", "right", "insideH", "insideV"):
-            borders.append(_el(f"w:{side}", val="single", sz=border, space=0, color="000000"))
-        tbl_pr.append(borders)
-        tbl_pr.append(_el("w:tblLayout", type="fixed"))
-        margins = _el("w:tblCellMar")
+    def _table_start(self) -> str:
+        border = self.table["border"]
+        sides = "".join(f'<w:{side} w:val="single" w:sz="{border}" w:space="0" w:color="000000"/>'
+                        for side in ("top", "left", "bottom", "right", "insideH", "insideV"))
         margin = int(self.table["cell_margin"] * TWIPS_PER_CM)
-        margins.append(_el("w:left", w=margin, type="dxa"))
-        margins.append(_el("w:right", w=margin, type="dxa"))
-        tbl_pr.append(margins)
-        tbl_pr.append(_el("w:tblLook", val="0000", firstRow=0, lastRow=0, firstColumn=0, lastColumn=0,
-                          noHBand=1, noVBand=1))
-        tbl.append(tbl_pr)
-        grid = _el("w:tblGrid")
-        for width in self.grid.columns:
-            grid.append(_el("w:gridCol", w=width))
-        tbl.append(grid)
-        return tbl
+        grid = "".join(f'<w:gridCol w:w="{width}"/>' for width in self.grid.columns)
+        return (f'<w:tbl {nsdecls("w")}><w:tblPr><w:tblW w:w="{sum(self.grid.columns)}" w:type="dxa"/>'
+                f'<w:jc w:val="center"/><w:tblBorders>{sides}</w:tblBorders><w:tblLayout w:type="fixed"/>'
+                f'<w:tblCellMar><w:left w:w="{margin}" w:type="dxa"/><w:right w:w="{margin}" w:type="dxa"/>'
+                f'</w:tblCellMar><w:tblLook w:val="0000" w:firstRow="0" w:lastRow="0" w:firstColumn="0" '
+                f'w:lastColumn="0" w:noHBand="1" w:noVBand="1"/></w:tblPr><w:tblGrid>{grid}</w:tblGrid>')
 
-    def _row(self, row: Row, *, unit: bool):
-        tr = _el("w:tr")
-        tr_pr = _el("w:trPr")
-        tr_pr.append(_el("w:cantSplit"))
-        if row.id in self.header_ids:
-            tr_pr.append(_el("w:tblHeader"))
-        tr.append(tr_pr)
+    def _row(self, row: Row, *, unit: bool) -> str:
+        header = "<w:tblHeader/>" if row.id in self.header_ids else ""
+        out = [f"<w:tr><w:trPr><w:cantSplit/>{header}</w:trPr>"]
+        paragraph_style = style_id(STYLE_NAMES["unit" if unit else "table"])
         for cell in row.cells:
             props = self.styles.get(cell.style, {})
-            tc = _el("w:tc")
-            tc_pr = _el("w:tcPr")
-            tc_pr.append(_el("w:tcW", w=self.grid.width(cell.col, cell.span), type="dxa"))
-            if cell.span > 1:
-                tc_pr.append(_el("w:gridSpan", val=cell.span))
-            if cell.covered:
-                tc_pr.append(_el("w:vMerge"))
-            elif cell.rowspan > 1:
-                tc_pr.append(_el("w:vMerge", val="restart"))
-            if unit:
-                borders = _el("w:tcBorders")
-                for side in ("top", "left", "right"):
-                    borders.append(_el(f"w:{side}", val="nil"))
-                tc_pr.append(borders)
-            tc_pr.append(_el("w:vAlign", val="center" if props.get("valign", "center") == "center" else "top"))
-            tc.append(tc_pr)
-            p = _el("w:p")
-            p_pr = _el("w:pPr")
-            p_pr.append(_el("w:pStyle", val=STYLE_NAMES["unit" if unit else "table"].replace(" ", "")))
-            p_pr.append(_el("w:jc", val=JC.get(props.get("align", "left"), "left")))
-            p.append(p_pr)
-            if not cell.covered and cell.text:
-                _text_runs(p, cell.text, bold=bool(props.get("bold")))
-            tc.append(p)
-            tr.append(tc)
-        return tr
+            merge = '<w:vMerge/>' if cell.covered else '<w:vMerge w:val="restart"/>' if cell.rowspan > 1 else ""
+            span = f'<w:gridSpan w:val="{cell.span}"/>' if cell.span > 1 else ""
+            borders = '<w:tcBorders><w:top w:val="nil"/><w:left w:val="nil"/><w:right w:val="nil"/></w:tcBorders>' \
+                if unit else ""
+            valign = "center" if props.get("valign", "center") == "center" else "top"
+            text = "" if cell.covered else cell.text
+            out.append(f'<w:tc><w:tcPr><w:tcW w:w="{self.grid.width(cell.col, cell.span)}" w:type="dxa"/>{span}'
+                       f'{merge}{borders}<w:vAlign w:val="{valign}"/></w:tcPr>'
+                       + paragraph_xml(text, paragraph_style, align=JC.get(props.get("align", "left"), "left"),
+                                       bold=bool(props.get("bold")))
+                       + "</w:tc>")
+        out.append("</w:tr>")
+        return "".join(out)
 
-    def write(self, body, anchor, rows: list[Row]) -> None:
-        """Insert the project's tables before ``anchor`` (the body's final sectPr) in document order."""
-        tables: list[tuple[Any, list[tuple[Row, bool]]]] = []
+    def write(self, anchor, rows: list[Row]) -> None:
+        """Insert the project's tables before ``anchor`` (the body's final sectPr), in document order."""
+        groups: list[list[tuple[Row, bool]]] = []
         pending: list[tuple[Row, bool]] = []
         current = None
         for row in rows:
@@ -292,21 +286,16 @@ class TableWriter:
                 pending.append((row, True))
                 continue
             if current != row.table:
-                tables.append((row.table, pending))
+                groups.append(pending)
                 pending = []
                 current = row.table
-            tables[-1][1].append((row, False))
-        for index, (_, members) in enumerate(tables):
+            groups[-1].append((row, False))
+        gap = f'<w:p {nsdecls("w")}><w:pPr><w:pStyle w:val="{style_id(STYLE_NAMES["gap"])}"/></w:pPr></w:p>'
+        for index, members in enumerate(groups):
             if index:
-                gap = _el("w:p")
-                gap_pr = _el("w:pPr")
-                gap_pr.append(_el("w:pStyle", val=STYLE_NAMES["gap"].replace(" ", "")))
-                gap.append(gap_pr)
-                anchor.addprevious(gap)
-            tbl = self._table()
-            for row, unit in members:
-                tbl.append(self._row(row, unit=unit))
-            anchor.addprevious(tbl)
+                anchor.addprevious(parse_xml(gap))
+            xml = self.table_start + "".join(self._row(row, unit=unit) for row, unit in members) + "</w:tbl>"
+            anchor.addprevious(parse_xml(xml))
 
 
 # --- the document -----------------------------------------------------------------------------------------
@@ -330,12 +319,9 @@ class DocumentWriter:
         self.body = self.document.element.body
         self.sect_pr = self.body.find(qn("w:sectPr"))
 
-    def paragraph(self, text: str, style: str, *, page_break: bool = False):
-        paragraph = self.document.add_paragraph(style=STYLE_NAMES[style])
-        if page_break:
-            paragraph.paragraph_format.page_break_before = True
-        _text_runs(paragraph._p, text)
-        return paragraph
+    def paragraph(self, text: str, style: str, *, page_break: bool = False) -> None:
+        xml = paragraph_xml(text, style_id(STYLE_NAMES[style]), page_break=page_break)
+        self.sect_pr.addprevious(parse_xml(xml.replace("<w:p>", f"<w:p {nsdecls('w')}>", 1)))
 
     def cover(self, dept: Department, finance_bureau: str) -> None:
         cfg = self.settings["cover"]
@@ -369,7 +355,7 @@ class DocumentWriter:
         for index, project in enumerate(projects):
             self.paragraph(title_text(project, dept), "project", page_break=page_break and index > 0)
             rows = project_layout(project, dept, indicators.get(project.code, []))
-            self.tables.write(self.body, self.sect_pr, rows)
+            self.tables.write(self.sect_pr, rows)
 
     def build(self, book: Book, dept: Department, projects: list[Project],
               indicators: dict[str, list[Indicator]], finance_bureau: str = ""):

@@ -295,3 +295,15 @@ def test_money_text_and_line_breaks_in_cells(tmp_path):
     assert rows[3] == ["", "-用途\n第二行"]
     assert rows[5][1:] == ["25%", "50.5%", "75%", "100%"]
     assert import_document(out) == book
+
+
+def test_guide_pictures_exist_and_are_small():
+    guide = (ROOT / "docs" / "guide.md").read_text(encoding="utf-8")
+    pictures = re.findall(r"!\[[^\]]*\]\((images/[^)]+\.png)\)", guide)
+    assert len(pictures) >= 8
+    for picture in pictures:
+        path = ROOT / "docs" / picture
+        assert path.exists(), picture
+        assert path.stat().st_size < 200_000, picture
+    for command in ("import", "validate", "render", "publish"):
+        assert f"wbe {command} " in guide

@@ -101,8 +101,10 @@ def runs_xml(text: str, *, bold: bool = False) -> str:
 
 
 def paragraph_xml(text: str, style_id: str, *, align: str | None = None, page_break: bool = False,
-                  bold: bool = False) -> str:
+                  bold: bool = False, before: float | None = None) -> str:
     props = f'<w:pStyle w:val="{style_id}"/>' + ("<w:pageBreakBefore/>" if page_break else "")
+    if before is not None:
+        props += f'<w:spacing w:before="{int(before * 20)}"/>'
     if align:
         props += f'<w:jc w:val="{align}"/>'
     return f"<w:p><w:pPr>{props}</w:pPr>{runs_xml(text, bold=bold)}</w:p>"
@@ -319,18 +321,17 @@ class DocumentWriter:
         self.body = self.document.element.body
         self.sect_pr = self.body.find(qn("w:sectPr"))
 
-    def paragraph(self, text: str, style: str, *, page_break: bool = False) -> None:
-        xml = paragraph_xml(text, style_id(STYLE_NAMES[style]), page_break=page_break)
+    def paragraph(self, text: str, style: str, *, page_break: bool = False, before: float | None = None) -> None:
+        xml = paragraph_xml(text, style_id(STYLE_NAMES[style]), page_break=page_break, before=before)
         self.sect_pr.addprevious(parse_xml(xml.replace("<w:p>", f"<w:p {nsdecls('w')}>", 1)))
 
     def cover(self, dept: Department, finance_bureau: str) -> None:
         cfg = self.settings["cover"]
         context = Context(None, dept, extra={"finance_bureau": finance_bureau})
         self.paragraph(context.fill(cfg["title"]), "cover_title")
-        for line in cfg["lines"]:
-            text = _fill(line, context)
-            if text:
-                self.paragraph(text, "cover_line")
+        lines = [text for text in (_fill(line, context) for line in cfg["lines"]) if text]
+        for index, text in enumerate(lines):
+            self.paragraph(text, "cover_line", before=cfg.get("lines_before") if index == 0 else None)
 
     def contents(self) -> None:
         cfg = self.settings["contents"]

@@ -71,6 +71,20 @@ def emit(result, format: OutputFormat, annotate: Optional[Path], printer: Callab
     raise typer.Exit(result.exit_code())
 
 
+def report_validation(result, book: Path, verb: str) -> None:
+    """The validation part of a job that validates first (render, publish): refused (exit 1), forced, or warned."""
+    from .reporting import print_report
+
+    if result.refused:
+        print_report(result.report)
+        fail(f"未{verb}：{book} 有 {len(result.refused)} 个错误。请改正后重试（wbe validate 查看），或加 --force 强制{verb}。", 1)
+    if result.report.errors:
+        print_report(result.report)
+        typer.echo(f"注意：工作簿有 {len(result.report.errors)} 个错误，已按 --force {verb}。", err=True)
+    elif result.report.warnings:
+        typer.echo(f"校验：{len(result.report.warnings)} 个警告（wbe validate {book} 查看详情）。", err=True)
+
+
 @app.command("new")
 @handle_errors
 def new_command(
@@ -148,18 +162,11 @@ def render_command(
     force: bool = typer.Option(False, "--force", help="校验有错误时仍然渲染"),
 ) -> None:
     """Render the official workbook (项目汇总, 部门整体绩效目标, one sheet per project); validates first."""
-    from .reporting import print_report, progress_bar
+    from .reporting import progress_bar
 
     with progress_bar("渲染", before="校验中") as progress:
         result = api.render(book, output, dept=dept, force=force, progress=progress)
-    if result.refused:
-        print_report(result.report)
-        fail(f"未渲染：{book} 有 {len(result.refused)} 个错误。请改正后重试（wbe validate 查看），或加 --force 强制渲染。", 1)
-    if result.report.errors:
-        print_report(result.report)
-        typer.echo(f"注意：工作簿有 {len(result.report.errors)} 个错误，已按 --force 渲染。", err=True)
-    elif result.report.warnings:
-        typer.echo(f"校验：{len(result.report.warnings)} 个警告（wbe validate {book} 查看详情）。", err=True)
+    report_validation(result, book, "渲染")
     for rendered in result.files:
         typer.echo(f"已渲染 {rendered.department.code}{rendered.department.name} → {rendered.path}："
                    f"{rendered.projects} 张项目表，{rendered.indicators} 个指标。")
@@ -194,19 +201,12 @@ def publish_command(
     force: bool = typer.Option(False, "--force", help="校验有错误时仍然发布"),
 ) -> None:
     """Publish the document (部门预算绩效文本) as .docx, and PDF with --pdf; validates first."""
-    from .reporting import print_report, progress_bar
+    from .reporting import progress_bar
 
     with progress_bar("发布") as progress:
         result = api.publish(book, output, dept=dept, force=force, pdf=pdf, finance_bureau=finance_bureau,
                              progress=progress)
-    if result.refused:
-        print_report(result.report)
-        fail(f"未发布：{book} 有 {len(result.refused)} 个错误。请改正后重试（wbe validate 查看），或加 --force 强制发布。", 1)
-    if result.report.errors:
-        print_report(result.report)
-        typer.echo(f"注意：工作簿有 {len(result.report.errors)} 个错误，已按 --force 发布。", err=True)
-    elif result.report.warnings:
-        typer.echo(f"校验：{len(result.report.warnings)} 个警告（wbe validate {book} 查看详情）。", err=True)
+    report_validation(result, book, "发布")
     for published in result.files:
         also = f"，PDF：{published.pdf}" if published.pdf else ""
         typer.echo(f"已发布 {published.department.code}{published.department.name} → {published.path}："

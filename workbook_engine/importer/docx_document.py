@@ -3,8 +3,8 @@
 It turns the Word body into the same stream of paragraphs and table rows the text export gives (a cell
 covered by a vertical merge becomes an empty cell, a horizontally merged cell is one cell), so one parser
 (text_document.DocumentParser) understands both. The cover is skipped by the parser (it comes before the
-first section heading); table-of-contents paragraphs are skipped here; headers and footers are not part of
-the body at all.
+first section heading); table-of-contents paragraphs are skipped here, by style, as a TOC content control, or
+as the result of a TOC field (FieldTracker); headers and footers are not part of the body at all.
 """
 
 from __future__ import annotations

@@ -5,19 +5,13 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable
-
 from ..errors import UsageError
-from ..model import Department
-from ..official.pipeline import choose_departments, errors_of_departments, is_directory_target, output_paths
+from ..official.pipeline import Progress, choose_departments, errors_of_departments, is_directory_target, \
+    output_paths
 from ..validation import check
 from ..validation.findings import Finding, Report
 from .document import PublishedFile, write_document
 from .pdf import convert_to_pdf, require_soffice
-
-# Called after each document: (documents done, documents in all, department written).
-Progress = Callable[[int, int, Department], None]
-
 
 @dataclass
 class PublishResult:
@@ -29,7 +23,9 @@ class PublishResult:
 def publish_documents(book_path: str | os.PathLike[str], output: str | os.PathLike[str], *,
                       dept: str | None = None, force: bool = False, pdf: bool = False,
                       finance_bureau: str = "", progress: Progress | None = None) -> PublishResult:
-    """Validate a canonical workbook and write each department's published document (and its PDF)."""
+    """Validate a canonical workbook and write each department's published document (and its PDF).
+
+    ``progress`` is called after each document: (documents done, documents in all, department)."""
     if pdf:
         require_soffice()  # before anything is written: a run that cannot finish changes nothing
     checked = check(book_path)

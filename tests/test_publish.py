@@ -274,12 +274,18 @@ def test_pdf_without_libreoffice_is_a_clear_error_and_writes_nothing(tmp_path):
     assert not out.exists() and not out.with_suffix(".pdf").exists()
 
 
+def test_output_must_be_a_docx_or_a_folder(tmp_path):
+    result = run_cli("publish", SAMPLE, "-o", tmp_path / "text.pdf")
+    assert result.returncode == 2 and ".docx" in result.stderr
+    assert not (tmp_path / "text.pdf").exists()
+
+
 def test_output_never_replaces_the_input(tmp_path):
     source = tmp_path / "book.docx"
     source.write_bytes(SAMPLE.read_bytes())
     before = source.read_bytes()
     result = run_cli("publish", source, "-o", source)
-    assert result.returncode == 2 and source.read_bytes() == before
+    assert result.returncode == 2 and "不能覆盖" in result.stderr and source.read_bytes() == before
 
 
 def test_money_text_and_line_breaks_in_cells(tmp_path):

@@ -33,6 +33,8 @@ def publish_documents(book_path: str | os.PathLike[str], output: str | os.PathLi
     if len(departments) > 1 and not is_directory_target(output):
         raise UsageError(f"工作簿中有 {len(departments)} 个部门。请用 -o 文件夹/（以 / 结尾）为每个部门各生成一份文本，"
                          "或用 --dept 部门编码 只发布一个部门。")
+    if not is_directory_target(output) and Path(output).suffix.lower() != ".docx":
+        raise UsageError(f"-o {output}：输出应为 .docx 文件（PDF 用 --pdf 另外生成在旁边），或以 / 结尾的文件夹。")
     paths = output_paths(output, departments, ".docx")
     result = PublishResult(checked.report)
     blocking = errors_of_departments(checked, {d.code for d in departments})

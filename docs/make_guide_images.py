@@ -111,7 +111,20 @@ def main() -> None:
         snap(printed, find_page(printed, "1.安全生产专家会诊服务费绩效目标表450001"), "10-publish-table.png", r)
 
         if available("merge") and available("diff"):
-            print("merge/diff are available: add their pictures to this script and the guide")
+            other = work / "另一部门.xlsx"
+            wbe("new", other, "--dept-code", "450002", "--dept-name", "乐亭县财政局本级", "--year", "2024")
+            county = work / "全县.xlsx"
+            wbe("merge", book, other, "-o", county, "--force")
+            printed = to_pdf(county, work)
+            snap(printed, find_page(printed, "合并记录"), "11-merge-record.png", r)
+            changed = work / "修改后.xlsx"
+            workbook = openpyxl.load_workbook(book)
+            workbook["项目"]["D2"] = "安全生产专家会诊服务"   # a changed project name
+            workbook.save(changed)
+            marked = work / "变化.xlsx"
+            wbe("diff", book, changed, "-o", marked)
+            printed = to_pdf(marked, work)
+            snap(printed, 1, "12-diff.png", r)
 
 
 if __name__ == "__main__":

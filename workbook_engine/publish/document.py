@@ -41,7 +41,6 @@ STYLE_NAMES = {"body": "WBE Body", "part": "WBE Part", "section": "WBE Section",
                "project": "WBE Project", "cover_title": "WBE Cover Title", "cover_line": "WBE Cover Line",
                "contents_title": "WBE Contents Title", "table": "WBE Table", "unit": "WBE Unit",
                "gap": "WBE Gap"}
-TABLE_STYLE = "WBE Table"
 _FIELD_RE = re.compile(r"\{([a-z_]+(?:\.[a-z0-9_]+)?)\}")
 
 
@@ -115,13 +114,14 @@ def style_id(name: str) -> str:
     return name.replace(" ", "")
 
 
-def add_field(paragraph, instruction: str, placeholder: str = "") -> None:
-    """A complex field (PAGE, TOC, ...) with a cached result that Word or LibreOffice replace."""
+def add_field(paragraph, instruction: str, placeholder: str = "", *, dirty: bool = False) -> None:
+    """A complex field (PAGE, TOC, ...) with a cached result that Word or LibreOffice replace; a dirty field
+    is refreshed by Word when the document is opened (it asks first)."""
     def char(kind: str):
         run = paragraph.add_run()
         element = _el("w:fldChar", fldCharType=kind)
-        if kind == "begin":
-            element.set(qn("w:dirty"), "true")  # Word refreshes the field when the document is opened
+        if kind == "begin" and dirty:
+            element.set(qn("w:dirty"), "true")
         run._r.append(element)
 
     char("begin")
@@ -177,9 +177,11 @@ def _setup_styles(document, settings: dict[str, Any]) -> None:
     _paragraph_style(document, STYLE_NAMES["table"], {"font": table["font"], "size": table["size"]}, latin)
     _paragraph_style(document, STYLE_NAMES["unit"], {"font": table["font"], "size": table["unit_size"]}, latin)
     _paragraph_style(document, STYLE_NAMES["gap"], {"font": table["font"], "size": table["gap_size"]}, latin)
-    for level in (1, 2, 3):  # the TOC entries' styles, as Word names them
-        _paragraph_style(document, f"toc {level}", {**styles["contents"], "indent": 0}, latin) \
-            .paragraph_format.left_indent = Pt(styles["contents"]["size"] * 2 * (level - 1))
+    for level in (1, 2, 3):  # the TOC entries' styles: Word's built-in "toc N" (id TOCN), redefined
+        entry = _paragraph_style(document, f"toc {level}", {**styles["contents"], "indent": 0}, latin)
+        entry.paragraph_format.left_indent = Pt(styles["contents"]["size"] * 2 * (level - 1))
+        entry.element.set(qn("w:styleId"), f"TOC{level}")
+        entry.element.attrib.pop(qn("w:customStyle"), None)
 
 
 # --- page setup -----------------------------------------------------------------------------------------
@@ -203,7 +205,21 @@ def _page_number_footer(section, page: dict[str, Any], latin: str) -> None:
     for run in paragraph.runs:
         run.font.size = Pt(page["footer_size"])
         _fonts(run._r.get_or_add_rPr(), page["footer_font"], latin)
-    section._sectPr.append(_el("w:pgNumType", start=1))
+    _insert_in_order(section._sectPr, _el("w:pgNumType", start=1), SECT_PR_AFTER_PG_NUM_TYPE)
+
+
+# The children of w:sectPr that the schema puts after w:pgNumType (Word refuses a file with them out of order).
+SECT_PR_AFTER_PG_NUM_TYPE = ("cols", "formProt", "vAlign", "noEndnote", "titlePg", "textDirection", "bidi",
+                             "rtlGutter", "docGrid", "printerSettings", "sectPrChange")
+
+
+def _insert_in_order(parent, child, later: tuple[str, ...]) -> None:
+    """Insert ``child`` before the first existing child whose tag the schema orders after it."""
+    following = next((c for c in parent if c.tag in {qn(f"w:{name}") for name in later}), None)
+    if following is None:
+        parent.append(child)
+    else:
+        following.addprevious(child)
 
 
 def _empty_footer(section) -> None:
@@ -337,7 +353,7 @@ class DocumentWriter:
         cfg = self.settings["contents"]
         self.paragraph(cfg["title"], "contents_title", page_break=True)
         paragraph = self.document.add_paragraph(style=STYLE_NAMES["body"])
-        add_field(paragraph, f'TOC \\o "{cfg["levels"]}" \\h \\z \\u', cfg["placeholder"])
+        add_field(paragraph, f'TOC \\o "{cfg["levels"]}" \\h \\z \\u', cfg["placeholder"], dirty=True)
 
     def part_heading(self, lines: list[str]) -> None:
         """第一部分 / 部门整体绩效目标 as one heading on two lines (one contents entry)."""

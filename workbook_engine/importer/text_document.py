@@ -146,7 +146,7 @@ class DocumentParser:
 
     @staticmethod
     def _is_furniture(text: str) -> bool:
-        """Part headings, alone or as one two-line heading ("第二部分\n预算项目绩效目标" in a .docx)."""
+        """Part headings, alone or as one heading on two lines (第二部分 / 预算项目绩效目标 in a .docx)."""
         key = label(text)
         return key in ("第一部分", "第二部分", "部门整体绩效目标", "预算项目绩效目标") or bool(PART_RE.match(key)) \
             or key.startswith("第") and key.endswith("部分")

@@ -11,6 +11,7 @@ from __future__ import annotations
 from ..layout import flat_text, project_layout
 from ..model import Book, Department
 from ..publish.outline import part_one
+
 LINE_BREAK_ARTEFACT = "    "
 
 

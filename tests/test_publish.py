@@ -274,6 +274,20 @@ def test_pdf_without_libreoffice_is_a_clear_error_and_writes_nothing(tmp_path):
     assert not out.exists() and not out.with_suffix(".pdf").exists()
 
 
+def test_a_failing_libreoffice_is_one_clear_line(tmp_path):
+    fake = tmp_path / "bin" / "soffice"
+    fake.parent.mkdir()
+    fake.write_text("#!/bin/sh\necho 'javaldx: broken' >&2\nexit 3\n")
+    fake.chmod(0o755)
+    out = tmp_path / "text.docx"
+    env = {**os.environ, "PATH": str(fake.parent)}
+    result = subprocess.run([sys.executable, "-m", "workbook_engine", "publish", str(SAMPLE), "-o", str(out),
+                             "--pdf"], capture_output=True, text=True, cwd=ROOT, env=env, timeout=300)
+    assert result.returncode == 2
+    assert "LibreOffice 转换 PDF 失败（退出码 3" in result.stderr and "Traceback" not in result.stderr
+    assert not out.with_suffix(".pdf").exists()
+
+
 def test_output_must_be_a_docx_or_a_folder(tmp_path):
     result = run_cli("publish", SAMPLE, "-o", tmp_path / "text.pdf")
     assert result.returncode == 2 and ".docx" in result.stderr

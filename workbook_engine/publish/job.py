@@ -25,7 +25,8 @@ def publish_documents(book_path: str | os.PathLike[str], output: str | os.PathLi
                       finance_bureau: str = "", progress: Progress | None = None) -> PublishResult:
     """Validate a canonical workbook and write each department's published document (and its PDF).
 
-    ``progress`` is called after each document: (documents done, documents in all, department)."""
+    ``progress`` is called after each document: (documents done, documents in all, department); with --pdf
+    it then counts the PDFs again, naming the department being converted."""
     if pdf:
         require_soffice()  # before anything is written: a run that cannot finish changes nothing
     checked = check(book_path)
@@ -48,8 +49,12 @@ def publish_documents(book_path: str | os.PathLike[str], output: str | os.PathLi
         if progress is not None:
             progress(number, len(departments), department)
     if pdf:
+        def converted(done: int) -> None:
+            if progress is not None and done < len(departments):
+                progress(done, len(departments), departments[done])
+
         pdfs = convert_to_pdf([(f.path, f.path.with_suffix(".pdf")) for f in result.files],
-                              inputs=[Path(book_path)])
+                              inputs=[Path(book_path)], progress=converted)
         for published, written in zip(result.files, pdfs):
             published.pdf = written
     return result

@@ -12,8 +12,9 @@ from __future__ import annotations
 import shutil
 import subprocess
 import tempfile
+import time
 from pathlib import Path
-from typing import Iterable
+from typing import Callable, Iterable
 
 from ..errors import ExternalToolError
 from ..io.atomic import atomic_path
@@ -76,18 +77,36 @@ def require_soffice() -> str:
     return found
 
 
-def _run(command: list[str], timeout: float) -> None:
+def _run(command: list[str], timeout: float, poll: Callable[[], None] | None = None) -> None:
+    """Run LibreOffice, calling ``poll`` twice a second (progress); stop it on timeout or interruption."""
     try:
-        subprocess.run(command, check=True, capture_output=True, timeout=timeout, stdin=subprocess.DEVNULL)
-    except subprocess.TimeoutExpired:
-        raise ExternalToolError(f"LibreOffice 在 {int(timeout)} 秒内没有完成 PDF 转换。请关闭其他 LibreOffice 窗口后重试。") \
-            from None
-    except (subprocess.CalledProcessError, OSError) as exc:
-        raise ExternalToolError(f"LibreOffice 转换 PDF 失败（{exc}）。") from None
+        process = subprocess.Popen(command, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                                   stderr=subprocess.PIPE)
+    except OSError as exc:
+        raise ExternalToolError(f"无法启动 LibreOffice（{exc}）。") from None
+    deadline = time.monotonic() + timeout
+    try:
+        while process.poll() is None:
+            if time.monotonic() > deadline:
+                raise ExternalToolError(f"LibreOffice 在 {int(timeout)} 秒内没有完成 PDF 转换。"
+                                        "请关闭其他 LibreOffice 窗口后重试。")
+            if poll is not None:
+                poll()
+            time.sleep(0.5)
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+    if process.returncode != 0:
+        message = (process.stderr.read() if process.stderr else b"").decode("utf-8", "replace").strip()
+        raise ExternalToolError(f"LibreOffice 转换 PDF 失败（退出码 {process.returncode}{'：' + message[:200] if message else ''}）。")
 
 
-def convert_to_pdf(pairs: Iterable[tuple[Path, Path]], *, inputs: Iterable[Path] = ()) -> list[Path]:
-    """Convert each .docx to its PDF (written atomically); returns the PDFs written."""
+def convert_to_pdf(pairs: Iterable[tuple[Path, Path]], *, inputs: Iterable[Path] = (),
+                   progress: Callable[[int], None] | None = None) -> list[Path]:
+    """Convert each .docx to its PDF (written atomically); returns the PDFs written.
+
+    ``progress`` is told how many PDFs LibreOffice has produced so far, while it works."""
     pairs = list(pairs)
     if not pairs:
         return []
@@ -105,8 +124,13 @@ def convert_to_pdf(pairs: Iterable[tuple[Path, Path]], *, inputs: Iterable[Path]
         listing = work_dir / "list.txt"
         listing.write_text("".join(f"{Path(src).resolve().as_uri()}\t{out.as_uri()}\n"
                                    for (src, _), out in zip(pairs, produced)), encoding="ascii")
+
+        def count() -> None:
+            if progress is not None:
+                progress(sum(1 for out in produced if out.exists()))
+
         _run([*base, f'macro:///Standard.Module1.ExportAll("{listing.as_uri()}")'],
-             START_TIMEOUT + SECONDS_PER_DOCUMENT * len(pairs))
+             START_TIMEOUT + SECONDS_PER_DOCUMENT * len(pairs), count)
         written: list[Path] = []
         for (src, target), out in zip(pairs, produced):
             if not out.exists() or out.stat().st_size == 0:

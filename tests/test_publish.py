@@ -86,7 +86,7 @@ def published(tmp_path_factory):
 def published_pdf(tmp_path_factory):
     if soffice() is None:
         pytest.skip("LibreOffice (soffice) is not installed")
-    out = tmp_path_factory.mktemp("publish-pdf") / "text.docx"
+    out = tmp_path_factory.mktemp("publish-pdf") / "部门预算绩效文本 2024 #1.docx"  # LibreOffice gets URLs
     result = run_cli("publish", SAMPLE, "-o", out, "--pdf", "--finance-bureau", BUREAU)
     assert result.returncode == 0, result.stderr
     pdf = out.with_suffix(".pdf")

@@ -203,7 +203,7 @@ def publish_command(
     """Publish the document (部门预算绩效文本) as .docx, and PDF with --pdf; validates first."""
     from .reporting import progress_bar
 
-    with progress_bar("发布") as progress:
+    with progress_bar("发布", before="校验中") as progress:
         result = api.publish(book, output, dept=dept, force=force, pdf=pdf, finance_bureau=finance_bureau,
                              progress=progress)
     report_validation(result, book, "发布")

@@ -14,12 +14,11 @@ import shutil
 import time
 from pathlib import Path
 
-from workbook_engine.canonical_writer import write_book
 from workbook_engine.publish.document import write_document
 from workbook_engine.publish.job import publish_documents
 from workbook_engine.validation import check
 
-from .generate import county_book
+from .generate import ensure_county_workbook
 
 
 def main() -> None:
@@ -28,9 +27,7 @@ def main() -> None:
     parser.add_argument("--out", type=Path, default=Path("out/published"))
     parser.add_argument("--pdf", action="store_true", help="also convert every document to PDF")
     args = parser.parse_args()
-    if not args.workbook.exists():
-        args.workbook.parent.mkdir(parents=True, exist_ok=True)
-        write_book(county_book(), args.workbook)
+    ensure_county_workbook(args.workbook)
     shutil.rmtree(args.out, ignore_errors=True)
     rows = []
     start = time.perf_counter()

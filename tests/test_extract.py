@@ -17,6 +17,7 @@ from workbook_engine.framework import CLASSIC
 from workbook_engine.model import Book, Goal, Indicator, Project
 from workbook_engine.official.pipeline import render_official
 from workbook_engine.official.render import render_department
+from workbook_engine.validation.codes import EXTRACT
 
 from .conftest import SAMPLE, libreoffice_convert, needs_soffice, run_cli
 from .official_helpers import delete_row, find_row, insert_row, small_book
@@ -143,6 +144,23 @@ def test_missing_labelled_row_is_reported(official, tmp_path):
     assert "WBE-E072" in report.codes()
     # nothing in that row is lost silently: the unread numbers are reported with their cells
     assert {f.cell for f in report.findings if f.code == "WBE-E071"} >= {"C4", "E4"}
+
+
+def test_unreadable_number_and_missing_year_are_reported(official, tmp_path):
+    def change(wb):
+        sheet = wb[FIRST]
+        sheet.cell(find_row(sheet, "预算规模及资金用途"), 3).value = "约200"
+        wb["部门整体绩效目标"]["B2"] = None  # 年度：2024
+        wb["项目汇总"]["C2"] = None
+    book, report = extract(edited(official, change), tmp_path / "back.xlsx")
+    assert [(f.code, f.sheet, f.cell) for f in report.findings if f.code == "WBE-E073"] == [("WBE-E073", FIRST, "C4")]
+    assert "WBE-W074" in report.codes()
+    assert {g.year for g in book.goals} == {None}
+
+
+def test_every_extract_code_has_a_failing_case():
+    text = Path(__file__).read_text(encoding="utf-8")
+    assert all(f'"{code}"' in text for code in EXTRACT)
 
 
 def test_several_departments_from_a_folder(tmp_path):

@@ -224,13 +224,14 @@ def write_summary_sheet(workbook, styles: StyleBook, dept: Department, projects:
         sheet.write_formula(total_row, col, formula, fmt, float(cached) if column["style"] == "money"
                             else int(cached))
     if projects:
-        _budget_chart(workbook, sheet, cfg, columns, first, total_row - 1, last_col)
+        _budget_chart(workbook, sheet, cfg, columns, first, total_row - 1)
     sheet.freeze_panes(first, 0)
     print_setup(sheet, settings, Context(None, dept))
 
 
-def _budget_chart(workbook, sheet, cfg: dict[str, Any], columns: list[dict[str, Any]], first: int, last: int,
-                  last_col: int) -> None:
+def _budget_chart(workbook, sheet, cfg: dict[str, Any], columns: list[dict[str, Any]], first: int,
+                  last: int) -> None:
+    """Budgets by project as horizontal bars, first project on top, below the table."""
     fields = [c["field"] for c in columns]
     names, budgets = fields.index("project.name"), fields.index("project.budget")
     name = sheet.get_name()
@@ -257,20 +258,21 @@ def write_department_sheet(workbook, styles: StyleBook, dept: Department, book: 
     settings = workbook_template()
     cfg = settings["department"]
     sheet = workbook.add_worksheet(cfg["sheet"])
-    left, right = cfg["width"] * 0.8, cfg["width"] * 0.2
-    sheet.set_column(0, 0, left)
-    sheet.set_column(1, 1, right)
+    widths = cfg["column_widths"]
+    for col, width in enumerate(widths):
+        sheet.set_column(col, col, width)
+    width, last_col = sum(widths), len(widths) - 1
     context = Context(None, dept)
-    _title_row(sheet, styles, settings, context.fill(cfg["title"]), cfg["width"], 1, "title")
-    _unit_line(sheet, styles, 1, [(context.fill(cfg["unit_left"]), 0, 0, "unit"),
-                                  (context.fill(cfg["unit_right"]), 1, 1, "unit_right")])
+    _title_row(sheet, styles, settings, context.fill(cfg["title"]), width, last_col, "title")
+    _unit_line(sheet, styles, 1, [(context.fill(cfg["unit_left"]), 0, last_col - 1, "unit"),
+                                  (context.fill(cfg["unit_right"]), last_col, last_col, "unit_right")])
     row = 2
     heights = settings["heights"]
 
     def paragraph(text: str, style: str) -> None:
         nonlocal row
-        sheet.set_row(row, max(heights["minimum"], text_height(text, cfg["width"] - 2, heights)))
-        place(sheet, row, 0, row, 1, text, "text", styles.get(style))
+        sheet.set_row(row, max(heights["minimum"], text_height(text, width - 2, heights)))
+        place(sheet, row, 0, row, last_col, text, "text", styles.get(style))
         row += 1
 
     for heading, category in zip(cfg["sections"], CATEGORIES):

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+import contextlib
+from typing import TYPE_CHECKING, Callable, Iterator
 
 from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from .validation.codes import CRITERIA
@@ -71,3 +73,60 @@ def print_review(result: "ReviewResult", console: Console | None = None) -> None
         console.print(grades)
     tally = "，".join(f"{grade} {sum(g.grade == grade for g in result.grades)} 个" for grade in GRADE_STYLE)
     console.print(f"{result.report.file}：{summary_line(result)}。项目等级：{tally}。", soft_wrap=True)
+
+
+@contextlib.contextmanager
+def progress_bar(description: str, console: Console | None = None) -> Iterator[Callable[[int, int, str], None]]:
+    """A progress bar on stderr (only when it is a terminal); yields a callback (done, total, name)."""
+    console = console or Console(stderr=True)
+    columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+               TextColumn("{task.fields[name]}"))
+    with Progress(*columns, console=console, transient=True, disable=not console.is_terminal) as progress:
+        task = None
+
+        def advance(done: int, total: int, name: str) -> None:
+            nonlocal task
+            if task is None:
+                task = progress.add_task(description, total=total, name="")
+            progress.update(task, completed=done, name=name)
+
+        yield advance
+
+
+def print_merge(outcome, console: Console | None = None) -> None:
+    """What a merge did, in the order staff need it: refused inputs, conflicts, renumbering, the result."""
+    console = console or Console(soft_wrap=True, highlight=False)
+    out = console.out
+    for report in outcome.invalid:
+        out(f"{report.file}：未通过校验，{len(report.errors)} 个错误。")
+        for f in report.errors:
+            where = f"{f.sheet}!{f.cell}" if f.sheet and f.cell else (f.sheet or "")
+            out(f"  {where} {f.code} {f.message}".replace("   ", " "))
+    plan = outcome.plan
+    if outcome.invalid and plan is None:
+        out(f"合并未完成：{len(outcome.invalid)} 个输入未通过校验，未写出 {outcome.output}。"
+            "请先改正（wbe validate），或加 --force 仍然合并。")
+        return
+    for number, conflict in enumerate(plan.conflicts, start=1):
+        for line in conflict.lines(number):
+            out(line)
+    if not plan.resolved:
+        out(f"合并未完成：{len(plan.conflicts)} 处冲突，未写出 {outcome.output}。"
+            "请用 --prefer first|last 选定取值，或用 --conflicts-sheet 写出带“冲突”工作表的结果。")
+        return
+    for item in plan.renumbered:
+        out(f"序号顺延：{item.text()}")
+    report = outcome.result_report
+    if report is not None and report.errors:
+        for f in report.errors:
+            out(f"  合并结果 {f.sheet}!{f.cell} {f.code} {f.message}")
+    if not outcome.written:
+        out(f"合并未完成：合并结果有 {len(report.errors)} 个校验错误，未写出 {outcome.output}。加 --force 仍然写出。")
+        return
+    book = plan.book
+    settled = ""
+    if plan.conflicts:
+        how = f"按 --prefer {plan.prefer} 处理" if plan.prefer else "按第一个输入取值"
+        settled = f"{len(plan.conflicts)} 处冲突已{how}" + ("，见“冲突”工作表" if plan.conflicts_sheet else "") + "；"
+    out(f"已合并 {len(plan.sources)} 个工作簿 → {outcome.output}：{settled}{len(book.departments())} 个部门，"
+        f"{len(book.projects)} 个项目，{len(book.indicators)} 个指标，预算合计 {book.total_budget():.2f} 万元。")

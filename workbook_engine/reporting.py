@@ -108,7 +108,7 @@ def print_merge(outcome, console: Console | None = None) -> None:
             "请先改正（wbe validate），或加 --force 仍然合并。")
         return
     for number, conflict in enumerate(plan.conflicts, start=1):
-        for line in conflict.lines(number):
+        for line in conflict.lines(number, plan.resolved):
             out(line)
     if not plan.resolved:
         out(f"合并未完成：{len(plan.conflicts)} 处冲突，未写出 {outcome.output}。"

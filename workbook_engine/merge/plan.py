@@ -109,11 +109,12 @@ class Conflict:
             return f"{self.label}：{CONFLICT_KINDS['sequence']}"
         return f"{self.label}：{CONFLICT_KINDS['deleted']}"
 
-    def lines(self, number: int) -> list[str]:
+    def lines(self, number: int, settled: bool = True) -> list[str]:
+        """The conflict for the terminal; ``settled`` marks the value used (when the merge was written)."""
         lines = [f"冲突 {number}：{self.title()}"]
         for index, candidate in enumerate(self.candidates):
             note = f"（{candidate.note}）" if candidate.note else ""
-            used = "  ← 采用" if index == self.chosen else ""
+            used = "  ← 采用" if settled and index == self.chosen else ""
             lines.append(f"  {candidate.origin.text()}：{short(candidate.shown, 80)}{note}{used}")
         return lines
 

@@ -13,7 +13,7 @@ from workbook_engine.api import merge, read_book
 from workbook_engine.diff import diff_files
 from workbook_engine.validation import validate
 
-from .conftest import SAMPLE, run_cli
+from .conftest import SAMPLE, libreoffice_convert, needs_soffice, run_cli
 from .workbooks import append_project, department, edited, fill_of, save, set_cells
 
 P1, P2 = "13022524P00CL0E10035D", "13022524P00CL0E10037L"
@@ -324,3 +324,24 @@ def test_three_way_reorder_on_one_side_and_edit_on_the_other(tmp_path):
 def test_three_way_needs_two_sides(tmp_path):
     result = run_cli("merge", "--base", SAMPLE, SAMPLE, "-o", tmp_path / "out.xlsx")
     assert result.returncode == 2 and "三方合并需要" in result.stderr
+
+
+# LibreOffice ---------------------------------------------------------------------------------------------------
+
+@needs_soffice
+@pytest.mark.libreoffice
+def test_inputs_resaved_by_libreoffice_merge_the_same(two_departments, tmp_path):
+    a, b = two_departments
+    b = edited(b, tmp_path / "b-extra.xlsx", set_cells({"项目": {"O1": "备注", "O3": "重点"}}))
+    out, out_lo = tmp_path / "out.xlsx", tmp_path / "out-lo.xlsx"
+    assert run_cli("merge", a, b, "-o", out).returncode == 0
+    a_lo = libreoffice_convert(a, "xlsx", tmp_path / "lo-a")
+    b_lo = libreoffice_convert(b, "xlsx", tmp_path / "lo-b")
+    assert run_cli("merge", a_lo, b_lo, "-o", out_lo).returncode == 0
+    assert read_book(out_lo) == read_book(out)
+    assert [p.extra for p in read_book(out_lo).projects] == [p.extra for p in read_book(out).projects]
+    assert run_cli("diff", out, out_lo).returncode == 0
+    # The merged workbook itself survives a round trip through LibreOffice.
+    resaved = libreoffice_convert(out, "xlsx", tmp_path / "lo-out")
+    assert read_book(resaved) == read_book(out) and validate(resaved).errors == []
+    assert [c.value for c in openpyxl.load_workbook(resaved)["合并记录"]["C"]][2:4] == [str(a), str(b)]

@@ -180,6 +180,8 @@ def merge_members(kind: str, members: list[Member], policy: Policy, conflicts: l
     changed takes the change; sides that changed it differently conflict.
     """
     records = [record for _, record in members]
+    if base is None and len(records) == 1:  # the usual case of a county merge: nothing to compare
+        return copy_record(records[0])
     fields = compared_fields(kind, [*records, *([base[1]] if base else [])])
     merged = copy_record(base[1] if base else records[0])
     entity = ENTITY_OF_KIND[kind]

@@ -10,7 +10,7 @@ import pytest
 
 from workbook_engine.api import read_book
 
-from .conftest import SAMPLE, run_cli
+from .conftest import SAMPLE, libreoffice_convert, needs_soffice, run_cli
 from .workbooks import append_project, department, edited, fill_of, save, set_cells
 
 P1, P2 = "13022524P00CL0E10035D", "13022524P00CL0E10037L"
@@ -73,7 +73,9 @@ def test_text_output_reads_as_a_list_of_changes(changed):
     assert f"移动 项目 {P2}（视频监控全覆盖）：序号 2 → 1" in lines
     assert f"删除 指标 {P1} 产出指标/质量指标/工作任务完成情况" in lines
     assert f"新增 指标 {P1} 效益指标/经济效益指标/提高工作效率" in lines
-    assert "新增 项目 13022524P00CL0E1NEW01（自然灾害救助资金）" in lines
+    # The new project's indicators are counted on its line (JSON lists them one by one).
+    assert "新增 项目 13022524P00CL0E1NEW01（自然灾害救助资金）（含 9 个指标）" in lines
+    assert not any("新增 指标 13022524P00CL0E1NEW01" in line for line in lines)
     assert lines[-1] == "共 20 处变化：新增 11，删除 2，修改 3，移动 4。"
 
 
@@ -109,6 +111,11 @@ def test_department_changes(tmp_path):
     assert data[0] == {"kind": "added", "entity": "department", "key": {"部门编码": "450002"}, "field": None,
                        "old": None, "new": {"部门名称": "乐亭县民政局", "年度": 2024}}
     assert data[1]["kind"] == "removed" and data[1]["key"] == {"部门编码": "450001"}
+    assert run_cli("diff", SAMPLE, other).stdout.splitlines() == [
+        "新增 部门 450002（乐亭县民政局）（含 17 条部门目标、9 个项目、81 个指标）",
+        "删除 部门 450001（乐亭县应急管理局本级）（含 17 条部门目标、9 个项目、81 个指标）",
+        "共 216 处变化：新增 108，删除 108，修改 0，移动 0。",
+    ]
     kinds = {(c["kind"], c["entity"]) for c in data[2:]}
     assert kinds == {("added", "goal"), ("removed", "goal"), ("added", "project"), ("removed", "project"),
                      ("added", "indicator"), ("removed", "indicator")}
@@ -172,3 +179,17 @@ def test_merge_then_diff_against_the_inputs(tmp_path):
         assert [c["entity"] for c in data] == ["department"] + ["goal"] * len(other_book.goals) + \
             ["project"] * len(other_book.projects) + ["indicator"] * len(other_book.indicators)
         assert {c["new"]["部门编码"] for c in data[1:]} == {code}
+
+
+@needs_soffice
+@pytest.mark.libreoffice
+def test_diff_workbook_opens_in_libreoffice_with_its_marks(changed, tmp_path):
+    out = tmp_path / "比对.xlsx"
+    assert run_cli("diff", SAMPLE, changed, "-o", out).returncode == 1
+    resaved = openpyxl.load_workbook(libreoffice_convert(out, "xlsx", tmp_path / "lo"))
+    projects, indicators = resaved["项目"], resaved["指标"]
+    assert projects["F2"].value == 220 and fill_of(projects["F2"]) == "FFEB9C"
+    assert "原值：200.00" in projects["F2"].comment.text
+    assert indicators.cell(indicators.max_row, 6).value == "提高效率"
+    assert indicators.cell(indicators.max_row, 6).font.strike
+    assert resaved.sheetnames[:3] == ["部门目标", "项目", "指标"] and "比对结果" in resaved.sheetnames

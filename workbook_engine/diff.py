@@ -91,7 +91,45 @@ class ChangeSet:
         return f"共 {len(self.changes)} 处变化：{counts}。"
 
     def to_text(self) -> str:
-        return "\n".join([*(c.text() for c in self.changes), self.summary()])
+        """One line per change; rows added or removed with their department or project are counted on the
+        parent's line instead of listed (the JSON lists every one)."""
+        parents = {(c.kind, c.entity, tuple(c.key.values())) for c in self.changes
+                   if c.kind in ("added", "removed") and c.entity in ("department", "project")}
+        folded: dict[tuple, dict[str, int]] = {}
+        lines: list[tuple[tuple | None, str]] = []
+        for change in self.changes:
+            parent = _parent(change, parents)
+            if parent is not None:
+                counts = folded.setdefault(parent, {})
+                counts[change.entity] = counts.get(change.entity, 0) + 1
+                continue
+            own = (change.kind, change.entity, tuple(change.key.values()))
+            lines.append((own if own in parents else None, change.text()))
+        text = []
+        for own, line in lines:
+            counts = folded.get(own) if own is not None else None
+            if counts:
+                units = {"goal": "条部门目标", "project": "个项目", "indicator": "个指标"}
+                line += "（含 " + "、".join(f"{n} {units[e]}" for e, n in counts.items()) + "）"
+            text.append(line)
+        return "\n".join([*text, self.summary()])
+
+
+def _parent(change: Change, parents: set[tuple]) -> tuple | None:
+    """The added/removed department or project an added/removed row belongs to, if it is one."""
+    if change.kind not in ("added", "removed") or change.entity == "department":
+        return None
+    record = change.new_record if change.kind == "added" else change.old_record
+    if record is None:
+        return None
+    department = (change.kind, "department", (record.dept_code,))
+    if department in parents:
+        return department
+    if change.entity == "indicator":
+        project = (change.kind, "project", (record.project_code,))
+        if project in parents:
+            return project
+    return None
 
 
 def diff_books(old: Book, new: Book) -> ChangeSet:

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import hashlib
+import os
 import shutil
+import subprocess
+import sys
 from decimal import Decimal
 
 import openpyxl
@@ -13,7 +16,7 @@ from workbook_engine.api import merge, read_book
 from workbook_engine.diff import diff_files
 from workbook_engine.validation import validate
 
-from .conftest import SAMPLE, libreoffice_convert, needs_soffice, run_cli
+from .conftest import ROOT, SAMPLE, libreoffice_convert, needs_soffice, run_cli
 from .workbooks import append_project, department, edited, fill_of, save, set_cells
 
 P1, P2 = "13022524P00CL0E10035D", "13022524P00CL0E10037L"
@@ -345,3 +348,34 @@ def test_inputs_resaved_by_libreoffice_merge_the_same(two_departments, tmp_path)
     resaved = libreoffice_convert(out, "xlsx", tmp_path / "lo-out")
     assert read_book(resaved) == read_book(out) and validate(resaved).errors == []
     assert [c.value for c in openpyxl.load_workbook(resaved)["合并记录"]["C"]][2:4] == [str(a), str(b)]
+
+
+# Docs ----------------------------------------------------------------------------------------------------------
+
+def test_worked_example_in_the_docs_is_real_output(tmp_path):
+    """Rebuild the example files of docs/merge-and-diff.md and check every command's output line is quoted."""
+    shutil.copyfile(SAMPLE, tmp_path / "应急管理局.xlsx")
+    save(department("450002", "乐亭县民政局", "MZ"), tmp_path / "民政局.xlsx")
+    edited(SAMPLE, tmp_path / "张三.xlsx", lambda wb: (
+        set_cells({"项目": {"F2": 220, "G2": 220}, "指标": {"H3": "全部完成"}})(wb),
+        append_project("13022524P00CL0E1ZS001", 10)(wb)))
+    edited(SAMPLE, tmp_path / "李四.xlsx", lambda wb: (
+        set_cells({"项目": {"F2": 250, "G2": 250}, "指标": {"H4": "2024年12月底前", "F6": "提高工作效率"}})(wb),
+        append_project("13022524P00CL0E1LS001", 10)(wb)))
+    edited(SAMPLE, tmp_path / "副本.xlsx", set_cells({"项目": {"F2": 220, "G2": 220}, "指标": {"H2": "≥10次"}}))
+    edited(SAMPLE, tmp_path / "坏.xlsx", set_cells({"项目": {"F3": 41}}))
+    doc = (ROOT / "docs" / "merge-and-diff.md").read_text(encoding="utf-8")
+    commands = [line[len("$ wbe "):].split() for line in doc.splitlines() if line.startswith("$ wbe ")]
+    assert len(commands) == 9
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    for args in commands:
+        result = subprocess.run([sys.executable, "-m", "workbook_engine", *args], cwd=tmp_path, env=env,
+                                capture_output=True, text=True, timeout=600)
+        shown = (result.stdout + result.stderr).splitlines()
+        if "json" in args:
+            shown = shown[:12]
+        for line in shown:
+            assert line in doc, f"wbe {' '.join(args)}: {line!r} is not in docs/merge-and-diff.md"
+        if result.returncode:
+            assert f"[exit {result.returncode}]" in doc
+    assert hashlib.sha256(SAMPLE.read_bytes()).hexdigest()[:16] in doc  # 应急管理局.xlsx is the sample

@@ -162,10 +162,10 @@ def _cell_mark(marks: Marks, kind: str, index: int, header: str) -> CellMark | N
     return CellMark(mark.fill or row_mark.fill, mark.strike or row_mark.strike, mark.comment)
 
 
-def _write_sheet(workbook, spec: SheetSpec, records: list[Any], formats: Formats, layout: Layout | None = None,
+def _write_sheet(workbook, spec: SheetSpec, records: list[Any], formats: Formats, layout: Layout,
                  marks: Marks | None = None) -> None:
     sheet = workbook.add_worksheet(spec.name)
-    extras = layout.extras[spec.kind] if layout is not None else _extra_headers(records)
+    extras, columns = layout.extras[spec.kind], layout.columns[spec.kind]
     marks = marks or {}
     marked_rows = {index for (kind, index, _header) in marks if kind == spec.kind}
     for col, column in enumerate(spec.columns):
@@ -193,7 +193,6 @@ def _write_sheet(workbook, spec: SheetSpec, records: list[Any], formats: Formats
             elif mark is not None:
                 sheet.write_blank(index, col, None, formats.named("text", mark))
         if marked:
-            columns = {h: i for i, h in enumerate([*spec.headers, *extras])}
             _write_marks(sheet, index - 1, columns, marks, spec.kind)
     sheet.freeze_panes(1, 0)
     sheet.set_row(0, 30)

@@ -17,8 +17,8 @@ from typing import Any
 from .canonical_writer import CellMark, Layout, Marks, write_book
 from .describe import (department_label, json_scalar, record_dict, record_label, short, show, show_field,
                        text_change)
-from .identity import (DEPARTMENT_REFS, ENTITY_NAMES, ENTITY_OF_KIND, KINDS, SEQ, FieldRef, compared_fields,
-                       copy_record, department_key, departments, key_dict, match, same)
+from .identity import (DEPARTMENT_REFS, ENTITY_NAMES, ENTITY_OF_KIND, KIND_OF_ENTITY, KINDS, SEQ, FieldRef,
+                       compared_fields, department_key, departments, key_dict, match, same)
 from .model import Book
 from .report_sheets import Link, write_table
 from .sheets import DIFF_SHEET
@@ -56,7 +56,7 @@ class Change:
             return head
         old, new = (show_field(self.ref, self.old), show_field(self.ref, self.new)) if self.ref else \
             (show(self.old), show(self.new))
-        if isinstance(self.old, str) and isinstance(self.new, str):
+        if isinstance(self.old, str) and isinstance(self.new, str) and self.old.strip() and self.new.strip():
             old, new = text_change(self.old, self.new)
         return f"{head}：{self.field} {old} → {new}"
 
@@ -218,11 +218,10 @@ def write_diff_workbook(diff: Diff, output: str | os.PathLike[str]) -> Path:
             records.append(record)
     for change in diff.changes.changes:
         if change.kind == "removed" and change.old_record is not None:
-            kind = next(k for k, e in ENTITY_OF_KIND.items() if e == change.entity)
-            records = shown.records(kind)
-            index[id(change.old_record)] = (kind, len(records))
-            records.append(copy_record(change.old_record))
-    marks = _diff_marks(diff, shown, index)
+            records = shown.records(KIND_OF_ENTITY[change.entity])
+            index[id(change.old_record)] = (KIND_OF_ENTITY[change.entity], len(records))
+            records.append(change.old_record)
+    marks = _diff_marks(diff, index)
     locations: list[tuple[str, int, str | None] | None] = [_location(c, index, shown) for c in diff.changes.changes]
 
     def extra_sheets(workbook, formats, layout: Layout) -> None:
@@ -265,15 +264,15 @@ def _location(change: Change, index: dict[int, tuple[str, int]], shown: Book) ->
     return None
 
 
-def _diff_marks(diff: Diff, shown: Book, index: dict[int, tuple[str, int]]) -> Marks:
+def _diff_marks(diff: Diff, index: dict[int, tuple[str, int]]) -> Marks:
     marks: Marks = {}
     for change in diff.changes.changes:
         if change.entity == "department":
             if change.kind == "changed":
                 comment = f"原{change.field}：{show_field(change.ref, change.old)}"
-                for position, goal in enumerate(shown.goals):
-                    if goal.dept_code == change.key["部门编码"] and id(goal) in index:
-                        marks[("goals", position, change.field)] = CellMark(CHANGED_FILL, comment=comment)
+                for goal in diff.new.goals:
+                    if goal.dept_code == change.key["部门编码"]:
+                        marks[("goals", index[id(goal)][1], change.field)] = CellMark(CHANGED_FILL, comment=comment)
             continue
         if change.kind == "added":
             kind, position = index[id(change.new_record)]

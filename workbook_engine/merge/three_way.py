@@ -13,8 +13,7 @@ from collections import defaultdict
 from typing import Any
 
 from ..describe import record_label
-from ..identity import (ENTITY_OF_KIND, KINDS, compared_fields, departments, key_dict, match, record_key,
-                        same)
+from ..identity import ENTITY_OF_KIND, KINDS, compared_fields, departments, key_dict, match, same
 from ..model import Book
 from .nway import group_by_key
 from .plan import (Candidate, Conflict, MergePlan, Member, Origin, Policy, Source, apply_departments,
@@ -117,6 +116,3 @@ def _departments(base: Source, sides: list[Source], policy: Policy, conflicts: l
             if any(g.dept_code == code for g in side.book.goals):
                 versions[code].append((side, department))
     return merge_departments(versions, policy, conflicts, base_departments)
-
-
-__all__ = ["plan_three_way", "record_key"]

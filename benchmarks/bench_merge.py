@@ -9,14 +9,13 @@ out/departments/, then times each step. Prints a Markdown table for docs/perform
 from __future__ import annotations
 
 import argparse
-import platform
 from pathlib import Path
 
 from workbook_engine.canonical_writer import write_book
 from workbook_engine.diff import diff_files
 from workbook_engine.merge import merge_files, plan_merge, read_sources
 
-from .bench_validate import timed
+from .bench_validate import print_table, timed
 from .generate import county_book
 
 
@@ -55,13 +54,7 @@ def main() -> None:
     book = outcome.plan.book
     print(f"Inputs: {len(paths)} workbooks; merged: {len(book.departments())} departments, {len(book.projects)} "
           f"projects, {len(book.indicators)} indicators ({output.stat().st_size / 1e6:.1f} MB)")
-    print(f"Machine: {platform.processor() or platform.machine()}, Python {platform.python_version()}; "
-          f"median of {args.repeat} runs")
-    print()
-    print("| step | seconds |")
-    print("| --- | ---: |")
-    for name, seconds in rows:
-        print(f"| {name} | {seconds:.2f} |")
+    print_table(rows, args.repeat)
 
 
 if __name__ == "__main__":

@@ -210,8 +210,9 @@ def test_extra_columns_are_kept(tmp_path):
 
 def test_progress_is_reported_for_every_input(two_departments, tmp_path):
     seen = []
-    merge(list(two_departments), tmp_path / "out.xlsx", progress=lambda done, total, name: seen.append((done, total)))
-    assert seen == [(1, 2), (2, 2)]
+    out = tmp_path / "out.xlsx"
+    merge(list(two_departments), out, progress=lambda done, total, name: seen.append((done, total, name)))
+    assert seen == [(1, 2, str(two_departments[0])), (2, 2, str(two_departments[1])), (2, 2, f"正在合并并写出 {out}")]
 
 
 # Three-way ---------------------------------------------------------------------------------------------------

@@ -82,6 +82,8 @@ def merge_files(inputs: Sequence[str | os.PathLike[str]], output: str | os.PathL
     outcome.invalid = [s.checked.report for s in everything if not s.checked.report.valid]
     if outcome.invalid and not force:
         return outcome
+    if progress is not None:
+        progress(len(everything), len(everything), f"正在合并并写出 {output}")
     if base_source is not None:
         plan = plan_three_way(base_source, sides, prefer=prefer, conflicts_sheet=conflicts_sheet)
     else:

@@ -171,49 +171,46 @@ class Policy:
 Member = tuple[Source, Any]
 
 
-def merge_members(kind: str, members: list[Member], policy: Policy, conflicts: list[Conflict],
-                  base: tuple[Source, Any] | None = None) -> Any:
-    """One merged record from the versions of one record in several inputs.
+def settle_field(ref: FieldRef, values: list[Any], origins: list[Origin], orders: list[int], policy: Policy,
+                 base: tuple[Any, Origin] | None = None) -> tuple[Any, list[Candidate], int | None]:
+    """The merged value of one field from its values in several inputs, and the candidates if they conflict.
 
-    Without ``base``: a field all inputs agree on is kept; different values are a conflict (extra columns
-    left blank in some inputs are not: the filled value is kept). With ``base`` (three-way): a field one side
+    Without ``base``: values all inputs agree on are kept, different values conflict (an extra column left
+    blank in some inputs does not: the filled value is kept). With ``base`` (three-way): a value one side
     changed takes the change; sides that changed it differently conflict.
     """
+    if base is not None:
+        changed = [i for i, v in enumerate(values) if not same(v, base[0])]
+    else:
+        changed = [i for i, v in enumerate(values) if not (ref.extra and same(v, None))]
+    if not changed:
+        return (base[0] if base is not None else values[0]), [], None
+    if len(_distinct([values[i] for i in changed])) == 1:
+        return values[changed[0]], [], None
+    candidates = [Candidate(show_field(ref, base[0]), base[1], None, "基准", base[0])] if base is not None else []
+    candidates += [Candidate(show_field(ref, values[i]), origins[i], orders[i], value=values[i]) for i in changed]
+    chosen = policy.pick([c.order for c in candidates])
+    return candidates[chosen].value, candidates, chosen
+
+
+def merge_members(kind: str, members: list[Member], policy: Policy, conflicts: list[Conflict],
+                  base: tuple[Source, Any] | None = None) -> Any:
+    """One merged record from the versions of one record in several inputs (``base``: three-way)."""
     records = [record for _, record in members]
     if base is None and len(records) == 1:  # the usual case of a county merge: nothing to compare
         return copy_record(records[0])
-    fields = compared_fields(kind, [*records, *([base[1]] if base else [])])
     merged = copy_record(base[1] if base else records[0])
-    entity = ENTITY_OF_KIND[kind]
-    for ref in fields:
-        values = [ref.get(record) for record in records]
-        if base is not None:
-            base_value = ref.get(base[1])
-            changed = [i for i, v in enumerate(values) if not same(v, base_value)]
-        else:
-            base_value = None
-            changed = [i for i, v in enumerate(values) if not (ref.extra and _blank(v))]
-        distinct = _distinct([values[i] for i in changed])
-        if not changed or len(distinct) == 1:
-            ref.set(merged, values[changed[0]] if changed else (base_value if base else values[0]))
-            continue
-        candidates = []
-        if base is not None:
-            candidates.append(Candidate(show_field(ref, base_value), base[0].origin(kind, base[1], ref), None,
-                                        "基准", base_value))
-        for i in changed:
-            source, record = members[i]
-            candidates.append(Candidate(show_field(ref, values[i]), source.origin(kind, record, ref), source.order,
-                                        value=values[i]))
-        chosen = policy.pick([c.order for c in candidates])
-        ref.set(merged, candidates[chosen].value)
-        conflicts.append(Conflict("field", entity, key_dict(kind, merged), record_label(kind, merged), ref.header,
-                                  candidates, chosen, [(kind, merged)]))
+    orders = [source.order for source, _ in members]
+    for ref in compared_fields(kind, [*records, *([base[1]] if base else [])]):
+        origins = [source.origin(kind, record, ref) for source, record in members]
+        reference = (ref.get(base[1]), base[0].origin(kind, base[1], ref)) if base else None
+        value, candidates, chosen = settle_field(ref, [ref.get(r) for r in records], origins, orders, policy,
+                                                 reference)
+        ref.set(merged, value)
+        if candidates:
+            conflicts.append(Conflict("field", ENTITY_OF_KIND[kind], key_dict(kind, merged),
+                                      record_label(kind, merged), ref.header, candidates, chosen, [(kind, merged)]))
     return merged
-
-
-def _blank(value: Any) -> bool:
-    return same(value, None)
 
 
 def _distinct(values: list[Any]) -> list[Any]:
@@ -230,30 +227,18 @@ def merge_departments(versions: dict[str, list[tuple[Source, Any]]], policy: Pol
     result: dict[str, tuple[str, int | None]] = {}
     for code, members in versions.items():
         base_version = (base or {}).get(code)
-        values: dict[str, Any] = {}
+        merged: dict[str, Any] = {}
         for ref in DEPARTMENT_REFS:
-            found = [getattr(d, ref.name) for _, d in members]
-            reference = getattr(base_version[1], ref.name) if base_version else None
-            changed = [i for i, v in enumerate(found) if not same(v, reference)] if base_version else \
-                list(range(len(found)))
-            distinct = _distinct([found[i] for i in changed])
-            if not changed or len(distinct) == 1:
-                values[ref.name] = found[changed[0]] if changed else reference
-                continue
-            candidates = []
-            if base_version:
-                candidates.append(Candidate(show_field(ref, reference), base_version[0].department_origin(code, ref),
-                                            None, "基准", reference))
-            for i in changed:
-                source = members[i][0]
-                candidates.append(Candidate(show_field(ref, found[i]), source.department_origin(code, ref),
-                                            source.order, value=found[i]))
-            chosen = policy.pick([c.order for c in candidates])
-            values[ref.name] = candidates[chosen].value
-            conflicts.append(Conflict("field", "department", {"部门编码": code},
-                                      department_label(code, values.get("name", "")), ref.header, candidates, chosen,
-                                      department=code))
-        result[code] = (values["name"], values["year"])
+            origins = [source.department_origin(code, ref) for source, _ in members]
+            reference = (getattr(base_version[1], ref.name), base_version[0].department_origin(code, ref)) \
+                if base_version else None
+            value, candidates, chosen = settle_field(ref, [getattr(d, ref.name) for _, d in members], origins,
+                                                     [source.order for source, _ in members], policy, reference)
+            merged[ref.name] = value
+            if candidates:
+                conflicts.append(Conflict("field", "department", {"部门编码": code}, department_label(code),
+                                          ref.header, candidates, chosen, department=code))
+        result[code] = (merged["name"], merged["year"])
     return result
 
 

@@ -17,8 +17,9 @@ P1, P2 = "13022524P00CL0E10035D", "13022524P00CL0E10037L"
 
 
 def every_kind(wb):
-    """One edit of each kind a user makes: change, move (projects and goals), rename, delete, add."""
-    set_cells({"项目": {"F2": 220, "G2": 220, "B2": 2, "B3": 1}, "指标": {"H5": "≥99%", "F6": "提高工作效率"}})(wb)
+    """One edit of each kind a user makes: change, move (goals, projects, indicators), rename, delete, add."""
+    set_cells({"项目": {"F2": 220, "G2": 220, "B2": 2, "B3": 1},
+               "指标": {"H5": "≥99%", "F6": "提高工作效率", "C9": 9, "C10": 8}})(wb)
     goals = wb["部门目标"]
     for col in "FG":
         goals[f"{col}8"].value, goals[f"{col}9"].value = goals[f"{col}9"].value, goals[f"{col}8"].value
@@ -47,6 +48,8 @@ def test_json_lists_every_change_kind_by_key(changed):
         ("changed", "project", "预算数", 200, 220),
         ("changed", "project", "财政资金", 200, 220),
         ("changed", "indicator", "指标值", "预算成本", "≥99%"),
+        ("moved", "indicator", "序号", 9, 8),
+        ("moved", "indicator", "序号", 8, 9),
     ]
     removed = [c for c in data["changes"] if c["kind"] == "removed"]
     assert data["changes"][-2:] == removed and all(c["field"] is None and c["new"] is None for c in removed)
@@ -76,7 +79,7 @@ def test_text_output_reads_as_a_list_of_changes(changed):
     # The new project's indicators are counted on its line (JSON lists them one by one).
     assert "新增 项目 13022524P00CL0E1NEW01（自然灾害救助资金）（含 9 个指标）" in lines
     assert not any("新增 指标 13022524P00CL0E1NEW01" in line for line in lines)
-    assert lines[-1] == "共 20 处变化：新增 11，删除 2，修改 3，移动 4。"
+    assert lines[-1] == "共 22 处变化：新增 11，删除 2，修改 3，移动 6。"
 
 
 def test_identical_workbooks_exit_0(tmp_path):
@@ -150,7 +153,7 @@ def test_diff_workbook_marks_the_new_version(changed, tmp_path):
     assert struck[0][0].comment.text == "已删除（旧版第 3 行）"
     assert indicators.max_row == len(read_book(changed).indicators) + 1 + 2
     summary = workbook["比对结果"]
-    assert summary["A1"].value.endswith("共 20 处变化：新增 11，删除 2，修改 3，移动 4。")
+    assert summary["A1"].value.endswith("共 22 处变化：新增 11，删除 2，修改 3，移动 6。")
     first_change = [c.value for c in summary[7]]
     assert first_change[:7] == [5, "修改", "项目", f"项目 {P1}（安全生产专家会诊服务费）", "预算数", "200.00", "220.00"]
     assert summary["H7"].hyperlink.location == "'项目'!F2"

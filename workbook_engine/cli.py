@@ -154,7 +154,7 @@ def merge_command(
                                          help="有冲突时仍写出结果，附“冲突”工作表并标出冲突单元格"),
     base: Optional[Path] = typer.Option(None, "--base", help="三方合并：各方共同的基准工作簿"),
 ) -> None:
-    """Merge canonical workbooks into one (exit 0 written, 1 invalid inputs or conflicts: nothing written, 2 unreadable)."""
+    """Merge canonical workbooks (exit 0 written; 1 invalid input or conflicts, nothing written; 2 unreadable)."""
     from .reporting import print_merge, progress_bar
 
     with progress_bar("读取工作簿") as progress:

@@ -13,6 +13,7 @@ from .validation.codes import CRITERIA
 from .validation.findings import Finding, Report
 
 if TYPE_CHECKING:
+    from .merge import MergeOutcome
     from .review import ReviewResult
 
 SEVERITY = {"error": "[bold red]错误[/]", "warning": "[yellow]警告[/]"}
@@ -93,7 +94,7 @@ def progress_bar(description: str, console: Console | None = None) -> Iterator[C
         yield advance
 
 
-def print_merge(outcome, console: Console | None = None) -> None:
+def print_merge(outcome: "MergeOutcome", console: Console | None = None) -> None:
     """What a merge did, in the order staff need it: refused inputs, conflicts, renumbering, the result."""
     console = console or Console(soft_wrap=True, highlight=False)
     out = console.out

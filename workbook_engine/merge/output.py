@@ -115,10 +115,11 @@ def _write_conflicts(workbook, formats, plan: MergePlan, positions: dict[int, tu
             chosen = index == conflict.chosen
             if chosen:
                 fills[len(rows)] = CHOSEN_FILL
+            origin = candidate.origin
             rows.append([number, CONFLICT_KINDS[conflict.kind], ENTITY_NAMES[conflict.entity], conflict.label,
                          conflict.field or "（整行）", candidate.shown + (f"（{candidate.note}）" if candidate.note else ""),
-                         candidate.origin.file, candidate.origin.cell and f"{candidate.origin.sheet}!{candidate.origin.cell}"
-                         or "", "采用" if chosen else "", link if index == 0 else ""])
+                         origin.file, f"{origin.sheet}!{origin.cell}" if origin.cell else "", "采用" if chosen else "",
+                         link if index == 0 else ""])
     title = f"冲突：{len(plan.conflicts)} 处" if plan.conflicts else "冲突：无"
     return write_table(workbook, formats, CONFLICTS_SHEET, title,
                        ("冲突号", "类型", "对象", "记录", "字段", "取值", "来源文件", "单元格", "采用", "合并结果位置"),

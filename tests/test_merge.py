@@ -304,6 +304,18 @@ def test_three_way_delete_against_edit_is_a_conflict(tmp_path):
     assert "提高效率" not in names and "提高工作效率" in names
 
 
+def test_three_way_renames_to_different_names_keep_both(tmp_path):
+    # Documented: a rename is delete + add, so two different renames are two additions, and the second moves on.
+    ours = edited(SAMPLE, tmp_path / "ours.xlsx", set_cells({"指标": {"F6": "提高工作效率"}}))
+    theirs = edited(SAMPLE, tmp_path / "theirs.xlsx", set_cells({"指标": {"F6": "提高办事效率"}}))
+    out = tmp_path / "out.xlsx"
+    result = run_cli("merge", "--base", SAMPLE, ours, theirs, "-o", out)
+    assert result.returncode == 0, result.stdout
+    assert f"序号顺延：指标 {P1} 效益指标/经济效益指标/提高办事效率：序号 5 → 6" in result.stdout
+    names = [(i.seq, i.level3) for i in read_book(out).indicators_of(P1)][4:7]
+    assert names == [(5, "提高工作效率"), (6, "提高办事效率"), (7, "运行能力")]
+
+
 def test_three_way_reorder_on_one_side_and_edit_on_the_other(tmp_path):
     # Ours swaps two goals (分项 3 and 4) and two projects; theirs edits the text of 分项 3 and project 1.
     def swap(wb):

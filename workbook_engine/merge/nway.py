@@ -9,22 +9,17 @@ from __future__ import annotations
 from collections import defaultdict
 from typing import Any
 
-from ..identity import KINDS, departments, key_is_usable, record_key
+from ..identity import KINDS, key_is_usable, record_key
 from ..model import Book
-from .plan import (Conflict, MergePlan, Member, Policy, Source, apply_departments, merge_departments,
-                   merge_members, renumber, sequence_collisions)
+from .plan import (Conflict, MergePlan, Member, Policy, Source, apply_departments, department_versions,
+                   merge_departments, merge_members, renumber, sequence_collisions)
 
 
 def plan_merge(sources: list[Source], *, prefer: str | None = None, conflicts_sheet: bool = False) -> MergePlan:
     """The merged book and its conflicts; settled by ``prefer`` (or first-wins when ``conflicts_sheet``)."""
     policy = Policy(prefer)
     conflicts: list[Conflict] = []
-    versions: dict[str, list[tuple[Source, Any]]] = defaultdict(list)
-    for source in sources:
-        for code, department in departments(source.book).items():
-            if any(g.dept_code == code for g in source.book.goals):
-                versions[code].append((source, department))
-    merged_departments = merge_departments(versions, policy, conflicts)
+    merged_departments = merge_departments(department_versions(sources), policy, conflicts)
     book = Book()
     where: dict[int, list[Member]] = {}
     for kind in KINDS:

@@ -13,8 +13,8 @@ from typing import Any, Callable, Iterable
 
 from ..a1 import cell_name
 from ..describe import department_label, record_label, short, show_field
-from ..identity import (DEPARTMENT_REFS, ENTITY_OF_KIND, FieldRef, compared_fields, copy_record, group_of,
-                        key_dict, same)
+from ..identity import (DEPARTMENT_REFS, ENTITY_OF_KIND, FieldRef, compared_fields, copy_record, departments,
+                        group_of, key_dict, same)
 from ..model import Book
 from ..validation.engine import Checked
 
@@ -219,6 +219,17 @@ def _distinct(values: list[Any]) -> list[Any]:
         if not any(same(value, seen) for seen in found):
             found.append(value)
     return found
+
+
+def department_versions(sources: list[Source]) -> dict[str, list[tuple[Source, Any]]]:
+    """Each department (by code) as each input has it; only inputs with goal rows know its name and year."""
+    versions: dict[str, list[tuple[Source, Any]]] = defaultdict(list)
+    for source in sources:
+        with_goals = {g.dept_code for g in source.book.goals}
+        for code, department in departments(source.book).items():
+            if code in with_goals:
+                versions[code].append((source, department))
+    return versions
 
 
 def merge_departments(versions: dict[str, list[tuple[Source, Any]]], policy: Policy, conflicts: list[Conflict],

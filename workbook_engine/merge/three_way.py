@@ -17,7 +17,7 @@ from ..identity import ENTITY_OF_KIND, KINDS, compared_fields, departments, key_
 from ..model import Book
 from .nway import group_by_key
 from .plan import (Candidate, Conflict, MergePlan, Member, Origin, Policy, Source, apply_departments,
-                   merge_departments, merge_members, renumber)
+                   department_versions, merge_departments, merge_members, renumber)
 
 
 def plan_three_way(base: Source, sides: list[Source], *, prefer: str | None = None,
@@ -75,13 +75,15 @@ def _merge_existing(kind: str, base: Source, original: Any, sides: list[Source],
         for side, version, was_edited in zip(sides, versions, edited):
             if version is None:
                 candidates.append(Candidate("已删除", Origin(side.label, None, None), side.order, value="deleted"))
-            else:
+            elif was_edited:
                 what = [f.header for f in fields if not same(f.get(original), f.get(version))]
-                shown = "已修改：" + "、".join(what) if was_edited else "未改动"
-                candidates.append(Candidate(shown, side.origin(kind, version, None), side.order, value="kept"))
-        # Only the conflicts sheet (no --prefer) keeps an edited row whatever the order: nothing is lost.
+                candidates.append(Candidate("已修改：" + "、".join(what), side.origin(kind, version, None), side.order,
+                                            value="edited"))
+            else:
+                candidates.append(Candidate("未改动", side.origin(kind, version, None), side.order, value="kept"))
+        # Without --prefer (the conflicts sheet) the edited row is kept: nothing is lost.
         chosen = policy.pick([c.order for c in candidates]) if policy.prefer else \
-            next(i for i, c in enumerate(candidates) if c.value == "kept" and "已修改" in c.shown)
+            next(i for i, c in enumerate(candidates) if c.value == "edited")
         conflict = Conflict("deleted", ENTITY_OF_KIND[kind], key_dict(kind, original), record_label(kind, original),
                             None, candidates, chosen)
         conflicts.append(conflict)
@@ -110,9 +112,4 @@ def _added_groups(kind: str, added: list[tuple[Source, list[Any]]]) -> dict[tupl
 
 def _departments(base: Source, sides: list[Source], policy: Policy, conflicts: list[Conflict]):
     base_departments = {code: (base, d) for code, d in departments(base.book).items()}
-    versions: dict[str, list[tuple[Source, Any]]] = defaultdict(list)
-    for side in sides:
-        for code, department in departments(side.book).items():
-            if any(g.dept_code == code for g in side.book.goals):
-                versions[code].append((side, department))
-    return merge_departments(versions, policy, conflicts, base_departments)
+    return merge_departments(department_versions(sides), policy, conflicts, base_departments)

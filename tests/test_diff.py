@@ -196,3 +196,11 @@ def test_diff_workbook_opens_in_libreoffice_with_its_marks(changed, tmp_path):
     last = max(c.row for c in indicators["F"] if c.value is not None)
     assert indicators.cell(last, 6).value == "提高效率" and indicators.cell(last, 6).font.strike
     assert resaved.sheetnames[:3] == ["部门目标", "项目", "指标"] and "比对结果" in resaved.sheetnames
+
+
+def test_long_text_changes_are_cut_to_where_they_differ(tmp_path):
+    new = edited(SAMPLE, tmp_path / "新.xlsx", lambda wb: set_cells(
+        {"部门目标": {"G8": wb["部门目标"]["G8"].value.replace("防汛抗旱应急体系", "防汛抗旱应急指挥体系")}})(wb))
+    lines = run_cli("diff", SAMPLE, new).stdout.splitlines()
+    assert lines[0] == ("修改 部门目标 450001 分项绩效目标 第 3 条：内容 …全县防汛抗旱应急【】体系建设，组织、… → "
+                        "…全县防汛抗旱应急【指挥】体系建设，组织、…")

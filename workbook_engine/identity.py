@@ -18,8 +18,7 @@ from .model import Book, Department
 from .sheets import BY_KIND, SPECS
 from .values import is_blank
 
-# Entities in report order, with the sheet kind that holds them (departments live on the goals sheet).
-ENTITIES = ("department", "goal", "project", "indicator")
+# The entity each sheet kind holds (departments live on the goals sheet).
 ENTITY_OF_KIND = {"goals": "goal", "projects": "project", "indicators": "indicator"}
 KIND_OF_ENTITY = {entity: kind for kind, entity in ENTITY_OF_KIND.items()}
 ENTITY_NAMES = {"department": "部门", "goal": "部门目标", "project": "项目", "indicator": "指标"}
@@ -104,7 +103,7 @@ def record_key(kind: str, record: Any) -> tuple:
     return (record.dept_code, record.category, record.seq)
 
 
-def key_is_usable(kind: str, key: tuple) -> bool:
+def key_is_usable(key: tuple) -> bool:
     """A key that can identify a record: every part filled in (an invalid row may lack one)."""
     return all(part not in (None, "") for part in key)
 

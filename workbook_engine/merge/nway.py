@@ -49,7 +49,7 @@ def group_by_key(kind: str, per_source: list[tuple[Source, list[Any]]]) -> dict[
         seen: set[tuple] = set()
         for position, record in enumerate(records):
             key = record_key(kind, record)
-            if not key_is_usable(kind, key) or key in seen:
+            if not key_is_usable(key) or key in seen:
                 key = ("#unmatched", source.order, position)
             seen.add(key)
             groups[key].append((source, record))

@@ -51,8 +51,13 @@ def main() -> None:
                args.repeat)),
     ]
     print(f"Workbook: {args.workbook} ({args.workbook.stat().st_size / 1e6:.1f} MB), findings: {len(report.findings)}")
-    print(f"Machine: {platform.processor() or platform.machine()}, Python {platform.python_version()}, "
-          f"pandas {pd.__version__}; median of {args.repeat} runs")
+    print_table(rows, args.repeat, f", pandas {pd.__version__}")
+
+
+def print_table(rows: list[tuple[str, float]], repeat: int, versions: str = "") -> None:
+    """The machine line and a Markdown table of (step, seconds) for docs/performance.md."""
+    print(f"Machine: {platform.processor() or platform.machine()}, Python {platform.python_version()}{versions}; "
+          f"median of {repeat} runs")
     print()
     print("| step | seconds |")
     print("| --- | ---: |")

@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import Sequence
 
 from .canonical_writer import starter_book, write_book
+from .diff import Diff, diff_files, write_diff_workbook
 from .importer import import_document as _read_document
+from .merge import MergeOutcome, Progress, merge_files
 from .model import Book
 from .official.pipeline import RenderResult, extract_official, render_official
 from .publish.job import PublishResult, publish_documents
@@ -16,7 +19,8 @@ from .validation import Report, check, validate
 from .validation.annotate import annotate
 
 __all__ = ["new_workbook", "import_document", "validate", "check", "annotate", "read_book", "review",
-           "annotate_review", "render", "extract", "publish", "RenderResult", "PublishResult"]
+           "annotate_review", "merge", "diff", "render", "extract", "publish", "RenderResult",
+           "PublishResult"]
 
 
 def new_workbook(path: str | os.PathLike[str], *, dept_code: str = "", dept_name: str = "",
@@ -65,3 +69,20 @@ def publish(book: str | os.PathLike[str], output: str | os.PathLike[str], *, dep
 def extract(official, output: str | os.PathLike[str]) -> tuple[Book, Report]:
     """Read official workbooks (rendered, maybe edited by staff) back into one canonical workbook."""
     return extract_official([official] if isinstance(official, (str, os.PathLike)) else official, output)
+
+
+def merge(inputs: Sequence[str | os.PathLike[str]], output: str | os.PathLike[str], *,
+          base: str | os.PathLike[str] | None = None, prefer: str | None = None, conflicts_sheet: bool = False,
+          force: bool = False, progress: Progress | None = None) -> MergeOutcome:
+    """Merge canonical workbooks (three-way against ``base`` when given); written only when clean or settled."""
+    return merge_files(inputs, output, base=base, prefer=prefer, conflicts_sheet=conflicts_sheet, force=force,
+                       progress=progress)
+
+
+def diff(old: str | os.PathLike[str], new: str | os.PathLike[str], *,
+         output: str | os.PathLike[str] | None = None) -> Diff:
+    """Semantic differences from ``old`` to ``new``; with ``output``, also the marked-up diff workbook."""
+    result = diff_files(old, new)
+    if output is not None:
+        write_diff_workbook(result, output)
+    return result

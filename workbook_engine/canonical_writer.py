@@ -8,8 +8,10 @@ with write_string, so text starting with = + - @ is never taken for a formula.
 from __future__ import annotations
 
 import os
+from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any, Iterable
+from pathlib import Path
+from typing import Any, Callable, Iterable
 
 import xlsxwriter
 
@@ -17,7 +19,7 @@ from .a1 import column_letter
 from .framework import LEVEL1_NAMES, LEVEL2_NAMES
 from .io.atomic import atomic_path
 from .model import Book, Goal
-from .sheets import HELP_SHEET, LISTS_SHEET, SPECS, SheetSpec
+from .sheets import BY_KIND, HELP_SHEET, LISTS_SHEET, SPECS, SheetSpec
 from .sheets.goals import CATEGORIES
 
 # Rows below the data that still get dropdowns and formats, so new rows typed by staff behave alike.
@@ -26,42 +28,82 @@ SPARE_ROWS = 500
 WORKBOOK_OPTIONS = {"strings_to_formulas": False, "strings_to_urls": False, "strings_to_numbers": False}
 
 
+@dataclass(frozen=True)
+class CellMark:
+    """How one written cell (or a whole row) is highlighted: fill colour, struck-through grey text, a comment.
+
+    Merge marks conflicting cells and diff marks changed ones; the canonical content is written unchanged.
+    """
+
+    fill: str | None = None
+    strike: bool = False
+    comment: str | None = None
+
+
+# (sheet kind, 0-based index of the record in the book's list, column header or None for the whole row)
+MarkKey = tuple[str, int, "str | None"]
+Marks = dict[MarkKey, CellMark]
+
+_BASE = {"font_name": "宋体", "font_size": 11, "valign": "top"}
+_FORMATS: dict[str, dict[str, Any]] = {
+    "header": {**_BASE, "bold": True, "bg_color": "#DDEBF7", "border": 1, "text_wrap": True, "valign": "vcenter",
+               "align": "center"},
+    "text": {**_BASE, "text_wrap": True},
+    "code": {**_BASE, "num_format": "@"},
+    "int": {**_BASE, "num_format": "0", "align": "center"},
+    "money": {**_BASE, "num_format": "0.00"},
+    "percent": {**_BASE, "num_format": "0%", "align": "center"},
+    "percent_fine": {**_BASE, "num_format": "0.00%", "align": "center"},
+    "note": {**_BASE, "text_wrap": True},
+    "title": {**_BASE, "bold": True, "font_size": 14},
+    "plain": {},
+}
+_KIND_FORMATS = {"text": "text", "code": "code", "int": "int", "year": "int", "money": "money", "percent": "percent"}
+
+
 class Formats:
-    """The few cell formats of the canonical workbook, created once per workbook."""
+    """The few cell formats of the canonical workbook, created once per workbook (marked variants on demand)."""
 
     def __init__(self, workbook: xlsxwriter.Workbook):
-        base = {"font_name": "宋体", "font_size": 11, "valign": "top"}
-        self.header = workbook.add_format({**base, "bold": True, "bg_color": "#DDEBF7", "border": 1,
-                                           "text_wrap": True, "valign": "vcenter", "align": "center"})
-        self.text = workbook.add_format({**base, "text_wrap": True})
-        self.code = workbook.add_format({**base, "num_format": "@"})
-        self.int = workbook.add_format({**base, "num_format": "0", "align": "center"})
-        self.money = workbook.add_format({**base, "num_format": "0.00"})
-        self.percent = workbook.add_format({**base, "num_format": "0%", "align": "center"})
-        self.percent_fine = workbook.add_format({**base, "num_format": "0.00%", "align": "center"})
-        self.note = workbook.add_format({**base, "text_wrap": True})
-        self.title = workbook.add_format({**base, "bold": True, "font_size": 14})
+        self._workbook = workbook
+        self._marked: dict[tuple[str, str | None, bool], Any] = {}
+        for name, props in _FORMATS.items():
+            setattr(self, name, workbook.add_format(props))
 
     def for_kind(self, kind: str):
-        return {"text": self.text, "code": self.code, "int": self.int, "year": self.int, "money": self.money,
-                "percent": self.percent}[kind]
+        return getattr(self, _KIND_FORMATS[kind])
+
+    def named(self, name: str, mark: CellMark | None = None):
+        """The format ``name`` (a key of _FORMATS), with a mark's fill and strike-through when given."""
+        if mark is None or (mark.fill is None and not mark.strike):
+            return getattr(self, name)
+        key = (name, mark.fill, mark.strike)
+        if key not in self._marked:
+            props = dict(_FORMATS[name])
+            if mark.fill:
+                props.update(bg_color=mark.fill, pattern=1)
+            if mark.strike:
+                props.update(font_strikeout=True, font_color="#808080")
+            self._marked[key] = self._workbook.add_format(props)
+        return self._marked[key]
 
 
-def write_cell(sheet, row: int, col: int, kind: str, value: Any, formats: Formats) -> None:
+def write_cell(sheet, row: int, col: int, kind: str, value: Any, formats: Formats,
+               mark: CellMark | None = None) -> None:
     """Write one canonical value by its column kind; blanks keep the column's format."""
-    fmt = formats.for_kind(kind)
+    name = _KIND_FORMATS[kind]
     if value is None or value == "":
-        sheet.write_blank(row, col, None, fmt)
+        sheet.write_blank(row, col, None, formats.named(name, mark))
     elif kind == "percent":
         points = Decimal(value)
         fine = points != points.to_integral_value()
-        sheet.write_number(row, col, float(points) / 100, formats.percent_fine if fine else fmt)
+        sheet.write_number(row, col, float(points) / 100, formats.named("percent_fine" if fine else name, mark))
     elif kind == "money":
-        sheet.write_number(row, col, float(value), fmt)
+        sheet.write_number(row, col, float(value), formats.named(name, mark))
     elif kind in ("int", "year") and isinstance(value, int):
-        sheet.write_number(row, col, value, fmt)
+        sheet.write_number(row, col, value, formats.named(name, mark))
     else:
-        sheet.write_string(row, col, str(value), fmt)
+        sheet.write_string(row, col, str(value), formats.named(name, mark))
 
 
 def _extra_headers(records: Iterable[Any]) -> list[str]:
@@ -72,9 +114,60 @@ def _extra_headers(records: Iterable[Any]) -> list[str]:
     return list(headers)
 
 
-def _write_sheet(workbook, spec: SheetSpec, records: list[Any], formats: Formats) -> None:
+class Layout:
+    """Where each record's cells land in the written workbook: sheet names and column by header.
+
+    Extra columns follow the canonical ones in order of first appearance; callers that link to or mark
+    written cells use this instead of computing coordinates themselves.
+    """
+
+    def __init__(self, book: Book):
+        self.columns: dict[str, dict[str, int]] = {}
+        self.extras: dict[str, list[str]] = {}
+        for spec in SPECS:
+            extras = _extra_headers(book.records(spec.kind))
+            self.extras[spec.kind] = extras
+            self.columns[spec.kind] = {h: i for i, h in enumerate([*spec.headers, *extras])}
+
+    def cell(self, kind: str, index: int, header: str | None) -> tuple[str, str]:
+        """(sheet name, A1 cell) of a record's column; the row's first cell when ``header`` is None."""
+        col = self.columns[kind].get(header, 0) if header is not None else 0
+        return BY_KIND[kind].name, f"{column_letter(col)}{index + 2}"
+
+
+# Called after the canonical sheets are written, to add sheets of its own (merge record, conflicts, ...).
+ExtraSheets = Callable[[xlsxwriter.Workbook, Formats, Layout], None]
+
+
+def _write_marks(sheet, index: int, columns: dict[str, int], marks: Marks, kind: str) -> None:
+    """Comments of a row's marks (fills are applied while writing the cells)."""
+    row_mark = marks.get((kind, index, None))
+    options = {"author": "workbook-engine", "x_scale": 2.5, "y_scale": 2}
+    if row_mark is not None and row_mark.comment:
+        sheet.write_comment(index + 1, 0, row_mark.comment, options)
+    for header, col in columns.items():
+        mark = marks.get((kind, index, header))
+        if mark is not None and mark.comment and not (col == 0 and row_mark is not None and row_mark.comment):
+            sheet.write_comment(index + 1, col, mark.comment, options)
+
+
+def _cell_mark(marks: Marks, kind: str, index: int, header: str) -> CellMark | None:
+    """A cell's mark: its own, combined with its row's (the cell's fill wins, the row's strike stays)."""
+    row_mark = marks.get((kind, index, None))
+    mark = marks.get((kind, index, header))
+    if row_mark is None:
+        return mark
+    if mark is None:
+        return row_mark
+    return CellMark(mark.fill or row_mark.fill, mark.strike or row_mark.strike, mark.comment)
+
+
+def _write_sheet(workbook, spec: SheetSpec, records: list[Any], formats: Formats, layout: Layout,
+                 marks: Marks | None = None) -> None:
     sheet = workbook.add_worksheet(spec.name)
-    extras = _extra_headers(records)
+    extras, columns = layout.extras[spec.kind], layout.columns[spec.kind]
+    marks = marks or {}
+    marked_rows = {index for (kind, index, _header) in marks if kind == spec.kind}
     for col, column in enumerate(spec.columns):
         sheet.set_column(col, col, column.width, formats.for_kind(column.kind))
         sheet.write_string(0, col, column.header, formats.header)
@@ -85,15 +178,22 @@ def _write_sheet(workbook, spec: SheetSpec, records: list[Any], formats: Formats
         sheet.set_column(col, col, 16, formats.text)
         sheet.write_string(0, col, header, formats.header)
     for index, record in enumerate(records, start=1):
+        marked = index - 1 in marked_rows
         for col, column in enumerate(spec.columns):
-            write_cell(sheet, index, col, column.kind, getattr(record, column.field), formats)
+            mark = _cell_mark(marks, spec.kind, index - 1, column.header) if marked else None
+            write_cell(sheet, index, col, column.kind, getattr(record, column.field), formats, mark)
         for offset, header in enumerate(extras):
             value = record.extra.get(header)
             col = len(spec.columns) + offset
+            mark = _cell_mark(marks, spec.kind, index - 1, header) if marked else None
             if isinstance(value, (int, float)) and not isinstance(value, bool):
-                sheet.write_number(index, col, value)
+                sheet.write_number(index, col, value, formats.named("plain", mark))
             elif value not in (None, ""):
-                sheet.write_string(index, col, str(value), formats.text)
+                sheet.write_string(index, col, str(value), formats.named("text", mark))
+            elif mark is not None:
+                sheet.write_blank(index, col, None, formats.named("text", mark))
+        if marked:
+            _write_marks(sheet, index - 1, columns, marks, spec.kind)
     sheet.freeze_panes(1, 0)
     sheet.set_row(0, 30)
     last_col = len(spec.columns) + len(extras) - 1
@@ -183,16 +283,26 @@ def _write_help(workbook, formats: Formats) -> None:
 
 
 def write_book(book: Book, path: str | os.PathLike[str], *, inputs: Iterable[str | os.PathLike[str]] = (),
-               overwrite: bool = True) -> None:
-    """Write a canonical workbook atomically; ``inputs`` are paths the output must not replace."""
+               overwrite: bool = True, marks: Marks | None = None, extra_sheets: ExtraSheets | None = None,
+               verify: Callable[[Path], None] | None = None) -> None:
+    """Write a canonical workbook atomically; ``inputs`` are paths the output must not replace.
+
+    ``marks`` highlight cells, ``extra_sheets`` adds sheets after the canonical ones, and ``verify`` is
+    called on the complete temporary file before it replaces the target: raising there writes nothing.
+    """
     with atomic_path(path, inputs=inputs, overwrite=overwrite) as temp:
         workbook = xlsxwriter.Workbook(str(temp), WORKBOOK_OPTIONS)
         formats = Formats(workbook)
+        layout = Layout(book)
         for spec in SPECS:
-            _write_sheet(workbook, spec, book.records(spec.kind), formats)
+            _write_sheet(workbook, spec, book.records(spec.kind), formats, layout, marks)
+        if extra_sheets is not None:
+            extra_sheets(workbook, formats, layout)
         _write_help(workbook, formats)
         _write_lists(workbook, formats)
         workbook.close()
+        if verify is not None:
+            verify(temp)
 
 
 def starter_book(dept_code: str = "", dept_name: str = "", year: int | None = None) -> Book:

@@ -13,6 +13,7 @@ from .validation.codes import CRITERIA
 from .validation.findings import Finding, Report
 
 if TYPE_CHECKING:
+    from .merge import MergeOutcome
     from .review import ReviewResult
 
 SEVERITY = {"error": "[bold red]错误[/]", "warning": "[yellow]警告[/]"}
@@ -76,17 +77,59 @@ def print_review(result: "ReviewResult", console: Console | None = None) -> None
 
 
 @contextlib.contextmanager
-def progress_bar(description: str, before: str | None = None) -> Iterator[Callable[..., None]]:
-    """A progress bar on stderr; yields update(done, total, department) for the library's callback.
+def progress_bar(description: str, before: str | None = None,
+                 console: Console | None = None) -> Iterator[Callable[..., None]]:
+    """A progress bar on stderr (only when it is a terminal); yields update(done, total, who) for the library's
+    callbacks, ``who`` being a department (render, publish) or a name (merge).
 
     ``before`` is shown until the first update (e.g. while the input is validated)."""
-    console = Console(stderr=True)
-    columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
-    with Progress(*columns, console=console, transient=not console.is_terminal) as progress:
-        task = progress.add_task(before or description, total=None)
+    console = console or Console(stderr=True)
+    columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+               TextColumn("{task.fields[name]}"))
+    with Progress(*columns, console=console, transient=True, disable=not console.is_terminal) as progress:
+        task = progress.add_task(before or description, total=None, name="")
 
-        def update(done: int, total: int, department=None) -> None:
-            label = f"{description} {department.code}{department.name}" if department is not None else description
-            progress.update(task, completed=done, total=total, description=label)
+        def update(done: int, total: int, who=None) -> None:
+            name = f"{who.code}{who.name}" if hasattr(who, "code") else (who or "")
+            progress.update(task, completed=done, total=total, description=description, name=name)
 
         yield update
+
+
+def print_merge(outcome: "MergeOutcome", console: Console | None = None) -> None:
+    """What a merge did, in the order staff need it: refused inputs, conflicts, renumbering, the result."""
+    console = console or Console(soft_wrap=True, highlight=False)
+    out = console.out
+    for report in outcome.invalid:
+        out(f"{report.file}：未通过校验，{len(report.errors)} 个错误。")
+        for f in report.errors:
+            where = f"{f.sheet}!{f.cell}" if f.sheet and f.cell else (f.sheet or "")
+            out(f"  {where} {f.code} {f.message}".replace("   ", " "))
+    plan = outcome.plan
+    if outcome.invalid and plan is None:
+        out(f"合并未完成：{len(outcome.invalid)} 个输入未通过校验，未写出 {outcome.output}。"
+            "请先改正（wbe validate），或加 --force 仍然合并。")
+        return
+    for number, conflict in enumerate(plan.conflicts, start=1):
+        for line in conflict.lines(number, plan.resolved):
+            out(line)
+    if not plan.resolved:
+        out(f"合并未完成：{len(plan.conflicts)} 处冲突，未写出 {outcome.output}。"
+            "请用 --prefer first|last 选定取值，或用 --conflicts-sheet 写出带“冲突”工作表的结果。")
+        return
+    for item in plan.renumbered:
+        out(f"序号顺延：{item.text()}")
+    report = outcome.result_report
+    if report is not None and report.errors:
+        for f in report.errors:
+            out(f"  合并结果 {f.sheet}!{f.cell} {f.code} {f.message}")
+    if not outcome.written:
+        out(f"合并未完成：合并结果有 {len(report.errors)} 个校验错误，未写出 {outcome.output}。加 --force 仍然写出。")
+        return
+    book = plan.book
+    settled = ""
+    if plan.conflicts:
+        how = f"按 --prefer {plan.prefer} 处理" if plan.prefer else "按第一个输入取值"
+        settled = f"{len(plan.conflicts)} 处冲突已{how}" + ("，见“冲突”工作表" if plan.conflicts_sheet else "") + "；"
+    out(f"已合并 {len(plan.sources)} 个工作簿 → {outcome.output}：{settled}{len(book.departments())} 个部门，"
+        f"{len(book.projects)} 个项目，{len(book.indicators)} 个指标，预算合计 {book.total_budget():.2f} 万元。")

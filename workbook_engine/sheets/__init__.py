@@ -16,7 +16,10 @@ HELP_SHEET = "说明"
 LISTS_SHEET = "下拉列表"
 FINDINGS_SHEET = "校验结果"
 REVIEW_SHEET = "审核结果"
-AUXILIARY_SHEETS = (HELP_SHEET, LISTS_SHEET, FINDINGS_SHEET, "合并记录", "冲突", REVIEW_SHEET)
+MERGE_LOG_SHEET = "合并记录"
+CONFLICTS_SHEET = "冲突"
+DIFF_SHEET = "比对结果"
+AUXILIARY_SHEETS = (HELP_SHEET, LISTS_SHEET, FINDINGS_SHEET, MERGE_LOG_SHEET, CONFLICTS_SHEET, REVIEW_SHEET, DIFF_SHEET)
 
 
 def spec_for_sheet_name(name: str) -> SheetSpec | None:
@@ -30,5 +33,6 @@ def spec_for_sheet_name(name: str) -> SheetSpec | None:
 
 __all__ = [
     "Column", "SheetSpec", "GOALS", "PROJECTS", "INDICATORS", "SPECS", "BY_KIND", "HELP_SHEET", "LISTS_SHEET",
-    "FINDINGS_SHEET", "REVIEW_SHEET", "AUXILIARY_SHEETS", "spec_for_sheet_name", "normalize_header",
+    "FINDINGS_SHEET", "REVIEW_SHEET", "MERGE_LOG_SHEET", "CONFLICTS_SHEET", "DIFF_SHEET", "AUXILIARY_SHEETS",
+    "spec_for_sheet_name", "normalize_header",
 ]

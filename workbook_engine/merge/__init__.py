@@ -1,0 +1,109 @@
+"""Merging canonical workbooks: read and validate the inputs, plan (plan.py, nway.py, three_way.py), then
+write atomically (output.py). See docs/merge-and-diff.md for the rules.
+
+Nothing is written when an input is invalid (unless ``force``), when conflicts remain unsettled, or when the
+merged workbook would not validate; the outcome says why, with every finding and conflict.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable, Sequence
+
+from ..errors import UsageError
+from ..io.atomic import check_output
+from ..validation.findings import Report
+from .nway import plan_merge
+from .output import write_merge
+from .plan import PREFER_CHOICES, Conflict, MergePlan, Source, sha256_of
+from .three_way import plan_three_way
+
+__all__ = ["merge_files", "read_sources", "plan_merge", "plan_three_way", "write_merge", "MergeOutcome",
+           "MergePlan", "Conflict", "Source"]
+
+# Called after each input is read: (inputs read so far, total, the input's name).
+Progress = Callable[[int, int, str], None]
+
+
+@dataclass
+class MergeOutcome:
+    """What a merge did: the plan, inputs refused, findings of the merged result, and whether it was written."""
+
+    output: Path
+    plan: MergePlan | None = None
+    invalid: list[Report] = field(default_factory=list)
+    result_report: Report | None = None
+    written: bool = False
+
+    def exit_code(self) -> int:
+        return 0 if self.written else 1
+
+
+class _MergedInvalid(Exception):
+    def __init__(self, report: Report):
+        self.report = report
+
+
+def read_sources(paths: Sequence[str | os.PathLike[str]], *, base: str | os.PathLike[str] | None = None,
+                 progress: Progress | None = None) -> tuple[Source | None, list[Source]]:
+    """Read and validate every input (an unreadable one raises InputError: exit status 2)."""
+    from ..validation import check
+
+    ordered = ([base] if base is not None else []) + list(paths)
+    read: list[Source] = []
+    for number, path in enumerate(ordered):
+        is_base = base is not None and number == 0
+        order = -1 if is_base else len(read) - (1 if base is not None else 0)
+        role = "基准" if is_base else (f"修改 {order + 1}" if base is not None else "输入")
+        read.append(Source(str(path), Path(path), check(path), sha256_of(Path(path)), order, role))
+        if progress is not None:
+            progress(number + 1, len(ordered), str(path))
+    return (read[0], read[1:]) if base is not None else (None, read)
+
+
+def merge_files(inputs: Sequence[str | os.PathLike[str]], output: str | os.PathLike[str], *,
+                base: str | os.PathLike[str] | None = None, prefer: str | None = None,
+                conflicts_sheet: bool = False, force: bool = False,
+                progress: Progress | None = None) -> MergeOutcome:
+    """Merge canonical workbooks into ``output`` (three-way when ``base`` is given)."""
+    if prefer is not None and prefer not in PREFER_CHOICES:
+        raise UsageError(f"--prefer 只能是 first 或 last，而不是 {prefer}。")
+    if not inputs:
+        raise UsageError("请至少给出一个要合并的工作簿。")
+    if base is not None and len(inputs) < 2:
+        raise UsageError("三方合并需要基准和至少两个修改后的工作簿：wbe merge --base BASE.xlsx OURS.xlsx THEIRS.xlsx -o OUT.xlsx")
+    all_inputs = [*inputs, *([base] if base is not None else [])]
+    check_output(output, inputs=all_inputs)
+    outcome = MergeOutcome(Path(output))
+    base_source, sides = read_sources(inputs, base=base, progress=progress)
+    everything = ([base_source] if base_source else []) + sides
+    outcome.invalid = [s.checked.report for s in everything if not s.checked.report.valid]
+    if outcome.invalid and not force:
+        return outcome
+    if progress is not None:
+        progress(len(everything), len(everything), f"正在合并并写出 {output}")
+    if base_source is not None:
+        plan = plan_three_way(base_source, sides, prefer=prefer, conflicts_sheet=conflicts_sheet)
+    else:
+        plan = plan_merge(sides, prefer=prefer, conflicts_sheet=conflicts_sheet)
+    outcome.plan = plan
+    if not plan.resolved:
+        return outcome
+
+    def verify(temp: Path) -> None:
+        from ..validation import validate
+
+        report = validate(temp, review=False)  # the review rules only warn; validity is what counts here
+        report.file = str(output)
+        outcome.result_report = report
+        if not report.valid and not force:
+            raise _MergedInvalid(report)
+
+    try:
+        write_merge(plan, output, verify=verify)
+    except _MergedInvalid:
+        return outcome
+    outcome.written = True
+    return outcome

@@ -10,6 +10,7 @@ skipped with a note; run the script again when they are, and the guide's TODO li
 from __future__ import annotations
 
 import argparse
+import os
 import shutil
 import subprocess
 import sys
@@ -23,9 +24,9 @@ IMAGES = ROOT / "docs" / "images"
 SEED = ROOT / "samples" / "leting-2024-emergency.txt"
 
 
-def wbe(*args: str, check: bool = True) -> subprocess.CompletedProcess:
+def wbe(*args: str, check: bool = True, cwd: Path = ROOT) -> subprocess.CompletedProcess:
     result = subprocess.run([sys.executable, "-m", "workbook_engine", *map(str, args)], capture_output=True,
-                            text=True, cwd=ROOT)
+                            text=True, cwd=cwd, env={**os.environ, "PYTHONPATH": str(ROOT)})
     if check and result.returncode not in (0, 1):
         raise SystemExit(f"wbe {' '.join(map(str, args))} failed:\n{result.stderr}")
     return result
@@ -111,21 +112,26 @@ def main() -> None:
         snap(printed, find_page(printed, "1.安全生产专家会诊服务费绩效目标表450001"), "10-publish-table.png", r)
 
         if available("merge") and available("diff"):
-            other = work / "另一部门.xlsx"
-            wbe("new", other, "--dept-code", "450002", "--dept-name", "乐亭县财政局本级", "--year", "2024")
-            county = work / "全县.xlsx"
-            wbe("merge", book, other, "-o", county, "--force")
-            printed = to_pdf(county, work)
+            sys.path.insert(0, str(ROOT))
+            from benchmarks.generate import county_book
+            from workbook_engine.canonical_writer import write_book
+
+            county = county_book(departments=3, projects=9, indicators=90)
+            names = []
+            for dept in county.departments():
+                names.append(f"{dept.code}{dept.name}.xlsx")
+                write_book(county.for_department(dept.code), work / names[-1])
+            wbe("merge", *names, "-o", "全县.xlsx", cwd=work)
+            printed = to_pdf(work / "全县.xlsx", work)
             snap(printed, find_page(printed, "合并记录"), "11-merge-record.png", r)
             changed = work / "修改后.xlsx"
             workbook = openpyxl.load_workbook(book)
             workbook["项目"]["D2"] = "安全生产专家会诊服务"   # a changed project name
+            workbook["项目"]["F3"] = workbook["项目"]["G3"] = 160  # a changed budget
             workbook.save(changed)
-            marked = work / "变化.xlsx"
-            wbe("diff", book, changed, "-o", marked)
-            printed = to_pdf(marked, work)
-            snap(printed, 1, "12-diff.png", r)
-
+            wbe("diff", book, changed, "-o", work / "变化.xlsx")
+            printed = to_pdf(work / "变化.xlsx", work)
+            snap(printed, find_page(printed, "处变化：新增"), "12-diff.png", r)
 
 if __name__ == "__main__":
     main()

@@ -11,13 +11,14 @@ from .diff import Diff, diff_files, write_diff_workbook
 from .importer import import_document as _read_document
 from .merge import MergeOutcome, Progress, merge_files
 from .model import Book
+from .official.pipeline import RenderResult, extract_official, render_official
 from .review import ReviewResult, review
 from .review.annotate import annotate_review as _annotate_review
 from .validation import Report, check, validate
 from .validation.annotate import annotate
 
 __all__ = ["new_workbook", "import_document", "validate", "check", "annotate", "read_book", "review",
-           "annotate_review", "merge", "diff"]
+           "annotate_review", "merge", "diff", "render", "extract", "RenderResult"]
 
 
 def new_workbook(path: str | os.PathLike[str], *, dept_code: str = "", dept_name: str = "",
@@ -65,3 +66,14 @@ def diff(old: str | os.PathLike[str], new: str | os.PathLike[str], *,
     if output is not None:
         write_diff_workbook(result, output)
     return result
+
+
+def render(book: str | os.PathLike[str], output: str | os.PathLike[str], *, dept: str | None = None,
+           force: bool = False, progress=None) -> RenderResult:
+    """Validate, then write the official workbook (one per department when ``output`` is a folder/)."""
+    return render_official(book, output, dept=dept, force=force, progress=progress)
+
+
+def extract(official, output: str | os.PathLike[str]) -> tuple[Book, Report]:
+    """Read official workbooks (rendered, maybe edited by staff) back into one canonical workbook."""
+    return extract_official([official] if isinstance(official, (str, os.PathLike)) else official, output)

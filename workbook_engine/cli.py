@@ -183,6 +183,50 @@ def diff_command(
     raise typer.Exit(result.changes.exit_code())
 
 
+@app.command("render")
+@handle_errors
+def render_command(
+    book: Path = typer.Argument(..., help="规范工作簿 .xlsx"),
+    output: str = typer.Option(..., "-o", "--output",
+                               help="输出的官方工作簿 .xlsx；以 / 结尾的文件夹则每个部门各生成一个工作簿"),
+    dept: Optional[str] = typer.Option(None, "--dept", help="只渲染这个部门（部门编码）"),
+    force: bool = typer.Option(False, "--force", help="校验有错误时仍然渲染"),
+) -> None:
+    """Render the official workbook (项目汇总, 部门整体绩效目标, one sheet per project); validates first."""
+    from .reporting import print_report, progress_bar
+
+    with progress_bar("渲染", before="校验中") as progress:
+        result = api.render(book, output, dept=dept, force=force, progress=progress)
+    if result.refused:
+        print_report(result.report)
+        fail(f"未渲染：{book} 有 {len(result.refused)} 个错误。请改正后重试（wbe validate 查看），或加 --force 强制渲染。", 1)
+    if result.report.errors:
+        print_report(result.report)
+        typer.echo(f"注意：工作簿有 {len(result.report.errors)} 个错误，已按 --force 渲染。", err=True)
+    elif result.report.warnings:
+        typer.echo(f"校验：{len(result.report.warnings)} 个警告（wbe validate {book} 查看详情）。", err=True)
+    for rendered in result.files:
+        typer.echo(f"已渲染 {rendered.department.code}{rendered.department.name} → {rendered.path}："
+                   f"{rendered.projects} 张项目表，{rendered.indicators} 个指标。")
+
+
+@app.command("extract")
+@handle_errors
+def extract_command(
+    official: list[Path] = typer.Argument(..., help="官方工作簿 .xlsx（可多个，或 render 输出的文件夹）"),
+    output: Path = typer.Option(..., "-o", "--output", help="输出的规范工作簿 .xlsx"),
+) -> None:
+    """Read official workbooks (maybe edited in Excel/WPS) back into a canonical workbook."""
+    from .reporting import print_report
+
+    book, report = api.extract(official, output)
+    if report.findings:
+        print_report(report)
+    typer.echo(f"已读取 → {output}：{len(book.departments())} 个部门，{len(book.projects)} 个项目，"
+               f"{len(book.indicators)} 个指标，{len(book.goals)} 条部门目标。")
+    raise typer.Exit(report.exit_code())
+
+
 def main() -> None:
     """Console-script entry point."""
     app()

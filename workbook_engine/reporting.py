@@ -77,21 +77,22 @@ def print_review(result: "ReviewResult", console: Console | None = None) -> None
 
 
 @contextlib.contextmanager
-def progress_bar(description: str, console: Console | None = None) -> Iterator[Callable[[int, int, str], None]]:
-    """A progress bar on stderr (only when it is a terminal); yields a callback (done, total, name)."""
-    console = console or Console(stderr=True)
+def progress_bar(description: str, before: str | None = None) -> Iterator[Callable[..., None]]:
+    """A progress bar on stderr, shown only on a terminal; yields update(done, total, item=None).
+
+    ``item`` (a file name, or a department) is shown beside the bar; ``before`` is shown until the first
+    update (e.g. while the input is validated)."""
+    console = Console(stderr=True)
     columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-               TextColumn("{task.fields[name]}"))
+               TextColumn("{task.fields[item]}"))
     with Progress(*columns, console=console, transient=True, disable=not console.is_terminal) as progress:
-        task = None
+        task = progress.add_task(before or description, total=None, item="")
 
-        def advance(done: int, total: int, name: str) -> None:
-            nonlocal task
-            if task is None:
-                task = progress.add_task(description, total=total, name="")
-            progress.update(task, completed=done, name=name)
+        def update(done: int, total: int, item=None) -> None:
+            label = f"{item.code}{item.name}" if hasattr(item, "code") else (item or "")
+            progress.update(task, completed=done, total=total, description=description, item=label)
 
-        yield advance
+        yield update
 
 
 def print_merge(outcome: "MergeOutcome", console: Console | None = None) -> None:

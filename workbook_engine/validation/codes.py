@@ -53,6 +53,12 @@ CODES: dict[str, tuple[str, str]] = {
     "WBE-W044": (WARNING, "项目缺少满意度指标"),
     "WBE-E045": (ERROR, "项目序号重复"),
     "WBE-W046": (WARNING, "分项绩效目标没有标题"),
+    # Reading the official (formatted) workbook back: wbe extract
+    "WBE-W070": (WARNING, "未识别的工作表，已跳过"),
+    "WBE-E071": (ERROR, "单元格内容无法归位"),
+    "WBE-E072": (ERROR, "项目表缺少必需的行"),
+    "WBE-E073": (ERROR, "项目表中的数值无法读取"),
+    "WBE-W074": (WARNING, "无法确定部门或年度"),
     # Review rules (docs/review-rules.md): warnings by default, re-gradable per project in wbe.toml
     "WBE-R101": (WARNING, "文字中留有占位符"),
     "WBE-R102": (WARNING, "指标值为 0%（系统默认值）"),
@@ -102,6 +108,9 @@ REVIEW: dict[str, tuple[str, int]] = {
     "WBE-R134": ("可行性", 8),
     "WBE-R135": ("可行性", 5),
 }
+
+# Codes of `wbe extract` (reading the official workbook back); their failing cases are in test_extract.py.
+EXTRACT: tuple[str, ...] = ("WBE-W070", "WBE-E071", "WBE-E072", "WBE-E073", "WBE-W074")
 
 
 def severity_of(code: str) -> str:

@@ -1,0 +1,505 @@
+"""Reading official workbooks (made by render, then maybe edited in Excel or WPS) back into a Book.
+
+Rows are found by their labels, not by position, using the same template as the renderer: a field is the
+cell after its label in the row (项目编码 → code), the cell under its label (3月底 → q1), or the row's
+free text (资金用途); indicator columns are found by the header labels. So changed values, inserted or
+deleted indicator rows, changed merges, extra blank rows and re-styled cells are all read. Every
+non-empty cell that could not be placed is reported with sheet and cell; unknown sheets are reported and
+skipped. Nothing is dropped silently.
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+import re
+from pathlib import Path
+from typing import Any, Iterable
+
+from ..a1 import cell_name
+from ..canonical_reader import finding
+from ..importer.numerals import parse_chinese_number
+from ..importer.text_document import ITEM_RE as _ITEM_RE
+from ..importer.text_document import MEASURE_RE as _MEASURE_RE
+from ..importer.text_document import label as _label
+from ..io.calamine_reader import CalamineWorkbook, SheetGrid
+from ..layout import CellSpec, ProjectTemplate, RowSpec, inverse_pattern, project_template, workbook_template
+from ..model import Book, Goal, Indicator, Project
+from ..parsing import parse_code, parse_int, parse_text
+from ..sheets import BY_KIND
+from ..sheets.goals import CATEGORIES
+from ..validation.findings import Finding, Report
+from ..values import as_text, parse_number, parse_percent_cell, resolve_plan
+
+# Items and measures may hold line breaks in their text.
+ITEM_RE = re.compile(_ITEM_RE.pattern, re.S)
+MEASURE_RE = re.compile(_MEASURE_RE.pattern, re.S)
+
+# The unit line sits under the title; never look further (data rows start with project codes).
+UNIT_SEARCH_ROWS = 3
+
+
+def _blank(value: Any) -> bool:
+    """is_blank for cell values, without Unicode folding (str.strip already knows full-width spaces)."""
+    if value is None or value == "":
+        return True
+    if isinstance(value, str):
+        return not value.strip()
+    return isinstance(value, float) and value != value
+
+
+label = functools.lru_cache(maxsize=4096)(_label)
+
+
+def _text(value: Any) -> str:
+    """as_text, with the common case (a string) first."""
+    return value if isinstance(value, str) else as_text(value)
+
+
+class Grid:
+    """A sheet's cells with merges resolved: anchors, covered cells and what has been read."""
+
+    def __init__(self, grid: SheetGrid):
+        self.name = grid.name
+        self.rows = grid.rows
+        self.anchor: dict[tuple[int, int], tuple[int, int]] = {}
+        for r0, c0, r1, c1 in grid.merged or []:
+            for r in range(r0, r1 + 1):
+                for c in range(c0, c1 + 1):
+                    if (r, c) != (r0, c0):
+                        self.anchor[(r, c)] = (r0, c0)
+        self.used: set[tuple[int, int]] = set()
+        self._cells: dict[int, list[tuple[int, Any]]] = {}
+        self._filled: dict[int, list[tuple[int, Any]]] = {}
+
+    def raw(self, r: int, c: int) -> Any:
+        line = self.rows[r] if r < len(self.rows) else []
+        return line[c] if c < len(line) else ""
+
+    def value(self, r: int, c: int) -> Any:
+        """The value shown at (r, c): a merged range shows its anchor's value everywhere."""
+        return self.raw(*self.anchor.get((r, c), (r, c)))
+
+    def cells(self, r: int) -> list[tuple[int, Any]]:
+        """(column, value) of the row's own cells: no merge continuations; '' for a cell under a vertical merge."""
+        if r not in self._cells:
+            out = []
+            line = self.rows[r] if r < len(self.rows) else []
+            for c, value in enumerate(line):
+                anchor = self.anchor.get((r, c))
+                if anchor is None:
+                    out.append((c, value))
+                elif anchor[1] == c:
+                    out.append((c, ""))
+            self._cells[r] = out
+        return self._cells[r]
+
+    def filled(self, r: int) -> list[tuple[int, Any]]:
+        if r not in self._filled:
+            self._filled[r] = [(c, v) for c, v in self.cells(r) if not _blank(v)]
+        return self._filled[r]
+
+    def nonempty_rows(self) -> list[int]:
+        return [r for r in range(len(self.rows)) if self.filled(r)]
+
+    def find_label(self, r: int, text: str) -> int | None:
+        key = label(text)
+        return next((c for c, v in self.filled(r) if label(_text(v)) == key), None)
+
+    def take(self, r: int, c: int) -> Any:
+        self.used.add(self.anchor.get((r, c), (r, c)))
+        return self.value(r, c)
+
+
+def _note(findings: list[Finding], code: str, sheet: str, r: int | None, c: int | None, value: Any,
+          message: str) -> None:
+    findings.append(finding(code, sheet, None if r is None else r + 1, c, None, value, message))
+
+
+# Per template (kept alive here, so its id stays its own): cell id -> (row of labels above, label).
+_UNDER: dict[int, tuple[ProjectTemplate, dict[int, tuple[RowSpec, str]]]] = {}
+
+
+def _under(template: ProjectTemplate) -> dict[int, tuple[RowSpec, str]]:
+    """Field cells that sit right under a label in a row of labels only (3月底 → q1), by cell identity."""
+    if id(template) in _UNDER:
+        return _UNDER[id(template)][1]
+    found: dict[int, tuple[RowSpec, str]] = {}
+    _UNDER[id(template)] = (template, found)
+    for above, spec in zip(template.rows, template.rows[1:]):
+        if any(c.field or c.template for c in above.cells):
+            continue
+        for cell in spec.cells:
+            heads = [c for c in above.cells if c.label and c.col == cell.col and c.span == cell.span]
+            if cell.field is not None and heads:
+                found[id(cell)] = (above, heads[0].label or "")
+    return found
+
+
+class ProjectSheetReader:
+    """One project sheet -> Project and Indicators, guided by the project-table template."""
+
+    def __init__(self, grid: Grid, findings: list[Finding]):
+        self.grid = grid
+        self.findings = findings
+        self.template = project_template()
+        self.labels = {label(c.label) for spec in (*self.template.rows, self.template.indicator_header)
+                       for c in spec.cells if c.label}
+        self.values: dict[str, Any] = {}
+
+    def note(self, code: str, r: int | None, c: int | None, value: Any, message: str) -> None:
+        _note(self.findings, code, self.grid.name, r, c, value, message)
+
+    @staticmethod
+    def recognises(grid: Grid) -> bool:
+        template = project_template()
+        first = next(spec for spec in template.rows if spec.labels)
+        wanted = {label(first.labels[0]), label(template.indicator_header.labels[0])}
+        found = {label(_text(v)) for r in range(min(len(grid.rows), 400)) for _, v in grid.filled(r)}
+        return wanted <= found
+
+    def row_with(self, spec: RowSpec, rows: list[int]) -> int | None:
+        wanted = {label(text) for text in spec.labels}
+        for r in rows:
+            if wanted <= {label(_text(v)) for _, v in self.grid.filled(r)}:
+                return r
+        return None
+
+    def is_label(self, value: Any) -> bool:
+        return label(_text(value)) in self.labels
+
+    def read(self) -> tuple[Project, str, str, list[Indicator]]:
+        rows = self.grid.nonempty_rows()
+        template = self.template
+        header_row = self.row_with(template.indicator_header, rows)
+        matched: dict[str, int | None] = {}
+        start = 0
+        for spec in template.rows:
+            if spec.labels:
+                r = self.row_with(spec, [x for x in rows[start:] if header_row is None or x < header_row])
+                matched[spec.id] = r
+                if r is None:
+                    self.note("WBE-E072", None, None, None,
+                              f"项目表中找不到含“{'、'.join(spec.labels)}”的行；这些内容未能读取。请恢复该行的标签。")
+                else:
+                    start = rows.index(r) + 1
+        bounds = [r for r in (*matched.values(), header_row) if r is not None]
+        previous: int | None = None
+        for spec in template.rows:
+            if spec.labels:
+                previous = matched[spec.id]
+                if previous is not None:
+                    self.read_labelled(spec, previous)
+                continue
+            following = [b for b in bounds if previous is not None and b > previous]
+            end = min(following) if following else (header_row if header_row is not None else len(self.grid.rows))
+            between = [r for r in rows if (previous is None or r > previous) and r < end]
+            self.read_free(spec, between, matched)
+        unit_row = matched.get(template.rows[0].id)
+        title_rows = [r for r in rows if unit_row is not None and r < unit_row] or rows[:1]
+        seq, stem = self.read_title(title_rows)
+        indicators = self.read_indicators(header_row, rows) if header_row is not None else []
+        if header_row is None:
+            self.note("WBE-E072", None, None, None, "项目表中找不到指标表的标题行（一级指标、二级指标……）；指标未能读取。")
+        report_unplaced(self.grid, rows, self.findings)
+        return self.build(seq, stem, indicators)
+
+    # -- fixed rows ---------------------------------------------------------------------------------
+    def read_labelled(self, spec: RowSpec, r: int) -> None:
+        filled = self.grid.filled(r)
+        label_cols = [c for c, v in filled if self.is_label(v)]
+        for c in label_cols:
+            self.grid.take(r, c)
+        for position, cell in enumerate(spec.cells):
+            if cell.label or cell.continues:
+                continue
+            before = next((s.label for s in reversed(spec.cells[:position]) if s.label), None)
+            if before is None:
+                self.read_free(RowSpec(spec.id, spec.table, (cell,)), [r], {})
+                continue
+            col = self.grid.find_label(r, before)
+            if col is None:
+                continue
+            nxt = min([c for c in label_cols if c > col], default=10**6)
+            candidates = [(c, v) for c, v in self.grid.cells(r) if col < c < nxt]
+            value = next(((c, v) for c, v in candidates if not _blank(v)), None)
+            if value is not None:
+                self.assign(cell, r, value[0], self.grid.take(r, value[0]))
+            else:
+                self.values.setdefault(cell.field or cell.template or "", "")
+
+    def read_free(self, spec: RowSpec, rows: list[int], matched: dict[str, int | None]) -> None:
+        """Cells under a label (3月底 → its value) or the row's free text (资金用途)."""
+        free = [c for c in spec.cells if not c.label and not c.continues and not self.under(c)]
+        for cell in spec.cells:
+            under = self.under(cell)
+            if under is None:
+                continue
+            head_spec, head_label = under
+            head = matched.get(head_spec.id)
+            col = self.grid.find_label(head, head_label) if head is not None else None
+            if col is None or not rows:
+                continue
+            r = rows[0]
+            self.assign(cell, r, col, self.grid.take(r, col))
+        texts = [(r, c, v) for r in rows for c, v in self.grid.filled(r)
+                 if (r, c) not in self.grid.used and not self.is_label(v)]
+        for cell, (r, c, v) in zip(free, texts):
+            self.grid.take(r, c)
+            self.assign(cell, r, c, v)
+
+    def under(self, cell: CellSpec) -> tuple[RowSpec, str] | None:
+        return _under(self.template).get(id(cell))
+
+    def assign(self, cell: CellSpec, r: int, c: int, value: Any) -> None:
+        if cell.template is not None:
+            match = inverse_pattern(cell.template, self.template.patterns).match(as_text(value).strip())
+            if match is None:
+                self.note("WBE-E071", r, c, value, f"“{as_text(value)}”不是“{cell.template}”的形式，未能读取。")
+                return
+            for key, text in match.groupdict().items():
+                self.values[key.replace("__", ".")] = text.strip()
+            return
+        self.values[cell.field or ""] = value
+        self.values[f"@{cell.field}"] = (r, c)
+
+    # -- title ---------------------------------------------------------------------------------------
+    def read_title(self, rows: list[int]) -> tuple[int | None, str]:
+        pattern = inverse_pattern(self.template.title, self.template.patterns)
+        for r in rows:
+            for c, v in self.grid.filled(r):
+                match = pattern.match(as_text(v).strip())
+                if match:
+                    self.grid.take(r, c)
+                    return int(match.group("project__seq")), match.group("project__title")
+        sheet_seq = re.match(r"^(\d+)", self.grid.name)
+        self.note("WBE-E072", rows[0] if rows else None, 0 if rows else None, None,
+                  f"找不到“{self.template.title}”形式的表名；序号取自工作表名，表名按项目名称。")
+        return (int(sheet_seq.group(1)) if sheet_seq else None), ""
+
+    # -- indicators ----------------------------------------------------------------------------------
+    def read_indicators(self, header_row: int, rows: list[int]) -> list[Indicator]:
+        template = self.template
+        for c, v in self.grid.filled(header_row):
+            if self.is_label(v):
+                self.grid.take(header_row, c)
+        heads = sorted((self.grid.find_label(header_row, h.label or ""), h) for h in template.indicator_header.cells
+                       if self.grid.find_label(header_row, h.label or "") is not None)
+        columns: list[tuple[int, int, CellSpec]] = []
+        for index, (col, head) in enumerate(heads):
+            nxt = heads[index + 1][0] if index + 1 < len(heads) else 10**6
+            spec = next((s for s in template.indicator_cells if s.col == head.col), None)
+            if spec is not None:
+                columns.append((col, nxt, spec))
+        missing = [h.label for h in template.indicator_header.cells
+                   if self.grid.find_label(header_row, h.label or "") is None]
+        if missing:
+            self.note("WBE-E072", header_row, 0, None, f"指标表标题行缺少“{'、'.join(missing)}”；这些列未能读取。")
+        indicators: list[Indicator] = []
+        previous: dict[str, str] = {}
+        for r in (x for x in rows if x > header_row):
+            values: dict[str, str] = {}
+            for col, nxt, spec in columns:
+                found = [(c, v) for c, v in ([(col, self.grid.value(r, col))] +
+                                             [(c, v) for c, v in self.grid.cells(r) if col < c < nxt])
+                         if not _blank(v)]
+                if found:
+                    self.grid.take(r, found[0][0])
+                values[spec.field or ""] = parse_text(found[0][1]) if found else ""
+            plain = [s.field for _, _, s in columns if not s.merge]
+            if not any(values.get(f) for f in plain):
+                continue  # a row without its own indicator cells: what is left in it is reported below
+            for _, _, spec in columns:
+                name = spec.field or ""
+                if spec.merge and not values[name]:
+                    values[name] = previous.get(name, "")
+                    if not values[name]:
+                        self.note("WBE-E071", r, columns[0][0], None,
+                                  f"第 {r + 1} 行的指标没有{spec.field}，上方也没有可延续的合并单元格。请填写。")
+            previous = values
+            indicators.append(values)  # type: ignore[arg-type]
+        return indicators  # type: ignore[return-value]
+
+    # -- typed values --------------------------------------------------------------------------------
+    def build(self, seq: int | None, stem: str, indicator_values: list[dict[str, str]]):
+        v = self.values
+        spec = BY_KIND["projects"]
+
+        def typed(name: str) -> Any:
+            attr = name.split(".", 1)[1]
+            raw = v.get(name, "")
+            kind = spec.column(attr).kind
+            if kind == "code":
+                return parse_code(raw)
+            if kind == "int":
+                return parse_int(raw)
+            if kind == "money":
+                parsed = parse_number(raw)
+                if parsed.error:
+                    r, c = v.get(f"@{name}", (None, None))
+                    self.note("WBE-E073", r, c, raw, f"{spec.header_of(attr)}“{as_text(raw)}”{parsed.error}，未能读取。")
+                return parsed.value
+            return parse_text(raw)
+
+        plan_cells = [parse_percent_cell(v.get(f"project.{q}", "")) for q in ("q1", "q2", "q3", "q4")]
+        for q, cell in zip(("q1", "q2", "q3", "q4"), plan_cells):
+            if cell.style == "invalid":
+                r, c = v.get(f"@project.{q}", (None, None))
+                self.note("WBE-E073", r, c, cell.raw, f"支出计划“{as_text(cell.raw)}”不是百分比，未能读取。")
+        plan, _ = resolve_plan(plan_cells)
+        name = typed("project.name")
+        dept_code = parse_code(v.get("dept.code", ""))
+        dept_name = as_text(v.get("dept.name", "")).strip()
+        project = Project(dept_code, seq, typed("project.code"), name, stem if stem and stem != name else "",
+                          typed("project.budget"), typed("project.fiscal"), typed("project.other"),
+                          typed("project.purpose"), *plan, typed("project.goal"))
+        indicators = [
+            Indicator(dept_code, project.code, n, *(values.get(f"indicator.{f}", "") for f in
+                                                    ("level1", "level2", "level3", "description", "value", "basis")))
+            for n, values in enumerate(indicator_values, start=1)
+        ]
+        return project, dept_code, dept_name, indicators
+
+
+def report_unplaced(grid: Grid, rows: list[int], findings: list[Finding]) -> None:
+    """Every non-empty cell that nothing took becomes a finding naming its sheet and cell."""
+    for r in rows:
+        for c, v in grid.filled(r):
+            if (r, c) not in grid.used:
+                _note(findings, "WBE-E071", grid.name, r, c, v,
+                      f"{cell_name(r + 1, c)} 的内容“{as_text(v)[:40]}”不在官方表格的任何位置上，未能读入规范工作簿。"
+                      "请把它移到对应的单元格，或删除。")
+
+
+def read_unit(grid: Grid, templates: list[str]) -> dict[str, str]:
+    """Department code/name/year from the unit line of the summary or department sheet."""
+    patterns = project_template().patterns
+    found: dict[str, str] = {}
+    for r in grid.nonempty_rows()[:UNIT_SEARCH_ROWS]:
+        for c, v in grid.filled(r):
+            text = as_text(v).strip()
+            for template in templates:
+                match = inverse_pattern(template, patterns).match(text)
+                if match and "{" in template:
+                    grid.take(r, c)
+                    found.update({k.replace("__", "."): g.strip() for k, g in match.groupdict().items() if g})
+    return found
+
+
+def read_goals(grid: Grid, code: str, name: str, year: int | None, findings: list[Finding]) -> list[Goal]:
+    """部门整体绩效目标: section headings, then paragraphs, numbered items and measures."""
+    cfg = workbook_template()["department"]
+    sections = {label(s): c for s, c in zip(cfg["sections"], CATEGORIES)}
+    title = label(cfg["title"])
+    goals: list[Goal] = []
+    category: str | None = None
+    for r in grid.nonempty_rows():
+        for c, v in grid.filled(r):
+            if (r, c) in grid.used or c != 0:
+                continue  # the paragraphs fill column A (merged across); anything beside them is reported
+            text = parse_text(v)
+            key = label(text)
+            if key in sections:
+                category = sections[key]
+            elif key == title and category is None:
+                pass
+            elif category is None:
+                _note(findings, "WBE-E071", grid.name, r, c, v,
+                      f"{cell_name(r + 1, c)} 的内容“{text[:40]}”在第一个标题（{cfg['sections'][0]}）之前，未能读取。")
+                continue
+            else:
+                same = [g for g in goals if g.category == category]
+                if category == CATEGORIES[1]:
+                    match = ITEM_RE.match(text)
+                    if match and (not same or same[-1].content):
+                        goals.append(Goal(code, name, year, category, int(match.group(1)), match.group(2), ""))
+                    elif same and not same[-1].content:
+                        same[-1].content = text
+                    elif same:
+                        same[-1].content += "\n" + text
+                    else:
+                        _note(findings, "WBE-E071", grid.name, r, c, v,
+                              f"{cell_name(r + 1, c)}：分项绩效目标应以“1、标题”开头，实际为“{text[:30]}”，未能读取。")
+                        continue
+                elif category == CATEGORIES[2]:
+                    match = MEASURE_RE.match(text)
+                    number = parse_chinese_number(match.group(1)) if match else None
+                    if match and number is not None:
+                        goals.append(Goal(code, name, year, category, number, "", match.group(2)))
+                    else:
+                        goals.append(Goal(code, name, year, category, len(same) + 1, "", text))
+                else:
+                    goals.append(Goal(code, name, year, category, len(same) + 1, "", text))
+            grid.take(r, c)
+    return goals
+
+
+def extract_workbooks(paths: Iterable[str | os.PathLike[str]]) -> tuple[Book, Report]:
+    """Read official workbooks into one Book (any number of departments) and a report of what was not read."""
+    paths = list(paths)
+    report = Report(", ".join(str(p) for p in paths))
+    book = Book()
+    settings = workbook_template()
+    for path in paths:
+        findings: list[Finding] = []
+        with CalamineWorkbook(path) as workbook:
+            grids = {name: Grid(workbook.grid(name)) for name in workbook.sheet_names}
+        unit: dict[str, str] = {}
+        summary = grids.get(settings["summary"]["sheet"])
+        if summary is not None:
+            cfg = settings["summary"]
+            unit.update(read_unit(summary, [cfg["unit_left"], cfg["unit_middle"]]))
+        department = grids.get(settings["department"]["sheet"])
+        if department is not None:
+            cfg = settings["department"]
+            unit.update(read_unit(department, [cfg["unit_left"], cfg["unit_right"]]))
+        file_projects: list[tuple[Project, list[Indicator]]] = []
+        for name, grid in grids.items():
+            if grid is summary or grid is department:
+                continue
+            if not ProjectSheetReader.recognises(grid):
+                _note(findings, "WBE-W070", name, None, None, None,
+                      f"工作表“{name}”不是项目绩效目标表、项目汇总或部门整体绩效目标，已跳过。")
+                continue
+            project, dept_code, dept_name, indicators = ProjectSheetReader(grid, findings).read()
+            if not dept_code:
+                project.dept_code = parse_code(unit.get("dept.code", ""))
+                for indicator in indicators:
+                    indicator.dept_code = project.dept_code
+            unit.setdefault("dept.code", project.dept_code)
+            unit.setdefault("dept.name", dept_name)
+            file_projects.append((project, indicators))
+        code = parse_code(unit.get("dept.code", ""))
+        year = parse_int(unit.get("dept.year_text", "")) if unit.get("dept.year_text") else None
+        goals: list[Goal] = []
+        if department is not None:
+            goals = read_goals(department, code, unit.get("dept.name", ""), year, findings)
+            if goals and year is None:
+                _note(findings, "WBE-W074", department.name, None, None, None,
+                      "部门整体绩效目标表中找不到年度（“年度：2024”），部门目标的年度留空。请在规范工作簿中填写年度。")
+        for grid in (summary, department):
+            if grid is not None:
+                for r in grid.nonempty_rows()[:2]:
+                    for c, _ in grid.filled(r):
+                        grid.take(r, c)
+        if department is not None:
+            report_unplaced(department, department.nonempty_rows(), findings)
+        book.goals.extend(goals)
+        for project, indicators in file_projects:
+            book.projects.append(project)
+            book.indicators.extend(indicators)
+        report.extend(findings)
+    report.sort()
+    return book.sorted(), report
+
+
+def extract_file_names(inputs: Iterable[str | os.PathLike[str]]) -> list[Path]:
+    """Expand folders to the .xlsx files in them (rendered output folders), sorted by name."""
+    out: list[Path] = []
+    for item in inputs:
+        path = Path(item)
+        if path.is_dir():
+            out.extend(sorted(p for p in path.glob("*.xlsx") if not p.name.startswith((".", "~$"))))
+        else:
+            out.append(path)
+    return out

@@ -1,0 +1,64 @@
+"""Row heights for wrapped Chinese text: Excel does not grow a row to fit the text of a merged cell.
+
+The height is estimated from the text's display width (CJK characters are about twice as wide as Latin
+ones) against the width of the cell's columns, one line per wrap and per explicit line break.
+"""
+
+from __future__ import annotations
+
+import functools
+import math
+import unicodedata
+from typing import Any, Sequence
+
+from ..layout import Row
+
+
+@functools.lru_cache(maxsize=None)
+def _is_wide(ch: str) -> bool:
+    return unicodedata.east_asian_width(ch) in "WF"
+
+
+def display_units(text: str, wide: float, narrow: float) -> float:
+    """Width of a line of text in column-width units (CJK and full-width characters count as wide)."""
+    count = sum(map(_is_wide, text))
+    return count * wide + (len(text) - count) * narrow
+
+
+@functools.lru_cache(maxsize=65536)
+def _line_count(text: str, width: float, wide: float, narrow: float) -> int:
+    usable = max(width - 1.0, 1.0)
+    total = 0
+    for paragraph in text.replace("\r\n", "\n").split("\n"):
+        total += max(1, math.ceil(display_units(paragraph, wide, narrow) / usable))
+    return total
+
+
+def line_count(text: str, width: float, settings: dict[str, Any]) -> int:
+    """Lines a text wraps to in a cell ``width`` column units wide (one cell padding kept free)."""
+    return _line_count(text, width, settings["wide_char"], settings["narrow_char"])
+
+
+def text_height(text: str, width: float, settings: dict[str, Any]) -> float:
+    return line_count(text, width, settings) * settings["line"] + settings["padding"]
+
+
+def row_heights(rows: Sequence[Row], widths: Sequence[float], settings: dict[str, Any]) -> list[float]:
+    """Heights (points) of laid-out rows; a vertically merged cell's text may use all the rows it covers."""
+    heights = [float(settings["minimum"])] * len(rows)
+    tall: list[tuple[int, int, float]] = []
+    for index, row in enumerate(rows):
+        for cell in row.cells:
+            text = cell.text
+            if not text:
+                continue
+            need = text_height(text, sum(widths[cell.col:cell.col + cell.span]), settings)
+            if cell.rowspan > 1:
+                tall.append((index, cell.rowspan, need))
+            else:
+                heights[index] = max(heights[index], need)
+    for index, rowspan, need in tall:
+        have = sum(heights[index:index + rowspan])
+        if need > have:
+            heights[index + rowspan - 1] += need - have
+    return heights

@@ -1,0 +1,335 @@
+"""The Excel renderer of the official workbook: 项目汇总, 部门整体绩效目标, then one sheet per project.
+
+Every position, label and style comes from the templates (layout.py); this module only maps abstract
+styles to xlsxwriter formats and writes the laid-out rows. Text is always written as text (never a
+formula), money as numbers in 0.00, the spending plan as percentages.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from decimal import Decimal
+from pathlib import Path
+from typing import Any, Callable, Iterable
+
+import xlsxwriter
+from xlsxwriter.exceptions import DuplicateWorksheetName, InvalidWorksheetName
+
+from ..a1 import cell_name, column_letter, sheet_ref
+from ..canonical_writer import WORKBOOK_OPTIONS
+from ..importer.numerals import chinese_number
+from ..io.atomic import atomic_path
+from ..layout import (Cell, Context, percent_decimals, project_layout, project_template, title_text,
+                      workbook_template)
+from ..model import Book, Department, Indicator, Project
+from ..sheets.goals import CATEGORIES
+from .heights import row_heights, text_height
+from .names import clean_sheet_name, unique_sheet_names
+
+CM_PER_INCH = 2.54
+A4 = 9  # xlsxwriter paper code
+NUMBER_FORMATS = {"money": "0.00", "text": "@"}
+
+
+class Workbook(xlsxwriter.Workbook):
+    """xlsxwriter's Workbook with a linear sheet-name check.
+
+    xlsxwriter compares each new sheet name with every existing one (4 million comparisons for a department
+    with 2,000 projects). Our names are already valid and unique (names.unique_sheet_names); this keeps
+    xlsxwriter's rules and checks uniqueness with a set.
+    """
+
+    def _check_sheetname(self, sheetname, is_chartsheet=False):
+        if not sheetname or is_chartsheet:
+            return super()._check_sheetname(sheetname, is_chartsheet)
+        taken = self.__dict__.setdefault("_taken_names", set())
+        if clean_sheet_name(sheetname) != sheetname:
+            raise InvalidWorksheetName(f"Invalid Excel worksheet name '{sheetname}'.")
+        if sheetname.lower() in taken:
+            raise DuplicateWorksheetName(f"Sheetname '{sheetname}', with case ignored, is already in use.")
+        self.sheetname_count += 1
+        taken.add(sheetname.lower())
+        return sheetname
+
+
+class StyleBook:
+    """Abstract template styles -> xlsxwriter formats, created once per (style, number format)."""
+
+    def __init__(self, workbook: xlsxwriter.Workbook, settings: dict[str, Any]):
+        self.workbook = workbook
+        self.styles: dict[str, dict[str, Any]] = settings["styles"]
+        self.fonts: dict[str, Any] = settings["fonts"]
+        self.cache: dict[tuple[str, str | None], Any] = {}
+
+    def get(self, style: str, num_format: str | None = None):
+        key = (style, num_format)
+        if key not in self.cache:
+            props = self.styles[style]
+            font = props.get("font", "body")
+            spec: dict[str, Any] = {
+                "font_name": self.fonts[font],
+                "font_size": props.get("size", self.fonts[f"{font}_size"]),
+                "bold": bool(props.get("bold")),
+                "align": props.get("align", "left"),
+                "valign": "vcenter" if props.get("valign", "center") == "center" else "top",
+                "text_wrap": bool(props.get("wrap")),
+            }
+            if props.get("border"):
+                spec["border"] = 1
+            if props.get("indent"):
+                spec["indent"] = props["indent"]
+            if props.get("link"):
+                spec.update(font_color="#0563C1", underline=1)
+            number = num_format or NUMBER_FORMATS.get(props.get("number", ""))
+            if number:
+                spec["num_format"] = number
+            self.cache[key] = self.workbook.add_format(spec)
+        return self.cache[key]
+
+    def for_cell(self, cell: Cell):
+        if cell.kind == "percent" and cell.value not in (None, ""):
+            decimals = percent_decimals(Decimal(cell.value))
+            return self.get(cell.style, "0" + ("." + "0" * decimals if decimals else "") + "%")
+        return self.get(cell.style)
+
+
+def write_value(sheet, row: int, col: int, value: Any, kind: str, fmt) -> None:
+    """Numbers as numbers, everything else as text (write_string: never a formula)."""
+    if value is None or value == "":
+        sheet.write_blank(row, col, None, fmt)
+    elif kind == "money":
+        sheet.write_number(row, col, float(Decimal(value)), fmt)
+    elif kind == "percent":
+        sheet.write_number(row, col, float(Decimal(value) / 100), fmt)
+    elif isinstance(value, int) and not isinstance(value, bool):
+        sheet.write_number(row, col, value, fmt)
+    else:
+        sheet.write_string(row, col, str(value), fmt)
+
+
+def place(sheet, row: int, col: int, last_row: int, last_col: int, value: Any, kind: str, fmt) -> None:
+    """One cell, merged over its range when it covers more than one grid cell."""
+    if last_row > row or last_col > col:
+        sheet.merge_range(row, col, last_row, last_col, "", fmt)
+    write_value(sheet, row, col, value, kind, fmt)
+
+
+def print_setup(sheet, settings: dict[str, Any], context: Context) -> None:
+    """A4 portrait, one page wide, centred, government-document margins, title row repeated, page numbers."""
+    cfg = settings["print"]
+    inch = 1 / CM_PER_INCH
+    if cfg.get("paper", "A4") == "A4":
+        sheet.set_paper(A4)
+    if cfg.get("orientation", "portrait") == "portrait":
+        sheet.set_portrait()
+    else:
+        sheet.set_landscape()
+    sheet.fit_to_pages(int(cfg.get("fit_width", 1)), 0)
+    if cfg.get("center_horizontally", True):
+        sheet.center_horizontally()
+    sheet.set_margins(left=cfg["margin_left"] * inch, right=cfg["margin_right"] * inch,
+                      top=cfg["margin_top"] * inch, bottom=cfg["margin_bottom"] * inch)
+    header = context.fill(cfg.get("header", "")).replace("&", "&&")[:200]
+    footer = cfg.get("footer", "").replace("&", "&&").replace("{page}", "&P").replace("{pages}", "&N")
+    if header:
+        sheet.set_header("&C" + header, {"margin": cfg["margin_header"] * inch})
+    if footer:
+        sheet.set_footer("&C" + footer, {"margin": cfg["margin_footer"] * inch})
+    if cfg.get("repeat_title_row", True):
+        sheet.repeat_rows(0)
+
+
+def _title_row(sheet, styles: StyleBook, settings: dict[str, Any], text: str, width: float, last_col: int,
+               style: str) -> None:
+    heights = settings["heights"]
+    scale = settings["styles"][style].get("size", settings["fonts"]["title_size"]) / settings["fonts"]["body_size"]
+    needed = text_height(text, width / scale, {**heights, "line": heights["line"] * scale})
+    sheet.set_row(0, max(heights["title"], needed))
+    place(sheet, 0, 0, 0, last_col, text, "text", styles.get(style))
+
+
+def write_project_sheet(workbook, styles: StyleBook, name: str, project: Project, dept: Department,
+                        indicators: list[Indicator]) -> None:
+    template = project_template()
+    settings = workbook_template()
+    sheet = workbook.add_worksheet(name)
+    widths = template.column_widths
+    for col, width in enumerate(widths):
+        sheet.set_column(col, col, width)
+    last_col = template.columns - 1
+    _title_row(sheet, styles, settings, title_text(project, dept), sum(widths), last_col, template.title_style)
+    rows = project_layout(project, dept, indicators)
+    for index, (row, height) in enumerate(zip(rows, row_heights(rows, widths, settings["heights"])), start=1):
+        sheet.set_row(index, height)
+        for cell in row.cells:
+            if not cell.covered:
+                place(sheet, index, cell.col, index + cell.rowspan - 1, cell.col + cell.span - 1, cell.value,
+                      cell.kind, styles.for_cell(cell))
+    print_setup(sheet, settings, Context(project, dept))
+
+
+def _unit_line(sheet, styles: StyleBook, row: int, parts: list[tuple[str, int, int, str]]) -> None:
+    for text, first, last, style in parts:
+        place(sheet, row, first, row, last, text, "text", styles.get(style))
+
+
+def write_summary_sheet(workbook, styles: StyleBook, dept: Department, projects: list[Project],
+                        counts: dict[str, int], sheet_names: list[str]) -> None:
+    """项目汇总: one row per project, SUM totals, a link to each project sheet, a bar chart of budgets."""
+    settings = workbook_template()
+    cfg = settings["summary"]
+    columns = cfg["columns"]
+    sheet = workbook.add_worksheet(cfg["sheet"])
+    for col, column in enumerate(columns):
+        sheet.set_column(col, col, column["width"])
+    last_col = len(columns) - 1
+    context = Context(None, dept)
+    _title_row(sheet, styles, settings, context.fill(cfg["title"]), sum(c["width"] for c in columns), last_col,
+               "title")
+    third = max(1, len(columns) // 3)
+    _unit_line(sheet, styles, 1, [(context.fill(cfg["unit_left"]), 0, third - 1, "unit"),
+                                  (context.fill(cfg["unit_middle"]), third, 2 * third - 1, "unit"),
+                                  (context.fill(cfg["unit_right"]), 2 * third, last_col, "unit_right")])
+    header_row, first = 2, 3
+    sheet.set_row(header_row, settings["heights"]["minimum"] + 4)
+    for col, column in enumerate(columns):
+        sheet.write_string(header_row, col, column["header"], styles.get("header"))
+    for offset, (project, name) in enumerate(zip(projects, sheet_names)):
+        row = first + offset
+        context = Context(project, dept, extra={"project.indicator_count": counts.get(project.code, 0),
+                                                "project.sheet": name})
+        sheet.set_row(row, max(text_height(str(context.get(c["field"]) or ""), c["width"], settings["heights"])
+                               for c in columns))
+        for col, column in enumerate(columns):
+            value = context.get(column["field"])
+            fmt = styles.get(column["style"])
+            if column["field"] == "project.sheet":
+                sheet.write_url(row, col, "internal:" + sheet_ref(name, "A1"), fmt, string=name)
+            else:
+                kind = "money" if styles.styles[column["style"]].get("number") == "money" else "text"
+                write_value(sheet, row, col, value, kind, fmt)
+    total_row = first + len(projects)
+    sheet.set_row(total_row, settings["heights"]["minimum"])
+    sheet.write_string(total_row, 0, cfg["total_label"], styles.get("total_label"))
+    for col, column in enumerate(columns[1:], start=1):
+        fmt = styles.get("total_money" if column["style"] == "money" else "total_label")
+        if not column.get("total"):
+            sheet.write_blank(total_row, col, None, fmt)
+            continue
+        letter = column_letter(col)
+        cached = sum((Decimal(str(Context(p, dept, extra={"project.indicator_count": counts.get(p.code, 0)})
+                                  .get(column["field"]) or 0)) for p in projects), Decimal(0))
+        formula = f"=SUM({letter}{first + 1}:{letter}{total_row})" if projects else "=0"
+        sheet.write_formula(total_row, col, formula, fmt, float(cached) if column["style"] == "money"
+                            else int(cached))
+    if projects:
+        _budget_chart(workbook, sheet, cfg, columns, first, total_row - 1)
+    sheet.freeze_panes(first, 0)
+    print_setup(sheet, settings, Context(None, dept))
+
+
+def _budget_chart(workbook, sheet, cfg: dict[str, Any], columns: list[dict[str, Any]], first: int,
+                  last: int) -> None:
+    """Budgets by project as horizontal bars, first project on top, below the table."""
+    fields = [c["field"] for c in columns]
+    names, budgets = fields.index("project.name"), fields.index("project.budget")
+    name = sheet.get_name()
+    chart = workbook.add_chart({"type": "bar"})
+    chart.add_series({
+        "name": cfg["chart_title"],
+        "categories": [name, first, names, last, names],
+        "values": [name, first, budgets, last, budgets],
+        "data_labels": {"value": True, "num_format": "0.00"},
+        "fill": {"color": "#4472C4"},
+    })
+    font = {"name": workbook_template()["fonts"]["body"], "size": 9}
+    chart.set_title({"name": cfg["chart_title"], "name_font": {**font, "size": 12, "bold": True}})
+    chart.set_legend({"none": True})
+    chart.set_y_axis({"reverse": True, "num_font": font})
+    chart.set_x_axis({"num_format": "0", "num_font": font, "major_gridlines": {"visible": True}})
+    count = last - first + 1
+    chart.set_size({"width": 640, "height": min(max(300, 26 * count + 90), 4000)})
+    sheet.insert_chart(cell_name(last + 4, 0), chart)
+
+
+def write_department_sheet(workbook, styles: StyleBook, dept: Department, book: Book) -> None:
+    """部门整体绩效目标: the three sections of part 1, as in the document."""
+    settings = workbook_template()
+    cfg = settings["department"]
+    sheet = workbook.add_worksheet(cfg["sheet"])
+    widths = cfg["column_widths"]
+    for col, width in enumerate(widths):
+        sheet.set_column(col, col, width)
+    width, last_col = sum(widths), len(widths) - 1
+    context = Context(None, dept)
+    _title_row(sheet, styles, settings, context.fill(cfg["title"]), width, last_col, "title")
+    _unit_line(sheet, styles, 1, [(context.fill(cfg["unit_left"]), 0, last_col - 1, "unit"),
+                                  (context.fill(cfg["unit_right"]), last_col, last_col, "unit_right")])
+    row = 2
+    heights = settings["heights"]
+
+    def paragraph(text: str, style: str) -> None:
+        nonlocal row
+        sheet.set_row(row, max(heights["minimum"], text_height(text, width - 2, heights)))
+        place(sheet, row, 0, row, last_col, text, "text", styles.get(style))
+        row += 1
+
+    for heading, category in zip(cfg["sections"], CATEGORIES):
+        paragraph(heading, "section")
+        for goal in book.goals_of(dept.code, category):
+            if not goal.content and not goal.title:
+                continue
+            if category == CATEGORIES[1]:
+                paragraph(cfg["item"].format(seq=goal.seq or "", title=goal.title), "section")
+                paragraph(goal.content, "paragraph")
+            elif category == CATEGORIES[2]:
+                paragraph(cfg["measure"].format(seq_cn=chinese_number(goal.seq or 0), content=goal.content),
+                          "paragraph")
+            else:
+                paragraph(goal.content, "paragraph")
+    print_setup(sheet, settings, context)
+
+
+@dataclass
+class RenderedFile:
+    path: Path
+    department: Department
+    projects: int
+    indicators: int
+
+
+def group_indicators(indicators: Iterable[Indicator]) -> dict[str, list[Indicator]]:
+    """Indicators by project code, each list in 序号 order (as Book.indicators_of, in one pass)."""
+    groups: dict[str, list[Indicator]] = {}
+    for indicator in indicators:
+        groups.setdefault(indicator.project_code, []).append(indicator)
+    for rows in groups.values():
+        rows.sort(key=lambda i: (i.seq is None, i.seq or 0))
+    return groups
+
+
+def render_department(book: Book, dept: Department, path: str | os.PathLike[str], *,
+                      inputs: Iterable[str | os.PathLike[str]] = (),
+                      on_sheet: Callable[[], None] | None = None) -> RenderedFile:
+    """Write one department's official workbook atomically."""
+    part = book.for_department(dept.code)
+    projects = part.projects_of(dept.code)
+    by_project = group_indicators(part.indicators)
+    template = project_template()
+    settings = workbook_template()
+    names = unique_sheet_names([Context(p, dept).fill(template.sheet_name) for p in projects],
+                               reserved=(settings["summary"]["sheet"], settings["department"]["sheet"]))
+    with atomic_path(path, inputs=inputs) as temp:
+        # in_memory: xlsxwriter otherwise writes a temporary file per worksheet (2,000 sheets → 2,000 files).
+        workbook = Workbook(str(temp), {**WORKBOOK_OPTIONS, "in_memory": True})
+        styles = StyleBook(workbook, settings)
+        counts = {code: len(rows) for code, rows in by_project.items()}
+        write_summary_sheet(workbook, styles, dept, projects, counts, names)
+        write_department_sheet(workbook, styles, dept, part)
+        for project, name in zip(projects, names):
+            write_project_sheet(workbook, styles, name, project, dept, by_project.get(project.code, []))
+            if on_sheet is not None:
+                on_sheet()
+        workbook.close()
+    return RenderedFile(Path(path), dept, len(projects), len(part.indicators))

@@ -19,8 +19,8 @@ from .validation import Report, check, validate
 from .validation.annotate import annotate
 
 __all__ = ["new_workbook", "import_document", "validate", "check", "annotate", "read_book", "review",
-           "annotate_review", "merge", "diff", "render", "extract", "publish", "RenderResult",
-           "PublishResult"]
+           "annotate_review", "merge", "diff", "render", "extract", "publish",
+           "RenderResult", "PublishResult"]
 
 
 def new_workbook(path: str | os.PathLike[str], *, dept_code: str = "", dept_name: str = "",
@@ -53,24 +53,6 @@ def annotate_review(path: str | os.PathLike[str], result: ReviewResult, output: 
     return _annotate_review(path, result, output)
 
 
-def render(book: str | os.PathLike[str], output: str | os.PathLike[str], *, dept: str | None = None,
-           force: bool = False, progress=None) -> RenderResult:
-    """Validate, then write the official workbook (one per department when ``output`` is a folder/)."""
-    return render_official(book, output, dept=dept, force=force, progress=progress)
-
-
-def publish(book: str | os.PathLike[str], output: str | os.PathLike[str], *, dept: str | None = None,
-            force: bool = False, pdf: bool = False, finance_bureau: str = "", progress=None) -> PublishResult:
-    """Validate, then write the published document(s) as .docx (and PDF); one per department into a folder/."""
-    return publish_documents(book, output, dept=dept, force=force, pdf=pdf, finance_bureau=finance_bureau,
-                             progress=progress)
-
-
-def extract(official, output: str | os.PathLike[str]) -> tuple[Book, Report]:
-    """Read official workbooks (rendered, maybe edited by staff) back into one canonical workbook."""
-    return extract_official([official] if isinstance(official, (str, os.PathLike)) else official, output)
-
-
 def merge(inputs: Sequence[str | os.PathLike[str]], output: str | os.PathLike[str], *,
           base: str | os.PathLike[str] | None = None, prefer: str | None = None, conflicts_sheet: bool = False,
           force: bool = False, progress: Progress | None = None) -> MergeOutcome:
@@ -86,3 +68,21 @@ def diff(old: str | os.PathLike[str], new: str | os.PathLike[str], *,
     if output is not None:
         write_diff_workbook(result, output)
     return result
+
+
+def render(book: str | os.PathLike[str], output: str | os.PathLike[str], *, dept: str | None = None,
+           force: bool = False, progress=None) -> RenderResult:
+    """Validate, then write the official workbook (one per department when ``output`` is a folder/)."""
+    return render_official(book, output, dept=dept, force=force, progress=progress)
+
+
+def extract(official, output: str | os.PathLike[str]) -> tuple[Book, Report]:
+    """Read official workbooks (rendered, maybe edited by staff) back into one canonical workbook."""
+    return extract_official([official] if isinstance(official, (str, os.PathLike)) else official, output)
+
+
+def publish(book: str | os.PathLike[str], output: str | os.PathLike[str], *, dept: str | None = None,
+            force: bool = False, pdf: bool = False, finance_bureau: str = "", progress=None) -> PublishResult:
+    """Validate, then write the published document(s) as .docx (and PDF); one per department into a folder/."""
+    return publish_documents(book, output, dept=dept, force=force, pdf=pdf, finance_bureau=finance_bureau,
+                             progress=progress)

@@ -157,6 +157,46 @@ def review_command(
     emit(result, format, annotate, print_review)
 
 
+@app.command("merge")
+@handle_errors
+def merge_command(
+    inputs: list[Path] = typer.Argument(..., help="要合并的规范工作簿；三方合并时为各方修改后的工作簿（我方 对方）"),
+    output: Path = typer.Option(..., "-o", "--output", help="合并结果 .xlsx（不能是输入文件）"),
+    force: bool = typer.Option(False, "--force", help="输入或合并结果有校验错误时仍然合并"),
+    prefer: Optional[Prefer] = typer.Option(None, "--prefer", help="冲突时采用靠前(first)或靠后(last)输入的值"),
+    conflicts_sheet: bool = typer.Option(False, "--conflicts-sheet",
+                                         help="有冲突时仍写出结果，附“冲突”工作表并标出冲突单元格"),
+    base: Optional[Path] = typer.Option(None, "--base", help="三方合并：各方共同的基准工作簿"),
+) -> None:
+    """Merge canonical workbooks (exit 0 written; 1 invalid input or conflicts, nothing written; 2 unreadable)."""
+    from .reporting import print_merge, progress_bar
+
+    with progress_bar("读取工作簿") as progress:
+        outcome = api.merge(inputs, output, base=base, prefer=prefer.value if prefer else None,
+                            conflicts_sheet=conflicts_sheet, force=force, progress=progress)
+    print_merge(outcome)
+    raise typer.Exit(outcome.exit_code())
+
+
+@app.command("diff")
+@handle_errors
+def diff_command(
+    old: Path = typer.Argument(..., help="旧版规范工作簿"),
+    new: Path = typer.Argument(..., help="新版规范工作簿"),
+    format: OutputFormat = typer.Option(OutputFormat.text, "--format", help="text 或 json"),
+    output: Optional[Path] = typer.Option(None, "-o", "--output", help="写出标出变化的比对工作簿 .xlsx"),
+) -> None:
+    """Semantic differences between two versions (exit 0 identical, 1 different, 2 unreadable)."""
+    result = api.diff(old, new, output=output)
+    if format is OutputFormat.json:
+        typer.echo(result.changes.to_json())
+    else:
+        typer.echo(result.changes.to_text())
+        if output is not None:
+            typer.echo(f"比对工作簿：{output}")
+    raise typer.Exit(result.changes.exit_code())
+
+
 @app.command("render")
 @handle_errors
 def render_command(
@@ -216,46 +256,6 @@ def publish_command(
         also = f"，PDF：{published.pdf}" if published.pdf else ""
         typer.echo(f"已发布 {published.department.code}{published.department.name} → {published.path}："
                    f"{published.projects} 张项目表，{published.indicators} 个指标{also}。")
-
-
-@app.command("merge")
-@handle_errors
-def merge_command(
-    inputs: list[Path] = typer.Argument(..., help="要合并的规范工作簿；三方合并时为各方修改后的工作簿（我方 对方）"),
-    output: Path = typer.Option(..., "-o", "--output", help="合并结果 .xlsx（不能是输入文件）"),
-    force: bool = typer.Option(False, "--force", help="输入或合并结果有校验错误时仍然合并"),
-    prefer: Optional[Prefer] = typer.Option(None, "--prefer", help="冲突时采用靠前(first)或靠后(last)输入的值"),
-    conflicts_sheet: bool = typer.Option(False, "--conflicts-sheet",
-                                         help="有冲突时仍写出结果，附“冲突”工作表并标出冲突单元格"),
-    base: Optional[Path] = typer.Option(None, "--base", help="三方合并：各方共同的基准工作簿"),
-) -> None:
-    """Merge canonical workbooks (exit 0 written; 1 invalid input or conflicts, nothing written; 2 unreadable)."""
-    from .reporting import print_merge, progress_bar
-
-    with progress_bar("读取工作簿") as progress:
-        outcome = api.merge(inputs, output, base=base, prefer=prefer.value if prefer else None,
-                            conflicts_sheet=conflicts_sheet, force=force, progress=progress)
-    print_merge(outcome)
-    raise typer.Exit(outcome.exit_code())
-
-
-@app.command("diff")
-@handle_errors
-def diff_command(
-    old: Path = typer.Argument(..., help="旧版规范工作簿"),
-    new: Path = typer.Argument(..., help="新版规范工作簿"),
-    format: OutputFormat = typer.Option(OutputFormat.text, "--format", help="text 或 json"),
-    output: Optional[Path] = typer.Option(None, "-o", "--output", help="写出标出变化的比对工作簿 .xlsx"),
-) -> None:
-    """Semantic differences between two versions (exit 0 identical, 1 different, 2 unreadable)."""
-    result = api.diff(old, new, output=output)
-    if format is OutputFormat.json:
-        typer.echo(result.changes.to_json())
-    else:
-        typer.echo(result.changes.to_text())
-        if output is not None:
-            typer.echo(f"比对工作簿：{output}")
-    raise typer.Exit(result.changes.exit_code())
 
 
 def main() -> None:

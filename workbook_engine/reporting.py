@@ -77,21 +77,20 @@ def print_review(result: "ReviewResult", console: Console | None = None) -> None
 
 
 @contextlib.contextmanager
-def progress_bar(description: str, before: str | None = None,
-                 console: Console | None = None) -> Iterator[Callable[..., None]]:
-    """A progress bar on stderr (only when it is a terminal); yields update(done, total, who) for the library's
-    callbacks, ``who`` being a department (render, publish) or a name (merge).
+def progress_bar(description: str, before: str | None = None) -> Iterator[Callable[..., None]]:
+    """A progress bar on stderr, shown only on a terminal; yields update(done, total, item=None).
 
-    ``before`` is shown until the first update (e.g. while the input is validated)."""
-    console = console or Console(stderr=True)
+    ``item`` (a file name, or a department) is shown beside the bar; ``before`` is shown until the first
+    update (e.g. while the input is validated)."""
+    console = Console(stderr=True)
     columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-               TextColumn("{task.fields[name]}"))
+               TextColumn("{task.fields[item]}"))
     with Progress(*columns, console=console, transient=True, disable=not console.is_terminal) as progress:
-        task = progress.add_task(before or description, total=None, name="")
+        task = progress.add_task(before or description, total=None, item="")
 
-        def update(done: int, total: int, who=None) -> None:
-            name = f"{who.code}{who.name}" if hasattr(who, "code") else (who or "")
-            progress.update(task, completed=done, total=total, description=description, name=name)
+        def update(done: int, total: int, item=None) -> None:
+            label = f"{item.code}{item.name}" if hasattr(item, "code") else (item or "")
+            progress.update(task, completed=done, total=total, description=description, item=label)
 
         yield update
 

@@ -9,7 +9,6 @@ docs/performance.md. The PDF step starts LibreOffice once for all documents (pub
 from __future__ import annotations
 
 import argparse
-import platform
 import shutil
 import time
 from pathlib import Path
@@ -18,6 +17,7 @@ from workbook_engine.publish.document import write_document
 from workbook_engine.publish.job import publish_documents
 from workbook_engine.validation import check
 
+from .bench_validate import print_table
 from .generate import ensure_county_workbook
 
 
@@ -47,13 +47,7 @@ def main() -> None:
     docx_size = sum(f.path.stat().st_size for f in result.files)
     print(f"Workbook: {args.workbook}; {len(result.files)} documents, {docx_size / 1e6:.1f} MB of .docx"
           + (f", {sum(f.pdf.stat().st_size for f in result.files if f.pdf) / 1e6:.1f} MB of PDF" if args.pdf else ""))
-    print(f"Machine: {platform.processor() or platform.machine()}, Python {platform.python_version()}")
-    print()
-    print("| step | seconds |")
-    print("| --- | ---: |")
-    for name, seconds in rows:
-        print(f"| {name} | {seconds:.2f} |")
-
+    print_table(rows, 1)
 
 if __name__ == "__main__":
     main()

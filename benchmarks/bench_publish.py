@@ -42,12 +42,14 @@ def main() -> None:
                  time.perf_counter() - start))
     start = time.perf_counter()
     result = publish_documents(args.workbook, f"{args.out}/", pdf=args.pdf)
-    label = "whole `publish_documents` job: validate, 100 .docx" + (", 100 PDFs" if args.pdf else "")
+    count = len(result.files)
+    label = f"whole `publish_documents` job: validate, {count} .docx" + (f", {count} PDFs" if args.pdf else "")
     rows.append((label, time.perf_counter() - start))
     docx_size = sum(f.path.stat().st_size for f in result.files)
     print(f"Workbook: {args.workbook}; {len(result.files)} documents, {docx_size / 1e6:.1f} MB of .docx"
           + (f", {sum(f.pdf.stat().st_size for f in result.files if f.pdf) / 1e6:.1f} MB of PDF" if args.pdf else ""))
     print_table(rows, 1)
+
 
 if __name__ == "__main__":
     main()

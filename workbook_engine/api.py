@@ -9,6 +9,7 @@ from typing import Sequence
 from .canonical_writer import starter_book, write_book
 from .diff import Diff, diff_files, write_diff_workbook
 from .importer import import_document as _read_document
+from .io.atomic import check_output
 from .merge import MergeOutcome, Progress, merge_files
 from .model import Book
 from .official.pipeline import RenderResult, extract_official, render_official
@@ -20,7 +21,7 @@ from .validation.annotate import annotate
 
 __all__ = ["new_workbook", "import_document", "validate", "check", "annotate", "read_book", "review",
            "annotate_review", "merge", "diff", "render", "extract", "publish",
-           "RenderResult", "PublishResult"]
+           "RenderResult", "PublishResult", "check_output"]
 
 
 def new_workbook(path: str | os.PathLike[str], *, dept_code: str = "", dept_name: str = "",
@@ -32,10 +33,12 @@ def new_workbook(path: str | os.PathLike[str], *, dept_code: str = "", dept_name
 
 
 def import_document(document: str | os.PathLike[str], output: str | os.PathLike[str], *,
-                    year: int | None = None, dept_code: str | None = None, dept_name: str | None = None) -> Book:
-    """Parse a published document and write it as a canonical workbook."""
+                    year: int | None = None, dept_code: str | None = None, dept_name: str | None = None,
+                    overwrite: bool = False) -> Book:
+    """Parse a published document and write it as a canonical workbook (an existing output only with
+    ``overwrite``: it may be a workbook someone has been typing in)."""
     book = _read_document(document, year=year, dept_code=dept_code, dept_name=dept_name)
-    write_book(book, output, inputs=[document])
+    write_book(book, output, inputs=[document], overwrite=overwrite)
     return book
 
 

@@ -13,6 +13,7 @@ from typing import Any
 
 from .a1 import cell_name
 from .io.calamine_reader import CalamineWorkbook, SheetGrid
+from .io.sheet_scan import SheetScan
 from .sheets import SPECS, SheetSpec, normalize_header, spec_for_sheet_name
 from .validation.codes import severity_of
 from .validation.findings import Finding
@@ -72,6 +73,12 @@ def load_workbook(path: str | Path) -> LoadedWorkbook:
         tables: dict[str, SheetTable | None] = {}
         grids: dict[str, SheetGrid] = {}
         by_spec: dict[str, str] = {}
+        if book.has_macros:
+            findings.append(finding(
+                "WBE-W027", None, None, None, None, None,
+                "工作簿含有宏（VBA）。引擎只读取单元格数据，从不运行宏；引擎写出的文件（如带批注的副本）不含宏。"
+                "请在原文件中保留宏。",
+            ))
         for name in book.sheet_names:
             spec = spec_for_sheet_name(name)
             if spec is not None and spec.kind not in by_spec:
@@ -92,8 +99,56 @@ def load_workbook(path: str | Path) -> LoadedWorkbook:
                 findings.append(finding("WBE-W009", name, None, None, None, None,
                                         f"工作表“{name}”是隐藏的，其内容仍会被读取。请取消隐藏以便核对。"))
             tables[spec.kind] = read_table(spec, grid, findings)
+            findings.extend(scan_findings(tables[spec.kind], book.scan(name)))
         sheet_names = list(book.sheet_names)
     return LoadedWorkbook(Path(path), sheet_names, tables, findings, grids)
+
+
+def scan_findings(table: SheetTable, scan: SheetScan) -> list[Finding]:
+    """Findings about formula cells and hidden rows/columns of one canonical sheet (io/sheet_scan.py)."""
+    found: list[Finding] = []
+    sheet = table.sheet_name
+    headers = {col: table.spec.column(f).header for f, col in table.columns.items()}
+    headers.update({col: text for text, col in table.extra_columns.items()})
+    by_column: dict[int, list[int]] = {}
+    for (row, col), cached in sorted(scan.formulas.items(), key=lambda item: (item[0][1], item[0][0])):
+        by_column.setdefault(col, []).append(row)
+        if not cached and row >= table.header_row and col in table.columns.values():
+            found.append(finding(
+                "WBE-W026", sheet, row, col, headers.get(col), None,
+                f"{cell_name(row, col)} 是公式，但文件里没有保存它的计算结果，按空白读取。"
+                "请在 Excel 或 WPS 中打开该文件、重新计算（F9）并保存后再试，或把公式换成数值。",
+            ))
+    for col, rows in by_column.items():
+        shown = f"“{headers[col]}”列" if col in headers else "该列"
+        found.append(finding(
+            "WBE-W007", sheet, rows[0], col, headers.get(col), None,
+            f"{shown}有 {len(rows)} 个公式单元格（从 {cell_name(rows[0], col)} 起）；引擎不计算公式，"
+            "按 Excel 最后一次保存的计算结果读取。建议在上报前把公式粘贴为数值。",
+        ))
+    data_rows = sorted(r.row for r in table.rows)
+    for first, last in scan.hidden_rows:
+        hidden = [r for r in data_rows if first <= r <= last]
+        for start, end in _runs(hidden):
+            where = f"第 {start} 行" if start == end else f"第 {start}–{end} 行"
+            found.append(finding("WBE-W009", sheet, start, 0, None, None,
+                                 f"{where}是隐藏的，其内容仍会被读取和校验。请取消隐藏以便核对。"))
+    for first, last in scan.hidden_cols:
+        for col in sorted(c for c in headers if first <= c <= last):
+            found.append(finding("WBE-W009", sheet, table.header_row, col, headers[col], None,
+                                 f"“{headers[col]}”列是隐藏的，其内容仍会被读取和校验。请取消隐藏以便核对。"))
+    return found
+
+
+def _runs(numbers: list[int]) -> list[tuple[int, int]]:
+    """Consecutive runs of sorted integers: [2, 3, 4, 7] -> [(2, 4), (7, 7)]."""
+    runs: list[tuple[int, int]] = []
+    for n in numbers:
+        if runs and runs[-1][1] == n - 1:
+            runs[-1] = (runs[-1][0], n)
+        else:
+            runs.append((n, n))
+    return runs
 
 
 def find_header_row(spec: SheetSpec, grid: SheetGrid) -> tuple[int, int]:

@@ -18,6 +18,7 @@ import xlsxwriter
 from .a1 import column_letter
 from .framework import LEVEL1_NAMES, LEVEL2_NAMES
 from .io.atomic import atomic_path
+from .io.cell_text import check_text
 from .model import Book, Goal
 from .sheets import BY_KIND, HELP_SHEET, LISTS_SHEET, SPECS, SheetSpec
 from .sheets.goals import CATEGORIES
@@ -176,12 +177,15 @@ def _write_sheet(workbook, spec: SheetSpec, records: list[Any], formats: Formats
     for offset, header in enumerate(extras):
         col = len(spec.columns) + offset
         sheet.set_column(col, col, 16, formats.text)
-        sheet.write_string(0, col, header, formats.header)
+        sheet.write_string(0, col, check_text(header, f"工作表“{spec.name}”的列标题"), formats.header)
     for index, record in enumerate(records, start=1):
         marked = index - 1 in marked_rows
         for col, column in enumerate(spec.columns):
             mark = _cell_mark(marks, spec.kind, index - 1, column.header) if marked else None
-            write_cell(sheet, index, col, column.kind, getattr(record, column.field), formats, mark)
+            value = getattr(record, column.field)
+            if isinstance(value, str):
+                check_text(value, _where(spec, index, column.header))
+            write_cell(sheet, index, col, column.kind, value, formats, mark)
         for offset, header in enumerate(extras):
             value = record.extra.get(header)
             col = len(spec.columns) + offset
@@ -189,7 +193,8 @@ def _write_sheet(workbook, spec: SheetSpec, records: list[Any], formats: Formats
             if isinstance(value, (int, float)) and not isinstance(value, bool):
                 sheet.write_number(index, col, value, formats.named("plain", mark))
             elif value not in (None, ""):
-                sheet.write_string(index, col, str(value), formats.named("text", mark))
+                sheet.write_string(index, col, check_text(str(value), _where(spec, index, header)),
+                                   formats.named("text", mark))
             elif mark is not None:
                 sheet.write_blank(index, col, None, formats.named("text", mark))
         if marked:
@@ -199,6 +204,11 @@ def _write_sheet(workbook, spec: SheetSpec, records: list[Any], formats: Formats
     last_col = len(spec.columns) + len(extras) - 1
     sheet.autofilter(0, 0, max(len(records), 1), last_col)
     _add_validations(sheet, spec, len(records) + SPARE_ROWS)
+
+
+def _where(spec: SheetSpec, index: int, header: str) -> str:
+    """The place of a value in the workbook being written, for messages (index 1 is Excel row 2)."""
+    return f"工作表“{spec.name}”第 {index + 1} 行“{header}”"
 
 
 def _list_ref(col: int, count: int) -> str:
@@ -290,7 +300,7 @@ def write_book(book: Book, path: str | os.PathLike[str], *, inputs: Iterable[str
     ``marks`` highlight cells, ``extra_sheets`` adds sheets after the canonical ones, and ``verify`` is
     called on the complete temporary file before it replaces the target: raising there writes nothing.
     """
-    with atomic_path(path, inputs=inputs, overwrite=overwrite) as temp:
+    with atomic_path(path, inputs=inputs, overwrite=overwrite, suffix=".xlsx") as temp:
         workbook = xlsxwriter.Workbook(str(temp), WORKBOOK_OPTIONS)
         formats = Formats(workbook)
         layout = Layout(book)

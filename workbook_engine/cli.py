@@ -26,6 +26,13 @@ app = typer.Typer(
 )
 
 
+# Every command that writes a file takes this option; without it an existing output is never replaced
+# (docs/security.md). An input is never replaced, with or without it. Input paths, for their part, are
+# declared readable=False: click's own check would print an English usage box where the library's guard
+# says in one Chinese line what is wrong.
+OVERWRITE = typer.Option(False, "--overwrite", help="输出文件已存在时替换它（默认拒绝；输入文件永远不会被覆盖）")
+
+
 class OutputFormat(str, Enum):
     text = "text"
     json = "json"
@@ -97,7 +104,7 @@ def new_command(
     dept_code: str = typer.Option("", "--dept-code", help="6 位部门编码，如 450001"),
     dept_name: str = typer.Option("", "--dept-name", help="部门名称，如 乐亭县应急管理局本级"),
     year: Optional[int] = typer.Option(None, "--year", help="预算年度，如 2025"),
-    overwrite: bool = typer.Option(False, "--overwrite", help="已存在时覆盖"),
+    overwrite: bool = OVERWRITE,
 ) -> None:
     """Create an empty canonical workbook that is good to edit in Excel/WPS."""
     api.new_workbook(book, dept_code=dept_code, dept_name=dept_name, year=year, overwrite=overwrite)
@@ -107,14 +114,16 @@ def new_command(
 @app.command("import")
 @handle_errors
 def import_command(
-    document: Path = typer.Argument(..., help="发布的部门预算绩效文本（文本导出 .txt）"),
+    document: Path = typer.Argument(..., help="发布的部门预算绩效文本（文本导出 .txt）", readable=False),
     output: Path = typer.Option(..., "-o", "--output", help="输出的规范工作簿 .xlsx"),
     year: Optional[int] = typer.Option(None, "--year", help="年度；不填则从项目编码推断"),
     dept_code: Optional[str] = typer.Option(None, "--dept-code", help="部门编码（文本中没有时）"),
     dept_name: Optional[str] = typer.Option(None, "--dept-name", help="部门名称（文本中没有时）"),
+    overwrite: bool = OVERWRITE,
 ) -> None:
     """Import a published document into a canonical workbook."""
-    book = api.import_document(document, output, year=year, dept_code=dept_code, dept_name=dept_name)
+    book = api.import_document(document, output, year=year, dept_code=dept_code, dept_name=dept_name,
+                               overwrite=overwrite)
     departments = book.departments()
     typer.echo(
         f"已导入 {document} → {output}：{len(departments)} 个部门，{len(book.projects)} 个项目，"
@@ -125,16 +134,19 @@ def import_command(
 @app.command("validate")
 @handle_errors
 def validate_command(
-    book: Path = typer.Argument(..., help="规范工作簿 .xlsx"),
+    book: Path = typer.Argument(..., help="规范工作簿 .xlsx", readable=False),
     format: OutputFormat = typer.Option(OutputFormat.text, "--format", help="text 或 json"),
     annotate: Optional[Path] = typer.Option(None, "--annotate", help="写出带批注的工作簿副本"),
     review: bool = typer.Option(True, "--review/--no-review",
                                 help="同时运行审核规则（WBE-R…，默认为警告）；--no-review 只做校验"),
+    overwrite: bool = OVERWRITE,
 ) -> None:
     """Validate a canonical workbook: all findings in one pass (exit 0 valid, 1 errors, 2 unreadable)."""
+    if annotate is not None:
+        api.check_output(annotate, inputs=[book], overwrite=overwrite, suffix=".xlsx")
     report = api.validate(book, review=review)
     if annotate is not None:
-        api.annotate(book, report, annotate)
+        api.annotate(book, report, annotate, overwrite=overwrite)
     from .reporting import print_report
 
     emit(report, format, annotate, print_report)
@@ -143,7 +155,7 @@ def validate_command(
 @app.command("review")
 @handle_errors
 def review_command(
-    book: Path = typer.Argument(..., help="规范工作簿 .xlsx"),
+    book: Path = typer.Argument(..., help="规范工作簿 .xlsx", readable=False),
     format: OutputFormat = typer.Option(OutputFormat.text, "--format", help="text 或 json"),
     annotate: Optional[Path] = typer.Option(None, "--annotate", help="写出带审核批注的工作簿副本"),
 ) -> None:
@@ -160,7 +172,8 @@ def review_command(
 @app.command("merge")
 @handle_errors
 def merge_command(
-    inputs: list[Path] = typer.Argument(..., help="要合并的规范工作簿；三方合并时为各方修改后的工作簿（我方 对方）"),
+    inputs: list[Path] = typer.Argument(..., help="要合并的规范工作簿；三方合并时为各方修改后的工作簿（我方 对方）",
+                                        readable=False),
     output: Path = typer.Option(..., "-o", "--output", help="合并结果 .xlsx（不能是输入文件）"),
     force: bool = typer.Option(False, "--force", help="输入或合并结果有校验错误时仍然合并"),
     prefer: Optional[Prefer] = typer.Option(None, "--prefer", help="冲突时采用靠前(first)或靠后(last)输入的值"),
@@ -181,8 +194,8 @@ def merge_command(
 @app.command("diff")
 @handle_errors
 def diff_command(
-    old: Path = typer.Argument(..., help="旧版规范工作簿"),
-    new: Path = typer.Argument(..., help="新版规范工作簿"),
+    old: Path = typer.Argument(..., help="旧版规范工作簿", readable=False),
+    new: Path = typer.Argument(..., help="新版规范工作簿", readable=False),
     format: OutputFormat = typer.Option(OutputFormat.text, "--format", help="text 或 json"),
     output: Optional[Path] = typer.Option(None, "-o", "--output", help="写出标出变化的比对工作簿 .xlsx"),
 ) -> None:
@@ -200,7 +213,7 @@ def diff_command(
 @app.command("render")
 @handle_errors
 def render_command(
-    book: Path = typer.Argument(..., help="规范工作簿 .xlsx"),
+    book: Path = typer.Argument(..., help="规范工作簿 .xlsx", readable=False),
     output: str = typer.Option(..., "-o", "--output",
                                help="输出的官方工作簿 .xlsx；以 / 结尾的文件夹则每个部门各生成一个工作簿"),
     dept: Optional[str] = typer.Option(None, "--dept", help="只渲染这个部门（部门编码）"),
@@ -220,7 +233,8 @@ def render_command(
 @app.command("extract")
 @handle_errors
 def extract_command(
-    official: list[Path] = typer.Argument(..., help="官方工作簿 .xlsx（可多个，或 render 输出的文件夹）"),
+    official: list[Path] = typer.Argument(..., help="官方工作簿 .xlsx（可多个，或 render 输出的文件夹）",
+                                          readable=False),
     output: Path = typer.Option(..., "-o", "--output", help="输出的规范工作簿 .xlsx"),
 ) -> None:
     """Read official workbooks (maybe edited in Excel/WPS) back into a canonical workbook."""

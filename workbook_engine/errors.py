@@ -56,6 +56,10 @@ class OutputError(WorkbookEngineError):
     """An output cannot be written where asked (would overwrite an input, exists, not writable)."""
 
 
+class UnwritableText(OutputError):
+    """Text that an Excel cell cannot hold (too long, not valid Unicode); refused rather than cut."""
+
+
 class UsageError(WorkbookEngineError):
     """The command was called with options that do not fit together."""
 

@@ -10,7 +10,10 @@ import math
 import re
 import unicodedata
 from dataclasses import dataclass
-from decimal import Decimal, InvalidOperation
+from decimal import Context, Decimal, InvalidOperation
+
+# Enough digits for any float (1.8e308) or typed number to be rounded to cents without InvalidOperation.
+WIDE = Context(prec=1000)
 
 OPERATORS = ("≥", "≤", "=", ">", "<")
 _OPERATOR_ALIASES = {
@@ -97,7 +100,7 @@ def decimals_of(number: Decimal) -> int:
     places = max(0, -exponent)
     if places > 6:
         # Binary floats such as 0.1 + 0.2 carry noise past the 10th decimal: judge on 10 places.
-        normalized = number.quantize(Decimal("1e-10")).normalize()
+        normalized = number.quantize(Decimal("1e-10"), context=WIDE).normalize()
         exponent = normalized.as_tuple().exponent
         places = max(0, -exponent) if isinstance(exponent, int) else 0
     return places

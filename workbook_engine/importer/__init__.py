@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from ..io.guard import OLE_MAGIC
 from ..model import Book
 from .docx_document import read_docx_document
 from .text_document import parse_text_document, read_text_document
@@ -13,6 +14,21 @@ __all__ = ["import_document", "parse_text_document", "read_text_document", "read
 
 def import_document(path: str | Path, *, year: int | None = None, dept_code: str | None = None,
                     dept_name: str | None = None) -> Book:
-    """Read a published document (.docx, or the text export of the Word file) into a Book."""
-    reader = read_docx_document if Path(path).suffix.lower() in (".docx", ".doc") else read_text_document
+    """Read a published document (.docx, or the text export of the Word file) into a Book.
+
+    A zip or OLE file is read as Word whatever its name, so a .docx saved as .txt still imports and an
+    .xlsx or .doc is refused by the docx guard with what to do.
+    """
+    reader = read_docx_document if _is_office_file(path) else read_text_document
     return reader(path, year=year, dept_code=dept_code, dept_name=dept_name)
+
+
+def _is_office_file(path: str | Path) -> bool:
+    if Path(path).suffix.lower() in (".docx", ".doc"):
+        return True
+    try:
+        with open(path, "rb") as handle:
+            head = handle.read(8)
+    except OSError:  # the reader's own checks say what is wrong
+        return False
+    return head.startswith((b"PK\x03\x04", OLE_MAGIC))

@@ -15,6 +15,7 @@ from typing import Iterator
 import docx
 from docx.oxml.ns import qn
 
+from ..errors import DocumentError
 from ..io.guard import check_docx
 from ..model import Book
 from .text_document import Paragraph, Row, parse_tokens
@@ -95,7 +96,11 @@ def _rows(table, line: int) -> Iterator[Row]:
 
 def docx_tokens(path: Path) -> list[Paragraph | Row]:
     """Paragraphs and rows in body order; 'line' numbers count body blocks (paragraphs and rows), from 1."""
-    document = docx.Document(str(path))
+    try:
+        document = docx.Document(str(path))
+    except Exception as exc:  # python-docx raises many kinds on a damaged package; name the file instead
+        raise DocumentError(f"无法作为 Word 文档读取（{type(exc).__name__}: {str(exc)[:120]}）。"
+                            "请用 Word 或 WPS 打开并另存为“Word 文档 (*.docx)”后再试。", path=str(path)) from None
     items: list[Paragraph | Row] = []
     number = 0
 

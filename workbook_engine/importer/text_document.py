@@ -58,10 +58,30 @@ class Row:
     end_line: int
 
 
+def refuse_binary(data: bytes, path: str) -> None:
+    """A Word, Excel or other binary file given where the text export is expected: say what to do."""
+    save_as_text = "请直接导入 Word 文档 (.docx)，或在 Word 中“另存为”纯文本 (*.txt)、编码选 UTF-8 后导入。"
+    if data.startswith((b"PK\x03\x04", b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1")):
+        raise DocumentError(f"这是 Word/Excel 或其他 Office 文件，不是文本导出。{save_as_text}", path=path)
+    if data.startswith(b"%PDF"):
+        raise DocumentError(f"这是 PDF 文件，不是文本导出。{save_as_text}", path=path)
+    head = data[:4096]
+    if b"\0" in head and not data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        raise DocumentError(f"这不是文本文件（含有二进制数据）。{save_as_text}", path=path)
+
+
 def decode(data: bytes, path: str) -> str:
     """UTF-8 (with or without BOM), UTF-16 with BOM, else GB18030 (a superset of GBK)."""
+    refuse_binary(data, path)
+    if not data.strip():
+        raise DocumentError("文件是空的。请确认导出的文本已完整保存。", path=path)
     if data.startswith(b"\xff\xfe") or data.startswith(b"\xfe\xff"):
-        return data.decode("utf-16")
+        try:
+            return data.decode("utf-16")
+        except UnicodeDecodeError as exc:
+            line = data[: exc.start].decode("utf-16", errors="replace").count("\n") + 1
+            raise DocumentError("UTF-16 文本已损坏，无法解码。请另存为 UTF-8 文本后再导入。", path=path,
+                                line=line) from None
     try:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError:

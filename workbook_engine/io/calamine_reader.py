@@ -13,7 +13,8 @@ from typing import Any
 import python_calamine
 
 from ..errors import InputUnreadable, UnsupportedFormat
-from .guard import SAVE_AS_XLSX, check_xlsx
+from .guard import SAVE_AS_XLSX, inspect_xlsx
+from .sheet_scan import SheetScan, scan_sheet
 
 
 @dataclass
@@ -38,7 +39,8 @@ class CalamineWorkbook:
     """An opened workbook: sheet names and their grids, read on demand."""
 
     def __init__(self, path: str | Path):
-        self.path = check_xlsx(path)
+        self.inspection = inspect_xlsx(path)
+        self.path = self.inspection.path
         try:
             self._book = python_calamine.CalamineWorkbook.from_path(str(self.path))
         except Exception as exc:  # calamine raises its own error types for every kind of damage
@@ -55,8 +57,21 @@ class CalamineWorkbook:
                 (r0, c0, r1, c1) for (r0, c0), (r1, c1) in (sheet.merged_cell_ranges or [])
             ]
         except Exception as exc:
-            raise InputUnreadable(f"{self.path}：工作表“{name}”无法读取（{_short(exc)}）。") from None
+            raise InputUnreadable(f"{self.path}：工作表“{name}”已损坏，无法读取（{_short(exc)}）。"
+                                  "请用 Excel 或 WPS 打开并另存后再试；打不开时请向发件人要一份新的。") from None
         return SheetGrid(name, rows, self._visible.get(name, True), merged)
+
+    @property
+    def has_macros(self) -> bool:
+        return self.inspection.has_macros
+
+    def scan(self, name: str) -> SheetScan:
+        """Formula cells and hidden rows/columns of one sheet (sheet_scan.py)."""
+        try:
+            return scan_sheet(self.inspection, name)
+        except Exception as exc:  # malformed XML, a bad cell reference: name the sheet, never a traceback
+            raise InputUnreadable(f"{self.path}：工作表“{name}”的内容已损坏，无法读取（{_short(exc)}）。"
+                                  "请用 Excel 打开并另存后再试。") from None
 
     def close(self) -> None:
         self._book.close()

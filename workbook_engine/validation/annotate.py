@@ -12,12 +12,15 @@ from pathlib import Path
 from typing import Iterable, Sequence
 
 from openpyxl import load_workbook
+from openpyxl.cell.cell import MergedCell
 from openpyxl.comments import Comment
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.worksheet.worksheet import Worksheet
 
 from ..a1 import sheet_ref
-from ..io.atomic import atomic_path
+from ..io.atomic import atomic_path, check_output
+from ..io.cell_text import report_text
+from ..io.trim import trimmed_copy
 from ..sheets import FINDINGS_SHEET
 from .findings import Finding, Report
 
@@ -36,17 +39,23 @@ Appendix = tuple[str, Sequence[str], Iterable[Sequence[object]]]
 def annotate(source: str | os.PathLike[str], report: Report, output: str | os.PathLike[str], *,
              sheet_name: str = FINDINGS_SHEET, overwrite: bool = True, title: str | None = None,
              appendix: Appendix | None = None) -> Path:
-    """Write a copy of ``source`` with every finding marked; returns the output path."""
-    workbook = load_workbook(source, keep_vba=False, rich_text=False)
+    """Write a copy of ``source`` with every finding marked; returns the output path.
+
+    openpyxl loads the source (checked by the guard, trailing formatting-only rows trimmed: io/trim.py);
+    macros are not carried over and the copy is always an .xlsx.
+    """
+    check_output(output, inputs=[source], overwrite=overwrite, suffix=".xlsx")
+    with trimmed_copy(source) as loadable:
+        workbook = load_workbook(loadable, keep_vba=False, rich_text=False)
     by_cell: dict[tuple[str, str], list[Finding]] = defaultdict(list)
     for finding in report.findings:
         if finding.sheet in workbook.sheetnames and finding.cell:
-            by_cell[(finding.sheet, finding.cell)].append(finding)
+            by_cell[(finding.sheet, _anchor(workbook[finding.sheet], finding.cell))].append(finding)
     for (sheet, cell), findings in by_cell.items():
         target = workbook[sheet][cell]
         worst = "error" if any(f.is_error for f in findings) else "warning"
         target.fill = ERROR_FILL if worst == "error" else WARNING_FILL
-        text = "\n".join(f"[{f.code} {SEVERITY_NAMES[f.severity]}] {f.message}" for f in findings)
+        text = report_text("\n".join(f"[{f.code} {SEVERITY_NAMES[f.severity]}] {f.message}" for f in findings))
         comment = Comment(text, "workbook-engine")
         comment.width, comment.height = 360, 40 + 18 * max(3, len(text) // 20)
         target.comment = comment
@@ -57,9 +66,18 @@ def annotate(source: str | os.PathLike[str], report: Report, output: str | os.Pa
     if appendix is not None:
         write_appendix(results, *appendix)
     workbook.active = 0
-    with atomic_path(output, inputs=[source], overwrite=overwrite) as temp:
+    with atomic_path(output, inputs=[source], overwrite=overwrite, suffix=".xlsx") as temp:
         workbook.save(temp)
     return Path(output)
+
+
+def _anchor(sheet: Worksheet, cell: str) -> str:
+    """The cell that can carry a comment: a merged range's top-left cell stands for all of the range."""
+    if isinstance(sheet[cell], MergedCell):
+        for merged in sheet.merged_cells.ranges:
+            if cell in merged:
+                return merged.start_cell.coordinate
+    return cell
 
 
 def write_results(sheet: Worksheet, findings: Iterable[Finding], sheets: set[str], report: Report,
@@ -77,6 +95,7 @@ def write_results(sheet: Worksheet, findings: Iterable[Finding], sheets: set[str
         value = "" if finding.value is None else str(finding.value)
         row = [number, finding.code, SEVERITY_NAMES[finding.severity], finding.sheet or "", finding.cell or "",
                finding.column or "", value, finding.message] + ([finding.group or ""] if grouped else [])
+        row = [report_text(v) if isinstance(v, str) else v for v in row]
         sheet.append(row)
         excel_row = sheet.max_row
         for cell in sheet[excel_row]:

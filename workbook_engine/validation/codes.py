@@ -17,7 +17,8 @@ CODES: dict[str, tuple[str, str]] = {
     "WBE-W005": (WARNING, "工作表没有数据行"),
     "WBE-W006": (WARNING, "标题行不在第 1 行"),
     "WBE-W008": (WARNING, "规范工作表中有合并单元格"),
-    "WBE-W009": (WARNING, "隐藏的行或工作表"),
+    "WBE-W007": (WARNING, "数据中有公式（已按保存的计算结果读取）"),
+    "WBE-W009": (WARNING, "隐藏的行、列或工作表"),
     # Cells
     "WBE-E010": (ERROR, "必填项为空"),
     "WBE-E011": (ERROR, "金额不是数字"),
@@ -35,6 +36,9 @@ CODES: dict[str, tuple[str, str]] = {
     "WBE-E023": (ERROR, "一级指标不在指标体系内"),
     "WBE-E024": (ERROR, "二级指标不属于所填一级指标"),
     "WBE-W025": (WARNING, "数字以文本形式存储"),
+    "WBE-W026": (WARNING, "公式没有保存计算结果"),
+    # The file as a whole
+    "WBE-W027": (WARNING, "工作簿含有宏（不会运行，也不会保留）"),
     # Cross-row and cross-sheet
     "WBE-E030": (ERROR, "预算数不等于财政资金与其他资金之和"),
     "WBE-E031": (ERROR, "支出计划不是逐期累计递增"),

@@ -15,7 +15,7 @@ from ..framework import FRAMEWORKS, canonical_level1, canonical_level2, framewor
 from ..model import Book
 from ..sheets.goals import CATEGORIES
 from ..sheets.projects import PLAN_FIELDS
-from ..values import parse_indicator_value, to_cents
+from ..values import WIDE, parse_indicator_value, to_cents
 from .findings import Finding
 
 
@@ -44,7 +44,7 @@ def _fmt(amount: Decimal | None) -> str:
 
 def _pct(points: Decimal) -> str:
     """Percent points without float noise: 50 -> "50%", 12.5 -> "12.5%"."""
-    text = format(Decimal(points).quantize(Decimal("0.01")).normalize(), "f")
+    text = format(Decimal(points).quantize(Decimal("0.01"), context=WIDE).normalize(), "f")
     return text + "%"
 
 

@@ -1,0 +1,359 @@
+"""Hostile and broken input (issue 6): every command against every bad file, bombs, odd workbooks.
+
+The bad files are generated once per session from the shipped sample (tests/corpus.py). Commands run
+through the real typer app in-process (fast enough to try each command on each file); a subprocess run
+per file checks what a user sees from `python -m workbook_engine`, and measures peak memory on the bombs.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+from typing import Callable
+
+import openpyxl
+import pytest
+from typer.testing import CliRunner
+
+from workbook_engine.api import read_book
+from workbook_engine.cli import app
+from workbook_engine.errors import UnsafeInput
+from workbook_engine.io import guard
+from workbook_engine.validation import validate
+
+from . import corpus
+from .conftest import ROOT, SAMPLE, SEED, run_cli
+
+# Every command that reads a workbook or document, as argv for (bad input, output folder). A command that
+# lands later is one line here; a two-input command (merge, diff) gets the bad file as one of its inputs.
+COMMANDS: dict[str, Callable[[Path, Path], list[str]]] = {
+    "validate": lambda bad, out: ["validate", str(bad)],
+    "validate-json": lambda bad, out: ["validate", str(bad), "--format", "json"],
+    "validate-annotate": lambda bad, out: ["validate", str(bad), "--annotate", str(out / "annotated.xlsx")],
+    "import": lambda bad, out: ["import", str(bad), "-o", str(out / "imported.xlsx")],
+    # "render": lambda bad, out: ["render", str(bad), "-o", str(out / "official.xlsx")],
+    # "extract": lambda bad, out: ["extract", str(bad), "-o", str(out / "extracted.xlsx")],
+    # "merge": lambda bad, out: ["merge", str(SAMPLE), str(bad), "-o", str(out / "merged.xlsx")],
+    # "diff": lambda bad, out: ["diff", str(SAMPLE), str(bad)],
+    # "review": lambda bad, out: ["review", str(bad)],
+    # "publish": lambda bad, out: ["publish", str(bad), "-o", str(out / "published.docx")],
+}
+
+
+@pytest.fixture(scope="session")
+def refused_files(tmp_path_factory) -> dict[str, Path]:
+    folder = tmp_path_factory.mktemp("refused")
+    return {name: build(folder) for name, build in corpus.REFUSED.items()}
+
+
+@pytest.fixture(scope="session")
+def trailing_book(tmp_path_factory) -> Path:
+    return corpus.trailing_formatting(tmp_path_factory.mktemp("trailing"))
+
+
+def unreadable(monkeypatch, path: Path) -> None:
+    """Tests run as root, who may read anything: simulate a file without read permission."""
+    real_access = os.access
+    monkeypatch.setattr(os, "access", lambda p, mode, *a, **k: False if Path(p) == path and mode == os.R_OK
+                        else real_access(p, mode, *a, **k))
+
+
+def assert_one_clear_line(stderr: str, path: Path, says: str | None) -> None:
+    lines = stderr.strip().splitlines()
+    assert len(lines) == 1, stderr
+    line = lines[0]
+    assert line.startswith("错误：") and "Traceback" not in stderr
+    assert str(path) in line, line
+    assert any("\u4e00" <= ch <= "\u9fff" for ch in line)
+    if says:
+        assert says in line, line
+
+
+@pytest.mark.parametrize("command", list(COMMANDS))
+@pytest.mark.parametrize("bad", list(corpus.REFUSED))
+def test_every_command_refuses_every_bad_file(command, bad, refused_files, tmp_path, monkeypatch):
+    path = refused_files[bad]
+    if bad == "no-read-permission":
+        unreadable(monkeypatch, path)
+    before = path.read_bytes() if path.is_file() else None
+    result = CliRunner().invoke(app, COMMANDS[command](path, tmp_path))
+    assert result.exit_code == 2, (result.stdout, result.stderr, result.exception)
+    assert not isinstance(result.exception, Exception) or isinstance(result.exception, SystemExit)
+    says = corpus.REFUSED_SAYS.get(bad) if command != "import" or bad in IMPORT_SAYS_THE_SAME else None
+    assert_one_clear_line(result.stderr, path, says)
+    assert list(tmp_path.iterdir()) == [], "nothing may be written for a refused input"
+    if before is not None:
+        assert path.read_bytes() == before
+
+
+# Refusals import words the same way as the workbook commands (the rest are refused as "not a text export").
+IMPORT_SAYS_THE_SAME = {"missing-path", "directory", "no-read-permission"}
+
+
+@pytest.mark.parametrize("bad", [b for b in corpus.REFUSED if b != "no-read-permission"])
+def test_bad_file_from_the_real_command_line(bad, refused_files):
+    """As a user runs it: exit status 2, one line on stderr, nothing on stdout, no traceback."""
+    path = refused_files[bad]
+    result = run_cli("validate", path)
+    assert result.returncode == 2 and result.stdout == ""
+    assert_one_clear_line(result.stderr, path, corpus.REFUSED_SAYS.get(bad))
+
+
+PEAK = """
+import resource, sys
+from workbook_engine.cli import main
+sys.argv = ["wbe", "validate", sys.argv[1]]
+try:
+    main()
+except SystemExit as exit:
+    print("PEAK", exit.code, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
+"""
+
+
+def peak_run(path: Path) -> tuple[int, int]:
+    """Exit status and peak resident memory (bytes) of `wbe validate path` in a fresh process."""
+    result = subprocess.run([sys.executable, "-c", PEAK, str(path)], capture_output=True, text=True, cwd=ROOT,
+                            timeout=600)
+    _, status, kilobytes = result.stdout.strip().splitlines()[-1].split()
+    return int(status), int(kilobytes) * 1024
+
+
+@pytest.mark.parametrize("bomb", ["zip-bomb-declared", "zip-bomb-lying", "billion-laughs", "far-cell"])
+def test_bombs_are_refused_within_500_mb(bomb, refused_files):
+    path = refused_files[bomb]
+    assert path.stat().st_size < 1024 * 1024  # a tiny file (a far cell would make calamine abort)...
+    status, peak = peak_run(path)
+    assert status == 2
+    assert peak < 500 * 2**20, f"peak memory {peak / 2**20:.0f} MB"
+
+
+def test_lying_bomb_really_inflates_beyond_what_it_declares(refused_files):
+    with zipfile.ZipFile(refused_files["zip-bomb-lying"]) as archive:
+        info = archive.getinfo("xl/media/blob.xml")
+        assert info.file_size == 1000 and info.compress_size < 2**20
+    with pytest.raises(UnsafeInput, match="大于声明"):
+        guard.inspect_xlsx(refused_files["zip-bomb-lying"])
+
+
+# --- XML bombs: our refusal, and the parsers' own defences behind it -----------------------------------
+
+def test_openpyxl_uses_defusedxml():
+    import defusedxml  # noqa: F401  (installed: a declared dependency)
+    import openpyxl.xml.functions as functions
+
+    assert openpyxl.DEFUSEDXML is True
+    assert functions.iterparse.__module__.startswith("defusedxml")
+
+
+def test_parsers_refuse_entity_bombs_even_without_the_guard(refused_files):
+    import python_calamine
+    from defusedxml import EntitiesForbidden
+
+    for name in ("billion-laughs", "external-entity"):
+        with pytest.raises(ValueError) as info:  # openpyxl wraps defusedxml's refusal
+            openpyxl.load_workbook(refused_files[name])
+        assert isinstance(info.value.__cause__, EntitiesForbidden)
+        with pytest.raises(python_calamine.XmlError, match="unrecognized entity"):
+            book = python_calamine.CalamineWorkbook.from_path(str(refused_files[name]))
+            book.get_sheet_by_name("部门目标").to_python()
+
+
+def test_limits_on_value_cells_entry_size_and_total(sample_copy, monkeypatch):
+    monkeypatch.setattr(guard, "MAX_VALUE_CELLS", 1000)
+    with pytest.raises(UnsafeInput, match="有值的单元格"):
+        guard.inspect_xlsx(sample_copy)
+    monkeypatch.setattr(guard, "MAX_VALUE_CELLS", 2_000_000)
+    monkeypatch.setattr(guard, "MAX_ENTRY_BYTES", 20_000)
+    with pytest.raises(UnsafeInput, match="上限"):
+        guard.inspect_xlsx(sample_copy)
+    monkeypatch.setattr(guard, "MAX_ENTRY_BYTES", 2**28)
+    monkeypatch.setattr(guard, "MAX_TOTAL_BYTES", 50_000)
+    with pytest.raises(UnsafeInput, match="共"):
+        guard.inspect_xlsx(sample_copy)
+
+
+# --- Odd but readable workbooks ----------------------------------------------------------------------
+
+def codes(path: Path) -> list[str]:
+    return validate(path).codes()
+
+
+def at(path: Path, code: str) -> list[tuple[str | None, str | None]]:
+    return [(f.sheet, f.cell) for f in validate(path).findings if f.code == code]
+
+
+def test_macro_workbook_is_read_and_macros_are_not_kept(tmp_path):
+    book = corpus.rezip(SAMPLE, tmp_path / "macros.xlsm", add={"xl/vbaProject.bin": b"\xd0\xcf\x11\xe0 not run"})
+    report = validate(book)
+    assert report.codes() == ["WBE-W027"] and report.valid
+    assert read_book(book) == read_book(SAMPLE)
+    result = run_cli("validate", book, "--annotate", tmp_path / "annotated.xlsx")
+    assert result.returncode == 0, result.stderr
+    with zipfile.ZipFile(tmp_path / "annotated.xlsx") as archive:
+        assert not any("vbaProject" in name for name in archive.namelist())
+    refused = run_cli("validate", book, "--annotate", tmp_path / "annotated.xlsm")
+    assert refused.returncode == 2 and ".xlsx" in refused.stderr
+
+
+def test_formula_with_cached_value_is_read_with_a_warning(tmp_path):
+    book = corpus.rezip(SAMPLE, tmp_path / "formula.xlsx",
+                        replace={corpus.PROJECTS_PART: corpus.formula("F2", "G2+H2", cached=True)})
+    assert at(book, "WBE-W007") == [("项目", "F2")]
+    assert "WBE-W026" not in codes(book) and validate(book).valid
+    assert read_book(book) == read_book(SAMPLE)
+
+
+def test_formula_without_cached_value_is_named(tmp_path):
+    book = corpus.rezip(SAMPLE, tmp_path / "no-cache.xlsx",
+                        replace={corpus.PROJECTS_PART: corpus.formula("F2", "G2+H2", cached=False)})
+    assert at(book, "WBE-W026") == [("项目", "F2")]
+    assert ("项目", "F2") in at(book, "WBE-W007")
+    assert "WBE-E010" in codes(book)  # read as blank, and the required budget is then missing
+
+
+def test_hidden_rows_and_columns_are_named(edit_sample):
+    def hide(workbook):
+        sheet = workbook["指标"]
+        for row in (3, 4, 5, 9):
+            sheet.row_dimensions[row].hidden = True
+        sheet.row_dimensions[200].hidden = True  # no data there: nothing to say
+        workbook["项目"].column_dimensions["I"].hidden = True
+
+    book = edit_sample({}, func=hide)
+    report = validate(book)
+    hidden = [(f.sheet, f.cell, f.message) for f in report.findings if f.code == "WBE-W009"]
+    assert [(s, c) for s, c, _ in hidden] == [("项目", "I1"), ("指标", "A3"), ("指标", "A9")]
+    assert "第 3–5 行" in hidden[1][2]
+    assert read_book(book) == read_book(SAMPLE)
+
+
+def test_reordered_columns_read_the_same(edit_sample):
+    def reorder(workbook):
+        sheet = workbook["项目"]
+        rows = [[c.value for c in row] for row in sheet.iter_rows()]
+        order = list(reversed(range(len(rows[0]))))
+        for r, values in enumerate(rows, start=1):
+            for c, source in enumerate(order, start=1):
+                sheet.cell(r, c).value = values[source]
+
+    book = edit_sample({}, func=reorder)
+    assert codes(book) == []
+    assert read_book(book) == read_book(SAMPLE)
+
+
+def test_numbers_as_text_full_width_and_non_breaking_spaces(edit_sample):
+    book = edit_sample({"项目": {"F2": "２００．００", "G2": "200.00\u00a0", "J2": "２５％"},
+                        "指标": {"H2": "≧１２次", "A1": "部门\u00a0编码"}})
+    report = validate(book)
+    assert [f.cell for f in report.findings if f.code == "WBE-W025"] == ["F2", "G2"]
+    assert report.valid, report.codes()
+    ours, sample = read_book(book), read_book(SAMPLE)
+    assert (ours.projects[0].budget, ours.projects[0].fiscal) == (sample.projects[0].budget, sample.projects[0].fiscal)
+    assert ours.indicators[0].value == "≧１２次"
+
+
+def test_dates_where_numbers_belong(edit_sample):
+    import datetime
+
+    book = edit_sample({"项目": {"F2": datetime.datetime(2024, 3, 1)}})
+    finding = next(f for f in validate(book).findings if f.code == "WBE-E011")
+    assert finding.cell == "F2" and "日期" in finding.message
+
+
+def test_header_on_row_two_and_merged_cells(edit_sample):
+    def shift_and_merge(workbook):
+        workbook["项目"].insert_rows(1)
+        workbook["项目"]["A1"] = "乐亭县应急管理局 2024 年项目"
+        workbook["指标"].merge_cells("A2:A3")
+
+    book = edit_sample({}, func=shift_and_merge)
+    report = validate(book)
+    assert ("项目", "A2") in [(f.sheet, f.cell) for f in report.findings if f.code == "WBE-W006"]
+    assert ("指标", "A2") in [(f.sheet, f.cell) for f in report.findings if f.code == "WBE-W008"]
+
+
+def test_annotating_a_finding_inside_a_merged_range(edit_sample, tmp_path):
+    """Found by the property test: a finding on a covered cell of a merge crashed the annotated copy."""
+    book = edit_sample({}, func=lambda workbook: workbook["指标"].merge_cells("A1:B1"))
+    assert ("指标", "B1") in [(f.sheet, f.cell) for f in validate(book).findings]  # B1 repeats A1's header
+    out = tmp_path / "annotated.xlsx"
+    result = run_cli("validate", book, "--annotate", out)
+    assert result.returncode == 1, result.stderr
+    assert "WBE-E003" in openpyxl.load_workbook(out)["指标"]["A1"].comment.text
+
+
+def test_million_rows_of_trailing_formatting(trailing_book, tmp_path):
+    with zipfile.ZipFile(trailing_book) as archive:
+        assert archive.getinfo(corpus.PROJECTS_PART).file_size > 50 * 2**20
+        assert b'r="1048576"' in archive.read(corpus.PROJECTS_PART)[-4000:]
+    status, peak = peak_run(trailing_book)
+    assert status == 0 and peak < 500 * 2**20, f"peak memory {peak / 2**20:.0f} MB"
+    assert read_book(trailing_book) == read_book(SAMPLE)
+    out = tmp_path / "annotated.xlsx"
+    result = run_cli("validate", trailing_book, "--annotate", out)
+    assert result.returncode == 0, result.stderr
+    annotated = openpyxl.load_workbook(out, read_only=True)
+    assert annotated["项目"].max_row <= 10 + 1000 + 1
+    assert validate(out).codes() == []
+
+
+# --- Documents for import ----------------------------------------------------------------------------
+
+def test_import_of_a_gbk_document_from_the_command_line(tmp_path):
+    document = corpus.seed_variant(tmp_path, "gbk.txt", lambda text: text, encoding="gbk")
+    result = run_cli("import", document, "-o", tmp_path / "book.xlsx")
+    assert result.returncode == 0, result.stderr
+    assert read_book(tmp_path / "book.xlsx") == read_book(SAMPLE)
+
+
+@pytest.mark.parametrize("name,change,says", [
+    ("truncated.txt", lambda t: t[: t.index("\t资金支出计划（%）")], "行"),
+    ("missing-row.txt", lambda t: t.replace("\t绩效目标\n", "", 1), "行"),
+    ("not-utf8-nor-gbk.txt", None, "编码"),
+    ("utf16-broken.txt", None, "UTF-16"),
+])
+def test_broken_documents_name_the_line(tmp_path, name, change, says):
+    if name == "not-utf8-nor-gbk.txt":
+        document = tmp_path / name
+        document.write_bytes(SEED.read_bytes()[:200] + b"\xff\xff\xff\n")
+    elif name == "utf16-broken.txt":
+        document = tmp_path / name
+        document.write_bytes(b"\xff\xfe" + "第一部分\n".encode("utf-16-le") + b"\x00\xd8\x41")
+    else:
+        document = corpus.seed_variant(tmp_path, name, change)
+    result = run_cli("import", document, "-o", tmp_path / "book.xlsx")
+    assert result.returncode == 2
+    assert_one_clear_line(result.stderr, document, says)
+    assert "第" in result.stderr and "行" in result.stderr
+    assert not (tmp_path / "book.xlsx").exists()
+
+
+def test_huge_integers_in_year_and_sequence(edit_sample):
+    """Found by the property test: a 20-digit 年度 overflowed the validator's int64 frame."""
+    report = validate(edit_sample({"部门目标": {"C2": 9.223372036854776e18, "E2": "99999999999999999999"}}))
+    assert ("WBE-E020", "C2") in [(f.code, f.cell) for f in report.findings]
+    assert ("WBE-E021", "E2") in [(f.code, f.cell) for f in report.findings]
+
+
+def test_huge_amounts_and_percentages(edit_sample):
+    """Found by the property test: rounding a 1e300 plan percentage to cents raised InvalidOperation."""
+    report = validate(edit_sample({"项目": {"F2": "12345678901234567890.12345678", "K2": 1e300}}))
+    assert ("WBE-E030", "F2") in [(f.code, f.cell) for f in report.findings]
+    assert "WBE-E015" in report.codes()
+
+
+def test_area_bound_falls_back_to_an_exact_parse(tmp_path, monkeypatch):
+    """Chunks with only A-Z references are bounded without reading each one; where that bound and a wide
+    chunk together exceed the limit, the sheet is measured exactly: a wide but short sheet passes."""
+    monkeypatch.setattr(guard, "INFLATE_CHUNK", 2048)  # many chunks per sheet
+    wide = b'<row r="83"><c r="BZ83" t="inlineStr"><is><t>wide</t></is></c></row>'
+    book = corpus.rezip(SAMPLE, tmp_path / "wide.xlsx", replace={"xl/worksheets/sheet3.xml": corpus.far_rows(wide)})
+    inspection = guard.inspect_xlsx(book)
+    part = inspection.parts["xl/worksheets/sheet3.xml"]
+    assert (part.last_row, part.last_col, part.small_refs) == (83, 77, False)
+    far = corpus.rezip(SAMPLE, tmp_path / "far.xlsx", replace={"xl/worksheets/sheet3.xml": corpus.far_rows(corpus.FAR_CELL)})
+    with pytest.raises(UnsafeInput, match="XFD1048576"):
+        guard.inspect_xlsx(far)

@@ -1,0 +1,46 @@
+"""Text as an Excel cell can hold it, for every workbook the engine writes.
+
+Excel stores at most 32,767 characters (UTF-16 code units) in a cell and cannot store lone surrogates or
+the non-characters U+FFFE/U+FFFF. xlsxwriter silently truncates an over-long string, and a lone surrogate
+breaks the file, so the writer refuses such text with a message naming the place: nothing is lost without
+a word. Control characters are kept: xlsxwriter escapes them as _xHHHH_ and readers restore them.
+Report cells (findings, comments) are ours, not the user's data: there, the same text is clipped and
+control characters shown as \\xHH instead (docs/security.md).
+"""
+
+from __future__ import annotations
+
+import re
+
+from ..errors import UnwritableText
+
+EXCEL_MAX_CHARS = 32_767
+_UNSTORABLE_RE = re.compile("[\ud800-\udfff\ufffe\uffff]")
+_XML_ILLEGAL_RE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+
+
+def excel_length(text: str) -> int:
+    """Length as Excel counts it: characters outside the BMP take two."""
+    return len(text) + sum(1 for ch in text if ord(ch) > 0xFFFF)
+
+
+def check_text(text: str, where: str) -> str:
+    """The text unchanged, or UnwritableText saying where and why it cannot go into a cell."""
+    bad = _UNSTORABLE_RE.search(text)
+    if bad:
+        raise UnwritableText(f"{where}：第 {bad.start() + 1} 个字符 U+{ord(bad.group()):04X} 无法保存到 Excel"
+                             "（不是有效的 Unicode 字符）。请删除该字符后再试。")
+    length = excel_length(text)
+    if length > EXCEL_MAX_CHARS:
+        raise UnwritableText(f"{where}：文字长 {length} 个字符，超过 Excel 单元格上限 {EXCEL_MAX_CHARS} 个字符，"
+                             "无法完整保存。请缩短该内容（或分到几个单元格）后再试。")
+    return text
+
+
+def report_text(text: str, limit: int = EXCEL_MAX_CHARS) -> str:
+    """Text for a report cell or comment: control characters shown as \\xHH, clipped to ``limit``."""
+    shown = _XML_ILLEGAL_RE.sub(lambda m: f"\\x{ord(m.group()):02x}" if ord(m.group()) < 0x100
+                                else f"\\u{ord(m.group()):04x}", text)
+    if excel_length(shown) > limit:
+        shown = shown[: limit // 2 - 1] + "…"
+    return shown

@@ -1,0 +1,109 @@
+"""What calamine does not tell about a worksheet: formula cells (and whether Excel saved their result),
+hidden rows and hidden columns.
+
+A streaming parse of the sheet's XML with defusedxml's iterparse (DTDs and entities forbidden), run only
+for sheets whose XML the guard saw formula or hidden markers in, so that ordinary and huge
+trailing-formatting sheets cost nothing here. Elements are cleared as soon as they are read.
+"""
+
+from __future__ import annotations
+
+import posixpath
+import zipfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from defusedxml.ElementTree import fromstring, iterparse
+
+from ..a1 import parse_cell
+from .guard import Inspection
+
+REL_NS = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
+
+
+@dataclass
+class SheetScan:
+    """Formula cells by (1-based row, 0-based column) -> True when a cached value was saved; hidden
+    row ranges (1-based, inclusive) and hidden column ranges (0-based, inclusive)."""
+
+    formulas: dict[tuple[int, int], bool] = field(default_factory=dict)
+    hidden_rows: list[tuple[int, int]] = field(default_factory=list)
+    hidden_cols: list[tuple[int, int]] = field(default_factory=list)
+
+
+def _local(tag: str) -> str:
+    return tag.rsplit("}", 1)[-1]
+
+
+def sheet_parts(archive: zipfile.ZipFile) -> dict[str, str]:
+    """Sheet name -> worksheet part path, from workbook.xml and its relationships."""
+    rels = fromstring(archive.read("xl/_rels/workbook.xml.rels"), forbid_dtd=True)
+    targets: dict[str, str] = {}
+    for rel in rels:
+        target = rel.get("Target", "")
+        target = target.lstrip("/") if target.startswith("/") else posixpath.normpath(posixpath.join("xl", target))
+        targets[rel.get("Id", "")] = target
+    workbook = fromstring(archive.read("xl/workbook.xml"), forbid_dtd=True)
+    parts: dict[str, str] = {}
+    for element in workbook.iter():
+        if _local(element.tag) == "sheet":
+            rel_id = element.get(f"{{{REL_NS}}}id", "")
+            if rel_id in targets:
+                parts[element.get("name", "")] = targets[rel_id]
+    return parts
+
+
+def sheet_name_of(path: Path, part_name: str) -> str:
+    """The sheet name a worksheet part belongs to (for messages); the part name when not found."""
+    with zipfile.ZipFile(path) as archive:
+        names = {part: name for name, part in sheet_parts(archive).items()}
+    return names.get(part_name, part_name)
+
+
+def scan_sheet(inspection: Inspection, sheet_name: str) -> SheetScan:
+    """Scan one sheet for formulas and hidden rows/columns; empty when the guard saw no marker."""
+    scan = SheetScan()
+    with zipfile.ZipFile(inspection.path) as archive:
+        part_name = sheet_parts(archive).get(sheet_name)
+        part = inspection.parts.get(part_name or "")
+        if part is None or not (part.has_formulas or part.has_hidden):
+            return scan
+        with archive.open(part.name) as source:
+            _parse(source, scan)
+    return scan
+
+
+def _parse(source, scan: SheetScan) -> None:
+    row_number = 0
+    column = -1
+    hidden_rows = scan.hidden_rows
+    for event, element in iterparse(source, events=("start", "end"), forbid_dtd=True):
+        name = _local(element.tag)
+        if event == "start":
+            if name == "row":
+                row_number = int(element.get("r") or row_number + 1)
+                column = -1
+                if element.get("hidden") in ("1", "true"):
+                    if hidden_rows and hidden_rows[-1][1] == row_number - 1:
+                        hidden_rows[-1] = (hidden_rows[-1][0], row_number)
+                    else:
+                        hidden_rows.append((row_number, row_number))
+            elif name == "col" and element.get("hidden") in ("1", "true"):
+                scan.hidden_cols.append((int(element.get("min", "1")) - 1, int(element.get("max", "1")) - 1))
+            continue
+        if name == "c":
+            ref = element.get("r")
+            if ref:
+                row_number, column = parse_cell(ref)
+            else:
+                column += 1
+            children = {_local(child.tag): child for child in element}
+            if "f" in children:
+                # openpyxl and other generators write <v></v> (or nothing) when no result was computed;
+                # an empty result is real only for a formula of text type.
+                value = children.get("v")
+                scan.formulas[(row_number, column)] = value is not None and (
+                    bool(value.text) or element.get("t") == "str")
+            element.clear()
+        elif name == "row":
+            element.clear()

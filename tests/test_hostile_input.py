@@ -34,11 +34,12 @@ COMMANDS: dict[str, Callable[[Path, Path], list[str]]] = {
     "validate-json": lambda bad, out: ["validate", str(bad), "--format", "json"],
     "validate-annotate": lambda bad, out: ["validate", str(bad), "--annotate", str(out / "annotated.xlsx")],
     "import": lambda bad, out: ["import", str(bad), "-o", str(out / "imported.xlsx")],
-    # "render": lambda bad, out: ["render", str(bad), "-o", str(out / "official.xlsx")],
-    # "extract": lambda bad, out: ["extract", str(bad), "-o", str(out / "extracted.xlsx")],
-    # "merge": lambda bad, out: ["merge", str(SAMPLE), str(bad), "-o", str(out / "merged.xlsx")],
-    # "diff": lambda bad, out: ["diff", str(SAMPLE), str(bad)],
-    # "review": lambda bad, out: ["review", str(bad)],
+    "render": lambda bad, out: ["render", str(bad), "-o", str(out / "official.xlsx")],
+    "extract": lambda bad, out: ["extract", str(bad), "-o", str(out / "extracted.xlsx")],
+    "merge": lambda bad, out: ["merge", str(SAMPLE), str(bad), "-o", str(out / "merged.xlsx")],
+    "diff": lambda bad, out: ["diff", str(SAMPLE), str(bad)],
+    "review": lambda bad, out: ["review", str(bad)],
+    "review-annotate": lambda bad, out: ["review", str(bad), "--annotate", str(out / "reviewed.xlsx")],
     # "publish": lambda bad, out: ["publish", str(bad), "-o", str(out / "published.docx")],
 }
 

@@ -103,9 +103,11 @@ def render_official(book_path: str | os.PathLike[str], output: str | os.PathLike
 
 def extract_official(inputs: Iterable[str | os.PathLike[str]], output: str | os.PathLike[str]) -> tuple[Book, Report]:
     """Read official workbooks (files or folders of them) and write one canonical workbook."""
+    inputs = list(inputs)
     paths = extract_file_names(inputs)
     if not paths:
-        raise UsageError("没有找到要读取的官方工作簿（.xlsx）。")
+        named = "、".join(str(p) for p in inputs)
+        raise UsageError(f"{named}：没有找到要读取的官方工作簿（.xlsx）。请给出 render 生成的工作簿或其所在文件夹。")
     book, report = extract_workbooks(paths)
     write_book(book, output, inputs=paths)
     return book, report

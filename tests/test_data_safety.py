@@ -20,14 +20,17 @@ from workbook_engine.validation import validate
 
 from .conftest import SAMPLE, SEED, libreoffice_convert, needs_soffice, run_cli
 
-# Every command that writes a file, as argv for an output path. Commands that land later (render, extract,
-# merge, publish) are one line each here.
+# Every command that writes a file, as argv for an output path. A command that lands later (publish) is one
+# line here.
 WRITERS: dict[str, Callable[[Path], list[str]]] = {
     "new": lambda out: ["new", str(out), "--dept-code", "450001", "--dept-name", "乐亭县应急管理局本级", "--year", "2025"],
     "import": lambda out: ["import", str(SEED), "-o", str(out)],
     "validate-annotate": lambda out: ["validate", str(SAMPLE), "--annotate", str(out)],
-    # "render": lambda out: ["render", str(SAMPLE), "-o", str(out)],
-    # "merge": lambda out: ["merge", str(SAMPLE), str(SAMPLE), "-o", str(out)],
+    "render": lambda out: ["render", str(SAMPLE), "-o", str(out)],
+    "merge": lambda out: ["merge", str(SAMPLE), "-o", str(out)],
+    "diff": lambda out: ["diff", str(SAMPLE), str(SAMPLE), "-o", str(out)],
+    "review-annotate": lambda out: ["review", str(SAMPLE), "--annotate", str(out)],
+    # extract (needs an official workbook as input) is checked in test_extract_output_needs_overwrite below.
 }
 
 PRECIOUS = b"what staff typed for a week"
@@ -48,6 +51,17 @@ def test_existing_output_is_replaced_only_with_overwrite(command, tmp_path):
     assert replaced.returncode == 0, replaced.stderr
     assert openpyxl.load_workbook(out).sheetnames
     assert leftovers(tmp_path) == []
+
+
+def test_extract_output_needs_overwrite(tmp_path):
+    official = tmp_path / "official.xlsx"
+    assert run_cli("render", SAMPLE, "-o", official).returncode == 0
+    out = tmp_path / "book.xlsx"
+    out.write_bytes(PRECIOUS)
+    refused = run_cli("extract", official, "-o", out)
+    assert refused.returncode == 2 and "--overwrite" in refused.stderr and out.read_bytes() == PRECIOUS
+    assert run_cli("extract", official, "-o", out, "--overwrite").returncode == 0
+    assert openpyxl.load_workbook(out).sheetnames
 
 
 @pytest.mark.parametrize("link", ["same-path", "symlink", "hardlink"])

@@ -117,7 +117,7 @@ def test_two_projects_on_one_sequence_number_is_a_conflict(tmp_path):
     assert f"{b} 项目!B11：项目 13022524P00CL0E1BBBB1" in result.stdout
     # Settled by --prefer: the preferred input keeps 10, the other follows.
     for prefer, (ten, eleven) in {"first": ("AAAA1", "BBBB1"), "last": ("BBBB1", "AAAA1")}.items():
-        result = run_cli("merge", a, b, "-o", out, "--prefer", prefer)
+        result = run_cli("merge", a, b, "-o", out, "--prefer", prefer, "--overwrite")
         assert result.returncode == 0, result.stdout
         seqs = {p.code[-5:]: p.seq for p in read_book(out).projects}
         assert (seqs[ten], seqs[eleven]) == (10, 11)
@@ -299,7 +299,8 @@ def test_three_way_delete_against_edit_is_a_conflict(tmp_path):
     row = next(r for r in sheet.iter_rows(min_row=2) if r[5].value == "提高效率")
     assert all(fill_of(c) == "F8CBAD" for c in row[:9]) and "一方删除、一方修改" in row[0].comment.text
     # --prefer first follows ours: the old name goes.
-    assert run_cli("merge", "--base", SAMPLE, ours, theirs, "-o", out, "--prefer", "first").returncode == 0
+    assert run_cli("merge", "--base", SAMPLE, ours, theirs, "-o", out, "--prefer", "first",
+                   "--overwrite").returncode == 0
     names = [i.level3 for i in read_book(out).indicators_of(P1)]
     assert "提高效率" not in names and "提高工作效率" in names
 

@@ -51,37 +51,39 @@ def validate_file(path: str | os.PathLike[str]) -> Report:
     return validate(Path(path))
 
 
-def annotate_review(path: str | os.PathLike[str], result: ReviewResult, output: str | os.PathLike[str]) -> Path:
+def annotate_review(path: str | os.PathLike[str], result: ReviewResult, output: str | os.PathLike[str], *,
+                    overwrite: bool = True) -> Path:
     """A copy of the workbook with every review finding marked and a 审核结果 sheet (findings and grades)."""
-    return _annotate_review(path, result, output)
+    return _annotate_review(path, result, output, overwrite=overwrite)
 
 
 def merge(inputs: Sequence[str | os.PathLike[str]], output: str | os.PathLike[str], *,
           base: str | os.PathLike[str] | None = None, prefer: str | None = None, conflicts_sheet: bool = False,
-          force: bool = False, progress: Progress | None = None) -> MergeOutcome:
+          force: bool = False, progress: Progress | None = None, overwrite: bool = True) -> MergeOutcome:
     """Merge canonical workbooks (three-way against ``base`` when given); written only when clean or settled."""
     return merge_files(inputs, output, base=base, prefer=prefer, conflicts_sheet=conflicts_sheet, force=force,
-                       progress=progress)
+                       progress=progress, overwrite=overwrite)
 
 
 def diff(old: str | os.PathLike[str], new: str | os.PathLike[str], *,
-         output: str | os.PathLike[str] | None = None) -> Diff:
+         output: str | os.PathLike[str] | None = None, overwrite: bool = True) -> Diff:
     """Semantic differences from ``old`` to ``new``; with ``output``, also the marked-up diff workbook."""
     result = diff_files(old, new)
     if output is not None:
-        write_diff_workbook(result, output)
+        write_diff_workbook(result, output, overwrite=overwrite)
     return result
 
 
 def render(book: str | os.PathLike[str], output: str | os.PathLike[str], *, dept: str | None = None,
-           force: bool = False, progress=None) -> RenderResult:
+           force: bool = False, progress=None, overwrite: bool = True) -> RenderResult:
     """Validate, then write the official workbook (one per department when ``output`` is a folder/)."""
-    return render_official(book, output, dept=dept, force=force, progress=progress)
+    return render_official(book, output, dept=dept, force=force, progress=progress, overwrite=overwrite)
 
 
-def extract(official, output: str | os.PathLike[str]) -> tuple[Book, Report]:
+def extract(official, output: str | os.PathLike[str], *, overwrite: bool = True) -> tuple[Book, Report]:
     """Read official workbooks (rendered, maybe edited by staff) back into one canonical workbook."""
-    return extract_official([official] if isinstance(official, (str, os.PathLike)) else official, output)
+    return extract_official([official] if isinstance(official, (str, os.PathLike)) else official, output,
+                            overwrite=overwrite)
 
 
 def publish(book: str | os.PathLike[str], output: str | os.PathLike[str], *, dept: str | None = None,

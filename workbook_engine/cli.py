@@ -158,12 +158,13 @@ def review_command(
     book: Path = typer.Argument(..., help="规范工作簿 .xlsx", readable=False),
     format: OutputFormat = typer.Option(OutputFormat.text, "--format", help="text 或 json"),
     annotate: Optional[Path] = typer.Option(None, "--annotate", help="写出带审核批注的工作簿副本"),
+    overwrite: bool = OVERWRITE,
 ) -> None:
     """Review a workbook as the finance bureau does: findings by criterion and a grade per project
     (exit 0 no errors, 1 errors, 2 unreadable)."""
     result = api.review(book)
     if annotate is not None:
-        api.annotate_review(book, result, annotate)
+        api.annotate_review(book, result, annotate, overwrite=overwrite)
     from .reporting import print_review
 
     emit(result, format, annotate, print_review)
@@ -179,14 +180,15 @@ def merge_command(
     prefer: Optional[Prefer] = typer.Option(None, "--prefer", help="冲突时采用靠前(first)或靠后(last)输入的值"),
     conflicts_sheet: bool = typer.Option(False, "--conflicts-sheet",
                                          help="有冲突时仍写出结果，附“冲突”工作表并标出冲突单元格"),
-    base: Optional[Path] = typer.Option(None, "--base", help="三方合并：各方共同的基准工作簿"),
+    base: Optional[Path] = typer.Option(None, "--base", help="三方合并：各方共同的基准工作簿", readable=False),
+    overwrite: bool = OVERWRITE,
 ) -> None:
     """Merge canonical workbooks (exit 0 written; 1 invalid input or conflicts, nothing written; 2 unreadable)."""
     from .reporting import print_merge, progress_bar
 
     with progress_bar("读取工作簿") as progress:
         outcome = api.merge(inputs, output, base=base, prefer=prefer.value if prefer else None,
-                            conflicts_sheet=conflicts_sheet, force=force, progress=progress)
+                            conflicts_sheet=conflicts_sheet, force=force, progress=progress, overwrite=overwrite)
     print_merge(outcome)
     raise typer.Exit(outcome.exit_code())
 
@@ -198,9 +200,10 @@ def diff_command(
     new: Path = typer.Argument(..., help="新版规范工作簿", readable=False),
     format: OutputFormat = typer.Option(OutputFormat.text, "--format", help="text 或 json"),
     output: Optional[Path] = typer.Option(None, "-o", "--output", help="写出标出变化的比对工作簿 .xlsx"),
+    overwrite: bool = OVERWRITE,
 ) -> None:
     """Semantic differences between two versions (exit 0 identical, 1 different, 2 unreadable)."""
-    result = api.diff(old, new, output=output)
+    result = api.diff(old, new, output=output, overwrite=overwrite)
     if format is OutputFormat.json:
         typer.echo(result.changes.to_json())
     else:
@@ -218,12 +221,13 @@ def render_command(
                                help="输出的官方工作簿 .xlsx；以 / 结尾的文件夹则每个部门各生成一个工作簿"),
     dept: Optional[str] = typer.Option(None, "--dept", help="只渲染这个部门（部门编码）"),
     force: bool = typer.Option(False, "--force", help="校验有错误时仍然渲染"),
+    overwrite: bool = OVERWRITE,
 ) -> None:
     """Render the official workbook (项目汇总, 部门整体绩效目标, one sheet per project); validates first."""
     from .reporting import progress_bar
 
     with progress_bar("渲染", before="校验中") as progress:
-        result = api.render(book, output, dept=dept, force=force, progress=progress)
+        result = api.render(book, output, dept=dept, force=force, progress=progress, overwrite=overwrite)
     report_validation(result, book, "渲染")
     for rendered in result.files:
         typer.echo(f"已渲染 {rendered.department.code}{rendered.department.name} → {rendered.path}："
@@ -236,11 +240,12 @@ def extract_command(
     official: list[Path] = typer.Argument(..., help="官方工作簿 .xlsx（可多个，或 render 输出的文件夹）",
                                           readable=False),
     output: Path = typer.Option(..., "-o", "--output", help="输出的规范工作簿 .xlsx"),
+    overwrite: bool = OVERWRITE,
 ) -> None:
     """Read official workbooks (maybe edited in Excel/WPS) back into a canonical workbook."""
     from .reporting import print_report
 
-    book, report = api.extract(official, output)
+    book, report = api.extract(official, output, overwrite=overwrite)
     if report.findings:
         print_report(report)
     typer.echo(f"已读取 → {output}：{len(book.departments())} 个部门，{len(book.projects)} 个项目，"

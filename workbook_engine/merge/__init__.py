@@ -66,7 +66,7 @@ def read_sources(paths: Sequence[str | os.PathLike[str]], *, base: str | os.Path
 def merge_files(inputs: Sequence[str | os.PathLike[str]], output: str | os.PathLike[str], *,
                 base: str | os.PathLike[str] | None = None, prefer: str | None = None,
                 conflicts_sheet: bool = False, force: bool = False,
-                progress: Progress | None = None) -> MergeOutcome:
+                progress: Progress | None = None, overwrite: bool = True) -> MergeOutcome:
     """Merge canonical workbooks into ``output`` (three-way when ``base`` is given)."""
     if prefer is not None and prefer not in PREFER_CHOICES:
         raise UsageError(f"--prefer 只能是 first 或 last，而不是 {prefer}。")
@@ -75,7 +75,7 @@ def merge_files(inputs: Sequence[str | os.PathLike[str]], output: str | os.PathL
     if base is not None and len(inputs) < 2:
         raise UsageError("三方合并需要基准和至少两个修改后的工作簿：wbe merge --base BASE.xlsx OURS.xlsx THEIRS.xlsx -o OUT.xlsx")
     all_inputs = [*inputs, *([base] if base is not None else [])]
-    check_output(output, inputs=all_inputs)
+    check_output(output, inputs=all_inputs, overwrite=overwrite)
     outcome = MergeOutcome(Path(output))
     base_source, sides = read_sources(inputs, base=base, progress=progress)
     everything = ([base_source] if base_source else []) + sides
@@ -102,7 +102,7 @@ def merge_files(inputs: Sequence[str | os.PathLike[str]], output: str | os.PathL
             raise _MergedInvalid(report)
 
     try:
-        write_merge(plan, output, verify=verify)
+        write_merge(plan, output, verify=verify, overwrite=overwrite)
     except _MergedInvalid:
         return outcome
     outcome.written = True

@@ -20,7 +20,7 @@ CHOSEN_FILL = "#E2EFDA"
 
 
 def write_merge(plan: MergePlan, output: str | os.PathLike[str], *,
-                verify: Callable[[Path], None] | None = None) -> Path:
+                verify: Callable[[Path], None] | None = None, overwrite: bool = True) -> Path:
     """Write the plan's book atomically, never over an input; ``verify`` may refuse the finished file."""
     positions = _positions(plan.book)
     marks = _conflict_marks(plan, positions) if plan.conflicts_sheet else None
@@ -33,7 +33,7 @@ def write_merge(plan: MergePlan, output: str | os.PathLike[str], *,
                 sheet.activate()
 
     write_book(plan.book, output, inputs=[s.path for s in plan.sources], marks=marks, extra_sheets=extra_sheets,
-               verify=verify)
+               verify=verify, overwrite=overwrite)
     return Path(output)
 
 

@@ -75,7 +75,7 @@ def output_paths(output: str | os.PathLike[str], departments: list[Department], 
 
 
 def render_official(book_path: str | os.PathLike[str], output: str | os.PathLike[str], *, dept: str | None = None,
-                    force: bool = False, progress: Progress | None = None) -> RenderResult:
+                    force: bool = False, progress: Progress | None = None, overwrite: bool = True) -> RenderResult:
     """Validate a canonical workbook and write the official workbook(s); refuse on errors unless forced."""
     checked = check(book_path)
     departments = choose_departments(checked.book, dept)
@@ -97,11 +97,12 @@ def render_official(book_path: str | os.PathLike[str], output: str | os.PathLike
                 progress(done, total, department)
 
         result.files.append(render_department(checked.book, department, path, inputs=[book_path],
-                                              on_sheet=sheet_written))
+                                              on_sheet=sheet_written, overwrite=overwrite))
     return result
 
 
-def extract_official(inputs: Iterable[str | os.PathLike[str]], output: str | os.PathLike[str]) -> tuple[Book, Report]:
+def extract_official(inputs: Iterable[str | os.PathLike[str]], output: str | os.PathLike[str], *,
+                     overwrite: bool = True) -> tuple[Book, Report]:
     """Read official workbooks (files or folders of them) and write one canonical workbook."""
     inputs = list(inputs)
     paths = extract_file_names(inputs)
@@ -109,5 +110,5 @@ def extract_official(inputs: Iterable[str | os.PathLike[str]], output: str | os.
         named = "、".join(str(p) for p in inputs)
         raise UsageError(f"{named}：没有找到要读取的官方工作簿（.xlsx）。请给出 render 生成的工作簿或其所在文件夹。")
     book, report = extract_workbooks(paths)
-    write_book(book, output, inputs=paths)
+    write_book(book, output, inputs=paths, overwrite=overwrite)
     return book, report

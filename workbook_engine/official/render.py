@@ -311,7 +311,7 @@ def group_indicators(indicators: Iterable[Indicator]) -> dict[str, list[Indicato
 
 def render_department(book: Book, dept: Department, path: str | os.PathLike[str], *,
                       inputs: Iterable[str | os.PathLike[str]] = (),
-                      on_sheet: Callable[[], None] | None = None) -> RenderedFile:
+                      on_sheet: Callable[[], None] | None = None, overwrite: bool = True) -> RenderedFile:
     """Write one department's official workbook atomically."""
     part = book.for_department(dept.code)
     projects = part.projects_of(dept.code)
@@ -320,7 +320,7 @@ def render_department(book: Book, dept: Department, path: str | os.PathLike[str]
     settings = workbook_template()
     names = unique_sheet_names([Context(p, dept).fill(template.sheet_name) for p in projects],
                                reserved=(settings["summary"]["sheet"], settings["department"]["sheet"]))
-    with atomic_path(path, inputs=inputs) as temp:
+    with atomic_path(path, inputs=inputs, overwrite=overwrite) as temp:
         # in_memory: xlsxwriter otherwise writes a temporary file per worksheet (2,000 sheets → 2,000 files).
         workbook = Workbook(str(temp), {**WORKBOOK_OPTIONS, "in_memory": True})
         styles = StyleBook(workbook, settings)

@@ -23,8 +23,9 @@ def summary_line(result: ReviewResult) -> str:
     return line
 
 
-def annotate_review(source: str | os.PathLike[str], result: ReviewResult, output: str | os.PathLike[str]) -> Path:
+def annotate_review(source: str | os.PathLike[str], result: ReviewResult, output: str | os.PathLike[str], *,
+                    overwrite: bool = True) -> Path:
     rows = [(g.dept_code, g.code, g.name, *(g.counts[c] for c in CRITERIA), g.deduction, g.score, g.grade)
             for g in result.grades]
-    return annotate(source, result.report, output, sheet_name=REVIEW_SHEET, title=summary_line(result),
+    return annotate(source, result.report, output, sheet_name=REVIEW_SHEET, title=summary_line(result), overwrite=overwrite,
                     appendix=("项目等级（满分 100，见 docs/review-rules.md）", GRADE_HEADERS, rows))

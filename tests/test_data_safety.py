@@ -198,7 +198,10 @@ def formula_like_outputs(seed_book, tmp_path) -> dict[str, Path]:
     assert run_cli("validate", written, "--annotate", annotated).returncode in (0, 1)
     new = tmp_path / "new.xlsx"
     assert run_cli("new", new, "--dept-code", "450001", "--dept-name", FORMULA_LIKE[-1]).returncode == 0
-    return {"write_book": written, "annotate": annotated, "new": new}
+    official = tmp_path / "official.xlsx"
+    result = run_cli("render", written, "-o", official, "--force")
+    assert result.returncode == 0, result.stderr
+    return {"write_book": written, "annotate": annotated, "new": new, "render": official}
 
 
 def test_formula_like_text_is_text_in_every_workbook_we_write(formula_like_outputs, seed_book):

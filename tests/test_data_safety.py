@@ -5,6 +5,7 @@ from __future__ import annotations
 import copy
 import os
 import stat
+import zipfile
 from pathlib import Path
 from typing import Callable
 
@@ -30,6 +31,7 @@ WRITERS: dict[str, Callable[[Path], list[str]]] = {
     "merge": lambda out: ["merge", str(SAMPLE), "-o", str(out)],
     "diff": lambda out: ["diff", str(SAMPLE), str(SAMPLE), "-o", str(out)],
     "review-annotate": lambda out: ["review", str(SAMPLE), "--annotate", str(out)],
+    "publish": lambda out: ["publish", str(SAMPLE), "-o", str(out)],
     # extract (needs an official workbook as input) is checked in test_extract_output_needs_overwrite below.
 }
 
@@ -42,14 +44,14 @@ def leftovers(folder: Path) -> list[str]:
 
 @pytest.mark.parametrize("command", list(WRITERS))
 def test_existing_output_is_replaced_only_with_overwrite(command, tmp_path):
-    out = tmp_path / "out.xlsx"
+    out = tmp_path / ("out.docx" if command == "publish" else "out.xlsx")
     out.write_bytes(PRECIOUS)
     refused = run_cli(*WRITERS[command](out))
     assert refused.returncode == 2 and "--overwrite" in refused.stderr and str(out) in refused.stderr
     assert out.read_bytes() == PRECIOUS
     replaced = run_cli(*WRITERS[command](out), "--overwrite")
     assert replaced.returncode == 0, replaced.stderr
-    assert openpyxl.load_workbook(out).sheetnames
+    assert zipfile.is_zipfile(out) and out.read_bytes() != PRECIOUS
     assert leftovers(tmp_path) == []
 
 

@@ -45,7 +45,7 @@ COMMANDS: dict[str, Callable[[Path, Path], list[str]]] = {
     "diff": lambda bad, out: ["diff", str(SAMPLE), str(bad)],
     "review": lambda bad, out: ["review", str(bad)],
     "review-annotate": lambda bad, out: ["review", str(bad), "--annotate", str(out / "reviewed.xlsx")],
-    # "publish": lambda bad, out: ["publish", str(bad), "-o", str(out / "published.docx")],
+    "publish": lambda bad, out: ["publish", str(bad), "-o", str(out / "published.docx")],
 }
 
 

@@ -87,7 +87,8 @@ def extract(official, output: str | os.PathLike[str], *, overwrite: bool = True)
 
 
 def publish(book: str | os.PathLike[str], output: str | os.PathLike[str], *, dept: str | None = None,
-            force: bool = False, pdf: bool = False, finance_bureau: str = "", progress=None) -> PublishResult:
+            force: bool = False, pdf: bool = False, finance_bureau: str = "", progress=None,
+            overwrite: bool = True) -> PublishResult:
     """Validate, then write the published document(s) as .docx (and PDF); one per department into a folder/."""
     return publish_documents(book, output, dept=dept, force=force, pdf=pdf, finance_bureau=finance_bureau,
-                             progress=progress)
+                             progress=progress, overwrite=overwrite)

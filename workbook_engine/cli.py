@@ -256,20 +256,21 @@ def extract_command(
 @app.command("publish")
 @handle_errors
 def publish_command(
-    book: Path = typer.Argument(..., help="规范工作簿 .xlsx"),
+    book: Path = typer.Argument(..., help="规范工作簿 .xlsx", readable=False),
     output: str = typer.Option(..., "-o", "--output",
                                help="输出的部门预算绩效文本 .docx；以 / 结尾的文件夹则每个部门各生成一份"),
     dept: Optional[str] = typer.Option(None, "--dept", help="只发布这个部门（部门编码）"),
     pdf: bool = typer.Option(False, "--pdf", help="同时用 LibreOffice 生成 PDF（目录已更新）"),
     finance_bureau: str = typer.Option("", "--finance-bureau", help="封面上的审核单位，如 乐亭县财政局"),
     force: bool = typer.Option(False, "--force", help="校验有错误时仍然发布"),
+    overwrite: bool = OVERWRITE,
 ) -> None:
     """Publish the document (部门预算绩效文本) as .docx, and PDF with --pdf; validates first."""
     from .reporting import progress_bar
 
     with progress_bar("发布", before="校验中") as progress:
         result = api.publish(book, output, dept=dept, force=force, pdf=pdf, finance_bureau=finance_bureau,
-                             progress=progress)
+                             progress=progress, overwrite=overwrite)
     report_validation(result, book, "发布")
     for published in result.files:
         also = f"，PDF：{published.pdf}" if published.pdf else ""

@@ -405,12 +405,12 @@ class PublishedFile:
 
 
 def write_document(book: Book, dept: Department, path: str | os.PathLike[str], *, finance_bureau: str = "",
-                   inputs: Iterable[str | os.PathLike[str]] = ()) -> PublishedFile:
+                   inputs: Iterable[str | os.PathLike[str]] = (), overwrite: bool = True) -> PublishedFile:
     """Write one department's published document (.docx) atomically."""
     part = book.for_department(dept.code)
     projects = part.projects_of(dept.code)
     by_project = group_indicators(part.indicators)
     document = DocumentWriter().build(part, dept, projects, by_project, finance_bureau)
-    with atomic_path(path, inputs=inputs) as temp:
+    with atomic_path(path, inputs=inputs, overwrite=overwrite) as temp:
         document.save(str(temp))
     return PublishedFile(Path(path), dept, len(projects), len(part.indicators))

@@ -22,7 +22,8 @@ class PublishResult:
 
 def publish_documents(book_path: str | os.PathLike[str], output: str | os.PathLike[str], *,
                       dept: str | None = None, force: bool = False, pdf: bool = False,
-                      finance_bureau: str = "", progress: Progress | None = None) -> PublishResult:
+                      finance_bureau: str = "", progress: Progress | None = None,
+                      overwrite: bool = True) -> PublishResult:
     """Validate a canonical workbook and write each department's published document (and its PDF).
 
     ``progress`` is called after each document: (documents done, documents in all, department); with --pdf
@@ -45,7 +46,7 @@ def publish_documents(book_path: str | os.PathLike[str], output: str | os.PathLi
     for number, (department, path) in enumerate(zip(departments, paths), start=1):
         path.parent.mkdir(parents=True, exist_ok=True)
         result.files.append(write_document(checked.book, department, path, finance_bureau=finance_bureau,
-                                           inputs=[book_path]))
+                                           inputs=[book_path], overwrite=overwrite))
         if progress is not None:
             progress(number, len(departments), department)
     if pdf:
@@ -54,7 +55,7 @@ def publish_documents(book_path: str | os.PathLike[str], output: str | os.PathLi
                 progress(done, len(departments), departments[done])
 
         pdfs = convert_to_pdf([(f.path, f.path.with_suffix(".pdf")) for f in result.files],
-                              inputs=[Path(book_path)], progress=converted)
+                              inputs=[Path(book_path)], progress=converted, overwrite=overwrite)
         for published, written in zip(result.files, pdfs):
             published.pdf = written
     return result

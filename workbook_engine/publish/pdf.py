@@ -103,7 +103,7 @@ def _run(command: list[str], timeout: float, poll: Callable[[], None] | None = N
 
 
 def convert_to_pdf(pairs: Iterable[tuple[Path, Path]], *, inputs: Iterable[Path] = (),
-                   progress: Callable[[int], None] | None = None) -> list[Path]:
+                   progress: Callable[[int], None] | None = None, overwrite: bool = True) -> list[Path]:
     """Convert each .docx to its PDF (written atomically); returns the PDFs written.
 
     ``progress`` is told how many PDFs LibreOffice has produced so far, while it works."""
@@ -135,7 +135,7 @@ def convert_to_pdf(pairs: Iterable[tuple[Path, Path]], *, inputs: Iterable[Path]
         for (src, target), out in zip(pairs, produced):
             if not out.exists() or out.stat().st_size == 0:
                 raise ExternalToolError(f"LibreOffice 未能把 {src} 转换为 PDF。请在 LibreOffice 中打开该文件检查。")
-            with atomic_path(target, inputs=[*inputs, src]) as temp:
+            with atomic_path(target, inputs=[*inputs, src], overwrite=overwrite) as temp:
                 shutil.copyfile(out, temp)
             written.append(Path(target))
         return written

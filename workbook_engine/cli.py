@@ -114,7 +114,7 @@ def new_command(
 @app.command("import")
 @handle_errors
 def import_command(
-    document: Path = typer.Argument(..., help="发布的部门预算绩效文本（文本导出 .txt）", readable=False),
+    document: Path = typer.Argument(..., help="发布的部门预算绩效文本（Word .docx，或其文本导出 .txt）", readable=False),
     output: Path = typer.Option(..., "-o", "--output", help="输出的规范工作簿 .xlsx"),
     year: Optional[int] = typer.Option(None, "--year", help="年度；不填则从项目编码推断"),
     dept_code: Optional[str] = typer.Option(None, "--dept-code", help="部门编码（文本中没有时）"),

@@ -14,7 +14,7 @@ from typing import Any
 from .a1 import cell_name
 from .io.calamine_reader import CalamineWorkbook, SheetGrid
 from .io.sheet_scan import SheetScan
-from .sheets import SPECS, SheetSpec, normalize_header, spec_for_sheet_name
+from .sheets import SPECS, SheetSpec, spec_for_sheet_name
 from .validation.codes import severity_of
 from .validation.findings import Finding
 from .values import as_text, is_blank

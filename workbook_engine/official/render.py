@@ -18,12 +18,11 @@ from xlsxwriter.exceptions import DuplicateWorksheetName, InvalidWorksheetName
 
 from ..a1 import cell_name, column_letter, sheet_ref
 from ..canonical_writer import WORKBOOK_OPTIONS
-from ..importer.numerals import chinese_number
 from ..io.atomic import atomic_path
 from ..layout import (Cell, Context, percent_decimals, project_layout, project_template, title_text,
                       workbook_template)
 from ..model import Book, Department, Indicator, Project
-from ..sheets.goals import CATEGORIES
+from ..publish.outline import PARAGRAPH, part_one
 from .heights import row_heights, text_height
 from .names import clean_sheet_name, unique_sheet_names
 
@@ -275,19 +274,8 @@ def write_department_sheet(workbook, styles: StyleBook, dept: Department, book: 
         place(sheet, row, 0, row, last_col, text, "text", styles.get(style))
         row += 1
 
-    for heading, category in zip(cfg["sections"], CATEGORIES):
-        paragraph(heading, "section")
-        for goal in book.goals_of(dept.code, category):
-            if not goal.content and not goal.title:
-                continue
-            if category == CATEGORIES[1]:
-                paragraph(cfg["item"].format(seq=goal.seq or "", title=goal.title), "section")
-                paragraph(goal.content, "paragraph")
-            elif category == CATEGORIES[2]:
-                paragraph(cfg["measure"].format(seq_cn=chinese_number(goal.seq or 0), content=goal.content),
-                          "paragraph")
-            else:
-                paragraph(goal.content, "paragraph")
+    for block in part_one(book, dept.code):
+        paragraph(block.text, "paragraph" if block.kind == PARAGRAPH else "section")
     print_setup(sheet, settings, context)
 
 

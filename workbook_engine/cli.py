@@ -161,6 +161,8 @@ def review_command(
 ) -> None:
     """Review a workbook as the finance bureau does: findings by criterion and a grade per project
     (exit 0 no errors, 1 errors, 2 unreadable)."""
+    if annotate is not None:
+        api.check_output(annotate, inputs=[book], overwrite=overwrite, suffix=".xlsx")
     result = api.review(book)
     if annotate is not None:
         api.annotate_review(book, result, annotate, overwrite=overwrite)

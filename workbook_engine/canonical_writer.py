@@ -293,7 +293,7 @@ def _write_help(workbook, formats: Formats) -> None:
 
 
 def write_book(book: Book, path: str | os.PathLike[str], *, inputs: Iterable[str | os.PathLike[str]] = (),
-               overwrite: bool = True, marks: Marks | None = None, extra_sheets: ExtraSheets | None = None,
+               overwrite: bool = False, marks: Marks | None = None, extra_sheets: ExtraSheets | None = None,
                verify: Callable[[Path], None] | None = None) -> None:
     """Write a canonical workbook atomically; ``inputs`` are paths the output must not replace.
 

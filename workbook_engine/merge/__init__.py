@@ -10,11 +10,11 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Sequence
+from typing import Any, Callable, Sequence
 
 from ..errors import UsageError
 from ..io.atomic import check_output
-from ..findings import Report
+from ..findings import Report, dumps_report
 from .nway import plan_merge
 from .output import write_merge
 from .plan import PREFER_CHOICES, Conflict, MergePlan, Source, sha256_of
@@ -39,6 +39,20 @@ class MergeOutcome:
 
     def exit_code(self) -> int:
         return 0 if self.written else 1
+
+    def to_dict(self) -> dict[str, Any]:
+        """For --format json: what was written, the findings of refused inputs and of the merged result
+        (each naming its file), the conflicts with each value's location, and the renumbering."""
+        findings = [record for report in self.invalid for record in report.records(report.errors)]
+        if self.result_report is not None:
+            findings += self.result_report.records(self.result_report.errors)
+        plan = self.plan
+        return {"output": str(self.output), "written": self.written, "findings": findings,
+                "conflicts": [c.to_dict() for c in plan.conflicts] if plan else [],
+                "renumbered": [r.to_dict() for r in plan.renumbered] if plan else []}
+
+    def to_json(self) -> str:
+        return dumps_report(self.to_dict())
 
 
 class _MergedInvalid(Exception):
@@ -66,7 +80,7 @@ def read_sources(paths: Sequence[str | os.PathLike[str]], *, base: str | os.Path
 def merge_files(inputs: Sequence[str | os.PathLike[str]], output: str | os.PathLike[str], *,
                 base: str | os.PathLike[str] | None = None, prefer: str | None = None,
                 conflicts_sheet: bool = False, force: bool = False,
-                progress: Progress | None = None, overwrite: bool = True) -> MergeOutcome:
+                progress: Progress | None = None, overwrite: bool = False) -> MergeOutcome:
     """Merge canonical workbooks into ``output`` (three-way when ``base`` is given)."""
     if prefer is not None and prefer not in PREFER_CHOICES:
         raise UsageError(f"--prefer 只能是 first 或 last，而不是 {prefer}。")

@@ -114,15 +114,14 @@ async def store_upload(request: Request, sid: str, *, field: str = "file") -> tu
     if not files:
         raise UploadRefused("请先选择要上传的文件。")
     upload = files[0]
-    suffix_kind = kind_of_name(upload.filename or "")
+    suffix_kind, suffix = kind_of_name(upload.filename or "")
     item = workspace(request).new_item(sid, type="file", display="", suffix_kind=suffix_kind)
     try:
-        display, size = save(upload, item.path("input." + {"xlsx": "xlsx", "docx": "docx", "txt": "txt"}[suffix_kind]),
-                             settings.max_upload)
+        display, size = save(upload, item.path("input" + suffix), settings.max_upload)
     except UploadRefused:
         shutil.rmtree(item.folder, ignore_errors=True)
         raise
-    item.update(display=display, size=size, input="input." + suffix_kind)
+    item.update(display=display, size=size, input="input" + suffix)
     return item, form
 
 
@@ -287,7 +286,7 @@ async def diff_start(request: Request) -> Response:
     if not old or not new:
         raise UploadRefused("请选择旧版和新版两个规范工作簿。")
     for upload_ in (old[0], new[0]):
-        if kind_of_name(upload_.filename or "") != "xlsx":
+        if kind_of_name(upload_.filename or "")[0] != "xlsx":
             raise UploadRefused(f"{upload_.filename}：比对只接受规范工作簿（.xlsx）。")
     item = workspace(request).new_item(request.state.sid, type="diff")
     try:
@@ -336,7 +335,7 @@ async def merge_start(request: Request) -> Response:
     inputs, labels = [], []
     try:
         for number, upload_ in enumerate(files, start=1):
-            if kind_of_name(upload_.filename or "") != "xlsx":
+            if kind_of_name(upload_.filename or "")[0] != "xlsx":
                 raise UploadRefused(f"{upload_.filename}：合并只接受规范工作簿（.xlsx）。")
             name = f"in-{number:03d}.xlsx"
             label, _ = save(upload_, item.path(name), settings.max_upload)

@@ -239,7 +239,7 @@ OUTPUTS = {
 def make_output(folder: str, what: str, display: str, force: bool = False) -> dict[str, Any]:
     """Write one kind of output into out-<what>/ (atomically: a new folder renamed into place)."""
     base = Path(folder)
-    book = base / "book.xlsx" if (base / "book.xlsx").exists() else next(base.glob("input.*"))
+    book = base / "book.xlsx" if (base / "book.xlsx").exists() else base / read_json(base / "meta.json")["input"]
     stem = Path(display).stem
     names = {str(book): display, str(base): ""}
     final = base / f"out-{what}"

@@ -17,7 +17,7 @@ from starlette.requests import Request
 
 from .storage import display_name
 
-SUFFIXES = {".xlsx": "xlsx", ".xlsm": "xlsx", ".docx": "docx", ".txt": "txt"}
+KNOWN_SUFFIXES = (".xlsx", ".xlsm", ".xls", ".xlsb", ".ods", ".csv", ".tsv", ".docx", ".doc", ".txt")
 OVERHEAD = 64 * 1024  # multipart boundaries and the small fields
 
 
@@ -64,15 +64,16 @@ def uploaded_files(form: FormData, field: str) -> list[UploadFile]:
     return [f for f in form.getlist(field) if isinstance(f, UploadFile) and (f.filename or f.size)]
 
 
-def kind_of_name(name: str) -> str:
+def kind_of_name(name: str) -> tuple[str, str]:
+    """(what the file is read as, the suffix it is stored under). Anything not a document goes to the
+    workbook guard, which refuses .xls, .csv, .ods … with the same message as the CLI."""
     suffix = Path(name).suffix.lower()
-    if suffix == ".xls":
-        raise UploadRefused(f"{name}：这是旧版 Excel 97-2003 (.xls) 文件，不支持。"
-                            "请在 Excel 或 WPS 中打开它，另存为“Excel 工作簿 (*.xlsx)”后再试。")
-    if suffix not in SUFFIXES:
-        raise UploadRefused(f"{name}：不支持这种文件。请上传规范工作簿或官方格式工作簿（.xlsx），"
-                            "或发布的绩效文本（.docx 或 .txt）。")
-    return SUFFIXES[suffix]
+    stored = suffix if suffix in KNOWN_SUFFIXES else ".bin"
+    if suffix in (".docx", ".doc"):
+        return "docx", stored
+    if suffix == ".txt":
+        return "txt", stored
+    return "xlsx", stored
 
 
 def save(upload: UploadFile, target: Path, limit: int) -> tuple[str, int]:
@@ -85,7 +86,4 @@ def save(upload: UploadFile, target: Path, limit: int) -> tuple[str, int]:
     if size > limit:
         target.unlink()
         raise UploadRefused(f"{name}：文件超过大小上限 {megabytes(limit)}。", 413)
-    if size == 0:
-        target.unlink()
-        raise UploadRefused(f"{name}：文件是空的（0 字节）。请确认文件已完整保存后再上传。")
     return name, size

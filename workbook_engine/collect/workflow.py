@@ -7,6 +7,7 @@ guessed id of another department's is "not found", exactly like an id that does 
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
@@ -68,6 +69,7 @@ class Checked:
     budget: Decimal
     grades: dict
     dept_codes: list[str]
+    sha256: str = ""  # of the bytes checked, when known (a caller that checked elsewhere says what it checked)
 
 
 def check_file(path: Path) -> Checked:
@@ -89,7 +91,7 @@ def check_file(path: Path) -> Checked:
 
 
 def upload(collect: Collect, session: Session, user: User, filename: str, data: bytes, *,
-           department: Department | None = None) -> Submission:
+           department: Department | None = None, checked: Checked | None = None) -> Submission:
     """Check an uploaded workbook and keep it as a draft of the user's department.
 
     Refused, and nothing stored, when the file is not a readable workbook (the CLI's input guard and
@@ -99,13 +101,14 @@ def upload(collect: Collect, session: Session, user: User, filename: str, data: 
     if len(data) > MAX_UPLOAD_BYTES:
         raise InputError(f"{filename}：文件超过 {MAX_UPLOAD_BYTES // (1024 * 1024)} MB 的上传上限。")
     shown = Path(filename or "上传.xlsx").name
-    with collect.scratch() as folder:
-        path = folder / ("upload" + (Path(shown).suffix.lower() if Path(shown).suffix else ".xlsx"))
-        path.write_bytes(data)
-        try:
-            checked = check_file(path)
-        except InputError as exc:
-            raise InputError(str(exc).replace(str(path), shown)) from None
+    if checked is None or checked.sha256 != hashlib.sha256(data).hexdigest():
+        with collect.scratch() as folder:
+            path = folder / ("upload" + (Path(shown).suffix.lower() if Path(shown).suffix else ".xlsx"))
+            path.write_bytes(data)
+            try:
+                checked = check_file(path)
+            except InputError as exc:
+                raise InputError(str(exc).replace(str(path), shown)) from None
     codes = checked.dept_codes
     if not codes:
         raise WorkflowError(f"{shown}：工作簿中没有部门编码。请在“部门目标”“项目”“指标”中填写本部门的部门编码 {department.code}。")

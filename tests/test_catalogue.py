@@ -126,7 +126,7 @@ def test_no_finding_message_is_written_outside_the_catalogue():
             called = _called_name(node)
             if called == "Finding":
                 offences.append(f"{name}:{node.lineno} constructs Finding (use findings.finding)")
-            elif called in FINDING_CALLS or called == "replace":
+            elif called in FINDING_CALLS or (called == "replace" and isinstance(node.func, ast.Name)):
                 arguments = [*node.args, *(k.value for k in node.keywords)]
                 if any(k.arg == "message" for k in node.keywords) or any(_prose(a) for a in arguments):
                     offences.append(f"{name}:{node.lineno} writes a message in {called}()")
@@ -167,8 +167,10 @@ def import_graph() -> dict[str, set[str]]:
                     module = ".".join(base + ([node.module] if node.module else []))
                 else:
                     module = node.module or ""
-                found.add(module)
-                found.update(f"{module}.{a.name}" for a in node.names)
+                submodules = {f"{module}.{a.name}" for a in node.names} & set(modules)
+                found.update(submodules)
+                if len(submodules) < len(node.names):  # `from . import tasks` needs the package no further
+                    found.add(module)
         graph[name] = {m for m in found if m in modules and m != name}
     return graph
 

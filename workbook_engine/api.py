@@ -71,10 +71,12 @@ def annotate_review(path: str | os.PathLike[str], result: ReviewResult, output: 
 
 def merge(inputs: Sequence[str | os.PathLike[str]], output: str | os.PathLike[str], *,
           base: str | os.PathLike[str] | None = None, prefer: str | None = None, conflicts_sheet: bool = False,
-          force: bool = False, progress: Progress | None = None, overwrite: bool = False) -> MergeOutcome:
-    """Merge canonical workbooks (three-way against ``base`` when given); written only when clean or settled."""
+          force: bool = False, progress: Progress | None = None, overwrite: bool = False,
+          choices: dict[int, int] | None = None, labels: Sequence[str] | None = None) -> MergeOutcome:
+    """Merge canonical workbooks (three-way against ``base`` when given); written only when clean or settled.
+    ``choices`` settles conflicts one by one (conflict number -> candidate index); ``labels`` name the inputs."""
     return merge_files(inputs, output, base=base, prefer=prefer, conflicts_sheet=conflicts_sheet, force=force,
-                       progress=progress, overwrite=overwrite)
+                       progress=progress, overwrite=overwrite, choices=choices, labels=labels)
 
 
 def diff(old: str | os.PathLike[str], new: str | os.PathLike[str], *,

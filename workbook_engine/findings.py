@@ -27,7 +27,8 @@ SEVERITIES = (ERROR, WARNING)
 CRITERIA: tuple[str, ...] = ("完整性", "相关性", "适当性", "可行性")
 
 # Sections of the catalogue, in the order docs/rules.md lists them.
-STRUCTURE, CELLS, CROSS, EXTRACT_SECTION, REVIEW_SECTION = "structure", "cells", "cross", "extract", "review"
+STRUCTURE, CELLS, CROSS, EXTRACT_SECTION, COLLECT_SECTION, REVIEW_SECTION = (
+    "structure", "cells", "cross", "extract", "collect", "review")
 
 
 # -- where -------------------------------------------------------------------------------------------------
@@ -315,6 +316,11 @@ _ENTRIES: tuple[Entry, ...] = (
            "部门整体绩效目标表中找不到年度（“年度：2024”），部门目标的年度留空。", "请在规范工作簿中填写年度。",
            what="goals found but no 年度 in the department sheet's unit line", example="年度 cell cleared",
            remedy="restore `年度：2024`"),
+    # The collection box (wbe serve): a reviewer's opinion, marked in the annotated copy
+    _entry("WBE-W080", COLLECT_SECTION, "审核人员的意见",
+           "{author}（{when}）：“{text}”。", "请按意见修改后重新提交。",
+           what="a reviewer's opinion on a submission (project or indicator), in the annotated copy",
+           example="王审核：满意度指标偏低", remedy="change the workbook and submit it again"),
 )
 
 

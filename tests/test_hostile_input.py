@@ -11,8 +11,8 @@ import os
 import subprocess
 import sys
 import zipfile
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 import openpyxl
 import pytest
@@ -26,6 +26,7 @@ from workbook_engine.validation import validate as _validate
 
 from . import corpus
 from .conftest import ROOT, SAMPLE, SEED, run_cli
+
 
 def validate(path: Path):
     """Validation findings only: the review rules (WBE-R…, issue 5) have their own tests."""
@@ -95,6 +96,42 @@ def test_every_command_refuses_every_bad_file(command, bad, refused_files, tmp_p
         assert path.read_bytes() == before
 
 
+@pytest.fixture(scope="session")
+def declared_files(tmp_path_factory) -> dict[str, Path]:
+    folder = tmp_path_factory.mktemp("declared")
+    return {name: build(folder) for name, build in corpus.DECLARED.items()}
+
+
+@pytest.fixture(scope="session")
+def sample_outcomes(tmp_path_factory) -> dict[str, tuple[int, str]]:
+    """(exit status, stdout) of every command on the plain sample, to compare the declared-size files with."""
+    outcomes = {}
+    for command in DECLARED_COMMANDS:
+        argv = COMMANDS[command]
+        out = tmp_path_factory.mktemp(f"sample-{command}")
+        result = CliRunner().invoke(app, argv(SAMPLE, out))
+        outcomes[command] = (result.exit_code, result.stdout.replace(str(SAMPLE), "BOOK").replace(str(out), "OUT"))
+    return outcomes
+
+
+# The readers behind the commands: calamine (every command), openpyxl (the annotated copies), the merge
+# writer. The full command x file matrix runs in benchmarks/hostile_matrix.py (docs/decisions.md).
+DECLARED_COMMANDS = ("validate", "validate-annotate", "review-annotate", "merge")
+
+
+@pytest.mark.parametrize("command", DECLARED_COMMANDS)
+@pytest.mark.parametrize("declared", list(corpus.DECLARED))
+def test_declared_sizes_change_nothing(command, declared, declared_files, sample_outcomes, tmp_path):
+    """A workbook declaring a huge dimension, spans, column range or string count is read as the sample is."""
+    path = declared_files[declared]
+    result = CliRunner().invoke(app, COMMANDS[command](path, tmp_path))
+    assert not isinstance(result.exception, Exception) or isinstance(result.exception, SystemExit), result.exception
+    status, stdout = sample_outcomes[command]
+    assert result.exit_code == status, (result.stdout, result.stderr)
+    if command != "import":
+        assert result.stdout.replace(str(path), "BOOK").replace(str(tmp_path), "OUT") == stdout
+
+
 # Refusals import words the same way as the workbook commands (the rest are refused as "not a text export").
 IMPORT_SAYS_THE_SAME = {"missing-path", "directory", "no-read-permission"}
 
@@ -148,7 +185,7 @@ def test_lying_bomb_really_inflates_beyond_what_it_declares(refused_files):
 
 def test_openpyxl_uses_defusedxml():
     import defusedxml  # noqa: F401  (installed: a declared dependency)
-    import openpyxl.xml.functions as functions
+    from openpyxl.xml import functions
 
     assert openpyxl.DEFUSEDXML is True
     assert functions.iterparse.__module__.startswith("defusedxml")
@@ -351,15 +388,44 @@ def test_huge_amounts_and_percentages(edit_sample):
     assert "WBE-E015" in report.codes()
 
 
-def test_area_bound_falls_back_to_an_exact_parse(tmp_path, monkeypatch):
-    """Chunks with only A-Z references are bounded without reading each one; where that bound and a wide
-    chunk together exceed the limit, the sheet is measured exactly: a wide but short sheet passes."""
-    monkeypatch.setattr(guard, "INFLATE_CHUNK", 2048)  # many chunks per sheet
+def test_far_cell_is_found_across_chunk_boundaries(tmp_path, monkeypatch):
+    """The XML scan is fed the inflated chunks as they come: a reference split between two chunks still counts,
+    and a wide but short sheet (BZ83) passes."""
+    monkeypatch.setattr(guard, "INFLATE_CHUNK", 7)
     wide = b'<row r="83"><c r="BZ83" t="inlineStr"><is><t>wide</t></is></c></row>'
     book = corpus.rezip(SAMPLE, tmp_path / "wide.xlsx", replace={"xl/worksheets/sheet3.xml": corpus.far_rows(wide)})
-    inspection = guard.inspect_xlsx(book)
-    part = inspection.parts["xl/worksheets/sheet3.xml"]
-    assert (part.last_row, part.last_col, part.small_refs) == (83, 77, False)
+    part = guard.inspect_xlsx(book).parts["xl/worksheets/sheet3.xml"]
+    assert (part.last_row, part.last_col) == (83, 77)
     far = corpus.rezip(SAMPLE, tmp_path / "far.xlsx", replace={"xl/worksheets/sheet3.xml": corpus.far_rows(corpus.FAR_CELL)})
     with pytest.raises(UnsafeInput, match="XFD1048576"):
         guard.inspect_xlsx(far)
+
+
+def test_guard_counts_what_readers_see(sample_copy):
+    """Exact counts from the XML scan: value cells, all cells, sheets and the parts they read."""
+    inspection = guard.inspect_xlsx(sample_copy)
+    projects = inspection.parts[inspection.sheets["项目"]]
+    assert inspection.sheets["项目"] == corpus.PROJECTS_PART and projects.uses == 1
+    assert (projects.last_row, projects.last_col) == (10, 13)
+    with zipfile.ZipFile(sample_copy) as archive:
+        xml = archive.read(corpus.PROJECTS_PART)
+    assert projects.value_cells == xml.count(b"<v>") + xml.count(b"<is>")
+    assert projects.facts.cells == xml.count(b"<c ")
+
+
+@pytest.mark.parametrize("limit,value,says", [
+    ("MAX_SHEETS", 4, "个工作表"), ("MAX_CELLS", 1000, "只有格式"), ("MAX_TOTAL_AREA", 1000, "范围共"),
+    ("MAX_XML_ELEMENTS", 1000, "XML 元素"), ("MAX_SHARED_STRINGS", 100, "共享字符串"),
+])
+def test_each_limit_is_enforced(limit, value, says, sample_copy, monkeypatch):
+    monkeypatch.setattr(guard, limit, value)
+    with pytest.raises(UnsafeInput, match=says):
+        guard.inspect_xlsx(sample_copy)
+
+
+def test_merged_cells_limit(tmp_path, monkeypatch):
+    book = corpus.rezip(SAMPLE, tmp_path / "merged.xlsx", replace={corpus.PROJECTS_PART: corpus.merged_over(b"A1:N10")})
+    assert guard.inspect_xlsx(book).parts[corpus.PROJECTS_PART].facts.merged_cells == 140
+    monkeypatch.setattr(guard, "MAX_MERGED_CELLS", 100)
+    with pytest.raises(UnsafeInput, match="合并单元格共覆盖 140"):
+        guard.inspect_xlsx(book)

@@ -136,13 +136,61 @@ def test_declared_sizes_change_nothing(command, declared, declared_files, sample
 IMPORT_SAYS_THE_SAME = {"missing-path", "directory", "no-read-permission"}
 
 
-@pytest.mark.parametrize("bad", [b for b in corpus.REFUSED if b != "no-read-permission"])
-def test_bad_file_from_the_real_command_line(bad, refused_files):
-    """As a user runs it: exit status 2, one line on stderr, nothing on stdout, no traceback."""
+# In real processes: the files that could make a native reader abort or allocate (the rest are refused by the
+# same guard, shown in-process above for every command; every file x every command in subprocesses:
+# benchmarks/hostile_matrix.py).
+IN_SUBPROCESS = [b for b in corpus.REFUSED if b.startswith(("far-cell", "zip-bomb", "billion", "shared-strings",
+                                                             "merged", "sheets-on", "too-many", "damaged"))]
+
+
+@pytest.mark.parametrize("bad", IN_SUBPROCESS)
+def test_bad_file_from_the_real_command_line(bad, refused_files, tmp_path):
+    """As a user runs it, under a 4 GB address-space limit: exit status 2 within 30 s, one line on stderr,
+    nothing on stdout, no traceback, peak under 1 GB."""
     path = refused_files[bad]
-    result = run_cli("validate", path)
+    peak = tmp_path / "peak"
+    result = limited_run("validate", path, peak_file=peak)
     assert result.returncode == 2 and result.stdout == ""
     assert_one_clear_line(result.stderr, path, corpus.REFUSED_SAYS.get(bad))
+    assert_ends_well(result, peak)
+
+
+@pytest.mark.parametrize("declared", list(corpus.DECLARED))
+def test_declared_sizes_from_the_real_command_line(declared, declared_files, tmp_path):
+    """The openpyxl path (annotated copy) on a file declaring huge sizes, under the same limits."""
+    peak = tmp_path / "peak"
+    result = limited_run("validate", declared_files[declared], "--annotate", tmp_path / "annotated.xlsx",
+                         peak_file=peak)
+    assert result.returncode == 0, result.stderr
+    assert_ends_well(result, peak)
+    assert openpyxl.load_workbook(tmp_path / "annotated.xlsx")["项目"].max_row == 10
+
+
+LIMITED = """
+import atexit, os, resource, sys
+resource.setrlimit(resource.RLIMIT_AS, (4 * 2**30, 4 * 2**30))
+atexit.register(lambda: open(os.environ["WBE_PEAK_FILE"], "w").write(
+    str(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024)))
+sys.argv = ["wbe", *sys.argv[1:]]
+from workbook_engine.cli import main
+main()
+"""
+
+
+def limited_run(*args, peak_file: Path) -> subprocess.CompletedProcess:
+    """A command as a user runs it, under a 4 GB address-space limit; it must end by itself within 30 s.
+    Its peak resident memory (bytes) is written to ``peak_file``."""
+    return subprocess.run([sys.executable, "-c", LIMITED, *map(str, args)], capture_output=True, text=True,
+                          cwd=ROOT, timeout=30, env={**os.environ, "WBE_PEAK_FILE": str(peak_file)}, check=False)
+
+
+def assert_ends_well(result: subprocess.CompletedProcess, peak_file: Path) -> None:
+    """Exit 0/1/2, no traceback, an exit-2 message on one line, peak under 1 GB."""
+    assert result.returncode in (0, 1, 2), (result.returncode, result.stderr[-2000:])
+    assert "Traceback" not in result.stderr, result.stderr[-2000:]
+    if result.returncode == 2:
+        assert len(result.stderr.strip().splitlines()) == 1, result.stderr
+    assert int(peak_file.read_text()) < 2**30
 
 
 PEAK = """
@@ -372,6 +420,40 @@ def test_broken_documents_name_the_line(tmp_path, name, change, says):
     assert_one_clear_line(result.stderr, document, says)
     assert "第" in result.stderr and "行" in result.stderr
     assert not (tmp_path / "book.xlsx").exists()
+
+
+@pytest.mark.parametrize("kind", ["fifo", "device", "sparse-4-gb", "over-the-limit"])
+def test_import_refuses_pipes_devices_and_huge_documents(kind, tmp_path):
+    """Refused before reading: a FIFO would block forever, a device or a 4 GB file would be read whole."""
+    document = tmp_path / "document.txt"
+    says = "不是普通文件"
+    if kind == "fifo":
+        os.mkfifo(document)
+    elif kind == "device":
+        document = Path("/dev/zero")
+    elif kind == "sparse-4-gb":
+        with document.open("wb") as handle:
+            handle.truncate(4 * 2**30)
+        says = "上限"
+    else:
+        document.write_bytes(SEED.read_bytes() * (guard.MAX_TEXT_DOCUMENT_BYTES // SEED.stat().st_size + 1))
+        says = "上限"
+    peak = tmp_path / "peak"
+    result = limited_run("import", document, "-o", tmp_path / "book.xlsx", peak_file=peak)
+    assert result.returncode == 2
+    assert_one_clear_line(result.stderr, document, says)
+    assert_ends_well(result, peak)
+    assert not (tmp_path / "book.xlsx").exists()
+
+
+def test_text_document_is_read_with_a_bound_even_if_it_grows(tmp_path, monkeypatch):
+    document = tmp_path / "growing.txt"
+    document.write_bytes(b"x" * 100)
+    monkeypatch.setattr(guard, "MAX_TEXT_DOCUMENT_BYTES", 50)
+    with pytest.raises(UnsafeInput, match="上限"):
+        guard.read_text_document(document)
+    monkeypatch.setattr(guard, "MAX_TEXT_DOCUMENT_BYTES", 100)
+    assert guard.read_text_document(document) == b"x" * 100
 
 
 def test_huge_integers_in_year_and_sequence(edit_sample):

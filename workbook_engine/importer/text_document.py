@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Iterator
 
 from ..errors import DocumentError, UsageError
-from ..io.guard import check_input_file
+from ..io.guard import read_text_document as read_bounded
 from ..model import Book, Goal, Indicator, Project
 from ..sheets.goals import CATEGORIES
 from ..values import parse_number, parse_percent_cell
@@ -340,6 +340,5 @@ def parse_tokens(items: list[Paragraph | Row], *, path: str, year: int | None = 
 def read_text_document(path: str | Path, *, year: int | None = None, dept_code: str | None = None,
                        dept_name: str | None = None) -> Book:
     """Read and parse a text-export file (UTF-8 or GBK)."""
-    p = check_input_file(path)
-    text = decode(p.read_bytes(), str(p))
-    return parse_text_document(text, path=str(p), year=year, dept_code=dept_code, dept_name=dept_name)
+    text = decode(read_bounded(path), str(path))
+    return parse_text_document(text, path=str(path), year=year, dept_code=dept_code, dept_name=dept_name)

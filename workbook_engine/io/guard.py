@@ -54,6 +54,7 @@ MAX_MERGED_CELLS = 2_000_000  # cells covered by merged ranges, over all sheets 
 MAX_SHARED_STRINGS = 2_000_000  # <si> entries, declared (calamine reserves room for them) or real
 MAX_XML_ELEMENTS = 8_000_000  # elements in the worksheets, shared strings and workbook parts together: what
 # every reader parses (1,048,576 rows of trailing formatting are about 3,100,000)
+MAX_TEXT_DOCUMENT_BYTES = 32 * 1024 * 1024  # a text export for import: a county's document is a few MB
 PROLOG_BYTES = 64 * 1024  # an XML part's declaration must end (root element start) within this
 
 READ_CHUNK = 1024 * 1024
@@ -136,7 +137,7 @@ def check_input_file(path: str | os.PathLike[str]) -> Path:
     if is_dir:
         raise InputNotFound(f"{p}：这是一个文件夹，不是文件。请给出文件的路径。")
     if not is_file:
-        raise InputNotFound(f"{p}：不是普通文件。")
+        raise InputNotFound(f"{p}：不是普通文件（是管道、设备或套接字），无法读取。请给出保存在磁盘上的文件。")
     if not os.access(p, os.R_OK):
         raise InputUnreadable(f"{p}：没有读取该文件的权限。请检查文件权限，或先把文件复制到自己的文件夹。")
     try:
@@ -145,6 +146,25 @@ def check_input_file(path: str | os.PathLike[str]) -> Path:
     except OSError as exc:
         raise InputUnreadable(f"{p}：无法读取（{exc.strerror or exc}）。请检查文件权限。") from None
     return p
+
+
+def read_text_document(path: str | os.PathLike[str]) -> bytes:
+    """The bytes of a text export for import, read in bounded memory: a regular file of at most
+    MAX_TEXT_DOCUMENT_BYTES (checked before reading, and again while reading, since a file may grow)."""
+    p = check_input_file(path)
+    limit = MAX_TEXT_DOCUMENT_BYTES
+    too_big = (f"{p}：文件大于 {limit // 2**20} MB 的上限，不是部门预算绩效文本的文本导出，已拒绝。"
+               "请确认选对了文件（一个县的文本导出通常只有几 MB）。")
+    try:
+        if p.stat().st_size > limit:
+            raise UnsafeInput(too_big)
+        with p.open("rb") as handle:
+            data = handle.read(limit + 1)
+    except OSError as exc:
+        raise InputUnreadable(f"{p}：无法读取（{exc.strerror or exc}）。请检查文件权限。") from None
+    if len(data) > limit:
+        raise UnsafeInput(too_big)
+    return data
 
 
 def check_xlsx(path: str | os.PathLike[str]) -> Path:

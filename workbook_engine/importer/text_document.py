@@ -17,7 +17,7 @@ from typing import Iterator
 from ..document_format import (ITEM_RE, MEASURE_RE, PART_RE, PROJECT_TITLE_RE, SECTION_HEADINGS, SECTION_RE, label,
                                parse_chinese_number)
 from ..errors import DocumentError, UsageError
-from ..io.guard import check_input_file
+from ..io.guard import read_text_document as read_bounded
 from ..model import Book, Goal, Indicator, Project
 from ..sheets.goals import CATEGORIES
 from ..values import parse_number, parse_percent_cell
@@ -329,6 +329,5 @@ def parse_tokens(items: list[Paragraph | Row], *, path: str, year: int | None = 
 def read_text_document(path: str | Path, *, year: int | None = None, dept_code: str | None = None,
                        dept_name: str | None = None) -> Book:
     """Read and parse a text-export file (UTF-8 or GBK)."""
-    p = check_input_file(path)
-    text = decode(p.read_bytes(), str(p))
-    return parse_text_document(text, path=str(p), year=year, dept_code=dept_code, dept_name=dept_name)
+    text = decode(read_bounded(path), str(path))
+    return parse_text_document(text, path=str(path), year=year, dept_code=dept_code, dept_name=dept_name)

@@ -140,9 +140,6 @@ def test_the_scan_would_see_an_inline_message(tmp_path):
 
 
 # -- layers without cycles ---------------------------------------------------------------------------------
-# The one cycle left, io/guard.py <-> io/sheet_scan.py, is issue 12's (the "hostile" input work rewrites
-# both files); it is allowed here by name only until that lands, any other cycle fails.
-KNOWN_CYCLES: set[frozenset[str]] = {frozenset({"workbook_engine.io.guard", "workbook_engine.io.sheet_scan"})}
 
 
 def _module_name(path: Path) -> str:
@@ -208,7 +205,7 @@ def cycles(graph: dict[str, set[str]]) -> list[set[str]]:
 
 
 def test_no_import_cycle_between_modules():
-    assert [c for c in cycles(import_graph()) if frozenset(c) not in KNOWN_CYCLES] == []
+    assert cycles(import_graph()) == []
 
 
 def test_no_import_cycle_between_subpackages():

@@ -20,7 +20,7 @@ from typing import Any, Iterator
 from ..document_format import (ITEM_RE, MEASURE_RE, PART_RE, PROJECT_TITLE_RE, SECTION_HEADINGS, SECTION_RE, label,
                                parse_chinese_number)
 from ..errors import DocumentError, UsageError
-from ..io.guard import check_input_file
+from ..io.guard import read_text_document as read_bounded
 from ..layout import CellSpec, RowSpec, inverse_pattern, project_template, publish_template
 from ..model import Book, Goal, Indicator, Project
 from ..sheets import BY_KIND
@@ -408,6 +408,5 @@ def parse_tokens(items: list[Paragraph | Row], *, path: str, year: int | None = 
 def read_text_document(path: str | Path, *, year: int | None = None, dept_code: str | None = None,
                        dept_name: str | None = None) -> Book:
     """Read and parse a text-export file (UTF-8 or GBK)."""
-    p = check_input_file(path)
-    text = decode(p.read_bytes(), str(p))
-    return parse_text_document(text, path=str(p), year=year, dept_code=dept_code, dept_name=dept_name)
+    text = decode(read_bounded(path), str(path))
+    return parse_text_document(text, path=str(path), year=year, dept_code=dept_code, dept_name=dept_name)

@@ -85,11 +85,29 @@ def write_value(sheet, row: int, col: int, value: Any, kind: str, fmt) -> None:
         sheet.write_string(row, col, str(value), fmt)
 
 
+def merged_data(value: Any, kind: str) -> Any:
+    """What write_value would write, as the data of merge_range (number, text, or "" for a blank)."""
+    if value is None or value == "":
+        return ""
+    if kind == "money":
+        return float(Decimal(value))
+    if kind == "percent":
+        return float(Decimal(value) / 100)
+    if isinstance(value, int) and not isinstance(value, bool):
+        return value
+    return str(value)
+
+
 def place(sheet, row: int, col: int, last_row: int, last_col: int, value: Any, kind: str, fmt) -> None:
-    """One cell, merged over its range when it covers more than one grid cell."""
+    """One cell, merged over its range when it covers more than one grid cell.
+
+    merge_range writes the first cell itself: with the workbook's strings_to_* options off, text stays
+    text (never a formula), so the value is written once instead of a blank overwritten by write_value.
+    """
     if last_row > row or last_col > col:
-        sheet.merge_range(row, col, last_row, last_col, "", fmt)
-    write_value(sheet, row, col, value, kind, fmt)
+        sheet.merge_range(row, col, last_row, last_col, merged_data(value, kind), fmt)
+    else:
+        write_value(sheet, row, col, value, kind, fmt)
 
 
 def print_setup(sheet, settings: dict[str, Any], context: Context) -> None:

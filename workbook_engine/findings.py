@@ -6,7 +6,7 @@ Modelled on frictionless-py: an error type carries its title and a message templ
 budget=…, fiscal=…)`` — and the catalogue says how it reads; no message text is written anywhere else.
 The terminal table, the 校验结果 sheet and the JSON all come from one flattening (``Finding.to_dict`` /
 ``Report.flatten``). docs/rules.md and docs/review-rules.md tables are generated from ``CATALOGUE``
-(tests/test_docs.py runs ``cog --check``).
+(tests/test_catalogue.py runs ``cog --check``).
 
 A leaf module: it imports nothing from the package but a1.py, so that every layer may use it.
 """
@@ -21,7 +21,6 @@ from .a1 import cell_name
 
 ERROR = "error"
 WARNING = "warning"
-SEVERITIES = (ERROR, WARNING)
 
 # The four review criteria, in the order reports list them.
 CRITERIA: tuple[str, ...] = ("完整性", "相关性", "适当性", "可行性")

@@ -118,7 +118,7 @@
         .then(function (r) { return r.json(); })
         .then(function (s) {
           if (s.state === "done") { window.location.assign(s.next); return; }
-          if (s.state === "failed" || s.state === "missing") { window.location.reload(); return; }
+          if (s.state !== "running") { window.location.reload(); return; }
           if (s.total) { bar.max = s.total; bar.value = s.done || 0; }
           label.textContent = "正在处理" + (s.label ? "（" + s.label + "）" : "") + (s.what ? "：" + s.what : "") +
             (s.total ? "　" + (s.done || 0) + " / " + s.total : "");

@@ -3,8 +3,10 @@ diff, merge, and the safety rules (sessions, CSRF, token, headers, hostile and o
 
 from __future__ import annotations
 
+import html
 import io
 import re
+import shutil
 import time
 from pathlib import Path
 
@@ -86,7 +88,10 @@ def test_preview_cells_equal_the_rendered_sheet(client, sample_page, tmp_path):
         table = page.split('id="project-table"', 1)[1].split("</table>", 1)[0]
         grid = [row for row in html_table_grid(table) if any(cell.strip() for cell in row)]
         assert grid == flatten(workbook[project_sheets[number]])
-    assert "部门整体绩效目标" in page and "一、" in page
+    part = page.split('id="dept-part"', 1)[1].split("</section>", 1)[0]
+    texts = [html.unescape(t) for t in re.findall(r"<[a-z0-9]+[^>]* data-text>(.*?)</", part, re.S)]
+    sheet = flatten(workbook["部门整体绩效目标"], width=2)
+    assert texts == [cell for row in sheet for cell in row if cell]
 
 
 def test_downloads_open(client, sample_page):
@@ -116,6 +121,15 @@ def test_pdf_says_plainly_when_libreoffice_is_missing(client, sample_page):
         assert "/make/pdf" in page
     else:
         assert "没有安装 LibreOffice" in page
+
+
+@pytest.mark.libreoffice
+@pytest.mark.skipif(not shutil.which("soffice"), reason="LibreOffice is not installed")
+def test_pdf_is_published_through_the_page(client, sample_page):
+    done = follow_job(client, client.post(f"{sample_page.url}/make/pdf", data={"csrf": csrf_of(client)}), 300)
+    link = re.search(r'href="(/files/[^"]+/get/pdf/0)"', done.text).group(1)
+    response = client.get(link)
+    assert response.content.startswith(b"%PDF") and response.headers["content-type"] == "application/pdf"
 
 
 def test_published_text_is_imported_and_its_workbook_offered(client):
@@ -229,6 +243,7 @@ def test_long_job_shows_progress_then_its_result(tmp_path):
             assert c.get(job_url).status_code in (200, 303)
             time.sleep(0.1)
         assert status["state"] == "done" and status["total"] == 2 and status["next"].startswith("/merge/")
+        assert str(tmp_path) not in str(status)  # progress names the files as uploaded, not by server path
         assert TestClient(c.app).get(job_url + ".json").status_code == 404  # not another browser's job
         assert 'id="merge-done"' in c.get(status["next"]).text
 

@@ -147,7 +147,7 @@ def finding_rows(findings, file: str = "") -> list[dict[str, Any]]:
 
 def analysis_of(book_path: Path) -> dict[str, Any]:
     """Everything the findings and preview pages show, from one validation and one review pass."""
-    from ..layout import project_layout, title_text
+    from ..layout import Context, project_layout, title_text, workbook_template
     from ..publish.outline import part_one
     from ..review import ReviewConfig, review_book
     from ..api import check as api_check
@@ -186,6 +186,8 @@ def analysis_of(book_path: Path) -> dict[str, Any]:
                            "style": c.style} for c in row.cells] for row in layout],
             })
         preview.append({"code": dept.code, "name": dept.name, "year": dept.year,
+                        **{key: Context(None, dept).fill(workbook_template()["department"][key])
+                           for key in ("title", "unit_left", "unit_right")},
                         "part_one": [{"kind": b.kind, "text": b.text} for b in part_one(part, dept.code)],
                         "projects": projects})
     return {"summary": summary, "findings": rows, "grades": grades, "project_names": names,
@@ -358,8 +360,12 @@ def merge_task(folder: str, inputs: list[str], labels: list[str], choices: dict[
             progress(number, len(inputs), labels[number])
             check_xlsx(base / name)
         output = base / "merged.xlsx"
+
+        def read(done: int, total: int, what: str) -> None:  # the library names files by path
+            progress(done, total, clean_message(what, names) if done < total else "合并并写出")
+
         outcome = api.merge([base / i for i in inputs], output, prefer=prefer, choices=choices,
-                            labels=labels, progress=progress)
+                            labels=labels, progress=read)
         plan = outcome.plan
         data: dict[str, Any] = {
             "inputs": labels,

@@ -132,6 +132,12 @@
   function setupDrop() {
     document.querySelectorAll("[data-drop-zone]").forEach(function (zone) {
       var input = zone.querySelector("input[type=file]");
+      var chosen = zone.querySelector("[data-chosen]");
+      input.addEventListener("change", function () {
+        if (!chosen) return;
+        var names = Array.prototype.map.call(input.files, function (f) { return f.name; });
+        chosen.textContent = names.length ? "已选择：" + (names.length > 3 ? names.slice(0, 3).join("、") + " 等 " + names.length + " 个文件" : names.join("、")) : "未选择文件";
+      });
       ["dragenter", "dragover"].forEach(function (t) {
         zone.addEventListener(t, function (e) { e.preventDefault(); zone.classList.add("over"); });
       });

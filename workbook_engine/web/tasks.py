@@ -148,12 +148,12 @@ def finding_rows(findings, file: str = "") -> list[dict[str, Any]]:
 def analysis_of(book_path: Path) -> dict[str, Any]:
     """Everything the findings and preview pages show, from one validation and one review pass."""
     from ..layout import Context, project_layout, title_text, workbook_template
-    from ..publish.outline import part_one
+    from ..document_format import part_one
     from ..review import ReviewConfig, review_book
-    from ..api import check as api_check
     from ..findings import position_key
+    from ..validation import check
 
-    checked = api_check(book_path, review=False)
+    checked = check(book_path)
     result = review_book(checked.book, checked.loaded, checked.report, ReviewConfig())
     findings = sorted([*checked.report.findings, *result.report.findings], key=position_key)
     book, loaded = checked.book, checked.loaded

@@ -27,7 +27,7 @@ from . import tasks
 from .jobs import JobRunner
 from .security import CSRF_FIELD, CSRF_HEADER, TOKEN_COOKIE, Secrets, SecurityMiddleware
 from .storage import Item, Workspace, valid_id
-from .uploads import UploadRefused, kind_of_name, read_form, save, stored_suffix, uploaded_files
+from .uploads import UploadRefused, kind_of_name, read_form, save, uploaded_files
 
 log = logging.getLogger("workbook_engine.web")
 HERE = Path(__file__).resolve().parent
@@ -131,7 +131,7 @@ async def store_upload(request: Request, sid: str, *, field: str = "file") -> tu
     if not files:
         raise UploadRefused("请先选择要上传的文件。")
     upload = files[0]
-    suffix_kind, suffix = kind_of_name(upload.filename or ""), stored_suffix(upload.filename or "")
+    suffix_kind, suffix = kind_of_name(upload.filename or "")
     item = workspace(request).new_item(sid, type="file", display="", suffix_kind=suffix_kind)
     try:
         display, size = save(upload, item.path("input" + suffix), settings.max_upload)
@@ -303,7 +303,7 @@ async def diff_start(request: Request) -> Response:
     if not old or not new:
         raise UploadRefused("请选择旧版和新版两个规范工作簿。")
     for upload_ in (old[0], new[0]):
-        if kind_of_name(upload_.filename or "") != "xlsx":
+        if kind_of_name(upload_.filename or "")[0] != "xlsx":
             raise UploadRefused(f"{upload_.filename}：比对只接受规范工作簿（.xlsx）。")
     item = workspace(request).new_item(request.state.sid, type="diff")
     try:
@@ -352,7 +352,7 @@ async def merge_start(request: Request) -> Response:
     inputs, labels = [], []
     try:
         for number, upload_ in enumerate(files, start=1):
-            if kind_of_name(upload_.filename or "") != "xlsx":
+            if kind_of_name(upload_.filename or "")[0] != "xlsx":
                 raise UploadRefused(f"{upload_.filename}：合并只接受规范工作簿（.xlsx）。")
             name = f"in-{number:03d}.xlsx"
             label, _ = save(upload_, item.path(name), settings.max_upload)

@@ -64,15 +64,13 @@ def uploaded_files(form: FormData, field: str) -> list[UploadFile]:
     return [f for f in form.getlist(field) if isinstance(f, UploadFile) and (f.filename or f.size)]
 
 
-def kind_of_name(name: str) -> str:
-    """What a file is read as: 'docx' or 'txt' (a published document) or 'xlsx'. Anything not a document
-    goes to the workbook guard, which refuses .xls, .csv, .ods … with the same message as the CLI."""
+def kind_of_name(name: str) -> tuple[str, str]:
+    """(what a file is read as, the suffix it is stored under). 'docx' or 'txt' is a published document,
+    anything else 'xlsx': it goes to the workbook guard, which refuses .xls, .csv, .ods … with the same
+    message as the CLI."""
     suffix = Path(name).suffix.lower()
-    if suffix in (".docx", ".doc"):
-        return "docx"
-    if suffix == ".txt":
-        return "txt"
-    return "xlsx"
+    kind = "docx" if suffix in (".docx", ".doc") else "txt" if suffix == ".txt" else "xlsx"
+    return kind, stored_suffix(name)
 
 
 def stored_suffix(name: str) -> str:

@@ -11,12 +11,12 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from playwright.sync_api import sync_playwright  # noqa: E402
+from playwright.sync_api import sync_playwright
 
-from tests.conftest import SAMPLE  # noqa: E402
-from tests.corpus import REFUSED  # noqa: E402
-from tests.web_server import CHROMIUM, CHROMIUM_ARGS, running_server  # noqa: E402
-from tests.workbooks import department, edited, save, set_cells  # noqa: E402
+from tests.conftest import SAMPLE
+from tests.corpus import REFUSED
+from tests.web_server import CHROMIUM, CHROMIUM_ARGS, running_server
+from tests.workbooks import department, edited, save, set_cells
 
 IMAGES = ROOT / "docs" / "images"
 

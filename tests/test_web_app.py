@@ -24,7 +24,15 @@ from workbook_engine.web.storage import Workspace
 from .conftest import SAMPLE, SEED
 from .corpus import REFUSED
 from .official_helpers import flatten
-from .web_helpers import CSRF_RE, csrf_of, error_message, finding_rows, follow_job, html_table_grid, upload
+from .web_helpers import (
+    CSRF_RE,
+    csrf_of,
+    error_message,
+    finding_rows,
+    follow_job,
+    html_table_grid,
+    upload,
+)
 from .workbooks import department, edited, save, set_cells
 
 
@@ -89,7 +97,7 @@ def test_preview_cells_equal_the_rendered_sheet(client, sample_page, tmp_path):
         grid = [row for row in html_table_grid(table) if any(cell.strip() for cell in row)]
         assert grid == flatten(workbook[project_sheets[number]])
     part = page.split('id="dept-part"', 1)[1].split("</section>", 1)[0]
-    texts = [html.unescape(t) for t in re.findall(r"<[a-z0-9]+[^>]* data-text>(.*?)</", part, re.S)]
+    texts = [html.unescape(t) for t in re.findall(r"<[a-z0-9]+[^>]* data-text>(.*?)</", part, re.DOTALL)]
     sheet = flatten(workbook["部门整体绩效目标"], width=2)
     assert texts == [cell for row in sheet for cell in row if cell]
 
@@ -326,3 +334,13 @@ def test_workspace_sweeps_old_files_and_cleans_up(tmp_path):
     space.new_item("B" * 22, type="file")
     space.close()
     assert not any((tmp_path / "w").iterdir())
+
+
+def test_uploaded_names_never_reach_the_file_system(client, app):
+    page = upload(client, SAMPLE, "../../../../tmp/evil\x07<b>.xlsx")
+    assert page.status_code == 200
+    title = re.search(r"<h1>(.*?)</h1>", page.text).group(1)
+    assert title.startswith("evil") and title.endswith(".xlsx") and not set("/\\<>&") & set(title)
+    root = app.state.workspace.root
+    names = {p.name for p in root.rglob("*")}
+    assert not any("evil" in name for name in names)

@@ -10,8 +10,9 @@ import asyncio
 import contextlib
 import logging
 import shutil
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 from urllib.parse import quote
 
 from starlette.applications import Starlette
@@ -539,5 +540,17 @@ def create_app(*, max_upload_mb: float = 20, token: str | None = None, work_dir:
     return app
 
 
-__all__ = ["create_app", "access_token", "store_upload", "analyse_args", "findings_context", "load_analysis", "page",
-           "error_page", "check_csrf", "attachment", "start_job", "valid_id"]
+__all__ = [
+    "access_token",
+    "analyse_args",
+    "attachment",
+    "check_csrf",
+    "create_app",
+    "error_page",
+    "findings_context",
+    "load_analysis",
+    "page",
+    "start_job",
+    "store_upload",
+    "valid_id",
+]

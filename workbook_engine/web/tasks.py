@@ -10,8 +10,9 @@ import logging
 import os
 import shutil
 import traceback
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 from ..errors import WorkbookEngineError
 from .storage import read_json, write_json
@@ -147,10 +148,10 @@ def finding_rows(findings, file: str = "") -> list[dict[str, Any]]:
 
 def analysis_of(book_path: Path) -> dict[str, Any]:
     """Everything the findings and preview pages show, from one validation and one review pass."""
-    from ..layout import Context, project_layout, title_text, workbook_template
     from ..document_format import part_one
-    from ..review import ReviewConfig, review_book
     from ..findings import position_key
+    from ..layout import Context, project_layout, title_text, workbook_template
+    from ..review import ReviewConfig, review_book
     from ..validation import check
 
     checked = check(book_path)

@@ -8,8 +8,8 @@ folder under a server-chosen name; the name the browser sent is only display tex
 from __future__ import annotations
 
 import shutil
+from collections.abc import AsyncGenerator
 from pathlib import Path
-from typing import AsyncGenerator
 
 from starlette.datastructures import FormData, UploadFile
 from starlette.formparsers import MultiPartException, MultiPartParser

@@ -344,3 +344,31 @@ def test_uploaded_names_never_reach_the_file_system(client, app):
     root = app.state.workspace.root
     names = {p.name for p in root.rglob("*")}
     assert not any("evil" in name for name in names)
+
+
+def test_wbe_serve_starts_the_page_on_loopback():
+    import signal
+    import subprocess
+    import sys
+
+    import httpx
+
+    from .web_server import free_port
+
+    port = free_port()
+    process = subprocess.Popen([sys.executable, "-m", "workbook_engine", "serve", "--port", str(port)],
+                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        deadline = time.time() + 60
+        while True:
+            try:
+                response = httpx.get(f"http://127.0.0.1:{port}/", timeout=2)
+                break
+            except httpx.TransportError:
+                assert process.poll() is None and time.time() < deadline, "wbe serve did not start"
+                time.sleep(0.2)
+        assert response.status_code == 200 and "上传并检查" in response.text
+    finally:
+        process.send_signal(signal.SIGINT)
+        output, _ = process.communicate(timeout=30)
+    assert f"http://127.0.0.1:{port}/" in output and "Traceback" not in output

@@ -56,10 +56,14 @@ def handle_errors(command: Callable) -> Callable:
             return command(*args, **kwargs)
         except WorkbookEngineError as exc:
             fail(f"错误：{exc}", exc.exit_code)
-        except KeyboardInterrupt:
-            fail("已中断；输出文件未被改动。", 130)
+        except KeyboardInterrupt as exc:  # Ctrl-C, and SIGTERM/SIGHUP (io/interrupts.py)
+            from .io.interrupts import INTERRUPTED, exit_status
+            fail(INTERRUPTED, exit_status(exc))
         except (typer.Exit, typer.Abort, SystemExit):
             raise
+        except OSError as exc:  # a full disk or an I/O error outside the atomic writers
+            from .io.atomic import os_error_text
+            fail(f"错误：{os_error_text(exc, writing=False)}", 2)
         except MemoryError:
             fail("错误：内存不足，输入文件可能过大或已损坏。", 2)
         except Exception as exc:  # noqa: BLE001 - the last line of defence for staff
@@ -354,7 +358,10 @@ def collect_export_command(
 
 
 def main() -> None:
-    """Console-script entry point."""
+    """Console-script entry point: SIGTERM/SIGHUP are handled like Ctrl-C (io/interrupts.py)."""
+    from .io import interrupts
+
+    interrupts.install()
     app()
 
 

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..errors import UsageError
+from ..io.atomic import check_output
 from ..jobs import JobResult, Progress, choose_departments, errors_of_departments, is_directory_target, output_paths
 from ..validation import check
 from .document import write_document
@@ -41,6 +42,10 @@ def publish_documents(book_path: str | os.PathLike[str], output: str | os.PathLi
     if blocking and not force:
         result.refused = blocking
         return result
+    for path in paths:  # every output checked before the first is written: a refusal changes nothing
+        for target in (path, path.with_suffix(".pdf")) if pdf else (path,):
+            if target.parent.exists():
+                check_output(target, inputs=[book_path], overwrite=overwrite)
     for number, (department, path) in enumerate(zip(departments, paths), start=1):
         path.parent.mkdir(parents=True, exist_ok=True)
         result.files.append(write_document(checked.book, department, path, finance_bureau=finance_bureau,

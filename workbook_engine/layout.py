@@ -9,6 +9,7 @@ cell with ``rowspan`` > 1 and ``covered`` cells below it. Styles are abstract na
 from __future__ import annotations
 
 import functools
+import importlib.resources
 import os
 import re
 from dataclasses import dataclass, field
@@ -34,9 +35,21 @@ _PLACEHOLDER_RE = re.compile(r"\{([a-z_]+(?:\.[a-z0-9_]+)?)\}")
 
 
 def template_dir() -> Path:
-    """templates/ beside the package, or the folder named by WBE_TEMPLATE_DIR (a county's own layout)."""
+    """The folder named by WBE_TEMPLATE_DIR (a county's own layout), else the templates shipped in the package
+    (an installed wheel: setup.py copies templates/ to workbook_engine/templates), else the repository's
+    templates/ beside the package (a checkout or an editable install)."""
     override = os.environ.get(TEMPLATE_DIR_ENV)
-    return Path(override) if override else Path(__file__).resolve().parent.parent / "templates"
+    if override:
+        return Path(override)
+    return _installed_template_dir()
+
+
+@functools.lru_cache(maxsize=1)
+def _installed_template_dir() -> Path:
+    shipped = importlib.resources.files(__package__ or "workbook_engine") / "templates"
+    if shipped.is_dir():
+        return Path(str(shipped))
+    return Path(__file__).resolve().parent.parent / "templates"
 
 
 def _read_toml(name: str) -> dict[str, Any]:

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Iterable
+from typing import Callable, Iterable, Iterator
 
 from ..canonical_writer import write_book
 from ..errors import UsageError
+from ..layout import project_template, workbook_template
 from ..model import Book, Department
 from ..validation import check
 from ..validation.findings import Finding, Report
@@ -74,6 +76,28 @@ def output_paths(output: str | os.PathLike[str], departments: list[Department], 
     return [Path(output)]
 
 
+@contextlib.contextmanager
+def output_folders(paths: Iterable[Path]) -> Iterator[None]:
+    """Create the missing folders of -o DIR/; if the job then fails, remove those that are still empty, so a
+    failed command leaves nothing behind."""
+    created: list[Path] = []
+    for folder in dict.fromkeys(path.parent for path in paths):
+        missing = []
+        probe = folder
+        while not probe.exists() and probe != probe.parent:
+            missing.append(probe)
+            probe = probe.parent
+        folder.mkdir(parents=True, exist_ok=True)
+        created.extend(missing)  # deepest first
+    try:
+        yield
+    except BaseException:
+        for folder in created:
+            with contextlib.suppress(OSError):
+                folder.rmdir()  # only an empty folder goes
+        raise
+
+
 def render_official(book_path: str | os.PathLike[str], output: str | os.PathLike[str], *, dept: str | None = None,
                     force: bool = False, progress: Progress | None = None, overwrite: bool = True) -> RenderResult:
     """Validate a canonical workbook and write the official workbook(s); refuse on errors unless forced."""
@@ -87,17 +111,18 @@ def render_official(book_path: str | os.PathLike[str], output: str | os.PathLike
         return result
     total = sum(len(checked.book.projects_of(d.code)) for d in departments)
     done = 0
-    for department, path in zip(departments, paths):
-        path.parent.mkdir(parents=True, exist_ok=True)
+    project_template(), workbook_template()  # a missing layout is reported before any folder is made
+    with output_folders(paths):
+        for department, path in zip(departments, paths):
 
-        def sheet_written(department: Department = department) -> None:
-            nonlocal done
-            done += 1
-            if progress is not None:
-                progress(done, total, department)
+            def sheet_written(department: Department = department) -> None:
+                nonlocal done
+                done += 1
+                if progress is not None:
+                    progress(done, total, department)
 
-        result.files.append(render_department(checked.book, department, path, inputs=[book_path],
-                                              on_sheet=sheet_written, overwrite=overwrite))
+            result.files.append(render_department(checked.book, department, path, inputs=[book_path],
+                                                  on_sheet=sheet_written, overwrite=overwrite))
     return result
 
 

@@ -6,11 +6,12 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from ..errors import UsageError
+from ..layout import project_template, workbook_template
 from ..official.pipeline import Progress, choose_departments, errors_of_departments, is_directory_target, \
-    output_paths
+    output_folders, output_paths
 from ..validation import check
 from ..validation.findings import Finding, Report
-from .document import PublishedFile, write_document
+from .document import PublishedFile, publish_template, write_document
 from .pdf import convert_to_pdf, require_soffice
 
 @dataclass
@@ -43,12 +44,13 @@ def publish_documents(book_path: str | os.PathLike[str], output: str | os.PathLi
     if blocking and not force:
         result.refused = blocking
         return result
-    for number, (department, path) in enumerate(zip(departments, paths), start=1):
-        path.parent.mkdir(parents=True, exist_ok=True)
-        result.files.append(write_document(checked.book, department, path, finance_bureau=finance_bureau,
-                                           inputs=[book_path], overwrite=overwrite))
-        if progress is not None:
-            progress(number, len(departments), department)
+    project_template(), workbook_template(), publish_template()  # a missing layout: before any folder is made
+    with output_folders(paths):
+        for number, (department, path) in enumerate(zip(departments, paths), start=1):
+            result.files.append(write_document(checked.book, department, path, finance_bureau=finance_bureau,
+                                               inputs=[book_path], overwrite=overwrite))
+            if progress is not None:
+                progress(number, len(departments), department)
     if pdf:
         def converted(done: int) -> None:
             if progress is not None and done < len(departments):

@@ -23,6 +23,7 @@ try:
     import tomllib
 except ModuleNotFoundError:  # Python 3.10
     import tomli as tomllib  # type: ignore[no-redef]
+from .framework import canonical_level1, canonical_level2
 from .model import Department, Indicator, Project
 from .sheets import BY_KIND
 from .values import decimals_of
@@ -183,6 +184,15 @@ def display_text(value: Any, kind: str) -> str:
     return str(value)
 
 
+def standard_level(indicator: Indicator, attr: str) -> str:
+    """An indicator's 一级/二级 name in its standard form (数量 -> 数量指标) for printed outputs; the name as
+    typed when it is not one the framework knows (validation reports those). Validation warns (WBE-W050)."""
+    level1 = canonical_level1(indicator.level1)
+    if attr == "level1":
+        return level1 or indicator.level1
+    return canonical_level2(level1, indicator.level2) or indicator.level2
+
+
 @dataclass
 class Context:
     """The records a template's fields refer to."""
@@ -202,6 +212,8 @@ class Context:
             if attr == "year_prefix":
                 return "" if self.dept.year is None else f"{self.dept.year}年度"
             return getattr(self.dept, attr)
+        if record == "indicator" and attr in ("level1", "level2") and self.indicator is not None:
+            return standard_level(self.indicator, attr)
         target = self.project if record == "project" else self.indicator if record == "indicator" else None
         value = getattr(target, attr, _MISSING)
         if value is _MISSING:

@@ -104,10 +104,17 @@ class TableParser:
         points, ambiguous = resolve_plan(cells)
         if ambiguous:
             shown = "、".join(as_text(c.raw) for c in cells)
-            self.note("WBE-W016", PLAN_FIELDS[0], row, cells[0].raw,
-                      f"支出计划（{shown}）混用了小数（如 0.25）和百分数（如 50），已全部按百分数读取"
-                      "（0.25 读作 0.25%）。请统一写成百分比格式，如 25%。")
+            fractions = [c.points * 100 if c.style == "number" and c.points is not None else c.points for c in cells]
+            as_points = [c.points for c in cells]
+            self.note("WBE-E048", PLAN_FIELDS[0], row, cells[0].raw,
+                      f"支出计划（{shown}）混用了小数（如 0.25）和百分数（如 100），含义不明：按小数读是 "
+                      f"{_plan_text(fractions)}，按百分数读是 {_plan_text(as_points)}。"
+                      "请把四格统一写成百分比格式，如 25%、50%、75%、100%。")
         return points
+
+
+def _plan_text(points: list[Decimal | None]) -> str:
+    return "、".join("空" if p is None else format(p.normalize(), "f") + "%" for p in points)
 
 
 def parse_book(loaded: LoadedWorkbook) -> tuple[Book, list[Finding]]:

@@ -39,6 +39,17 @@ def is_directory_target(output: str | os.PathLike[str]) -> bool:
     return text.endswith(("/", os.sep)) or Path(text).is_dir()
 
 
+# Errors that --force does not override: a spending plan that does not end at 100%, or whose reading is
+# ambiguous, is never printed in an official sheet or a published document.
+NEVER_FORCED = frozenset({"WBE-E032", "WBE-E048"})
+
+
+def blocking_errors(checked, codes: set[str], force: bool) -> list[Finding]:
+    """The errors that stop a render or publish of these departments (with --force, only NEVER_FORCED)."""
+    errors = errors_of_departments(checked, codes)
+    return [f for f in errors if f.code in NEVER_FORCED] if force else errors
+
+
 def errors_of_departments(checked, codes: set[str]) -> list[Finding]:
     """The report's errors that concern the given departments (or no record in particular)."""
     owners: dict[tuple[str, int], str] = {}
@@ -105,8 +116,8 @@ def render_official(book_path: str | os.PathLike[str], output: str | os.PathLike
     departments = choose_departments(checked.book, dept)
     paths = output_paths(output, departments)
     result = RenderResult(checked.report)
-    blocking = errors_of_departments(checked, {d.code for d in departments})
-    if blocking and not force:
+    blocking = blocking_errors(checked, {d.code for d in departments}, force)
+    if blocking:
         result.refused = blocking
         return result
     total = sum(len(checked.book.projects_of(d.code)) for d in departments)

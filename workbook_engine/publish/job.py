@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from ..errors import UsageError
 from ..layout import project_template, workbook_template
-from ..official.pipeline import Progress, choose_departments, errors_of_departments, is_directory_target, \
+from ..official.pipeline import Progress, blocking_errors, choose_departments, is_directory_target, \
     output_folders, output_paths
 from ..validation import check
 from ..validation.findings import Finding, Report
@@ -40,8 +40,8 @@ def publish_documents(book_path: str | os.PathLike[str], output: str | os.PathLi
         raise UsageError(f"-o {output}：输出应为 .docx 文件（PDF 用 --pdf 另外生成在旁边），或以 / 结尾的文件夹。")
     paths = output_paths(output, departments, ".docx")
     result = PublishResult(checked.report)
-    blocking = errors_of_departments(checked, {d.code for d in departments})
-    if blocking and not force:
+    blocking = blocking_errors(checked, {d.code for d in departments}, force)
+    if blocking:
         result.refused = blocking
         return result
     project_template(), workbook_template(), publish_template()  # a missing layout: before any folder is made

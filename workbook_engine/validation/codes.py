@@ -26,7 +26,6 @@ CODES: dict[str, tuple[str, str]] = {
     "WBE-E013": (ERROR, "金额超过两位小数"),
     "WBE-E014": (ERROR, "支出计划不是百分比"),
     "WBE-E015": (ERROR, "支出计划超出 0–100%"),
-    "WBE-W016": (WARNING, "支出计划的写法有歧义"),
     "WBE-E017": (ERROR, "部门编码不是 6 位数字"),
     "WBE-E018": (ERROR, "项目编码格式不对"),
     "WBE-E019": (ERROR, "项目编码中的年度与年度不符"),
@@ -57,6 +56,10 @@ CODES: dict[str, tuple[str, str]] = {
     "WBE-W044": (WARNING, "项目缺少满意度指标"),
     "WBE-E045": (ERROR, "项目序号重复"),
     "WBE-W046": (WARNING, "分项绩效目标没有标题"),
+    "WBE-E048": (ERROR, "支出计划混用小数和百分数"),
+    "WBE-W047": (WARNING, "文本列中的数字或日期已按单元格显示读取"),
+    "WBE-W049": (WARNING, "金额对万元来说过大（可能按元填写）"),
+    "WBE-W050": (WARNING, "指标名称不是标准写法（输出中改为标准名称）"),
     # Reading the official (formatted) workbook back: wbe extract
     "WBE-W070": (WARNING, "未识别的工作表，已跳过"),
     "WBE-E071": (ERROR, "单元格内容无法归位"),

@@ -82,10 +82,10 @@ def installed_families() -> set[str]:
     return {name.strip() for line in listed.splitlines() for name in line.split(",")}
 
 
-def font_replacement_items(installed: set[str]) -> str:
+def font_replacement_items(installed: set[str], replacements: dict[str, str] | None = None) -> str:
     """Registry items of LibreOffice's font replacement table (Tools > Options > Fonts), for the fonts the
     document names that are not installed, to replacements that are."""
-    pairs = [(font, target) for font, target in FONT_REPLACEMENTS.items()
+    pairs = [(font, target) for font, target in (replacements or FONT_REPLACEMENTS).items()
              if font not in installed and target in installed]
     if not pairs:
         return ""
@@ -103,9 +103,10 @@ def font_replacement_items(installed: set[str]) -> str:
     return "".join(items)
 
 
-def _replace_fonts(profile: Path) -> None:
+def _replace_fonts(profile: Path, replacements: dict[str, str] | None = None) -> None:
+    """Add the font replacement table to a LibreOffice profile made by --terminate_after_init."""
     registry = profile / "user" / "registrymodifications.xcu"
-    items = font_replacement_items(installed_families())
+    items = font_replacement_items(installed_families(), replacements)
     if not items or not registry.exists():
         return
     text = registry.read_text(encoding="utf-8")

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import glob
 import os
+import re
+import shlex
 import shutil
 import subprocess
 import sys
@@ -120,3 +123,85 @@ def test_wheel_install_runs_the_main_job_from_another_folder(installed, tmp_path
     extracted = wbe("extract", str(official[0]), "-o", "back.xlsx")
     assert extracted.returncode == 0, extracted.stderr
     assert "9 个项目，81 个指标" in extracted.stdout
+
+
+# --- wbe new refuses what validation would reject (issue 16 §5) ----------------------------------------------
+
+@pytest.mark.parametrize("options,message", [
+    (["--dept-code", "4500", "--year", "2025"], "部门编码应为 6 位数字"),
+    (["--dept-code", "45000A", "--year", "2025"], "部门编码应为 6 位数字"),
+    (["--dept-code", "450001", "--year", "25"], "年度应为 4 位数字"),
+    (["--dept-code", "450001", "--year", "20250"], "年度应为 4 位数字"),
+])
+def test_new_refuses_a_bad_code_or_year(tmp_path, options, message):
+    target = tmp_path / "new.xlsx"
+    result = run_cli("new", target, *options)
+    assert result.returncode == 2 and message in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1 and not target.exists()
+
+
+def test_new_workbook_library_function_refuses_too(tmp_path):
+    from workbook_engine import api
+    from workbook_engine.errors import UsageError
+
+    with pytest.raises(UsageError, match="6 位数字"):
+        api.new_workbook(tmp_path / "a.xlsx", dept_code="12345", year=2025)
+    with pytest.raises(UsageError, match="4 位数字"):
+        api.new_workbook(tmp_path / "a.xlsx", dept_code="450001", year=999)
+    api.new_workbook(tmp_path / "a.xlsx", dept_code="450001", dept_name="x", year=2025)  # valid: written
+    assert (tmp_path / "a.xlsx").exists()
+
+
+# --- the guide's commands work as written, also when run again ---------------------------------------------
+
+def guide_commands() -> list[str]:
+    text = (ROOT / "docs" / "guide.md").read_text(encoding="utf-8")
+    blocks = re.findall(r"```bash\n(.*?)```", text, re.S)
+    return [line.strip() for block in blocks for line in block.splitlines() if line.strip().startswith("wbe ")]
+
+
+def _fake_pdf(pairs, *, inputs=(), progress=None, overwrite=True):
+    """LibreOffice stand-in: the PDFs are written through the same atomic, overwrite-checked path."""
+    from workbook_engine.io.atomic import atomic_path
+
+    written = []
+    for _source, target in pairs:
+        with atomic_path(target, inputs=inputs, overwrite=overwrite) as temp:
+            temp.write_bytes(b"%PDF-1.4\n")
+        written.append(Path(target))
+    return written
+
+
+def test_guide_commands_run_twice(tmp_path, monkeypatch):
+    """Every ``wbe`` line of the guide's command blocks, run in order in a fresh folder, then all again.
+
+    In-process (typer's runner) with LibreOffice replaced by a stand-in that honours --overwrite the same way
+    (the real conversion is tested in test_publish.py), so that this stays fast."""
+    from typer.testing import CliRunner
+
+    from workbook_engine import api
+    from workbook_engine.cli import app
+    from workbook_engine.publish import job
+
+    monkeypatch.setattr(job, "convert_to_pdf", _fake_pdf)
+    monkeypatch.setattr(job, "require_soffice", lambda: "soffice")
+    commands = guide_commands()
+    assert len(commands) >= 9 and commands[0].startswith("wbe import")
+    api.publish(SAMPLE, tmp_path / "2024年部门预算绩效文本.docx")
+    (tmp_path / "各部门").mkdir()
+    shutil.copyfile(SAMPLE, tmp_path / "各部门" / "450001乐亭县应急管理局本级.xlsx")
+    shutil.copyfile(SAMPLE, tmp_path / "全县2024.xlsx")
+    monkeypatch.chdir(tmp_path)
+    runner = CliRunner()
+    for attempt in (1, 2):
+        for command in commands:
+            words = shlex.split(command)[1:]
+            args = [match for word in words for match in (sorted(glob.glob(word)) if "*" in word else [word])]
+            result = runner.invoke(app, args)
+            if command.startswith("wbe import") and attempt == 2:
+                # the one step the guide runs once: a second import would wipe the edits, so it refuses
+                assert result.exit_code == 2 and "--overwrite" in result.output, result.output
+                continue
+            allowed = (0, 1) if command.startswith("wbe diff") else (0,)
+            assert result.exit_code in allowed, (attempt, command, result.output)
+    assert (tmp_path / "2025年部门预算绩效文本.pdf").exists() and any((tmp_path / "文本").glob("*.pdf"))

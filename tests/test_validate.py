@@ -9,7 +9,8 @@ import pytest
 
 from workbook_engine.api import read_book
 from workbook_engine.importer import import_document
-from workbook_engine.validation import validate
+from workbook_engine.api import validate
+from workbook_engine.findings import CATALOGUE, COLLECT_SECTION
 from workbook_engine.validation.codes import CODES, EXTRACT, REVIEW
 
 from .conftest import SAMPLE, SEED, run_cli
@@ -27,7 +28,7 @@ def test_shipped_sample_is_valid_without_warnings():
 
 
 def test_shipped_sample_has_only_the_pinned_review_warnings():
-    report = validate(SAMPLE)
+    report = validate(SAMPLE, review=True)
     assert report.errors == [] and report.valid and report.exit_code() == 0
     assert {(f.code, f.sheet, f.cell) for f in report.findings} == sample_review_findings()
 
@@ -144,7 +145,7 @@ CASES = [
 @pytest.mark.parametrize("code,changes,func,cell", CASES, ids=[f"{c[0]}-{i}" for i, c in enumerate(CASES)])
 def test_rule_fires_at_the_cell(edit_sample, code, changes, func, cell):
     path = edit_sample(changes, func=func)
-    report = validate(path)
+    report = validate(path, review=True)
     assert code in report.codes(), report.codes()
     if cell is not None:
         assert cell in codes_at(report, code)
@@ -160,18 +161,20 @@ FILE_CASES = {"WBE-W027": "test_macro_workbook_is_read_and_macros_are_not_kept"}
 
 
 def test_every_code_has_a_failing_case():
-    """Review codes (WBE-R…) have theirs in test_review.py, extract's in test_extract.py."""
-    assert {c[0] for c in CASES} | set(FILE_CASES) == set(CODES) - set(REVIEW) - set(EXTRACT)
+    """Review codes (WBE-R…) have theirs in test_review.py, extract's in test_extract.py, the collection
+    box's reviewer opinions (WBE-W080) in test_collect_workflow.py."""
+    collect = {code for code, entry in CATALOGUE.items() if entry.section == COLLECT_SECTION}
+    assert {c[0] for c in CASES} | set(FILE_CASES) == set(CODES) - set(REVIEW) - set(EXTRACT) - collect
 
 
 def test_findings_name_sheet_row_column_and_value(edit_sample):
-    report = validate(edit_sample({"项目": {"F2": 201}}))
+    report = validate(edit_sample({"项目": {"F2": 201}}), review=True)
     finding = next(f for f in report.findings if f.code == "WBE-E030")
     assert (finding.sheet, finding.cell, finding.row, finding.column, finding.value) == ("项目", "F2", 2, "预算数", 201.0)
 
 
 def test_all_findings_in_one_pass(edit_sample):
-    report = validate(edit_sample({"项目": {"F2": 201, "J2": "x"}, "指标": {"A2": "1", "H4": "≥**"}}))
+    report = validate(edit_sample({"项目": {"F2": 201, "J2": "x"}, "指标": {"A2": "1", "H4": "≥**"}}), review=True)
     assert {"WBE-E030", "WBE-E014", "WBE-E017", "WBE-E040"} <= set(report.codes())
 
 
@@ -238,7 +241,7 @@ def test_annotated_copy_marks_cells_and_links_findings(edit_sample, tmp_path):
     link = next(r[4] for r in results.iter_rows(min_row=3) if r[1].value == "WBE-E030")
     assert link.hyperlink.location == "'项目'!F2" or link.hyperlink.target == "#'项目'!F2"
     # the annotated copy is still a canonical workbook with the same findings
-    assert validate(out).codes() == validate(source).codes()
+    assert validate(out, review=True).codes() == validate(source, review=True).codes()
 
 
 def test_unreadable_inputs_exit_2_with_one_line(tmp_path):

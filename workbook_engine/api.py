@@ -15,9 +15,11 @@ from .merge import MergeOutcome, Progress, merge_files
 from .model import Book
 from .official.pipeline import RenderResult, extract_official, render_official
 from .publish.job import PublishResult, publish_documents
-from .review import ReviewResult, review
+from .findings import Report
+from .review import ReviewResult, review, review_check
 from .review.annotate import annotate_review as _annotate_review
-from .validation import Report, check, validate
+from .validation import Checked
+from .validation import check as _check
 from .validation.annotate import annotate
 
 __all__ = ["new_workbook", "import_document", "validate", "check", "annotate", "read_book", "review",
@@ -51,31 +53,43 @@ def import_document(document: str | os.PathLike[str], output: str | os.PathLike[
     return book
 
 
+def check(path: str | os.PathLike[str], *, review: bool) -> Checked:
+    """Validate a canonical workbook and keep its content; with ``review`` the review rules (WBE-R…,
+    configured by the wbe.toml beside the workbook) run too, as warnings unless wbe.toml re-grades them.
+
+    ``review`` has no default: `wbe validate` runs the review, jobs that only need a valid book do not,
+    and a caller says which it wants."""
+    return _check(path, extra_checks=(review_check(),) if review else ())
+
+
+def validate(path: str | os.PathLike[str], *, review: bool) -> Report:
+    """All findings of a canonical workbook (with the review rules when ``review``; see check)."""
+    return check(path, review=review).report
+
+
 def read_book(path: str | os.PathLike[str]) -> Book:
     """The content of a canonical workbook, whatever its findings (see validate for those)."""
-    return check(path).book
-
-
-def validate_file(path: str | os.PathLike[str]) -> Report:
-    return validate(Path(path))
+    return check(path, review=False).book
 
 
 def annotate_review(path: str | os.PathLike[str], result: ReviewResult, output: str | os.PathLike[str], *,
-                    overwrite: bool = True) -> Path:
+                    overwrite: bool = False) -> Path:
     """A copy of the workbook with every review finding marked and a 审核结果 sheet (findings and grades)."""
     return _annotate_review(path, result, output, overwrite=overwrite)
 
 
 def merge(inputs: Sequence[str | os.PathLike[str]], output: str | os.PathLike[str], *,
           base: str | os.PathLike[str] | None = None, prefer: str | None = None, conflicts_sheet: bool = False,
-          force: bool = False, progress: Progress | None = None, overwrite: bool = True) -> MergeOutcome:
-    """Merge canonical workbooks (three-way against ``base`` when given); written only when clean or settled."""
+          force: bool = False, progress: Progress | None = None, overwrite: bool = False,
+          choices: dict[int, int] | None = None, labels: Sequence[str] | None = None) -> MergeOutcome:
+    """Merge canonical workbooks (three-way against ``base`` when given); written only when clean or settled.
+    ``choices`` settles conflicts one by one (conflict number -> candidate index); ``labels`` name the inputs."""
     return merge_files(inputs, output, base=base, prefer=prefer, conflicts_sheet=conflicts_sheet, force=force,
-                       progress=progress, overwrite=overwrite)
+                       progress=progress, overwrite=overwrite, choices=choices, labels=labels)
 
 
 def diff(old: str | os.PathLike[str], new: str | os.PathLike[str], *,
-         output: str | os.PathLike[str] | None = None, overwrite: bool = True) -> Diff:
+         output: str | os.PathLike[str] | None = None, overwrite: bool = False) -> Diff:
     """Semantic differences from ``old`` to ``new``; with ``output``, also the marked-up diff workbook."""
     result = diff_files(old, new)
     if output is not None:
@@ -84,12 +98,12 @@ def diff(old: str | os.PathLike[str], new: str | os.PathLike[str], *,
 
 
 def render(book: str | os.PathLike[str], output: str | os.PathLike[str], *, dept: str | None = None,
-           force: bool = False, progress=None, overwrite: bool = True) -> RenderResult:
+           force: bool = False, progress=None, overwrite: bool = False) -> RenderResult:
     """Validate, then write the official workbook (one per department when ``output`` is a folder/)."""
     return render_official(book, output, dept=dept, force=force, progress=progress, overwrite=overwrite)
 
 
-def extract(official, output: str | os.PathLike[str], *, overwrite: bool = True) -> tuple[Book, Report]:
+def extract(official, output: str | os.PathLike[str], *, overwrite: bool = False) -> tuple[Book, Report]:
     """Read official workbooks (rendered, maybe edited by staff) back into one canonical workbook."""
     return extract_official([official] if isinstance(official, (str, os.PathLike)) else official, output,
                             overwrite=overwrite)
@@ -97,7 +111,7 @@ def extract(official, output: str | os.PathLike[str], *, overwrite: bool = True)
 
 def publish(book: str | os.PathLike[str], output: str | os.PathLike[str], *, dept: str | None = None,
             force: bool = False, pdf: bool = False, finance_bureau: str = "", progress=None,
-            overwrite: bool = True) -> PublishResult:
+            overwrite: bool = False) -> PublishResult:
     """Validate, then write the published document(s) as .docx (and PDF); one per department into a folder/."""
     return publish_documents(book, output, dept=dept, force=force, pdf=pdf, finance_bureau=finance_bureau,
                              progress=progress, overwrite=overwrite)

@@ -45,7 +45,7 @@ def template_dir() -> Path:
     return _installed_template_dir()
 
 
-@functools.lru_cache(maxsize=1)
+@functools.lru_cache(maxsize=1)  # resolved once: render and extract ask for the templates once per sheet
 def _installed_template_dir() -> Path:
     shipped = importlib.resources.files(__package__ or "workbook_engine") / "templates"
     if shipped.is_dir():

@@ -16,12 +16,11 @@ import io
 import re
 import zipfile
 from decimal import ROUND_HALF_UP, Decimal
-from pathlib import Path
 
 from defusedxml.ElementTree import fromstring, iterparse
 
 from .a1 import column_index, column_letter, parse_cell
-from .io.sheet_scan import sheet_parts
+from .io.guard import Inspection
 from .values import as_text
 
 # Built-in number formats (ECMA-376 18.8.30) as a Simplified-Chinese Excel shows them (14 is yyyy/m/d there).
@@ -67,7 +66,7 @@ def _style_formats(archive: zipfile.ZipFile) -> list[str]:
     return formats
 
 
-def number_formats(path: str | Path, sheet_name: str, cells: set[Cell]) -> dict[Cell, str]:
+def number_formats(inspection: Inspection, sheet_name: str, cells: set[Cell]) -> dict[Cell, str]:
     """The number format of each wanted cell of a sheet (General when it has none).
 
     The cells' start tags are found with a regular expression restricted to the wanted columns (a county's
@@ -75,10 +74,12 @@ def number_formats(path: str | Path, sheet_name: str, cells: set[Cell]) -> dict[
     (allowed, rare) is read with a streaming XML parse instead."""
     if not cells:
         return {}
-    with zipfile.ZipFile(path) as archive:
+    part = inspection.sheets.get(sheet_name)
+    if part is None:
+        return {}
+    with zipfile.ZipFile(inspection.path) as archive:
         styles = _style_formats(archive)
-        part = sheet_parts(archive).get(sheet_name)
-        if part is None or not styles:
+        if not styles:
             return {}
         data = archive.read(part)
     if _CELL_WITHOUT_REF_RE.search(data):

@@ -3,28 +3,27 @@
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
+
 from ..errors import UsageError
+from ..jobs import JobResult, Progress, blocking_errors, choose_departments, is_directory_target, output_folders, \
+    output_paths
 from ..layout import project_template, workbook_template
-from ..official.pipeline import Progress, blocking_errors, choose_departments, is_directory_target, \
-    output_folders, output_paths
 from ..validation import check
-from ..validation.findings import Finding, Report
-from .document import PublishedFile, publish_template, write_document
+from .document import publish_template, write_document
 from .pdf import convert_to_pdf, require_soffice
 
+
 @dataclass
-class PublishResult:
-    report: Report
-    files: list[PublishedFile] = field(default_factory=list)
-    refused: list[Finding] = field(default_factory=list)  # the errors that stopped publishing
+class PublishResult(JobResult):
+    """The input's report, the documents (and PDFs) written, and the errors that stopped publishing (if any)."""
 
 
 def publish_documents(book_path: str | os.PathLike[str], output: str | os.PathLike[str], *,
                       dept: str | None = None, force: bool = False, pdf: bool = False,
                       finance_bureau: str = "", progress: Progress | None = None,
-                      overwrite: bool = True) -> PublishResult:
+                      overwrite: bool = False) -> PublishResult:
     """Validate a canonical workbook and write each department's published document (and its PDF).
 
     ``progress`` is called after each document: (documents done, documents in all, department); with --pdf

@@ -8,6 +8,7 @@ columns) are reported here as findings, never as exceptions.
 from __future__ import annotations
 
 import datetime as dt
+import operator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -244,16 +245,28 @@ def read_table(spec: SheetSpec, grid: SheetGrid, findings: list[Finding]) -> She
     columns, extra_columns = map_headers(spec, sheet, header_row, header_line, findings)
     rows: list[RawRow] = []
     used_cols = set(columns.values()) | set(extra_columns.values())
-    noted_unlabelled: set[int] = set()
+    # Columns without a header whose data is not reported yet (each is reported once, at its first value).
+    unlabelled = [c for c in range(max((len(line) for line in grid.rows), default=0)) if c not in used_cols]
+    fields, field_cols = list(columns), list(columns.values())
+    headers, header_cols = list(extra_columns), list(extra_columns.values())
+    # Rows as wide as the sheet (calamine pads every row) are picked by itemgetter, in C.
+    pick_fields = operator.itemgetter(*field_cols) if len(field_cols) > 1 else None
+    widest = max([*field_cols, *header_cols, -1])
     for index in range(header_row, len(grid.rows)):
         line = grid.rows[index]
         excel_row = index + 1
-        values = {f: (line[c] if c < len(line) else "") for f, c in columns.items()}
-        extras = {h: (line[c] if c < len(line) else "") for h, c in extra_columns.items()}
-        for col, value in enumerate(line):
-            if col not in used_cols and not is_blank(value) and col not in noted_unlabelled:
-                noted_unlabelled.add(col)
-                findings.append(finding("WBE-W004", Location.at(sheet, excel_row, col), value, variant="unlabelled"))
+        size = len(line)
+        if unlabelled:
+            for col in [c for c in unlabelled if c < size and not is_blank(line[c])]:
+                unlabelled.remove(col)
+                findings.append(finding("WBE-W004", Location.at(sheet, excel_row, col), line[col],
+                                        variant="unlabelled"))
+        if pick_fields is not None and size > widest:
+            values = dict(zip(fields, pick_fields(line)))
+            extras = {h: line[c] for h, c in zip(headers, header_cols)}
+        else:
+            values = {f: (line[c] if c < size else "") for f, c in zip(fields, field_cols)}
+            extras = {h: (line[c] if c < size else "") for h, c in zip(headers, header_cols)}
         if all(is_blank(v) for v in values.values()) and all(is_blank(v) for v in extras.values()):
             continue
         rows.append(RawRow(excel_row, values, {h: v for h, v in extras.items() if not is_blank(v)}))

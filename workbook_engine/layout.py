@@ -31,6 +31,7 @@ from .values import decimals_of
 TEMPLATE_DIR_ENV = "WBE_TEMPLATE_DIR"
 PROJECT_TEMPLATE = "project-table.toml"
 WORKBOOK_TEMPLATE = "official-workbook.toml"
+PUBLISH_TEMPLATE = "publish.toml"
 _MISSING = object()
 _PLACEHOLDER_RE = re.compile(r"\{([a-z_]+(?:\.[a-z0-9_]+)?)\}")
 
@@ -151,6 +152,16 @@ def _workbook_template(directory: str) -> dict[str, Any]:
 def workbook_template() -> dict[str, Any]:
     """Styles, print setup, summary and department sheet settings (official-workbook.toml)."""
     return _workbook_template(str(template_dir()))
+
+
+@functools.lru_cache(maxsize=4)
+def _publish_template(directory: str) -> dict[str, Any]:
+    return _read_toml(PUBLISH_TEMPLATE)
+
+
+def publish_template() -> dict[str, Any]:
+    """Page, typography, cover, contents and part headings of the published document (publish.toml)."""
+    return _publish_template(str(template_dir()))
 
 
 # --- values -------------------------------------------------------------------------------------------

@@ -9,7 +9,6 @@ split across pages, the indicator header repeated on every page.
 
 from __future__ import annotations
 
-import functools
 import math
 import os
 import re
@@ -28,12 +27,11 @@ from docx.shared import Cm, Pt
 
 from ..errors import InputError
 from ..io.atomic import atomic_path
-from ..layout import Cell, Context, Row, _read_toml, project_layout, project_template, template_dir, title_text, \
-    workbook_template
 from ..document_format import ITEM, SECTION, part_one
+from ..layout import PUBLISH_TEMPLATE, Cell, Context, Row, project_layout, project_template, publish_template, title_text, \
+    workbook_template
 from ..model import Book, Department, Indicator, Project, group_indicators
 
-PUBLISH_TEMPLATE = "publish.toml"
 TWIPS_PER_CM = 567
 ALIGN = {"left": WD_ALIGN_PARAGRAPH.LEFT, "center": WD_ALIGN_PARAGRAPH.CENTER,
          "right": WD_ALIGN_PARAGRAPH.RIGHT, "justify": WD_ALIGN_PARAGRAPH.JUSTIFY}
@@ -43,16 +41,6 @@ STYLE_NAMES = {"body": "WBE Body", "part": "WBE Part", "section": "WBE Section",
                "contents_title": "WBE Contents Title", "table": "WBE Table", "unit": "WBE Unit",
                "gap": "WBE Gap"}
 _FIELD_RE = re.compile(r"\{([a-z_]+(?:\.[a-z0-9_]+)?)\}")
-
-
-@functools.lru_cache(maxsize=4)
-def _publish_template(directory: str) -> dict[str, Any]:
-    return _read_toml(PUBLISH_TEMPLATE)
-
-
-def publish_template() -> dict[str, Any]:
-    """Page, typography, cover and contents settings of the published document (publish.toml)."""
-    return _publish_template(str(template_dir()))
 
 
 # --- low-level WordprocessingML -----------------------------------------------------------------------

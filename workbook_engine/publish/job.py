@@ -7,11 +7,12 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..errors import UsageError
+from ..io.atomic import check_output
 from ..jobs import JobResult, Progress, blocking_errors, choose_departments, is_directory_target, output_folders, \
     output_paths
-from ..layout import project_template, workbook_template
+from ..layout import project_template, publish_template, workbook_template
 from ..validation import check
-from .document import publish_template, write_document
+from .document import write_document
 from .pdf import convert_to_pdf, require_soffice
 
 
@@ -43,6 +44,10 @@ def publish_documents(book_path: str | os.PathLike[str], output: str | os.PathLi
     if blocking:
         result.refused = blocking
         return result
+    for path in paths:  # every output checked before the first is written: a refusal changes nothing
+        for target in (path, path.with_suffix(".pdf")) if pdf else (path,):
+            if target.parent.exists():
+                check_output(target, inputs=[book_path], overwrite=overwrite)
     project_template(), workbook_template(), publish_template()  # a missing layout: before any folder is made
     with output_folders(paths):
         for number, (department, path) in enumerate(zip(departments, paths), start=1):

@@ -18,6 +18,7 @@ from typing import Callable, Iterable
 
 from ..errors import ExternalToolError
 from ..io.atomic import atomic_path
+from ..io.interrupts import start_child, stop_child
 
 START_TIMEOUT = 120      # seconds for LibreOffice to create its profile
 SECONDS_PER_DOCUMENT = 60
@@ -130,10 +131,9 @@ def require_soffice() -> str:
 def _run(command: list[str], timeout: float, poll: Callable[[], None] | None = None) -> None:
     """Run LibreOffice, calling ``poll`` twice a second (progress); stop it on timeout or interruption."""
     try:
-        process = subprocess.Popen(command, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-                                   stderr=subprocess.PIPE)
+        process = start_child(command, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     except OSError as exc:
-        raise ExternalToolError(f"无法启动 LibreOffice（{exc}）。") from None
+        raise ExternalToolError(f"无法启动 LibreOffice（{exc.strerror or exc}）。") from None
     deadline = time.monotonic() + timeout
     try:
         while process.poll() is None:
@@ -143,12 +143,11 @@ def _run(command: list[str], timeout: float, poll: Callable[[], None] | None = N
             if poll is not None:
                 poll()
             time.sleep(0.5)
-    finally:
-        if process.poll() is None:
-            process.kill()
-            process.wait()
+    except BaseException:  # timeout, error, Ctrl-C, SIGTERM/SIGHUP: soffice and its soffice.bin go too
+        stop_child(process)
+        raise
     if process.returncode != 0:
-        message = (process.stderr.read() if process.stderr else b"").decode("utf-8", "replace").strip()
+        message = " ".join((process.stderr.read() if process.stderr else b"").decode("utf-8", "replace").split())
         raise ExternalToolError(f"LibreOffice 转换 PDF 失败（退出码 {process.returncode}{'：' + message[:200] if message else ''}）。")
 
 

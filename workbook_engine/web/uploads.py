@@ -64,16 +64,22 @@ def uploaded_files(form: FormData, field: str) -> list[UploadFile]:
     return [f for f in form.getlist(field) if isinstance(f, UploadFile) and (f.filename or f.size)]
 
 
-def kind_of_name(name: str) -> tuple[str, str]:
-    """(what the file is read as, the suffix it is stored under). Anything not a document goes to the
-    workbook guard, which refuses .xls, .csv, .ods … with the same message as the CLI."""
+def kind_of_name(name: str) -> str:
+    """What a file is read as: 'docx' or 'txt' (a published document) or 'xlsx'. Anything not a document
+    goes to the workbook guard, which refuses .xls, .csv, .ods … with the same message as the CLI."""
     suffix = Path(name).suffix.lower()
-    stored = suffix if suffix in KNOWN_SUFFIXES else ".bin"
     if suffix in (".docx", ".doc"):
-        return "docx", stored
+        return "docx"
     if suffix == ".txt":
-        return "txt", stored
-    return "xlsx", stored
+        return "txt"
+    return "xlsx"
+
+
+def stored_suffix(name: str) -> str:
+    """The suffix an upload is stored under: its own when it is a known one (the guard's messages use it),
+    else .bin; never anything else the user typed."""
+    suffix = Path(name).suffix.lower()
+    return suffix if suffix in KNOWN_SUFFIXES else ".bin"
 
 
 def save(upload: UploadFile, target: Path, limit: int) -> tuple[str, int]:

@@ -14,7 +14,7 @@ from typing import Callable, Sequence
 
 from ..errors import UsageError
 from ..io.atomic import check_output
-from ..validation.findings import Report
+from ..findings import Report
 from .nway import plan_merge
 from .output import write_merge
 from .plan import PREFER_CHOICES, Conflict, MergePlan, Source, sha256_of
@@ -105,7 +105,7 @@ def merge_files(inputs: Sequence[str | os.PathLike[str]], output: str | os.PathL
     def verify(temp: Path) -> None:
         from ..validation import validate
 
-        report = validate(temp, review=False)  # the review rules only warn; validity is what counts here
+        report = validate(temp)  # the validator alone: the review rules only warn; validity is what counts
         report.file = str(output)
         outcome.result_report = report
         if not report.valid and not force:

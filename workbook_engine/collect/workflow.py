@@ -79,7 +79,7 @@ def check_file(path: Path) -> Checked:
     from ..validation import check
     from ..validation.findings import Report
 
-    checked = check(path, review=False)
+    checked = check(path)
     result = review_book(checked.book, checked.loaded, checked.report, ReviewConfig())
     report = Report(checked.report.file, [*checked.report.findings, *result.report.findings])
     report.sort()

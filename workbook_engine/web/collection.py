@@ -13,9 +13,10 @@ import functools
 import logging
 import secrets as _secrets
 import shutil
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 from urllib.parse import urlencode
 
 from starlette.concurrency import run_in_threadpool
@@ -25,10 +26,22 @@ from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from ..collect import accounts, board as board_module, workflow
+from ..collect import accounts, workflow
+from ..collect import board as board_module
 from ..collect.initialise import add_department
-from ..collect.models import (ACCEPTED, ADMIN, DEPARTMENT, RETURNED, REVIEWER, ROLE_NAMES, STATE_NAMES,
-                              SUBMITTED, UPLOADED, Department, Submission, User)
+from ..collect.models import (
+    ACCEPTED,
+    ADMIN,
+    DEPARTMENT,
+    RETURNED,
+    REVIEWER,
+    ROLE_NAMES,
+    STATE_NAMES,
+    SUBMITTED,
+    UPLOADED,
+    Department,
+    User,
+)
 from ..collect.service import Collect
 from ..errors import InputError, WorkbookEngineError
 from . import collection_tasks

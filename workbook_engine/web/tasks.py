@@ -145,7 +145,7 @@ def analysis_of(book_path: Path) -> dict[str, Any]:
     from ..validation import check
     from ..validation.findings import position_key
 
-    checked = check(book_path, review=False)
+    checked = check(book_path)
     result = review_book(checked.book, checked.loaded, checked.report, ReviewConfig())
     findings = sorted([*checked.report.findings, *result.report.findings], key=position_key)
     book, loaded = checked.book, checked.loaded

@@ -94,7 +94,7 @@ class Server:
         command = [sys.executable, "-m", "workbook_engine", "serve", "--data", str(data), "--port", str(self.port)]
         if database:
             command += ["--database", database]
-        self.log = open(log or os.devnull, "ab")
+        self.log = open(log or os.devnull, "ab")  # noqa: SIM115 - open as long as the server runs
         self.process = subprocess.Popen(command, cwd=ROOT, stdout=self.log, stderr=self.log, start_new_session=True)
         deadline = time.time() + 120
         while True:
@@ -139,7 +139,24 @@ class Outcome:
     times: dict[str, float] = field(default_factory=dict)
 
 
-def one_user(base: str, username: str, password: str, path: Path, acknowledged: threading.Event | None = None) -> Outcome:
+class Acknowledged:
+    """Counts acknowledged uploads, so that a test can act when a given number have been answered."""
+
+    def __init__(self) -> None:
+        self.count = 0
+        self.changed = threading.Condition()
+
+    def __call__(self) -> None:
+        with self.changed:
+            self.count += 1
+            self.changed.notify_all()
+
+    def wait_for(self, count: int, timeout: float) -> bool:
+        with self.changed:
+            return self.changed.wait_for(lambda: self.count >= count, timeout)
+
+
+def one_user(base: str, username: str, password: str, path: Path, acknowledged: Acknowledged | None = None) -> Outcome:
     """Log in, upload, submit, as a browser does (no redirects followed: a 303 is the acknowledgement)."""
     data = path.read_bytes()
     outcome = Outcome(username, hashlib.sha256(data).hexdigest())
@@ -160,7 +177,7 @@ def one_user(base: str, username: str, password: str, path: Path, acknowledged: 
             outcome.uploaded = int(response.headers["location"].rsplit("/", 1)[1])
             outcome.times["upload"] = time.perf_counter() - step
             if acknowledged is not None:
-                acknowledged.set()
+                acknowledged()
             step = time.perf_counter()
             response = client.post(f"/s/{outcome.uploaded}/submit", data={"csrf": csrf})
             if response.status_code != 303:
@@ -173,7 +190,7 @@ def one_user(base: str, username: str, password: str, path: Path, acknowledged: 
     return outcome
 
 
-def run_users(base: str, departments, passwords: dict[str, str], *, acknowledged: threading.Event | None = None,
+def run_users(base: str, departments, passwords: dict[str, str], *, acknowledged: Acknowledged | None = None,
               stagger: float = 0.0) -> list[Outcome]:
     """All users at once (one thread each), optionally starting ``stagger`` seconds apart."""
     with cf.ThreadPoolExecutor(len(departments)) as pool:

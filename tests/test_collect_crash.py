@@ -5,12 +5,12 @@ with the SHA-256 that was sent, and no submission is half-stored (docs/security.
 from __future__ import annotations
 
 import threading
-import time
 
 import httpx
 
 from benchmarks.load_collect import (
     CSRF_RE,
+    Acknowledged,
     Server,
     department_books,
     initialise,
@@ -29,14 +29,13 @@ def test_sigkill_mid_load_loses_nothing_acknowledged(tmp_path):
     passwords = initialise(tmp_path, departments)
     data = tmp_path / "data"
     server = Server(data, log=tmp_path / "server-1.log")
-    acknowledged = threading.Event()
+    acknowledged = Acknowledged()
     results: list = []
     load = threading.Thread(target=lambda: results.extend(
         run_users(server.url, departments, passwords, acknowledged=acknowledged, stagger=0.15)))
     try:
         load.start()
-        assert acknowledged.wait(120), "no upload was acknowledged"
-        time.sleep(0.5)  # a few more in flight
+        assert acknowledged.wait_for(USERS // 2, 180), "too few uploads were acknowledged"  # half way
     finally:
         server.kill()
     load.join(timeout=300)

@@ -614,6 +614,15 @@ async def admin_add_department(request: Request) -> Response:
                                                   "what": f"已添加部门 {code} {name}"})
 
 
+def local_time(moment, pattern: str = "%Y-%m-%d %H:%M") -> str:
+    """A stored UTC time shown in the server's own time zone (the county's)."""
+    from datetime import timezone
+
+    if moment is None:
+        return ""
+    return moment.replace(tzinfo=timezone.utc).astimezone().strftime(pattern)
+
+
 # --- errors and installation ---------------------------------------------------------------------------
 
 STATUS = {workflow.NotFound: 404, workflow.Forbidden: 403, accounts.AccountError: 400}
@@ -669,6 +678,7 @@ def install(app, *, data_dir, database_url: str | None = None, **_options: Any) 
     with collect.session() as session:
         collect.collection(session)  # a clear message when the folder was never initialised
     app.state.collect = collect
+    app.state.templates.env.filters["local"] = local_time
     app.router.routes[0:0] = routes()
     app.add_exception_handler(WorkbookEngineError, engine_error)
     app.add_middleware(CollectionGate, collect=collect)

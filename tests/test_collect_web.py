@@ -259,3 +259,16 @@ def test_password_change_in_the_page_and_login_rate_limit(site):
         assert guesser.login("450003", "guess").status_code == 403
     blocked = guesser.login("450003", site["passwords"]["450003"])
     assert blocked.status_code == 429 and "分钟后再试" in error_message(blocked.text)
+
+
+def test_with_an_access_token_the_account_login_stands_in_for_it(tmp_path):
+    from workbook_engine.web import create_app
+
+    _collect, passwords = new_collection(tmp_path, "sqlite")
+    app = create_app(data_dir=tmp_path / "data", executor="thread", work_dir=tmp_path / "work", token="lan-token")
+    b = Browser(app)
+    assert b.get("/dept").status_code in (303, 401)
+    assert b.login("450001", passwords["450001"]).status_code == 303
+    assert b.get("/dept").status_code == 200
+    b.close()
+    _collect.close()

@@ -17,6 +17,7 @@ import dataclasses
 import hashlib
 import os
 import re
+import resource
 import signal
 import socket
 import statistics
@@ -256,6 +257,7 @@ def main() -> None:
         departments = department_books(folder, args.users)
         passwords = initialise(folder, departments, args.database)
         print(f"prepared {args.users} departments and workbooks in {time.perf_counter() - made:.1f} s")
+        before = resource.getrusage(resource.RUSAGE_CHILDREN)
         server = Server(folder / "data", args.database, folder / "server.log")
         try:
             start = time.perf_counter()
@@ -263,10 +265,13 @@ def main() -> None:
             wall = time.perf_counter() - start
         finally:
             server.stop()
+        after = resource.getrusage(resource.RUSAGE_CHILDREN)  # the server and the workers it reaped
+        cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
         checked = verify(folder / "data", outcomes, args.database)
         failed = [o for o in outcomes if o.error]
         print(f"{args.users} users: all done in {wall:.1f} s; failed {len(failed)}; stored {checked['stored']}; "
-              f"problems {len(checked['problems'])}")
+              f"problems {len(checked['problems'])}; main server process CPU {cpu:.1f} s (start-up included, worker processes not); "
+              f"load average {os.getloadavg()[0]:.1f}")
         for step in ("login", "upload", "submit", "total"):
             values = [o.times[step] for o in outcomes if step in o.times]
             if values:

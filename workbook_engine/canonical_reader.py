@@ -7,6 +7,7 @@ columns) are reported here as findings, never as exceptions.
 
 from __future__ import annotations
 
+import datetime as dt
 import operator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -14,7 +15,9 @@ from typing import Any
 
 from .a1 import cell_name
 from .io.calamine_reader import CalamineWorkbook, SheetGrid
+from .io.guard import Inspection
 from .io.sheet_scan import SheetScan
+from .shown_values import number_formats, shown_text
 from .sheets import SPECS, SheetSpec, spec_for_sheet_name
 from .findings import Finding, Location, finding
 from .values import as_text, is_blank
@@ -83,9 +86,41 @@ def load_workbook(path: str | Path) -> LoadedWorkbook:
             if not grid.visible:
                 findings.append(finding("WBE-W009", Location(sheet=name), name=name))
             tables[spec.kind] = read_table(spec, grid, findings)
+            findings.extend(read_as_shown(tables[spec.kind], book.inspection))
             findings.extend(scan_findings(tables[spec.kind], book.scan(name)))
         sheet_names = list(book.sheet_names)
     return LoadedWorkbook(Path(path), sheet_names, tables, findings, grids)
+
+
+def read_as_shown(table: SheetTable, inspection: Inspection) -> list[Finding]:
+    """Numbers and dates in text columns become the text Excel showed (0.9 with 0% -> "90%"), each with a
+    warning naming the cell: Excel converted what was typed, and the engine must not print 0.9 for 90%."""
+    text_fields = [c.field for c in table.spec.columns if c.kind == "text" and c.field in table.columns]
+    wanted: dict[tuple[int, int], tuple[RawRow, str]] = {}
+    for raw_row in table.rows:
+        for field_name in text_fields:
+            value = raw_row.values.get(field_name)
+            if isinstance(value, (int, float, dt.date, dt.time)) and not isinstance(value, bool):
+                wanted[(raw_row.row, table.columns[field_name])] = (raw_row, field_name)
+    if not wanted:
+        return []
+    try:
+        formats = number_formats(inspection, table.sheet_name, set(wanted))
+    except Exception:  # styles unreadable: the plain values stand (the guard has vetted the file itself)
+        formats = {}
+    found: list[Finding] = []
+    for (row, col), (raw_row, field_name) in wanted.items():
+        value = raw_row.values[field_name]
+        shown = shown_text(value, formats.get((row, col)))
+        if shown == as_text(value):
+            continue
+        raw_row.values[field_name] = shown
+        header = table.spec.header_of(field_name)
+        stored = value.isoformat() if isinstance(value, (dt.date, dt.time)) else as_text(value)
+        kind = "日期" if isinstance(value, (dt.date, dt.time)) else "数字"
+        found.append(finding("WBE-W047", Location.at(table.sheet_name, row, col, header), value,
+                             cell=cell_name(row, col), header=header, kind=kind, stored=stored, shown=shown))
+    return found
 
 
 def scan_findings(table: SheetTable, scan: SheetScan) -> list[Finding]:

@@ -88,11 +88,14 @@ def emit(result, format: OutputFormat, annotate: Optional[Path], printer: Callab
 
 def report_validation(result, book: Path, verb: str) -> None:
     """The validation part of a job that validates first (render, publish): refused (exit 1), forced, or warned."""
+    from .jobs import NEVER_FORCED
     from .reporting import print_report
 
     if result.refused:
         print_report(result.report)
-        fail(f"未{verb}：{book} 有 {len(result.refused)} 个错误。请改正后重试（wbe validate 查看），或加 --force 强制{verb}。", 1)
+        unforceable = all(f.code in NEVER_FORCED for f in result.refused)  # --force cannot override these
+        hint = "" if unforceable else f"，或加 --force 强制{verb}"
+        fail(f"未{verb}：{book} 有 {len(result.refused)} 个错误。请改正后重试（wbe validate 查看）{hint}。", 1)
     if result.report.errors:
         print_report(result.report)
         typer.echo(f"注意：工作簿有 {len(result.report.errors)} 个错误，已按 --force {verb}。", err=True)

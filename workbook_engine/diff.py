@@ -258,9 +258,10 @@ def write_diff_workbook(diff: Diff, output: str | os.PathLike[str], *, overwrite
             rows.append([number, KIND_NAMES[change.kind], ENTITY_NAMES[change.entity], change.label,
                          change.field or "", old, new, link])
         title = f"比对 {diff.old_path.name} → {diff.new_path.name}：{diff.changes.summary()}"
-        write_table(workbook, formats, DIFF_SHEET, title,
-                    ("序号", "变化", "对象", "记录", "字段", "旧值", "新值", "位置"), rows,
-                    (6, 6, 8, 40, 12, 40, 40, 12))
+        summary = write_table(workbook, formats, DIFF_SHEET, title,
+                              ("序号", "变化", "对象", "记录", "字段", "旧值", "新值", "位置"), rows,
+                              (6, 6, 8, 40, 12, 40, 40, 12))
+        summary.activate()  # the file opens on the list of changes
 
     write_book(shown, output, inputs=[diff.old_path, diff.new_path], marks=marks, extra_sheets=extra_sheets,
                overwrite=overwrite)

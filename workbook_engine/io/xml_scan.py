@@ -28,6 +28,32 @@ _REF_RE = re.compile(r"\$?([A-Za-z]+)\$?([0-9]+)")
 ROOT_BYTES = 64 * 1024  # fed first: the root element must start within this (the guard's prolog limit)
 
 
+# U+FFFE and U+FFFF, raw or as character references: not XML, yet calamine reads them (and validation then
+# names the cell, WBE-E028). Expat and openpyxl refuse the whole part, so they are given it without them.
+_NONCHARACTER_RE = re.compile(rb"\xef\xbf[\xbe\xbf]|&#[xX]0{0,4}[fF]{3}[eEfF];|&#0{0,4}6553[45];")
+_NONCHARACTER_MAX = 12  # bytes of the longest match
+
+
+class NonCharacterFilter:
+    """Drops U+FFFE/U+FFFF from XML fed in chunks (a match split between two chunks is found too)."""
+
+    def __init__(self) -> None:
+        self._carry = b""
+        self.dropped = 0
+
+    def feed(self, data: bytes) -> bytes:
+        data = self._carry + data
+        if b"\xef\xbf" in data or b"&#" in data:
+            data, count = _NONCHARACTER_RE.subn(b"", data)
+            self.dropped += count
+        self._carry = data[-_NONCHARACTER_MAX:]
+        return data[:-_NONCHARACTER_MAX]
+
+    def flush(self) -> bytes:
+        data, self._carry = self._carry, b""
+        return data
+
+
 class XmlProblem(Exception):
     """A part that cannot be read as XML, or a cell reference no reader could place (Chinese message)."""
 
@@ -41,6 +67,7 @@ class PartFacts:
     """What a scan found; which fields are filled depends on ``kind``."""
 
     kind: str | None = None
+    non_characters: int = 0  # U+FFFE/U+FFFF dropped before parsing (openpyxl must get a cleaned copy)
     elements: int = 0  # XML elements read (the cost of every parse of this part)
     # worksheet
     last_row: int = 0  # 1-based row of the farthest cell with content (or merged area), 0 when none
@@ -103,10 +130,12 @@ class PartScanner:
         parser.ExternalEntityRefHandler = self._forbid
         parser.StartElementHandler = self._root
         self._parser = parser
+        self._filter = NonCharacterFilter()
 
     def feed(self, data: bytes) -> None:
         if self.done:
             return
+        data = self._filter.feed(data)
         if self.facts.kind is None and len(data) > ROOT_BYTES:  # learn the kind before parsing a big chunk
             self._parse(data[:ROOT_BYTES], False)
             data = data[ROOT_BYTES:]
@@ -116,7 +145,8 @@ class PartScanner:
 
     def close(self) -> PartFacts:
         if not self.done:
-            self._parse(b"", True)
+            self._parse(self._filter.flush(), True)
+        self.facts.non_characters = self._filter.dropped
         return self.facts
 
     def _parse(self, data: bytes, final: bool) -> None:

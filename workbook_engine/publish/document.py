@@ -26,6 +26,7 @@ from docx.shared import Cm, Pt
 
 from ..errors import InputError
 from ..io.atomic import atomic_path
+from ..io.cell_text import excel_text, word_text
 from ..layout import Context, Row, _read_toml, project_layout, project_template, template_dir, title_text, \
     workbook_template
 from ..document_format import ITEM, SECTION, part_one
@@ -73,18 +74,17 @@ def _fonts(rpr, east_asian: str, latin: str) -> None:
     fonts.set(qn("w:hint"), "eastAsia")
 
 
-_XML_ILLEGAL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
-
-
 def _escape(text: str) -> str:
-    """Text for an XML text node; characters XML cannot hold at all (control codes) are dropped."""
-    return _XML_ILLEGAL.sub("", text).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    """Text for an XML text node; characters XML cannot hold at all are dropped (validation has named
+    them: WBE-W029, WBE-E028)."""
+    return word_text(text).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
 def runs_xml(text: str, *, bold: bool = False) -> str:
     """One run of text: a line break in the value becomes <w:br/>, a tab <w:tab/>."""
     if not text:
         return ""
+    text = excel_text(text)  # a cell's limit (validation named longer text, WBE-E028; only with --force)
     parts: list[str] = ["<w:r>", "<w:rPr><w:b/></w:rPr>" if bold else ""]
     for index, line in enumerate(text.split("\n")):
         if index:
@@ -388,7 +388,7 @@ class DocumentWriter:
         self.part_one(book, dept)
         self.part_two(dept, projects, indicators)
         core = self.document.core_properties
-        core.title = Context(None, dept).fill(self.settings["cover"]["title"]).replace("\n", "")
+        core.title = word_text(Context(None, dept).fill(self.settings["cover"]["title"]).replace("\n", ""))
         core.author = dept.name
         core.language = "zh-CN"
         return self.document

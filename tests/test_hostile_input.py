@@ -511,3 +511,54 @@ def test_merged_cells_limit(tmp_path, monkeypatch):
     monkeypatch.setattr(guard, "MAX_MERGED_CELLS", 100)
     with pytest.raises(UnsafeInput, match="合并单元格共覆盖 140"):
         guard.inspect_xlsx(book)
+
+
+# --- Messages (issue 12) -------------------------------------------------------------------------------
+
+ESCAPES = "红\x1b[31m字\x1b]0;title\x07\u202eevil[bold]x[/]"
+
+
+def test_workbook_text_printed_to_a_terminal_shows_escapes_visibly(seed_book, tmp_path):
+    import copy
+
+    from workbook_engine.canonical_writer import write_book
+
+    book = copy.deepcopy(seed_book)
+    book.projects[0].name = "项目" + ESCAPES
+    book.goals[0].category = "目标" + ESCAPES  # not a category: the finding quotes the text
+    changed = tmp_path / "changed.xlsx"
+    write_book(book, changed)
+    runner = CliRunner()
+    outputs = [runner.invoke(app, ["validate", str(changed), "--no-review"]).stdout,
+               runner.invoke(app, ["diff", str(SAMPLE), str(changed)]).stdout,
+               runner.invoke(app, ["merge", str(SAMPLE), str(changed), "-o", str(tmp_path / "m.xlsx")]).stdout]
+    for output in outputs:
+        assert not any(ch in output for ch in "\x1b\x07\u202e"), output
+    assert "\\x1b[31m" in outputs[0] and "\\u202e" in outputs[0] and "[bold]x[/]" in outputs[0]
+    assert "\\x1b[31m" in outputs[1] and "\\u202e" in outputs[1]
+
+
+def test_file_names_from_department_names_drop_bidi_and_forbidden_characters():
+    from workbook_engine.safe_names import clean_file_name
+
+    assert clean_file_name("450001报告\u202excod.exe.xlsx") == "450001报告xcod.exe.xlsx"
+    assert clean_file_name('450001 a<b>:c"d|e?f*g\x7f.  ') == "450001 a_b__c_d_e_f_g_"
+    assert clean_file_name("\u200f\u2066 . ") == "department"
+
+
+def test_render_refuses_an_output_that_is_not_xlsx(tmp_path):
+    result = CliRunner().invoke(app, ["render", str(SAMPLE), "-o", str(tmp_path / "official.docx")])
+    assert result.exit_code == 2 and ".xlsx" in result.stderr and len(result.stderr.strip().splitlines()) == 1
+    assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize("error", ["#SPILL!", "#CALC!", "#FIELD!", "#BLOCKED!"])
+def test_excel_365_error_values_read_like_the_others(error, tmp_path):
+    def cached(value: bytes):
+        return lambda xml: corpus.set_cell_xml(xml, "F2", lambda attributes, content:
+                                               b'<c r="F2" t="e"><f>G2/0</f><v>' + value + b"</v></c>")
+
+    known = corpus.rezip(SAMPLE, tmp_path / "div0.xlsx", replace={corpus.PROJECTS_PART: cached(b"#DIV/0!")})
+    new = corpus.rezip(SAMPLE, tmp_path / "new.xlsx", replace={corpus.PROJECTS_PART: cached(error.encode())})
+    assert [(f.code, f.cell) for f in validate(new).findings] == [(f.code, f.cell) for f in validate(known).findings]
+    assert ("WBE-W007", "F2") in [(f.code, f.cell) for f in validate(new).findings]

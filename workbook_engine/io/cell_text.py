@@ -103,9 +103,10 @@ _TERMINAL_RE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-
                           "\ud800-\udfff\ufffe\uffff]")
 
 
-def terminal_text(text: str) -> str:
+def terminal_text(text: str, *, one_line: bool = False) -> str:
     """Workbook text made safe to print on a terminal: control and escape characters (ESC sequences, C1
-    codes, bidi overrides that reorder what is shown) appear as visible \\xHH / \\uHHHH, never raw. Tab
-    and line feed are kept."""
-    return _TERMINAL_RE.sub(lambda m: f"\\x{ord(m.group()):02x}" if ord(m.group()) < 0x100
-                            else f"\\u{ord(m.group()):04x}", text)
+    codes, bidi overrides that reorder what is shown) appear as visible \\xHH / \\uHHHH, never raw. Tab and
+    line feed are kept, or with ``one_line`` shown as \\t and \\n (one line per finding or change)."""
+    shown = _TERMINAL_RE.sub(lambda m: f"\\x{ord(m.group()):02x}" if ord(m.group()) < 0x100
+                             else f"\\u{ord(m.group()):04x}", text)
+    return shown.replace("\t", "\\t").replace("\n", "\\n") if one_line else shown

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .guard import Inspection, inspect_xlsx
-from .xml_scan import NonCharacterFilter
+from .xml_scan import NEW_ERROR_VALUES_RE, NonCharacterFilter
 
 TRAILING_ROWS_KEPT = 1_000
 TRIM_FROM_BYTES = 8 * 1024 * 1024  # smaller sheets are loaded as they are
@@ -133,3 +133,23 @@ def _copy_without(source, target, cut: Cut) -> None:
         target.write(data[:keep_until])
         if resume_from < len(data):
             target.write(data[max(resume_from, keep_until):])
+
+
+_NEW_ERROR_CELL_RE = re.compile(rb"(<(?:[A-Za-z_][\w.-]*:)?v>)" + NEW_ERROR_VALUES_RE.pattern + rb"(</)")
+
+
+def calamine_copy(inspection: Inspection, folder: str | os.PathLike[str]) -> Path:
+    """A copy for calamine in ``folder`` where cached error values it does not know (#SPILL!, #CALC!, …, from
+    Excel 365) read as #N/A: an error value like the others, instead of a sheet calamine refuses whole."""
+    copy = Path(folder) / "errors-mapped.xlsx"
+    with zipfile.ZipFile(inspection.path) as archive, zipfile.ZipFile(copy, "w", zipfile.ZIP_DEFLATED,
+                                                                   allowZip64=True) as out:
+        for info in archive.infolist():
+            with archive.open(info) as source, out.open(_fresh(info), "w", force_zip64=True) as target:
+                part = inspection.parts.get(info.filename)
+                if part is not None and part.facts.new_error_values:
+                    data = source.read()  # a worksheet within the guard's limits
+                    target.write(_NEW_ERROR_CELL_RE.sub(rb"\1#N/A\2", data))
+                else:
+                    shutil.copyfileobj(source, target, CHUNK)
+    return copy

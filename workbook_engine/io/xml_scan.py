@@ -54,6 +54,10 @@ class NonCharacterFilter:
         return data
 
 
+# Error values of Excel 365 that calamine does not know (it refuses the whole sheet): read as the others are.
+NEW_ERROR_VALUES_RE = re.compile(rb"#(?:SPILL|CALC|FIELD|BLOCKED|CONNECT|BUSY|UNKNOWN|PYTHON|EXTERNAL)!")
+
+
 class XmlProblem(Exception):
     """A part that cannot be read as XML, or a cell reference no reader could place (Chinese message)."""
 
@@ -68,6 +72,7 @@ class PartFacts:
 
     kind: str | None = None
     non_characters: int = 0  # U+FFFE/U+FFFF dropped before parsing (openpyxl must get a cleaned copy)
+    new_error_values: bool = False  # a cached #SPILL! or another error value calamine does not know
     elements: int = 0  # XML elements read (the cost of every parse of this part)
     # worksheet
     last_row: int = 0  # 1-based row of the farthest cell with content (or merged area), 0 when none
@@ -131,11 +136,15 @@ class PartScanner:
         parser.StartElementHandler = self._root
         self._parser = parser
         self._filter = NonCharacterFilter()
+        self._tail = b""
 
     def feed(self, data: bytes) -> None:
         if self.done:
             return
         data = self._filter.feed(data)
+        if not self.facts.new_error_values and b"!" in data and self.facts.kind in (None, WORKSHEET):
+            self.facts.new_error_values = NEW_ERROR_VALUES_RE.search(self._tail + data) is not None
+        self._tail = data[-16:]
         if self.facts.kind is None and len(data) > ROOT_BYTES:  # learn the kind before parsing a big chunk
             self._parse(data[:ROOT_BYTES], False)
             data = data[ROOT_BYTES:]

@@ -9,7 +9,8 @@ from typing import Iterable
 from ..canonical_writer import write_book
 from ..errors import UsageError
 from ..findings import Report
-from ..jobs import JobResult, Progress, choose_departments, errors_of_departments, output_paths
+from ..io.atomic import check_output
+from ..jobs import JobResult, Progress, choose_departments, errors_of_departments, is_directory_target, output_paths
 from ..model import Book, Department
 from ..validation import check
 from .extract import extract_file_names, extract_workbooks
@@ -28,6 +29,8 @@ class RenderResult(JobResult):
 def render_official(book_path: str | os.PathLike[str], output: str | os.PathLike[str], *, dept: str | None = None,
                     force: bool = False, progress: Progress | None = None, overwrite: bool = False) -> RenderResult:
     """Validate a canonical workbook and write the official workbook(s); refuse on errors unless forced."""
+    if not is_directory_target(output):  # a wrong name or an existing file: said before the validation
+        check_output(output, inputs=[book_path], overwrite=overwrite, suffix=".xlsx")
     checked = check(book_path)
     departments = choose_departments(checked.book, dept)
     paths = output_paths(output, departments)
@@ -36,6 +39,9 @@ def render_official(book_path: str | os.PathLike[str], output: str | os.PathLike
     if blocking and not force:
         result.refused = blocking
         return result
+    for path in paths:  # every output checked before the first is written: a refusal changes nothing
+        if path.parent.exists():
+            check_output(path, inputs=[book_path], overwrite=overwrite, suffix=".xlsx")
     total = sum(len(checked.book.projects_of(d.code)) for d in departments)
     done = 0
     for department, path in zip(departments, paths):

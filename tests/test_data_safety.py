@@ -19,10 +19,10 @@ import pytest
 import xlsxwriter
 
 from workbook_engine import api
+from workbook_engine.api import validate
 from workbook_engine.canonical_writer import write_book
 from workbook_engine.errors import OutputError, UnwritableText
 from workbook_engine.io.cell_text import EXCEL_MAX_CHARS
-from workbook_engine.api import validate
 
 from .conftest import ROOT, SAMPLE, SEED, libreoffice_convert, needs_soffice, run_cli
 

@@ -15,8 +15,8 @@ import python_calamine
 
 from ..errors import InputUnreadable, UnsupportedFormat
 from .guard import SAVE_AS_XLSX, inspect_xlsx
-from .trim import calamine_copy
 from .sheet_scan import SheetScan, scan_sheet
+from .trim import calamine_copy
 
 
 @dataclass

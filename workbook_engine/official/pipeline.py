@@ -10,7 +10,14 @@ from ..canonical_writer import write_book
 from ..errors import UsageError
 from ..findings import Report
 from ..io.atomic import check_output
-from ..jobs import JobResult, Progress, choose_departments, errors_of_departments, is_directory_target, output_paths
+from ..jobs import (
+    JobResult,
+    Progress,
+    choose_departments,
+    errors_of_departments,
+    is_directory_target,
+    output_paths,
+)
 from ..model import Book, Department
 from ..validation import check
 from .extract import extract_file_names, extract_workbooks

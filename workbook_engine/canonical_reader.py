@@ -14,6 +14,7 @@ from typing import Any
 from .a1 import cell_name
 from .io.calamine_reader import CalamineWorkbook, SheetGrid
 from .io.cell_text import text_problem
+from .io.guard import check_workload
 from .io.sheet_scan import SheetScan
 from .sheets import SPECS, SheetSpec, spec_for_sheet_name
 from .findings import Finding, Location, finding
@@ -62,6 +63,7 @@ class LoadedWorkbook:
 def load_workbook(path: str | Path) -> LoadedWorkbook:
     """Open a canonical workbook (calamine) and locate its three tables."""
     with CalamineWorkbook(path) as book:
+        check_workload(book.inspection, "read")  # refused rather than ground through (docs/performance.md)
         findings: list[Finding] = []
         tables: dict[str, SheetTable | None] = {}
         grids: dict[str, SheetGrid] = {}

@@ -10,6 +10,7 @@ from ..canonical_writer import write_book
 from ..errors import UsageError
 from ..findings import Report
 from ..io.atomic import check_output
+from ..io.guard import check_workload
 from ..jobs import (
     JobResult,
     Progress,
@@ -38,6 +39,7 @@ def render_official(book_path: str | os.PathLike[str], output: str | os.PathLike
     """Validate a canonical workbook and write the official workbook(s); refuse on errors unless forced."""
     if not is_directory_target(output):  # a wrong name or an existing file: said before the validation
         check_output(output, inputs=[book_path], overwrite=overwrite, suffix=".xlsx")
+    check_workload(book_path, "render")
     checked = check(book_path)
     departments = choose_departments(checked.book, dept)
     paths = output_paths(output, departments)

@@ -88,11 +88,14 @@ def emit(result, format: OutputFormat, annotate: Optional[Path], printer: Callab
 
 def report_validation(result, book: Path, verb: str) -> None:
     """The validation part of a job that validates first (render, publish): refused (exit 1), forced, or warned."""
+    from .jobs import NEVER_FORCED
     from .reporting import print_report
 
     if result.refused:
         print_report(result.report)
-        fail(f"未{verb}：{book} 有 {len(result.refused)} 个错误。请改正后重试（wbe validate 查看），或加 --force 强制{verb}。", 1)
+        unforceable = all(f.code in NEVER_FORCED for f in result.refused)  # --force cannot override these
+        hint = "" if unforceable else f"，或加 --force 强制{verb}"
+        fail(f"未{verb}：{book} 有 {len(result.refused)} 个错误。请改正后重试（wbe validate 查看）{hint}。", 1)
     if result.report.errors:
         print_report(result.report)
         typer.echo(f"注意：工作簿有 {len(result.report.errors)} 个错误，已按 --force {verb}。", err=True)
@@ -295,15 +298,15 @@ def serve_command(
     database: Optional[str] = typer.Option(None, "--database", help="收集模式的数据库，如 postgresql://…（默认 DATA 中的 SQLite）"),
 ) -> None:
     """Start the web page (Chinese) for staff who do not use a terminal: http://HOST:PORT/."""
-    import secrets
     import webbrowser
 
     import uvicorn
 
     from .web import create_app
+    from .web.app import access_token
 
-    if host not in ("127.0.0.1", "localhost", "::1") and not token:
-        token = secrets.token_urlsafe(12)
+    token, generated = access_token(host, token)
+    if generated:
         typer.echo(f"监听 {host} 需要访问口令；本次生成的口令：{token}")
     web_app = create_app(max_upload_mb=max_upload_mb, token=token, data_dir=data, database_url=database)
     url = f"http://{'127.0.0.1' if host in ('0.0.0.0', '::') else host}:{port}/"

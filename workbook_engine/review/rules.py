@@ -19,9 +19,23 @@ from ..framework import canonical_level1, canonical_level2, stem
 from ..model import Book, Project
 from ..validation.codes import criterion_of, severity_of
 from ..validation.findings import Finding
-from ..values import (IndicatorValue, base_unit, deadline_year_month, fold, is_blank, is_deadline, is_duration,
-                      money_in_wan, parse_indicator_value, quantities_in_text)
+from ..values import (
+    MONEY_UNITS,
+    IndicatorValue,
+    base_unit,
+    deadline_year_month,
+    fold,
+    is_blank,
+    is_deadline,
+    is_duration,
+    is_money,
+    money_in_wan,
+    parse_indicator_value,
+    quantities_in_text,
+    unit_cost,
+)
 from .config import ReviewConfig
+from .similarity import all_bigrams, content_bigrams, overlap, sectors_of
 
 # Placeholders left from a template: **, XX, ××, …, ○○, □□ (after NFKC, ＊ is *, Ｘ is X and … is ...).
 _PLACEHOLDER_RE = re.compile(r"\*{2,}|(?<![A-Za-z])[Xx]{2,}(?![A-Za-z])|×{2,}|\.{3,}|○{2,}|□{2,}")
@@ -36,6 +50,7 @@ FALLING_RATES = ("发生率", "事故率", "死亡率", "伤亡率", "投诉率"
                  "故障率", "返工率", "失误率", "漏报率", "误报率", "流失率", "不合格率")
 EXPECTED_LEVEL2 = ("数量指标", "质量指标", "时效指标", "成本指标")
 COPY_MIN_INDICATORS = 3  # smaller sets are too common to call a copy
+SAME_PURPOSE = 0.5  # WBE-R118: projects sharing half of their purpose's content are one purpose (town by town)
 
 
 def compact(text: str) -> str:
@@ -89,6 +104,16 @@ class ReviewContext:
         if year is None and len(project_code) >= 8 and project_code[6:8].isdigit():
             year = 2000 + int(project_code[6:8])
         return year
+
+    def deadline_example(self, dept_code: str, project_code: str) -> str:
+        """A deadline in the workbook's own 年度 for advice (never a hard-coded year)."""
+        year = self.budget_year(dept_code, project_code)
+        return f"{year}年12月底前" if year is not None else "12月底前"
+
+    def project_text(self, code: str) -> str:
+        """What a project says it is about: 名称, 表名, 资金用途, 绩效目标."""
+        p = self.projects.get(code)
+        return " ".join((p.name, p.table_title, p.purpose, p.goal)) if p else ""
 
     def is_cost(self, n: int) -> bool:
         """A 成本 indicator that should carry an amount: classic 成本指标, or 2021 经济成本指标."""
@@ -163,8 +188,8 @@ def expected_categories(ctx: ReviewContext) -> Iterator[Finding]:
         if missing:
             yield ctx.flag("WBE-R104", "projects", p.row, "code", p.code,
                            f"项目 {p.code}（{p.name}）没有" + "、".join(missing) + "。审核要求产出指标至少各有一个"
-                           "数量、质量、时效和成本指标，请补充（如 数量：≥12次；时效：2024年12月底前；"
-                           f"成本：≤{_amount(p.budget)}万元）。", p.code)
+                           "数量、质量、时效和成本指标，请补充（如 数量：≥12次；时效："
+                           f"{ctx.deadline_example(p.dept_code, p.code)}；成本：≤{_amount(p.budget)}万元）。", p.code)
 
 
 @rule("WBE-R111", "WBE-R112", "WBE-R113")
@@ -255,12 +280,18 @@ def quantified(ctx: ReviewContext) -> Iterator[Finding]:
             yield ctx.indicator("WBE-R121", n, "value",
                                 f"数量指标“{ind.level3}”的指标值“{ind.value}”{why}。数量指标应写成 运算符 + 数字 + "
                                 "计量单位，如 ≥12次、≥25家、≥2000人次；比率请放到质量指标。")
-        if ctx.is_cost(n) and money_in_wan(value) is None:
+        if ctx.is_cost(n) and not is_money(value):
             project = ctx.projects.get(ind.project_code)
             budget = _amount(project.budget) if project else "预算数"
-            yield ctx.indicator("WBE-R122", n, "value",
-                                f"成本指标的指标值“{ind.value}”没有金额。请写明成本上限，如 ≤{budget}万元"
-                                "（不超过本项目预算数），或按成本构成分项写金额。")
+            if value.kind == "budget":
+                yield ctx.indicator("WBE-R122", n, "value",
+                                    f"成本指标的指标值“{ind.value}”以预算为上限，但没有写出金额，审核时无法核对。"
+                                    f"请写成金额，如 ≤{budget}万元（本项目预算数），或按成本构成分项写金额、单价"
+                                    "（如 ≤710元/亩）。")
+            else:
+                yield ctx.indicator("WBE-R122", n, "value",
+                                    f"成本指标的指标值“{ind.value}”没有金额。请写明成本上限，如 ≤{budget}万元"
+                                    "（不超过本项目预算数），或按成本构成分项写金额、单价（如 ≤710元/亩）。")
         if ctx.level1[n] == "满意度指标" and not (
                 value.kind == "quantitative" and unit == "%" and value.operator in ("≥", ">")) \
                 and not _is_full_satisfaction(value):
@@ -271,7 +302,7 @@ def quantified(ctx: ReviewContext) -> Iterator[Finding]:
                                               or (value.kind == "quantitative" and unit == "%")):
             yield ctx.indicator("WBE-R124", n, "value",
                                 f"时效指标的指标值“{ind.value}”没有可核对的时间。请写成期限、时长或比率，"
-                                "如 2024年12月底前、≤30天、及时率 ≥95%。")
+                                f"如 {ctx.deadline_example(ind.dept_code, ind.project_code)}、≤30天、及时率 ≥95%。")
 
 
 def _is_full_satisfaction(value: IndicatorValue) -> bool:
@@ -353,6 +384,234 @@ def amounts_and_deadlines(ctx: ReviewContext) -> Iterator[Finding]:
                                     f"请把期限定在 {budget_year} 年内，如 {budget_year}年12月底前。")
 
 
+# ------------------------------------------------------------------------------------ issue 11 rules
+
+# Inputs (money, staff, budget execution) that 101号 says are not performance targets ("财力、人力和物力等投入
+# 数量不能作为绩效目标") when written as outputs or effects.
+INPUT_TERMS = re.compile(
+    r"(?:资金|预算|经费)(?:到位|拨付|支付|执行|使用|支出|下达)率|(?:资金|预算|支出|经费)(?:执行|支出)?进度"
+    r"|资金投入|财政投入|投入资金|经费投入|投入经费|预算资金|资金总额|资金规模|预算投入|人员投入|投入(?:保洁|工作)?人员"
+    r"|投入人力|到位资金")
+_INPUT_NAME_WORDS = ("资金", "经费", "投入", "预算", "拨付", "补助金", "补贴金")
+_EFFECT_WORDS = ("收入", "增收", "节约", "节省", "产值", "税收", "带动", "拉动", "挽回", "减少损失", "效益", "利润",
+                 "受益", "惠及", "就业", "新增")
+_SATISFACTION = ("满意度", "满意率", "满意程度")
+_TIME_NAME_RE = re.compile(r"(?:时间|日期|期限|时限|时点|工期|截止)$|完成时间")
+_TIMELY_WORDS = ("及时", "按时", "准时", "时效", "时限", "限时", "期限", "进度", "当日", "当天", "当月", "当年",
+                 "如期", "逾期", "超期", "时间", "日内", "天内", "周期", "按期", "即时", "响应", "时长")
+_OUTPUT_VERBS = ("开展", "举办", "组织", "培训", "检查", "召开", "发放", "购置", "采购", "维修", "印发", "编制",
+                 "巡查", "宣传", "会诊", "演练", "审查", "抽查", "新建", "改造", "建设")
+_COUNT_UNITS = ("次", "个", "人", "人次", "家", "件", "项", "场", "场次", "期", "批", "户", "所", "座", "处", "台",
+                "套", "辆", "份", "篇", "册", "本", "条", "名", "班", "轮", "宗", "起", "单")
+_RATE_EXEMPT = ("频率", "速率", "功率", "利率", "汇率", "税率", "费率", "概率", "效率", "增长率", "增长", "提高",
+                "下降", "降低", "减少", "比上年", "较上年", "同比")
+_PERCENT_UNITS = ("%", "‰", "个百分点", "百分点")
+_COUNT_NAME_RE = re.compile(r"(?:数|数量|人数|次数|个数|户数|人次|场次|件数|面积|长度|里程|天数)$")
+_MONEY_NAME_RE = re.compile(r"(?:金额|资金|费用|经费|成本|投资)$")
+# Shares of land or population that are not completion rates, however they are named (森林覆盖率 35%).
+_LAND_SHARES = ("森林覆盖", "植被覆盖", "绿化覆盖", "绿地率", "绿化率", "林草覆盖", "城镇化率", "参与率", "就业率", "占比",
+                "比例")
+# Rates whose wording implies (nearly) all: a low target contradicts the name.
+FULL_WORDING = re.compile(r"全覆盖|全部|全面|全员|全额|全程|百分之百|100%|应[^率]{0,6}尽|无一遗漏|全达标")
+COMPLETION_RATES = ("完成率", "合格率", "达标率", "及时率", "完好率", "准确率", "正确率", "通过率", "办结率", "到位率",
+                    "兑付率", "发放率", "支付率", "执行率", "处置率", "响应率", "知晓率", "覆盖率", "参保率", "规范率",
+                    "保障率", "解决率", "落实率", "入库率", "建档率", "审核率", "整改率", "结案率", "出勤率", "验收率",
+                    "普及率", "实现率", "完工率", "上线率", "在线率", "救治率", "救助率", "接种率", "巩固率", "达成率")
+
+
+def _has(text: str, words) -> bool:
+    return any(w in text for w in words)
+
+
+def _is_lower_bound(value: IndicatorValue) -> bool:
+    return value.operator in (None, "≥", ">", "=")
+
+
+@rule("WBE-R116")
+def inputs_as_outputs(ctx: ReviewContext) -> Iterator[Finding]:
+    for n, ind in enumerate(ctx.book.indicators):
+        level1, level2 = ctx.level1[n], ctx.level2[n]
+        if level1 not in ("产出指标", "效益指标") or level2 in ("成本指标",):
+            continue
+        name = ctx.names[n]
+        value = ctx.values[n]
+        found = INPUT_TERMS.search(name)
+        term = found.group(0) if found else None
+        money = money_in_wan(value) is not None and _has(name, _INPUT_NAME_WORDS) and not _has(name, _EFFECT_WORDS)
+        if term is None and not money:
+            continue
+        what = f"“{term}”" if term else f"资金金额“{ind.value}”"
+        yield ctx.indicator("WBE-R116", n, "level3",
+                            f"{ind.level2}“{ind.level3}”考核的是投入{what}，不是产出或效益（财预〔2021〕101号："
+                            "财力、人力和物力等投入数量不能作为绩效目标）。请改为这笔资金带来的产出或效果，"
+                            "如“完成维修的监控点位数 ≥50个”“隐患整改率 ≥95%”；金额请写在成本指标。")
+
+
+@rule("WBE-R117")
+def fits_level2(ctx: ReviewContext) -> Iterator[Finding]:
+    quantity_rows: dict[str, list[int]] = defaultdict(list)
+    for n, ind in enumerate(ctx.book.indicators):
+        if ctx.level2[n] == "数量指标":
+            quantity_rows[ind.project_code].append(n)
+    for n, ind in enumerate(ctx.book.indicators):
+        level1, level2, name, value = ctx.level1[n], ctx.level2[n], ctx.names[n], ctx.values[n]
+        if level1 is None or level2 is None:
+            continue
+        unit = base_unit(value.unit)
+        if _has(name, _SATISFACTION) and level1 != "满意度指标":
+            yield ctx.indicator("WBE-R117", n, "level2",
+                                f"“{ind.level3}”是满意度，却放在{ind.level2}下。请移到满意度指标"
+                                "（服务对象满意度指标）；效益指标应写项目带来的效果，如“群众安全感提升”"
+                                "“受益人数 ≥2000人”。")
+        elif level2 == "质量指标" and (is_deadline(value) or _TIME_NAME_RE.search(name)):
+            yield ctx.indicator("WBE-R117", n, "level2",
+                                f"“{ind.level3}”（{ind.value}）是时间或期限，却放在质量指标下。请移到时效指标；"
+                                "质量指标应写合格率、达标率、验收标准等，如“验收合格率 ≥95%”。")
+        elif level2 == "时效指标" and value.kind == "quantitative" and unit in _PERCENT_UNITS \
+                and not _has(name, _TIMELY_WORDS):
+            yield ctx.indicator("WBE-R117", n, "value",
+                                f"时效指标“{ind.level3}”写成了普通比率“{ind.value}”，没有说明时间要求。请写期限"
+                                f"（如 {ctx.deadline_example(ind.dept_code, ind.project_code)}）、时长（如 ≤30天），"
+                                "或改为及时率（如“资金发放及时率 ≥95%”）；完成率等请放到质量或数量指标。")
+        elif level1 == "效益指标" and value.kind == "quantitative" and unit.lstrip("万千百亿") in _COUNT_UNITS \
+                and not _has(name, _EFFECT_WORDS):
+            restated = next((m for m in quantity_rows.get(ind.project_code, ())
+                             if ctx.names[m] == name or (ctx.values[m].number == value.number
+                                                         and base_unit(ctx.values[m].unit) == unit)), None)
+            if restated is not None or _has(name, _OUTPUT_VERBS):
+                again = (f"，与数量指标“{ctx.book.indicators[restated].level3}”重复" if restated is not None else "")
+                yield ctx.indicator("WBE-R117", n, "level2",
+                                    f"效益指标“{ind.level3}”（{ind.value}）只是产出的数量{again}。请改写为产出"
+                                    "带来的效果，如“隐患整改率 ≥95%”“受益群众 ≥5000人”“事故起数较上年下降”。")
+
+
+@rule("WBE-R118")
+def boilerplate_rows(ctx: ReviewContext) -> Iterator[Finding]:
+    groups: dict[tuple[str, str], list[int]] = defaultdict(list)
+    for n, ind in enumerate(ctx.book.indicators):
+        name = ctx.names[n]
+        if (not name or not ind.project_code or ctx.level1[n] != "效益指标"
+                or ctx.values[n].kind in ("empty", "malformed") or stem(name) in (stem(ind.level2), stem(ind.level1))):
+            continue  # effects only: 验收合格率 100% is a customary output everywhere; a bare category name is R111
+        groups[(name, compact(ind.value))].append(n)
+    for (name, _value), rows in groups.items():
+        projects = list(dict.fromkeys(ctx.book.indicators[n].project_code for n in rows))
+        if len(projects) < ctx.config.boilerplate_min_projects:
+            continue
+        texts = {code: all_bigrams(ctx.project_text(code)) for code in projects}
+        first = content_bigrams(ctx.project_text(projects[0]))
+        # Purposes differ when some project shares little of the first one's content (linear, not all pairs).
+        if all(overlap(first, texts[code], cap=None) >= SAME_PURPOSE for code in projects[1:]):
+            continue
+        for n in rows:
+            ind = ctx.book.indicators[n]
+            others = [c for c in projects if c != ind.project_code]
+            yield ctx.indicator("WBE-R118", n, "level3",
+                                f"“{ind.level3} {ind.value}”原样出现在 {len(projects)} 个用途不同的项目中"
+                                f"（如 {'、'.join(others[:2])}），是套话，不能说明本项目的产出和效益。"
+                                f"请按本项目（{ctx.projects[ind.project_code].name if ind.project_code in ctx.projects else ind.project_code}）"
+                                "的实际写具体指标，如“化工企业隐患整改率 ≥95%”。")
+
+
+@rule("WBE-R119")
+def unrelated_indicators(ctx: ReviewContext) -> Iterator[Finding]:
+    threshold = ctx.config.related_threshold
+    for code, rows in ctx.by_project.items():
+        project = ctx.projects.get(code)
+        if project is None:
+            continue
+        text = ctx.project_text(code)
+        reference, project_sectors = all_bigrams(text), sectors_of(text)
+        for n in rows:
+            ind = ctx.book.indicators[n]
+            if ctx.level1[n] in (None, "满意度指标"):
+                continue
+            own = ind.level3 + " " + ind.description
+            sectors = sectors_of(own)
+            # Judged only when the indicator names a sector's things and the project names none of that sector.
+            if not sectors or sectors & project_sectors:
+                continue
+            if overlap(content_bigrams(own), reference) >= threshold:
+                continue
+            yield ctx.indicator("WBE-R119", n, "level3",
+                                f"三级指标“{ind.level3}”与项目“{project.name}”的名称、资金用途和绩效目标都没有关系，"
+                                "像是从别的项目复制来的。请换成本项目资金带来的产出或效果，或在绩效目标中说明两者的"
+                                "联系。")
+
+
+@rule("WBE-R127")
+def unit_contradicts(ctx: ReviewContext) -> Iterator[Finding]:
+    for n, ind in enumerate(ctx.book.indicators):
+        value = ctx.values[n]
+        if value.kind != "quantitative":
+            continue
+        name, unit = ctx.names[n], base_unit(value.unit)
+        money = unit in MONEY_UNITS or unit_cost(value) is not None
+        problem = None
+        if (name.endswith("率") or _has(name, ("比例", "占比", "比率"))) and not _has(name, _RATE_EXEMPT) \
+                and unit and unit not in _PERCENT_UNITS:
+            problem = f"是比率，指标值却以“{unit}”计"
+            example = "≥95%"
+        elif _TIME_NAME_RE.search(name) and unit in _PERCENT_UNITS:
+            problem = "是时间，指标值却是百分比"
+            example = ctx.deadline_example(ind.dept_code, ind.project_code)
+        elif _COUNT_NAME_RE.search(name) and unit in _PERCENT_UNITS and not _has(name, ("率", "比例", "占比")) \
+                and not _has(name, _RATE_EXEMPT) and ctx.level2[n] != "数量指标":
+            problem = "是数量，指标值却是百分比"
+            example = "≥500人"
+        elif _MONEY_NAME_RE.search(name) and not money and unit and not ctx.is_cost(n) \
+                and unit not in _PERCENT_UNITS:
+            problem = f"是金额，指标值却以“{unit}”计"
+            example = "≤50万元"
+        if problem:
+            yield ctx.indicator("WBE-R127", n, "value",
+                                f"“{ind.level3}”{problem}（“{ind.value}”），单位与指标相矛盾。请改正单位或指标名称，"
+                                f"如 {example}。")
+
+
+@rule("WBE-R136")
+def cost_lower_bound(ctx: ReviewContext) -> Iterator[Finding]:
+    for n, ind in enumerate(ctx.book.indicators):
+        value = ctx.values[n]
+        if (ctx.is_cost(n) or ctx.level1[n] == "成本指标") and value.operator in ("≥", ">") and is_money(value):
+            bound = f"≤{value.number:f}{value.unit}" if value.number is not None else "≤预算数对应的金额"
+            yield ctx.indicator("WBE-R136", n, "value",
+                                f"成本指标“{ind.value}”给的是下限。成本目标控制的是上限：花得多不等于完成得好。"
+                                f"请写成 {bound}（不超过本项目预算数）。")
+
+
+@rule("WBE-R137", "WBE-R138")
+def targets_too_low(ctx: ReviewContext) -> Iterator[Finding]:
+    config = ctx.config
+    for n, ind in enumerate(ctx.book.indicators):
+        value = ctx.values[n]
+        if value.kind != "quantitative" or value.number is None or base_unit(value.unit) != "%" \
+                or not _is_lower_bound(value):
+            continue
+        name = ctx.names[n]
+        if ctx.level1[n] == "满意度指标" or _has(name, _SATISFACTION):
+            if value.number < config.satisfaction_floor:
+                yield ctx.indicator("WBE-R137", n, "value",
+                                    f"满意度目标“{ind.value}”低于 {config.satisfaction_floor}%。这样的目标意味着"
+                                    f"接受多数服务对象不满意。请设为 ≥{max(config.satisfaction_floor, 85)}% 以上"
+                                    "（常见 85%–95%），或在指标值确定依据中说明理由。")
+            continue
+        if _has(name, FALLING_RATES) or _has(name, _RATE_EXEMPT) or _has(name, _LAND_SHARES):
+            continue
+        if value.number == 0 and value.operator is None:
+            continue  # 0% is WBE-R102 (the system's default), not a low target
+        full = FULL_WORDING.search(fold(ind.level3))
+        if full and value.number < config.full_rate_floor:
+            yield ctx.indicator("WBE-R138", n, "value",
+                                f"“{ind.level3}”的名称（“{full.group(0)}”）意味着全部或接近全部，目标“{ind.value}”"
+                                f"却远低于此。请把目标提高到 ≥{config.full_rate_floor}%（或写 =100%），"
+                                "或改正名称。")
+        elif _has(name, COMPLETION_RATES) and value.number < config.rate_floor:
+            yield ctx.indicator("WBE-R138", n, "value",
+                                f"“{ind.level3}”是应当接近 100% 的比率，目标“{ind.value}”低于 {config.rate_floor}%，"
+                                "达到了也说明不了完成得好。请设为 ≥90% 左右，或在指标值确定依据中说明为何这么低。")
+
+
 RULES: tuple[ReviewRule, ...] = (
     placeholders,
     empty_values,
@@ -360,9 +619,16 @@ RULES: tuple[ReviewRule, ...] = (
     names_and_descriptions,
     copied_sets,
     goal_numbers,
+    inputs_as_outputs,
+    fits_level2,
+    boilerplate_rows,
+    unrelated_indicators,
     quantified,
     vague_words,
     value_in_name,
+    unit_contradicts,
     implausible_rates,
     amounts_and_deadlines,
+    cost_lower_bound,
+    targets_too_low,
 )

@@ -9,8 +9,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from .validation.codes import CRITERIA
-from .validation.findings import Finding, Report
+from .findings import CRITERIA, Finding, Report
 
 if TYPE_CHECKING:
     from .merge import MergeOutcome

@@ -36,6 +36,8 @@ _PERCENT_SIGNS = str.maketrans({"％": "%", "﹪": "%"})
 
 def fold(text: str) -> str:
     """NFKC-fold full-width digits, operators and spaces (also non-breaking ones) for parsing."""
+    if text.isascii():
+        return text  # NFKC leaves ASCII as it is, and the replacements below are all non-ASCII
     return unicodedata.normalize("NFKC", text).replace("\u00a0", " ").translate(_PERCENT_SIGNS)
 
 
@@ -45,7 +47,10 @@ def is_blank(value: object) -> bool:
         return True
     if isinstance(value, float) and math.isnan(value):
         return True
-    return isinstance(value, str) and fold(value).strip() == ""
+    # str.strip() removes exactly the characters that fold() turns into whitespace: no code point outside
+    # str.isspace() folds to whitespace, and every whitespace code point folds to whitespace (checked over
+    # all of Unicode), so the Unicode fold is not needed here.
+    return isinstance(value, str) and not value.strip()
 
 
 def as_text(value: object) -> str:

@@ -17,8 +17,7 @@ from typing import Any, Iterable
 
 from ..framework import canonical_level1
 from ..model import Book
-from ..validation.codes import CRITERIA, REVIEW
-from ..validation.findings import Finding
+from ..findings import CATALOGUE, CRITERIA, Finding
 from .config import ReviewConfig
 
 GRADES = ("优", "良", "中", "差")
@@ -82,7 +81,7 @@ def grade_projects(book: Book, findings: Iterable[Finding], config: ReviewConfig
     with_effects = {i.project_code for i in book.indicators if canonical_level1(i.level1) == "效益指标"}
     per_project: dict[str, Counter[str]] = defaultdict(Counter)
     for f in findings:
-        if f.project and f.code in REVIEW:
+        if f.project and CATALOGUE[f.code].criterion is not None:
             per_project[f.project][f.code] += 1
     grades: list[ProjectGrade] = []
     seen: set[str] = set()
@@ -92,7 +91,7 @@ def grade_projects(book: Book, findings: Iterable[Finding], config: ReviewConfig
         seen.add(p.code)
         grade = ProjectGrade(p.dept_code, p.code, p.name, p.row)
         for code, count in per_project.get(p.code, Counter()).items():
-            grade.counts[REVIEW[code][0]] += count
+            grade.counts[CATALOGUE[code].criterion] += count
             grade.deduction += config.setting(code, p.code).points * min(count, config.cap)
         grade.score = max(0, 100 - grade.deduction)
         grade.errors = errors.get(p.code, 0)

@@ -13,12 +13,10 @@ from collections import defaultdict
 from decimal import Decimal
 from typing import Callable, Iterator
 
-from ..a1 import cell_name
 from ..canonical_reader import LoadedWorkbook
 from ..framework import canonical_level1, canonical_level2, stem
 from ..model import Book, Project
-from ..validation.codes import criterion_of, severity_of
-from ..validation.findings import Finding
+from ..findings import Finding, Location, finding
 from ..values import (
     MONEY_UNITS,
     IndicatorValue,
@@ -78,25 +76,29 @@ class ReviewContext:
         for n, ind in enumerate(book.indicators):
             self.by_project[ind.project_code].append(n)
 
-    def flag(self, code: str, kind: str, row: int | None, field_name: str | None, value: object, message: str,
-             project: str | None) -> Finding:
-        """A review finding: the catalogue's code, its criterion and the project it counts against."""
+    def flag(self, code: str, kind: str, row: int | None, field_name: str | None, cell_value: object,
+             project: str | None, variant: str | None = None, /, **fields: object) -> Finding:
+        """A review finding: the catalogue's code and message (its template filled with ``fields``), the cell,
+        and the project it counts against."""
         table = self.loaded.table(kind)
         col = table.columns.get(field_name) if table and field_name else None
-        return Finding(code, severity_of(code), table.sheet_name if table else None,
-                       cell_name(row, col) if row is not None and col is not None else None, row,
-                       table.spec.header_of(field_name) if table and field_name else None, value, message,
-                       group=criterion_of(code), project=project or None)
+        at = Location.at(table.sheet_name if table else None, row, col,
+                         table.spec.header_of(field_name) if table and field_name else None)
+        return finding(code, at, cell_value, variant=variant, project=project or None, **fields)
 
     def has_column(self, kind: str, field_name: str) -> bool:
         """False when the column is missing (WBE-E002): its cells are not empty, they are absent."""
         table = self.loaded.table(kind)
         return table is not None and field_name in table.columns
 
-    def indicator(self, code: str, n: int, field_name: str, message: str) -> Finding:
+    def indicator(self, code: str, n: int, field_name: str, variant: str | None = None, /,
+                  **fields: object) -> Finding:
+        """A finding on an indicator's cell; ``name`` (三级指标) and ``value`` (指标值) are always filled."""
         ind = self.book.indicators[n]
-        return self.flag(code, "indicators", ind.row, field_name, getattr(ind, field_name), message,
-                         ind.project_code)
+        fields.setdefault("name", ind.level3)
+        fields.setdefault("value", ind.value)
+        return self.flag(code, "indicators", ind.row, field_name, getattr(ind, field_name), ind.project_code,
+                         variant, **fields)
 
     def budget_year(self, dept_code: str, project_code: str) -> int | None:
         """The department's 年度, else the year in the project code (13022524P… -> 2024)."""
@@ -154,9 +156,8 @@ def placeholders(ctx: ReviewContext) -> Iterator[Finding]:
                 if kind == "indicators" and field_name == "value" and ctx.values[n].kind == "malformed":
                     continue  # WBE-E040 already names it
                 header = ctx.loaded.table(kind).spec.header_of(field_name)
-                yield ctx.flag("WBE-R101", kind, record.row, field_name, text,
-                               f"“{header}”中留有占位符“{match.group(0)}”。请把模板里的占位符换成实际内容，"
-                               "如把“≥**天”写成实际天数“≥90天”。", project)
+                yield ctx.flag("WBE-R101", kind, record.row, field_name, text, project, header=header,
+                               placeholder=match.group(0))
 
 
 @rule("WBE-R102", "WBE-R103")
@@ -166,13 +167,9 @@ def empty_values(ctx: ReviewContext) -> Iterator[Finding]:
         value = ctx.values[n]
         if (value.kind == "quantitative" and value.operator is None and value.number == 0
                 and base_unit(value.unit) == "%"):
-            yield ctx.indicator("WBE-R102", n, "value",
-                                f"指标值“{ind.value}”是预算系统的默认值，等于没有填写目标。请填写实际目标，"
-                                "如 ≥95%；目标确为零时写成 =0%，并在指标值确定依据中说明。")
+            yield ctx.indicator("WBE-R102", n, "value")
         if has_basis and is_blank(ind.basis):
-            yield ctx.indicator("WBE-R103", n, "basis",
-                                "指标值确定依据为空。请说明目标值从何而来：计划标准、行业标准、历史标准、其他标准，"
-                                "或如“根据年初工作计划安排”。")
+            yield ctx.indicator("WBE-R103", n, "basis")
 
 
 @rule("WBE-R104")
@@ -186,10 +183,9 @@ def expected_categories(ctx: ReviewContext) -> Iterator[Finding]:
             present.add("成本指标")  # the 2021 framework's 成本 is a level 1
         missing = [name for name in EXPECTED_LEVEL2 if name not in present]
         if missing:
-            yield ctx.flag("WBE-R104", "projects", p.row, "code", p.code,
-                           f"项目 {p.code}（{p.name}）没有" + "、".join(missing) + "。审核要求产出指标至少各有一个"
-                           "数量、质量、时效和成本指标，请补充（如 数量：≥12次；时效："
-                           f"{ctx.deadline_example(p.dept_code, p.code)}；成本：≤{_amount(p.budget)}万元）。", p.code)
+            yield ctx.flag("WBE-R104", "projects", p.row, "code", p.code, p.code, code=p.code, name=p.name,
+                           missing="、".join(missing), deadline=ctx.deadline_example(p.dept_code, p.code),
+                           budget=_amount(p.budget))
 
 
 @rule("WBE-R111", "WBE-R112", "WBE-R113")
@@ -201,23 +197,16 @@ def names_and_descriptions(ctx: ReviewContext) -> Iterator[Finding]:
             continue  # WBE-E010
         category_stems = {stem(ind.level2), stem(ctx.level2[n]), stem(ind.level1), stem(ctx.level1[n])} - {""}
         if stem(name) in category_stems:
-            yield ctx.indicator("WBE-R111", n, "level3",
-                                f"三级指标“{ind.level3}”只是重复了{'二级' if stem(name) != stem(ind.level1) else '一级'}"
-                                "指标的名称，没有说明考核什么。请写出具体的考核内容，如 生态效益指标 下写"
-                                "“废弃物无害化处理率”，成本指标 下写“项目总成本”。")
+            yield ctx.indicator("WBE-R111", n, "level3", level="二级" if stem(name) != stem(ind.level1) else "一级")
         description = compact(ind.description)
         if not has_description:
             continue
         if not description or description == name:
             said = "为空" if not description else f"与三级指标“{ind.level3}”相同"
-            yield ctx.indicator("WBE-R112", n, "description",
-                                f"绩效指标描述{said}，没有说明指标的含义。请说明考核什么、怎样计算，"
-                                "如“反映编制的自然灾害类预案数量”。")
+            yield ctx.indicator("WBE-R112", n, "description", said=said)
         elif description.startswith(name) and 1 <= len(description) - len(name) <= 3 \
                 and _is_word_char(description[len(name)]):
-            yield ctx.indicator("WBE-R113", n, "level3",
-                                f"三级指标“{ind.level3}”像是描述“{ind.description}”被截断后的前半部分"
-                                "（预算系统常限制指标名称的长度）。请写出完整、简短的名称，如把“…知名”改为“…知晓率”。")
+            yield ctx.indicator("WBE-R113", n, "level3", description=ind.description)
 
 
 def _is_word_char(ch: str) -> bool:
@@ -241,9 +230,8 @@ def copied_sets(ctx: ReviewContext) -> Iterator[Finding]:
             others = [o for o in members if o is not p]
             named = "、".join(f"{o.code}（{o.name}）" for o in others[:3]) + (f" 等 {len(others)} 个项目"
                                                                           if len(others) > 3 else "")
-            yield ctx.flag("WBE-R114", "projects", p.row, "code", p.code,
-                           f"项目 {p.code}（{p.name}）的 {len(key)} 个指标（名称与指标值）与 {named} 完全相同，"
-                           "像是复制的指标。请按本项目的实际产出、效益设置指标和目标值。", p.code)
+            yield ctx.flag("WBE-R114", "projects", p.row, "code", p.code, p.code, code=p.code, name=p.name,
+                           count=len(key), others=named)
 
 
 @rule("WBE-R115")
@@ -262,10 +250,7 @@ def goal_numbers(ctx: ReviewContext) -> Iterator[Finding]:
         missing = list(dict.fromkeys(f"{number.normalize():f}{unit}" for number, unit in stated
                                      if (number, unit == "%") not in carried))
         if missing:
-            yield ctx.flag("WBE-R115", "projects", p.row, "goal", p.goal,
-                           f"绩效目标中写了 {'、'.join(missing)}，但没有指标的指标值是这个数。目标里承诺的数字应有指标"
-                           f"考核：请增加或改正相应指标（如 目标写“知晓率达100%”，指标值写 ≥100% 或把目标改成与指标一致）。",
-                           p.code)
+            yield ctx.flag("WBE-R115", "projects", p.row, "goal", p.goal, p.code, missing="、".join(missing))
 
 
 @rule("WBE-R121", "WBE-R122", "WBE-R123", "WBE-R124")
@@ -277,32 +262,18 @@ def quantified(ctx: ReviewContext) -> Iterator[Finding]:
         unit = base_unit(value.unit)
         if ctx.level2[n] == "数量指标" and (value.kind != "quantitative" or unit in ("", "%")):
             why = "是比率" if unit == "%" and value.kind == "quantitative" else "没有数字和计量单位"
-            yield ctx.indicator("WBE-R121", n, "value",
-                                f"数量指标“{ind.level3}”的指标值“{ind.value}”{why}。数量指标应写成 运算符 + 数字 + "
-                                "计量单位，如 ≥12次、≥25家、≥2000人次；比率请放到质量指标。")
+            yield ctx.indicator("WBE-R121", n, "value", why=why)
         if ctx.is_cost(n) and not is_money(value):
             project = ctx.projects.get(ind.project_code)
             budget = _amount(project.budget) if project else "预算数"
-            if value.kind == "budget":
-                yield ctx.indicator("WBE-R122", n, "value",
-                                    f"成本指标的指标值“{ind.value}”以预算为上限，但没有写出金额，审核时无法核对。"
-                                    f"请写成金额，如 ≤{budget}万元（本项目预算数），或按成本构成分项写金额、单价"
-                                    "（如 ≤710元/亩）。")
-            else:
-                yield ctx.indicator("WBE-R122", n, "value",
-                                    f"成本指标的指标值“{ind.value}”没有金额。请写明成本上限，如 ≤{budget}万元"
-                                    "（不超过本项目预算数），或按成本构成分项写金额、单价（如 ≤710元/亩）。")
+            yield ctx.indicator("WBE-R122", n, "value", "budget" if value.kind == "budget" else None, budget=budget)
         if ctx.level1[n] == "满意度指标" and not (
                 value.kind == "quantitative" and unit == "%" and value.operator in ("≥", ">")) \
                 and not _is_full_satisfaction(value):
-            yield ctx.indicator("WBE-R123", n, "value",
-                                f"满意度指标的指标值“{ind.value}”不是“≥百分比”。请写成满意度的下限百分比，"
-                                "如 ≥90%（常见 85%–95%）。")
+            yield ctx.indicator("WBE-R123", n, "value")
         if ctx.level2[n] == "时效指标" and not (is_deadline(value) or is_duration(value)
                                               or (value.kind == "quantitative" and unit == "%")):
-            yield ctx.indicator("WBE-R124", n, "value",
-                                f"时效指标的指标值“{ind.value}”没有可核对的时间。请写成期限、时长或比率，"
-                                f"如 {ctx.deadline_example(ind.dept_code, ind.project_code)}、≤30天、及时率 ≥95%。")
+            yield ctx.indicator("WBE-R124", n, "value", deadline=ctx.deadline_example(ind.dept_code, ind.project_code))
 
 
 def _is_full_satisfaction(value: IndicatorValue) -> bool:
@@ -322,15 +293,11 @@ def vague_words(ctx: ReviewContext) -> Iterator[Finding]:
     for n, ind in enumerate(ctx.book.indicators):
         found = [w for w in words if w in ind.value]
         if found:
-            yield ctx.indicator("WBE-R125", n, "value",
-                                f"指标值用了含糊用语{_words(found)}，无法考核是否达到。请写成可核对的目标，"
-                                "如 ≥95%、较上年提高 5 个百分点；确实不能量化时写分级表述（如 优/良/中）。")
+            yield ctx.indicator("WBE-R125", n, "value", words=_words(found))
     for p in ctx.book.projects:
         found = [w for w in words if w in p.goal]
         if found:
-            yield ctx.flag("WBE-R125", "projects", p.row, "goal", p.goal,
-                           f"绩效目标用了含糊用语{_words(found)}。请写明要达到的具体结果，如“完成 12 次专家会诊、"
-                           "隐患整改率达 95%”。", p.code or None)
+            yield ctx.flag("WBE-R125", "projects", p.row, "goal", p.goal, p.code or None, "goal", words=_words(found))
 
 
 @rule("WBE-R126")
@@ -338,9 +305,7 @@ def value_in_name(ctx: ReviewContext) -> Iterator[Finding]:
     for n, ind in enumerate(ctx.book.indicators):
         match = _VALUE_IN_NAME_RE.search(fold(ind.level3))
         if match:
-            yield ctx.indicator("WBE-R126", n, "level3",
-                                f"三级指标“{ind.level3}”的名称里含有指标值（“{match.group(0)}”）。请让名称只写考核什么，"
-                                "把目标值写在“指标值”列，如 名称“防汛天数”、指标值“≥90天”。")
+            yield ctx.indicator("WBE-R126", n, "level3", found=match.group(0))
 
 
 @rule("WBE-R131", "WBE-R132", "WBE-R133")
@@ -350,19 +315,13 @@ def implausible_rates(ctx: ReviewContext) -> Iterator[Finding]:
         if value.kind != "quantitative" or base_unit(value.unit) != "%" or value.number is None:
             continue
         if value.number > 100:
-            yield ctx.indicator("WBE-R131", n, "value",
-                                f"指标值“{ind.value}”超过 100%。比率最多 100%；如是增长幅度，请在名称和描述中写明"
-                                "“较上年增长”，否则请改正。")
+            yield ctx.indicator("WBE-R131", n, "value")
         name = fold(ind.level3)
         rising = any(w in name for w in RISING_RATES) and not any(w in name for w in FALLING_RATES)
         if (value.operator in ("≤", "<") and rising and ctx.level1[n] != "满意度指标"):
-            yield ctx.indicator("WBE-R132", n, "value",
-                                f"“{ind.level3}”是应当提高的比率，指标值“{ind.value}”却只给了上限。"
-                                "请改为下限，如 ≥95%。")
+            yield ctx.indicator("WBE-R132", n, "value")
         if ctx.level1[n] == "满意度指标" and _is_full_satisfaction(value):
-            yield ctx.indicator("WBE-R133", n, "value",
-                                f"满意度指标值“{ind.value}”要求人人满意，不切实际，也无法通过抽样核实。"
-                                "请设为 ≥90% 左右（常见 85%–95%）。")
+            yield ctx.indicator("WBE-R133", n, "value")
 
 
 @rule("WBE-R134", "WBE-R135")
@@ -372,16 +331,13 @@ def amounts_and_deadlines(ctx: ReviewContext) -> Iterator[Finding]:
         project = ctx.projects.get(ind.project_code)
         amount = money_in_wan(value) if ctx.is_cost(n) else None
         if amount is not None and project is not None and project.budget is not None and amount > project.budget:
-            yield ctx.indicator("WBE-R134", n, "value",
-                                f"成本指标“{ind.value}”（{amount.normalize():f} 万元）超过项目预算数 "
-                                f"{project.budget:.2f} 万元。成本目标不能高于预算，请改正金额或单位。")
+            yield ctx.indicator("WBE-R134", n, "value", amount=f"{amount.normalize():f}",
+                                budget=f"{project.budget:.2f}")
         if value.kind == "deadline" and ctx.level2[n] == "时效指标":
             year, _ = deadline_year_month(value)
             budget_year = ctx.budget_year(ind.dept_code, ind.project_code)
             if year is not None and budget_year is not None and year != budget_year:
-                yield ctx.indicator("WBE-R135", n, "value",
-                                    f"时效期限“{ind.value}”不在预算年度 {budget_year} 年内。项目资金当年执行，"
-                                    f"请把期限定在 {budget_year} 年内，如 {budget_year}年12月底前。")
+                yield ctx.indicator("WBE-R135", n, "value", year=budget_year)
 
 
 # ------------------------------------------------------------------------------------ issue 11 rules
@@ -441,10 +397,7 @@ def inputs_as_outputs(ctx: ReviewContext) -> Iterator[Finding]:
         if term is None and not money:
             continue
         what = f"“{term}”" if term else f"资金金额“{ind.value}”"
-        yield ctx.indicator("WBE-R116", n, "level3",
-                            f"{ind.level2}“{ind.level3}”考核的是投入{what}，不是产出或效益（财预〔2021〕101号："
-                            "财力、人力和物力等投入数量不能作为绩效目标）。请改为这笔资金带来的产出或效果，"
-                            "如“完成维修的监控点位数 ≥50个”“隐患整改率 ≥95%”；金额请写在成本指标。")
+        yield ctx.indicator("WBE-R116", n, "level3", level2=ind.level2, what=what)
 
 
 @rule("WBE-R117")
@@ -459,20 +412,13 @@ def fits_level2(ctx: ReviewContext) -> Iterator[Finding]:
             continue
         unit = base_unit(value.unit)
         if _has(name, _SATISFACTION) and level1 != "满意度指标":
-            yield ctx.indicator("WBE-R117", n, "level2",
-                                f"“{ind.level3}”是满意度，却放在{ind.level2}下。请移到满意度指标"
-                                "（服务对象满意度指标）；效益指标应写项目带来的效果，如“群众安全感提升”"
-                                "“受益人数 ≥2000人”。")
+            yield ctx.indicator("WBE-R117", n, "level2", level2=ind.level2)
         elif level2 == "质量指标" and (is_deadline(value) or _TIME_NAME_RE.search(name)):
-            yield ctx.indicator("WBE-R117", n, "level2",
-                                f"“{ind.level3}”（{ind.value}）是时间或期限，却放在质量指标下。请移到时效指标；"
-                                "质量指标应写合格率、达标率、验收标准等，如“验收合格率 ≥95%”。")
+            yield ctx.indicator("WBE-R117", n, "level2", "date")
         elif level2 == "时效指标" and value.kind == "quantitative" and unit in _PERCENT_UNITS \
                 and not _has(name, _TIMELY_WORDS):
-            yield ctx.indicator("WBE-R117", n, "value",
-                                f"时效指标“{ind.level3}”写成了普通比率“{ind.value}”，没有说明时间要求。请写期限"
-                                f"（如 {ctx.deadline_example(ind.dept_code, ind.project_code)}）、时长（如 ≤30天），"
-                                "或改为及时率（如“资金发放及时率 ≥95%”）；完成率等请放到质量或数量指标。")
+            yield ctx.indicator("WBE-R117", n, "value", "rate",
+                                deadline=ctx.deadline_example(ind.dept_code, ind.project_code))
         elif level1 == "效益指标" and value.kind == "quantitative" and unit.lstrip("万千百亿") in _COUNT_UNITS \
                 and not _has(name, _EFFECT_WORDS):
             restated = next((m for m in quantity_rows.get(ind.project_code, ())
@@ -480,9 +426,7 @@ def fits_level2(ctx: ReviewContext) -> Iterator[Finding]:
                                                          and base_unit(ctx.values[m].unit) == unit)), None)
             if restated is not None or _has(name, _OUTPUT_VERBS):
                 again = (f"，与数量指标“{ctx.book.indicators[restated].level3}”重复" if restated is not None else "")
-                yield ctx.indicator("WBE-R117", n, "level2",
-                                    f"效益指标“{ind.level3}”（{ind.value}）只是产出的数量{again}。请改写为产出"
-                                    "带来的效果，如“隐患整改率 ≥95%”“受益群众 ≥5000人”“事故起数较上年下降”。")
+                yield ctx.indicator("WBE-R117", n, "level2", "count", again=again)
 
 
 @rule("WBE-R118")
@@ -506,11 +450,9 @@ def boilerplate_rows(ctx: ReviewContext) -> Iterator[Finding]:
         for n in rows:
             ind = ctx.book.indicators[n]
             others = [c for c in projects if c != ind.project_code]
-            yield ctx.indicator("WBE-R118", n, "level3",
-                                f"“{ind.level3} {ind.value}”原样出现在 {len(projects)} 个用途不同的项目中"
-                                f"（如 {'、'.join(others[:2])}），是套话，不能说明本项目的产出和效益。"
-                                f"请按本项目（{ctx.projects[ind.project_code].name if ind.project_code in ctx.projects else ind.project_code}）"
-                                "的实际写具体指标，如“化工企业隐患整改率 ≥95%”。")
+            own = ctx.projects.get(ind.project_code)
+            yield ctx.indicator("WBE-R118", n, "level3", count=len(projects), others="、".join(others[:2]),
+                                project_name=own.name if own else ind.project_code)
 
 
 @rule("WBE-R119")
@@ -533,10 +475,7 @@ def unrelated_indicators(ctx: ReviewContext) -> Iterator[Finding]:
                 continue
             if overlap(content_bigrams(own), reference) >= threshold:
                 continue
-            yield ctx.indicator("WBE-R119", n, "level3",
-                                f"三级指标“{ind.level3}”与项目“{project.name}”的名称、资金用途和绩效目标都没有关系，"
-                                "像是从别的项目复制来的。请换成本项目资金带来的产出或效果，或在绩效目标中说明两者的"
-                                "联系。")
+            yield ctx.indicator("WBE-R119", n, "level3", project_name=project.name)
 
 
 @rule("WBE-R127")
@@ -564,9 +503,7 @@ def unit_contradicts(ctx: ReviewContext) -> Iterator[Finding]:
             problem = f"是金额，指标值却以“{unit}”计"
             example = "≤50万元"
         if problem:
-            yield ctx.indicator("WBE-R127", n, "value",
-                                f"“{ind.level3}”{problem}（“{ind.value}”），单位与指标相矛盾。请改正单位或指标名称，"
-                                f"如 {example}。")
+            yield ctx.indicator("WBE-R127", n, "value", problem=problem, example=example)
 
 
 @rule("WBE-R136")
@@ -575,9 +512,7 @@ def cost_lower_bound(ctx: ReviewContext) -> Iterator[Finding]:
         value = ctx.values[n]
         if (ctx.is_cost(n) or ctx.level1[n] == "成本指标") and value.operator in ("≥", ">") and is_money(value):
             bound = f"≤{value.number:f}{value.unit}" if value.number is not None else "≤预算数对应的金额"
-            yield ctx.indicator("WBE-R136", n, "value",
-                                f"成本指标“{ind.value}”给的是下限。成本目标控制的是上限：花得多不等于完成得好。"
-                                f"请写成 {bound}（不超过本项目预算数）。")
+            yield ctx.indicator("WBE-R136", n, "value", bound=bound)
 
 
 @rule("WBE-R137", "WBE-R138")
@@ -591,10 +526,8 @@ def targets_too_low(ctx: ReviewContext) -> Iterator[Finding]:
         name = ctx.names[n]
         if ctx.level1[n] == "满意度指标" or _has(name, _SATISFACTION):
             if value.number < config.satisfaction_floor:
-                yield ctx.indicator("WBE-R137", n, "value",
-                                    f"满意度目标“{ind.value}”低于 {config.satisfaction_floor}%。这样的目标意味着"
-                                    f"接受多数服务对象不满意。请设为 ≥{max(config.satisfaction_floor, 85)}% 以上"
-                                    "（常见 85%–95%），或在指标值确定依据中说明理由。")
+                yield ctx.indicator("WBE-R137", n, "value", floor=config.satisfaction_floor,
+                                    suggest=max(config.satisfaction_floor, 85))
             continue
         if _has(name, FALLING_RATES) or _has(name, _RATE_EXEMPT) or _has(name, _LAND_SHARES):
             continue
@@ -602,14 +535,9 @@ def targets_too_low(ctx: ReviewContext) -> Iterator[Finding]:
             continue  # 0% is WBE-R102 (the system's default), not a low target
         full = FULL_WORDING.search(fold(ind.level3))
         if full and value.number < config.full_rate_floor:
-            yield ctx.indicator("WBE-R138", n, "value",
-                                f"“{ind.level3}”的名称（“{full.group(0)}”）意味着全部或接近全部，目标“{ind.value}”"
-                                f"却远低于此。请把目标提高到 ≥{config.full_rate_floor}%（或写 =100%），"
-                                "或改正名称。")
+            yield ctx.indicator("WBE-R138", n, "value", word=full.group(0), floor=config.full_rate_floor)
         elif _has(name, COMPLETION_RATES) and value.number < config.rate_floor:
-            yield ctx.indicator("WBE-R138", n, "value",
-                                f"“{ind.level3}”是应当接近 100% 的比率，目标“{ind.value}”低于 {config.rate_floor}%，"
-                                "达到了也说明不了完成得好。请设为 ≥90% 左右，或在指标值确定依据中说明为何这么低。")
+            yield ctx.indicator("WBE-R138", n, "value", "completion", floor=config.rate_floor)
 
 
 RULES: tuple[ReviewRule, ...] = (

@@ -33,9 +33,8 @@ SAMPLE_REVIEW = [
     ("WBE-R113", "指标", "F48"),
     ("WBE-R115", "项目", "N9"),
     # issue 11: the same generic effect in 3+ projects with different purposes (长期使用性 长期, 项目工程完成情况
-    # 按时完成, 可持续性 长期), and a sponge-city indicator the flood-control project's texts never mention
+    # 按时完成, 可持续性 长期)
     ("WBE-R118", "指标", "F9 F18 F27 F45 F51 F60 F63 F69 F72 F78 F81"),
-    ("WBE-R119", "指标", "F44"),
     ("WBE-R121", "指标", "H29 H47 H56 H65"),
     ("WBE-R122", "指标", "H5 H14 H23 H32 H41 H50 H59 H68 H77"),
     ("WBE-R124", "指标", "H4 H13 H22 H31 H40 H49 H58 H67"),
@@ -44,9 +43,9 @@ SAMPLE_REVIEW = [
     ("WBE-R126", "指标", "F38"),
     ("WBE-R127", "指标", "H57"),  # issue 11: 享受社会保险补贴人员数量 ≥95% (a count given as a percentage)
 ]
-SAMPLE_GRADES = [(70, "中"), (76, "良"), (68, "中"), (73, "中"), (43, "差"), (59, "差"), (67, "中"), (66, "中"),
+SAMPLE_GRADES = [(70, "中"), (76, "良"), (68, "中"), (73, "中"), (49, "差"), (59, "差"), (67, "中"), (66, "中"),
                  (77, "良")]
-SAMPLE_TOTAL = 131
+SAMPLE_TOTAL = 130
 
 
 def sample_review_findings() -> set[tuple[str, str, str]]:
@@ -91,7 +90,7 @@ def test_sample_findings_are_grouped_by_criterion_then_position():
     groups = [f.group for f in result.report.findings]
     assert groups == sorted(groups, key=CRITERIA.index)
     assert all(f.group == REVIEW[f.code][0] for f in result.report.findings)
-    assert {c: len(v) for c, v in result.by_criterion().items()} == {"完整性": 2, "相关性": 98, "适当性": 31, "可行性": 0}
+    assert {c: len(v) for c, v in result.by_criterion().items()} == {"完整性": 2, "相关性": 97, "适当性": 31, "可行性": 0}
     projects = {f.project for f in result.report.findings}
     assert projects == {p.code for p in result.grades}
 
@@ -399,7 +398,7 @@ def test_review_annotated_copy(tmp_path, sample_copy):
     assert "WBE-R101" in cell.comment.text and "WBE-R126" in cell.comment.text
     assert cell.fill.fgColor.rgb.endswith("FFEB9C")
     rows = list(workbook["审核结果"].iter_rows(values_only=True))
-    assert rows[0][0].startswith(f"审核结果：{SAMPLE_TOTAL} 条审核意见（完整性 2，相关性 98，适当性 31，可行性 0）")
+    assert rows[0][0].startswith(f"审核结果：{SAMPLE_TOTAL} 条审核意见（完整性 2，相关性 97，适当性 31，可行性 0）")
     assert rows[1][8] == "审核要点"
     findings = [r for r in rows[2:2 + SAMPLE_TOTAL]]
     assert {(r[1], r[3], r[4]) for r in findings} == sample_review_findings()

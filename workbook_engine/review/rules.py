@@ -33,7 +33,7 @@ from ..values import (
     unit_cost,
 )
 from .config import ReviewConfig
-from .similarity import all_bigrams, content_bigrams, overlap, sectors_of
+from .similarity import all_bigrams, content_bigrams, overlap, sectors_of, with_neighbours
 
 # Placeholders left from a template: **, XX, ××, …, ○○, □□ (after NFKC, ＊ is *, Ｘ is X and … is ...).
 _PLACEHOLDER_RE = re.compile(r"\*{2,}|(?<![A-Za-z])[Xx]{2,}(?![A-Za-z])|×{2,}|\.{3,}|○{2,}|□{2,}")
@@ -268,7 +268,7 @@ def quantified(ctx: ReviewContext) -> Iterator[Finding]:
             budget = _amount(project.budget) if project else "预算数"
             yield ctx.indicator("WBE-R122", n, "value", "budget" if value.kind == "budget" else None, budget=budget)
         if ctx.level1[n] == "满意度指标" and not (
-                value.kind == "quantitative" and unit == "%" and value.operator in ("≥", ">")) \
+                value.kind == "quantitative" and unit == "%" and value.operator in ("≥", ">", None)) \
                 and not _is_full_satisfaction(value):
             yield ctx.indicator("WBE-R123", n, "value")
         if ctx.level2[n] == "时效指标" and not (is_deadline(value) or is_duration(value)
@@ -369,8 +369,8 @@ _LAND_SHARES = ("森林覆盖", "植被覆盖", "绿化覆盖", "绿地率", "�
                 "比例")
 # Rates whose wording implies (nearly) all: a low target contradicts the name.
 FULL_WORDING = re.compile(r"全覆盖|全部|全面|全员|全额|全程|百分之百|100%|应[^率]{0,6}尽|无一遗漏|全达标")
-COMPLETION_RATES = ("完成率", "合格率", "达标率", "及时率", "完好率", "准确率", "正确率", "通过率", "办结率", "到位率",
-                    "兑付率", "发放率", "支付率", "执行率", "处置率", "响应率", "知晓率", "覆盖率", "参保率", "规范率",
+COMPLETION_RATES = ("完成率", "合格率", "达标率", "及时率", "完好率", "准确率", "正确率", "通过率", "办结率",
+                    "兑付率", "发放率", "处置率", "响应率", "知晓率", "覆盖率", "参保率", "规范率",
                     "保障率", "解决率", "落实率", "入库率", "建档率", "审核率", "整改率", "结案率", "出勤率", "验收率",
                     "普及率", "实现率", "完工率", "上线率", "在线率", "救治率", "救助率", "接种率", "巩固率", "达成率")
 
@@ -442,14 +442,15 @@ def boilerplate_rows(ctx: ReviewContext) -> Iterator[Finding]:
         projects = list(dict.fromkeys(ctx.book.indicators[n].project_code for n in rows))
         if len(projects) < ctx.config.boilerplate_min_projects:
             continue
-        texts = {code: all_bigrams(ctx.project_text(code)) for code in projects}
         first = content_bigrams(ctx.project_text(projects[0]))
-        # Purposes differ when some project shares little of the first one's content (linear, not all pairs).
-        if all(overlap(first, texts[code], cap=None) >= SAME_PURPOSE for code in projects[1:]):
+        # Purposes differ when some project shares little of the first one's content (linear, not all pairs;
+        # stops at the first that differs).
+        if all(overlap(first, all_bigrams(ctx.project_text(code)), cap=None) >= SAME_PURPOSE
+               for code in projects[1:]):
             continue
         for n in rows:
             ind = ctx.book.indicators[n]
-            others = [c for c in projects if c != ind.project_code]
+            others = [c for c in projects[:3] if c != ind.project_code][:2]
             own = ctx.projects.get(ind.project_code)
             yield ctx.indicator("WBE-R118", n, "level3", count=len(projects), others="、".join(others[:2]),
                                 project_name=own.name if own else ind.project_code)
@@ -463,15 +464,17 @@ def unrelated_indicators(ctx: ReviewContext) -> Iterator[Finding]:
         if project is None:
             continue
         text = ctx.project_text(code)
-        reference, project_sectors = all_bigrams(text), sectors_of(text)
+        reference, own_sectors = all_bigrams(text), sectors_of(text)
+        near = with_neighbours(own_sectors)
         for n in rows:
             ind = ctx.book.indicators[n]
             if ctx.level1[n] in (None, "满意度指标"):
                 continue
             own = ind.level3 + " " + ind.description
             sectors = sectors_of(own)
-            # Judged only when the indicator names a sector's things and the project names none of that sector.
-            if not sectors or sectors & project_sectors:
+            # Judged only when the indicator names a sector's things, the project names nothing of those sectors,
+            # and not all of them neighbour the project's own (田间道路 in a farmland project is related).
+            if not sectors or sectors & own_sectors or sectors <= near:
                 continue
             if overlap(content_bigrams(own), reference) >= threshold:
                 continue

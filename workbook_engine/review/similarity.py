@@ -40,7 +40,7 @@ SECTORS: dict[str, tuple[str, ...]] = {
            "种子", "还田", "亩产", "果园", "大棚", "温棚", "蔬菜", "种薯", "作物", "农产品", "土壤", "病虫害"),
     "林业": ("森林", "林地", "造林", "林区", "林草", "苗木", "植树", "绿化", "湿地", "林业", "护林", "扑火"),
     "水利": ("河道", "河湖", "水库", "堤防", "防洪", "防汛", "度汛", "抗旱", "清淤", "疏浚", "护岸", "水土", "灌区",
-           "供水", "饮水", "自来水", "水源", "水厂", "水质"),
+           "供水", "饮水", "自来水", "水源", "水厂", "灌溉"),
     "环保": ("污水", "垃圾", "废水", "废气", "排放", "污染", "空气", "扬尘", "噪声", "固废", "危废", "无害化",
            "保洁", "清扫", "清运", "环境卫生", "厕所", "水体", "出水", "减排", "碳排放", "水质"),
     "城建": ("雨水", "径流", "海绵", "管网", "路灯", "市政", "园林", "棚户", "燃气", "供热", "停车", "物业", "小区"),
@@ -55,6 +55,29 @@ SECTORS: dict[str, tuple[str, ...]] = {
     "市场监管": ("食品", "食品安全", "药品", "抽检", "检测", "药械", "特种设备", "计量", "市场主体", "经营户", "消费者"),
     "应急": ("救灾", "救助", "受灾", "灾害", "地震", "危险化学品", "烟花爆竹", "救援", "扑火", "应急物资"),
 }
+# Sectors whose projects routinely include another sector's things (a 高标准农田 project builds 田间道路 and 灌排
+# 渠系; flood control and stormwater go together): an indicator of a neighbouring sector is not "unrelated".
+# Not symmetric: farmland projects build irrigation, but a sewage plant does not grow straw.
+NEIGHBOURS: dict[str, tuple[str, ...]] = {
+    "农业": ("水利", "林业", "交通"),
+    "林业": ("农业", "应急"),
+    "水利": ("环保", "城建", "应急"),
+    "环保": ("水利", "城建"),
+    "城建": ("交通", "环保", "水利"),
+    "交通": ("城建", "农业"),
+    "教育": ("卫生", "市场监管"),
+    "卫生": ("社保", "教育"),
+    "社保": ("卫生", "应急"),
+    "应急": ("林业", "水利", "社保"),
+    "市场监管": ("教育",),
+}
+
+
+def with_neighbours(sectors: frozenset[str]) -> frozenset[str]:
+    """The sectors and their neighbours (NEIGHBOURS): what a project's texts make related."""
+    return frozenset(sectors).union(*(NEIGHBOURS.get(s, ()) for s in sectors))
+
+
 _SECTOR_WORDS = sorted({w for words in SECTORS.values() for w in words}, key=len, reverse=True)
 _SECTOR_RE = re.compile("|".join(map(re.escape, _SECTOR_WORDS)))
 _SECTOR_OF: dict[str, frozenset[str]] = {

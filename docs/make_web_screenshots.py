@@ -11,12 +11,12 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from playwright.sync_api import sync_playwright  # noqa: E402
+from playwright.sync_api import sync_playwright
 
-from tests.conftest import SAMPLE  # noqa: E402
-from tests.corpus import REFUSED  # noqa: E402
-from tests.web_server import CHROMIUM, CHROMIUM_ARGS, running_server  # noqa: E402
-from tests.workbooks import department, edited, save, set_cells  # noqa: E402
+from tests.conftest import SAMPLE
+from tests.corpus import REFUSED
+from tests.web_server import CHROMIUM, CHROMIUM_ARGS, running_server
+from tests.workbooks import department, edited, save, set_cells
 
 IMAGES = ROOT / "docs" / "images"
 
@@ -25,7 +25,7 @@ def main() -> None:
     IMAGES.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory() as folder, running_server() as url, sync_playwright() as p:
         tmp = Path(folder)
-        browser = p.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS)
+        browser = p.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=[*CHROMIUM_ARGS, "--lang=zh-CN"])
         page = browser.new_page(base_url=url, viewport={"width": 1280, "height": 860}, locale="zh-CN")
         page.set_default_timeout(60_000)
 
@@ -40,9 +40,10 @@ def main() -> None:
         page.get_by_role("button", name="上传并检查").click()
         page.wait_for_url(re.compile(r"/files/[^/]+$"))
         page.select_option("#f-severity", "error")
-        page.locator("#findings tbody tr:visible").first.click()
         shot("findings", full=False)
-        page.locator("#row-detail").scroll_into_view_if_needed()
+        page.locator("#findings tbody tr:visible").first.click()
+        page.locator("#findings").scroll_into_view_if_needed()
+        page.evaluate("document.getElementById('shown-count').scrollIntoView()")
         shot("finding-row")
         page.get_by_role("link", name="预览绩效目标表").click()
         shot("preview")

@@ -531,3 +531,20 @@ def test_config_floors(edit_sample):
     _config(path, '[tool.workbook-engine.review]\nsatisfaction-floor = "高"\n')
     with pytest.raises(InputError, match="satisfaction-floor"):
         review(path)
+
+
+@pytest.mark.parametrize("code", sorted(REVIEW))
+def test_review_messages_are_catalogue_templates(code):
+    """Issue 11: every review message is the catalogue's template with named fields, never written in rules.py."""
+    import string
+
+    from workbook_engine.findings import CATALOGUE
+
+    entry = CATALOGUE[code]
+    for variant in (None, *entry.variants):
+        template, fix = entry.texts(variant)
+        assert template != "{message}" and template.endswith(("。", "）")), (code, variant)
+        assert "请" in fix, (code, variant)
+        fields = {name for _, name, _, _ in string.Formatter().parse(template + fix) if name}
+        message = entry.message(variant, **{name: f"<{name}>" for name in fields})
+        assert "{" not in message and all(f"<{name}>" in message for name in fields)

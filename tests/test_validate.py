@@ -10,6 +10,7 @@ import pytest
 from workbook_engine.api import read_book
 from workbook_engine.importer import import_document
 from workbook_engine.api import validate
+from workbook_engine.findings import CATALOGUE, COLLECT_SECTION
 from workbook_engine.validation.codes import CODES, EXTRACT, REVIEW
 
 from .conftest import SAMPLE, SEED, run_cli
@@ -106,7 +107,7 @@ CASES = [
     ("WBE-E014", {"项目": {"J2": "一季度"}}, None, "J2"),
     ("WBE-E015", {"项目": {"M2": "150%"}}, None, "M2"),
     ("WBE-E015", {"项目": {"J2": -0.1}}, None, "J2"),
-    ("WBE-W016", {"项目": {"J2": 0.25, "K2": 50, "L2": 75, "M2": 100}}, None, "J2"),
+    ("WBE-E048", {"项目": {"J2": 0.25, "K2": 50, "L2": 75, "M2": 100}}, None, "J2"),
     ("WBE-E017", {"指标": {"A2": "4500"}}, None, "A2"),
     ("WBE-E018", {"项目": {"C2": "ABC-123"}}, None, "C2"),
     ("WBE-E019", {"项目": {"C2": "13022525P00CL0E10035D"}}, None, "C2"),
@@ -135,6 +136,9 @@ CASES = [
     ("WBE-W044", {}, _delete_rows("指标", 10, 1), "C2"),
     ("WBE-E045", {"项目": {"B3": 1}}, None, "B3"),
     ("WBE-W046", {"部门目标": {"F6": None}}, None, "F6"),
+    ("WBE-W047", {"指标": {"H2": 0.9}}, lambda wb: setattr(wb["指标"]["H2"], "number_format", "0%"), "H2"),
+    ("WBE-W049", {"项目": {"F2": 125000, "G2": 125000}}, None, "F2"),
+    ("WBE-W050", {"指标": {"E2": "数量"}}, None, "E2"),
 ]
 
 
@@ -157,8 +161,10 @@ FILE_CASES = {"WBE-W027": "test_macro_workbook_is_read_and_macros_are_not_kept"}
 
 
 def test_every_code_has_a_failing_case():
-    """Review codes (WBE-R…) have theirs in test_review.py, extract's in test_extract.py."""
-    assert {c[0] for c in CASES} | set(FILE_CASES) == set(CODES) - set(REVIEW) - set(EXTRACT)
+    """Review codes (WBE-R…) have theirs in test_review.py, extract's in test_extract.py, the collection
+    box's reviewer opinions (WBE-W080) in test_collect_workflow.py."""
+    collect = {code for code, entry in CATALOGUE.items() if entry.section == COLLECT_SECTION}
+    assert {c[0] for c in CASES} | set(FILE_CASES) == set(CODES) - set(REVIEW) - set(EXTRACT) - collect
 
 
 def test_findings_name_sheet_row_column_and_value(edit_sample):

@@ -8,6 +8,7 @@ from typing import Sequence
 
 from .canonical_writer import starter_book, write_book
 from .diff import Diff, diff_files, write_diff_workbook
+from .errors import UsageError
 from .importer import import_document as _read_document
 from .io.atomic import check_output
 from .merge import MergeOutcome, Progress, merge_files
@@ -28,8 +29,16 @@ __all__ = ["new_workbook", "import_document", "validate", "check", "annotate", "
 
 def new_workbook(path: str | os.PathLike[str], *, dept_code: str = "", dept_name: str = "",
                  year: int | None = None, overwrite: bool = False) -> Book:
-    """Write an empty canonical workbook (one starter row per goal category) and return its content."""
-    book = starter_book(dept_code, dept_name, year)
+    """Write an empty canonical workbook (one starter row per goal category) and return its content.
+
+    A 部门编码 or 年度 that is given must be valid (6 digits, 4 digits): a new workbook should not start with
+    an error that validation would report on every row."""
+    code = "".join(str(dept_code).split())
+    if code and not (len(code) == 6 and code.isascii() and code.isdigit()):
+        raise UsageError(f"--dept-code {dept_code}：部门编码应为 6 位数字，如 450001。")
+    if year is not None and not (2000 <= year <= 2100):  # the range validation accepts (WBE-E020)
+        raise UsageError(f"--year {year}：年度应为 4 位数字的年份（2000–2100），如 2025。")
+    book = starter_book(code, dept_name, year)
     write_book(book, path, overwrite=overwrite)
     return book
 
@@ -64,14 +73,14 @@ def read_book(path: str | os.PathLike[str]) -> Book:
 
 
 def annotate_review(path: str | os.PathLike[str], result: ReviewResult, output: str | os.PathLike[str], *,
-                    overwrite: bool = True) -> Path:
+                    overwrite: bool = False) -> Path:
     """A copy of the workbook with every review finding marked and a 审核结果 sheet (findings and grades)."""
     return _annotate_review(path, result, output, overwrite=overwrite)
 
 
 def merge(inputs: Sequence[str | os.PathLike[str]], output: str | os.PathLike[str], *,
           base: str | os.PathLike[str] | None = None, prefer: str | None = None, conflicts_sheet: bool = False,
-          force: bool = False, progress: Progress | None = None, overwrite: bool = True,
+          force: bool = False, progress: Progress | None = None, overwrite: bool = False,
           choices: dict[int, int] | None = None, labels: Sequence[str] | None = None) -> MergeOutcome:
     """Merge canonical workbooks (three-way against ``base`` when given); written only when clean or settled.
     ``choices`` settles conflicts one by one (conflict number -> candidate index); ``labels`` name the inputs."""
@@ -80,7 +89,7 @@ def merge(inputs: Sequence[str | os.PathLike[str]], output: str | os.PathLike[st
 
 
 def diff(old: str | os.PathLike[str], new: str | os.PathLike[str], *,
-         output: str | os.PathLike[str] | None = None, overwrite: bool = True) -> Diff:
+         output: str | os.PathLike[str] | None = None, overwrite: bool = False) -> Diff:
     """Semantic differences from ``old`` to ``new``; with ``output``, also the marked-up diff workbook."""
     result = diff_files(old, new)
     if output is not None:
@@ -89,12 +98,12 @@ def diff(old: str | os.PathLike[str], new: str | os.PathLike[str], *,
 
 
 def render(book: str | os.PathLike[str], output: str | os.PathLike[str], *, dept: str | None = None,
-           force: bool = False, progress=None, overwrite: bool = True) -> RenderResult:
+           force: bool = False, progress=None, overwrite: bool = False) -> RenderResult:
     """Validate, then write the official workbook (one per department when ``output`` is a folder/)."""
     return render_official(book, output, dept=dept, force=force, progress=progress, overwrite=overwrite)
 
 
-def extract(official, output: str | os.PathLike[str], *, overwrite: bool = True) -> tuple[Book, Report]:
+def extract(official, output: str | os.PathLike[str], *, overwrite: bool = False) -> tuple[Book, Report]:
     """Read official workbooks (rendered, maybe edited by staff) back into one canonical workbook."""
     return extract_official([official] if isinstance(official, (str, os.PathLike)) else official, output,
                             overwrite=overwrite)
@@ -102,7 +111,7 @@ def extract(official, output: str | os.PathLike[str], *, overwrite: bool = True)
 
 def publish(book: str | os.PathLike[str], output: str | os.PathLike[str], *, dept: str | None = None,
             force: bool = False, pdf: bool = False, finance_bureau: str = "", progress=None,
-            overwrite: bool = True) -> PublishResult:
+            overwrite: bool = False) -> PublishResult:
     """Validate, then write the published document(s) as .docx (and PDF); one per department into a folder/."""
     return publish_documents(book, output, dept=dept, force=force, pdf=pdf, finance_bureau=finance_bureau,
                              progress=progress, overwrite=overwrite)

@@ -56,10 +56,14 @@ def handle_errors(command: Callable) -> Callable:
             return command(*args, **kwargs)
         except WorkbookEngineError as exc:
             fail(f"错误：{exc}", exc.exit_code)
-        except KeyboardInterrupt:
-            fail("已中断；输出文件未被改动。", 130)
+        except KeyboardInterrupt as exc:  # Ctrl-C, and SIGTERM/SIGHUP (io/interrupts.py)
+            from .io.interrupts import INTERRUPTED, exit_status
+            fail(INTERRUPTED, exit_status(exc))
         except (typer.Exit, typer.Abort, SystemExit):
             raise
+        except OSError as exc:  # a full disk or an I/O error outside the atomic writers
+            from .io.atomic import os_error_text
+            fail(f"错误：{os_error_text(exc, writing=False)}", 2)
         except MemoryError:
             fail("错误：内存不足，输入文件可能过大或已损坏。", 2)
         except Exception as exc:  # noqa: BLE001 - the last line of defence for staff
@@ -84,11 +88,14 @@ def emit(result, format: OutputFormat, annotate: Optional[Path], printer: Callab
 
 def report_validation(result, book: Path, verb: str) -> None:
     """The validation part of a job that validates first (render, publish): refused (exit 1), forced, or warned."""
+    from .jobs import NEVER_FORCED
     from .reporting import print_report
 
     if result.refused:
         print_report(result.report)
-        fail(f"未{verb}：{book} 有 {len(result.refused)} 个错误。请改正后重试（wbe validate 查看），或加 --force 强制{verb}。", 1)
+        unforceable = all(f.code in NEVER_FORCED for f in result.refused)  # --force cannot override these
+        hint = "" if unforceable else f"，或加 --force 强制{verb}"
+        fail(f"未{verb}：{book} 有 {len(result.refused)} 个错误。请改正后重试（wbe validate 查看）{hint}。", 1)
     if result.report.errors:
         print_report(result.report)
         typer.echo(f"注意：工作簿有 {len(result.report.errors)} 个错误，已按 --force {verb}。", err=True)
@@ -291,15 +298,15 @@ def serve_command(
     database: Optional[str] = typer.Option(None, "--database", help="收集模式的数据库，如 postgresql://…（默认 DATA 中的 SQLite）"),
 ) -> None:
     """Start the web page (Chinese) for staff who do not use a terminal: http://HOST:PORT/."""
-    import secrets
     import webbrowser
 
     import uvicorn
 
     from .web import create_app
+    from .web.app import access_token
 
-    if host not in ("127.0.0.1", "localhost", "::1") and not token:
-        token = secrets.token_urlsafe(12)
+    token, generated = access_token(host, token)
+    if generated:
         typer.echo(f"监听 {host} 需要访问口令；本次生成的口令：{token}")
     web_app = create_app(max_upload_mb=max_upload_mb, token=token, data_dir=data, database_url=database)
     url = f"http://{'127.0.0.1' if host in ('0.0.0.0', '::') else host}:{port}/"
@@ -354,7 +361,10 @@ def collect_export_command(
 
 
 def main() -> None:
-    """Console-script entry point."""
+    """Console-script entry point: SIGTERM/SIGHUP are handled like Ctrl-C (io/interrupts.py)."""
+    from .io import interrupts
+
+    interrupts.install()
     app()
 
 

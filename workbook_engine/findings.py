@@ -14,7 +14,6 @@ A leaf module: it imports nothing from the package but a1.py, so that every laye
 from __future__ import annotations
 
 import json
-import string
 from dataclasses import dataclass, field
 from typing import Any, Callable, Iterable, Mapping, Sequence
 
@@ -28,7 +27,8 @@ SEVERITIES = (ERROR, WARNING)
 CRITERIA: tuple[str, ...] = ("完整性", "相关性", "适当性", "可行性")
 
 # Sections of the catalogue, in the order docs/rules.md lists them.
-STRUCTURE, CELLS, CROSS, EXTRACT_SECTION, REVIEW_SECTION = "structure", "cells", "cross", "extract", "review"
+STRUCTURE, CELLS, CROSS, EXTRACT_SECTION, COLLECT_SECTION, REVIEW_SECTION = (
+    "structure", "cells", "cross", "extract", "collect", "review")
 
 
 # -- where -------------------------------------------------------------------------------------------------
@@ -90,10 +90,6 @@ class Entry:
     def message(self, variant: str | None = None, /, **fields: Any) -> str:
         template, fix = self.texts(variant)
         return (template + fix).format(**fields)
-
-    def field_names(self, variant: str | None = None) -> set[str]:
-        template, fix = self.texts(variant)
-        return {name for _, name, _, _ in string.Formatter().parse(template + fix) if name}
 
 
 def _entry(code: str, section: str, title: str, template: str, fix: str = "", *, what: str, example: str,
@@ -176,11 +172,13 @@ _ENTRIES: tuple[Entry, ...] = (
     _entry("WBE-E015", CELLS, "支出计划超出 0–100%",
            "{header}支出计划 {text}% 超出 0–100%。", "请填写 0% 到 100% 之间的累计百分比。",
            what="a plan cell is outside 0–100%", example="12月底 = 150%", remedy="a cumulative share between 0% and 100%"),
-    _entry("WBE-W016", CELLS, "支出计划的写法有歧义",
-           "支出计划（{cells}）混用了小数（如 0.25）和百分数（如 50），已全部按百分数读取（0.25 读作 0.25%）。",
-           "请统一写成百分比格式，如 25%。",
-           what="a plan row mixes fractions and points (ambiguous)", example="0.25, 50, 75, 100",
-           remedy="format the four cells as percentages"),
+    _entry("WBE-E048", CELLS, "支出计划混用小数和百分数",
+           "支出计划（{cells}）混用了小数（如 0.25）和百分数（如 100），含义不明：按小数读是 {fractions}，"
+           "按百分数读是 {points}。", "请把四格统一写成百分比格式，如 25%、50%、75%、100%。",
+           what="a plan row mixes fractions and points (ambiguous); the message gives both readings; such a plan "
+                "is never rendered or published, not even with `--force`. It replaces the former warning "
+                "WBE-W016, which read the row as points (0.25 printed as 0.25%)",
+           example="0.25, 0.5, 0.75, 100", remedy="format the four cells as percentages"),
     _entry("WBE-E017", CELLS, "部门编码不是 6 位数字",
            "部门编码“{text}”不是 6 位数字。", "请填写 6 位部门编码，如 450001（设置为文本格式以保留开头的 0）。",
            what="部门编码 is not 6 digits", example="4500", remedy="6 digits, stored as text (keeps leading zeros)"),
@@ -213,6 +211,13 @@ _ENTRIES: tuple[Entry, ...] = (
     _entry("WBE-W025", CELLS, "数字以文本形式存储",
            "“{header}”是以文本形式存储的数字“{text}”，已按 {number} 读取。", "建议转换为数字（Excel：选中单元格→转换为数字）。",
            what="a number stored as text (read anyway)", example="预算数 = '200.00'", remedy="convert to number"),
+    _entry("WBE-W047", CELLS, "文本列中的数字或日期已按单元格显示读取",
+           "{cell}（{header}）被 Excel 存成了{kind} {stored}，单元格显示为“{shown}”；已按“{shown}”读取。",
+           "请把“{header}”列设为文本格式（开始→数字→文本）后重新输入，以免 Excel 再次转换。",
+           what="a number or date in a free-text column (Excel converted what was typed): read as the cell "
+                "showed it, through its number format",
+           example="指标值 `0.9` with format `0%` → 90%; `=100%` → 100%; a date → 2025/12/31",
+           remedy="format the column as text (开始→数字→文本) and type it again"),
     _entry("WBE-W026", CELLS, "公式没有保存计算结果",
            "{cell} 是公式，但文件里没有保存它的计算结果，按空白读取。",
            "请在 Excel 或 WPS 中打开该文件、重新计算（F9）并保存后再试，或把公式换成数值。",
@@ -287,6 +292,18 @@ _ENTRIES: tuple[Entry, ...] = (
     _entry("WBE-W046", CROSS, "分项绩效目标没有标题",
            "分项绩效目标没有标题（发布时写作“序号、标题”）。", "请填写标题，如 安全生产目标管理奖金。",
            what="a 分项绩效目标 row has no 标题", example="—", remedy="add the item's title"),
+    _entry("WBE-W049", CROSS, "金额对万元来说过大（可能按元填写）",
+           "{header} {amount} 万元（即 {yi} 亿元）对一个项目来说过大，可能是按元填写的。",
+           "如果是元，应填 {divided}（÷10000）；金额列的单位是万元。",
+           what="a project's 预算数, 财政资金 or 其他资金 is 10,000 万元 (1 亿元) or more: most likely yuan typed into "
+                "the 万元 column (one finding per project, at the first such cell)",
+           example="预算数 125000", remedy="if it is yuan, divide by 10000 (125000 → 12.50)"),
+    _entry("WBE-W050", CROSS, "指标名称不是标准写法（输出中改为标准名称）",
+           "{header}“{typed}”不是标准名称，按“{standard}”理解；官方格式工作簿和发布文本中写作“{standard}”，"
+           "本工作簿保留原文。", "建议改为“{standard}”。",
+           what="a 一级/二级指标 name accepted as a synonym of a standard name: the official workbook and the "
+                "published document print the standard name, the canonical workbook keeps what was typed",
+           example="二级指标 数量, 服务对象满意度", remedy="type the standard name (数量指标, 服务对象满意度指标)"),
     # Reading the official (formatted) workbook back: wbe extract
     _entry("WBE-W070", EXTRACT_SECTION, "未识别的工作表，已跳过",
            "工作表“{name}”不是项目绩效目标表、项目汇总或部门整体绩效目标，已跳过。", "如需读取，请把内容移到对应的工作表。",
@@ -320,6 +337,11 @@ _ENTRIES: tuple[Entry, ...] = (
            "部门整体绩效目标表中找不到年度（“年度：2024”），部门目标的年度留空。", "请在规范工作簿中填写年度。",
            what="goals found but no 年度 in the department sheet's unit line", example="年度 cell cleared",
            remedy="restore `年度：2024`"),
+    # The collection box (wbe serve): a reviewer's opinion, marked in the annotated copy
+    _entry("WBE-W080", COLLECT_SECTION, "审核人员的意见",
+           "{author}（{when}）：“{text}”。", "请按意见修改后重新提交。",
+           what="a reviewer's opinion on a submission (project or indicator), in the annotated copy",
+           example="王审核：满意度指标偏低", remedy="change the workbook and submit it again"),
 )
 
 
@@ -348,11 +370,15 @@ _REVIEW_ENTRIES: tuple[Entry, ...] = (
             "成本：≤{budget}万元）。"),
     _review("WBE-R111", "相关性", 6, "三级指标只重复二级指标名称", "三级指标 only repeats its 二级 (or 一级) name",
             "生态效益指标 / 生态效益指标", "name what is measured",
-            "三级指标“{name}”只是重复了{level}指标的名称，没有说明考核什么。",
-            "请写出具体的考核内容，如 生态效益指标 下写“废弃物无害化处理率”，成本指标 下写“项目总成本”。"),
+            "三级指标“{name}”只是重复了二级指标的名称，没有说明考核什么。",
+            "请写出具体的考核内容，如 生态效益指标 下写“废弃物无害化处理率”，成本指标 下写“项目总成本”。",
+            variants={"level1": ("三级指标“{name}”只是重复了一级指标的名称，没有说明考核什么。",
+                                 "请写出具体的考核内容，如 生态效益指标 下写“废弃物无害化处理率”，成本指标 下写“项目总成本”。")}),
     _review("WBE-R112", "相关性", 1, "绩效指标描述没有说明", "绩效指标描述 empty or identical to the 三级指标",
             "满意率 / 满意率", "explain how it is counted",
-            "绩效指标描述{said}，没有说明指标的含义。", "请说明考核什么、怎样计算，如“反映编制的自然灾害类预案数量”。"),
+            "绩效指标描述为空，没有说明指标的含义。", "请说明考核什么、怎样计算，如“反映编制的自然灾害类预案数量”。",
+            variants={"same": ("绩效指标描述与三级指标“{name}”相同，没有说明指标的含义。",
+                               "请说明考核什么、怎样计算，如“反映编制的自然灾害类预案数量”。")}),
     _review("WBE-R113", "相关性", 3, "三级指标名称被截断", "三级指标 is its description cut short", "…宣传知名 / …宣传知名度",
             "a complete short name",
             "三级指标“{name}”像是描述“{description}”被截断后的前半部分（预算系统常限制指标名称的长度）。",
@@ -369,9 +395,13 @@ _REVIEW_ENTRIES: tuple[Entry, ...] = (
             "或把目标改成与指标一致）。"),
     _review("WBE-R116", "相关性", 6, "把投入当作产出或效益", "an input (money, budget execution) posing as an output or effect",
             "数量 资金到位率 ≥100%", "what the money buys",
-            "{level2}“{name}”考核的是投入{what}，不是产出或效益（财预〔2021〕101号：财力、人力和物力等投入数量"
+            "{level2}“{name}”考核的是投入“{term}”，不是产出或效益（财预〔2021〕101号：财力、人力和物力等投入数量"
             "不能作为绩效目标）。",
-            "请改为这笔资金带来的产出或效果，如“完成维修的监控点位数 ≥50个”“隐患整改率 ≥95%”；金额请写在成本指标。"),
+            "请改为这笔资金带来的产出或效果，如“完成维修的监控点位数 ≥50个”“隐患整改率 ≥95%”；金额请写在成本指标。",
+            variants={"money": ("{level2}“{name}”考核的是投入的资金金额“{value}”，不是产出或效益（财预〔2021〕101号："
+                                "财力、人力和物力等投入数量不能作为绩效目标）。",
+                                "请改为这笔资金带来的产出或效果，如“完成维修的监控点位数 ≥50个”“隐患整改率 ≥95%”；"
+                                "金额请写在成本指标。")}),
     _review("WBE-R117", "相关性", 4, "指标不符合二级指标的含义", "indicator does not fit its 二级's definition",
             "满意度 under 社会效益", "move it / rewrite it",
             "“{name}”是满意度，却放在{level2}下。",
@@ -382,8 +412,10 @@ _REVIEW_ENTRIES: tuple[Entry, ...] = (
                 "rate": ("时效指标“{name}”写成了普通比率“{value}”，没有说明时间要求。",
                          "请写期限（如 {deadline}）、时长（如 ≤30天），或改为及时率（如“资金发放及时率 ≥95%”）；"
                          "完成率等请放到质量或数量指标。"),
-                "count": ("效益指标“{name}”（{value}）只是产出的数量{again}。",
+                "count": ("效益指标“{name}”（{value}）只是产出的数量。",
                           "请改写为产出带来的效果，如“隐患整改率 ≥95%”“受益群众 ≥5000人”“事故起数较上年下降”。"),
+                "restated": ("效益指标“{name}”（{value}）只是产出的数量，与数量指标“{quantity}”重复。",
+                             "请改写为产出带来的效果，如“隐患整改率 ≥95%”“受益群众 ≥5000人”“事故起数较上年下降”。"),
             }),
     _review("WBE-R118", "相关性", 3, "多个不同项目使用相同的套话指标",
             "the same 效益 row (三级 + 指标值) in 3+ projects with different purposes", "维护社会稳定 ≥95% everywhere",
@@ -395,8 +427,10 @@ _REVIEW_ENTRIES: tuple[Entry, ...] = (
             "三级指标“{name}”与项目“{project_name}”的名称、资金用途和绩效目标都没有关系，像是从别的项目复制来的。",
             "请换成本项目资金带来的产出或效果，或在绩效目标中说明两者的联系。"),
     _review("WBE-R121", "适当性", 4, "数量指标没有数量", "数量指标 without number and count unit", "全部承保, ≥95%", "≥12次",
-            "数量指标“{name}”的指标值“{value}”{why}。",
-            "数量指标应写成 运算符 + 数字 + 计量单位，如 ≥12次、≥25家、≥2000人次；比率请放到质量指标。"),
+            "数量指标“{name}”的指标值“{value}”没有数字和计量单位。",
+            "数量指标应写成 运算符 + 数字 + 计量单位，如 ≥12次、≥25家、≥2000人次；比率请放到质量指标。",
+            variants={"rate": ("数量指标“{name}”的指标值“{value}”是比率。",
+                               "数量指标应写成 运算符 + 数字 + 计量单位，如 ≥12次、≥25家、≥2000人次；比率请放到质量指标。")}),
     _review("WBE-R122", "适当性", 8, "成本指标没有金额", "成本指标 without an amount", "预算成本, ≤预算数", "≤200万元",
             "成本指标的指标值“{value}”没有金额。",
             "请写明成本上限，如 ≤{budget}万元（不超过本项目预算数），或按成本构成分项写金额、单价（如 ≤710元/亩）。",
@@ -420,7 +454,15 @@ _REVIEW_ENTRIES: tuple[Entry, ...] = (
             "请让名称只写考核什么，把目标值写在“指标值”列，如 名称“防汛天数”、指标值“≥90天”。"),
     _review("WBE-R127", "适当性", 4, "计量单位与指标不符", "unit contradicts the indicator",
             "合格率 ≥12个, 完成时间 ≥95%", "≥95%, 2024年12月底前",
-            "“{name}”{problem}（“{value}”），单位与指标相矛盾。", "请改正单位或指标名称，如 {example}。"),
+            "“{name}”是比率，指标值却以“{unit}”计（“{value}”），单位与指标相矛盾。", "请改正单位或指标名称，如 ≥95%。",
+            variants={
+                "time": ("“{name}”是时间，指标值却是百分比（“{value}”），单位与指标相矛盾。",
+                         "请改正单位或指标名称，如 {deadline}。"),
+                "count": ("“{name}”是数量，指标值却是百分比（“{value}”），单位与指标相矛盾。",
+                          "请改正单位或指标名称，如 ≥500人。"),
+                "money": ("“{name}”是金额，指标值却以“{unit}”计（“{value}”），单位与指标相矛盾。",
+                          "请改正单位或指标名称，如 ≤50万元。"),
+            }),
     _review("WBE-R131", "可行性", 5, "百分比超过 100%", "a percentage above 100%", "≥120%", "≤100%",
             "指标值“{value}”超过 100%。", "比率最多 100%；如是增长幅度，请在名称和描述中写明“较上年增长”，否则请改正。"),
     _review("WBE-R132", "可行性", 5, "应提高的比率用了“≤”", "≤ on a rate that should rise", "覆盖率 ≤95%", "≥95%",
@@ -467,10 +509,6 @@ def title_of(code: str) -> str:
 
 def criterion_of(code: str) -> str | None:
     return CATALOGUE[code].criterion
-
-
-def points_of(code: str) -> int:
-    return CATALOGUE[code].points
 
 
 # -- the finding -------------------------------------------------------------------------------------------
@@ -567,9 +605,10 @@ def json_value(value: Any) -> Any:
     return str(value)
 
 
-# Columns of the flattening (Finding.to_dict keys, plus the report-level ones below).
-FLAT_FIELDS = ("code", "severity", "file", "sheet", "cell", "row", "column", "value", "message", "title",
-               "group", "project")
+# The JSON contract's fields of a finding (validate, review), in order; reports of several files add "file".
+JSON_FIELDS = ("code", "severity", "sheet", "cell", "row", "column", "value", "message")
+# Every column the flattening offers.
+FLAT_FIELDS = (*JSON_FIELDS, "file", "title", "group", "project")
 
 
 @dataclass
@@ -601,8 +640,8 @@ class Report:
         """By ``key``, by default ``position_key``: the order a person reads the workbook in."""
         self.findings.sort(key=key or position_key)
 
-    def flatten(self, spec: Sequence[str] = ("code", "severity", "sheet", "cell", "row", "column", "value",
-                                             "message"), findings: Iterable[Finding] | None = None) -> list[list[Any]]:
+    def flatten(self, spec: Sequence[str] = JSON_FIELDS,
+                findings: Iterable[Finding] | None = None) -> list[list[Any]]:
         """One row per finding with the ``spec`` columns (frictionless' ``Report.flatten``): the terminal
         table and the 校验结果 sheet take theirs from here, the JSON its records. ``file`` falls back on
         the report's file; ``title``, ``group`` and ``project`` are the catalogue title and grouping."""
@@ -613,6 +652,12 @@ class Report:
             record["title"], record["group"], record["project"] = f.title, f.group, f.project
             rows.append([record[name] for name in spec])
         return rows
+
+    def records(self, findings: Iterable[Finding] | None = None) -> list[dict[str, Any]]:
+        """The flattening as JSON records that always name their file: for results that gather the
+        reports of several files (merge, render, publish, extract)."""
+        spec = (*JSON_FIELDS, "file")
+        return [dict(zip(spec, row)) for row in self.flatten(spec, findings)]
 
     def to_dict(self) -> dict[str, Any]:
         return {"file": self.file, "valid": self.valid, "findings": [f.to_dict() for f in self.findings]}

@@ -31,15 +31,24 @@ def _shown(value: object) -> str:
     return text[:24] + ("…" if len(text) > 24 else "")
 
 
-def _findings_table(findings: list[Finding], with_project: bool = False) -> Table:
+TABLE_COLUMNS = (("code", "代码"), ("severity", "级别"), ("sheet", "工作表"), ("cell", "单元格"), ("value", "值"),
+                 ("message", "说明"))
+
+
+def _findings_table(report: Report, findings: list[Finding] | None = None, with_project: bool = False) -> Table:
+    """The terminal table: columns of the report's flattening (Report.flatten), as the 校验结果 sheet and JSON."""
+    columns = list(TABLE_COLUMNS)
+    if with_project:
+        columns.insert(2, ("project", "项目"))
     table = Table(show_lines=False, header_style="bold", expand=False)
-    names = ("代码", "级别", *(("项目",) if with_project else ()), "工作表", "单元格", "值")
-    for name in names:
-        table.add_column(name, overflow="fold", no_wrap=name in ("代码", "级别", "单元格", "项目"))
-    table.add_column("说明", overflow="fold", ratio=1, min_width=30)
-    for f in findings:
-        project = (f.project or "",) if with_project else ()
-        table.add_row(f.code, SEVERITY[f.severity], *project, f.sheet or "", f.cell or "", _shown(f.value), f.message)
+    for key, name in columns[:-1]:
+        table.add_column(name, overflow="fold", no_wrap=key in ("code", "severity", "cell", "project"))
+    table.add_column(columns[-1][1], overflow="fold", ratio=1, min_width=30)
+    for row in report.flatten([key for key, _ in columns], findings):
+        record = dict(zip((key for key, _ in columns), row))
+        record["severity"] = SEVERITY[record["severity"]]
+        record["value"] = _shown(record["value"])
+        table.add_row(*("" if record[key] is None else str(record[key]) for key, _ in columns))
     return table
 
 
@@ -47,7 +56,7 @@ def print_report(report: Report, console: Console | None = None) -> None:
     """A table of findings followed by a one-line summary."""
     console = console or _console()
     if report.findings:
-        console.print(_findings_table(report.findings))
+        console.print(_findings_table(report))
     status = "[green]通过[/]" if report.valid else "[bold red]未通过[/]"
     console.print(f"{report.file}：{status}，{len(report.errors)} 个错误，{len(report.warnings)} 个警告。",
                   soft_wrap=True)
@@ -62,7 +71,7 @@ def print_review(result: "ReviewResult", console: Console | None = None) -> None
         if not findings:
             continue
         console.print(f"[bold]{criterion}[/]（{len(findings)} 条）")
-        console.print(_findings_table(findings, with_project=True))
+        console.print(_findings_table(result.report, findings, with_project=True))
     grades = Table(header_style="bold", expand=False, title="项目等级（满分 100）")
     for name in ("项目编码", "项目名称", *CRITERIA, "扣分", "得分", "等级"):
         grades.add_column(name, overflow="fold")
@@ -101,8 +110,7 @@ def print_merge(outcome: "MergeOutcome", console: Console | None = None) -> None
     for report in outcome.invalid:
         out(f"{report.file}：未通过校验，{len(report.errors)} 个错误。")
         for f in report.errors:
-            where = f"{f.sheet}!{f.cell}" if f.sheet and f.cell else (f.sheet or "")
-            out(f"  {where} {f.code} {f.message}".replace("   ", " "))
+            out(f"  {f.location.text()} {f.code} {f.message}".replace("   ", " "))
     plan = outcome.plan
     if outcome.invalid and plan is None:
         out(f"合并未完成：{len(outcome.invalid)} 个输入未通过校验，未写出 {outcome.output}。"

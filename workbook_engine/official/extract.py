@@ -18,22 +18,21 @@ from pathlib import Path
 from typing import Any, Iterable
 
 from ..a1 import cell_name
+from ..document_format import ITEM_RE as _ITEM_RE
+from ..document_format import MEASURE_RE, parse_chinese_number
+from ..document_format import label as _label
 from ..findings import Finding, Location, Report, finding
-from ..importer.numerals import parse_chinese_number
-from ..importer.text_document import ITEM_RE as _ITEM_RE
-from ..importer.text_document import MEASURE_RE as _MEASURE_RE
-from ..importer.text_document import label as _label
 from ..io.calamine_reader import CalamineWorkbook, SheetGrid
 from ..layout import CellSpec, ProjectTemplate, RowSpec, inverse_pattern, project_template, workbook_template
 from ..model import Book, Goal, Indicator, Project
 from ..parsing import parse_code, parse_int, parse_text
-from ..sheets import BY_KIND
+from ..errors import UsageError
+from ..sheets import BY_KIND, spec_for_sheet_name
 from ..sheets.goals import CATEGORIES
 from ..values import as_text, parse_number, parse_percent_cell, resolve_plan
 
-# Items and measures may hold line breaks in their text.
+# Items may hold line breaks in their text (measures may anyway).
 ITEM_RE = re.compile(_ITEM_RE.pattern, re.S)
-MEASURE_RE = re.compile(_MEASURE_RE.pattern, re.S)
 
 # The unit line sits under the title; never look further (data rows start with project codes).
 UNIT_SEARCH_ROWS = 3
@@ -434,6 +433,15 @@ def read_goals(grid: Grid, code: str, name: str, year: int | None, findings: lis
     return goals
 
 
+def refuse_canonical(path, sheet_names: list[str], settings: dict) -> None:
+    """A canonical workbook given to extract is the wrong kind of file: say so, and what to use instead."""
+    official = {settings["summary"]["sheet"], settings["department"]["sheet"]}
+    canonical = {spec.kind for spec in (spec_for_sheet_name(n) for n in sheet_names) if spec is not None}
+    if len(canonical) >= 2 and not official & set(sheet_names):
+        raise UsageError(f"{path}：这是规范工作簿（部门目标/项目/指标），不是官方格式工作簿。"
+                         "规范工作簿请用 wbe validate 校验；wbe extract 只读取 wbe render 生成（或照其格式填写）的官方工作簿。")
+
+
 def extract_workbooks(paths: Iterable[str | os.PathLike[str]]) -> tuple[Book, Report]:
     """Read official workbooks into one Book (any number of departments) and a report of what was not read."""
     paths = list(paths)
@@ -443,6 +451,7 @@ def extract_workbooks(paths: Iterable[str | os.PathLike[str]]) -> tuple[Book, Re
     for path in paths:
         findings: list[Finding] = []
         with CalamineWorkbook(path) as workbook:
+            refuse_canonical(path, workbook.sheet_names, settings)
             grids = {name: Grid(workbook.grid(name)) for name in workbook.sheet_names}
         unit: dict[str, str] = {}
         summary = grids.get(settings["summary"]["sheet"])

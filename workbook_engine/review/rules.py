@@ -197,13 +197,12 @@ def names_and_descriptions(ctx: ReviewContext) -> Iterator[Finding]:
             continue  # WBE-E010
         category_stems = {stem(ind.level2), stem(ctx.level2[n]), stem(ind.level1), stem(ctx.level1[n])} - {""}
         if stem(name) in category_stems:
-            yield ctx.indicator("WBE-R111", n, "level3", level="二级" if stem(name) != stem(ind.level1) else "一级")
+            yield ctx.indicator("WBE-R111", n, "level3", None if stem(name) != stem(ind.level1) else "level1")
         description = compact(ind.description)
         if not has_description:
             continue
         if not description or description == name:
-            said = "为空" if not description else f"与三级指标“{ind.level3}”相同"
-            yield ctx.indicator("WBE-R112", n, "description", said=said)
+            yield ctx.indicator("WBE-R112", n, "description", None if not description else "same")
         elif description.startswith(name) and 1 <= len(description) - len(name) <= 3 \
                 and _is_word_char(description[len(name)]):
             yield ctx.indicator("WBE-R113", n, "level3", description=ind.description)
@@ -261,8 +260,8 @@ def quantified(ctx: ReviewContext) -> Iterator[Finding]:
             continue  # WBE-E010 / WBE-E040
         unit = base_unit(value.unit)
         if ctx.level2[n] == "数量指标" and (value.kind != "quantitative" or unit in ("", "%")):
-            why = "是比率" if unit == "%" and value.kind == "quantitative" else "没有数字和计量单位"
-            yield ctx.indicator("WBE-R121", n, "value", why=why)
+            yield ctx.indicator("WBE-R121", n, "value",
+                                "rate" if unit == "%" and value.kind == "quantitative" else None)
         if ctx.is_cost(n) and not is_money(value):
             project = ctx.projects.get(ind.project_code)
             budget = _amount(project.budget) if project else "预算数"
@@ -396,8 +395,10 @@ def inputs_as_outputs(ctx: ReviewContext) -> Iterator[Finding]:
         money = money_in_wan(value) is not None and _has(name, _INPUT_NAME_WORDS) and not _has(name, _EFFECT_WORDS)
         if term is None and not money:
             continue
-        what = f"“{term}”" if term else f"资金金额“{ind.value}”"
-        yield ctx.indicator("WBE-R116", n, "level3", level2=ind.level2, what=what)
+        if term:
+            yield ctx.indicator("WBE-R116", n, "level3", level2=ind.level2, term=term)
+        else:
+            yield ctx.indicator("WBE-R116", n, "level3", "money", level2=ind.level2)
 
 
 @rule("WBE-R117")
@@ -425,8 +426,11 @@ def fits_level2(ctx: ReviewContext) -> Iterator[Finding]:
                              if ctx.names[m] == name or (ctx.values[m].number == value.number
                                                          and base_unit(ctx.values[m].unit) == unit)), None)
             if restated is not None or _has(name, _OUTPUT_VERBS):
-                again = (f"，与数量指标“{ctx.book.indicators[restated].level3}”重复" if restated is not None else "")
-                yield ctx.indicator("WBE-R117", n, "level2", "count", again=again)
+                if restated is None:
+                    yield ctx.indicator("WBE-R117", n, "level2", "count")
+                else:
+                    yield ctx.indicator("WBE-R117", n, "level2", "restated",
+                                        quantity=ctx.book.indicators[restated].level3)
 
 
 @rule("WBE-R118")
@@ -489,24 +493,18 @@ def unit_contradicts(ctx: ReviewContext) -> Iterator[Finding]:
             continue
         name, unit = ctx.names[n], base_unit(value.unit)
         money = unit in MONEY_UNITS or unit_cost(value) is not None
-        problem = None
         if (name.endswith("率") or _has(name, ("比例", "占比", "比率"))) and not _has(name, _RATE_EXEMPT) \
                 and unit and unit not in _PERCENT_UNITS:
-            problem = f"是比率，指标值却以“{unit}”计"
-            example = "≥95%"
+            yield ctx.indicator("WBE-R127", n, "value", unit=unit)
         elif _TIME_NAME_RE.search(name) and unit in _PERCENT_UNITS:
-            problem = "是时间，指标值却是百分比"
-            example = ctx.deadline_example(ind.dept_code, ind.project_code)
+            yield ctx.indicator("WBE-R127", n, "value", "time",
+                                deadline=ctx.deadline_example(ind.dept_code, ind.project_code))
         elif _COUNT_NAME_RE.search(name) and unit in _PERCENT_UNITS and not _has(name, ("率", "比例", "占比")) \
                 and not _has(name, _RATE_EXEMPT) and ctx.level2[n] != "数量指标":
-            problem = "是数量，指标值却是百分比"
-            example = "≥500人"
+            yield ctx.indicator("WBE-R127", n, "value", "count")
         elif _MONEY_NAME_RE.search(name) and not money and unit and not ctx.is_cost(n) \
                 and unit not in _PERCENT_UNITS:
-            problem = f"是金额，指标值却以“{unit}”计"
-            example = "≤50万元"
-        if problem:
-            yield ctx.indicator("WBE-R127", n, "value", problem=problem, example=example)
+            yield ctx.indicator("WBE-R127", n, "value", "money", unit=unit)
 
 
 @rule("WBE-R136")
@@ -514,7 +512,7 @@ def cost_lower_bound(ctx: ReviewContext) -> Iterator[Finding]:
     for n, ind in enumerate(ctx.book.indicators):
         value = ctx.values[n]
         if (ctx.is_cost(n) or ctx.level1[n] == "成本指标") and value.operator in ("≥", ">") and is_money(value):
-            bound = f"≤{value.number:f}{value.unit}" if value.number is not None else "≤预算数对应的金额"
+            bound = f"≤{value.number:f}{value.unit}"
             yield ctx.indicator("WBE-R136", n, "value", bound=bound)
 
 

@@ -13,9 +13,17 @@ from pathlib import Path
 from typing import Any
 
 from ..canonical_reader import LoadedWorkbook
+from ..findings import (
+    CATALOGUE,
+    CRITERIA,
+    REVIEW_CODES,
+    Finding,
+    Report,
+    dumps_report,
+    position_key,
+)
 from ..model import Book
 from ..validation.engine import check
-from ..findings import CATALOGUE, CRITERIA, REVIEW_CODES, Finding, Report, dumps_report, position_key
 from .config import OFF, ReviewConfig, load_config
 from .grading import ProjectGrade, errors_per_project, grade_projects
 from .rules import RULES, ReviewContext

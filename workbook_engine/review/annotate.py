@@ -5,9 +5,9 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+from ..findings import CRITERIA
 from ..sheets import REVIEW_SHEET
 from ..validation.annotate import annotate
-from ..findings import CRITERIA
 from . import ReviewResult
 
 GRADE_HEADERS = ("部门编码", "项目编码", "项目名称", *CRITERIA, "扣分", "得分", "等级", "校验错误", "等级上限原因")

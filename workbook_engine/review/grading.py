@@ -15,9 +15,9 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from typing import Any, Iterable
 
+from ..findings import CATALOGUE, CRITERIA, Finding
 from ..framework import canonical_level1
 from ..model import Book
-from ..findings import CATALOGUE, CRITERIA, Finding
 from .config import ReviewConfig
 
 GRADES = ("优", "良", "中", "差")

@@ -14,9 +14,9 @@ from decimal import Decimal
 from typing import Callable, Iterator
 
 from ..canonical_reader import LoadedWorkbook
+from ..findings import Finding, Location, finding
 from ..framework import canonical_level1, canonical_level2, stem
 from ..model import Book, Project
-from ..findings import Finding, Location, finding
 from ..values import (
     MONEY_UNITS,
     IndicatorValue,
@@ -33,7 +33,13 @@ from ..values import (
     unit_cost,
 )
 from .config import ReviewConfig
-from .similarity import all_bigrams, content_bigrams, overlap, sectors_of, with_neighbours
+from .similarity import (
+    all_bigrams,
+    content_bigrams,
+    overlap,
+    sectors_of,
+    with_neighbours,
+)
 
 # Placeholders left from a template: **, XX, ××, …, ○○, □□ (after NFKC, ＊ is *, Ｘ is X and … is ...).
 _PLACEHOLDER_RE = re.compile(r"\*{2,}|(?<![A-Za-z])[Xx]{2,}(?![A-Za-z])|×{2,}|\.{3,}|○{2,}|□{2,}")

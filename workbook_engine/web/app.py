@@ -326,7 +326,13 @@ async def diff_result(request: Request) -> Response:
         data = tasks.read_json(item.folder / "diff.json")
     except (OSError, ValueError):
         return failed_or_running(request, item)
-    return page(request, "diff_result.html", {"item": item.meta(), "item_id": item.id, "diff": data})
+    from .diff_view import KIND_OPTIONS, shown_tables
+
+    kind = request.query_params.get("kind", "")
+    kind = kind if kind in dict(KIND_OPTIONS) else ""
+    return page(request, "diff_result.html", {"item": item.meta(), "item_id": item.id, "diff": data, "kind": kind,
+                                              "kind_options": KIND_OPTIONS,
+                                              "sheets": shown_tables(data.get("sheets", []), kind)})
 
 
 async def diff_download(request: Request) -> Response:

@@ -11,7 +11,15 @@ from typing import Any
 
 from ..describe import show, show_field
 from ..diff import KIND_NAMES, Diff
-from ..identity import DEPARTMENT_HEADERS, DEPARTMENT_REFS, KIND_OF_ENTITY, KINDS, SEQ, FieldRef, departments
+from ..identity import (
+    DEPARTMENT_HEADERS,
+    DEPARTMENT_REFS,
+    KIND_OF_ENTITY,
+    KINDS,
+    SEQ,
+    FieldRef,
+    departments,
+)
 from ..sheets import BY_KIND
 
 MAX_ROWS = 500  # per sheet on the page; the rest are in the diff workbook (the page says so)

@@ -59,7 +59,7 @@ def check(path: str | os.PathLike[str], *, review: bool) -> Checked:
 
     ``review`` has no default: `wbe validate` runs the review, jobs that only need a valid book do not,
     and a caller says which it wants."""
-    return _check(path, extra_checks=(review_check(),) if review else ())
+    return _check(Path(path), extra_checks=(review_check(),) if review else ())
 
 
 def validate(path: str | os.PathLike[str], *, review: bool) -> Report:

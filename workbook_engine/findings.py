@@ -6,7 +6,7 @@ Modelled on frictionless-py: an error type carries its title and a message templ
 budget=…, fiscal=…)`` — and the catalogue says how it reads; no message text is written anywhere else.
 The terminal table, the 校验结果 sheet and the JSON all come from one flattening (``Finding.to_dict`` /
 ``Report.flatten``). docs/rules.md and docs/review-rules.md tables are generated from ``CATALOGUE``
-(tests/test_docs.py runs ``cog --check``).
+(tests/test_catalogue.py runs ``cog --check``).
 
 A leaf module: it imports nothing from the package but a1.py, so that every layer may use it.
 """
@@ -21,7 +21,6 @@ from .a1 import cell_name
 
 ERROR = "error"
 WARNING = "warning"
-SEVERITIES = (ERROR, WARNING)
 
 # The four review criteria, in the order reports list them.
 CRITERIA: tuple[str, ...] = ("完整性", "相关性", "适当性", "可行性")
@@ -224,6 +223,22 @@ _ENTRIES: tuple[Entry, ...] = (
            what="a formula without a saved result (files written by scripts): read as blank",
            example="`项目!F2` = `=G2+H2` saved by openpyxl",
            remedy="open in Excel/WPS, recalculate (F9), save; or type the value"),
+    _entry("WBE-E028", CELLS, "文字无法保存到 Excel 或 Word",
+           "“{header}”的第 {position} 个字符 U+{code} 不是有效的字符，Excel 和 Word 都无法保存它。",
+           "请删除该字符；加 --force 渲染或发布时会删去它。",
+           variants={"long": ("“{header}”的文字长 {length} 个字符，超过 Excel 单元格上限 32767 个字符。",
+                              "请缩短该内容或分到几个单元格；加 --force 渲染或发布时只保留前 32767 个字符。")},
+           what="text no Excel cell can hold: over 32,767 characters (UTF-16 units), a lone surrogate, "
+                "U+FFFE or U+FFFF (render would cut it or write a file nobody can open)",
+           example="资金用途 of 3.5 million characters; a name ending in U+FFFF",
+           remedy="shorten it / delete the character; with --force the output is cut or the character dropped"),
+    _entry("WBE-W029", CELLS, "文字中有控制字符",
+           "“{header}”的第 {position} 个字符是控制字符 U+{code}（共 {count} 个）；Word 文档无法保存控制字符，"
+           "发布时会删去它们（工作簿中按原样保留）。",
+           "请删除这些字符（常见于从其他软件复制的文字）。",
+           what="control characters (U+0000–U+001F other than tab and line breaks): kept in workbooks, "
+                "dropped from the published document",
+           example="a vertical tab (U+000B) pasted from Word", remedy="delete them"),
     # Cross-row and cross-sheet
     _entry("WBE-E030", CROSS, "预算数不等于财政资金与其他资金之和",
            "预算数 {budget} 不等于 财政资金 {fiscal} + 其他资金 {other} = {total}（万元）。",

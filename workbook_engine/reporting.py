@@ -6,10 +6,18 @@ import contextlib
 from typing import TYPE_CHECKING, Callable, Iterator
 
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.markup import escape
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TextColumn,
+    TimeElapsedColumn,
+)
 from rich.table import Table
 
 from .findings import CRITERIA, Finding, Report
+from .io.cell_text import terminal_text
 
 if TYPE_CHECKING:
     from .merge import MergeOutcome
@@ -24,6 +32,11 @@ def _console() -> Console:
     if not console.is_terminal:
         console = Console(soft_wrap=False, width=160)  # piped output: wide enough for the messages
     return console
+
+
+def _safe(text: object) -> str:
+    """Workbook text for the terminal: control and escape characters visible, rich markup ("[red]") literal."""
+    return escape(terminal_text("" if text is None else str(text), one_line=True))
 
 
 def _shown(value: object) -> str:
@@ -46,9 +59,10 @@ def _findings_table(report: Report, findings: list[Finding] | None = None, with_
     table.add_column(columns[-1][1], overflow="fold", ratio=1, min_width=30)
     for row in report.flatten([key for key, _ in columns], findings):
         record = dict(zip((key for key, _ in columns), row))
-        record["severity"] = SEVERITY[record["severity"]]
         record["value"] = _shown(record["value"])
-        table.add_row(*("" if record[key] is None else str(record[key]) for key, _ in columns))
+        cells = {key: _safe(record[key]) for key, _ in columns}
+        cells["severity"] = SEVERITY[record["severity"]]
+        table.add_row(*(cells[key] for key, _ in columns))
     return table
 
 
@@ -76,7 +90,7 @@ def print_review(result: "ReviewResult", console: Console | None = None) -> None
     for name in ("项目编码", "项目名称", *CRITERIA, "扣分", "得分", "等级"):
         grades.add_column(name, overflow="fold")
     for g in result.grades:
-        grades.add_row(g.code, g.name, *(str(g.counts[c]) for c in CRITERIA), str(g.deduction), str(g.score),
+        grades.add_row(_safe(g.code), _safe(g.name), *(str(g.counts[c]) for c in CRITERIA), str(g.deduction), str(g.score),
                        GRADE_STYLE[g.grade])
     if result.grades:
         console.print(grades)
@@ -106,7 +120,9 @@ def progress_bar(description: str, before: str | None = None) -> Iterator[Callab
 def print_merge(outcome: "MergeOutcome", console: Console | None = None) -> None:
     """What a merge did, in the order staff need it: refused inputs, conflicts, renumbering, the result."""
     console = console or Console(soft_wrap=True, highlight=False)
-    out = console.out
+
+    def out(line: str) -> None:
+        console.out(terminal_text(line))  # conflict lines quote cell values
     for report in outcome.invalid:
         out(f"{report.file}：未通过校验，{len(report.errors)} 个错误。")
         for f in report.errors:

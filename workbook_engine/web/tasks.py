@@ -98,8 +98,8 @@ def analyse(folder: str, input_name: str, suffix_kind: str, display: str) -> dic
         from .. import api
         from ..io.guard import check_docx, check_xlsx
 
-        progress = Progress(base, "读取文件")
-        progress(0, 3, display)
+        progress = Progress(base, display)
+        progress(0, 3, "读取文件")
         if suffix_kind == "xlsx":
             check_xlsx(source)
         elif suffix_kind == "docx":

@@ -510,21 +510,6 @@ REVIEW_CODES: tuple[str, ...] = tuple(c for c, e in CATALOGUE.items() if e.secti
 EXTRACT_CODES: tuple[str, ...] = tuple(c for c, e in CATALOGUE.items() if e.section == EXTRACT_SECTION)
 
 
-def entry(code: str) -> Entry:
-    return CATALOGUE[code]
-
-
-def severity_of(code: str) -> str:
-    return CATALOGUE[code].severity
-
-
-def title_of(code: str) -> str:
-    return CATALOGUE[code].title
-
-
-def criterion_of(code: str) -> str | None:
-    return CATALOGUE[code].criterion
-
 
 # -- the finding -------------------------------------------------------------------------------------------
 @dataclass(frozen=True)

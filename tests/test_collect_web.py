@@ -278,3 +278,12 @@ def test_with_an_access_token_the_account_login_stands_in_for_it(tmp_path):
     assert b.get("/dept").status_code == 200
     b.close()
     _collect.close()
+
+
+def test_serving_a_folder_that_was_never_initialised_says_what_to_do(tmp_path):
+    from workbook_engine.web import create_app
+
+    for folder in (tmp_path / "missing", tmp_path):
+        with pytest.raises(InputError, match="wbe collect init"):
+            create_app(data_dir=folder, executor="thread", work_dir=tmp_path / "work")
+    assert not (tmp_path / "collect.sqlite3").exists()  # nothing created: `wbe collect init` still works there

@@ -114,7 +114,13 @@ def test_diff_and_merge_with_a_conflict_resolved_in_the_page(page, tmp_path):
     page.get_by_role("button", name="比对").click()
     page.wait_for_url(re.compile(r"/diff/[^/]+$"))
     assert page.locator("#changes tbody tr").count() == len(api.diff(SAMPLE, new).changes.changes)
-    assert "新的项目名称" in page.locator("#changes ins").first.inner_text() + page.locator("#changes").inner_text()
+    row = page.locator("#sheet-projects tr[data-status=changed]")
+    cell = row.locator("td.cell-changed[data-field='项目名称']")
+    assert cell.locator("ins").inner_text() == "新的项目名称"
+    assert cell.locator(".was").inner_text().endswith(api.read_book(SAMPLE).projects[0].name)
+    row.locator("td.fields a").first.focus()  # the keyboard reaches each changed cell from its row
+    page.keyboard.press("Enter")
+    assert page.url.endswith("#" + cell.get_attribute("id"))
 
     first = save(department("450101", "甲局", "A"), tmp_path / "甲.xlsx")
     second = save(department("450102", "乙局", "B"), tmp_path / "乙.xlsx")

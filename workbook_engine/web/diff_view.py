@@ -79,7 +79,7 @@ def _table(kind: str, name: str, columns: list[str], rows: list[dict[str, Any]])
 def _row(changes: list, label: str, where: str, cells: list[dict[str, Any]]) -> dict[str, Any]:
     kinds = [k for k in ORDER if any(c.kind == k for c in changes)]
     return {"kind": kinds[0], "tags": [{"kind": k, "text": KIND_NAMES[k]} for k in kinds], "label": label,
-            "where": where, "cells": cells}
+            "where": where, "cells": cells, "marked": [i for i, c in enumerate(cells) if c["state"] != "same"]}
 
 
 def _cell(header: str, text: str, change: Any = None, old: str = "", new: str = "") -> dict[str, Any]:

@@ -16,6 +16,7 @@ from typing import Callable, Iterator, Sequence, overload
 
 import openpyxl
 import pytest
+from hypothesis import HealthCheck, settings
 
 from workbook_engine.canonical_writer import write_book
 from workbook_engine.importer import import_document
@@ -25,6 +26,22 @@ ROOT = Path(__file__).resolve().parent.parent
 SEED = ROOT / "samples" / "leting-2024-emergency.txt"
 SAMPLE = ROOT / "workbooks" / "leting-emergency-2024.xlsx"
 SHARED_SEED = ROOT.parent / "shared" / "seeds" / "000_98938871c6735dfe.txt"
+
+# CI: the same properties, with examples derived from each test's name (the same examples on every run,
+# so a failure in CI reproduces locally with HYPOTHESIS_PROFILE=ci), no example database and no deadline
+# (a shared machine's timing says nothing about the code). Tests keep their own max_examples.
+settings.register_profile("ci", derandomize=True, database=None, deadline=None, print_blob=True,
+                          suppress_health_check=[HealthCheck.too_slow])
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE") or ("ci" if os.environ.get("CI") else "default"))
+
+
+@pytest.hookimpl(tryfirst=True)  # before -m deselects by marker
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """A test skipped without LibreOffice is a LibreOffice test, whether or not it says so: mark it, so
+    that `pytest -m "not libreoffice"` leaves out every one."""
+    for item in items:
+        if any(mark.kwargs.get("reason", "").startswith("LibreOffice") for mark in item.iter_markers("skipif")):
+            item.add_marker(pytest.mark.libreoffice)
 
 
 @pytest.fixture(scope="session")

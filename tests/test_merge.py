@@ -352,8 +352,7 @@ def test_inputs_resaved_by_libreoffice_merge_the_same(two_departments, tmp_path)
     b = edited(b, tmp_path / "b-extra.xlsx", set_cells({"项目": {"O1": "备注", "O3": "重点"}}))
     out, out_lo = tmp_path / "out.xlsx", tmp_path / "out-lo.xlsx"
     assert run_cli("merge", a, b, "-o", out).returncode == 0
-    a_lo = libreoffice_convert(a, "xlsx", tmp_path / "lo-a")
-    b_lo = libreoffice_convert(b, "xlsx", tmp_path / "lo-b")
+    a_lo, b_lo = libreoffice_convert([a, b], "xlsx", tmp_path / "lo-in")
     assert run_cli("merge", a_lo, b_lo, "-o", out_lo).returncode == 0
     assert read_book(out_lo) == read_book(out)
     assert [p.extra for p in read_book(out_lo).projects] == [p.extra for p in read_book(out).projects]

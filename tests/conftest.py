@@ -38,10 +38,16 @@ settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE") or ("ci" if os.enviro
 @pytest.hookimpl(tryfirst=True)  # before -m deselects by marker
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """A test skipped without LibreOffice is a LibreOffice test, whether or not it says so: mark it, so
-    that `pytest -m "not libreoffice"` leaves out every one."""
+    that `pytest -m "not libreoffice"` leaves out every one. Group what shares an outside resource."""
     for item in items:
         if any(mark.kwargs.get("reason", "").startswith("LibreOffice") for mark in item.iter_markers("skipif")):
             item.add_marker(pytest.mark.libreoffice)
+        # Under pytest-xdist (--dist loadgroup), tests that share something outside the process run in one
+        # worker: one LibreOffice profile, one PostgreSQL database, one browser.
+        for shared in ("libreoffice", "postgres", "browser"):
+            if item.get_closest_marker(shared) is not None:
+                item.add_marker(pytest.mark.xdist_group(shared))
+                break
 
 
 @pytest.fixture(scope="session")

@@ -17,7 +17,7 @@ from workbook_engine import api
 from workbook_engine.canonical_writer import write_book
 from workbook_engine.errors import OutputError, UnwritableText
 from workbook_engine.io.cell_text import EXCEL_MAX_CHARS
-from workbook_engine.validation import validate
+from workbook_engine.api import validate
 
 from .conftest import SAMPLE, SEED, libreoffice_convert, needs_soffice, run_cli
 
@@ -131,7 +131,7 @@ def test_interrupted_annotate_leaves_the_old_output_intact(tmp_path, monkeypatch
 
     monkeypatch.setattr(openpyxl.Workbook, "save", save)
     with pytest.raises(OSError):
-        api.annotate(SAMPLE, validate(SAMPLE), out, overwrite=True)
+        api.annotate(SAMPLE, validate(SAMPLE, review=True), out, overwrite=True)
     assert out.read_bytes() == PRECIOUS and leftovers(tmp_path) == []
 
 

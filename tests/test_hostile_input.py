@@ -22,7 +22,7 @@ from workbook_engine.api import read_book
 from workbook_engine.cli import app
 from workbook_engine.errors import UnsafeInput
 from workbook_engine.io import guard
-from workbook_engine.validation import validate as _validate
+from workbook_engine.api import validate as _validate
 
 from . import corpus
 from .conftest import ROOT, SAMPLE, SEED, run_cli

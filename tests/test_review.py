@@ -13,7 +13,7 @@ import pytest
 
 from workbook_engine.errors import InputError
 from workbook_engine.review import review
-from workbook_engine.validation import validate
+from workbook_engine.api import validate
 from workbook_engine.validation.codes import CODES, CRITERIA, REVIEW
 from workbook_engine.values import (base_unit, is_deadline, is_duration, money_in_wan, parse_indicator_value,
                                     quantities_in_text)
@@ -204,14 +204,14 @@ def test_goal_numbers_carried_by_an_indicator_pass(edit_sample):
 def test_malformed_value_is_not_reported_twice(edit_sample):
     """≥**次 is the validator's WBE-E040 error; the review does not add a placeholder warning on it."""
     path = edit_sample({"指标": {"H2": "≥**次"}})
-    report = validate(path)
+    report = validate(path, review=True)
     assert [f.code for f in report.findings if f.cell == "H2"] == ["WBE-E040"]
 
 
 # ------------------------------------------------------------------------------------ inside validate
 
 def test_validate_includes_review_warnings_and_no_review_switches_them_off():
-    report = validate(SAMPLE)
+    report = validate(SAMPLE, review=True)
     assert report.errors == [] and report.valid
     assert {(f.code, f.sheet, f.cell) for f in report.findings} == sample_review_findings()
     assert validate(SAMPLE, review=False).findings == []
@@ -242,7 +242,7 @@ def test_config_switches_a_rule_off(edit_sample):
     assert "WBE-R112" not in result.report.codes()
     assert set(result.report.codes()) == {c for c, _, _ in SAMPLE_REVIEW} - {"WBE-R112"}
     assert result.grades[0].score == SAMPLE_GRADES[0][0] + 3
-    assert "WBE-R112" not in validate(path).codes()
+    assert "WBE-R112" not in validate(path, review=True).codes()
 
 
 def test_config_regrades_one_project(edit_sample):
@@ -252,7 +252,7 @@ severity = { "WBE-R101" = "error" }
 points = { "WBE-R112" = 0 }
 off = ["WBE-R126"]
 """)
-    report = validate(path)
+    report = validate(path, review=True)
     assert [(f.code, f.cell) for f in report.errors] == [("WBE-R101", "F38"), ("WBE-R101", "G38")]
     assert report.exit_code() == 1
     result = review(path)
@@ -293,7 +293,7 @@ def test_unusable_config_exits_2_with_one_line(edit_sample, text):
     assert "Traceback" not in result.stderr and result.stderr.strip().count("\n") == 0
     assert "wbe.toml" in result.stderr
     with pytest.raises(InputError, match="wbe.toml"):
-        validate(path)
+        validate(path, review=True)
     assert validate(path, review=False).findings == []
 
 

@@ -9,7 +9,7 @@ import pytest
 
 from workbook_engine.api import read_book
 from workbook_engine.importer import import_document
-from workbook_engine.validation import validate
+from workbook_engine.api import validate
 from workbook_engine.validation.codes import CODES, EXTRACT, REVIEW
 
 from .conftest import SAMPLE, SEED, run_cli
@@ -27,7 +27,7 @@ def test_shipped_sample_is_valid_without_warnings():
 
 
 def test_shipped_sample_has_only_the_pinned_review_warnings():
-    report = validate(SAMPLE)
+    report = validate(SAMPLE, review=True)
     assert report.errors == [] and report.valid and report.exit_code() == 0
     assert {(f.code, f.sheet, f.cell) for f in report.findings} == sample_review_findings()
 
@@ -141,7 +141,7 @@ CASES = [
 @pytest.mark.parametrize("code,changes,func,cell", CASES, ids=[f"{c[0]}-{i}" for i, c in enumerate(CASES)])
 def test_rule_fires_at_the_cell(edit_sample, code, changes, func, cell):
     path = edit_sample(changes, func=func)
-    report = validate(path)
+    report = validate(path, review=True)
     assert code in report.codes(), report.codes()
     if cell is not None:
         assert cell in codes_at(report, code)
@@ -162,13 +162,13 @@ def test_every_code_has_a_failing_case():
 
 
 def test_findings_name_sheet_row_column_and_value(edit_sample):
-    report = validate(edit_sample({"项目": {"F2": 201}}))
+    report = validate(edit_sample({"项目": {"F2": 201}}), review=True)
     finding = next(f for f in report.findings if f.code == "WBE-E030")
     assert (finding.sheet, finding.cell, finding.row, finding.column, finding.value) == ("项目", "F2", 2, "预算数", 201.0)
 
 
 def test_all_findings_in_one_pass(edit_sample):
-    report = validate(edit_sample({"项目": {"F2": 201, "J2": "x"}, "指标": {"A2": "1", "H4": "≥**"}}))
+    report = validate(edit_sample({"项目": {"F2": 201, "J2": "x"}, "指标": {"A2": "1", "H4": "≥**"}}), review=True)
     assert {"WBE-E030", "WBE-E014", "WBE-E017", "WBE-E040"} <= set(report.codes())
 
 
@@ -235,7 +235,7 @@ def test_annotated_copy_marks_cells_and_links_findings(edit_sample, tmp_path):
     link = next(r[4] for r in results.iter_rows(min_row=3) if r[1].value == "WBE-E030")
     assert link.hyperlink.location == "'项目'!F2" or link.hyperlink.target == "#'项目'!F2"
     # the annotated copy is still a canonical workbook with the same findings
-    assert validate(out).codes() == validate(source).codes()
+    assert validate(out, review=True).codes() == validate(source, review=True).codes()
 
 
 def test_unreadable_inputs_exit_2_with_one_line(tmp_path):

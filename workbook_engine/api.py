@@ -14,9 +14,11 @@ from .merge import MergeOutcome, Progress, merge_files
 from .model import Book
 from .official.pipeline import RenderResult, extract_official, render_official
 from .publish.job import PublishResult, publish_documents
-from .review import ReviewResult, review
+from .findings import Report
+from .review import ReviewResult, review, review_check
 from .review.annotate import annotate_review as _annotate_review
-from .validation import Report, check, validate
+from .validation import Checked
+from .validation import check as _check
 from .validation.annotate import annotate
 
 __all__ = ["new_workbook", "import_document", "validate", "check", "annotate", "read_book", "review",
@@ -42,13 +44,23 @@ def import_document(document: str | os.PathLike[str], output: str | os.PathLike[
     return book
 
 
+def check(path: str | os.PathLike[str], *, review: bool) -> Checked:
+    """Validate a canonical workbook and keep its content; with ``review`` the review rules (WBE-R…,
+    configured by the wbe.toml beside the workbook) run too, as warnings unless wbe.toml re-grades them.
+
+    ``review`` has no default: `wbe validate` runs the review, jobs that only need a valid book do not,
+    and a caller says which it wants."""
+    return _check(path, extra_checks=(review_check(),) if review else ())
+
+
+def validate(path: str | os.PathLike[str], *, review: bool) -> Report:
+    """All findings of a canonical workbook (with the review rules when ``review``; see check)."""
+    return check(path, review=review).report
+
+
 def read_book(path: str | os.PathLike[str]) -> Book:
     """The content of a canonical workbook, whatever its findings (see validate for those)."""
-    return check(path).book
-
-
-def validate_file(path: str | os.PathLike[str]) -> Report:
-    return validate(Path(path))
+    return check(path, review=False).book
 
 
 def annotate_review(path: str | os.PathLike[str], result: ReviewResult, output: str | os.PathLike[str], *,
@@ -59,10 +71,12 @@ def annotate_review(path: str | os.PathLike[str], result: ReviewResult, output: 
 
 def merge(inputs: Sequence[str | os.PathLike[str]], output: str | os.PathLike[str], *,
           base: str | os.PathLike[str] | None = None, prefer: str | None = None, conflicts_sheet: bool = False,
-          force: bool = False, progress: Progress | None = None, overwrite: bool = True) -> MergeOutcome:
-    """Merge canonical workbooks (three-way against ``base`` when given); written only when clean or settled."""
+          force: bool = False, progress: Progress | None = None, overwrite: bool = True,
+          choices: dict[int, int] | None = None, labels: Sequence[str] | None = None) -> MergeOutcome:
+    """Merge canonical workbooks (three-way against ``base`` when given); written only when clean or settled.
+    ``choices`` settles conflicts one by one (conflict number -> candidate index); ``labels`` name the inputs."""
     return merge_files(inputs, output, base=base, prefer=prefer, conflicts_sheet=conflicts_sheet, force=force,
-                       progress=progress, overwrite=overwrite)
+                       progress=progress, overwrite=overwrite, choices=choices, labels=labels)
 
 
 def diff(old: str | os.PathLike[str], new: str | os.PathLike[str], *,

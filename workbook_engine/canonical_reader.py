@@ -15,8 +15,7 @@ from .a1 import cell_name
 from .io.calamine_reader import CalamineWorkbook, SheetGrid
 from .io.sheet_scan import SheetScan
 from .sheets import SPECS, SheetSpec, spec_for_sheet_name
-from .validation.codes import severity_of
-from .validation.findings import Finding
+from .findings import Finding, Location, finding
 from .values import as_text, is_blank
 
 HEADER_SEARCH_ROWS = 10
@@ -59,13 +58,6 @@ class LoadedWorkbook:
         return self.tables.get(kind)
 
 
-def finding(code: str, sheet: str | None, row: int | None, col: int | None, column: str | None, value: Any,
-            message: str) -> Finding:
-    """Build a finding whose severity comes from the code catalogue."""
-    cell = cell_name(row, col) if row is not None and col is not None else None
-    return Finding(code, severity_of(code), sheet, cell, row, column, value, message)
-
-
 def load_workbook(path: str | Path) -> LoadedWorkbook:
     """Open a canonical workbook (calamine) and locate its three tables."""
     with CalamineWorkbook(path) as book:
@@ -74,11 +66,7 @@ def load_workbook(path: str | Path) -> LoadedWorkbook:
         grids: dict[str, SheetGrid] = {}
         by_spec: dict[str, str] = {}
         if book.has_macros:
-            findings.append(finding(
-                "WBE-W027", None, None, None, None, None,
-                "工作簿含有宏（VBA）。引擎只读取单元格数据，从不运行宏；引擎写出的文件（如带批注的副本）不含宏。"
-                "请在原文件中保留宏。",
-            ))
+            findings.append(finding("WBE-W027"))
         for name in book.sheet_names:
             spec = spec_for_sheet_name(name)
             if spec is not None and spec.kind not in by_spec:
@@ -86,18 +74,13 @@ def load_workbook(path: str | Path) -> LoadedWorkbook:
         for spec in SPECS:
             name = by_spec.get(spec.kind)
             if name is None:
-                findings.append(finding(
-                    "WBE-E001", None, None, None, None, None,
-                    f"缺少工作表“{spec.name}”（也可命名为 {spec.alias}）。请按规范工作簿添加该工作表及其标题行："
-                    + "、".join(spec.headers) + "。",
-                ))
+                findings.append(finding("WBE-E001", name=spec.name, alias=spec.alias, headers="、".join(spec.headers)))
                 tables[spec.kind] = None
                 continue
             grid = book.grid(name)
             grids[name] = grid
             if not grid.visible:
-                findings.append(finding("WBE-W009", name, None, None, None, None,
-                                        f"工作表“{name}”是隐藏的，其内容仍会被读取。请取消隐藏以便核对。"))
+                findings.append(finding("WBE-W009", Location(sheet=name), name=name))
             tables[spec.kind] = read_table(spec, grid, findings)
             findings.extend(scan_findings(tables[spec.kind], book.scan(name)))
         sheet_names = list(book.sheet_names)
@@ -114,29 +97,22 @@ def scan_findings(table: SheetTable, scan: SheetScan) -> list[Finding]:
     for (row, col), cached in sorted(scan.formulas.items(), key=lambda item: (item[0][1], item[0][0])):
         by_column.setdefault(col, []).append(row)
         if not cached and row >= table.header_row and col in table.columns.values():
-            found.append(finding(
-                "WBE-W026", sheet, row, col, headers.get(col), None,
-                f"{cell_name(row, col)} 是公式，但文件里没有保存它的计算结果，按空白读取。"
-                "请在 Excel 或 WPS 中打开该文件、重新计算（F9）并保存后再试，或把公式换成数值。",
-            ))
+            found.append(finding("WBE-W026", Location.at(sheet, row, col, headers.get(col)),
+                                 cell=cell_name(row, col)))
     for col, rows in by_column.items():
-        shown = f"“{headers[col]}”列" if col in headers else "该列"
-        found.append(finding(
-            "WBE-W007", sheet, rows[0], col, headers.get(col), None,
-            f"{shown}有 {len(rows)} 个公式单元格（从 {cell_name(rows[0], col)} 起）；引擎不计算公式，"
-            "按 Excel 最后一次保存的计算结果读取。建议在上报前把公式粘贴为数值。",
-        ))
+        found.append(finding("WBE-W007", Location.at(sheet, rows[0], col, headers.get(col)),
+                             variant=None if col in headers else "unlabelled", header=headers.get(col),
+                             count=len(rows), first=cell_name(rows[0], col)))
     data_rows = sorted(r.row for r in table.rows)
     for first, last in scan.hidden_rows:
         hidden = [r for r in data_rows if first <= r <= last]
         for start, end in _runs(hidden):
-            where = f"第 {start} 行" if start == end else f"第 {start}–{end} 行"
-            found.append(finding("WBE-W009", sheet, start, 0, None, None,
-                                 f"{where}是隐藏的，其内容仍会被读取和校验。请取消隐藏以便核对。"))
+            found.append(finding("WBE-W009", Location.at(sheet, start, 0), variant="row" if start == end else "rows",
+                                 first=start, last=end))
     for first, last in scan.hidden_cols:
         for col in sorted(c for c in headers if first <= c <= last):
-            found.append(finding("WBE-W009", sheet, table.header_row, col, headers[col], None,
-                                 f"“{headers[col]}”列是隐藏的，其内容仍会被读取和校验。请取消隐藏以便核对。"))
+            found.append(finding("WBE-W009", Location.at(sheet, table.header_row, col, headers[col]),
+                                 variant="column", header=headers[col]))
     return found
 
 
@@ -174,11 +150,8 @@ def unmerge(grid: SheetGrid, findings: list[Finding]) -> None:
                 row.extend([""] * (last_col + 1 - len(row)))
             for c in range(first_col, last_col + 1):
                 row[c] = value
-        findings.append(finding(
-            "WBE-W008", grid.name, first_row + 1, first_col, None, value,
-            f"{cell_name(first_row + 1, first_col)}:{cell_name(last_row + 1, last_col)} 是合并单元格；"
-            "已把它的值填入合并范围内的每一格。规范工作表中请不要合并单元格（取消合并后逐行填写）。",
-        ))
+        findings.append(finding("WBE-W008", Location.at(grid.name, first_row + 1, first_col), value,
+                                start=cell_name(first_row + 1, first_col), end=cell_name(last_row + 1, last_col)))
     grid.merged = []
 
 
@@ -200,11 +173,8 @@ def map_headers(spec: SheetSpec, sheet: str, header_row: int, header_line: list[
         if column is None:
             unmatched[col] = text
         elif column.field in columns:
-            findings.append(finding(
-                "WBE-E003", sheet, header_row, col, column.header, text,
-                f"列标题“{column.header}”重复（第一次出现在 {cell_name(header_row, columns[column.field])}）。"
-                "请删除或改名重复的列；本列数据未被读取。",
-            ))
+            findings.append(finding("WBE-E003", Location.at(sheet, header_row, col, column.header), text,
+                                    header=column.header, first=cell_name(header_row, columns[column.field])))
             extra_columns[f"{text}（重复）"] = col
         else:
             columns[column.field] = col
@@ -214,19 +184,17 @@ def map_headers(spec: SheetSpec, sheet: str, header_row: int, header_line: list[
             continue
         if position in unmatched:
             col, found_text = position, unmatched.pop(position)
-            message = (f"第 {position + 1} 列的标题是“{found_text}”，应为“{column.header}”。"
-                       f"请把标题改为“{column.header}”。")
-            found_value = found_text
             extra_columns[found_text] = col
+            findings.append(finding("WBE-E002", Location.at(sheet, header_row, col, column.header), found_text,
+                                    variant="renamed", position=position + 1, found=found_text,
+                                    header=column.header))
         else:
             last_used += 1
-            col, found_value = last_used, None
-            message = f"缺少列“{column.header}”。请在标题行添加“{column.header}”列（{column.note}）"
-        findings.append(finding("WBE-E002", sheet, header_row, col, column.header, found_value, message))
+            findings.append(finding("WBE-E002", Location.at(sheet, header_row, last_used, column.header),
+                                    header=column.header, note=column.note))
     for col, text in unmatched.items():
         extra_columns[text] = col
-        findings.append(finding("WBE-W004", sheet, header_row, col, text, text,
-                                f"“{text}”不是规范列，校验时不检查它，但会原样保留。如是拼写错误请改正。"))
+        findings.append(finding("WBE-W004", Location.at(sheet, header_row, col, text), text, header=text))
     return columns, extra_columns
 
 
@@ -237,9 +205,7 @@ def read_table(spec: SheetSpec, grid: SheetGrid, findings: list[Finding]) -> She
     header_row, hits = find_header_row(spec, grid)
     header_line = grid.rows[header_row - 1] if header_row - 1 < len(grid.rows) else []
     if hits and header_row != 1:
-        findings.append(finding("WBE-W006", sheet, header_row, 0, None, None,
-                                f"标题行在第 {header_row} 行而不是第 1 行；已按第 {header_row} 行读取。"
-                                "建议删除标题行上方的行。"))
+        findings.append(finding("WBE-W006", Location.at(sheet, header_row, 0), header_row=header_row))
     columns, extra_columns = map_headers(spec, sheet, header_row, header_line, findings)
     rows: list[RawRow] = []
     used_cols = set(columns.values()) | set(extra_columns.values())
@@ -252,12 +218,10 @@ def read_table(spec: SheetSpec, grid: SheetGrid, findings: list[Finding]) -> She
         for col, value in enumerate(line):
             if col not in used_cols and not is_blank(value) and col not in noted_unlabelled:
                 noted_unlabelled.add(col)
-                findings.append(finding("WBE-W004", sheet, excel_row, col, None, value,
-                                        "这一列没有标题，但有数据；数据不会被读取。请给该列加上标题或移走数据。"))
+                findings.append(finding("WBE-W004", Location.at(sheet, excel_row, col), value, variant="unlabelled"))
         if all(is_blank(v) for v in values.values()) and all(is_blank(v) for v in extras.values()):
             continue
         rows.append(RawRow(excel_row, values, {h: v for h, v in extras.items() if not is_blank(v)}))
     if not rows and hits:
-        findings.append(finding("WBE-W005", sheet, None, None, None, None,
-                                f"工作表“{sheet}”没有数据行。"))
+        findings.append(finding("WBE-W005", Location(sheet=sheet), name=sheet))
     return SheetTable(spec, sheet, header_row, columns, extra_columns, rows)

@@ -11,7 +11,7 @@ from typing import Any
 
 from .identity import ENTITY_NAMES, FieldRef
 from .sheets import BY_KIND
-from .validation.findings import json_value
+from .findings import json_value
 from .values import as_text, is_blank
 
 BLANK = "（空）"

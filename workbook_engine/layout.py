@@ -33,10 +33,14 @@ _MISSING = object()
 _PLACEHOLDER_RE = re.compile(r"\{([a-z_]+(?:\.[a-z0-9_]+)?)\}")
 
 
+# Resolved once: render and extract ask for the templates once per sheet (Path.resolve is a syscall per part).
+_PACKAGE_TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
+
+
 def template_dir() -> Path:
     """templates/ beside the package, or the folder named by WBE_TEMPLATE_DIR (a county's own layout)."""
     override = os.environ.get(TEMPLATE_DIR_ENV)
-    return Path(override) if override else Path(__file__).resolve().parent.parent / "templates"
+    return Path(override) if override else _PACKAGE_TEMPLATES
 
 
 def _read_toml(name: str) -> dict[str, Any]:

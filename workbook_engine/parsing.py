@@ -10,10 +10,10 @@ import re
 from decimal import Decimal
 from typing import Any
 
-from .canonical_reader import LoadedWorkbook, SheetTable, finding
+from .canonical_reader import LoadedWorkbook, SheetTable
+from .findings import Finding, Location, finding
 from .model import Book, Goal, Indicator, Project
 from .sheets.projects import PLAN_FIELDS
-from .validation.findings import Finding
 from .values import ParsedPercent, as_text, fold, is_blank, parse_number, parse_percent_cell, resolve_plan
 
 _INT_RE = re.compile(r"^[+-]?\d+(?:\.0+)?$")
@@ -61,10 +61,11 @@ class TableParser:
         self.table = table
         self.findings = findings
 
-    def note(self, code: str, field_name: str, row: int, value: Any, message: str) -> None:
-        column = self.table.spec.column(field_name)
-        self.findings.append(finding(code, self.table.sheet_name, row, self.table.columns.get(field_name),
-                                     column.header, value, message))
+    def note(self, code: str, field_name: str, row: int, value: Any, /, variant: str | None = None,
+             **fields: Any) -> None:
+        header = self.table.spec.column(field_name).header
+        at = Location.at(self.table.sheet_name, row, self.table.columns.get(field_name), header)
+        self.findings.append(finding(code, at, value, variant=variant, header=header, **fields))
 
     def text(self, raw: dict[str, Any], field_name: str) -> str:
         return parse_text(raw.get(field_name, ""))
@@ -76,37 +77,27 @@ class TableParser:
         value = raw.get(field_name, "")
         number = parse_int(value)
         if number is None and not is_blank(value):
-            header = self.table.spec.header_of(field_name)
-            self.note(bad_code, field_name, row, value, f"“{header}”应为整数，现为“{as_text(value)}”。请填写整数。")
+            self.note(bad_code, field_name, row, value, "not_integer", text=as_text(value))
         return number
 
     def money(self, raw: dict[str, Any], field_name: str, row: int) -> Decimal | None:
         value = raw.get(field_name, "")
         parsed = parse_number(value)
-        header = self.table.spec.header_of(field_name)
         if parsed.error:
-            self.note("WBE-E011", field_name, row, value,
-                      f"“{header}”{parsed.error}：“{as_text(value)}”。请填写以万元为单位的数字，如 200.00。")
+            self.note("WBE-E011", field_name, row, value, problem=parsed.error, text=as_text(value))
             return None
         if parsed.from_text and parsed.value is not None:
-            self.note("WBE-W025", field_name, row, value,
-                      f"“{header}”是以文本形式存储的数字“{as_text(value)}”，已按 {parsed.value} 读取。"
-                      "建议转换为数字（Excel：选中单元格→转换为数字）。")
+            self.note("WBE-W025", field_name, row, value, text=as_text(value), number=parsed.value)
         return parsed.value
 
     def plan(self, raw: dict[str, Any], row: int) -> list[Decimal | None]:
         cells: list[ParsedPercent] = [parse_percent_cell(raw.get(f, "")) for f in PLAN_FIELDS]
         for field_name, cell in zip(PLAN_FIELDS, cells):
             if cell.style == "invalid":
-                header = self.table.spec.header_of(field_name)
-                self.note("WBE-E014", field_name, row, cell.raw,
-                          f"“{header}”不是百分比：“{as_text(cell.raw)}”。请填写如 25% 的累计支出百分比。")
+                self.note("WBE-E014", field_name, row, cell.raw, text=as_text(cell.raw))
         points, ambiguous = resolve_plan(cells)
         if ambiguous:
-            shown = "、".join(as_text(c.raw) for c in cells)
-            self.note("WBE-W016", PLAN_FIELDS[0], row, cells[0].raw,
-                      f"支出计划（{shown}）混用了小数（如 0.25）和百分数（如 50），已全部按百分数读取"
-                      "（0.25 读作 0.25%）。请统一写成百分比格式，如 25%。")
+            self.note("WBE-W016", PLAN_FIELDS[0], row, cells[0].raw, cells="、".join(as_text(c.raw) for c in cells))
         return points
 
 

@@ -13,8 +13,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 from rich.text import Text
 
-from .validation.codes import CODES, CRITERIA
-from .validation.findings import Finding, Report
+from .findings import CRITERIA, Finding, Report, title_of
 
 if TYPE_CHECKING:
     from .merge import MergeOutcome
@@ -42,10 +41,6 @@ def _as_table(console: Console) -> bool:
 
 def _value(value: object) -> str:
     return "" if value is None else str(value)
-
-
-def _title(code: str) -> str:
-    return CODES.get(code, ("", ""))[1]
 
 
 def _findings_table(findings: list[Finding], with_project: bool = False) -> Table:
@@ -104,7 +99,7 @@ def print_summary(findings: list[Finding], console: Console) -> None:
         for (code, severity), count in sorted(counts.items(), key=lambda item: (-item[1], item[0])):
             line = Text(f"  {code} ")
             line.append(SEVERITY_TEXT[severity], style="bold red" if severity == "error" else "yellow")
-            line.append(f" {count} 条  {_title(code)}")
+            line.append(f" {count} 条  {title_of(code)}")
             console.print(line)
 
 
@@ -227,9 +222,9 @@ def print_merge(outcome: "MergeOutcome", console: Console | None = None) -> None
 def merge_json(outcome: "MergeOutcome") -> str:
     """A merge as JSON: validate's finding fields (each with the file it is in), the conflicts with every
     candidate value and where it is, the records renumbered, and whether the result was written."""
-    from .validation.findings import dumps_report, json_value
+    from .findings import dumps_report, json_value
 
-    findings = [{**f.to_dict(), "file": report.file} for report in outcome.invalid for f in report.findings]
+    findings = [{**f.to_dict(), "file": f.file or report.file} for report in outcome.invalid for f in report.findings]
     if outcome.result_report is not None:
         findings += [{**f.to_dict(), "file": str(outcome.output)} for f in outcome.result_report.findings]
     plan = outcome.plan

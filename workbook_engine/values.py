@@ -21,6 +21,7 @@ _OPERATOR_ALIASES = {
     "不低于": "≥", "不少于": "≥", "不小于": "≥", "至少": "≥", "大于等于": "≥",
     "不高于": "≤", "不超过": "≤", "不多于": "≤", "不大于": "≤", "小于等于": "≤",
     "大于": ">", "小于": "<", "等于": "=", "达到": "=",
+    "超过": ">", "高于": ">", "多于": ">", "低于": "<", "少于": "<", "控制在": "≤", "不超": "≤",
 }
 _OP_RE = re.compile(
     "^(" + "|".join(sorted(map(re.escape, list(_OPERATOR_ALIASES) + list(OPERATORS)), key=len, reverse=True)) + ")"
@@ -29,11 +30,14 @@ _NUMBER_RE = re.compile(r"^([+-]?\d+(?:\.\d+)?)")
 _DEADLINE_RE = re.compile(
     r"^(?:(\d{4})年)?(?:(\d{1,2})月)?(?:(\d{1,2})[日号])?(?:底|末|上旬|中旬|下旬|份)?(?:前|之前|以前|内|完成)?$"
 )
+_DOTTED_DATE_RE = re.compile(r"^\d{4}[./-]\d{1,2}(?:[./-]\d{1,2})?(?:前|之前|以前|内)?$")
 _PERCENT_SIGNS = str.maketrans({"％": "%", "﹪": "%"})
 
 
 def fold(text: str) -> str:
     """NFKC-fold full-width digits, operators and spaces (also non-breaking ones) for parsing."""
+    if text.isascii():
+        return text  # NFKC leaves ASCII as it is, and the replacements below are all non-ASCII
     return unicodedata.normalize("NFKC", text).replace("\u00a0", " ").translate(_PERCENT_SIGNS)
 
 
@@ -43,7 +47,10 @@ def is_blank(value: object) -> bool:
         return True
     if isinstance(value, float) and math.isnan(value):
         return True
-    return isinstance(value, str) and fold(value).strip() == ""
+    # str.strip() removes exactly the characters that fold() turns into whitespace: no code point outside
+    # str.isspace() folds to whitespace, and every whitespace code point folds to whitespace (checked over
+    # all of Unicode), so the Unicode fold is not needed here.
+    return isinstance(value, str) and not value.strip()
 
 
 def as_text(value: object) -> str:
@@ -160,32 +167,128 @@ def resolve_plan(cells: list[ParsedPercent]) -> tuple[list[Decimal | None], bool
     return points, ambiguous
 
 
+# The kinds of 指标值 (docs/review-rules.md, "指标值的写法"). Only ``malformed`` is an error (WBE-E040): an
+# operator followed by nothing usable. Everything a finance bureau accepts parses into one of the others.
+VALUE_KINDS: dict[str, str] = {
+    "quantitative": "运算符 + 数字 + 单位：≥12次、≥95%、≤200万元、≤710元/亩（单价）、≥百分之九十五（= ≥95%）、≥十二次、≤24小时、12个月",
+    "deadline": "期限：2024年12月31日前、12月底前、年底前、当年完成、全年",
+    "class": "分级分类标准：≥Ⅲ类、达到Ⅲ类、不低于Ⅲ类标准、达到GB 3838-2002 Ⅲ类标准、达到国家二级标准、达到一级A标准、≥二级、AAA级",
+    "grade": "分级定性表述：≥良好、≥较好、达到合格等级、好、较好、合格、达标、优",
+    "budget": "以预算为上限的成本：≤预算数、≤预算、≤批复预算、不超过预算数、控制在预算内、不超预算",
+    "qualitative": "其他文字：按时完成、长期、不低于上年水平",
+    "malformed": "运算符后面没有数字或内容：≥、≥**天、≥%（WBE-E040）",
+    "empty": "空",
+}
+
+
 @dataclass(frozen=True)
 class IndicatorValue:
-    """A parsed 指标值. ``kind`` is quantitative, deadline, qualitative, malformed or empty."""
+    """A parsed 指标值: ``kind`` is one of VALUE_KINDS; ``level`` names the class or grade (Ⅲ类, 良好)."""
 
     text: str
     kind: str
     operator: str | None = None
     number: Decimal | None = None
     unit: str = ""
+    level: str = ""
 
     @property
     def is_percent(self) -> bool:
-        return self.kind == "quantitative" and self.unit == "%"
+        return self.kind == "quantitative" and base_unit(self.unit) == "%"
+
+
+# Budget-bound costs, whatever the spelling: ≤预算数, 不超过批复预算, 控制在预算内, 不超预算.
+_BUDGET_RE = re.compile(
+    r"^(?:≤|<|=|不超过|不超出|不超|不高于|不大于|小于等于|控制在|在)?(?:项目|本项目|批复的?|核定的?|年度|下达的?)?"
+    r"预算(?:数|金额|额度|资金|总额|标准)?(?:以内|之内|范围内|范围之内|内|以下)?(?:完成|控制|执行)?$"
+)
+# Graded qualitative values: 优/良/中/差 scales, 合格, 达标 (optionally "等级", "以上").
+_GRADE_RE = re.compile(
+    r"^(?P<level>优秀|优良|优|良好|良|较好|好|合格|达标|中等|中|及格|一般)"
+    r"(?:等级|等次|级|档|水平|标准)?(?:及以上|以上)?$"
+)
+# Graded classes and standards: Ⅲ类 (folded to III类), 国家二级标准, 一级A标准, GB 3838-2002 Ⅲ类标准, AAA级.
+_CLASS_RE = re.compile(
+    r"^(?:(?:GB/T|HJ/T|GB|HJ|DB|CJJ|JGJ)[\d./]*(?:[-—–]\d{2,4})?)?(?:《[^》]*》)?"
+    r"(?:国家|国标|省级?|市级?|地方|行业)?"
+    r"(?P<level>(?:[IVX]{1,4}|[一二三四五]|\d)(?:级|类|等)[A-Z]?|A{1,5}级|A{2,5})"
+    r"(?:水质|水|地表水|标准|及以上|以上|要求)*$"
+)
+_PLACEHOLDER_START = re.compile(r"^(?:\*|[Xx×]{2}|\.{2}|○|□|？|\?|_)")
+_CHINESE_DIGITS = {"零": 0, "〇": 0, "一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7,
+                   "八": 8, "九": 9}
+_CHINESE_UNITS = {"十": 10, "百": 100, "千": 1000}
+_CHINESE_NUMBER_RE = re.compile(r"^(百分之)?([零〇一二两三四五六七八九十百千万点]+)")
+# Units a digit-less Chinese numeral may stand before without an operator (三年, 十二次), so that words that
+# merely start with 一 (一般, 一致) stay words.
+_COUNT_UNITS = ("次", "个", "人", "人次", "家", "件", "项", "场", "期", "批", "户", "所", "座", "处", "台", "套", "辆",
+                "份", "篇", "册", "本", "条", "公里", "米", "亩", "吨", "天", "日", "小时", "年", "月", "个月", "周",
+                "季度", "个季度", "个工作日", "工作日", "名", "所", "班", "轮", "类", "%")
+
+
+def chinese_to_decimal(text: str) -> Decimal | None:
+    """九十五 -> 95, 十二 -> 12, 一百零三 -> 103, 两千 -> 2000, 三万五千 -> 35000, 九十九点五 -> 99.5."""
+    if not text:
+        return None
+    whole, _, fraction = text.partition("点")
+    if "点" in fraction or (not whole and not fraction):
+        return None
+    total = section = current = 0
+    seen = False
+    for ch in whole:
+        if ch in _CHINESE_DIGITS:
+            current, seen = _CHINESE_DIGITS[ch], True
+        elif ch in _CHINESE_UNITS:
+            section += (current or 1) * _CHINESE_UNITS[ch]
+            current, seen = 0, True
+        elif ch == "万":
+            total += (section + current) * 10000
+            section = current = 0
+        else:
+            return None
+    number = Decimal(total + section + current) if (seen or total) else Decimal(0)
+    if fraction:
+        digits = "".join(str(_CHINESE_DIGITS[ch]) for ch in fraction if ch in _CHINESE_DIGITS)
+        if len(digits) != len(fraction):
+            return None
+        number += Decimal("0." + digits)
+    return number
+
+
+def _chinese_quantity(rest: str, operator: str | None) -> tuple[Decimal, str] | None:
+    """百分之九十五 -> (95, %), 十二次 -> (12, 次); None when the text does not start with a numeral."""
+    match = _CHINESE_NUMBER_RE.match(rest)
+    if not match:
+        return None
+    number = chinese_to_decimal(match.group(2))
+    if number is None:
+        return None
+    unit = rest[match.end():]
+    if match.group(1):
+        return number, "%" + unit
+    if not unit or (operator is None and base_unit(unit) not in _COUNT_UNITS):
+        return None
+    return number, unit
 
 
 def parse_indicator_value(value: object) -> IndicatorValue:
-    """Split a 指标值 into operator, number and unit (≥12次 -> ≥, 12, 次), or classify it.
+    """Split a 指标值 into operator, number and unit (≥12次 -> ≥, 12, 次), or classify it (VALUE_KINDS).
 
     Accepts the operators met in the wild (>= <= ＝ ＞ ＜ ≧ ≦ and words like 不低于), full-width digits and
-    percent signs. A value that starts with an operator but has no number after it (≥**天) is malformed.
+    percent signs, Chinese numerals (≥百分之九十五), unit costs (≤710元/亩), graded classes (≥Ⅲ类), graded
+    words (≥良好) and budget bounds (≤预算数). Only a value that starts with an operator and has nothing usable
+    after it (≥, ≥**天, ≥%) is malformed.
     """
     text = as_text(value)
     folded = fold(text).strip()
     if not folded:
         return IndicatorValue(text, "empty")
-    compact = folded.replace(" ", "")
+    compact = folded.replace(" ", "").replace("\u3000", "")
+    if _BUDGET_RE.match(compact):
+        return IndicatorValue(text, "budget", "≤", None, "预算数")
+    whole = _GRADE_RE.match(compact) or _CLASS_RE.match(compact)
+    if whole:
+        return IndicatorValue(text, "grade" if whole.re is _GRADE_RE else "class", None, level=whole.group("level"))
     operator = None
     rest = compact
     match = _OP_RE.match(compact)
@@ -200,17 +303,35 @@ def parse_indicator_value(value: object) -> IndicatorValue:
             number = Decimal(number_match.group(1))
         except InvalidOperation:  # pragma: no cover - the regex admits only decimals
             return IndicatorValue(text, "malformed", operator)
-        if operator is None and _DEADLINE_RE.match(compact) and ("月" in compact or "年" in compact):
+        if operator is None and (_DEADLINE_RE.match(compact) or _DOTTED_DATE_RE.match(compact)) \
+                and ("月" in compact or "年" in compact or _DOTTED_DATE_RE.match(compact)):
             return IndicatorValue(text, "deadline", None, number, unit)
         return IndicatorValue(text, "quantitative", operator, number, unit)
     if operator is not None:
-        return IndicatorValue(text, "malformed", operator, None, rest)
+        for pattern, kind in ((_GRADE_RE, "grade"), (_CLASS_RE, "class")):
+            graded = pattern.match(rest)
+            if graded:
+                return IndicatorValue(text, kind, operator, level=graded.group("level"))
+    chinese = _chinese_quantity(rest, operator)
+    if chinese is not None:
+        return IndicatorValue(text, "quantitative", operator, chinese[0], chinese[1])
+    if operator is None and _DEADLINE_WORDS.match(compact):
+        return IndicatorValue(text, "deadline")
+    if operator is not None:
+        if not rest or _PLACEHOLDER_START.match(rest) or base_unit(rest) in _COUNT_UNITS + MONEY_UNIT_NAMES:
+            return IndicatorValue(text, "malformed", operator, None, rest)
+        return IndicatorValue(text, "qualitative", operator, None, rest)  # 不低于上年水平
     return IndicatorValue(text, "qualitative")
 
 
 def deadline_year_month(value: IndicatorValue) -> tuple[int | None, int | None]:
     """(year, month) of a deadline value such as 2024年12月底前; None where not stated."""
-    match = _DEADLINE_RE.match(fold(value.text).strip().replace(" ", ""))
+    text = fold(value.text).strip().replace(" ", "")
+    dotted = _DOTTED_DATE_RE.match(text)
+    if dotted:
+        year, month = re.split(r"[./-]", text)[:2]
+        return int(year), int(re.match(r"\d+", month).group(0))  # type: ignore[union-attr]
+    match = _DEADLINE_RE.match(text)
     if not match:
         return None, None
     year = int(match.group(1)) if match.group(1) else None
@@ -221,10 +342,12 @@ def deadline_year_month(value: IndicatorValue) -> tuple[int | None, int | None]:
 # Units of 指标值 as the review rules judge them (money in 万元 is the workbook's unit).
 MONEY_UNITS: dict[str, Decimal] = {"元": Decimal("0.0001"), "千元": Decimal("0.1"), "万元": Decimal(1),
                                    "百万元": Decimal(100), "亿元": Decimal(10000)}
+MONEY_UNIT_NAMES: tuple[str, ...] = tuple(MONEY_UNITS)
 DURATION_UNITS = ("天", "日", "工作日", "个工作日", "小时", "分钟", "周", "个月", "月", "年", "季度", "个季度")
 _UNIT_TAILS = ("以上", "以下", "左右", "以内", "之内", "内", "前", "及以上", "及以下")
 # Deadlines written without digits that still name a point in the budget year.
-_DEADLINE_WORDS = re.compile(r"^(?:年底|年末|年内|当年|本年度?|年度内)(?:前|之前|以前|内|完成)*$")
+_DEADLINE_WORDS = re.compile(
+    r"^(?:年底|年末|年内|当年|当年度|本年度?|年度内|全年|全年度|本年内|当期|预算年度内?)(?:前|之前|以前|内|完成|完工|办结)*$")
 # Numbers in free text with what follows them: "100%", "12次", "25家", "2024年".
 _QUANTITY_RE = re.compile(r"(?<![\d.])(\d+(?:\.\d+)?)\s*(%|[\u4e00-\u9fff]{0,2})")
 
@@ -247,6 +370,21 @@ def money_in_wan(value: IndicatorValue) -> Decimal | None:
         return None
     factor = MONEY_UNITS.get(base_unit(value.unit))
     return value.number * factor if factor is not None else None
+
+
+def unit_cost(value: IndicatorValue) -> tuple[Decimal, str, str] | None:
+    """A cost per unit: ≤710元/亩 -> (710, 元, 亩), =94元/人 -> (94, 元, 人); None for totals and non-money."""
+    if value.kind != "quantitative" or value.number is None or "/" not in value.unit:
+        return None
+    money, _, per = base_unit(value.unit).partition("/")
+    if money not in MONEY_UNITS or not per:
+        return None
+    return value.number, money, per
+
+
+def is_money(value: IndicatorValue) -> bool:
+    """A total amount (≤200万元) or a unit cost (≤710元/亩): what a 成本指标 should state."""
+    return money_in_wan(value) is not None or unit_cost(value) is not None
 
 
 def is_duration(value: IndicatorValue) -> bool:

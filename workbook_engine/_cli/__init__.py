@@ -3,8 +3,10 @@ Chinese summary (shown by `wbe --help`) and help (shown by `wbe COMMAND --help`)
 
 from __future__ import annotations
 
-from . import commands
-from .app import Command, app
+import typer
+
+from . import commands, web
+from .app import Command, SubGroup, app
 
 # name, function, summary (one line in `wbe --help`), more (the rest of `wbe NAME --help`)
 COMMANDS = [
@@ -23,9 +25,25 @@ COMMANDS = [
     ("extract", commands.extract_command, "把官方工作簿（可能已在 Excel/WPS 中修改）读回规范工作簿。", ""),
     ("publish", commands.publish_command, "发布部门预算绩效文本 .docx，加 --pdf 同时生成 PDF。",
      "先校验；有错误时不发布（--force 仍然发布）。"),
+    ("serve", web.serve_command, "启动网页（中文），供不用命令行的同事使用：http://HOST:PORT/。", ""),
 ]
 
-for name, function, summary, more in COMMANDS:
-    app.command(name, cls=Command, short_help=summary, help=f"{summary}\n\n{more}" if more else summary)(function)
+COLLECT = [
+    ("init", web.collect_init_command, "为一个预算年度新建征集：各部门账号和一个管理员账号。", ""),
+    ("export", web.collect_export_command, "导出每个部门最新（或全部）的提交和征集状态表（.xlsx）。", ""),
+]
+
+
+def register(target: typer.Typer, commands: list) -> None:
+    for name, function, summary, more in commands:
+        target.command(name, cls=Command, short_help=summary,
+                       help=f"{summary}\n\n{more}" if more else summary)(function)
+
+
+register(app, COMMANDS)
+collect_app = typer.Typer(cls=SubGroup, no_args_is_help=True, rich_markup_mode=None)
+register(collect_app, COLLECT)
+COLLECT_SUMMARY = "征集：各部门在网页上提交工作簿，财政局审核、退回、合并（wbe serve --data 提供网页）。"
+app.add_typer(collect_app, name="collect", short_help=COLLECT_SUMMARY, help=COLLECT_SUMMARY)
 
 __all__ = ["app"]

@@ -106,6 +106,13 @@ def usage_message(exc: Any, args: Sequence[str]) -> str:
     return f"用法错误：{message} {see}"
 
 
+class SubGroup(TyperGroup):
+    """A group of commands below `wbe` (`wbe collect …`): the same help layout."""
+
+    context_class = Context
+    command_class = Command
+
+
 class Group(TyperGroup):
     """The top-level group: runs click non-standalone so that usage errors can be said in Chinese."""
 

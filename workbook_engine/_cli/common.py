@@ -77,7 +77,7 @@ def emit(result: Any, format: OutputFormat, annotate: Optional[Path], printer: C
 
 def findings_json(report: Any, **fields: Any) -> str:
     """A command's findings as validate's JSON (file, valid, findings), plus the command's own fields."""
-    from ..validation.findings import dumps_report
+    from ..findings import dumps_report
 
     return dumps_report({**report.to_dict(), **fields})
 

@@ -21,7 +21,9 @@ _XML_ILLEGAL_RE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uff
 
 def excel_length(text: str) -> int:
     """Length as Excel counts it: characters outside the BMP take two."""
-    return len(text) + sum(1 for ch in text if ord(ch) > 0xFFFF)
+    if text.isascii():
+        return len(text)
+    return len(text.encode("utf-16-le", "surrogatepass")) // 2
 
 
 def check_text(text: str, where: str) -> str:
@@ -30,7 +32,8 @@ def check_text(text: str, where: str) -> str:
     if bad:
         raise UnwritableText(f"{where}：第 {bad.start() + 1} 个字符 U+{ord(bad.group()):04X} 无法保存到 Excel"
                              "（不是有效的 Unicode 字符）。请删除该字符后再试。")
-    length = excel_length(text)
+    # Each character is at most two UTF-16 units: short texts need no count.
+    length = len(text) if len(text) <= EXCEL_MAX_CHARS // 2 else excel_length(text)
     if length > EXCEL_MAX_CHARS:
         raise UnwritableText(f"{where}：文字长 {length} 个字符，超过 Excel 单元格上限 {EXCEL_MAX_CHARS} 个字符，"
                              "无法完整保存。请缩短该内容（或分到几个单元格）后再试。")

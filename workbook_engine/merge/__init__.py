@@ -14,7 +14,7 @@ from typing import Callable, Sequence
 
 from ..errors import UsageError
 from ..io.atomic import check_output
-from ..validation.findings import Report
+from ..findings import Report
 from .nway import plan_merge
 from .output import write_merge
 from .plan import PREFER_CHOICES, Conflict, MergePlan, Source, sha256_of
@@ -47,8 +47,10 @@ class _MergedInvalid(Exception):
 
 
 def read_sources(paths: Sequence[str | os.PathLike[str]], *, base: str | os.PathLike[str] | None = None,
-                 progress: Progress | None = None) -> tuple[Source | None, list[Source]]:
-    """Read and validate every input (an unreadable one raises InputError: exit status 2)."""
+                 progress: Progress | None = None,
+                 labels: Sequence[str] | None = None) -> tuple[Source | None, list[Source]]:
+    """Read and validate every input (an unreadable one raises InputError: exit status 2); ``labels`` name
+    the inputs (as the user knows them) in conflicts and 合并记录 instead of their paths."""
     from ..validation import check
 
     ordered = ([base] if base is not None else []) + list(paths)
@@ -57,7 +59,8 @@ def read_sources(paths: Sequence[str | os.PathLike[str]], *, base: str | os.Path
         is_base = base is not None and number == 0
         order = -1 if is_base else len(read) - (1 if base is not None else 0)
         role = "基准" if is_base else (f"修改 {order + 1}" if base is not None else "输入")
-        read.append(Source(str(path), Path(path), check(path), sha256_of(Path(path)), order, role))
+        label = labels[number - (1 if base is not None else 0)] if labels is not None and not is_base else str(path)
+        read.append(Source(label, Path(path), check(path), sha256_of(Path(path)), order, role))
         if progress is not None:
             progress(number + 1, len(ordered), str(path))
     return (read[0], read[1:]) if base is not None else (None, read)
@@ -66,8 +69,13 @@ def read_sources(paths: Sequence[str | os.PathLike[str]], *, base: str | os.Path
 def merge_files(inputs: Sequence[str | os.PathLike[str]], output: str | os.PathLike[str], *,
                 base: str | os.PathLike[str] | None = None, prefer: str | None = None,
                 conflicts_sheet: bool = False, force: bool = False,
-                progress: Progress | None = None, overwrite: bool = True) -> MergeOutcome:
-    """Merge canonical workbooks into ``output`` (three-way when ``base`` is given)."""
+                progress: Progress | None = None, overwrite: bool = True,
+                choices: dict[int, int] | None = None, labels: Sequence[str] | None = None) -> MergeOutcome:
+    """Merge canonical workbooks into ``output`` (three-way when ``base`` is given).
+
+    ``choices`` settles conflicts one by one (conflict number -> index of the candidate to use, numbers as
+    in an earlier plan of the same inputs; the web page's reviewer picks them); the rest follow ``prefer``
+    (first by default)."""
     if prefer is not None and prefer not in PREFER_CHOICES:
         raise UsageError(f"--prefer 只能是 first 或 last，而不是 {prefer}。")
     if not inputs:
@@ -77,7 +85,9 @@ def merge_files(inputs: Sequence[str | os.PathLike[str]], output: str | os.PathL
     all_inputs = [*inputs, *([base] if base is not None else [])]
     check_output(output, inputs=all_inputs, overwrite=overwrite)
     outcome = MergeOutcome(Path(output))
-    base_source, sides = read_sources(inputs, base=base, progress=progress)
+    if labels is not None and len(labels) != len(inputs):
+        raise UsageError("labels must name every input")
+    base_source, sides = read_sources(inputs, base=base, progress=progress, labels=labels)
     everything = ([base_source] if base_source else []) + sides
     outcome.invalid = [s.checked.report for s in everything if not s.checked.report.valid]
     if outcome.invalid and not force:
@@ -87,7 +97,7 @@ def merge_files(inputs: Sequence[str | os.PathLike[str]], output: str | os.PathL
     if base_source is not None:
         plan = plan_three_way(base_source, sides, prefer=prefer, conflicts_sheet=conflicts_sheet)
     else:
-        plan = plan_merge(sides, prefer=prefer, conflicts_sheet=conflicts_sheet)
+        plan = plan_merge(sides, prefer=prefer, conflicts_sheet=conflicts_sheet, choices=choices)
     outcome.plan = plan
     if not plan.resolved:
         return outcome
@@ -95,7 +105,7 @@ def merge_files(inputs: Sequence[str | os.PathLike[str]], output: str | os.PathL
     def verify(temp: Path) -> None:
         from ..validation import validate
 
-        report = validate(temp, review=False)  # the review rules only warn; validity is what counts here
+        report = validate(temp)  # the validator alone: the review rules only warn; validity is what counts
         report.file = str(output)
         outcome.result_report = report
         if not report.valid and not force:

@@ -11,13 +11,15 @@ from typing import Any
 
 from ..identity import KINDS, key_is_usable, record_key
 from ..model import Book
-from .plan import (Conflict, MergePlan, Member, Policy, Source, apply_departments, department_versions,
+from .plan import (ChoicePolicy, Conflict, MergePlan, Member, Policy, Source, apply_departments, department_versions,
                    merge_departments, merge_members, renumber, sequence_collisions)
 
 
-def plan_merge(sources: list[Source], *, prefer: str | None = None, conflicts_sheet: bool = False) -> MergePlan:
-    """The merged book and its conflicts; settled by ``prefer`` (or first-wins when ``conflicts_sheet``)."""
-    policy = Policy(prefer)
+def plan_merge(sources: list[Source], *, prefer: str | None = None, conflicts_sheet: bool = False,
+               choices: dict[int, int] | None = None) -> MergePlan:
+    """The merged book and its conflicts; settled by ``prefer`` (or first-wins when ``conflicts_sheet``),
+    or one by one by ``choices`` (conflict number -> candidate index)."""
+    policy = Policy(prefer) if choices is None else ChoicePolicy(choices, prefer)
     conflicts: list[Conflict] = []
     merged_departments = merge_departments(department_versions(sources), policy, conflicts)
     book = Book()
@@ -32,7 +34,7 @@ def plan_merge(sources: list[Source], *, prefer: str | None = None, conflicts_sh
         if kind != "goals":  # a goal's key holds its 序号, so goals cannot collide
             sequence_collisions(kind, records, where, policy, conflicts)
     apply_departments(book, merged_departments)
-    plan = MergePlan(sources, book, conflicts, [], prefer, conflicts_sheet)
+    plan = MergePlan(sources, book, conflicts, [], policy.prefer, conflicts_sheet, chosen=choices is not None)
     if plan.resolved:
         for kind in KINDS:
             plan.renumbered += renumber(kind, book.records(kind),

@@ -91,7 +91,8 @@ def _write_log(workbook, formats, plan: MergePlan) -> None:
     how = {"first": "--prefer first（采用靠前输入的值）", "last": "--prefer last（采用靠后输入的值）"}
     notes = [f"方式：{'三方合并（以基准为参照）' if plan.base else '合并（按键取并集，相同记录只保留一条）'}。",
              f"冲突：{len(plan.conflicts)} 处"
-             + (f"，按 {how[plan.prefer]} 处理" if plan.conflicts and plan.prefer else "")
+             + ("，按审核人在页面上的逐项选择处理" if plan.conflicts and plan.chosen else
+                f"，按 {how[plan.prefer]} 处理" if plan.conflicts and plan.prefer else "")
              + ("，已列在“冲突”工作表并在单元格中标出" if plan.conflicts and plan.conflicts_sheet else "") + "。"]
     if plan.renumbered:
         notes.append(f"序号调整：{len(plan.renumbered)} 处（两条记录序号相同，后者及其后的记录顺延）：")

@@ -142,6 +142,7 @@ class MergePlan:
     prefer: str | None = None
     conflicts_sheet: bool = False
     base: Source | None = None
+    chosen: bool = False  # conflicts settled one by one by a reviewer (the web page), the rest by prefer
 
     @property
     def resolved(self) -> bool:
@@ -167,6 +168,24 @@ class Policy:
         """Sort rank of a record found in inputs ``orders``: preferred inputs first."""
         orders = list(orders)
         return -max(orders) if self.prefer == "last" else min(orders)
+
+
+class ChoicePolicy(Policy):
+    """A reviewer's choice per conflict: the n-th conflict met takes candidate ``choices[n]``; conflicts
+    without a (usable) choice follow ``prefer`` (first by default). Planning is deterministic, so the
+    numbers of an earlier plan of the same inputs name the same conflicts."""
+
+    def __init__(self, choices: dict[int, int], prefer: str | None = None):
+        super().__init__(prefer or "first")
+        self.choices = dict(choices)
+        self.count = 0
+
+    def pick(self, orders: list[int | None]) -> int | None:
+        number, self.count = self.count, self.count + 1
+        choice = self.choices.get(number)
+        if choice is not None and 0 <= choice < len(orders) and orders[choice] is not None:
+            return choice
+        return super().pick(orders)
 
 
 Member = tuple[Source, Any]

@@ -11,13 +11,14 @@ skipped. Nothing is dropped silently.
 from __future__ import annotations
 
 import functools
+from dataclasses import replace
 import os
 import re
 from pathlib import Path
 from typing import Any, Iterable
 
 from ..a1 import cell_name
-from ..canonical_reader import finding
+from ..findings import Finding, Location, Report, finding
 from ..importer.numerals import parse_chinese_number
 from ..importer.text_document import ITEM_RE as _ITEM_RE
 from ..importer.text_document import MEASURE_RE as _MEASURE_RE
@@ -28,7 +29,6 @@ from ..model import Book, Goal, Indicator, Project
 from ..parsing import parse_code, parse_int, parse_text
 from ..sheets import BY_KIND
 from ..sheets.goals import CATEGORIES
-from ..validation.findings import Finding, Report
 from ..values import as_text, parse_number, parse_percent_cell, resolve_plan
 
 # Items and measures may hold line breaks in their text.
@@ -111,9 +111,11 @@ class Grid:
         return self.value(r, c)
 
 
-def _note(findings: list[Finding], code: str, sheet: str, r: int | None, c: int | None, value: Any,
-          message: str) -> None:
-    findings.append(finding(code, sheet, None if r is None else r + 1, c, None, value, message))
+def _note(findings: list[Finding], code: str, sheet: str, r: int | None, c: int | None, value: Any = None, /,
+          variant: str | None = None, **fields: Any) -> None:
+    """A finding at 0-based (r, c) of ``sheet``; the file is filled in by extract_workbooks."""
+    at = Location.at(sheet, None if r is None else r + 1, c)
+    findings.append(finding(code, at, value, variant=variant, **fields))
 
 
 # Per template (kept alive here, so its id stays its own): cell id -> (row of labels above, label).
@@ -147,8 +149,9 @@ class ProjectSheetReader:
                        for c in spec.cells if c.label}
         self.values: dict[str, Any] = {}
 
-    def note(self, code: str, r: int | None, c: int | None, value: Any, message: str) -> None:
-        _note(self.findings, code, self.grid.name, r, c, value, message)
+    def note(self, code: str, r: int | None, c: int | None, value: Any = None, /, variant: str | None = None,
+             **fields: Any) -> None:
+        _note(self.findings, code, self.grid.name, r, c, value, variant, **fields)
 
     @staticmethod
     def recognises(grid: Grid) -> bool:
@@ -179,8 +182,7 @@ class ProjectSheetReader:
                 r = self.row_with(spec, [x for x in rows[start:] if header_row is None or x < header_row])
                 matched[spec.id] = r
                 if r is None:
-                    self.note("WBE-E072", None, None, None,
-                              f"项目表中找不到含“{'、'.join(spec.labels)}”的行；这些内容未能读取。请恢复该行的标签。")
+                    self.note("WBE-E072", None, None, labels="、".join(spec.labels))
                 else:
                     start = rows.index(r) + 1
         bounds = [r for r in (*matched.values(), header_row) if r is not None]
@@ -200,7 +202,7 @@ class ProjectSheetReader:
         seq, stem = self.read_title(title_rows)
         indicators = self.read_indicators(header_row, rows) if header_row is not None else []
         if header_row is None:
-            self.note("WBE-E072", None, None, None, "项目表中找不到指标表的标题行（一级指标、二级指标……）；指标未能读取。")
+            self.note("WBE-E072", None, None, variant="header")
         report_unplaced(self.grid, rows, self.findings)
         return self.build(seq, stem, indicators)
 
@@ -255,7 +257,7 @@ class ProjectSheetReader:
         if cell.template is not None:
             match = inverse_pattern(cell.template, self.template.patterns).match(as_text(value).strip())
             if match is None:
-                self.note("WBE-E071", r, c, value, f"“{as_text(value)}”不是“{cell.template}”的形式，未能读取。")
+                self.note("WBE-E071", r, c, value, "pattern", text=as_text(value), pattern=cell.template)
                 return
             for key, text in match.groupdict().items():
                 self.values[key.replace("__", ".")] = text.strip()
@@ -273,8 +275,8 @@ class ProjectSheetReader:
                     self.grid.take(r, c)
                     return int(match.group("project__seq")), match.group("project__title")
         sheet_seq = re.match(r"^(\d+)", self.grid.name)
-        self.note("WBE-E072", rows[0] if rows else None, 0 if rows else None, None,
-                  f"找不到“{self.template.title}”形式的表名；序号取自工作表名，表名按项目名称。")
+        self.note("WBE-E072", rows[0] if rows else None, 0 if rows else None, variant="title",
+                  pattern=self.template.title)
         return (int(sheet_seq.group(1)) if sheet_seq else None), ""
 
     # -- indicators ----------------------------------------------------------------------------------
@@ -294,7 +296,7 @@ class ProjectSheetReader:
         missing = [h.label for h in template.indicator_header.cells
                    if self.grid.find_label(header_row, h.label or "") is None]
         if missing:
-            self.note("WBE-E072", header_row, 0, None, f"指标表标题行缺少“{'、'.join(missing)}”；这些列未能读取。")
+            self.note("WBE-E072", header_row, 0, variant="columns", labels="、".join(str(m) for m in missing))
         indicators: list[Indicator] = []
         previous: dict[str, str] = {}
         for r in (x for x in rows if x > header_row):
@@ -314,8 +316,7 @@ class ProjectSheetReader:
                 if spec.merge and not values[name]:
                     values[name] = previous.get(name, "")
                     if not values[name]:
-                        self.note("WBE-E071", r, columns[0][0], None,
-                                  f"第 {r + 1} 行的指标没有{spec.field}，上方也没有可延续的合并单元格。请填写。")
+                        self.note("WBE-E071", r, columns[0][0], variant="no_merge", row=r + 1, name=spec.field)
             previous = values
             indicators.append(values)  # type: ignore[arg-type]
         return indicators  # type: ignore[return-value]
@@ -337,7 +338,8 @@ class ProjectSheetReader:
                 parsed = parse_number(raw)
                 if parsed.error:
                     r, c = v.get(f"@{name}", (None, None))
-                    self.note("WBE-E073", r, c, raw, f"{spec.header_of(attr)}“{as_text(raw)}”{parsed.error}，未能读取。")
+                    self.note("WBE-E073", r, c, raw, header=spec.header_of(attr), text=as_text(raw),
+                              problem=parsed.error)
                 return parsed.value
             return parse_text(raw)
 
@@ -345,7 +347,7 @@ class ProjectSheetReader:
         for q, cell in zip(("q1", "q2", "q3", "q4"), plan_cells):
             if cell.style == "invalid":
                 r, c = v.get(f"@project.{q}", (None, None))
-                self.note("WBE-E073", r, c, cell.raw, f"支出计划“{as_text(cell.raw)}”不是百分比，未能读取。")
+                self.note("WBE-E073", r, c, cell.raw, "plan", text=as_text(cell.raw))
         plan, _ = resolve_plan(plan_cells)
         name = typed("project.name")
         dept_code = parse_code(v.get("dept.code", ""))
@@ -366,9 +368,7 @@ def report_unplaced(grid: Grid, rows: list[int], findings: list[Finding]) -> Non
     for r in rows:
         for c, v in grid.filled(r):
             if (r, c) not in grid.used:
-                _note(findings, "WBE-E071", grid.name, r, c, v,
-                      f"{cell_name(r + 1, c)} 的内容“{as_text(v)[:40]}”不在官方表格的任何位置上，未能读入规范工作簿。"
-                      "请把它移到对应的单元格，或删除。")
+                _note(findings, "WBE-E071", grid.name, r, c, v, cell=cell_name(r + 1, c), text=as_text(v)[:40])
 
 
 def read_unit(grid: Grid, templates: list[str]) -> dict[str, str]:
@@ -404,8 +404,8 @@ def read_goals(grid: Grid, code: str, name: str, year: int | None, findings: lis
             elif key == title and category is None:
                 pass
             elif category is None:
-                _note(findings, "WBE-E071", grid.name, r, c, v,
-                      f"{cell_name(r + 1, c)} 的内容“{text[:40]}”在第一个标题（{cfg['sections'][0]}）之前，未能读取。")
+                _note(findings, "WBE-E071", grid.name, r, c, v, "before_heading", cell=cell_name(r + 1, c),
+                      text=text[:40], heading=cfg["sections"][0])
                 continue
             else:
                 same = [g for g in goals if g.category == category]
@@ -418,8 +418,8 @@ def read_goals(grid: Grid, code: str, name: str, year: int | None, findings: lis
                     elif same:
                         same[-1].content += "\n" + text
                     else:
-                        _note(findings, "WBE-E071", grid.name, r, c, v,
-                              f"{cell_name(r + 1, c)}：分项绩效目标应以“1、标题”开头，实际为“{text[:30]}”，未能读取。")
+                        _note(findings, "WBE-E071", grid.name, r, c, v, "item", cell=cell_name(r + 1, c),
+                              text=text[:30])
                         continue
                 elif category == CATEGORIES[2]:
                     match = MEASURE_RE.match(text)
@@ -458,8 +458,7 @@ def extract_workbooks(paths: Iterable[str | os.PathLike[str]]) -> tuple[Book, Re
             if grid is summary or grid is department:
                 continue
             if not ProjectSheetReader.recognises(grid):
-                _note(findings, "WBE-W070", name, None, None, None,
-                      f"工作表“{name}”不是项目绩效目标表、项目汇总或部门整体绩效目标，已跳过。")
+                _note(findings, "WBE-W070", name, None, None, name=name)
                 continue
             project, dept_code, dept_name, indicators = ProjectSheetReader(grid, findings).read()
             if not dept_code:
@@ -475,8 +474,7 @@ def extract_workbooks(paths: Iterable[str | os.PathLike[str]]) -> tuple[Book, Re
         if department is not None:
             goals = read_goals(department, code, unit.get("dept.name", ""), year, findings)
             if goals and year is None:
-                _note(findings, "WBE-W074", department.name, None, None, None,
-                      "部门整体绩效目标表中找不到年度（“年度：2024”），部门目标的年度留空。请在规范工作簿中填写年度。")
+                _note(findings, "WBE-W074", department.name, None, None)
         for grid in (summary, department):
             if grid is not None:
                 for r in grid.nonempty_rows()[:2]:
@@ -488,7 +486,7 @@ def extract_workbooks(paths: Iterable[str | os.PathLike[str]]) -> tuple[Book, Re
         for project, indicators in file_projects:
             book.projects.append(project)
             book.indicators.extend(indicators)
-        report.extend(findings)
+        report.extend(replace(f, file=str(path)) for f in findings)  # each finding names its file
     report.sort()
     return book.sorted(), report
 

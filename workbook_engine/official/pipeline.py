@@ -11,7 +11,7 @@ from ..canonical_writer import write_book
 from ..errors import UsageError
 from ..model import Book, Department
 from ..validation import check
-from ..validation.findings import Finding, Report
+from ..findings import Finding, Report
 from .extract import extract_file_names, extract_workbooks
 from .names import clean_file_name
 from .render import RenderedFile, render_department

@@ -9,7 +9,7 @@ from ..errors import UsageError
 from ..official.pipeline import Progress, choose_departments, errors_of_departments, is_directory_target, \
     output_paths
 from ..validation import check
-from ..validation.findings import Finding, Report
+from ..findings import Finding, Report
 from .document import PublishedFile, write_document
 from .pdf import convert_to_pdf, require_soffice
 

@@ -14,9 +14,8 @@ from typing import Any
 
 from ..canonical_reader import LoadedWorkbook
 from ..model import Book
-from ..validation.codes import CRITERIA, REVIEW
 from ..validation.engine import check
-from ..validation.findings import Finding, Report, dumps_report, position_key
+from ..findings import CATALOGUE, CRITERIA, REVIEW_CODES, Finding, Report, dumps_report, position_key
 from .config import OFF, ReviewConfig, load_config
 from .grading import ProjectGrade, grade_projects
 from .rules import RULES, ReviewContext
@@ -81,7 +80,7 @@ class ReviewResult:
             "file": self.report.file,
             "valid": self.valid,
             "findings": [f.to_dict() for f in self.report.findings],
-            "criteria": {c: [code for code, (crit, _) in REVIEW.items() if crit == c] for c in CRITERIA},
+            "criteria": {c: [code for code in REVIEW_CODES if CATALOGUE[code].criterion == c] for c in CRITERIA},
             "projects": [g.to_dict() for g in self.grades],
             "validation": {"valid": self.validation.valid, "errors": len(self.validation.errors),
                            "warnings": len(self.validation.warnings)},
@@ -100,6 +99,6 @@ def review_book(book: Book, loaded: LoadedWorkbook, validation: Report, config: 
 
 def review(path: str | Path, *, config: ReviewConfig | None = None) -> ReviewResult:
     """Review a canonical workbook; the config defaults to the wbe.toml beside it."""
-    checked = check(path, review=False)
+    checked = check(path)
     config = config if config is not None else load_config(checked.loaded.path)
     return review_book(checked.book, checked.loaded, checked.report, config)

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from ..sheets import REVIEW_SHEET
 from ..validation.annotate import annotate
-from ..validation.codes import CRITERIA
+from ..findings import CRITERIA
 from . import ReviewResult
 
 GRADE_HEADERS = ("部门编码", "项目编码", "项目名称", *CRITERIA, "扣分", "得分", "等级")

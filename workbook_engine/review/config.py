@@ -13,8 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import InputError
-from ..validation.codes import CODES, REVIEW
-from ..validation.findings import ERROR, WARNING
+from ..findings import CATALOGUE, ERROR, REVIEW_CODES, WARNING
 
 try:
     import tomllib
@@ -61,8 +60,8 @@ class ReviewConfig:
     copied_set_min_projects: int = 2
 
     def setting(self, code: str, project: str | None = None) -> RuleSetting:
-        severity = self.severity.get(code, CODES[code][0])
-        points = self.points.get(code, REVIEW[code][1])
+        severity = self.severity.get(code, CATALOGUE[code].severity)
+        points = self.points.get(code, CATALOGUE[code].points)
         local = self.projects.get(project or "", {})
         severity = local.get("severity", {}).get(code, severity)
         points = local.get("points", {}).get(code, points)
@@ -144,7 +143,7 @@ def _no_unknown_keys(table: dict[str, Any], known: set[str], where: str, name: s
 
 
 def _check_code(code: Any, where: str, name: str) -> str:
-    if code not in REVIEW:
+    if code not in REVIEW_CODES:
         raise ConfigError(f"{where}{name} 中的“{code}”不是审核规则代码（WBE-R101 等，见 docs/review-rules.md）。")
     return code
 

@@ -12,8 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any, Iterable
 
 from ..model import Book
-from ..validation.codes import CRITERIA, REVIEW
-from ..validation.findings import Finding
+from ..findings import CATALOGUE, CRITERIA, Finding
 from .config import ReviewConfig
 
 GRADES = ("优", "良", "中", "差")
@@ -46,7 +45,7 @@ def grade_projects(book: Book, findings: Iterable[Finding], config: ReviewConfig
     """One grade per project of the book, in the book's order."""
     per_project: dict[str, Counter[str]] = defaultdict(Counter)
     for f in findings:
-        if f.project and f.code in REVIEW:
+        if f.project and CATALOGUE[f.code].criterion is not None:
             per_project[f.project][f.code] += 1
     grades: list[ProjectGrade] = []
     seen: set[str] = set()
@@ -56,7 +55,7 @@ def grade_projects(book: Book, findings: Iterable[Finding], config: ReviewConfig
         seen.add(p.code)
         grade = ProjectGrade(p.dept_code, p.code, p.name, p.row)
         for code, count in per_project.get(p.code, Counter()).items():
-            grade.counts[REVIEW[code][0]] += count
+            grade.counts[CATALOGUE[code].criterion] += count
             grade.deduction += config.setting(code, p.code).points * min(count, config.cap)
         grade.score = max(0, 100 - grade.deduction)
         grade.grade = grade_of(grade.score, config)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import unicodedata
 from dataclasses import dataclass, field
 
@@ -53,12 +54,17 @@ class SheetSpec:
 
     def match_header(self, text: str) -> Column | None:
         """The column a header cell means, tolerating whitespace and full-width variants."""
-        key = normalize_header(text)
-        for column in self.columns:
-            names = (column.header, column.field, *column.aliases)
-            if key in {normalize_header(n) for n in names}:
-                return column
-        return None
+        return _header_keys(self).get(normalize_header(text))
+
+
+@functools.lru_cache(maxsize=None)
+def _header_keys(spec: SheetSpec) -> dict[str, Column]:
+    """Normalized header, field name and alias -> column; the first column to claim a key keeps it."""
+    keys: dict[str, Column] = {}
+    for column in spec.columns:
+        for name in (column.header, column.field, *column.aliases):
+            keys.setdefault(normalize_header(name), column)
+    return keys
 
 
 def normalize_header(text: object) -> str:

@@ -22,7 +22,7 @@ from ..io.atomic import atomic_path, check_output
 from ..io.cell_text import report_text
 from ..io.trim import trimmed_copy
 from ..sheets import FINDINGS_SHEET
-from .findings import Finding, Report
+from ..findings import Finding, Report
 
 ERROR_FILL = PatternFill("solid", fgColor="FFC7CE")
 WARNING_FILL = PatternFill("solid", fgColor="FFEB9C")

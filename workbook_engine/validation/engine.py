@@ -11,16 +11,16 @@ from typing import Any, Callable, Iterable
 import pandas as pd
 import pandera.pandas as pa
 
-from ..canonical_reader import LoadedWorkbook, finding, load_workbook
+from ..canonical_reader import LoadedWorkbook, load_workbook
+from ..findings import Finding, Location, Report, finding
 from ..model import Book, record_fields
 from ..parsing import parse_book
 from ..sheets import BY_KIND
 from ..sheets.goals import CATEGORIES
-from .findings import Finding, Report
 from .rules import RULES, RuleContext
 from .schemas import SCHEMAS
 
-# Extra checks run after the rules (the review rules of issue 5 plug in here); each returns findings.
+# Extra checks run after the rules (api.py plugs the review rules in here); each returns findings.
 ExtraCheck = Callable[[Book, LoadedWorkbook], Iterable[Finding]]
 
 
@@ -33,27 +33,15 @@ class Checked:
         self.loaded = loaded
 
 
-def validate(path: str | Path, *, extra_checks: Iterable[ExtraCheck] = (), review: bool = True) -> Report:
-    """Validate a canonical workbook file and return all findings.
-
-    With ``review`` (the default, as in `wbe validate`) the review rules (WBE-R…, configured by the wbe.toml
-    beside the workbook) run too and report as warnings unless wbe.toml re-grades them.
-    """
-    return check(path, extra_checks=extra_checks, review=review).report
+def validate(path: str | Path, *, extra_checks: Iterable[ExtraCheck] = ()) -> Report:
+    """Validate a canonical workbook file and return all findings (the review rules are an extra check
+    that api.py adds when asked: the validator does not know the review)."""
+    return check(path, extra_checks=extra_checks).report
 
 
-def check(path: str | Path, *, extra_checks: Iterable[ExtraCheck] = (), review: bool = False) -> Checked:
-    """Load, parse and validate; keep the book so render/merge need not read the file twice.
-
-    The review rules are off here by default: commands that only need a valid book should not pay for them
-    nor depend on a wbe.toml.
-    """
-    loaded = load_workbook(path)
-    if review:
-        from ..review import review_check  # the review builds on the validator
-
-        extra_checks = (*extra_checks, review_check())
-    return validate_loaded(loaded, extra_checks=extra_checks)
+def check(path: str | Path, *, extra_checks: Iterable[ExtraCheck] = ()) -> Checked:
+    """Load, parse and validate; keep the book so render/merge need not read the file twice."""
+    return validate_loaded(load_workbook(path), extra_checks=extra_checks)
 
 
 def validate_loaded(loaded: LoadedWorkbook, *, extra_checks: Iterable[ExtraCheck] = ()) -> Checked:
@@ -113,23 +101,6 @@ def _schema_code(kind: str, field_name: str, check: str) -> str | None:
     return None
 
 
-def _schema_message(code: str, header: str, value: Any) -> str:
-    shown = "" if value is None else str(value)
-    return {
-        "WBE-E010": f"“{header}”是必填项，不能为空。请填写{header}。",
-        "WBE-E017": f"部门编码“{shown}”不是 6 位数字。请填写 6 位部门编码，如 450001（设置为文本格式以保留开头的 0）。",
-        "WBE-E018": f"项目编码“{shown}”格式不对。应为 21 位：6 位行政区划 + 2 位年度 + P + 12 位字母或数字，"
-                    "如 13022524P00CL0E10035D。",
-        "WBE-E020": f"年度“{shown}”不是 2000–2100 之间的四位年份。请填写如 2024。",
-        "WBE-E021": f"序号“{shown}”不是正整数。请填写 1、2、3……",
-        "WBE-E022": f"类别“{shown}”不在可选范围内。请从下拉列表选择：" + "、".join(CATEGORIES) + "。",
-        "WBE-E023": f"一级指标“{shown}”不在指标体系内。请选择 产出指标、效益指标、满意度指标（2021 版另有 成本指标）。",
-        "WBE-E013": f"{header}“{shown}”超过两位小数。金额以万元为单位，保留两位小数（到分）。",
-        "WBE-E012": f"{header}“{shown}”是负数。金额不能小于 0。",
-        "WBE-E015": f"{header}支出计划 {shown}% 超出 0–100%。请填写 0% 到 100% 之间的累计百分比。",
-    }[code]
-
-
 def schema_findings(book: Book, loaded: LoadedWorkbook, reported: set) -> list[Finding]:
     """Run each sheet's pandera model lazily and turn its failure cases into cell findings."""
     findings: list[Finding] = []
@@ -166,6 +137,7 @@ def schema_findings(book: Book, loaded: LoadedWorkbook, reported: set) -> list[F
             shown = case.failure_case if code not in ("WBE-E010",) else None
             if code == "WBE-E015":
                 shown = f"{case.failure_case:g}"
-            findings.append(finding(code, table.sheet_name, row, table.columns.get(field_name), header, value,
-                                    _schema_message(code, header, shown)))
+            at = Location.at(table.sheet_name, row, table.columns.get(field_name), header)
+            findings.append(finding(code, at, value, header=header, text="" if shown is None else str(shown),
+                                    choices="、".join(CATEGORIES)))
     return findings

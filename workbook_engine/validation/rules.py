@@ -10,13 +10,13 @@ from collections import Counter, defaultdict
 from decimal import Decimal
 from typing import Callable, Iterator
 
-from ..canonical_reader import LoadedWorkbook, finding
+from ..canonical_reader import LoadedWorkbook
+from ..findings import Finding, Location, finding
 from ..framework import FRAMEWORKS, canonical_level1, canonical_level2, frameworks_of, stem
 from ..model import Book
 from ..sheets.goals import CATEGORIES
 from ..sheets.projects import PLAN_FIELDS
 from ..values import WIDE, parse_indicator_value, to_cents
-from .findings import Finding
 
 
 class RuleContext:
@@ -26,13 +26,15 @@ class RuleContext:
         self.book = book
         self.loaded = loaded
 
-    def at(self, code: str, kind: str, row: int | None, field_name: str | None, value: object,
-           message: str) -> Finding:
+    def at(self, code: str, kind: str, row: int | None, field_name: str | None, value: object, /,
+           variant: str | None = None, **fields: object) -> Finding:
+        """A finding of ``code`` at a record's field; the message is the catalogue's, with ``fields``."""
         table = self.loaded.table(kind)
         sheet = table.sheet_name if table else None
         col = table.columns.get(field_name) if table and field_name else None
         header = table.spec.header_of(field_name) if table and field_name else None
-        return finding(code, sheet, row, col if row is not None else None, header, value, message)
+        return finding(code, Location.at(sheet, row, col if row is not None else None, header), value,
+                       variant=variant, **fields)
 
 
 Rule = Callable[[RuleContext], Iterator[Finding]]
@@ -54,9 +56,9 @@ def budget_adds_up(ctx: RuleContext) -> Iterator[Finding]:
             continue
         if to_cents(p.budget) != to_cents(p.fiscal) + to_cents(p.other):
             total = (p.fiscal or 0) + (p.other or 0)
-            yield ctx.at("WBE-E030", "projects", p.row, "budget", float(p.budget),
-                         f"预算数 {_fmt(p.budget)} 不等于 财政资金 {_fmt(p.fiscal)} + 其他资金 {_fmt(p.other) if p.other is not None else '（空）0'} "
-                         f"= {_fmt(Decimal(total))}（万元）。请核对三个金额，使 预算数 = 财政资金 + 其他资金。")
+            yield ctx.at("WBE-E030", "projects", p.row, "budget", float(p.budget), budget=_fmt(p.budget),
+                         fiscal=_fmt(p.fiscal), other=_fmt(p.other) if p.other is not None else "（空）0",
+                         total=_fmt(Decimal(total)))
 
 
 def plan_is_cumulative(ctx: RuleContext) -> Iterator[Finding]:
@@ -66,13 +68,11 @@ def plan_is_cumulative(ctx: RuleContext) -> Iterator[Finding]:
         for i in range(1, 4):
             before, now = plan[i - 1], plan[i]
             if before is not None and now is not None and now < before:
-                yield ctx.at("WBE-E031", "projects", p.row, PLAN_FIELDS[i], float(now) / 100,
-                             f"{headers[i]} {_pct(now)} 小于 {headers[i - 1]} {_pct(before)}。支出计划是累计百分比，"
-                             "应逐期不减，如 25%、50%、75%、100%。")
+                yield ctx.at("WBE-E031", "projects", p.row, PLAN_FIELDS[i], float(now) / 100, period=headers[i],
+                             percent=_pct(now), previous_period=headers[i - 1], previous_percent=_pct(before))
                 break
         if plan[3] is not None and plan[3] != 100:
-            yield ctx.at("WBE-E032", "projects", p.row, "q4", float(plan[3]) / 100,
-                         f"12月底累计支出为 {_pct(plan[3])}，应为 100%（年底前支出全部预算）。")
+            yield ctx.at("WBE-E032", "projects", p.row, "q4", float(plan[3]) / 100, percent=_pct(plan[3]))
 
 
 def project_keys(ctx: RuleContext) -> Iterator[Finding]:
@@ -81,9 +81,7 @@ def project_keys(ctx: RuleContext) -> Iterator[Finding]:
         if not p.code:
             continue
         if p.code in first_row:
-            yield ctx.at("WBE-E033", "projects", p.row, "code", p.code,
-                         f"项目编码 {p.code} 重复（第一次出现在第 {first_row[p.code]} 行）。项目编码在全县唯一，"
-                         "请删除重复行或改正编码。")
+            yield ctx.at("WBE-E033", "projects", p.row, "code", p.code, code=p.code, first_row=first_row[p.code])
         else:
             first_row[p.code] = p.row
     seen: dict[tuple[str, int], int | None] = {}
@@ -92,8 +90,8 @@ def project_keys(ctx: RuleContext) -> Iterator[Finding]:
             continue
         key = (p.dept_code, p.seq)
         if key in seen:
-            yield ctx.at("WBE-E045", "projects", p.row, "seq", p.seq,
-                         f"部门 {p.dept_code} 的项目序号 {p.seq} 重复（第 {seen[key]} 行已用）。请给每个项目不同的序号。")
+            yield ctx.at("WBE-E045", "projects", p.row, "seq", p.seq, dept=p.dept_code, seq=p.seq,
+                         first_row=seen[key])
         else:
             seen[key] = p.row
 
@@ -106,16 +104,15 @@ def indicators_belong(ctx: RuleContext) -> Iterator[Finding]:
         if project is None:
             if ind.project_code:
                 yield ctx.at("WBE-E034", "indicators", ind.row, "project_code", ind.project_code,
-                             f"项目编码 {ind.project_code} 在“项目”表中不存在。请改正编码或在“项目”表中补上该项目。")
+                             code=ind.project_code)
             continue
         counted[ind.project_code] += 1
         if ind.dept_code and project.dept_code and ind.dept_code != project.dept_code:
-            yield ctx.at("WBE-E039", "indicators", ind.row, "dept_code", ind.dept_code,
-                         f"指标的部门编码 {ind.dept_code} 与其项目 {project.code} 的部门编码 {project.dept_code} 不一致。")
+            yield ctx.at("WBE-E039", "indicators", ind.row, "dept_code", ind.dept_code, dept=ind.dept_code,
+                         project_code=project.code, project_dept=project.dept_code)
     for p in ctx.book.projects:
         if p.code and not counted[p.code]:
-            yield ctx.at("WBE-E035", "projects", p.row, "code", p.code,
-                         f"项目 {p.code}（{p.name}）在“指标”表中没有任何绩效指标。请补充产出、效益和满意度指标。")
+            yield ctx.at("WBE-E035", "projects", p.row, "code", p.code, code=p.code, name=p.name)
 
 
 def framework_fits(ctx: RuleContext) -> Iterator[Finding]:
@@ -131,9 +128,8 @@ def framework_fits(ctx: RuleContext) -> Iterator[Finding]:
         level2 = canonical_level2(level1, ind.level2)
         if level2 is None:
             allowed = sorted({n for fw in FRAMEWORKS.values() for n in fw.get(level1, ())})
-            yield ctx.at("WBE-E024", "indicators", ind.row, "level2", ind.level2,
-                         f"二级指标“{ind.level2}”不属于一级指标“{ind.level1}”。{level1}下可选："
-                         + "、".join(allowed) + "。")
+            yield ctx.at("WBE-E024", "indicators", ind.row, "level2", ind.level2, level2=ind.level2,
+                         level1=ind.level1, canonical=level1, allowed="、".join(allowed))
             continue
         fws = frameworks_of(level1, level2)
         if len(fws) == 1:
@@ -141,32 +137,27 @@ def framework_fits(ctx: RuleContext) -> Iterator[Finding]:
     if seen_frameworks.get("classic") and seen_frameworks.get("2021"):
         minority = min(("classic", "2021"), key=lambda fw: len(seen_frameworks[fw]))
         ind = seen_frameworks[minority][0]
-        names = {"classic": "传统指标体系（成本指标为产出指标下的二级指标）",
-                 "2021": "2021 版指标体系（成本指标为一级指标）"}
+        others = len(seen_frameworks["classic" if minority == "2021" else "2021"])
         yield ctx.at("WBE-W037", "indicators", ind.row, "level2", ind.level2,
-                     f"工作簿混用了两套指标体系：此行按{names[minority]}，其他 "
-                     f"{len(seen_frameworks['classic' if minority == '2021' else '2021'])} 行按另一套。"
-                     "请统一使用一套指标体系。")
+                     variant=None if minority == "classic" else "2021", others=others)
     for p in ctx.book.projects:
         present = by_project.get(p.code)
         if not p.code or not present:
             continue
         missing = [name for name in ("产出指标", "效益指标") if name not in present]
         if missing:
-            yield ctx.at("WBE-E036", "projects", p.row, "code", p.code,
-                         f"项目 {p.code}（{p.name}）缺少" + "、".join(missing) + "。每个项目都要有产出指标和效益指标。")
+            yield ctx.at("WBE-E036", "projects", p.row, "code", p.code, code=p.code, name=p.name,
+                         missing="、".join(missing))
         if "满意度指标" not in present:
-            yield ctx.at("WBE-W044", "projects", p.row, "code", p.code,
-                         f"项目 {p.code}（{p.name}）没有满意度指标。面向服务对象的项目应设服务对象满意度指标。")
+            yield ctx.at("WBE-W044", "projects", p.row, "code", p.code, code=p.code, name=p.name)
 
 
 def indicator_values_parse(ctx: RuleContext) -> Iterator[Finding]:
     for ind in ctx.book.indicators:
         parsed = parse_indicator_value(ind.value)
         if parsed.kind == "malformed":
-            yield ctx.at("WBE-E040", "indicators", ind.row, "value", ind.value,
-                         f"指标值“{ind.value}”以运算符“{parsed.operator}”开头，但后面没有数字。"
-                         "请写成 运算符 + 数字 + 单位，如 ≥12次、≥95%；不能量化时改用定性表述。")
+            yield ctx.at("WBE-E040", "indicators", ind.row, "value", ind.value, text=ind.value,
+                         operator=parsed.operator)
 
 
 def duplicate_indicators(ctx: RuleContext) -> Iterator[Finding]:
@@ -176,9 +167,8 @@ def duplicate_indicators(ctx: RuleContext) -> Iterator[Finding]:
         if not ind.level3.strip():
             continue
         if key in seen:
-            yield ctx.at("WBE-E042", "indicators", ind.row, "level3", ind.level3,
-                         f"项目 {ind.project_code} 中已有相同的指标（{ind.level1}/{ind.level2}/{ind.level3}，"
-                         f"第 {seen[key]} 行）。请合并或改名其中一行。")
+            yield ctx.at("WBE-E042", "indicators", ind.row, "level3", ind.level3, project_code=ind.project_code,
+                         level1=ind.level1, level2=ind.level2, level3=ind.level3, first_row=seen[key])
         else:
             seen[key] = ind.row
 
@@ -193,27 +183,24 @@ def departments_consistent(ctx: RuleContext) -> Iterator[Finding]:
             continue
         name, year, row = first[g.dept_code]
         if g.dept_name.strip() and g.dept_name.strip() != name.strip():
-            yield ctx.at("WBE-E043", "goals", g.row, "dept_name", g.dept_name,
-                         f"部门 {g.dept_code} 的名称“{g.dept_name}”与第 {row} 行的“{name}”不一致。请统一部门名称。")
+            yield ctx.at("WBE-E043", "goals", g.row, "dept_name", g.dept_name, dept=g.dept_code, name=g.dept_name,
+                         first_row=row, first_name=name)
         if g.year is not None and year is not None and g.year != year:
-            yield ctx.at("WBE-E043", "goals", g.row, "year", g.year,
-                         f"部门 {g.dept_code} 的年度 {g.year} 与第 {row} 行的 {year} 不一致。一个部门只能有一个年度。")
+            yield ctx.at("WBE-E043", "goals", g.row, "year", g.year, variant="year", dept=g.dept_code, year=g.year,
+                         first_row=row, first_year=year)
     for kind, records in (("projects", ctx.book.projects), ("indicators", ctx.book.indicators)):
         noted: set[str] = set()
         for r in records:
             if r.dept_code and r.dept_code not in first and r.dept_code not in noted:
                 noted.add(r.dept_code)
-                yield ctx.at("WBE-E038", kind, r.row, "dept_code", r.dept_code,
-                             f"部门编码 {r.dept_code} 在“部门目标”表中没有记录，无法确定部门名称和年度。"
-                             "请在“部门目标”表中为该部门至少填写一行。")
+                yield ctx.at("WBE-E038", kind, r.row, "dept_code", r.dept_code, dept=r.dept_code)
     for p in ctx.book.projects:
         dept = first.get(p.dept_code)
         if dept is None or dept[1] is None or len(p.code) < 8 or not p.code[6:8].isdigit():
             continue
         if int(p.code[6:8]) != dept[1] % 100:
-            yield ctx.at("WBE-E019", "projects", p.row, "code", p.code,
-                         f"项目编码 {p.code} 第 7–8 位年度为 {p.code[6:8]}，与部门年度 {dept[1]} 不符。"
-                         "请核对项目编码或“部门目标”表中的年度。")
+            yield ctx.at("WBE-E019", "projects", p.row, "code", p.code, code=p.code, digits=p.code[6:8],
+                         year=dept[1])
 
 
 def goals_keys(ctx: RuleContext) -> Iterator[Finding]:
@@ -223,13 +210,12 @@ def goals_keys(ctx: RuleContext) -> Iterator[Finding]:
             continue
         key = (g.dept_code, g.category, g.seq)
         if key in seen:
-            yield ctx.at("WBE-E041", "goals", g.row, "seq", g.seq,
-                         f"部门 {g.dept_code} 的“{g.category}”序号 {g.seq} 重复（第 {seen[key]} 行已用）。请改正序号。")
+            yield ctx.at("WBE-E041", "goals", g.row, "seq", g.seq, dept=g.dept_code, category=g.category, seq=g.seq,
+                         first_row=seen[key])
         else:
             seen[key] = g.row
         if g.category == "分项绩效目标" and not g.title.strip():
-            yield ctx.at("WBE-W046", "goals", g.row, "title", g.title,
-                         "分项绩效目标应有标题（如 安全生产目标管理奖金），发布时写作“序号、标题”。")
+            yield ctx.at("WBE-W046", "goals", g.row, "title", g.title)
 
 
 RULES: tuple[Rule, ...] = (

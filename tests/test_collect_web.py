@@ -1,0 +1,229 @@
+"""The collection box in the page (in-process): login first, roles on every route, departments kept
+apart, the whole story of a submission, hostile uploads refused as the CLI refuses them."""
+
+from __future__ import annotations
+
+import hashlib
+
+import openpyxl
+import pytest
+from sqlalchemy import func, select
+
+pytest.importorskip("workbook_engine.web.app")
+
+from workbook_engine import api  # noqa: E402
+from workbook_engine.collect.accounts import create_user  # noqa: E402
+from workbook_engine.collect.models import REVIEWER, Blob, Department, Submission  # noqa: E402
+from workbook_engine.errors import InputError  # noqa: E402
+from workbook_engine.web import collection  # noqa: E402
+
+from . import corpus  # noqa: E402
+from .collect_helpers import BACKENDS, cheap_hashes, department_workbook, new_collection  # noqa: E402,F401
+from .collect_web import Browser, collection_app, error_message  # noqa: E402
+
+DEPT1_NAME = "乐亭县应急管理局本级"
+
+
+@pytest.fixture(params=BACKENDS)
+def site(request, tmp_path):
+    """A collection with a reviewer account, the app, and one browser per user (logged in)."""
+    collect, passwords = new_collection(tmp_path, request.param)
+    with collect.session() as session:
+        _user, passwords["reviewer"] = create_user(session, "reviewer", REVIEWER, display_name="审核员甲")
+        session.commit()
+        dept1 = session.scalar(select(Department).where(Department.code == "450001")).id
+    app = collection_app(tmp_path / "data", tmp_path / "work", collect.db.url if request.param != "sqlite" else None)
+    browsers = {}
+    for name in ("450001", "450002", "reviewer", "admin"):
+        browsers[name] = Browser(app)
+        assert browsers[name].login(name, passwords[name]).status_code == 303
+    browsers["nobody"] = Browser(app)
+    yield {"collect": collect, "app": app, "b": browsers, "passwords": passwords, "dept1": dept1,
+           "tmp": tmp_path}
+    for browser in browsers.values():
+        browser.close()
+    collect.close()
+
+
+def submitted(site, budget=None, browser="450001"):
+    """Upload and submit a workbook of 450001 through the page; returns the submission id."""
+    b = site["b"][browser]
+    response = b.upload(department_workbook(site["tmp"], "450001", budget=budget))
+    assert response.status_code == 303, error_message(response.text)
+    sid = int(response.headers["location"].rsplit("/", 1)[1])
+    assert b.post(f"/s/{sid}/submit").status_code == 303
+    return sid
+
+
+def test_nobody_sees_the_login_form_first_never_an_upload(site):
+    nobody = site["b"]["nobody"]
+    first = nobody.get("/")
+    assert first.status_code == 303 and first.headers["location"] == "/login"
+    form = nobody.get("/login").text
+    assert "用户名" in form and "密码" in form and 'type="file"' not in form
+    for path in ("/upload", "/merge", "/diff", "/files/abcdefghijklmnopqrstuv", "/board", "/dept", "/s/1"):
+        assert nobody.get(path).status_code == 303, path
+    assert nobody.client.post("/upload").status_code == 401
+
+
+def test_every_route_as_every_role(site):
+    sid = submitted(site)
+    targets = {"sid": str(sid), "dept": str(site["dept1"])}
+    allowed_by_path = {}
+    for route in collection.routes():
+        endpoint = route.endpoint
+        roles = getattr(endpoint, "roles", None)
+        path = route.path.format(**targets)
+        if "diff" in path:
+            path += f"?old={sid}"
+        for method in sorted(route.methods - {"HEAD"}):
+            for who, browser in site["b"].items():
+                call = browser.get if method == "GET" else browser.post
+                response = call(path)
+                status = response.status_code
+                if route.path in ("/login", "/static/collect.css"):
+                    assert status in (200, 303, 403), (who, method, path, status)
+                    continue
+                if who == "nobody":
+                    assert status == (303 if method == "GET" else 401), (method, path, status)
+                    if method == "GET":
+                        assert response.headers["location"].startswith("/login")
+                    continue
+                role = {"450001": "department", "450002": "department"}.get(who, who if who == "admin" else "reviewer")
+                if roles is not None and role not in roles:
+                    assert status == 403, (who, method, path, status)
+                else:
+                    assert status != 403 or route.path == "/logout", (who, method, path, status, response.text[:300])
+                    allowed_by_path.setdefault(route.path, set()).add(who)
+                if route.path == "/logout" and who != "nobody":  # log back in for the next routes
+                    browser.login(who, site["passwords"][who])
+    assert "450001" in allowed_by_path["/dept/upload"] and "reviewer" in allowed_by_path["/board"]
+
+
+def test_a_department_never_sees_another_departments_anything(site):
+    sid = submitted(site)
+    other = site["b"]["450002"]
+    for path in (f"/s/{sid}", f"/s/{sid}/file", f"/s/{sid}/annotated", f"/s/{sid}/diff?old={sid}",
+                 f"/s/{sid}/diff.xlsx?old={sid}", f"/departments/{site['dept1']}", f"/s/{sid + 1}", "/s/0",
+                 "/s/abc", "/s/99999999999999999999"):
+        response = other.get(path)
+        assert response.status_code == 404, (path, response.status_code)
+        assert DEPT1_NAME not in response.text
+    for action in ("submit", "opinion", "return", "accept"):
+        assert other.post(f"/s/{sid}/{action}", {"text": "x"}).status_code in (403, 404)
+    own = other.get("/dept").text
+    assert DEPT1_NAME not in own and "第二部门" in own
+    with site["collect"].session() as session:
+        assert session.get(Submission, sid).state == "submitted"
+
+
+def test_csrf_is_checked_on_every_form(site):
+    sid = submitted(site)
+    reviewer = site["b"]["reviewer"]
+    assert reviewer.client.post(f"/s/{sid}/accept", data={}).status_code == 403
+    assert reviewer.client.post(f"/s/{sid}/accept", data={"csrf": "forged"}).status_code == 403
+    nobody = site["b"]["nobody"]
+    assert nobody.client.post("/login", data={"username": "450001", "password": site["passwords"]["450001"]}).status_code == 403
+    with site["collect"].session() as session:
+        assert session.get(Submission, sid).state == "submitted"
+
+
+def test_upload_of_another_departments_workbook_is_refused_with_the_reason(site):
+    b = site["b"]["450001"]
+    response = b.upload(department_workbook(site["tmp"], "450002"), "二部门.xlsx")
+    assert response.status_code == 400
+    assert "450002 不是本部门" in error_message(response.text)
+    with site["collect"].session() as session:
+        assert session.scalar(select(func.count()).select_from(Submission)) == 0
+
+
+def test_the_story_in_the_page(site):
+    b, reviewer = site["b"]["450001"], site["b"]["reviewer"]
+    first = submitted(site, budget=-5)
+    page = b.get(f"/s/{first}").text
+    assert 'id="count-errors">2<' in page or 'id="count-errors">1<' in page
+    board = reviewer.get("/board").text
+    assert "已提交·有错误" in board
+    assert reviewer.post(f"/s/{first}/opinion", {"target": "13022524P00CL0E10035D", "text": "预算数不能为负数。"}).status_code == 303
+    refused = reviewer.post(f"/s/{first}/accept")  # errors: cannot be accepted
+    assert refused.status_code == 400 and "不能通过" in error_message(refused.text)
+    assert reviewer.post(f"/s/{first}/return", {"note": "请改正"}).status_code == 303
+    dept_page = b.get("/dept").text
+    assert "预算数不能为负数。" in dept_page and "已退回" in dept_page
+    annotated = b.get(f"/s/{first}/annotated")
+    assert annotated.status_code == 200 and "filename*=UTF-8''" in annotated.headers["content-disposition"]
+    path = site["tmp"] / "annotated.xlsx"
+    path.write_bytes(annotated.content)
+    assert openpyxl.load_workbook(path).sheetnames[0] == "审核意见"
+
+    fixed_path = department_workbook(site["tmp"], "450001", budget=250)
+    second = submitted(site, budget=250)
+    page = reviewer.get(f"/s/{second}").text
+    assert f'<option value="{first}" selected' in page  # the diff defaults to the returned version
+    diff = reviewer.get(f"/s/{second}/diff?old={first}").text
+    assert "预算数" in diff and "250" in diff
+    workbook = reviewer.get(f"/s/{second}/diff.xlsx?old={first}")
+    assert workbook.status_code == 200 and workbook.content[:2] == b"PK"
+    assert reviewer.post(f"/s/{second}/accept").status_code == 303
+    board = reviewer.get("/board?state=已通过").text
+    assert 'data-dept="450001"' in board and 'data-dept="450002"' not in board
+    assert "<svg" in reviewer.get("/board").text
+    exported = reviewer.get("/board.xlsx")
+    assert exported.status_code == 200
+    (site["tmp"] / "board.xlsx").write_bytes(exported.content)
+    rows = {r[0]: r for r in openpyxl.load_workbook(site["tmp"] / "board.xlsx").active.iter_rows(min_row=3, values_only=True)}
+    assert rows["450001"][2] == "已通过" and rows["450001"][7] == pytest.approx(656.18)
+    original = b.get(f"/s/{second}/file")
+    assert hashlib.sha256(original.content).hexdigest() == hashlib.sha256(fixed_path.read_bytes()).hexdigest()
+
+    merged = site["b"]["admin"].post("/county/merge")
+    assert merged.status_code == 303
+    location = merged.headers["location"]
+    if location.startswith("/jobs/"):
+        location = site["b"]["admin"].get(location + ".json").json().get("next", location)
+    item = location.rstrip("/").split("/")[-1]
+    download = site["b"]["admin"].get(f"/merge/{item}/download")
+    assert download.status_code == 200, download.text[:300]
+    county = site["tmp"] / "county.xlsx"
+    county.write_bytes(download.content)
+    reference = site["tmp"] / "reference.xlsx"
+    assert api.merge([fixed_path], reference).written
+    assert api.read_book(county) == api.read_book(reference)
+    assert site["b"]["450001"].get(f"/merge/{item}/download").status_code in (403, 404)
+    assert site["b"]["reviewer"].get(f"/merge/{item}/download").status_code == 404  # another browser session
+
+
+HOSTILE = [name for name in corpus.REFUSED if name not in ("directory", "missing-path", "no-read-permission")]
+
+
+@pytest.fixture(scope="module")
+def hostile_files(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("hostile")
+    return {name: corpus.REFUSED[name](folder) for name in HOSTILE}
+
+
+@pytest.mark.parametrize("backend", ["sqlite"])
+def test_hostile_uploads_get_the_cli_refusal_and_never_reach_the_database(tmp_path, backend, hostile_files):
+    collect, passwords = new_collection(tmp_path, backend)
+    app = collection_app(tmp_path / "data", tmp_path / "work")
+    b = Browser(app)
+    b.login("450001", passwords["450001"])
+    for name, path in hostile_files.items():
+        response = b.upload(path)
+        assert 400 <= response.status_code < 500, (name, response.status_code)
+        shown = error_message(response.text)
+        assert shown and "\n" not in shown and "Traceback" not in response.text, name
+        assert str(path.parent) not in response.text, name
+        if path.suffix == ".xlsx" and path.stat().st_size:
+            with pytest.raises(InputError) as cli:
+                api.validate(path)
+            assert shown == str(cli.value).replace(str(path), path.name), name
+        says = corpus.REFUSED_SAYS.get(name)
+        if says and path.suffix == ".xlsx":
+            assert says in shown, (name, shown)
+    with collect.session() as session:
+        assert session.scalar(select(func.count()).select_from(Submission)) == 0
+        assert session.scalar(select(func.count()).select_from(Blob)) == 0
+    assert not list((tmp_path / "data" / "work").glob("upload-*"))
+    b.close()
+    collect.close()

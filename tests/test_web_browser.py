@@ -1,0 +1,147 @@
+"""End-to-end tests as a person uses the page: Debian's Chromium driven by Playwright against a real
+server (uvicorn, worker processes). Few and broad, to stay fast; the details are in test_web_app.py."""
+
+from __future__ import annotations
+
+import re
+
+import openpyxl
+import pytest
+
+from workbook_engine import api
+
+from .conftest import SAMPLE
+from .corpus import REFUSED
+from .official_helpers import flatten
+from .web_helpers import html_table_grid
+from .web_server import CHROMIUM, CHROMIUM_ARGS, running_server
+from .workbooks import department, edited, save, set_cells
+
+playwright_api = pytest.importorskip("playwright.sync_api")
+pytestmark = [pytest.mark.browser,
+              pytest.mark.skipif(not CHROMIUM.exists(), reason="Debian's chromium is not installed")]
+
+
+@pytest.fixture(scope="session")
+def server(tmp_path_factory):
+    with running_server(work_dir=tmp_path_factory.mktemp("browser-work")) as url:
+        yield url
+
+
+@pytest.fixture(scope="session")
+def browser():
+    with playwright_api.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture()
+def page(browser, server):
+    context = browser.new_context(base_url=server, accept_downloads=True, locale="zh-CN")
+    page = context.new_page()
+    page.set_default_timeout(60_000)
+    yield page
+    context.close()
+
+
+def upload(page, path):
+    page.goto("/")
+    page.set_input_files("#file", str(path))
+    page.get_by_role("button", name="上传并检查").click()
+    page.wait_for_url(re.compile(r"/files/[^/]+$"))
+
+
+def test_sample_then_planted_errors_found_by_filtering(page, tmp_path):
+    upload(page, SAMPLE)
+    report = api.validate(SAMPLE)
+    assert page.locator("#count-errors").inner_text() == "0"
+    assert page.locator("#count-warnings").inner_text() == str(len(report.warnings))
+
+    planted = edited(SAMPLE, tmp_path / "有错误.xlsx", set_cells({"项目": {"F2": "二百", "K3": 1.5}}))
+    errors = api.validate(planted).errors
+    upload(page, planted)
+    page.select_option("#f-severity", "error")
+    page.select_option("#f-sheet", "项目")
+    visible = page.locator("#findings tbody tr:visible")
+    assert visible.count() == len([f for f in errors if f.sheet == "项目"])
+    for finding in errors:
+        page.fill("#f-q", finding.cell)
+        row = page.locator(f"#findings tbody tr:visible[data-cell='{finding.cell}']").first
+        assert finding.code in row.inner_text()
+    page.fill("#f-q", "F2")
+    page.locator("#findings tbody tr:visible[data-cell='F2']").first.press("Enter")  # keyboard opens the row
+    marked = page.locator("#row-table td.mark")
+    assert marked.inner_text() == "二百"
+    assert "第 2 行" in page.locator("#row-detail-title").inner_text()
+
+
+def test_preview_download_and_other_browser(page, browser, server, tmp_path):
+    upload(page, SAMPLE)
+    api.render(SAMPLE, tmp_path / "official.xlsx")
+    official = openpyxl.load_workbook(tmp_path / "official.xlsx")
+    page.get_by_role("link", name="预览绩效目标表").click()
+    page.locator(".project-list a").nth(1).click()
+    page.wait_for_url(re.compile(r"p=1"))
+    number = 1
+    table = page.locator("#project-table tbody").inner_html()
+    grid = [row for row in html_table_grid(table) if any(c.strip() for c in row)]
+    assert grid == flatten(official[official.sheetnames[2 + number]])
+
+    page.get_by_role("link", name="下载").click()
+    page.locator("tr[data-output=official] button").click()
+    page.wait_for_selector("tr[data-output=official] a.download")
+    with page.expect_download() as download:
+        page.locator("tr[data-output=official] a.download").click()
+    path = tmp_path / download.value.suggested_filename
+    download.value.save_as(path)
+    assert path.suffix == ".xlsx" and "乐亭" in path.name
+    assert openpyxl.load_workbook(path).sheetnames == official.sheetnames
+
+    link = page.locator("tr[data-output=official] a.download").get_attribute("href")
+    stranger = browser.new_context(base_url=server)
+    response = stranger.request.get(link)
+    assert response.status == 404
+    stranger.close()
+
+
+def test_diff_and_merge_with_a_conflict_resolved_in_the_page(page, tmp_path):
+    new = edited(SAMPLE, tmp_path / "新版.xlsx", set_cells({"项目": {"D2": "新的项目名称"}}))
+    page.goto("/diff")
+    page.set_input_files("#old", str(SAMPLE))
+    page.set_input_files("#new", str(new))
+    page.get_by_role("button", name="比对").click()
+    page.wait_for_url(re.compile(r"/diff/[^/]+$"))
+    assert page.locator("#changes tbody tr").count() == len(api.diff(SAMPLE, new).changes.changes)
+    assert "新的项目名称" in page.locator("#changes ins").first.inner_text() + page.locator("#changes").inner_text()
+
+    first = save(department("450101", "甲局", "A"), tmp_path / "甲.xlsx")
+    second = save(department("450102", "乙局", "B"), tmp_path / "乙.xlsx")
+    changed = edited(first, tmp_path / "甲-改.xlsx", set_cells({"项目": {"D2": "甲局改过的名称"}}))
+    page.goto("/merge")
+    page.set_input_files("#files", [str(first), str(second), str(changed)])
+    page.get_by_role("button", name="读取并合并").click()
+    page.wait_for_url(re.compile(r"/merge/[^/]+$"))
+    conflict = page.locator("tr[data-conflict='0']")
+    assert "甲局改过的名称" in conflict.inner_text()
+    conflict.get_by_label(re.compile("甲-改.xlsx")).check()
+    page.get_by_role("button", name="按所选的值合并").click()
+    page.wait_for_selector("#merge-done")
+    with page.expect_download() as download:
+        page.locator("#merge-download").click()
+    path = tmp_path / "merged.xlsx"
+    download.value.save_as(path)
+    merged = openpyxl.load_workbook(path)
+    assert "合并记录" in merged.sheetnames
+    assert "甲局改过的名称" in [r[3] for r in merged["项目"].iter_rows(min_row=2, values_only=True)]
+
+
+def test_hostile_file_gets_the_one_line_message(page, tmp_path):
+    path = REFUSED["zip-bomb-declared"](tmp_path)
+    page.goto("/")
+    page.set_input_files("#file", str(path))
+    page.get_by_role("button", name="上传并检查").click()
+    message = page.locator("#error-message")
+    message.wait_for()
+    assert "压缩炸弹" in message.inner_text() and path.name in message.inner_text()
+    assert str(tmp_path) not in page.content()

@@ -1,0 +1,208 @@
+"""Accounts: argon2id password hashes, rate-limited login, expiring sessions, password change and reset.
+
+Only hashes are stored: the initial passwords exist once, in the xlsx that `wbe collect init` writes for the
+bureau to hand out. A session's cookie carries a random token; the database keeps its SHA-256, so a copy of
+the database does not let anyone log in.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from dataclasses import dataclass
+from datetime import timedelta
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from sqlalchemy import delete, func, select
+from sqlalchemy.orm import Session
+
+from ..errors import WorkbookEngineError
+from .models import AuditEntry, LoginAttempt, LoginSession, User, now
+
+# argon2id with the RFC 9106 "second recommended" profile (64 MiB, 3 passes).
+HASHER = PasswordHasher(time_cost=3, memory_cost=64 * 1024, parallelism=2)
+
+MAX_FAILURES = 5  # failed logins of one user name, or from one address, within FAILURE_WINDOW
+FAILURE_WINDOW = timedelta(minutes=15)
+SESSION_LIFETIME = timedelta(hours=8)  # absolute
+SESSION_IDLE = timedelta(hours=2)  # without a request
+MIN_PASSWORD = 10
+PASSWORD_ALPHABET = "abcdefghjkmnpqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/l/I
+
+
+class AccountError(WorkbookEngineError):
+    """A login or account change refused; the message says why in Chinese."""
+
+    exit_code = 1
+
+
+class RateLimited(AccountError):
+    pass
+
+
+def new_password(length: int = 12) -> str:
+    return "".join(secrets.choice(PASSWORD_ALPHABET) for _ in range(length))
+
+
+def hash_password(password: str) -> str:
+    return HASHER.hash(password)
+
+
+def verify_password(stored: str, password: str) -> bool:
+    try:
+        return HASHER.verify(stored, password)
+    except (VerificationError, InvalidHashError):
+        return False
+
+
+# A hash to verify against when the user name is unknown, so that timing does not tell which names exist.
+_DUMMY_HASH: list[str] = []
+
+
+def _dummy_hash() -> str:
+    if not _DUMMY_HASH:
+        _DUMMY_HASH.append(HASHER.hash(secrets.token_hex(16)))
+    return _DUMMY_HASH[0]
+
+
+def token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode("utf-8")).hexdigest()
+
+
+def audit(session: Session, action: str, detail: str = "", *, user: User | None = None, username: str = "",
+          department_id: int | None = None, address: str = "") -> None:
+    session.add(AuditEntry(action=action, detail=detail, user_id=user.id if user else None,
+                           username=user.username if user else username,
+                           department_id=department_id if department_id is not None else
+                           (user.department_id if user else None), address=address))
+
+
+def check_password_rules(password: str, username: str) -> None:
+    if len(password) < MIN_PASSWORD:
+        raise AccountError(f"新密码太短：至少 {MIN_PASSWORD} 个字符。")
+    if password.lower() == username.lower() or username.lower() in password.lower():
+        raise AccountError("新密码不能包含用户名。")
+    if len(set(password)) < 4:
+        raise AccountError("新密码过于简单：请混合使用不同的字母、数字或符号。")
+
+
+@dataclass
+class LoggedIn:
+    """What a successful login hands to the web layer: the cookie token and the CSRF token."""
+
+    user: User
+    token: str
+    csrf: str
+
+
+def _recent_failures(session: Session, *, username: str | None = None, address: str | None = None) -> int:
+    since = now() - FAILURE_WINDOW
+    query = select(func.count()).select_from(LoginAttempt).where(LoginAttempt.at >= since)
+    if username is not None:
+        query = query.where(LoginAttempt.username == username)
+    if address is not None:
+        query = query.where(LoginAttempt.address == address)
+    return session.scalar(query) or 0
+
+
+def login(session: Session, username: str, password: str, address: str = "") -> LoggedIn:
+    """Check the password and open a session; refused (AccountError) after too many recent failures."""
+    username = username.strip()
+    if (_recent_failures(session, username=username) >= MAX_FAILURES
+            or (address and _recent_failures(session, address=address) >= MAX_FAILURES * 4)):
+        audit(session, "login_blocked", "登录尝试过多，已暂停", username=username, address=address)
+        session.commit()
+        minutes = int(FAILURE_WINDOW.total_seconds() // 60)
+        raise RateLimited(f"登录失败次数过多，请 {minutes} 分钟后再试，或请管理员重置密码。")
+    user = session.scalar(select(User).where(User.username == username))
+    if user is None or not user.active:
+        verify_password(_dummy_hash(), password)
+        ok = False
+    else:
+        ok = verify_password(user.password_hash, password)
+    if not ok:
+        session.add(LoginAttempt(username=username, address=address))
+        audit(session, "login_failed", "用户名或密码错误", username=username, address=address)
+        session.commit()
+        raise AccountError("用户名或密码错误。")
+    if HASHER.check_needs_rehash(user.password_hash):
+        user.password_hash = hash_password(password)
+    session.execute(delete(LoginAttempt).where(LoginAttempt.username == username))
+    token, csrf = secrets.token_urlsafe(32), secrets.token_urlsafe(32)
+    moment = now()
+    session.add(LoginSession(token_hash=token_hash(token), csrf_token=csrf, user_id=user.id, created_at=moment,
+                             last_seen=moment, expires_at=moment + SESSION_LIFETIME))
+    audit(session, "login", "登录", user=user, address=address)
+    session.commit()
+    return LoggedIn(user, token, csrf)
+
+
+def current_session(session: Session, token: str | None) -> LoginSession | None:
+    """The live session of a cookie token (its last_seen refreshed), or None when missing or expired."""
+    if not token:
+        return None
+    found = session.scalar(select(LoginSession).where(LoginSession.token_hash == token_hash(token)))
+    if found is None:
+        return None
+    moment = now()
+    if moment >= found.expires_at or moment - found.last_seen >= SESSION_IDLE or not found.user.active:
+        session.delete(found)
+        session.commit()
+        return None
+    if moment - found.last_seen > timedelta(minutes=1):  # do not write on every request
+        found.last_seen = moment
+        session.commit()
+    return found
+
+
+def logout(session: Session, token: str | None) -> None:
+    found = current_session(session, token)
+    if found is not None:
+        audit(session, "logout", "退出登录", user=found.user)
+        session.delete(found)
+        session.commit()
+
+
+def change_password(session: Session, user: User, old: str, new: str, *, keep_token: str | None = None) -> None:
+    """The user's own change: the old password is required; other sessions of the user end."""
+    if not verify_password(user.password_hash, old):
+        raise AccountError("原密码不正确。")
+    check_password_rules(new, user.username)
+    _set_password(session, user, new, must_change=False, keep_token=keep_token)
+    audit(session, "password_changed", "修改了自己的密码", user=user)
+    session.commit()
+
+
+def reset_password(session: Session, admin: User, user: User) -> str:
+    """An administrator's reset: a new random password (shown once to the administrator), sessions end."""
+    password = new_password()
+    _set_password(session, user, password, must_change=True)
+    session.execute(delete(LoginAttempt).where(LoginAttempt.username == user.username))
+    audit(session, "password_reset", f"重置了 {user.username} 的密码", user=admin)
+    session.commit()
+    return password
+
+
+def _set_password(session: Session, user: User, password: str, *, must_change: bool,
+                  keep_token: str | None = None) -> None:
+    user.password_hash = hash_password(password)
+    user.must_change_password = must_change
+    user.password_changed_at = now()
+    query = delete(LoginSession).where(LoginSession.user_id == user.id)
+    if keep_token:
+        query = query.where(LoginSession.token_hash != token_hash(keep_token))
+    session.execute(query)
+
+
+def create_user(session: Session, username: str, role: str, *, department_id: int | None = None,
+                display_name: str = "", password: str | None = None) -> tuple[User, str]:
+    """A new account with a random initial password (returned once; only its hash is stored)."""
+    if session.scalar(select(User).where(User.username == username)) is not None:
+        raise AccountError(f"用户名“{username}”已存在。")
+    password = password or new_password()
+    user = User(username=username, password_hash=hash_password(password), role=role, department_id=department_id,
+                display_name=display_name)
+    session.add(user)
+    session.flush()
+    return user, password

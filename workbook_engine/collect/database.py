@@ -1,0 +1,96 @@
+"""Opening the collection's database: SQLite in the data folder by default, PostgreSQL through a URL.
+
+SQLite runs in WAL mode with foreign keys on and FULL synchronous commits (an acknowledged submission
+survives a killed server); every transaction begins IMMEDIATE so that concurrent writers queue on the busy
+timeout instead of failing. The schema is brought up to date by the Alembic migrations shipped in
+migrations/ (run through alembic's command API; no alembic.ini is needed).
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from sqlalchemy import Engine, create_engine, event, inspect
+from sqlalchemy.orm import Session, sessionmaker
+
+from ..errors import InputError, UsageError
+
+MIGRATIONS = Path(__file__).resolve().parent / "migrations"
+SQLITE_NAME = "collect.sqlite3"
+
+
+def database_url(data_dir: str | os.PathLike[str], url: str | None = None) -> str:
+    """The SQLAlchemy URL: ``url`` (postgresql://… uses the psycopg 3 driver) or the SQLite file in data_dir."""
+    if url:
+        if url.startswith(("postgresql://", "postgres://")):
+            return "postgresql+psycopg://" + url.split("://", 1)[1]
+        if url.startswith(("postgresql+", "sqlite:")):
+            return url
+        raise UsageError(f"数据库地址“{url}”不受支持。请使用 postgresql://用户:密码@主机/数据库，或不填（使用数据文件夹中的 SQLite）。")
+    return f"sqlite:///{Path(data_dir).resolve() / SQLITE_NAME}"
+
+
+def _sqlite_events(engine: Engine) -> None:
+    @event.listens_for(engine, "connect")
+    def on_connect(dbapi_connection, _record) -> None:
+        dbapi_connection.isolation_level = None  # we issue BEGIN ourselves (below)
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA synchronous=FULL")
+        cursor.execute("PRAGMA busy_timeout=30000")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def on_begin(connection) -> None:
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+def make_engine(url: str) -> Engine:
+    if url.startswith("sqlite"):
+        engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False})
+        _sqlite_events(engine)
+        return engine
+    return create_engine(url, pool_pre_ping=True)
+
+
+def alembic_config(connection=None):
+    from alembic.config import Config
+
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    config.attributes["connection"] = connection
+    return config
+
+
+def migrate(engine: Engine) -> None:
+    """Create or upgrade the schema to the newest migration."""
+    from alembic import command
+
+    with engine.begin() as connection:
+        command.upgrade(alembic_config(connection), "head")
+
+
+def is_initialised(engine: Engine) -> bool:
+    return "collections" in inspect(engine).get_table_names()
+
+
+class Database:
+    """An engine and a session factory over one collection's database."""
+
+    def __init__(self, data_dir: str | os.PathLike[str], url: str | None = None, *, create: bool = False):
+        self.data_dir = Path(data_dir)
+        if not self.data_dir.is_dir():
+            if not create:
+                raise InputError(f"{self.data_dir}：数据文件夹不存在。请先运行 wbe collect init {self.data_dir} --year 年度 --departments 部门名单.xlsx。")
+            self.data_dir.mkdir(parents=True)
+        self.url = database_url(self.data_dir, url)
+        self.engine = make_engine(self.url)
+        self.sessions = sessionmaker(self.engine, expire_on_commit=False)
+
+    def session(self) -> Session:
+        return self.sessions()
+
+    def dispose(self) -> None:
+        self.engine.dispose()

@@ -1,0 +1,185 @@
+"""The collection's tables (SQLAlchemy 2): one budget year's departments, accounts, every submitted version,
+the bureau's opinions, each state change and an audit log.
+
+The schema is created and upgraded only by the Alembic migrations in migrations/ (a test checks that they
+match these models); files themselves live in the blob store (storage.py), rows name them by SHA-256.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    DateTime,
+    ForeignKey,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+# Roles of an account: a department's staff, and the bureau's reviewers and administrators.
+DEPARTMENT = "department"
+REVIEWER = "reviewer"
+ADMIN = "admin"
+ROLES = (DEPARTMENT, REVIEWER, ADMIN)
+ROLE_NAMES = {DEPARTMENT: "部门填报人", REVIEWER: "财政审核人", ADMIN: "财政管理员"}
+
+# States of one submission. An upload is a draft only its department sees until it is submitted; a newer
+# submission supersedes the older ones of its department.
+UPLOADED = "uploaded"
+SUBMITTED = "submitted"
+RETURNED = "returned"
+ACCEPTED = "accepted"
+SUPERSEDED = "superseded"
+STATE_NAMES = {UPLOADED: "未提交（草稿）", SUBMITTED: "已提交", RETURNED: "已退回", ACCEPTED: "已通过",
+               SUPERSEDED: "已被新版本取代"}
+
+
+def now() -> datetime:
+    """The current time in UTC, as every row stores it."""
+    return datetime.now(timezone.utc).replace(tzinfo=None)
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class Collection(Base):
+    """One budget year's collection; a data folder holds one."""
+
+    __tablename__ = "collections"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    year: Mapped[int] = mapped_column(Integer, nullable=False)
+    name: Mapped[str] = mapped_column(String(200), nullable=False, default="")
+    created_at: Mapped[datetime] = mapped_column(DateTime, nullable=False, default=now)
+
+
+class Department(Base):
+    __tablename__ = "departments"
+    __table_args__ = (UniqueConstraint("collection_id", "code", name="uq_departments_code"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    collection_id: Mapped[int] = mapped_column(ForeignKey("collections.id"), nullable=False)
+    code: Mapped[str] = mapped_column(String(20), nullable=False)
+    name: Mapped[str] = mapped_column(String(200), nullable=False, default="")
+    created_at: Mapped[datetime] = mapped_column(DateTime, nullable=False, default=now)
+
+
+class User(Base):
+    __tablename__ = "users"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    username: Mapped[str] = mapped_column(String(100), nullable=False, unique=True)
+    password_hash: Mapped[str] = mapped_column(String(300), nullable=False)
+    role: Mapped[str] = mapped_column(String(20), nullable=False)
+    department_id: Mapped[int | None] = mapped_column(ForeignKey("departments.id"), nullable=True)
+    display_name: Mapped[str] = mapped_column(String(200), nullable=False, default="")
+    must_change_password: Mapped[bool] = mapped_column(Boolean, nullable=False, default=True)
+    active: Mapped[bool] = mapped_column(Boolean, nullable=False, default=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime, nullable=False, default=now)
+    password_changed_at: Mapped[datetime] = mapped_column(DateTime, nullable=False, default=now)
+
+    department: Mapped[Department | None] = relationship()
+
+
+class LoginSession(Base):
+    """A logged-in browser: the cookie carries a random token, the table only its SHA-256."""
+
+    __tablename__ = "sessions"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    token_hash: Mapped[str] = mapped_column(String(64), nullable=False, unique=True)
+    csrf_token: Mapped[str] = mapped_column(String(64), nullable=False)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), nullable=False, index=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime, nullable=False, default=now)
+    last_seen: Mapped[datetime] = mapped_column(DateTime, nullable=False, default=now)
+    expires_at: Mapped[datetime] = mapped_column(DateTime, nullable=False)
+
+    user: Mapped[User] = relationship()
+
+
+class LoginAttempt(Base):
+    """Failed logins, for the rate limit (kept in the database so that every server process sees them)."""
+
+    __tablename__ = "login_attempts"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    username: Mapped[str] = mapped_column(String(100), nullable=False, index=True)
+    address: Mapped[str] = mapped_column(String(100), nullable=False, default="")
+    at: Mapped[datetime] = mapped_column(DateTime, nullable=False, default=now, index=True)
+
+
+class Blob(Base):
+    """A stored file, named by the SHA-256 of its bytes (storage.py); the row exists only once the file is
+    complete on disk."""
+
+    __tablename__ = "blobs"
+    sha256: Mapped[str] = mapped_column(String(64), primary_key=True)
+    size: Mapped[int] = mapped_column(Integer, nullable=False)
+    created_at: Mapped[datetime] = mapped_column(DateTime, nullable=False, default=now)
+
+
+class Submission(Base):
+    """One uploaded version of a department's workbook, with what validation and review found in it."""
+
+    __tablename__ = "submissions"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    department_id: Mapped[int] = mapped_column(ForeignKey("departments.id"), nullable=False, index=True)
+    sha256: Mapped[str] = mapped_column(ForeignKey("blobs.sha256"), nullable=False)
+    filename: Mapped[str] = mapped_column(String(300), nullable=False, default="")
+    uploaded_by: Mapped[int] = mapped_column(ForeignKey("users.id"), nullable=False)
+    uploaded_at: Mapped[datetime] = mapped_column(DateTime, nullable=False, default=now)
+    submitted_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
+    state: Mapped[str] = mapped_column(String(20), nullable=False, default=UPLOADED)
+    errors: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
+    warnings: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
+    projects: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
+    indicators: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
+    budget: Mapped[str] = mapped_column(String(40), nullable=False, default="0")  # Decimal text, 万元
+    grades: Mapped[dict] = mapped_column(JSON, nullable=False, default=dict)  # project code -> grade
+    report: Mapped[dict] = mapped_column(JSON, nullable=False, default=dict)  # the findings (Report.to_dict)
+
+    department: Mapped[Department] = relationship()
+    uploader: Mapped[User] = relationship()
+
+
+class Opinion(Base):
+    """An 审核意见 of the bureau on one submission: on a project, an indicator, or the whole workbook."""
+
+    __tablename__ = "opinions"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    submission_id: Mapped[int] = mapped_column(ForeignKey("submissions.id"), nullable=False, index=True)
+    project_code: Mapped[str] = mapped_column(String(40), nullable=False, default="")  # "" = whole workbook
+    indicator_seq: Mapped[int | None] = mapped_column(Integer, nullable=True)  # None = the project itself
+    text: Mapped[str] = mapped_column(Text, nullable=False)
+    author_id: Mapped[int] = mapped_column(ForeignKey("users.id"), nullable=False)
+    created_at: Mapped[datetime] = mapped_column(DateTime, nullable=False, default=now)
+
+    author: Mapped[User] = relationship()
+
+
+class Transition(Base):
+    """A submission's change of state (submitted, returned, accepted, superseded) and who made it."""
+
+    __tablename__ = "transitions"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    submission_id: Mapped[int] = mapped_column(ForeignKey("submissions.id"), nullable=False, index=True)
+    from_state: Mapped[str] = mapped_column(String(20), nullable=False)
+    to_state: Mapped[str] = mapped_column(String(20), nullable=False)
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), nullable=True)
+    at: Mapped[datetime] = mapped_column(DateTime, nullable=False, default=now)
+    note: Mapped[str] = mapped_column(Text, nullable=False, default="")
+
+
+class AuditEntry(Base):
+    """Who did what and when: every login, upload, state change, opinion, export and account change."""
+
+    __tablename__ = "audit_log"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    at: Mapped[datetime] = mapped_column(DateTime, nullable=False, default=now, index=True)
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), nullable=True)
+    username: Mapped[str] = mapped_column(String(100), nullable=False, default="")
+    action: Mapped[str] = mapped_column(String(50), nullable=False)
+    detail: Mapped[str] = mapped_column(Text, nullable=False, default="")
+    department_id: Mapped[int | None] = mapped_column(ForeignKey("departments.id"), nullable=True)
+    address: Mapped[str] = mapped_column(String(100), nullable=False, default="")

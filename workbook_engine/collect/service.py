@@ -1,0 +1,61 @@
+"""The collection service: one object over a data folder's database and blob store.
+
+The web layer and the `wbe collect` commands both go through it; it owns the folder layout
+(DATA_DIR/collect.sqlite3, DATA_DIR/blobs/, DATA_DIR/work/ for temporary files).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import shutil
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from ..errors import InputError
+from .database import Database, is_initialised, migrate
+from .models import Collection
+from .storage import BlobStore
+
+
+class Collect:
+    """A collection's database and files. ``migrate`` brings the schema up to date on open."""
+
+    def __init__(self, data_dir: str | os.PathLike[str], database_url: str | None = None, *,
+                 create: bool = False, upgrade: bool = True):
+        self.data_dir = Path(data_dir)
+        self.db = Database(self.data_dir, database_url, create=create)
+        if upgrade:
+            migrate(self.db.engine)
+        self.blobs = BlobStore(self.data_dir / "blobs")
+        self.work = self.data_dir / "work"
+        self.work.mkdir(exist_ok=True)
+
+    def session(self) -> Session:
+        return self.db.session()
+
+    def collection(self, session: Session) -> Collection:
+        found = session.scalar(select(Collection).order_by(Collection.id))
+        if found is None:
+            raise InputError(f"{self.data_dir}：尚未初始化征集。请先运行 wbe collect init {self.data_dir} "
+                             "--year 年度 --departments 部门名单.xlsx。")
+        return found
+
+    def initialised(self) -> bool:
+        return is_initialised(self.db.engine)
+
+    @contextlib.contextmanager
+    def scratch(self) -> Iterator[Path]:
+        """A private temporary folder inside the data folder (same disk as the blobs), removed afterwards."""
+        folder = Path(tempfile.mkdtemp(prefix="job-", dir=self.work))
+        try:
+            yield folder
+        finally:
+            shutil.rmtree(folder, ignore_errors=True)
+
+    def close(self) -> None:
+        self.db.dispose()

@@ -1,0 +1,344 @@
+"""The workflow: a department uploads and submits; the bureau writes opinions, returns or accepts.
+
+Who may see what is decided here, not in the web layer: ``visible_submission`` is the one gate every page
+and download goes through, and a department user only ever gets their own department's submissions (a
+guessed id of another department's is "not found", exactly like an id that does not exist).
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from decimal import Decimal
+from pathlib import Path
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from ..errors import InputError, WorkbookEngineError
+from .accounts import audit
+from .models import (
+    ACCEPTED,
+    ADMIN,
+    DEPARTMENT,
+    RETURNED,
+    REVIEWER,
+    SUBMITTED,
+    SUPERSEDED,
+    UPLOADED,
+    Blob,
+    Department,
+    Opinion,
+    Submission,
+    Transition,
+    User,
+    now,
+)
+from .service import Collect
+
+MAX_UPLOAD_BYTES = 20 * 1024 * 1024
+
+
+class WorkflowError(WorkbookEngineError):
+    """An action refused (wrong department, wrong state, no permission); the message says why."""
+
+    exit_code = 1
+
+
+class NotFound(WorkflowError):
+    """No such thing, or nothing this user may see (the same answer, on purpose)."""
+
+
+class Forbidden(WorkflowError):
+    pass
+
+
+def is_bureau(user: User) -> bool:
+    return user.role in (REVIEWER, ADMIN)
+
+
+@dataclass
+class Checked:
+    """What validation and review found in an uploaded file, before it is stored."""
+
+    report: dict
+    errors: int
+    warnings: int
+    projects: int
+    indicators: int
+    budget: Decimal
+    grades: dict
+    dept_codes: list[str]
+    sha256: str = ""  # of the bytes checked, when known (a caller that checked elsewhere says what it checked)
+
+
+def check_file(path: Path) -> Checked:
+    """Validate and review a workbook the way `wbe validate` does (the input guard first: an unreadable or
+    hostile file raises InputError with the CLI's message)."""
+    from ..review import ReviewConfig, review_book
+    from ..validation import check
+    from ..validation.findings import Report
+
+    checked = check(path, review=False)
+    result = review_book(checked.book, checked.loaded, checked.report, ReviewConfig())
+    report = Report(checked.report.file, [*checked.report.findings, *result.report.findings])
+    report.sort()
+    book = checked.book
+    return Checked(report.to_dict(), len(report.errors), len(report.warnings), len(book.projects),
+                   len(book.indicators), book.total_budget(),
+                   {g.code: {"name": g.name, "score": g.score, "grade": g.grade} for g in result.grades},
+                   [d.code for d in book.departments()])
+
+
+def upload(collect: Collect, session: Session, user: User, filename: str, data: bytes, *,
+           department: Department | None = None, checked: Checked | None = None) -> Submission:
+    """Check an uploaded workbook and keep it as a draft of the user's department.
+
+    Refused, and nothing stored, when the file is not a readable workbook (the CLI's input guard and
+    message) or when its 部门编码 is not the user's department.
+    """
+    department = department or _own_department(session, user)
+    if len(data) > MAX_UPLOAD_BYTES:
+        raise InputError(f"{filename}：文件超过 {MAX_UPLOAD_BYTES // (1024 * 1024)} MB 的上传上限。")
+    shown = Path(filename or "上传.xlsx").name
+    if checked is None or checked.sha256 != hashlib.sha256(data).hexdigest():
+        with collect.scratch() as folder:
+            path = folder / ("upload" + (Path(shown).suffix.lower() if Path(shown).suffix else ".xlsx"))
+            path.write_bytes(data)
+            try:
+                checked = check_file(path)
+            except InputError as exc:
+                raise InputError(str(exc).replace(str(path), shown)) from None
+    codes = checked.dept_codes
+    if not codes:
+        raise WorkflowError(f"{shown}：工作簿中没有部门编码。请在“部门目标”“项目”“指标”中填写本部门的部门编码 {department.code}。")
+    others = [c for c in codes if c != department.code]
+    if others:
+        raise WorkflowError(f"{shown}：部门编码 {'、'.join(others)} 不是本部门（{department.code} {department.name}）的编码，"
+                            "不能上传。请只上传本部门的工作簿。")
+    sha = collect.blobs.put(data)
+    if session.get(Blob, sha) is None:
+        session.add(Blob(sha256=sha, size=len(data)))
+        session.flush()
+    submission = Submission(department_id=department.id, sha256=sha, filename=shown[:300], uploaded_by=user.id,
+                            state=UPLOADED, errors=checked.errors, warnings=checked.warnings,
+                            projects=checked.projects, indicators=checked.indicators,
+                            budget=str(checked.budget), grades=checked.grades, report=checked.report)
+    session.add(submission)
+    session.flush()
+    audit(session, "upload", f"上传 {shown}（{sha[:12]}…，{checked.errors} 个错误，{checked.warnings} 个警告）",
+          user=user, department_id=department.id)
+    session.commit()
+    return submission
+
+
+def _own_department(session: Session, user: User) -> Department:
+    if user.role != DEPARTMENT or user.department_id is None:
+        raise Forbidden("只有部门填报人可以上传本部门的工作簿。")
+    return session.get(Department, user.department_id)
+
+
+def _move(session: Session, submission: Submission, to_state: str, user: User | None, note: str = "") -> None:
+    session.add(Transition(submission_id=submission.id, from_state=submission.state, to_state=to_state,
+                           user_id=user.id if user else None, note=note))
+    submission.state = to_state
+
+
+def submit(session: Session, user: User, submission_id: int) -> Submission:
+    """The department hands a draft to the bureau; its earlier submissions are superseded."""
+    submission = visible_submission(session, user, submission_id)
+    if user.role != DEPARTMENT:
+        raise Forbidden("只有部门填报人可以提交本部门的工作簿。")
+    if submission.state != UPLOADED:
+        raise WorkflowError("这个版本已经提交过了。")
+    for older in session.scalars(select(Submission).where(
+            Submission.department_id == submission.department_id, Submission.id != submission.id,
+            Submission.state.in_((SUBMITTED, RETURNED, ACCEPTED)))):
+        _move(session, older, SUPERSEDED, user, f"被第 {submission.id} 号提交取代")
+    _move(session, submission, SUBMITTED, user)
+    submission.submitted_at = now()
+    audit(session, "submit", f"提交第 {submission.id} 号（{submission.filename}）", user=user,
+          department_id=submission.department_id)
+    session.commit()
+    return submission
+
+
+def _reviewable(session: Session, user: User, submission_id: int) -> Submission:
+    if not is_bureau(user):
+        raise Forbidden("只有财政审核人可以退回或通过。")
+    submission = visible_submission(session, user, submission_id)
+    if submission.state not in (SUBMITTED, RETURNED, ACCEPTED):
+        raise WorkflowError("只能审核部门当前提交的版本。")
+    return submission
+
+
+def return_submission(session: Session, user: User, submission_id: int, note: str = "") -> Submission:
+    submission = _reviewable(session, user, submission_id)
+    if submission.state == RETURNED:
+        raise WorkflowError("这个版本已经退回。")
+    _move(session, submission, RETURNED, user, note)
+    audit(session, "return", f"退回第 {submission.id} 号" + (f"：{note}" if note else ""), user=user,
+          department_id=submission.department_id)
+    session.commit()
+    return submission
+
+
+def accept(session: Session, user: User, submission_id: int, note: str = "") -> Submission:
+    submission = _reviewable(session, user, submission_id)
+    if submission.errors:
+        raise WorkflowError(f"这个版本还有 {submission.errors} 个错误，不能通过。请退回部门修改。")
+    if submission.state == ACCEPTED:
+        raise WorkflowError("这个版本已经通过。")
+    _move(session, submission, ACCEPTED, user, note)
+    audit(session, "accept", f"通过第 {submission.id} 号", user=user, department_id=submission.department_id)
+    session.commit()
+    return submission
+
+
+def add_opinion(session: Session, user: User, submission_id: int, text: str, *, project_code: str = "",
+                indicator_seq: int | None = None) -> Opinion:
+    """An 审核意见 on the whole workbook, a project (its 项目编码) or one of its indicators (序号)."""
+    if not is_bureau(user):
+        raise Forbidden("只有财政审核人可以填写审核意见。")
+    submission = visible_submission(session, user, submission_id)
+    text = text.strip()
+    if not text:
+        raise WorkflowError("审核意见不能为空。")
+    if len(text) > 5000:
+        raise WorkflowError("审核意见过长（最多 5000 字）。")
+    project_code = project_code.strip()
+    if project_code and project_code not in submission.grades:
+        raise WorkflowError(f"这个版本中没有项目编码 {project_code}。")
+    if indicator_seq is not None and not project_code:
+        raise WorkflowError("指标意见需要同时给出项目编码。")
+    opinion = Opinion(submission_id=submission.id, project_code=project_code, indicator_seq=indicator_seq,
+                      text=text, author_id=user.id)
+    session.add(opinion)
+    audit(session, "opinion", f"对第 {submission.id} 号填写审核意见（{project_code or '整体'}"
+          + (f" 指标 {indicator_seq}" if indicator_seq is not None else "") + "）", user=user,
+          department_id=submission.department_id)
+    session.commit()
+    return opinion
+
+
+def opinions(session: Session, user: User, submission_id: int) -> list[Opinion]:
+    submission = visible_submission(session, user, submission_id)
+    return list(session.scalars(select(Opinion).where(Opinion.submission_id == submission.id)
+                                .order_by(Opinion.created_at, Opinion.id)))
+
+
+def visible_submission(session: Session, user: User, submission_id: int) -> Submission:
+    """The submission if this user may see it: a department user their own department's, the bureau any
+    submitted one (a department's drafts stay its own). Anything else is NotFound."""
+    submission = session.get(Submission, submission_id)
+    if submission is None:
+        raise NotFound("没有这个提交记录。")
+    if user.role == DEPARTMENT:
+        if user.department_id is None or submission.department_id != user.department_id:
+            raise NotFound("没有这个提交记录。")
+    elif not is_bureau(user) or submission.state == UPLOADED:
+        raise NotFound("没有这个提交记录。")
+    return submission
+
+
+def visible_department(session: Session, user: User, department_id: int) -> Department:
+    department = session.get(Department, department_id)
+    if department is None or (user.role == DEPARTMENT and user.department_id != department_id) or (
+            user.role not in (DEPARTMENT, REVIEWER, ADMIN)):
+        raise NotFound("没有这个部门。")
+    return department
+
+
+def history(session: Session, user: User, department_id: int) -> list[Submission]:
+    """A department's submissions, newest first (drafts only for the department itself)."""
+    department = visible_department(session, user, department_id)
+    query = select(Submission).where(Submission.department_id == department.id)
+    if user.role != DEPARTMENT:
+        query = query.where(Submission.state != UPLOADED)
+    return list(session.scalars(query.order_by(Submission.id.desc())))
+
+
+def returned_before(session: Session, submission: Submission) -> Submission | None:
+    """The latest earlier version of the same department that the bureau returned (for "what changed")."""
+    returned = select(Transition.submission_id).where(Transition.to_state == RETURNED)
+    return session.scalar(select(Submission).where(
+        Submission.department_id == submission.department_id, Submission.id < submission.id,
+        Submission.id.in_(returned)).order_by(Submission.id.desc()))
+
+
+def diff(collect: Collect, session: Session, user: User, old_id: int, new_id: int, output: Path | None = None):
+    """The semantic diff between two visible submissions (library diff); with ``output`` also the workbook."""
+    from .. import api
+
+    old = visible_submission(session, user, old_id)
+    new = visible_submission(session, user, new_id)
+    with collect.scratch() as folder:
+        return api.diff(staged(collect, old, folder), staged(collect, new, folder), output=output)
+
+
+def blob_path(collect: Collect, submission: Submission) -> Path:
+    path = collect.blobs.path(submission.sha256)
+    if not path.is_file():
+        raise NotFound("这个提交的文件不在存储中。请联系管理员从备份恢复。")
+    return path
+
+
+def staged(collect: Collect, submission: Submission, folder: Path) -> Path:
+    """A copy of a stored file under a readable .xlsx name (第N号-原文件名.xlsx), for the library functions
+    whose outputs show the input's name."""
+    import shutil
+
+    stem = "".join(c if c.isalnum() or c in "-_（）()" else "_" for c in Path(submission.filename).stem)[:60]
+    target = folder / f"第{submission.id}号-{stem or '工作簿'}.xlsx"
+    shutil.copyfile(blob_path(collect, submission), target)
+    return target
+
+
+def annotated_with_opinions(collect: Collect, session: Session, user: User, submission_id: int,
+                            output: Path) -> Path:
+    """A copy of the submitted workbook with the bureau's opinions as comments on their rows, the findings,
+    and a 审核意见 sheet listing every opinion."""
+    submission = visible_submission(session, user, submission_id)
+    with collect.scratch() as folder:
+        return _annotate_opinions(session, user, submission, staged(collect, submission, folder), output)
+
+
+def _annotate_opinions(session: Session, user: User, submission: Submission, source: Path, output: Path) -> Path:
+    from ..validation import check
+    from ..validation.annotate import annotate
+    from ..validation.findings import Finding, Report
+
+    submission_id = submission.id
+    checked = check(source)
+    projects = {p.code: p for p in checked.book.projects}
+    indicators = {(i.project_code, i.seq): i for i in checked.book.indicators}
+    project_table = checked.loaded.table("projects")
+    indicator_table = checked.loaded.table("indicators")
+    found: list[Finding] = []
+    for opinion in opinions(session, user, submission_id):
+        sheet = cell = column = None
+        row = None
+        author = opinion.author.display_name or opinion.author.username
+        if opinion.indicator_seq is not None and indicator_table is not None:
+            record = indicators.get((opinion.project_code, opinion.indicator_seq))
+            if record is not None:
+                sheet, row, column = indicator_table.sheet_name, record.row, "三级指标"
+                cell = _cell(indicator_table, "level3", row)
+        elif opinion.project_code and project_table is not None:
+            record = projects.get(opinion.project_code)
+            if record is not None:
+                sheet, row, column = project_table.sheet_name, record.row, "项目名称"
+                cell = _cell(project_table, "name", row)
+        target = opinion.project_code + (f" 指标 {opinion.indicator_seq}" if opinion.indicator_seq else "")
+        found.append(Finding("审核意见", "warning", sheet, cell, row, column, target or "整体",
+                             f"{author}（{opinion.created_at:%Y-%m-%d %H:%M}）：{opinion.text}"))
+    report = Report(submission.filename, found)
+    return annotate(source, report, output, sheet_name="审核意见",
+                    title=f"审核意见：{len(found)} 条（第 {submission.id} 号提交，{submission.filename}）")
+
+
+def _cell(table, field_name: str, row: int | None) -> str | None:
+    from ..a1 import cell_name
+
+    col = table.columns.get(field_name)
+    return cell_name(row, col) if row is not None and col is not None else None

@@ -1,0 +1,545 @@
+"""The findings catalogue: every code with its severity, title, message template and fix, in one place.
+
+Modelled on frictionless-py: an error type carries its title and a message template with named fields
+(``error/error.py``), and a report flattens its errors into rows (``report/report.py``). Here a producer
+(reader, validator, review, extract) says *what* it found and *where* — ``finding("WBE-E030", at, value,
+budget=…, fiscal=…)`` — and the catalogue says how it reads; no message text is written anywhere else.
+The terminal table, the 校验结果 sheet and the JSON all come from one flattening (``Finding.to_dict`` /
+``Report.flatten``). docs/rules.md and docs/review-rules.md tables are generated from ``CATALOGUE``
+(tests/test_docs.py runs ``cog --check``).
+
+A leaf module: it imports nothing from the package but a1.py, so that every layer may use it.
+"""
+
+from __future__ import annotations
+
+import json
+import string
+from dataclasses import dataclass, field
+from typing import Any, Callable, Iterable, Mapping, Sequence
+
+from .a1 import cell_name
+
+ERROR = "error"
+WARNING = "warning"
+SEVERITIES = (ERROR, WARNING)
+
+# The four review criteria, in the order reports list them.
+CRITERIA: tuple[str, ...] = ("完整性", "相关性", "适当性", "可行性")
+
+# Sections of the catalogue, in the order docs/rules.md lists them.
+STRUCTURE, CELLS, CROSS, EXTRACT_SECTION, REVIEW_SECTION = "structure", "cells", "cross", "extract", "review"
+
+
+# -- where -------------------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Location:
+    """Where a finding (or a merge conflict's value) is: file, sheet, A1 cell, Excel row, header name."""
+
+    file: str | None = None
+    sheet: str | None = None
+    cell: str | None = None
+    row: int | None = None
+    column: str | None = None
+
+    @classmethod
+    def at(cls, sheet: str | None, row: int | None = None, col: int | None = None, column: str | None = None,
+           file: str | None = None) -> "Location":
+        """A location from an Excel row and a 0-based column index (the cell is named when both are known)."""
+        cell = cell_name(row, col) if row is not None and col is not None else None
+        return cls(file, sheet, cell, row, column)
+
+    def text(self) -> str:
+        """As staff read it: ``file sheet!cell`` (or less, as far as known)."""
+        place = f"{self.sheet}!{self.cell}" if self.sheet and self.cell else (self.sheet or "")
+        return " ".join(part for part in (self.file, place) if part)
+
+
+NOWHERE = Location()
+
+
+# -- the catalogue -----------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Entry:
+    """One code of the catalogue.
+
+    ``template`` and ``fix`` are Chinese with named fields (``{header}``); the message is the two joined.
+    A code whose finding reads differently in different situations has ``variants`` (name -> (template,
+    fix)); the code stays one code, since tools branch on it. ``what``, ``example`` and ``remedy`` are the
+    English documentation of docs/rules.md. Review codes also have their criterion and points.
+    """
+
+    code: str
+    severity: str
+    section: str
+    title: str
+    template: str
+    fix: str = ""
+    variants: Mapping[str, tuple[str, str]] = field(default_factory=dict)
+    what: str = ""
+    example: str = ""
+    remedy: str = ""
+    criterion: str | None = None
+    points: int = 0
+
+    def texts(self, variant: str | None = None) -> tuple[str, str]:
+        if variant is None:
+            return self.template, self.fix
+        return self.variants[variant]
+
+    def message(self, variant: str | None = None, /, **fields: Any) -> str:
+        template, fix = self.texts(variant)
+        return (template + fix).format(**fields)
+
+    def field_names(self, variant: str | None = None) -> set[str]:
+        template, fix = self.texts(variant)
+        return {name for _, name, _, _ in string.Formatter().parse(template + fix) if name}
+
+
+def _entry(code: str, section: str, title: str, template: str, fix: str = "", *, what: str, example: str,
+           remedy: str, variants: Mapping[str, tuple[str, str]] | None = None, criterion: str | None = None,
+           points: int = 0) -> Entry:
+    severity = ERROR if code[4] == "E" else WARNING  # WBE-E… errors, WBE-W… and WBE-R… warnings
+    return Entry(code, severity, section, title, template, fix, dict(variants or {}), what, example, remedy,
+                 criterion, points)
+
+
+_HIDDEN_FIX = "请取消隐藏以便核对。"
+
+_ENTRIES: tuple[Entry, ...] = (
+    # Structure
+    _entry("WBE-E001", STRUCTURE, "缺少工作表",
+           "缺少工作表“{name}”（也可命名为 {alias}）。", "请按规范工作簿添加该工作表及其标题行：{headers}。",
+           what="a canonical sheet is missing", example="no sheet `指标` (nor `indicators`)",
+           remedy="add the sheet with its header row"),
+    _entry("WBE-E002", STRUCTURE, "缺少列标题",
+           "缺少列“{header}”。", "请在标题行添加“{header}”列（{note}）",
+           variants={"renamed": ("第 {position} 列的标题是“{found}”，应为“{header}”。", "请把标题改为“{header}”。")},
+           what="a header is missing or renamed; the cell is the renamed header, or the next free header cell",
+           example="`项目!D1` reads 项目名", remedy="rename it to 项目名称 / add the column"),
+    _entry("WBE-E003", STRUCTURE, "列标题重复",
+           "列标题“{header}”重复（第一次出现在 {first}）。", "请删除或改名重复的列；本列数据未被读取。",
+           what="a header appears twice; the second column is not read", example="`项目!O1` = 项目名称 again",
+           remedy="delete or rename the duplicate column"),
+    _entry("WBE-W004", STRUCTURE, "未知的额外列",
+           "“{header}”不是规范列，校验时不检查它，但会原样保留。", "如是拼写错误请改正。",
+           variants={"unlabelled": ("这一列没有标题，但有数据；数据不会被读取。", "请给该列加上标题或移走数据。")},
+           what="an unknown extra column, or data under an empty header", example="`项目!O1` = 备注",
+           remedy="fine if intended (kept as is); else fix the spelling"),
+    _entry("WBE-W005", STRUCTURE, "工作表没有数据行",
+           "工作表“{name}”没有数据行。", "请在标题行下方填写数据。",
+           what="a sheet has no data rows", example="`部门目标` holds only its header", remedy="fill it in"),
+    _entry("WBE-W006", STRUCTURE, "标题行不在第 1 行",
+           "标题行在第 {header_row} 行而不是第 1 行；已按第 {header_row} 行读取。", "建议删除标题行上方的行。",
+           what="the header row is not row 1 (found up to row 10)", example="a title row above the headers",
+           remedy="delete the rows above the header"),
+    _entry("WBE-W007", STRUCTURE, "数据中有公式（已按保存的计算结果读取）",
+           "“{header}”列有 {count} 个公式单元格（从 {first} 起）；引擎不计算公式，按 Excel 最后一次保存的计算结果读取。",
+           "建议在上报前把公式粘贴为数值。",
+           variants={"unlabelled": ("该列有 {count} 个公式单元格（从 {first} 起）；引擎不计算公式，"
+                                    "按 Excel 最后一次保存的计算结果读取。", "建议在上报前把公式粘贴为数值。")},
+           what="formulas in a canonical sheet: the value Excel last saved is read (one finding per column: "
+                "count, first cell)", example="`项目!F2` = `=G2+H2`", remedy="paste as values before submitting"),
+    _entry("WBE-W008", STRUCTURE, "规范工作表中有合并单元格",
+           "{start}:{end} 是合并单元格；已把它的值填入合并范围内的每一格。",
+           "规范工作表中请不要合并单元格（取消合并后逐行填写）。",
+           what="merged cells in a canonical sheet; the value is filled into every covered cell",
+           example="`指标!A2:A3` merged", remedy="unmerge and fill each row"),
+    _entry("WBE-W009", STRUCTURE, "隐藏的行、列或工作表",
+           "工作表“{name}”是隐藏的，其内容仍会被读取。", _HIDDEN_FIX,
+           variants={"row": ("第 {first} 行是隐藏的，其内容仍会被读取和校验。", _HIDDEN_FIX),
+                     "rows": ("第 {first}–{last} 行是隐藏的，其内容仍会被读取和校验。", _HIDDEN_FIX),
+                     "column": ("“{header}”列是隐藏的，其内容仍会被读取和校验。", _HIDDEN_FIX)},
+           what="a canonical sheet, a run of data rows or a named column is hidden (its content is still read)",
+           example="`指标` hidden; 指标 rows 3–5 hidden", remedy="unhide it so it can be checked"),
+    _entry("WBE-W027", STRUCTURE, "工作簿含有宏（不会运行，也不会保留）",
+           "工作簿含有宏（VBA）。引擎只读取单元格数据，从不运行宏；引擎写出的文件（如带批注的副本）不含宏。",
+           "请在原文件中保留宏。",
+           what="the workbook contains macros (VBA, Excel 4.0 macro sheets): never run, not kept in the engine's "
+                "outputs", example="a `.xlsm`", remedy="keep the macros in your own file"),
+    # Cells (pandera schemas and parsing)
+    _entry("WBE-E010", CELLS, "必填项为空",
+           "“{header}”是必填项，不能为空。", "请填写{header}。",
+           what="a required cell is blank", example="`项目!N2` (绩效目标) empty", remedy="fill it in"),
+    _entry("WBE-E011", CELLS, "金额不是数字",
+           "“{header}”{problem}：“{text}”。", "请填写以万元为单位的数字，如 200.00。",
+           what="a money cell is not a number", example="预算数 = 二百", remedy="type the amount in 万元, e.g. 200.00"),
+    _entry("WBE-E012", CELLS, "金额为负数",
+           "{header}“{text}”是负数。", "金额不能小于 0。",
+           what="a money cell is negative", example="预算数 = -1", remedy="amounts are ≥ 0"),
+    _entry("WBE-E013", CELLS, "金额超过两位小数",
+           "{header}“{text}”超过两位小数。", "金额以万元为单位，保留两位小数（到分）。",
+           what="a money cell has more than 2 decimals", example="200.123", remedy="round to the cent (万元, 2 decimals)"),
+    _entry("WBE-E014", CELLS, "支出计划不是百分比",
+           "“{header}”不是百分比：“{text}”。", "请填写如 25% 的累计支出百分比。",
+           what="a plan cell is not a percentage", example="3月底 = 一季度", remedy="type e.g. 25%"),
+    _entry("WBE-E015", CELLS, "支出计划超出 0–100%",
+           "{header}支出计划 {text}% 超出 0–100%。", "请填写 0% 到 100% 之间的累计百分比。",
+           what="a plan cell is outside 0–100%", example="12月底 = 150%", remedy="a cumulative share between 0% and 100%"),
+    _entry("WBE-W016", CELLS, "支出计划的写法有歧义",
+           "支出计划（{cells}）混用了小数（如 0.25）和百分数（如 50），已全部按百分数读取（0.25 读作 0.25%）。",
+           "请统一写成百分比格式，如 25%。",
+           what="a plan row mixes fractions and points (ambiguous)", example="0.25, 50, 75, 100",
+           remedy="format the four cells as percentages"),
+    _entry("WBE-E017", CELLS, "部门编码不是 6 位数字",
+           "部门编码“{text}”不是 6 位数字。", "请填写 6 位部门编码，如 450001（设置为文本格式以保留开头的 0）。",
+           what="部门编码 is not 6 digits", example="4500", remedy="6 digits, stored as text (keeps leading zeros)"),
+    _entry("WBE-E018", CELLS, "项目编码格式不对",
+           "项目编码“{text}”格式不对。", "应为 21 位：6 位行政区划 + 2 位年度 + P + 12 位字母或数字，如 13022524P00CL0E10035D。",
+           what="项目编码 does not match 6-digit division + 2-digit year + P + 12 letters/digits", example="ABC-123",
+           remedy="e.g. 13022524P00CL0E10035D"),
+    _entry("WBE-E019", CELLS, "项目编码中的年度与年度不符",
+           "项目编码 {code} 第 7–8 位年度为 {digits}，与部门年度 {year} 不符。", "请核对项目编码或“部门目标”表中的年度。",
+           what="项目编码's year digits differ from the department's 年度", example="13022525P… in a 2024 workbook",
+           remedy="fix the code or the year"),
+    _entry("WBE-E020", CELLS, "年度不是四位年份",
+           "年度“{text}”不是 2000–2100 之间的四位年份。", "请填写如 2024。",
+           variants={"not_integer": ("“{header}”应为整数，现为“{text}”。", "请填写整数。")},
+           what="年度 is not a year between 2000 and 2100", example="24", remedy="2024"),
+    _entry("WBE-E021", CELLS, "序号不是正整数",
+           "序号“{text}”不是正整数。", "请填写 1、2、3……",
+           variants={"not_integer": ("“{header}”应为整数，现为“{text}”。", "请填写整数。")},
+           what="序号 is not a positive integer", example="一, 0, 2.5", remedy="1, 2, 3 …"),
+    _entry("WBE-E022", CELLS, "类别不在可选范围内",
+           "类别“{text}”不在可选范围内。", "请从下拉列表选择：{choices}。",
+           what="类别 is not one of the three", example="目标", remedy="总体绩效目标 / 分项绩效目标 / 工作保障措施"),
+    _entry("WBE-E023", CELLS, "一级指标不在指标体系内",
+           "一级指标“{text}”不在指标体系内。", "请选择 产出指标、效益指标、满意度指标（2021 版另有 成本指标）。",
+           what="一级指标 is not in the framework", example="投入指标", remedy="产出指标 / 效益指标 / 满意度指标 / 成本指标"),
+    _entry("WBE-E024", CELLS, "二级指标不属于所填一级指标",
+           "二级指标“{level2}”不属于一级指标“{level1}”。", "{canonical}下可选：{allowed}。",
+           what="二级指标 does not belong to its 一级指标", example="产出指标 / 经济效益指标",
+           remedy="pick from the 一级's list (message lists them)"),
+    _entry("WBE-W025", CELLS, "数字以文本形式存储",
+           "“{header}”是以文本形式存储的数字“{text}”，已按 {number} 读取。", "建议转换为数字（Excel：选中单元格→转换为数字）。",
+           what="a number stored as text (read anyway)", example="预算数 = '200.00'", remedy="convert to number"),
+    _entry("WBE-W026", CELLS, "公式没有保存计算结果",
+           "{cell} 是公式，但文件里没有保存它的计算结果，按空白读取。",
+           "请在 Excel 或 WPS 中打开该文件、重新计算（F9）并保存后再试，或把公式换成数值。",
+           what="a formula without a saved result (files written by scripts): read as blank",
+           example="`项目!F2` = `=G2+H2` saved by openpyxl",
+           remedy="open in Excel/WPS, recalculate (F9), save; or type the value"),
+    # Cross-row and cross-sheet
+    _entry("WBE-E030", CROSS, "预算数不等于财政资金与其他资金之和",
+           "预算数 {budget} 不等于 财政资金 {fiscal} + 其他资金 {other} = {total}（万元）。",
+           "请核对三个金额，使 预算数 = 财政资金 + 其他资金。",
+           what="预算数 ≠ 财政资金 + 其他资金, to the cent", example="201.00 ≠ 200.00 + 0", remedy="correct one of the three"),
+    _entry("WBE-E031", CROSS, "支出计划不是逐期累计递增",
+           "{period} {percent} 小于 {previous_period} {previous_percent}。",
+           "支出计划是累计百分比，应逐期不减，如 25%、50%、75%、100%。",
+           what="the plan decreases (it is cumulative)", example="3月底 25%, 6月底 20%",
+           remedy="non-decreasing: 25% 50% 75% 100%"),
+    _entry("WBE-E032", CROSS, "12月底支出计划不是 100%",
+           "12月底累计支出为 {percent}，", "应为 100%（年底前支出全部预算）。",
+           what="12月底 is not 100%", example="12月底 90%", remedy="the whole budget is spent by year end"),
+    _entry("WBE-E033", CROSS, "项目编码重复",
+           "项目编码 {code} 重复（第一次出现在第 {first_row} 行）。", "项目编码在全县唯一，请删除重复行或改正编码。",
+           what="项目编码 used twice (unique across the county)", example="two rows 13022524P00CL0E10035D",
+           remedy="delete the duplicate or fix the code"),
+    _entry("WBE-E034", CROSS, "指标所属项目不存在",
+           "项目编码 {code} 在“项目”表中不存在。", "请改正编码或在“项目”表中补上该项目。",
+           what="an indicator's 项目编码 has no project", example="13022524P00CL0E1XXXXX",
+           remedy="fix the code or add the project"),
+    _entry("WBE-E035", CROSS, "项目没有绩效指标",
+           "项目 {code}（{name}）在“指标”表中没有任何绩效指标。", "请补充产出、效益和满意度指标。",
+           what="a project has no indicators", example="a new project row only", remedy="add its indicators"),
+    _entry("WBE-E036", CROSS, "项目缺少产出或效益指标",
+           "项目 {code}（{name}）缺少{missing}。", "每个项目都要有产出指标和效益指标。",
+           what="a project lacks 产出指标 or 效益指标", example="no 效益指标 rows", remedy="every project has both"),
+    _entry("WBE-W037", CROSS, "混用两套指标体系",
+           "工作簿混用了两套指标体系：此行按传统指标体系（成本指标为产出指标下的二级指标），其他 {others} 行按另一套。",
+           "请统一使用一套指标体系。",
+           variants={"2021": ("工作簿混用了两套指标体系：此行按2021 版指标体系（成本指标为一级指标），其他 {others} 行按另一套。",
+                              "请统一使用一套指标体系。")},
+           what="the workbook mixes the classic and the 2021 framework",
+           example="成本指标 as 一级 in one project, as 二级 in others", remedy="use one framework"),
+    _entry("WBE-E038", CROSS, "部门在部门目标中没有记录",
+           "部门编码 {dept} 在“部门目标”表中没有记录，无法确定部门名称和年度。", "请在“部门目标”表中为该部门至少填写一行。",
+           what="a 部门编码 in 项目/指标 has no row in 部门目标", example="450002 only in 项目",
+           remedy="add a 部门目标 row (name and year live there)"),
+    _entry("WBE-E039", CROSS, "指标的部门编码与项目不一致",
+           "指标的部门编码 {dept} 与其项目 {project_code} 的部门编码 {project_dept} 不一致。", "请改为一致。",
+           what="an indicator's 部门编码 differs from its project's", example="指标 450002, project 450001",
+           remedy="make them agree"),
+    _entry("WBE-E040", CROSS, "指标值有运算符但没有数字",
+           "指标值“{text}”以运算符“{operator}”开头，但后面没有数字。",
+           "请写成 运算符 + 数字 + 单位，如 ≥12次、≥95%；不能量化时改用定性表述。",
+           what="指标值 starts with an operator but has no number", example="≥**次", remedy="≥12次; or a qualitative value"),
+    _entry("WBE-E041", CROSS, "部门目标序号重复",
+           "部门 {dept} 的“{category}”序号 {seq} 重复（第 {first_row} 行已用）。", "请改正序号。",
+           what="two goal rows with the same (部门编码, 类别, 序号)", example="总体绩效目标 1 twice", remedy="renumber"),
+    _entry("WBE-E042", CROSS, "同一项目中指标重复",
+           "项目 {project_code} 中已有相同的指标（{level1}/{level2}/{level3}，第 {first_row} 行）。", "请合并或改名其中一行。",
+           what="two indicators with the same key in one project", example="数量指标/组织专家审查次数 twice",
+           remedy="merge or rename"),
+    _entry("WBE-E043", CROSS, "同一部门的名称或年度不一致",
+           "部门 {dept} 的名称“{name}”与第 {first_row} 行的“{first_name}”不一致。", "请统一部门名称。",
+           variants={"year": ("部门 {dept} 的年度 {year} 与第 {first_row} 行的 {first_year} 不一致。",
+                              "一个部门只能有一个年度。")},
+           what="a department's name or year differs between goal rows", example="别的名称",
+           remedy="one name and one year per department"),
+    _entry("WBE-W044", CROSS, "项目缺少满意度指标",
+           "项目 {code}（{name}）没有满意度指标。", "面向服务对象的项目应设服务对象满意度指标。",
+           what="a project has no 满意度指标", example="—", remedy="add 服务对象满意度指标 where the project serves people"),
+    _entry("WBE-E045", CROSS, "项目序号重复",
+           "部门 {dept} 的项目序号 {seq} 重复（第 {first_row} 行已用）。", "请给每个项目不同的序号。",
+           what="two projects of one department share a 序号", example="序号 1 twice", remedy="renumber"),
+    _entry("WBE-W046", CROSS, "分项绩效目标没有标题",
+           "分项绩效目标没有标题（发布时写作“序号、标题”）。", "请填写标题，如 安全生产目标管理奖金。",
+           what="a 分项绩效目标 row has no 标题", example="—", remedy="add the item's title"),
+    # Reading the official (formatted) workbook back: wbe extract
+    _entry("WBE-W070", EXTRACT_SECTION, "未识别的工作表，已跳过",
+           "工作表“{name}”不是项目绩效目标表、项目汇总或部门整体绩效目标，已跳过。", "如需读取，请把内容移到对应的工作表。",
+           what="a sheet that is neither a project sheet, 项目汇总 nor 部门整体绩效目标; skipped", example="a sheet 备注",
+           remedy="move its content or ignore"),
+    _entry("WBE-E071", EXTRACT_SECTION, "单元格内容无法归位",
+           "{cell} 的内容“{text}”不在官方表格的任何位置上，未能读入规范工作簿。", "请把它移到对应的单元格，或删除。",
+           variants={
+               "pattern": ("“{text}”不是“{pattern}”的形式，未能读取。", "请按该形式填写。"),
+               "no_merge": ("第 {row} 行的指标没有{name}，上方也没有可延续的合并单元格。", "请填写。"),
+               "before_heading": ("{cell} 的内容“{text}”在第一个标题（{heading}）之前，未能读取。",
+                                  "请把它移到对应的标题下，或删除。"),
+               "item": ("{cell}：分项绩效目标应以“1、标题”开头，实际为“{text}”，未能读取。", "请改为“序号、标题”的形式。"),
+           },
+           what="a non-empty cell that is in no position of the official layout; not read", example="text typed in J5",
+           remedy="move it into the right cell, or delete it"),
+    _entry("WBE-E072", EXTRACT_SECTION, "项目表缺少必需的行",
+           "项目表中找不到含“{labels}”的行；这些内容未能读取。", "请恢复该行的标签。",
+           variants={
+               "header": ("项目表中找不到指标表的标题行（一级指标、二级指标……）；指标未能读取。", "请恢复该标题行。"),
+               "columns": ("指标表标题行缺少“{labels}”；这些列未能读取。", "请恢复这些列标题。"),
+               "title": ("找不到“{pattern}”形式的表名；序号取自工作表名，表名按项目名称。", "如需保留表名，请按该形式恢复。"),
+           },
+           what="a labelled row (or the title, or the indicator header) is missing", example="预算数 overwritten",
+           remedy="restore the label"),
+    _entry("WBE-E073", EXTRACT_SECTION, "项目表中的数值无法读取",
+           "{header}“{text}”{problem}，未能读取。", "请填写数字。",
+           variants={"plan": ("支出计划“{text}”不是百分比，未能读取。", "请填写如 25% 的百分比。")},
+           what="a money or plan cell that is not a number / percentage", example="预算数 “约200”", remedy="type a number"),
+    _entry("WBE-W074", EXTRACT_SECTION, "无法确定部门或年度",
+           "部门整体绩效目标表中找不到年度（“年度：2024”），部门目标的年度留空。", "请在规范工作簿中填写年度。",
+           what="goals found but no 年度 in the department sheet's unit line", example="年度 cell cleared",
+           remedy="restore `年度：2024`"),
+)
+
+
+def _review(code: str, criterion: str, points: int, title: str, what: str, example: str, remedy: str) -> Entry:
+    # The review rules (review/rules.py, issue 11) still write their messages; "{message}" is their
+    # transitional template until they pass named fields.
+    return _entry(code, REVIEW_SECTION, title, "{message}", what=what, example=example, remedy=remedy,
+                  criterion=criterion, points=points)
+
+
+_REVIEW_ENTRIES: tuple[Entry, ...] = (
+    _review("WBE-R101", "完整性", 10, "文字中留有占位符", "a placeholder left in a text", "防汛天数（≥**天）",
+            "防汛天数, value ≥90天"),
+    _review("WBE-R102", "完整性", 5, "指标值为 0%（系统默认值）", "指标值 0% / 0.00% (the system's default)", "0.00%",
+            "≥95%; a real zero as =0%"),
+    _review("WBE-R103", "完整性", 2, "指标值确定依据为空", "指标值确定依据 empty", "—", "计划标准 / 根据年初工作计划安排"),
+    _review("WBE-R104", "完整性", 5, "缺少审核要求的二级指标", "a project lacks a 数量, 质量, 时效 or 成本 indicator",
+            "no 时效指标", "add one of each"),
+    _review("WBE-R111", "相关性", 6, "三级指标只重复二级指标名称", "三级指标 only repeats its 二级 (or 一级) name",
+            "生态效益指标 / 生态效益指标", "name what is measured"),
+    _review("WBE-R112", "相关性", 1, "绩效指标描述没有说明", "绩效指标描述 empty or identical to the 三级指标",
+            "满意率 / 满意率", "explain how it is counted"),
+    _review("WBE-R113", "相关性", 3, "三级指标名称被截断", "三级指标 is its description cut short", "…宣传知名 / …宣传知名度",
+            "a complete short name"),
+    _review("WBE-R114", "相关性", 10, "指标与其他项目完全相同",
+            "the same indicator set (二级, 三级, 指标值) in several projects", "two projects, nine identical rows",
+            "indicators of the project's own"),
+    _review("WBE-R115", "相关性", 3, "绩效目标中的数字没有指标体现", "a number in 绩效目标 that no indicator carries",
+            "goal 知晓率达100%, indicator ≥95%", "add the indicator or align the goal"),
+    _review("WBE-R121", "适当性", 4, "数量指标没有数量", "数量指标 without number and count unit", "全部承保, ≥95%", "≥12次"),
+    _review("WBE-R122", "适当性", 8, "成本指标没有金额", "成本指标 without an amount", "预算成本, 不超预算", "≤200万元"),
+    _review("WBE-R123", "适当性", 4, "满意度指标不是“≥百分比”", "满意度 not a percentage with ≥", "=95%, 较高", "≥90%"),
+    _review("WBE-R124", "适当性", 4, "时效指标没有期限、时长或比率", "时效 neither deadline, duration nor rate", "按时完成",
+            "2024年12月底前, ≤30天, ≥95%"),
+    _review("WBE-R125", "适当性", 2, "含糊用语", "vague wording as value or goal (configurable list)", "逐渐提升, 进一步提高",
+            "a checkable target"),
+    _review("WBE-R126", "适当性", 3, "指标名称中含有指标值", "a value inside the indicator name", "监管覆盖率达95%",
+            "value in 指标值"),
+    _review("WBE-R131", "可行性", 5, "百分比超过 100%", "a percentage above 100%", "≥120%", "≤100%"),
+    _review("WBE-R132", "可行性", 5, "应提高的比率用了“≤”", "≤ on a rate that should rise", "覆盖率 ≤95%", "≥95%"),
+    _review("WBE-R133", "可行性", 3, "满意度为 100%", "满意度 =100% or ≥100%", "≥100%", "≥90%"),
+    _review("WBE-R134", "可行性", 8, "成本金额超过预算数", "成本 amount above the project's 预算数", "≤300万元 on 200.00",
+            "≤200万元"),
+    _review("WBE-R135", "可行性", 5, "时效期限不在预算年度内", "时效 deadline outside the budget year",
+            "2025年12月底前 in 2024", "2024年12月底前"),
+)
+
+CATALOGUE: dict[str, Entry] = {e.code: e for e in (*_ENTRIES, *_REVIEW_ENTRIES)}
+
+# Codes by section, in catalogue order.
+REVIEW_CODES: tuple[str, ...] = tuple(c for c, e in CATALOGUE.items() if e.section == REVIEW_SECTION)
+EXTRACT_CODES: tuple[str, ...] = tuple(c for c, e in CATALOGUE.items() if e.section == EXTRACT_SECTION)
+
+
+def entry(code: str) -> Entry:
+    return CATALOGUE[code]
+
+
+def severity_of(code: str) -> str:
+    return CATALOGUE[code].severity
+
+
+def title_of(code: str) -> str:
+    return CATALOGUE[code].title
+
+
+def criterion_of(code: str) -> str | None:
+    return CATALOGUE[code].criterion
+
+
+def points_of(code: str) -> int:
+    return CATALOGUE[code].points
+
+
+# -- the finding -------------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Finding:
+    """One finding: its code, its location as fields, the cell's value and the catalogue's message.
+
+    Tests and the CLI branch on ``code``, never on the message text. ``cell`` is an A1 name, ``row`` the
+    Excel row number, ``column`` the header name; ``file`` is set when a report covers several files.
+    Build findings with ``finding()``, which takes severity and message from the catalogue.
+    """
+
+    code: str
+    severity: str
+    sheet: str | None
+    cell: str | None
+    row: int | None
+    column: str | None
+    value: Any
+    message: str
+    # Where the finding belongs for grouping (review criteria, project code); not part of the JSON contract.
+    group: str | None = field(default=None, compare=False)
+    project: str | None = field(default=None, compare=False)
+    file: str | None = None
+
+    @property
+    def is_error(self) -> bool:
+        return self.severity == ERROR
+
+    @property
+    def location(self) -> Location:
+        return Location(self.file, self.sheet, self.cell, self.row, self.column)
+
+    @property
+    def title(self) -> str:
+        return CATALOGUE[self.code].title
+
+    def to_dict(self) -> dict[str, Any]:
+        """The flattening every output derives from (the JSON contract's fields; ``file`` when set).
+
+        Built directly: asdict deep-copies and is slow for a county's 30,000 findings."""
+        data = {"code": self.code, "severity": self.severity, "sheet": self.sheet, "cell": self.cell,
+                "row": self.row, "column": self.column, "value": json_value(self.value), "message": self.message}
+        if self.file is not None:
+            data["file"] = self.file
+        return data
+
+
+def finding(code: str, at: Location = NOWHERE, value: Any = None, /, *, variant: str | None = None,
+            project: str | None = None, **fields: Any) -> Finding:
+    """A finding of ``code`` at ``at``: severity, criterion and message (``fields`` filled into the
+    template of ``variant``) from the catalogue."""
+    item = CATALOGUE[code]
+    return Finding(code, item.severity, at.sheet, at.cell, at.row, at.column, value,
+                   item.message(variant, **fields), group=item.criterion, project=project, file=at.file)
+
+
+_SHEET_ORDER = {"部门目标": 1, "项目": 2, "指标": 3}
+
+
+def position_key(f: Finding) -> tuple:
+    """File, then the canonical workbook's sheet order, then row, then column; workbook-level findings first."""
+    return (
+        f.file or "",
+        _SHEET_ORDER.get(f.sheet or "", 0 if f.sheet is None else 4),
+        f.sheet or "",
+        f.row or 0,
+        len(f.cell or ""),
+        f.cell or "",
+        f.code,
+    )
+
+
+def dumps_report(data: dict[str, Any]) -> str:
+    """JSON with one top-level key and one list item per line: readable, and encoded by the C encoder
+    (``indent`` would switch json to its pure-Python encoder, seconds for a county's 30,000 findings)."""
+    parts = []
+    for key, value in data.items():
+        name = json.dumps(key, ensure_ascii=False)
+        if isinstance(value, list) and value:
+            items = ",\n".join("    " + json.dumps(item, ensure_ascii=False) for item in value)
+            parts.append(f"  {name}: [\n{items}\n  ]")
+        else:
+            parts.append(f"  {name}: {json.dumps(value, ensure_ascii=False)}")
+    return "{\n" + ",\n".join(parts) + "\n}"
+
+
+def json_value(value: Any) -> Any:
+    """A cell value as JSON can carry it: numbers stay numbers, everything else becomes text."""
+    if value is None or isinstance(value, (bool, int, str)):
+        return value
+    if isinstance(value, float):
+        return value if value == value and value not in (float("inf"), float("-inf")) else str(value)
+    return str(value)
+
+
+# Columns of the flattening (Finding.to_dict keys, plus the report-level ones below).
+FLAT_FIELDS = ("code", "severity", "file", "sheet", "cell", "row", "column", "value", "message", "title",
+               "group", "project")
+
+
+@dataclass
+class Report:
+    """All findings of one pass over one file (or several, each finding naming its file)."""
+
+    file: str
+    findings: list[Finding] = field(default_factory=list)
+
+    def extend(self, findings: Iterable[Finding]) -> None:
+        self.findings.extend(findings)
+
+    @property
+    def errors(self) -> list[Finding]:
+        return [f for f in self.findings if f.is_error]
+
+    @property
+    def warnings(self) -> list[Finding]:
+        return [f for f in self.findings if not f.is_error]
+
+    @property
+    def valid(self) -> bool:
+        return not self.errors
+
+    def codes(self) -> list[str]:
+        return [f.code for f in self.findings]
+
+    def sort(self, key: Callable[[Finding], tuple] | None = None) -> None:
+        """By ``key``, by default ``position_key``: the order a person reads the workbook in."""
+        self.findings.sort(key=key or position_key)
+
+    def flatten(self, spec: Sequence[str] = ("code", "severity", "sheet", "cell", "row", "column", "value",
+                                             "message"), findings: Iterable[Finding] | None = None) -> list[list[Any]]:
+        """One row per finding with the ``spec`` columns (frictionless' ``Report.flatten``): the terminal
+        table and the 校验结果 sheet take theirs from here, the JSON its records. ``file`` falls back on
+        the report's file; ``title``, ``group`` and ``project`` are the catalogue title and grouping."""
+        rows = []
+        for f in self.findings if findings is None else findings:
+            record = f.to_dict()
+            record.setdefault("file", self.file)
+            record["title"], record["group"], record["project"] = f.title, f.group, f.project
+            rows.append([record[name] for name in spec])
+        return rows
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"file": self.file, "valid": self.valid, "findings": [f.to_dict() for f in self.findings]}
+
+    def to_json(self) -> str:
+        return dumps_report(self.to_dict())
+
+    def exit_code(self) -> int:
+        return 0 if self.valid else 1

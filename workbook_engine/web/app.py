@@ -1,0 +1,521 @@
+"""The ASGI app of `wbe serve`: pages over the library API (through tasks.py in worker processes).
+
+Routes read only server-chosen names from the session's own folder (storage.py); every POST checks the
+CSRF token; every error becomes a Chinese page with a 4xx status (or a plain 500 page without internals).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import shutil
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote
+
+from starlette.applications import Starlette
+from starlette.datastructures import FormData
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import FileResponse, JSONResponse, RedirectResponse, Response
+from starlette.routing import Mount, Route
+from starlette.staticfiles import StaticFiles
+from starlette.templating import Jinja2Templates
+
+from . import tasks
+from .jobs import JobRunner
+from .security import CSRF_FIELD, CSRF_HEADER, TOKEN_COOKIE, Secrets, SecurityMiddleware
+from .storage import Item, Workspace, valid_id
+from .uploads import UploadRefused, kind_of_name, read_form, save, uploaded_files
+
+log = logging.getLogger("workbook_engine.web")
+HERE = Path(__file__).resolve().parent
+MB = 1024 * 1024
+FAST_WAIT = 3.0  # seconds a request waits for its job before showing the progress page
+MERGE_MAX_FILES = 300
+
+
+class Settings:
+    def __init__(self, *, max_upload_mb: float, token: str | None, max_age_hours: float, merge_factor: int):
+        self.max_upload = int(max_upload_mb * MB)
+        self.merge_limit = int(max_upload_mb * MB * merge_factor)
+        self.token = token
+        self.max_age = max_age_hours * 3600
+        self.soffice = shutil.which("soffice") or shutil.which("libreoffice")
+
+
+templates = Jinja2Templates(directory=str(HERE / "templates"))
+
+
+def page(request: Request, name: str, context: dict[str, Any] | None = None, status: int = 200) -> Response:
+    """A page with the session's CSRF token and the app's settings in its context."""
+    values = {"csrf": request.state.csrf, "csrf_field": CSRF_FIELD, "app_settings": request.app.state.settings,
+              "root": request.scope.get("root_path", ""), **(context or {})}
+    return templates.TemplateResponse(request, name, values, status_code=status)
+
+
+def error_page(request: Request, message: str, status: int = 400, back: str = "/") -> Response:
+    return page(request, "error.html", {"message": message, "back": back, "status": status}, status)
+
+
+def check_csrf(request: Request, form: FormData | None = None) -> None:
+    value = request.headers.get(CSRF_HEADER) or (form.get(CSRF_FIELD) if form is not None else None)
+    if not request.app.state.secrets.check_csrf(request.state.sid, value if isinstance(value, str) else None):
+        raise HTTPException(403, "页面已过期或请求来源不明（CSRF 校验失败）。请刷新页面后重试。")
+
+
+def workspace(request: Request) -> Workspace:
+    return request.app.state.workspace
+
+
+def runner(request: Request) -> JobRunner:
+    return request.app.state.runner
+
+
+def own_item(request: Request, kind: str | None = None) -> Item:
+    """The item named in the URL if it is this session's (and of ``kind``); 404 otherwise."""
+    item = workspace(request).item(request.state.sid, request.path_params.get("item", ""))
+    if item is None or (kind is not None and item.meta().get("type") != kind):
+        raise HTTPException(404, "找不到这个文件：它可能已过期被删除，或不属于当前浏览器会话。请重新上传。")
+    return item
+
+
+def attachment(path: Path, name: str, media_type: str | None = None) -> FileResponse:
+    """A download with its Chinese name kept (RFC 5987 filename*) and an ASCII fallback; never cached."""
+    fallback = "".join(ch if ch.isascii() and ch.isalnum() or ch in "-_." else "_" for ch in name) or "download"
+    disposition = f"attachment; filename=\"{fallback}\"; filename*=UTF-8''{quote(name, safe='')}"
+    media = media_type or {".xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+                           ".docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+                           ".pdf": "application/pdf"}.get(path.suffix.lower(), "application/octet-stream")
+    return FileResponse(path, media_type=media, headers={"content-disposition": disposition,
+                                                         "cache-control": "no-store"})
+
+
+async def start_job(request: Request, item: Item, title: str, next_url: str, fn, *args: Any) -> Response:
+    """Run ``fn`` in the pool; show its result's page at once when it is quick, else the progress page."""
+    (item.folder / tasks.PROGRESS).unlink(missing_ok=True)
+    job = runner(request).submit(request.state.sid, title, item.folder, next_url, fn, *args)
+    item.update(job=job.id)
+    result = await runner(request).wait(job, FAST_WAIT)
+    if result is not None and result.get("ok"):
+        return RedirectResponse(next_url, status_code=303)
+    return RedirectResponse(f"/jobs/{job.id}", status_code=303)
+
+
+# --- upload and findings (reusable by the collection box) ------------------------------------------------
+
+async def store_upload(request: Request, sid: str, *, field: str = "file") -> tuple[Item, FormData]:
+    """Read one uploaded file into a new item of the session ``sid`` (CSRF and size checked)."""
+    settings: Settings = request.app.state.settings
+    form = await read_form(request, settings.max_upload, max_files=1)
+    check_csrf(request, form)
+    files = uploaded_files(form, field)
+    if not files:
+        raise UploadRefused("请先选择要上传的文件。")
+    upload = files[0]
+    suffix_kind, suffix = kind_of_name(upload.filename or "")
+    item = workspace(request).new_item(sid, type="file", display="", suffix_kind=suffix_kind)
+    try:
+        display, size = save(upload, item.path("input" + suffix), settings.max_upload)
+    except UploadRefused:
+        shutil.rmtree(item.folder, ignore_errors=True)
+        raise
+    item.update(display=display, size=size, input="input" + suffix)
+    return item, form
+
+
+def analyse_args(item: Item) -> tuple[Any, ...]:
+    meta = item.meta()
+    return (str(item.folder), meta["input"], meta["suffix_kind"], meta["display"])
+
+
+def load_analysis(item: Item) -> dict[str, Any] | None:
+    try:
+        return tasks.read_json(item.folder / tasks.ANALYSIS)
+    except (OSError, ValueError):
+        return None
+
+
+def findings_context(analysis: dict[str, Any]) -> dict[str, Any]:
+    """What templates/_findings.html needs: the analysis plus the filter choices."""
+    rows = analysis["findings"]
+    return {
+        "analysis": analysis,
+        "summary": analysis["summary"],
+        "findings": rows,
+        "sheets": sorted({r["sheet"] for r in rows if r["sheet"]}),
+        "projects": sorted({r["project"] for r in rows if r["project"]}),
+        "criteria": ["完整性", "相关性", "适当性", "可行性"],
+        "project_names": analysis.get("project_names", {}),
+    }
+
+
+async def upload(request: Request) -> Response:
+    item, _ = await store_upload(request, request.state.sid)
+    return await start_job(request, item, "读取与校验", f"/files/{item.id}", tasks.analyse, *analyse_args(item))
+
+
+async def findings(request: Request) -> Response:
+    item = own_item(request, "file")
+    analysis = load_analysis(item)
+    if analysis is None:
+        return failed_or_running(request, item)
+    return page(request, "findings.html", {"item": item.meta(), "item_id": item.id, **findings_context(analysis)})
+
+
+def failed_or_running(request: Request, item: Item) -> Response:
+    job = runner(request).get(request.state.sid, item.meta().get("job", ""))
+    if job is not None and job.result() is None:
+        return RedirectResponse(f"/jobs/{job.id}", status_code=303)
+    message = (job.status().get("message") if job is not None else None) or "这个文件没有处理结果。请重新上传。"
+    return error_page(request, message, 422)
+
+
+async def preview(request: Request) -> Response:
+    item = own_item(request, "file")
+    analysis = load_analysis(item)
+    if analysis is None:
+        return failed_or_running(request, item)
+    departments = analysis["preview"]
+    try:
+        d = int(request.query_params.get("d", 0))
+        p = int(request.query_params.get("p", 0))
+    except ValueError:
+        d = p = 0
+    d = min(max(d, 0), max(len(departments) - 1, 0))
+    dept = departments[d] if departments else None
+    projects = dept["projects"] if dept else []
+    p = min(max(p, 0), max(len(projects) - 1, 0))
+    return page(request, "preview.html", {"item": item.meta(), "item_id": item.id, "departments": departments,
+                                          "d": d, "p": p, "dept": dept,
+                                          "project": projects[p] if projects else None})
+
+
+async def downloads(request: Request) -> Response:
+    item = own_item(request, "file")
+    analysis = load_analysis(item)
+    if analysis is None:
+        return failed_or_running(request, item)
+    meta = item.meta()
+    outputs = meta.get("outputs", {})
+    available = ["annotated", "official", "docx", "pdf"] + (["canonical"] if analysis["kind"] != "canonical" else [])
+    return page(request, "downloads.html", {"item": meta, "item_id": item.id, "analysis": analysis,
+                                            "summary": analysis["summary"], "outputs": outputs,
+                                            "available": available, "names": tasks.OUTPUTS,
+                                            "refused": meta.get("refused", {}),
+                                            "soffice": request.app.state.settings.soffice})
+
+
+async def make_output(request: Request) -> Response:
+    item = own_item(request, "file")
+    form = await request.form(max_files=0, max_fields=10)
+    check_csrf(request, form)
+    what = request.path_params["what"]
+    if what not in tasks.OUTPUTS:
+        raise HTTPException(404, "没有这种下载。")
+    if what == "pdf" and not request.app.state.settings.soffice:
+        return error_page(request, "本机没有安装 LibreOffice，无法生成 PDF。请下载 Word 文本（.docx）后在 Word/WPS 中另存为 PDF。",
+                          409, f"/files/{item.id}/downloads")
+    force = form.get("force") == "1"
+
+    def done(result: dict[str, Any]) -> None:
+        meta = item.meta()
+        outputs, refused = dict(meta.get("outputs", {})), dict(meta.get("refused", {}))
+        if result.get("ok") and result.get("files"):
+            outputs[what] = result["files"]
+            refused.pop(what, None)
+        elif result.get("ok") and result.get("refused"):
+            refused[what] = result["refused"]
+        item.update(outputs=outputs, refused=refused)
+
+    meta = item.meta()
+    job = runner(request).submit(request.state.sid, tasks.OUTPUTS[what], item.folder, f"/files/{item.id}/downloads",
+                                 tasks.make_output, str(item.folder), what, meta["display"], force, on_done=done)
+    result = await runner(request).wait(job, FAST_WAIT)
+    await asyncio.sleep(0)  # let the done-callback record the outputs
+    if result is not None and result.get("ok"):
+        return RedirectResponse(f"/files/{item.id}/downloads", status_code=303)
+    return RedirectResponse(f"/jobs/{job.id}", status_code=303)
+
+
+async def get_output(request: Request) -> Response:
+    item = own_item(request, "file")
+    what = request.path_params["what"]
+    files = item.meta().get("outputs", {}).get(what, [])
+    number = request.path_params["n"]
+    if what not in tasks.OUTPUTS or not 0 <= number < len(files):
+        raise HTTPException(404, "没有这个文件。请先在“下载”页生成。")
+    path = item.folder / f"out-{what}" / files[number]
+    if not path.is_file() or path.parent.parent != item.folder:
+        raise HTTPException(404, "没有这个文件。请先在“下载”页生成。")
+    return attachment(path, files[number])
+
+
+# --- jobs ------------------------------------------------------------------------------------------------
+
+async def job_page(request: Request) -> Response:
+    job = runner(request).get(request.state.sid, request.path_params["job"])
+    if job is None:
+        raise HTTPException(404, "找不到这个任务：它可能已结束很久，或不属于当前浏览器会话。")
+    status = job.status()
+    if status["state"] == "done":
+        return RedirectResponse(status["next"], status_code=303)
+    return page(request, "job.html", {"job": job, "status": status},
+                422 if status["state"] == "failed" else 200)
+
+
+async def job_status(request: Request) -> Response:
+    job = runner(request).get(request.state.sid, request.path_params["job"])
+    if job is None:
+        return JSONResponse({"state": "missing", "message": "找不到这个任务。"}, status_code=404)
+    return JSONResponse(job.status())
+
+
+# --- diff ------------------------------------------------------------------------------------------------
+
+async def diff_form(request: Request) -> Response:
+    return page(request, "diff.html")
+
+
+async def diff_start(request: Request) -> Response:
+    settings: Settings = request.app.state.settings
+    form = await read_form(request, settings.max_upload * 2, max_files=2)
+    check_csrf(request, form)
+    old, new = uploaded_files(form, "old"), uploaded_files(form, "new")
+    if not old or not new:
+        raise UploadRefused("请选择旧版和新版两个规范工作簿。")
+    for upload_ in (old[0], new[0]):
+        if kind_of_name(upload_.filename or "")[0] != "xlsx":
+            raise UploadRefused(f"{upload_.filename}：比对只接受规范工作簿（.xlsx）。")
+    item = workspace(request).new_item(request.state.sid, type="diff")
+    try:
+        old_name, _ = save(old[0], item.path("old.xlsx"), settings.max_upload)
+        new_name, _ = save(new[0], item.path("new.xlsx"), settings.max_upload)
+    except UploadRefused:
+        shutil.rmtree(item.folder, ignore_errors=True)
+        raise
+    item.update(display=f"{old_name} → {new_name}", old=old_name, new=new_name)
+    return await start_job(request, item, "比对两个版本", f"/diff/{item.id}", tasks.diff_task, str(item.folder),
+                           "old.xlsx", "new.xlsx", old_name, new_name)
+
+
+async def diff_result(request: Request) -> Response:
+    item = own_item(request, "diff")
+    try:
+        data = tasks.read_json(item.folder / "diff.json")
+    except (OSError, ValueError):
+        return failed_or_running(request, item)
+    return page(request, "diff_result.html", {"item": item.meta(), "item_id": item.id, "diff": data})
+
+
+async def diff_download(request: Request) -> Response:
+    item = own_item(request, "diff")
+    path = item.folder / "diff.xlsx"
+    if not path.is_file():
+        raise HTTPException(404, "没有比对工作簿。")
+    meta = item.meta()
+    return attachment(path, f"比对-{Path(meta.get('old', '旧版')).stem}-{Path(meta.get('new', '新版')).stem}.xlsx")
+
+
+# --- merge -----------------------------------------------------------------------------------------------
+
+async def merge_form(request: Request) -> Response:
+    return page(request, "merge.html", {"max_files": MERGE_MAX_FILES})
+
+
+async def merge_start(request: Request) -> Response:
+    settings: Settings = request.app.state.settings
+    form = await read_form(request, settings.merge_limit, max_files=MERGE_MAX_FILES)
+    check_csrf(request, form)
+    files = uploaded_files(form, "files")
+    if len(files) < 2:
+        raise UploadRefused("请至少选择两个要合并的规范工作簿。")
+    item = workspace(request).new_item(request.state.sid, type="merge")
+    inputs, labels = [], []
+    try:
+        for number, upload_ in enumerate(files, start=1):
+            if kind_of_name(upload_.filename or "")[0] != "xlsx":
+                raise UploadRefused(f"{upload_.filename}：合并只接受规范工作簿（.xlsx）。")
+            name = f"in-{number:03d}.xlsx"
+            label, _ = save(upload_, item.path(name), settings.max_upload)
+            inputs.append(name)
+            labels.append(label)
+    except UploadRefused:
+        shutil.rmtree(item.folder, ignore_errors=True)
+        raise
+    labels = unique_labels(labels)
+    item.update(display=f"{len(inputs)} 个工作簿", inputs=inputs, labels=labels)
+    return await start_job(request, item, f"合并 {len(inputs)} 个工作簿", f"/merge/{item.id}", tasks.merge_task,
+                           str(item.folder), inputs, labels, None, None)
+
+
+def unique_labels(labels: list[str]) -> list[str]:
+    """Two uploads of the same name are told apart (（2）, （3）…) in conflicts and 合并记录."""
+    seen: dict[str, int] = {}
+    out = []
+    for label in labels:
+        seen[label] = seen.get(label, 0) + 1
+        out.append(label if seen[label] == 1 else f"{Path(label).stem}（{seen[label]}）{Path(label).suffix}")
+    return out
+
+
+async def merge_result(request: Request) -> Response:
+    item = own_item(request, "merge")
+    try:
+        data = tasks.read_json(item.folder / "merge.json")
+    except (OSError, ValueError):
+        return failed_or_running(request, item)
+    return page(request, "merge_result.html", {"item": item.meta(), "item_id": item.id, "merge": data})
+
+
+async def merge_resolve(request: Request) -> Response:
+    item = own_item(request, "merge")
+    form = await request.form(max_files=0, max_fields=5000)
+    check_csrf(request, form)
+    meta = item.meta()
+    prefer = form.get("prefer")
+    prefer = prefer if prefer in ("first", "last") else None
+    choices: dict[int, int] = {}
+    for key, value in form.multi_items():
+        if key.startswith("c") and key[1:].isdigit() and isinstance(value, str) and value.isdigit():
+            choices[int(key[1:])] = int(value)
+    (item.folder / "merged.xlsx").unlink(missing_ok=True)
+    return await start_job(request, item, "按所选的值合并", f"/merge/{item.id}", tasks.merge_task, str(item.folder),
+                           meta["inputs"], meta["labels"], None if prefer else choices, prefer)
+
+
+async def merge_download(request: Request) -> Response:
+    item = own_item(request, "merge")
+    path = item.folder / "merged.xlsx"
+    if not path.is_file():
+        raise HTTPException(404, "还没有合并结果：请先处理全部冲突。")
+    return attachment(path, "合并结果.xlsx")
+
+
+# --- start page, login, errors ---------------------------------------------------------------------------
+
+async def index(request: Request) -> Response:
+    items = []
+    for item in workspace(request).items(request.state.sid)[:20]:
+        meta = item.meta()
+        url = {"file": f"/files/{item.id}", "diff": f"/diff/{item.id}", "merge": f"/merge/{item.id}"}.get(
+            meta.get("type", ""), "/")
+        items.append({"display": meta.get("display", ""), "type": meta.get("type"), "url": url})
+    return page(request, "index.html", {"items": items})
+
+
+async def login_form(request: Request) -> Response:
+    return page(request, "login.html", {"failed": False})
+
+
+async def login(request: Request) -> Response:
+    form = await request.form(max_files=0, max_fields=5)
+    secrets_: Secrets = request.app.state.secrets
+    token = form.get("token")
+    if not secrets_.token_matches(token if isinstance(token, str) else None):
+        await asyncio.sleep(0.5)  # slows guessing
+        return page(request, "login.html", {"failed": True}, 403)
+    response = RedirectResponse("/", status_code=303)
+    response.set_cookie(TOKEN_COOKIE, secrets_.access_cookie(), httponly=True, samesite="strict", path="/")
+    return response
+
+
+async def healthz(request: Request) -> Response:
+    return JSONResponse({"ok": True})
+
+
+async def http_error(request: Request, exc: Exception) -> Response:
+    status = getattr(exc, "status_code", 500)
+    detail = getattr(exc, "detail", "") or {404: "找不到这个页面。", 405: "不支持这种请求。"}.get(status, "请求无法处理。")
+    if request.url.path.endswith(".json"):
+        return JSONResponse({"state": "error", "message": detail}, status_code=status)
+    return error_page(request, detail, status)
+
+
+async def upload_refused(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, UploadRefused)
+    back = {"/diff": "/diff", "/merge": "/merge"}.get(request.url.path, "/")
+    return error_page(request, str(exc), exc.status, back)
+
+
+async def server_error(request: Request, exc: Exception) -> Response:
+    log.exception("unexpected error on %s", request.url.path)
+    return Response("服务器内部错误：请求没有完成，也没有生成任何文件。请稍后重试；如问题持续，请联系管理员。",
+                    status_code=500, media_type="text/plain; charset=utf-8",
+                    headers={"cache-control": "no-store", "x-content-type-options": "nosniff"})
+
+
+def routes() -> list:
+    return [
+        Route("/", index),
+        Route("/upload", upload, methods=["POST"]),
+        Route("/files/{item}", findings),
+        Route("/files/{item}/preview", preview),
+        Route("/files/{item}/downloads", downloads),
+        Route("/files/{item}/make/{what}", make_output, methods=["POST"]),
+        Route("/files/{item}/get/{what}/{n:int}", get_output),
+        Route("/jobs/{job}", job_page),
+        Route("/jobs/{job}.json", job_status),
+        Route("/diff", diff_form),
+        Route("/diff", diff_start, methods=["POST"]),
+        Route("/diff/{item}", diff_result),
+        Route("/diff/{item}/download", diff_download),
+        Route("/merge", merge_form),
+        Route("/merge", merge_start, methods=["POST"]),
+        Route("/merge/{item}", merge_result),
+        Route("/merge/{item}/resolve", merge_resolve, methods=["POST"]),
+        Route("/merge/{item}/download", merge_download),
+        Route("/login", login_form),
+        Route("/login", login, methods=["POST"]),
+        Route("/healthz", healthz),
+        Mount("/static", StaticFiles(directory=str(HERE / "static")), name="static"),
+    ]
+
+
+def create_app(*, max_upload_mb: float = 20, token: str | None = None, work_dir: str | Path | None = None,
+               data_dir: str | Path | None = None, database_url: str | None = None, max_age_hours: float = 24,
+               workers: int | None = None, executor: str = "process", merge_factor: int = 5,
+               **collection_options: Any) -> Starlette:
+    """The web app. ``work_dir`` holds the sessions' private folders (a fresh temporary folder by default,
+    deleted at shutdown); ``data_dir`` switches on the collection box (workbook_engine/web/collection.py);
+    ``executor='thread'`` runs jobs in threads instead of processes (for fast in-process tests)."""
+    settings = Settings(max_upload_mb=max_upload_mb, token=token, max_age_hours=max_age_hours,
+                        merge_factor=merge_factor)
+    secrets_ = Secrets(token=token)
+    space = Workspace(work_dir, max_age=settings.max_age)
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Starlette):
+        async def sweeper() -> None:
+            while True:
+                await asyncio.sleep(min(600.0, max(settings.max_age / 4, 1.0)))
+                space.sweep()
+                app.state.runner.forget(settings.max_age)
+
+        app.state.runner = JobRunner(workers, executor)
+        task = asyncio.create_task(sweeper())
+        try:
+            yield
+        finally:
+            task.cancel()
+            app.state.runner.shutdown()
+            space.close()
+
+    app = Starlette(routes=routes(), lifespan=lifespan,
+                    exception_handlers={HTTPException: http_error, UploadRefused: upload_refused,
+                                        Exception: server_error})
+    app.state.settings = settings
+    app.state.secrets = secrets_
+    app.state.workspace = space
+    app.state.templates = templates
+    if data_dir is not None:
+        from .collection import install
+
+        install(app, data_dir=data_dir, database_url=database_url, **collection_options)
+    app.add_middleware(SecurityMiddleware, secrets_=secrets_)
+    return app
+
+
+__all__ = ["create_app", "store_upload", "analyse_args", "findings_context", "load_analysis", "page",
+           "error_page", "check_csrf", "attachment", "start_job", "valid_id"]

@@ -1,0 +1,665 @@
+"""The collection box's pages (issue 14): log in, department pages, the bureau's board and review, admin.
+
+``install(app, data_dir=…, database_url=…)`` adds the routes in front of the `wbe serve` routes and a gate
+in front of everything: in collection mode nobody reaches any page, file or job without logging in (the
+login form is the first page), and each route checks the role on the server. What a user may see is
+decided by the library (collect/workflow.py: visible_submission, visible_department): another
+department's submission is "not found", whatever id is typed into the URL.
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+import secrets as _secrets
+import shutil
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Callable
+from urllib.parse import urlencode
+
+from starlette.concurrency import run_in_threadpool
+from starlette.exceptions import HTTPException
+from starlette.requests import HTTPConnection, Request
+from starlette.responses import RedirectResponse, Response
+from starlette.routing import Route
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from ..collect import accounts, board as board_module, workflow
+from ..collect.initialise import add_department
+from ..collect.models import (ACCEPTED, ADMIN, DEPARTMENT, RETURNED, REVIEWER, ROLE_NAMES, STATE_NAMES,
+                              SUBMITTED, UPLOADED, Department, Submission, User)
+from ..collect.service import Collect
+from ..errors import InputError, WorkbookEngineError
+from . import collection_tasks
+from .app import attachment, check_csrf, error_page, findings_context, page, start_job
+from .uploads import UploadRefused, kind_of_name, read_form, uploaded_files
+
+log = logging.getLogger("workbook_engine.web")
+LOGIN_COOKIE = "wbe_login"
+OPEN_PATHS = ("/login", "/static/", "/healthz")
+BUREAU = (REVIEWER, ADMIN)
+ANY = (DEPARTMENT, REVIEWER, ADMIN)
+
+
+@dataclass(frozen=True)
+class Viewer:
+    """The logged-in user as the pages see it (a plain copy, not a database row)."""
+
+    id: int
+    username: str
+    role: str
+    department_id: int | None
+    department_code: str
+    department_name: str
+    display_name: str
+    must_change_password: bool
+    token: str
+
+    @property
+    def role_name(self) -> str:
+        return ROLE_NAMES[self.role]
+
+    @property
+    def is_bureau(self) -> bool:
+        return self.role in BUREAU
+
+
+def viewer_of(user: User, token: str) -> Viewer:
+    department = user.department
+    return Viewer(user.id, user.username, user.role, user.department_id, department.code if department else "",
+                  department.name if department else "", user.display_name, user.must_change_password, token)
+
+
+class CollectionGate:
+    """Every request outside OPEN_PATHS needs a live login; the viewer goes into request.state."""
+
+    def __init__(self, app: ASGIApp, collect: Collect):
+        self.app = app
+        self.collect = collect
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        conn = HTTPConnection(scope)
+        token = conn.cookies.get(LOGIN_COOKIE)
+        viewer = await run_in_threadpool(self._viewer, token) if token else None
+        scope.setdefault("state", {})["viewer"] = viewer
+        path = scope.get("path", "/")
+        if viewer is None and not path.startswith(OPEN_PATHS):
+            if scope.get("method") in ("GET", "HEAD"):
+                target = "/login" + ("?" + urlencode({"next": path}) if path not in ("/", "") else "")
+                response: Response = RedirectResponse(target, status_code=303)
+            else:
+                response = Response("请先登录。", status_code=401, media_type="text/plain; charset=utf-8")
+            await response(scope, receive, send)
+            return
+        await self.app(scope, receive, send)
+
+    def _viewer(self, token: str) -> Viewer | None:
+        with self.collect.session() as session:
+            found = accounts.current_session(session, token)
+            return viewer_of(found.user, token) if found is not None else None
+
+
+def collect_of(request: Request) -> Collect:
+    return request.app.state.collect
+
+
+def viewer(request: Request) -> Viewer:
+    return request.state.viewer
+
+
+def requires(*roles: str) -> Callable:
+    """The route is for these roles only (403 for the others; the gate already turned away nobody)."""
+
+    def decorate(endpoint: Callable) -> Callable:
+        @functools.wraps(endpoint)
+        async def wrapper(request: Request) -> Response:
+            who = getattr(request.state, "viewer", None)
+            if who is None:
+                return RedirectResponse("/login", status_code=303)
+            if who.role not in roles:
+                return error_page(request, "您的账号没有权限打开这个页面。", 403, back="/")
+            return await endpoint(request)
+
+        wrapper.roles = roles  # type: ignore[attr-defined]
+        return wrapper
+
+    return decorate
+
+
+async def in_db(request: Request, fn: Callable[..., Any], *args: Any) -> Any:
+    """Run ``fn(session, *args)`` in a thread with its own session."""
+
+    def run() -> Any:
+        with collect_of(request).session() as session:
+            return fn(session, *args)
+
+    return await run_in_threadpool(run)
+
+
+def opinion_rows(found) -> list[dict[str, Any]]:
+    """Opinions as plain data for the templates (read while the session is open)."""
+    return [{"id": o.id, "project": o.project_code, "indicator": o.indicator_seq, "text": o.text,
+             "author": o.author.display_name or o.author.username, "at": o.created_at,
+             "submission_id": o.submission_id} for o in found]
+
+
+def user_row(session, who: Viewer) -> User:
+    return session.get(User, who.id)
+
+
+def cpage(request: Request, name: str, context: dict[str, Any] | None = None, status: int = 200) -> Response:
+    return page(request, f"collect/{name}", {"viewer": getattr(request.state, "viewer", None),
+                                             "STATE_NAMES": STATE_NAMES, **(context or {})}, status)
+
+
+def int_param(value: Any) -> int:
+    try:
+        number = int(str(value))
+    except (TypeError, ValueError):
+        raise HTTPException(404, "没有这个提交记录。") from None
+    if not 0 < number < 2**31:
+        raise HTTPException(404, "没有这个提交记录。")
+    return number
+
+
+async def posted(request: Request) -> Any:
+    form = await request.form(max_files=0, max_fields=50)
+    check_csrf(request, form)
+    return form
+
+
+def text_field(form: Any, name: str, limit: int = 5000) -> str:
+    value = form.get(name)
+    return value.strip()[:limit] if isinstance(value, str) else ""
+
+
+# --- login, logout, password ---------------------------------------------------------------------------
+
+async def home(request: Request) -> Response:
+    who = viewer(request)
+    return RedirectResponse("/board" if who.is_bureau else "/dept", status_code=303)
+
+
+async def login_form(request: Request) -> Response:
+    if getattr(request.state, "viewer", None) is not None:
+        return RedirectResponse("/", status_code=303)
+    return cpage(request, "login.html", {"message": "", "username": "", "next": _safe_next(request.query_params.get("next"))})
+
+
+def _safe_next(value: str | None) -> str:
+    """Only a local path (no scheme, no //host) to go to after logging in."""
+    if not value or not value.startswith("/") or value.startswith("//") or "\\" in value:
+        return "/"
+    return value
+
+
+async def login(request: Request) -> Response:
+    import asyncio
+
+    form = await posted(request)
+    username, password = text_field(form, "username", 100), form.get("password")
+    password = password if isinstance(password, str) else ""
+    address = request.client.host if request.client else ""
+    try:
+        done = await in_db(request, accounts.login, username, password, address)
+    except accounts.AccountError as exc:
+        await asyncio.sleep(0.3)  # slows guessing further (the rate limit is the real barrier)
+        return cpage(request, "login.html", {"message": str(exc), "username": username, "next": "/"},
+                     429 if isinstance(exc, accounts.RateLimited) else 403)
+    response = RedirectResponse(_safe_next(text_field(form, "next", 300)), status_code=303)
+    response.set_cookie(LOGIN_COOKIE, done.token, httponly=True, samesite="strict", path="/",
+                        max_age=int(accounts.SESSION_LIFETIME.total_seconds()))
+    app_secrets = request.app.state.secrets
+    if app_secrets.token is not None:  # wbe serve --token: the accounts stand in for the access token
+        from .security import TOKEN_COOKIE
+
+        response.set_cookie(TOKEN_COOKIE, app_secrets.access_cookie(), httponly=True, samesite="strict", path="/")
+    return response
+
+
+async def logout(request: Request) -> Response:
+    await posted(request)
+    await in_db(request, accounts.logout, viewer(request).token)
+    response = RedirectResponse("/login", status_code=303)
+    response.delete_cookie(LOGIN_COOKIE, path="/")
+    return response
+
+
+@requires(*ANY)
+async def password_form(request: Request) -> Response:
+    return cpage(request, "password.html", {"message": "", "done": False})
+
+
+@requires(*ANY)
+async def password_change(request: Request) -> Response:
+    form = await posted(request)
+    old, new, again = (form.get(k) if isinstance(form.get(k), str) else "" for k in ("old", "new", "again"))
+    who = viewer(request)
+    if new != again:
+        return cpage(request, "password.html", {"message": "两次输入的新密码不一致。", "done": False}, 400)
+
+    def change(session) -> None:
+        accounts.change_password(session, user_row(session, who), old, new, keep_token=who.token)
+
+    try:
+        await in_db(request, change)
+    except accounts.AccountError as exc:
+        return cpage(request, "password.html", {"message": str(exc), "done": False}, 400)
+    return cpage(request, "password.html", {"message": "", "done": True})
+
+
+# --- department pages ----------------------------------------------------------------------------------
+
+@requires(DEPARTMENT)
+async def department_home(request: Request) -> Response:
+    who = viewer(request)
+    return await department_page(request, who.department_id)
+
+
+@requires(*ANY)
+async def department_view(request: Request) -> Response:
+    return await department_page(request, int_param(request.path_params["dept"]))
+
+
+async def department_page(request: Request, department_id: int) -> Response:
+    who = viewer(request)
+
+    def load(session) -> dict[str, Any]:
+        department = workflow.visible_department(session, who, department_id)
+        rows = workflow.history(session, who, department.id)
+        current = next((s for s in rows if s.state in (SUBMITTED, RETURNED, ACCEPTED)), None)
+        return {"department": department, "submissions": rows, "state": board_module.state_of(current),
+                "current": current,
+                "opinions": opinion_rows(workflow.opinions(session, who, current.id)) if current else []}
+
+    return cpage(request, "department.html", await in_db(request, load))
+
+
+@requires(DEPARTMENT)
+async def department_upload(request: Request) -> Response:
+    settings = request.app.state.settings
+    who = viewer(request)
+    form = await read_form(request, settings.max_upload, max_files=1)
+    check_csrf(request, form)
+    files = uploaded_files(form, "file")
+    if not files:
+        raise UploadRefused("请先选择要上传的工作簿。")
+    upload = files[0]
+    name = Path(upload.filename or "工作簿.xlsx").name
+    if kind_of_name(name) != "xlsx":
+        raise UploadRefused(f"{name}：请上传规范工作簿（.xlsx）。发布的绩效文本请先在“检查文件”中导入为规范工作簿。")
+    upload.file.seek(0)
+    data = upload.file.read(settings.max_upload + 1)
+    if len(data) > settings.max_upload:
+        raise UploadRefused(f"{name}：文件超过大小上限。", 413)
+    if not data:
+        raise UploadRefused(f"{name}：文件是空的（0 字节）。请确认文件已完整保存后再上传。")
+    collect = collect_of(request)
+    incoming = collect.work / f"upload-{_secrets.token_hex(12)}.xlsx"
+    incoming.write_bytes(data)
+    try:
+        job = request.app.state.runner.submit(request.state.sid, "校验上传的工作簿", collect.work, "/dept",
+                                              collection_tasks.analyse_upload, str(incoming), name,
+                                              str(analysis_cache(request)))
+        result = await request.app.state.runner.wait(job, 600)
+    finally:
+        incoming.unlink(missing_ok=True)
+    if not result or not result.get("ok"):
+        message = (result or {}).get("message") or "处理时发生意外问题，没有保存任何内容。请重试。"
+        return error_page(request, message, 422, back="/dept")
+    checked = collection_tasks.checked_from(result["checked"])
+
+    def store(session) -> int:
+        return workflow.upload(collect, session, user_row(session, who), name, data, checked=checked).id
+
+    submission_id = await in_db(request, store)
+    return RedirectResponse(f"/s/{submission_id}", status_code=303)
+
+
+def analysis_cache(request: Request) -> Path:
+    return collect_of(request).work / "analysis"
+
+
+@requires(*ANY)
+async def submission_page(request: Request) -> Response:
+    who = viewer(request)
+    submission_id = int_param(request.path_params["sid"])
+    collect = collect_of(request)
+
+    def load(session) -> dict[str, Any]:
+        submission = workflow.visible_submission(session, who, submission_id)
+        department = session.get(Department, submission.department_id)
+        versions = workflow.history(session, who, submission.department_id)
+        returned = workflow.returned_before(session, submission)
+        return {"s": submission, "department": department, "versions": versions,
+                "opinions": opinion_rows(workflow.opinions(session, who, submission.id)), "returned_before": returned,
+                "path": str(workflow.blob_path(collect, submission)), "uploader": submission.uploader.username}
+
+    data = await in_db(request, load)
+    submission = data["s"]
+    analysis = collection_tasks.load_cached(analysis_cache(request), submission.sha256)
+    if analysis is None:
+        job = request.app.state.runner.submit(request.state.sid, "读取工作簿", collect.work, request.url.path,
+                                              collection_tasks.cached_analysis, data["path"], submission.filename,
+                                              str(analysis_cache(request)), submission.sha256)
+        await request.app.state.runner.wait(job, 600)
+        analysis = collection_tasks.load_cached(analysis_cache(request), submission.sha256)
+        if analysis is None:
+            return error_page(request, "无法读取这个提交的文件。请联系管理员。", 500)
+    projects = analysis.get("project_names", {})
+    return cpage(request, "submission.html", {**data, **findings_context(analysis), "project_names": projects,
+                                              "state_text": STATE_NAMES[submission.state],
+                                              "can_submit": who.role == DEPARTMENT and submission.state == UPLOADED,
+                                              "can_review": who.is_bureau and submission.state in (SUBMITTED, RETURNED, ACCEPTED),
+                                              "UPLOADED": UPLOADED})
+
+
+@requires(DEPARTMENT)
+async def submission_submit(request: Request) -> Response:
+    await posted(request)
+    who = viewer(request)
+    submission_id = int_param(request.path_params["sid"])
+    await in_db(request, lambda s: workflow.submit(s, user_row(s, who), submission_id))
+    return RedirectResponse(f"/s/{submission_id}", status_code=303)
+
+
+@requires(*ANY)
+async def submission_file(request: Request) -> Response:
+    who = viewer(request)
+    submission_id = int_param(request.path_params["sid"])
+    collect = collect_of(request)
+
+    def load(session):
+        submission = workflow.visible_submission(session, who, submission_id)
+        department = session.get(Department, submission.department_id)
+        return workflow.blob_path(collect, submission), submission, department
+
+    path, submission, department = await in_db(request, load)
+    return attachment(path, f"{department.code}-第{submission.id}号-{Path(submission.filename).stem}.xlsx")
+
+
+def private_file(request: Request, name: str) -> Path:
+    """A server-named file in this browser session's private folder (the serve workspace)."""
+    item = request.app.state.workspace.new_item(request.state.sid, type="collect-download", display=name)
+    return item.path(name)
+
+
+@requires(*ANY)
+async def submission_annotated(request: Request) -> Response:
+    who = viewer(request)
+    submission_id = int_param(request.path_params["sid"])
+    collect = collect_of(request)
+    target = private_file(request, "annotated.xlsx")
+
+    def make(session):
+        submission = workflow.visible_submission(session, who, submission_id)
+        workflow.annotated_with_opinions(collect, session, who, submission_id, target)
+        return submission
+
+    submission = await in_db(request, make)
+    return attachment(target, f"{Path(submission.filename).stem}-审核意见.xlsx")
+
+
+def _diff_ids(request: Request) -> tuple[int, int]:
+    return int_param(request.query_params.get("old")), int_param(request.path_params["sid"])
+
+
+@requires(*ANY)
+async def submission_diff(request: Request) -> Response:
+    who = viewer(request)
+    old_id, new_id = _diff_ids(request)
+    collect = collect_of(request)
+
+    def load(session):
+        old = workflow.visible_submission(session, who, old_id)
+        new = workflow.visible_submission(session, who, new_id)
+        if old.department_id != new.department_id:
+            raise workflow.NotFound("只能比对同一部门的两个版本。")
+        result = workflow.diff(collect, session, who, old_id, new_id)
+        return old, new, result.changes
+
+    old, new, changes = await in_db(request, load)
+    return cpage(request, "diff.html", {"old": old, "new": new, "changes": changes.changes,
+                                        "summary": changes.summary()})
+
+
+@requires(*ANY)
+async def submission_diff_download(request: Request) -> Response:
+    who = viewer(request)
+    old_id, new_id = _diff_ids(request)
+    collect = collect_of(request)
+    target = private_file(request, "diff.xlsx")
+
+    def make(session):
+        old = workflow.visible_submission(session, who, old_id)
+        new = workflow.visible_submission(session, who, new_id)
+        if old.department_id != new.department_id:
+            raise workflow.NotFound("只能比对同一部门的两个版本。")
+        workflow.diff(collect, session, who, old_id, new_id, output=target)
+
+    await in_db(request, make)
+    return attachment(target, f"比对-第{old_id}号-第{new_id}号.xlsx")
+
+
+# --- the bureau ----------------------------------------------------------------------------------------
+
+@requires(*BUREAU)
+async def submission_opinion(request: Request) -> Response:
+    form = await posted(request)
+    who = viewer(request)
+    submission_id = int_param(request.path_params["sid"])
+    project = text_field(form, "target", 100)
+    seq = text_field(form, "indicator", 10)
+    indicator = int(seq) if seq.isdigit() else None
+    text = text_field(form, "text")
+    await in_db(request, lambda s: workflow.add_opinion(s, user_row(s, who), submission_id, text,
+                                                        project_code=project, indicator_seq=indicator))
+    return RedirectResponse(f"/s/{submission_id}#opinions", status_code=303)
+
+
+@requires(*BUREAU)
+async def submission_return(request: Request) -> Response:
+    form = await posted(request)
+    who = viewer(request)
+    submission_id = int_param(request.path_params["sid"])
+    await in_db(request, lambda s: workflow.return_submission(s, user_row(s, who), submission_id,
+                                                              text_field(form, "note")))
+    return RedirectResponse(f"/s/{submission_id}", status_code=303)
+
+
+@requires(*BUREAU)
+async def submission_accept(request: Request) -> Response:
+    form = await posted(request)
+    who = viewer(request)
+    submission_id = int_param(request.path_params["sid"])
+    await in_db(request, lambda s: workflow.accept(s, user_row(s, who), submission_id, text_field(form, "note")))
+    return RedirectResponse(f"/s/{submission_id}", status_code=303)
+
+
+def _board_rows(request: Request, session):
+    collection = collect_of(request).collection(session)
+    return collection, board_module.board(session, collection.id)
+
+
+@requires(*BUREAU)
+async def board_page(request: Request) -> Response:
+    query = request.query_params
+    state = query.get("state", "")
+    state = state if state in board_module.BOARD_STATES else ""
+    sort = query.get("sort", "code")
+    sort = sort if sort in board_module.SORT_KEYS else "code"
+    descending = query.get("desc") == "1"
+    search = (query.get("q") or "").strip()[:50]
+
+    def load(session):
+        collection, rows = _board_rows(request, session)
+        shown = board_module.filtered(rows, state=state, query=search, sort=sort, descending=descending)
+        counts = {s: sum(1 for r in rows if r.state == s) for s in board_module.BOARD_STATES}
+        return {"collection": collection, "rows": shown, "all_rows": rows, "counts": counts,
+                "chart": board_module.budget_chart_svg(sorted(rows, key=lambda r: r.budget, reverse=True)),
+                "accepted": counts[board_module.ACCEPTED_STATE]}
+
+    data = await in_db(request, load)
+    return cpage(request, "board.html", {**data, "state": state, "sort": sort, "desc": descending, "q": search,
+                                         "states": board_module.BOARD_STATES})
+
+
+@requires(*BUREAU)
+async def board_download(request: Request) -> Response:
+    target = private_file(request, "board.xlsx")
+
+    def make(session):
+        collection, rows = _board_rows(request, session)
+        board_module.write_board(rows, target, year=collection.year)
+        return collection
+
+    collection = await in_db(request, make)
+    return attachment(target, f"{collection.year}年度征集状态.xlsx")
+
+
+@requires(*BUREAU)
+async def county_merge(request: Request) -> Response:
+    """Stage every accepted submission into a merge job of this browser session and show the merge page
+    of `wbe serve` (conflicts, choices, download with 合并记录)."""
+    from ..collect.county import accepted_submissions, stage_accepted
+    from . import tasks
+
+    await posted(request)
+    who = viewer(request)
+    collect = collect_of(request)
+    item = request.app.state.workspace.new_item(request.state.sid, type="merge")
+
+    def stage(session):
+        collection = collect.collection(session)
+        accepted = accepted_submissions(session, collection.id)
+        if not accepted:
+            raise workflow.WorkflowError("还没有已通过的部门，无法合并。")
+        paths = stage_accepted(collect, accepted, item.folder)
+        accounts.audit(session, "merge", f"合并 {len(accepted)} 个已通过部门的提交（第 "
+                       + "、".join(str(s.id) for s in accepted) + " 号）", user=user_row(session, who))
+        session.commit()
+        return paths
+
+    try:
+        paths = await in_db(request, stage)
+    except WorkbookEngineError:
+        shutil.rmtree(item.folder, ignore_errors=True)
+        raise
+    inputs = []
+    for number, path in enumerate(paths, start=1):
+        name = f"in-{number:03d}.xlsx"
+        path.rename(item.folder / name)
+        inputs.append(name)
+    labels = [p.name for p in paths]
+    item.update(display=f"{len(inputs)} 个已通过部门", inputs=inputs, labels=labels)
+    return await start_job(request, item, f"合并 {len(inputs)} 个已通过部门", f"/merge/{item.id}", tasks.merge_task,
+                           str(item.folder), inputs, labels, None, None)
+
+
+# --- administration ------------------------------------------------------------------------------------
+
+@requires(ADMIN)
+async def admin_page(request: Request) -> Response:
+    def load(session):
+        from sqlalchemy import select
+
+        users = list(session.scalars(select(User).order_by(User.role, User.username)))
+        return {"users": [(u, u.department) for u in users]}
+
+    return cpage(request, "admin.html", {**(await in_db(request, load)), "ROLE_NAMES": ROLE_NAMES,
+                                         "shown_password": None})
+
+
+@requires(ADMIN)
+async def admin_reset(request: Request) -> Response:
+    form = await posted(request)
+    who = viewer(request)
+    username = text_field(form, "username", 100)
+
+    def reset(session):
+        from sqlalchemy import select
+
+        target = session.scalar(select(User).where(User.username == username))
+        if target is None:
+            raise workflow.NotFound(f"没有用户“{username}”。")
+        return accounts.reset_password(session, user_row(session, who), target)
+
+    password = await in_db(request, reset)
+    return cpage(request, "password_shown.html", {"username": username, "password": password,
+                                                  "what": "已重置密码"})
+
+
+@requires(ADMIN)
+async def admin_add_department(request: Request) -> Response:
+    form = await posted(request)
+    who = viewer(request)
+    code, name = text_field(form, "code", 20), text_field(form, "name", 200)
+    collect = collect_of(request)
+    _department, password = await in_db(request, lambda s: add_department(collect, s, user_row(s, who), code, name))
+    return cpage(request, "password_shown.html", {"username": code, "password": password,
+                                                  "what": f"已添加部门 {code} {name}"})
+
+
+# --- errors and installation ---------------------------------------------------------------------------
+
+STATUS = {workflow.NotFound: 404, workflow.Forbidden: 403, accounts.AccountError: 400}
+
+
+async def engine_error(request: Request, exc: Exception) -> Response:
+    """A library refusal becomes a Chinese page: 404 for what the user may not see, 422 for bad input."""
+    status = next((code for kind, code in STATUS.items() if isinstance(exc, kind)), 422 if isinstance(exc, InputError) else 400)
+    back = "/dept" if getattr(getattr(request.state, "viewer", None), "role", "") == DEPARTMENT else "/"
+    return error_page(request, str(exc), status, back=back)
+
+
+async def stylesheet(request: Request) -> Response:
+    from starlette.responses import FileResponse
+
+    return FileResponse(Path(__file__).resolve().parent / "templates" / "collect" / "collect.css",
+                        media_type="text/css")
+
+
+def routes() -> list[Route]:
+    return [
+        Route("/static/collect.css", stylesheet),
+        Route("/", home),
+        Route("/login", login_form),
+        Route("/login", login, methods=["POST"]),
+        Route("/logout", logout, methods=["POST"]),
+        Route("/account/password", password_form),
+        Route("/account/password", password_change, methods=["POST"]),
+        Route("/dept", department_home),
+        Route("/dept/upload", department_upload, methods=["POST"]),
+        Route("/departments/{dept}", department_view),
+        Route("/s/{sid}", submission_page),
+        Route("/s/{sid}/submit", submission_submit, methods=["POST"]),
+        Route("/s/{sid}/file", submission_file),
+        Route("/s/{sid}/annotated", submission_annotated),
+        Route("/s/{sid}/diff", submission_diff),
+        Route("/s/{sid}/diff.xlsx", submission_diff_download),
+        Route("/s/{sid}/opinion", submission_opinion, methods=["POST"]),
+        Route("/s/{sid}/return", submission_return, methods=["POST"]),
+        Route("/s/{sid}/accept", submission_accept, methods=["POST"]),
+        Route("/board", board_page),
+        Route("/board.xlsx", board_download),
+        Route("/county/merge", county_merge, methods=["POST"]),
+        Route("/admin", admin_page),
+        Route("/admin/reset", admin_reset, methods=["POST"]),
+        Route("/admin/departments", admin_add_department, methods=["POST"]),
+    ]
+
+
+def install(app, *, data_dir, database_url: str | None = None, **_options: Any) -> Collect:
+    """Switch the app into collection mode over DATA_DIR (and its database)."""
+    collect = Collect(data_dir, database_url)
+    with collect.session() as session:
+        collect.collection(session)  # a clear message when the folder was never initialised
+    app.state.collect = collect
+    app.router.routes[0:0] = routes()
+    app.add_exception_handler(WorkbookEngineError, engine_error)
+    app.add_middleware(CollectionGate, collect=collect)
+    return collect

@@ -255,3 +255,14 @@ def test_merge_conflict_on_a_long_text_shows_where_the_values_differ(tmp_path):
     lines = [line for line in result.stdout.splitlines() if "项目!N2" in line]
     assert len(lines) == 2
     assert "【甲】" in lines[0] and "【乙】" in lines[1]
+
+
+def test_r112_advice_example_is_about_the_indicator_itself(sample_review):
+    advice = [f for f in sample_review.report.findings if f.code == "WBE-R112"]
+    assert advice
+    for f in advice:
+        name = re.search(r"三级指标“([^”]+)”", f.message).group(1)
+        example = f.message[f.message.index("如“"):]
+        assert name in example, f.message
+    satisfaction = next(f for f in advice if "满意度" in f.message)
+    assert "满意" in satisfaction.message[satisfaction.message.index("如“"):]

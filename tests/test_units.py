@@ -109,3 +109,19 @@ def test_cell_text(value, expected):
 def test_numbers_typed_as_text(value, expected):
     parsed = parse_number(value)
     assert parsed.value == expected
+
+
+# --- packaging -----------------------------------------------------------------------------------------
+
+def test_the_package_declares_its_types():
+    """py.typed ships in the wheel (package-data), so a caller's type checker reads api.py's annotations."""
+    try:
+        import tomllib
+    except ModuleNotFoundError:  # Python 3.10
+        import tomli as tomllib
+
+    from .conftest import ROOT
+
+    assert (ROOT / "workbook_engine" / "py.typed").is_file()
+    config = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
+    assert "py.typed" in config["tool"]["setuptools"]["package-data"]["workbook_engine"]

@@ -187,12 +187,29 @@ def names_and_descriptions(ctx: ReviewContext) -> Iterator[Finding]:
             said = "为空" if not description else f"与三级指标“{ind.level3}”相同"
             yield ctx.indicator("WBE-R112", n, "description",
                                 f"绩效指标描述{said}，没有说明指标的含义。请说明考核什么、怎样计算，"
-                                "如“反映编制的自然灾害类预案数量”。")
+                                f"如“{_description_example(ind.level3)}”。")
         elif description.startswith(name) and 1 <= len(description) - len(name) <= 3 \
                 and _is_word_char(description[len(name)]):
             yield ctx.indicator("WBE-R113", n, "level3",
                                 f"三级指标“{ind.level3}”像是描述“{ind.description}”被截断后的前半部分"
                                 "（预算系统常限制指标名称的长度）。请写出完整、简短的名称，如把“…知名”改为“…知晓率”。")
+
+
+def _description_example(name: str) -> str:
+    """An example description for the indicator ``name`` itself (a rate, a count, a cost, a time or a
+    satisfaction), so that the advice reads as meant for this row."""
+    name = name.strip()
+    if "满意" in name:
+        return f"反映服务对象对项目的满意程度（{name}），按调查中表示满意的人数 ÷ 调查总人数 × 100% 计算"
+    if name.endswith("率") and not name.endswith("效率"):
+        return f"反映{name}，按 达到要求的数量 ÷ 应完成的总数 × 100% 计算"
+    if any(word in name for word in ("成本", "费用", "经费", "资金", "金额")):
+        return f"反映{name}，按实际支出计算（万元）"
+    if any(word in name for word in ("时间", "及时", "按时", "时限", "期限", "完成时")):
+        return f"反映{name}，以实际完成的日期与计划日期相比"
+    if name.endswith(("数", "数量", "次数", "人数", "个数", "面积", "长度", "量")):
+        return f"反映全年{name}，按实际完成的数量统计"
+    return f"反映{name}的具体内容，写明考核什么、按什么口径计算"
 
 
 def _is_word_char(ch: str) -> bool:

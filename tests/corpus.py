@@ -11,8 +11,8 @@ import io
 import re
 import struct
 import zipfile
+from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Callable, Iterator
 
 from .conftest import SAMPLE, SEED
 
@@ -54,7 +54,7 @@ EXTERNAL = b'<!DOCTYPE x [<!ENTITY xxe SYSTEM "file:///etc/passwd">]>'
 
 def set_cell_xml(xml: bytes, cell: str, inner: Callable[[bytes, bytes], bytes]) -> bytes:
     """Rewrite one <c> element of a sheet: ``inner(attributes, content)`` returns the new element."""
-    pattern = re.compile(rb'<c r="' + cell.encode() + rb'"([^>]*?)(?:/>|>(.*?)</c>)', re.S)
+    pattern = re.compile(rb'<c r="' + cell.encode() + rb'"([^>]*?)(?:/>|>(.*?)</c>)', re.DOTALL)
     match = pattern.search(xml)
     assert match, cell
     return xml[:match.start()] + inner(match.group(1), match.group(2) or b"") + xml[match.end():]
@@ -243,6 +243,67 @@ FAR_CELL = b'<row r="1048576"><c r="XFD1048576" t="inlineStr"><is><t>x</t></is><
 FAR_CELL_REORDERED = b'<row r="1048576"><c t="inlineStr" r="XFD1048576"><is><t>x</t></is></c></row>'
 FAR_CELL_IMPLIED = b'<row r="1048576">' + b"<c><v>1</v></c>" * 16_384 + b"</row>"
 
+MAIN_NS = b"http://schemas.openxmlformats.org/spreadsheetml/2006/main"
+
+
+def far(cell: bytes, *, quote: bytes = b'"', space: bytes = b" ", prefix: bytes = b"") -> bytes:
+    """One far cell with a value, in a given legal spelling (quotes, whitespace, namespace prefix)."""
+    q = quote
+    declare = b" xmlns:" + prefix[:-1] + b"=" + q + MAIN_NS + q if prefix else b""
+    return (b"<" + prefix + b"row" + declare + b" r=" + q + b"1048576" + q + b"><" + prefix + b"c" + space + b"r=" + q
+            + cell + q + b" t=" + q + b"inlineStr" + q + b"><" + prefix + b"is><" + prefix + b"t>x</" + prefix + b"t></"
+            + prefix + b"is></" + prefix + b"c></" + prefix + b"row>")
+
+
+def merged_over(ref: bytes) -> Callable[[bytes], bytes]:
+    """One <mergeCell> after the sheet's data: 60 bytes that cover ``ref``."""
+    return lambda xml: xml.replace(b"</sheetData>", b'</sheetData><mergeCells count="1"><mergeCell ref="%s"/></mergeCells>'
+                                   % ref, 1)
+
+
+def big_part(rows: int, columns: int) -> Callable[[bytes], bytes]:
+    """The 项目 sheet with rows x columns numbers below its data (each a value cell)."""
+    def build(xml: bytes) -> bytes:
+        letters = [_letters(c) for c in range(columns)]
+        body = b"".join(b'<row r="%d">' % r + b"".join(b'<c r="%s%d"><v>1</v></c>' % (letters[c], r)
+                                                      for c in range(columns)) + b"</row>"
+                        for r in range(11, 11 + rows))
+        return xml.replace(b"</sheetData>", body + b"</sheetData>").replace(b'<dimension ref="A1:N10"/>', b"")
+    return build
+
+
+def _letters(index: int) -> bytes:
+    out = b""
+    index += 1
+    while index:
+        index, rem = divmod(index - 1, 26)
+        out = bytes([65 + rem]) + out
+    return out
+
+
+def many_sheets(count: int, target: str = "rId2") -> Callable[[bytes], bytes]:
+    """workbook.xml with ``count`` extra <sheet> entries all reading one part (relationship ``target``)."""
+    def change(xml: bytes) -> bytes:
+        extra = b"".join(b'<sheet name="S%d" sheetId="%d" r:id="%s"/>' % (i, 100 + i, target.encode())
+                         for i in range(count))
+        return xml.replace(b"</sheets>", extra + b"</sheets>")
+    return change
+
+
+def far_cell_in_other_part(folder: Path) -> Path:
+    """The 项目 sheet, with a far cell, stored under a name no worksheet has (readers follow the relationship)."""
+    with zipfile.ZipFile(SAMPLE) as archive:
+        sheet = far_rows(FAR_CELL)(archive.read(PROJECTS_PART))
+    return rezip(SAMPLE, folder / "far-elsewhere.xlsx", drop=(PROJECTS_PART,), add={"xl/media/data.bin": sheet},
+                 replace={"xl/_rels/workbook.xml.rels": lambda d: d.replace(b"worksheets/sheet2.xml", b"media/data.bin")})
+
+
+def sheets_on_one_part(folder: Path) -> Path:
+    """2,000 <sheet> entries that all read one 100,000-cell part: counted once, parsed 2,000 times."""
+    return rezip(SAMPLE, folder / "sheets-on-one-part.xlsx", replace={
+        PROJECTS_PART: big_part(10_000, 10), "xl/workbook.xml": many_sheets(2_000)})
+
+
 # name -> builder; every command must refuse each of these with exit status 2 and one line.
 REFUSED: dict[str, Callable[[Path], Path]] = {
     "not-a-zip": _bytes("not-a-zip.xlsx", b"This is not a workbook.\n" * 4),
@@ -268,6 +329,23 @@ REFUSED: dict[str, Callable[[Path], Path]] = {
     "far-cell": _rezipped("far-cell.xlsx", replace={PROJECTS_PART: far_rows(FAR_CELL)}),
     "far-cell-reordered": _rezipped("far-cell-reordered.xlsx", replace={PROJECTS_PART: far_rows(FAR_CELL_REORDERED)}),
     "far-cell-implied": _rezipped("far-cell-implied.xlsx", replace={PROJECTS_PART: far_rows(FAR_CELL_IMPLIED)}),
+    # issue 12: the same far cell in every legal spelling, declared sizes, amplification inside the limits
+    "far-cell-single-quotes": _rezipped("far-sq.xlsx", replace={PROJECTS_PART: far_rows(far(b"XFD1048576", quote=b"'"))}),
+    "far-cell-newline": _rezipped("far-nl.xlsx", replace={PROJECTS_PART: far_rows(far(b"XFD1048576", space=b"\n"))}),
+    "far-cell-lower-case": _rezipped("far-lc.xlsx", replace={PROJECTS_PART: far_rows(far(b"xfd1048576"))}),
+    "far-cell-prefix": _rezipped("far-ns.xlsx", replace={PROJECTS_PART: far_rows(far(b"XFD1048576", prefix=b"x:"))}),
+    "far-cell-leading-zero": _rezipped("far-zero.xlsx", replace={PROJECTS_PART: far_rows(far(b"XFD01048576"))}),
+    "far-cell-eight-digit-row": _rezipped("far-8.xlsx", replace={PROJECTS_PART: far_rows(far(b"N99999999"))}),
+    "far-cell-character-reference": _rezipped("far-ref.xlsx", replace={
+        PROJECTS_PART: far_rows(far(b"&#88;&#70;&#68;1048576"))}),
+    "far-cell-in-other-part": far_cell_in_other_part,
+    "shared-strings-unique-count": _rezipped("sst-count.xlsx", replace={
+        STRINGS_PART: lambda d: re.sub(rb'uniqueCount="\d+"', b'uniqueCount="4294967295"', d)}),
+    "merged-far-area": _rezipped("merge-bomb.xlsx", replace={PROJECTS_PART: merged_over(b"A11:XFD1048576")}),
+    "sheets-on-one-part": sheets_on_one_part,
+    "too-many-sheets": _rezipped("many-sheets.xlsx", replace={"xl/workbook.xml": many_sheets(6_000, "rId5")}),
+    "bad-cell-reference": _rezipped("bad-ref.xlsx", replace={
+        PROJECTS_PART: lambda d: d.replace(b'<c r="C2"', b'<c r="C 2"', 1)}),
     "utf16-sheet": _rezipped("utf16-sheet.xlsx", replace={
         PROJECTS_PART: lambda d: d.decode().replace('encoding="UTF-8"', 'encoding="UTF-16"').encode("utf-16")}),
 }
@@ -280,6 +358,28 @@ REFUSED_SAYS: dict[str, str] = {
     "no-read-permission": "权限", "truncated-zip": "损坏", "many-entries": "上限", "crc-mismatch": "篡改",
     "damaged-sheet-xml": "项目", "utf16-sheet": "UTF-8", "far-cell": "XFD1048576",
     "far-cell-reordered": "XFD1048576", "far-cell-implied": "XFD1048576",
+    "far-cell-single-quotes": "XFD1048576", "far-cell-newline": "XFD1048576", "far-cell-lower-case": "XFD1048576",
+    "far-cell-prefix": "XFD1048576", "far-cell-leading-zero": "XFD1048576", "far-cell-eight-digit-row": "N99999999",
+    "far-cell-character-reference": "XFD1048576", "far-cell-in-other-part": "XFD1048576",
+    "shared-strings-unique-count": "共享字符串", "merged-far-area": "XFD1048576", "sheets-on-one-part": "共用",
+    "too-many-sheets": "工作表", "bad-cell-reference": "C 2",
+}
+
+
+# Declared sizes no reader may trust (issue 12): otherwise the sample, so every command must do with each
+# exactly what it does with the sample. Excel itself writes <col max="16384"> for a whole-sheet format.
+DECLARED: dict[str, Callable[[Path], Path]] = {
+    "dimension-whole-sheet": _rezipped("dimension.xlsx", replace={
+        PROJECTS_PART: lambda d: d.replace(b'<dimension ref="A1:N10"/>', b'<dimension ref="A1:XFD1048576"/>')}),
+    "dimension-beyond-excel": _rezipped("dimension-beyond.xlsx", replace={
+        PROJECTS_PART: lambda d: d.replace(b'<dimension ref="A1:N10"/>', b'<dimension ref="A1:ZZZZ99999999999"/>')}),
+    "spans-huge": _rezipped("spans.xlsx", replace={PROJECTS_PART: lambda d: d.replace(b'spans="1:14"', b'spans="1:4294967295"')}),
+    "col-max-huge-hidden": _rezipped("col-max.xlsx", replace={PROJECTS_PART: lambda d: d.replace(
+        b"</cols>", b'<col min="15" max="4294967295" width="9" hidden="1" customWidth="1"/></cols>')}),
+    "col-max-whole-sheet": _rezipped("col-max-excel.xlsx", replace={PROJECTS_PART: lambda d: d.replace(
+        b"</cols>", b'<col min="15" max="16384" width="9" style="1" customWidth="1"/></cols>')}),
+    "shared-strings-count": _rezipped("sst-total.xlsx", replace={
+        STRINGS_PART: lambda d: re.sub(rb' count="\d+"', b' count="4294967295"', d)}),
 }
 
 
@@ -289,5 +389,18 @@ def seed_variant(folder: Path, name: str, change: Callable[[str], str], encoding
     return target
 
 
-__all__ = ["REFUSED", "REFUSED_SAYS", "rezip", "formula", "trailing_formatting", "seed_variant", "PROJECTS_PART",
-           "zip_bomb_declared", "zip_bomb_lying", "LAUGHS", "EXTERNAL", "STRINGS_PART"]
+__all__ = [
+    "DECLARED",
+    "EXTERNAL",
+    "LAUGHS",
+    "PROJECTS_PART",
+    "REFUSED",
+    "REFUSED_SAYS",
+    "STRINGS_PART",
+    "formula",
+    "rezip",
+    "seed_variant",
+    "trailing_formatting",
+    "zip_bomb_declared",
+    "zip_bomb_lying",
+]

@@ -238,7 +238,7 @@ def test_merge_json_lists_conflicts_and_findings_with_their_file(tmp_path):
     result = run_cli("merge", SAMPLE, other, "-o", tmp_path / "out.xlsx", "--format", "json")
     assert result.returncode == 1
     data = json.loads(result.stdout)
-    assert data["written"] is False and data["valid"] is False
+    assert data["written"] is False and data["output"] == str(tmp_path / "out.xlsx")
     conflict = next(c for c in data["conflicts"] if c["field"] == "预算数")
     assert [(c["file"], c["cell"]) for c in conflict["candidates"]] == [(str(SAMPLE), "F2"), (str(other), "F2")]
     broken = edited(SAMPLE, tmp_path / "c.xlsx", set_cells({"项目": {"F2": -1}}))

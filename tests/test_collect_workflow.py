@@ -143,6 +143,7 @@ def test_the_whole_story_on_the_library(collection, tmp_path):
         assert book.sheetnames[0] == "审核意见"
         comments = [c.comment.text for row in book["项目"].iter_rows() for c in row if c.comment]
         assert any("预算数不能为负数" in text for text in comments)
+        assert any(text.startswith("[WBE-W080 警告]") and "预算数不能为负数" in text for text in comments)
         assert any("指标值请量化" in c.comment.text for row in book["指标"].iter_rows() for c in row if c.comment)
 
     written = export(collection, tmp_path / "out", every=True)

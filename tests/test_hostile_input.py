@@ -11,8 +11,8 @@ import os
 import subprocess
 import sys
 import zipfile
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 import openpyxl
 import pytest
@@ -26,6 +26,7 @@ from workbook_engine.api import validate as _validate
 
 from . import corpus
 from .conftest import ROOT, SAMPLE, SEED, run_cli
+
 
 def validate(path: Path):
     """Validation findings only: the review rules (WBE-R…, issue 5) have their own tests."""
@@ -95,17 +96,101 @@ def test_every_command_refuses_every_bad_file(command, bad, refused_files, tmp_p
         assert path.read_bytes() == before
 
 
+@pytest.fixture(scope="session")
+def declared_files(tmp_path_factory) -> dict[str, Path]:
+    folder = tmp_path_factory.mktemp("declared")
+    return {name: build(folder) for name, build in corpus.DECLARED.items()}
+
+
+@pytest.fixture(scope="session")
+def sample_outcomes(tmp_path_factory) -> dict[str, tuple[int, str]]:
+    """(exit status, stdout) of every command on the plain sample, to compare the declared-size files with."""
+    outcomes = {}
+    for command in DECLARED_COMMANDS:
+        argv = COMMANDS[command]
+        out = tmp_path_factory.mktemp(f"sample-{command}")
+        result = CliRunner().invoke(app, argv(SAMPLE, out))
+        outcomes[command] = (result.exit_code, result.stdout.replace(str(SAMPLE), "BOOK").replace(str(out), "OUT"))
+    return outcomes
+
+
+# The readers behind the commands: calamine (every command), openpyxl (the annotated copies), the merge
+# writer. The full command x file matrix runs in benchmarks/hostile_matrix.py (docs/decisions.md).
+DECLARED_COMMANDS = ("validate", "validate-annotate", "review-annotate", "merge")
+
+
+@pytest.mark.parametrize("command", DECLARED_COMMANDS)
+@pytest.mark.parametrize("declared", list(corpus.DECLARED))
+def test_declared_sizes_change_nothing(command, declared, declared_files, sample_outcomes, tmp_path):
+    """A workbook declaring a huge dimension, spans, column range or string count is read as the sample is."""
+    path = declared_files[declared]
+    result = CliRunner().invoke(app, COMMANDS[command](path, tmp_path))
+    assert not isinstance(result.exception, Exception) or isinstance(result.exception, SystemExit), result.exception
+    status, stdout = sample_outcomes[command]
+    assert result.exit_code == status, (result.stdout, result.stderr)
+    if command != "import":
+        assert result.stdout.replace(str(path), "BOOK").replace(str(tmp_path), "OUT") == stdout
+
+
 # Refusals import words the same way as the workbook commands (the rest are refused as "not a text export").
 IMPORT_SAYS_THE_SAME = {"missing-path", "directory", "no-read-permission"}
 
 
-@pytest.mark.parametrize("bad", [b for b in corpus.REFUSED if b != "no-read-permission"])
-def test_bad_file_from_the_real_command_line(bad, refused_files):
-    """As a user runs it: exit status 2, one line on stderr, nothing on stdout, no traceback."""
+# In real processes: the files that could make a native reader abort or allocate (the rest are refused by the
+# same guard, shown in-process above for every command; every file x every command in subprocesses:
+# benchmarks/hostile_matrix.py).
+IN_SUBPROCESS = [b for b in corpus.REFUSED if b.startswith(("far-cell", "zip-bomb", "billion", "shared-strings",
+                                                             "merged", "sheets-on", "too-many", "damaged"))]
+
+
+@pytest.mark.parametrize("bad", IN_SUBPROCESS)
+def test_bad_file_from_the_real_command_line(bad, refused_files, tmp_path):
+    """As a user runs it, under a 4 GB address-space limit: exit status 2 within 30 s, one line on stderr,
+    nothing on stdout, no traceback, peak under 1 GB."""
     path = refused_files[bad]
-    result = run_cli("validate", path)
+    peak = tmp_path / "peak"
+    result = limited_run("validate", path, peak_file=peak)
     assert result.returncode == 2 and result.stdout == ""
     assert_one_clear_line(result.stderr, path, corpus.REFUSED_SAYS.get(bad))
+    assert_ends_well(result, peak)
+
+
+@pytest.mark.parametrize("declared", list(corpus.DECLARED))
+def test_declared_sizes_from_the_real_command_line(declared, declared_files, tmp_path):
+    """The openpyxl path (annotated copy) on a file declaring huge sizes, under the same limits."""
+    peak = tmp_path / "peak"
+    result = limited_run("validate", declared_files[declared], "--annotate", tmp_path / "annotated.xlsx",
+                         peak_file=peak)
+    assert result.returncode == 0, result.stderr
+    assert_ends_well(result, peak)
+    assert openpyxl.load_workbook(tmp_path / "annotated.xlsx")["项目"].max_row == 10
+
+
+LIMITED = """
+import atexit, os, resource, sys
+resource.setrlimit(resource.RLIMIT_AS, (4 * 2**30, 4 * 2**30))
+atexit.register(lambda: open(os.environ["WBE_PEAK_FILE"], "w").write(
+    str(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024)))
+sys.argv = ["wbe", *sys.argv[1:]]
+from workbook_engine.cli import main
+main()
+"""
+
+
+def limited_run(*args, peak_file: Path) -> subprocess.CompletedProcess:
+    """A command as a user runs it, under a 4 GB address-space limit; it must end by itself within 30 s.
+    Its peak resident memory (bytes) is written to ``peak_file``."""
+    return subprocess.run([sys.executable, "-c", LIMITED, *map(str, args)], capture_output=True, text=True,
+                          cwd=ROOT, timeout=30, env={**os.environ, "WBE_PEAK_FILE": str(peak_file)}, check=False)
+
+
+def assert_ends_well(result: subprocess.CompletedProcess, peak_file: Path) -> None:
+    """Exit 0/1/2, no traceback, an exit-2 message on one line, peak under 1 GB."""
+    assert result.returncode in (0, 1, 2), (result.returncode, result.stderr[-2000:])
+    assert "Traceback" not in result.stderr, result.stderr[-2000:]
+    if result.returncode == 2:
+        assert len(result.stderr.strip().splitlines()) == 1, result.stderr
+    assert int(peak_file.read_text()) < 2**30
 
 
 PEAK = """
@@ -148,7 +233,7 @@ def test_lying_bomb_really_inflates_beyond_what_it_declares(refused_files):
 
 def test_openpyxl_uses_defusedxml():
     import defusedxml  # noqa: F401  (installed: a declared dependency)
-    import openpyxl.xml.functions as functions
+    from openpyxl.xml import functions
 
     assert openpyxl.DEFUSEDXML is True
     assert functions.iterparse.__module__.startswith("defusedxml")
@@ -337,6 +422,40 @@ def test_broken_documents_name_the_line(tmp_path, name, change, says):
     assert not (tmp_path / "book.xlsx").exists()
 
 
+@pytest.mark.parametrize("kind", ["fifo", "device", "sparse-4-gb", "over-the-limit"])
+def test_import_refuses_pipes_devices_and_huge_documents(kind, tmp_path):
+    """Refused before reading: a FIFO would block forever, a device or a 4 GB file would be read whole."""
+    document = tmp_path / "document.txt"
+    says = "不是普通文件"
+    if kind == "fifo":
+        os.mkfifo(document)
+    elif kind == "device":
+        document = Path("/dev/zero")
+    elif kind == "sparse-4-gb":
+        with document.open("wb") as handle:
+            handle.truncate(4 * 2**30)
+        says = "上限"
+    else:
+        document.write_bytes(SEED.read_bytes() * (guard.MAX_TEXT_DOCUMENT_BYTES // SEED.stat().st_size + 1))
+        says = "上限"
+    peak = tmp_path / "peak"
+    result = limited_run("import", document, "-o", tmp_path / "book.xlsx", peak_file=peak)
+    assert result.returncode == 2
+    assert_one_clear_line(result.stderr, document, says)
+    assert_ends_well(result, peak)
+    assert not (tmp_path / "book.xlsx").exists()
+
+
+def test_text_document_is_read_with_a_bound_even_if_it_grows(tmp_path, monkeypatch):
+    document = tmp_path / "growing.txt"
+    document.write_bytes(b"x" * 100)
+    monkeypatch.setattr(guard, "MAX_TEXT_DOCUMENT_BYTES", 50)
+    with pytest.raises(UnsafeInput, match="上限"):
+        guard.read_text_document(document)
+    monkeypatch.setattr(guard, "MAX_TEXT_DOCUMENT_BYTES", 100)
+    assert guard.read_text_document(document) == b"x" * 100
+
+
 def test_huge_integers_in_year_and_sequence(edit_sample):
     """Found by the property test: a 20-digit 年度 overflowed the validator's int64 frame."""
     report = validate(edit_sample({"部门目标": {"C2": 9.223372036854776e18, "E2": "99999999999999999999"}}))
@@ -351,15 +470,44 @@ def test_huge_amounts_and_percentages(edit_sample):
     assert "WBE-E015" in report.codes()
 
 
-def test_area_bound_falls_back_to_an_exact_parse(tmp_path, monkeypatch):
-    """Chunks with only A-Z references are bounded without reading each one; where that bound and a wide
-    chunk together exceed the limit, the sheet is measured exactly: a wide but short sheet passes."""
-    monkeypatch.setattr(guard, "INFLATE_CHUNK", 2048)  # many chunks per sheet
+def test_far_cell_is_found_across_chunk_boundaries(tmp_path, monkeypatch):
+    """The XML scan is fed the inflated chunks as they come: a reference split between two chunks still counts,
+    and a wide but short sheet (BZ83) passes."""
+    monkeypatch.setattr(guard, "INFLATE_CHUNK", 7)
     wide = b'<row r="83"><c r="BZ83" t="inlineStr"><is><t>wide</t></is></c></row>'
     book = corpus.rezip(SAMPLE, tmp_path / "wide.xlsx", replace={"xl/worksheets/sheet3.xml": corpus.far_rows(wide)})
-    inspection = guard.inspect_xlsx(book)
-    part = inspection.parts["xl/worksheets/sheet3.xml"]
-    assert (part.last_row, part.last_col, part.small_refs) == (83, 77, False)
+    part = guard.inspect_xlsx(book).parts["xl/worksheets/sheet3.xml"]
+    assert (part.last_row, part.last_col) == (83, 77)
     far = corpus.rezip(SAMPLE, tmp_path / "far.xlsx", replace={"xl/worksheets/sheet3.xml": corpus.far_rows(corpus.FAR_CELL)})
     with pytest.raises(UnsafeInput, match="XFD1048576"):
         guard.inspect_xlsx(far)
+
+
+def test_guard_counts_what_readers_see(sample_copy):
+    """Exact counts from the XML scan: value cells, all cells, sheets and the parts they read."""
+    inspection = guard.inspect_xlsx(sample_copy)
+    projects = inspection.parts[inspection.sheets["项目"]]
+    assert inspection.sheets["项目"] == corpus.PROJECTS_PART and projects.uses == 1
+    assert (projects.last_row, projects.last_col) == (10, 13)
+    with zipfile.ZipFile(sample_copy) as archive:
+        xml = archive.read(corpus.PROJECTS_PART)
+    assert projects.value_cells == xml.count(b"<v>") + xml.count(b"<is>")
+    assert projects.facts.cells == xml.count(b"<c ")
+
+
+@pytest.mark.parametrize("limit,value,says", [
+    ("MAX_SHEETS", 4, "个工作表"), ("MAX_CELLS", 1000, "只有格式"), ("MAX_TOTAL_AREA", 1000, "范围共"),
+    ("MAX_XML_ELEMENTS", 1000, "XML 元素"), ("MAX_SHARED_STRINGS", 100, "共享字符串"),
+])
+def test_each_limit_is_enforced(limit, value, says, sample_copy, monkeypatch):
+    monkeypatch.setattr(guard, limit, value)
+    with pytest.raises(UnsafeInput, match=says):
+        guard.inspect_xlsx(sample_copy)
+
+
+def test_merged_cells_limit(tmp_path, monkeypatch):
+    book = corpus.rezip(SAMPLE, tmp_path / "merged.xlsx", replace={corpus.PROJECTS_PART: corpus.merged_over(b"A1:N10")})
+    assert guard.inspect_xlsx(book).parts[corpus.PROJECTS_PART].facts.merged_cells == 140
+    monkeypatch.setattr(guard, "MAX_MERGED_CELLS", 100)
+    with pytest.raises(UnsafeInput, match="合并单元格共覆盖 140"):
+        guard.inspect_xlsx(book)

@@ -14,7 +14,7 @@ from workbook_engine.api import read_book
 from workbook_engine.canonical_writer import write_book
 from workbook_engine.layout import project_layout, project_template
 from workbook_engine.model import Department
-from workbook_engine.official.names import unique_sheet_names
+from workbook_engine.safe_names import unique_sheet_names
 from workbook_engine.official.render import Workbook
 
 from .conftest import SAMPLE, run_cli

@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 from xlsxwriter.utility import xl_cell_to_rowcol, xl_col_to_name, xl_rowcol_to_cell
 
 from workbook_engine.a1 import cell_name, column_index, column_letter, parse_cell, range_name, sheet_ref
-from workbook_engine.importer.numerals import chinese_number, parse_chinese_number
+from workbook_engine.document_format import chinese_number, parse_chinese_number
 from workbook_engine.values import as_text, is_blank, parse_number
 
 MAX_COL = 16383  # XFD, Excel's last column (0-based)

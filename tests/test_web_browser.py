@@ -54,12 +54,12 @@ def upload(page, path):
 
 def test_sample_then_planted_errors_found_by_filtering(page, tmp_path):
     upload(page, SAMPLE)
-    report = api.validate(SAMPLE)
+    report = api.validate(SAMPLE, review=True)
     assert page.locator("#count-errors").inner_text() == "0"
     assert page.locator("#count-warnings").inner_text() == str(len(report.warnings))
 
     planted = edited(SAMPLE, tmp_path / "有错误.xlsx", set_cells({"项目": {"F2": "二百", "K3": 1.5}}))
-    errors = api.validate(planted).errors
+    errors = api.validate(planted, review=True).errors
     upload(page, planted)
     page.select_option("#f-severity", "error")
     page.select_option("#f-sheet", "项目")

@@ -65,14 +65,14 @@ def read_book(path: str | os.PathLike[str]) -> Book:
 
 
 def annotate_review(path: str | os.PathLike[str], result: ReviewResult, output: str | os.PathLike[str], *,
-                    overwrite: bool = True) -> Path:
+                    overwrite: bool = False) -> Path:
     """A copy of the workbook with every review finding marked and a 审核结果 sheet (findings and grades)."""
     return _annotate_review(path, result, output, overwrite=overwrite)
 
 
 def merge(inputs: Sequence[str | os.PathLike[str]], output: str | os.PathLike[str], *,
           base: str | os.PathLike[str] | None = None, prefer: str | None = None, conflicts_sheet: bool = False,
-          force: bool = False, progress: Progress | None = None, overwrite: bool = True,
+          force: bool = False, progress: Progress | None = None, overwrite: bool = False,
           choices: dict[int, int] | None = None, labels: Sequence[str] | None = None) -> MergeOutcome:
     """Merge canonical workbooks (three-way against ``base`` when given); written only when clean or settled.
     ``choices`` settles conflicts one by one (conflict number -> candidate index); ``labels`` name the inputs."""
@@ -81,7 +81,7 @@ def merge(inputs: Sequence[str | os.PathLike[str]], output: str | os.PathLike[st
 
 
 def diff(old: str | os.PathLike[str], new: str | os.PathLike[str], *,
-         output: str | os.PathLike[str] | None = None, overwrite: bool = True) -> Diff:
+         output: str | os.PathLike[str] | None = None, overwrite: bool = False) -> Diff:
     """Semantic differences from ``old`` to ``new``; with ``output``, also the marked-up diff workbook."""
     result = diff_files(old, new)
     if output is not None:
@@ -90,13 +90,13 @@ def diff(old: str | os.PathLike[str], new: str | os.PathLike[str], *,
 
 
 def render(book: str | os.PathLike[str], output: str | os.PathLike[str], *, dept: str | None = None,
-           force: bool = False, progress: JobProgress | None = None, overwrite: bool = True) -> RenderResult:
+           force: bool = False, progress: JobProgress | None = None, overwrite: bool = False) -> RenderResult:
     """Validate, then write the official workbook (one per department when ``output`` is a folder/)."""
     return render_official(book, output, dept=dept, force=force, progress=progress, overwrite=overwrite)
 
 
 def extract(official: str | os.PathLike[str] | Iterable[str | os.PathLike[str]], output: str | os.PathLike[str], *,
-            overwrite: bool = True) -> tuple[Book, Report]:
+            overwrite: bool = False) -> tuple[Book, Report]:
     """Read official workbooks (rendered, maybe edited by staff) back into one canonical workbook."""
     return extract_official([official] if isinstance(official, (str, os.PathLike)) else official, output,
                             overwrite=overwrite)
@@ -104,7 +104,7 @@ def extract(official: str | os.PathLike[str] | Iterable[str | os.PathLike[str]],
 
 def publish(book: str | os.PathLike[str], output: str | os.PathLike[str], *, dept: str | None = None,
             force: bool = False, pdf: bool = False, finance_bureau: str = "", progress: JobProgress | None = None,
-            overwrite: bool = True) -> PublishResult:
+            overwrite: bool = False) -> PublishResult:
     """Validate, then write the published document(s) as .docx (and PDF); one per department into a folder/."""
     return publish_documents(book, output, dept=dept, force=force, pdf=pdf, finance_bureau=finance_bureau,
                              progress=progress, overwrite=overwrite)

@@ -18,7 +18,7 @@ import xlsxwriter
 from .a1 import column_letter
 from .framework import LEVEL1_NAMES, LEVEL2_NAMES
 from .io.atomic import atomic_path
-from .io.cell_text import check_text
+from .io.cell_text import check_text, storable
 from .model import Book, Goal
 from .sheets import BY_KIND, HELP_SHEET, LISTS_SHEET, SPECS, SheetSpec
 from .sheets.goals import CATEGORIES
@@ -178,14 +178,15 @@ def _write_sheet(workbook, spec: SheetSpec, records: list[Any], formats: Formats
         col = len(spec.columns) + offset
         sheet.set_column(col, col, 16, formats.text)
         sheet.write_string(0, col, check_text(header, f"工作表“{spec.name}”的列标题"), formats.header)
+    plain = [(col, column.field, column.kind, column.header) for col, column in enumerate(spec.columns)]
     for index, record in enumerate(records, start=1):
         marked = index - 1 in marked_rows
-        for col, column in enumerate(spec.columns):
-            mark = _cell_mark(marks, spec.kind, index - 1, column.header) if marked else None
-            value = getattr(record, column.field)
-            if isinstance(value, str):
-                check_text(value, _where(spec, index, column.header))
-            write_cell(sheet, index, col, column.kind, value, formats, mark)
+        for col, field_name, kind, header in plain:
+            mark = _cell_mark(marks, spec.kind, index - 1, header) if marked else None
+            value = getattr(record, field_name)
+            if isinstance(value, str) and not storable(value):
+                check_text(value, _where(spec, index, header))
+            write_cell(sheet, index, col, kind, value, formats, mark)
         for offset, header in enumerate(extras):
             value = record.extra.get(header)
             col = len(spec.columns) + offset
@@ -293,7 +294,7 @@ def _write_help(workbook, formats: Formats) -> None:
 
 
 def write_book(book: Book, path: str | os.PathLike[str], *, inputs: Iterable[str | os.PathLike[str]] = (),
-               overwrite: bool = True, marks: Marks | None = None, extra_sheets: ExtraSheets | None = None,
+               overwrite: bool = False, marks: Marks | None = None, extra_sheets: ExtraSheets | None = None,
                verify: Callable[[Path], None] | None = None) -> None:
     """Write a canonical workbook atomically; ``inputs`` are paths the output must not replace.
 
@@ -301,7 +302,8 @@ def write_book(book: Book, path: str | os.PathLike[str], *, inputs: Iterable[str
     called on the complete temporary file before it replaces the target: raising there writes nothing.
     """
     with atomic_path(path, inputs=inputs, overwrite=overwrite, suffix=".xlsx") as temp:
-        workbook = xlsxwriter.Workbook(str(temp), WORKBOOK_OPTIONS)
+        # in_memory: xlsxwriter otherwise writes each sheet's XML to a temporary file before zipping it.
+        workbook = xlsxwriter.Workbook(str(temp), {**WORKBOOK_OPTIONS, "in_memory": True})
         formats = Formats(workbook)
         layout = Layout(book)
         for spec in SPECS:

@@ -205,7 +205,7 @@ def diff_files(old: str | os.PathLike[str], new: str | os.PathLike[str]) -> Diff
     return Diff(Path(old), Path(new), old_book, new_book, diff_books(old_book, new_book))
 
 
-def write_diff_workbook(diff: Diff, output: str | os.PathLike[str], *, overwrite: bool = True) -> Path:
+def write_diff_workbook(diff: Diff, output: str | os.PathLike[str], *, overwrite: bool = False) -> Path:
     """The new version with changes marked: changed cells yellow with the old value in a comment, added
     rows green, moved rows' 序号 blue, removed rows struck through at the end of each sheet; plus a
     比对结果 sheet listing every change with a link to its cell."""

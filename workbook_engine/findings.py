@@ -14,7 +14,6 @@ A leaf module: it imports nothing from the package but a1.py, so that every laye
 from __future__ import annotations
 
 import json
-import string
 from dataclasses import dataclass, field
 from typing import Any, Callable, Iterable, Mapping, Sequence
 
@@ -28,7 +27,8 @@ SEVERITIES = (ERROR, WARNING)
 CRITERIA: tuple[str, ...] = ("完整性", "相关性", "适当性", "可行性")
 
 # Sections of the catalogue, in the order docs/rules.md lists them.
-STRUCTURE, CELLS, CROSS, EXTRACT_SECTION, REVIEW_SECTION = "structure", "cells", "cross", "extract", "review"
+STRUCTURE, CELLS, CROSS, EXTRACT_SECTION, COLLECT_SECTION, REVIEW_SECTION = (
+    "structure", "cells", "cross", "extract", "collect", "review")
 
 
 # -- where -------------------------------------------------------------------------------------------------
@@ -90,10 +90,6 @@ class Entry:
     def message(self, variant: str | None = None, /, **fields: Any) -> str:
         template, fix = self.texts(variant)
         return (template + fix).format(**fields)
-
-    def field_names(self, variant: str | None = None) -> set[str]:
-        template, fix = self.texts(variant)
-        return {name for _, name, _, _ in string.Formatter().parse(template + fix) if name}
 
 
 def _entry(code: str, section: str, title: str, template: str, fix: str = "", *, what: str, example: str,
@@ -320,6 +316,11 @@ _ENTRIES: tuple[Entry, ...] = (
            "部门整体绩效目标表中找不到年度（“年度：2024”），部门目标的年度留空。", "请在规范工作簿中填写年度。",
            what="goals found but no 年度 in the department sheet's unit line", example="年度 cell cleared",
            remedy="restore `年度：2024`"),
+    # The collection box (wbe serve): a reviewer's opinion, marked in the annotated copy
+    _entry("WBE-W080", COLLECT_SECTION, "审核人员的意见",
+           "{author}（{when}）：“{text}”。", "请按意见修改后重新提交。",
+           what="a reviewer's opinion on a submission (project or indicator), in the annotated copy",
+           example="王审核：满意度指标偏低", remedy="change the workbook and submit it again"),
 )
 
 
@@ -388,10 +389,6 @@ def title_of(code: str) -> str:
 
 def criterion_of(code: str) -> str | None:
     return CATALOGUE[code].criterion
-
-
-def points_of(code: str) -> int:
-    return CATALOGUE[code].points
 
 
 # -- the finding -------------------------------------------------------------------------------------------
@@ -488,9 +485,10 @@ def json_value(value: Any) -> Any:
     return str(value)
 
 
-# Columns of the flattening (Finding.to_dict keys, plus the report-level ones below).
-FLAT_FIELDS = ("code", "severity", "file", "sheet", "cell", "row", "column", "value", "message", "title",
-               "group", "project")
+# The JSON contract's fields of a finding (validate, review), in order; reports of several files add "file".
+JSON_FIELDS = ("code", "severity", "sheet", "cell", "row", "column", "value", "message")
+# Every column the flattening offers.
+FLAT_FIELDS = (*JSON_FIELDS, "file", "title", "group", "project")
 
 
 @dataclass
@@ -522,8 +520,8 @@ class Report:
         """By ``key``, by default ``position_key``: the order a person reads the workbook in."""
         self.findings.sort(key=key or position_key)
 
-    def flatten(self, spec: Sequence[str] = ("code", "severity", "sheet", "cell", "row", "column", "value",
-                                             "message"), findings: Iterable[Finding] | None = None) -> list[list[Any]]:
+    def flatten(self, spec: Sequence[str] = JSON_FIELDS,
+                findings: Iterable[Finding] | None = None) -> list[list[Any]]:
         """One row per finding with the ``spec`` columns (frictionless' ``Report.flatten``): the terminal
         table and the 校验结果 sheet take theirs from here, the JSON its records. ``file`` falls back on
         the report's file; ``title``, ``group`` and ``project`` are the catalogue title and grouping."""
@@ -534,6 +532,12 @@ class Report:
             record["title"], record["group"], record["project"] = f.title, f.group, f.project
             rows.append([record[name] for name in spec])
         return rows
+
+    def records(self, findings: Iterable[Finding] | None = None) -> list[dict[str, Any]]:
+        """The flattening as JSON records that always name their file: for results that gather the
+        reports of several files (merge, render, publish, extract)."""
+        spec = (*JSON_FIELDS, "file")
+        return [dict(zip(spec, row)) for row in self.flatten(spec, findings)]
 
     def to_dict(self) -> dict[str, Any]:
         return {"file": self.file, "valid": self.valid, "findings": [f.to_dict() for f in self.findings]}

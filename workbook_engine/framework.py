@@ -74,8 +74,3 @@ def canonical_level2(level1: str | None, name: str | None) -> str | None:
 def frameworks_of(level1: str | None, level2: str | None) -> frozenset[Framework]:
     """Which frameworks accept this (canonical) pair; empty when none does."""
     return frozenset(fw for fw, table in FRAMEWORKS.items() if level2 in table.get(level1 or "", ()))
-
-
-def expected_level1(framework: Framework | None = None) -> tuple[str, ...]:
-    """The 一级指标 a project is expected to cover (满意度 only where it serves people)."""
-    return ("产出指标", "效益指标", "满意度指标")

@@ -20,7 +20,6 @@ if TYPE_CHECKING:
     from .review import ReviewResult
 
 SEVERITY = {"error": "[bold red]错误[/]", "warning": "[yellow]警告[/]"}
-SEVERITY_TEXT = {"error": "错误", "warning": "警告"}
 GRADE_STYLE = {"优": "[green]优[/]", "良": "[cyan]良[/]", "中": "[yellow]中[/]", "差": "[bold red]差[/]"}
 TABLE_WIDTH = 120    # a terminal at least this wide shows findings as a table; narrower ones, and pipes, a list
 SUMMARY_AFTER = 20   # more findings than this: a summary and the first TOP, the whole list with --all
@@ -39,45 +38,57 @@ def _as_table(console: Console) -> bool:
     return console.is_terminal and console.width >= TABLE_WIDTH
 
 
-def _value(value: object) -> str:
-    return "" if value is None else str(value)
+TABLE_COLUMNS = (("code", "代码"), ("severity", "级别"), ("sheet", "工作表"), ("cell", "单元格"), ("value", "值"),
+                 ("message", "说明"))
 
 
-def _findings_table(findings: list[Finding], with_project: bool = False) -> Table:
+def _records(report: Report, findings: list[Finding] | None, with_project: bool) -> tuple[list, list[dict]]:
+    """The report's flattening (Report.flatten, as the 校验结果 sheet and JSON) for the terminal columns."""
+    columns = list(TABLE_COLUMNS)
+    if with_project:
+        columns.insert(2, ("project", "项目"))
+    keys = [key for key, _ in columns]
+    records = [{key: "" if value is None else str(value) for key, value in zip(keys, row)}
+               for row in report.flatten(keys, findings)]
+    return columns, records
+
+
+def _findings_table(columns: list, records: list[dict]) -> Table:
     table = Table(show_lines=False, header_style="bold", expand=False)
-    names = ("代码", "级别", *(("项目",) if with_project else ()), "工作表", "单元格", "值")
-    for name in names:
-        table.add_column(name, overflow="fold", no_wrap=name in ("代码", "级别", "单元格"))
-    table.add_column("说明", overflow="fold", ratio=1, min_width=30)
-    for f in findings:
-        project = (Text(f.project or ""),) if with_project else ()
-        table.add_row(f.code, SEVERITY[f.severity], *project, Text(f.sheet or ""), f.cell or "",
-                      Text(_value(f.value), overflow="fold"), Text(f.message, overflow="fold"))
+    for key, name in columns[:-1]:
+        table.add_column(name, overflow="fold", no_wrap=key in ("code", "severity", "cell"))
+    table.add_column(columns[-1][1], overflow="fold", ratio=1, min_width=30)
+    for record in records:
+        table.add_row(*(Text.from_markup(SEVERITY[record[key]]) if key == "severity" else Text(record[key])
+                        for key, _ in columns))
     return table
 
 
-def _finding_lines(f: Finding, with_project: bool) -> tuple[Text, Text]:
+def _finding_lines(record: dict) -> tuple[Text, Text]:
     """A finding as two lines: code, severity, where and the value; then the message, indented."""
-    head = Text(f"{f.code} ")
-    head.append(SEVERITY_TEXT[f.severity], style="bold red" if f.is_error else "yellow")
-    where = f"{f.sheet}!{f.cell}" if f.sheet and f.cell else (f.sheet or "工作簿")
+    head = Text(f"{record['code']} ")
+    head.append_text(Text.from_markup(SEVERITY[record["severity"]]))
+    where = f"{record['sheet']}!{record['cell']}" if record["sheet"] and record["cell"] else (record["sheet"] or "工作簿")
     head.append(f" {where}")
-    if with_project and f.project:
-        head.append(f" 项目 {f.project}")
-    if _value(f.value):
-        head.append(f" 值：{_value(f.value)}")
-    return head, Text(f.message)
+    if record.get("project"):
+        head.append(f" 项目 {record['project']}")
+    if record["value"]:
+        head.append(f" 值：{record['value']}")
+    return head, Text(record["message"])
 
 
-def print_findings(findings: list[Finding], console: Console, with_project: bool = False) -> None:
-    """Every finding, whole: a table where the terminal is wide enough, otherwise a list that wraps."""
-    if not findings:
+def print_findings(report: Report, console: Console, findings: list[Finding] | None = None,
+                   with_project: bool = False) -> None:
+    """Every finding, whole: a table where the terminal is wide enough, otherwise a list that wraps
+    (and into a pipe, one line per message)."""
+    columns, records = _records(report, findings, with_project)
+    if not records:
         return
     if _as_table(console):
-        console.print(_findings_table(findings, with_project))
+        console.print(_findings_table(columns, records))
         return
-    for f in findings:
-        head, message = _finding_lines(f, with_project)
+    for record in records:
+        head, message = _finding_lines(record)
         console.print(head)
         if console.is_terminal:
             console.print(Padding(message, (0, 0, 0, 4)))
@@ -98,19 +109,20 @@ def print_summary(findings: list[Finding], console: Console) -> None:
         console.print(f"[bold]{escape(group or '校验')}[/]（{sum(counts.values())} 条）")
         for (code, severity), count in sorted(counts.items(), key=lambda item: (-item[1], item[0])):
             line = Text(f"  {code} ")
-            line.append(SEVERITY_TEXT[severity], style="bold red" if severity == "error" else "yellow")
+            line.append_text(Text.from_markup(SEVERITY[severity]))
             line.append(f" {count} 条  {title_of(code)}")
             console.print(line)
 
 
-def _shown_findings(findings: list[Finding], console: Console, show_all: bool, with_project: bool = False) -> None:
+def _shown_findings(report: Report, console: Console, show_all: bool, with_project: bool = False) -> None:
+    findings = report.findings
     if show_all or len(findings) <= SUMMARY_AFTER:
-        print_findings(findings, console, with_project)
+        print_findings(report, console, with_project=with_project)
         return
     print_summary(findings, console)
     first = sorted(findings, key=lambda f: not f.is_error)[:TOP]  # errors first, each group in report order
     console.print(f"前 {len(first)} 条：")
-    print_findings(first, console, with_project)
+    print_findings(report, console, first, with_project)
     console.print(f"其余 {len(findings) - len(first)} 条未列出：加 --all 列出全部，"
                   "或加 --annotate 副本.xlsx 写出带批注的副本。")
 
@@ -118,7 +130,7 @@ def _shown_findings(findings: list[Finding], console: Console, show_all: bool, w
 def print_report(report: Report, console: Console | None = None, show_all: bool = False) -> None:
     """The findings (a summary first when there are many) followed by a one-line verdict."""
     console = console or _console()
-    _shown_findings(report.findings, console, show_all)
+    _shown_findings(report, console, show_all)
     status = "[green]通过[/]" if report.valid else "[bold red]未通过[/]"
     console.print(f"{escape(report.file)}：{status}，{len(report.errors)} 个错误，{len(report.warnings)} 个警告。")
 
@@ -134,9 +146,9 @@ def print_review(result: "ReviewResult", console: Console | None = None, show_al
             if not findings:
                 continue
             console.print(f"[bold]{criterion}[/]（{len(findings)} 条）")
-            print_findings(findings, console, with_project=True)
+            print_findings(result.report, console, findings, with_project=True)
     else:
-        _shown_findings(result.report.findings, console, show_all, with_project=True)
+        _shown_findings(result.report, console, show_all, with_project=True)
     if result.grades:
         _print_grades(result, console)
     tally = "，".join(f"{grade} {sum(g.grade == grade for g in result.grades)} 个" for grade in GRADE_STYLE)
@@ -187,8 +199,7 @@ def print_merge(outcome: "MergeOutcome", console: Console | None = None) -> None
     for report in outcome.invalid:
         out(f"{report.file}：未通过校验，{len(report.errors)} 个错误。")
         for f in report.errors:
-            where = f"{f.sheet}!{f.cell}" if f.sheet and f.cell else (f.sheet or "")
-            out(f"  {where} {f.code} {f.message}".replace("   ", " "))
+            out(f"  {f.location.text()} {f.code} {f.message}".replace("   ", " "))
     plan = outcome.plan
     if outcome.invalid and plan is None:
         out(f"合并未完成：{len(outcome.invalid)} 个输入未通过校验，未写出 {outcome.output}。"
@@ -218,27 +229,3 @@ def print_merge(outcome: "MergeOutcome", console: Console | None = None) -> None
     out(f"已合并 {len(plan.sources)} 个工作簿 → {outcome.output}：{settled}{len(book.departments())} 个部门，"
         f"{len(book.projects)} 个项目，{len(book.indicators)} 个指标，预算合计 {book.total_budget():.2f} 万元。")
 
-
-def merge_json(outcome: "MergeOutcome") -> str:
-    """A merge as JSON: validate's finding fields (each with the file it is in), the conflicts with every
-    candidate value and where it is, the records renumbered, and whether the result was written."""
-    from .findings import dumps_report, json_value
-
-    findings = [{**f.to_dict(), "file": f.file or report.file} for report in outcome.invalid for f in report.findings]
-    if outcome.result_report is not None:
-        findings += [{**f.to_dict(), "file": str(outcome.output)} for f in outcome.result_report.findings]
-    plan = outcome.plan
-    conflicts = [{"title": c.title(), "kind": c.kind, "field": c.field,
-                  "candidates": [{"file": k.origin.file, "sheet": k.origin.sheet, "cell": k.origin.cell,
-                                  "value": json_value(k.shown), "note": k.note or None,
-                                  "used": bool(plan.resolved) and i == c.chosen}
-                                 for i, k in enumerate(c.candidates)]}
-                 for c in (plan.conflicts if plan is not None else [])]
-    return dumps_report({
-        "file": str(outcome.output),
-        "valid": not any(f["severity"] == "error" for f in findings) and not (plan and plan.conflicts and not plan.resolved),
-        "written": outcome.written,
-        "findings": findings,
-        "conflicts": conflicts,
-        "renumbered": [item.text() for item in (plan.renumbered if plan is not None else [])],
-    })

@@ -5,7 +5,7 @@ The library is imported inside each command, never at module level (see _cli/app
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, Optional
+from typing import Optional
 
 import typer
 
@@ -104,13 +104,13 @@ def merge_command(
     overwrite: bool = OVERWRITE,
 ) -> None:
     from .. import api
-    from ..reporting import merge_json, print_merge, progress_bar
+    from ..reporting import print_merge, progress_bar
 
     with progress_bar("读取工作簿") as progress:
         outcome = api.merge(inputs, output, base=base, prefer=prefer.value if prefer else None,
                             conflicts_sheet=conflicts_sheet, force=force, progress=progress, overwrite=overwrite)
     if format is OutputFormat.json:
-        typer.echo(merge_json(outcome))
+        typer.echo(outcome.to_json())
     else:
         print_merge(outcome)
     raise typer.Exit(outcome.exit_code())
@@ -136,12 +136,6 @@ def diff_command(
     raise typer.Exit(result.changes.exit_code())
 
 
-def _written(files: list[Any], **extra: Any) -> list[dict[str, Any]]:
-    return [{"department": f.department.code, "name": f.department.name, "path": str(f.path),
-             "projects": f.projects, "indicators": f.indicators,
-             **{key: (str(getattr(f, key)) if getattr(f, key) else None) for key in extra}} for f in files]
-
-
 @handle_errors
 def render_command(
     book: Path = typer.Argument(..., help="规范工作簿 .xlsx", readable=False),
@@ -158,8 +152,8 @@ def render_command(
     with progress_bar("渲染", before="校验中") as progress:
         result = api.render(book, output, dept=dept, force=force, progress=progress, overwrite=overwrite)
     if format is OutputFormat.json:
-        typer.echo(findings_json(result.report, written=bool(result.files), files=_written(result.files)))
-        raise typer.Exit(1 if result.refused else 0)
+        typer.echo(result.to_json())
+        raise typer.Exit(result.exit_code())
     report_validation(result, book, "渲染")
     for rendered in result.files:
         typer.echo(f"已渲染 {rendered.department.code}{rendered.department.name} → {rendered.path}："
@@ -210,8 +204,8 @@ def publish_command(
         result = api.publish(book, output, dept=dept, force=force, pdf=pdf, finance_bureau=finance_bureau,
                              progress=progress, overwrite=overwrite)
     if format is OutputFormat.json:
-        typer.echo(findings_json(result.report, written=bool(result.files), files=_written(result.files, pdf=1)))
-        raise typer.Exit(1 if result.refused else 0)
+        typer.echo(result.to_json())
+        raise typer.Exit(result.exit_code())
     report_validation(result, book, "发布")
     for published in result.files:
         also = f"，PDF：{published.pdf}" if published.pdf else ""

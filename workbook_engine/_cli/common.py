@@ -76,10 +76,11 @@ def emit(result: Any, format: OutputFormat, annotate: Optional[Path], printer: C
 
 
 def findings_json(report: Any, **fields: Any) -> str:
-    """A command's findings as validate's JSON (file, valid, findings), plus the command's own fields."""
+    """A report as the JSON of the jobs that gather several files (findings that name their file), plus
+    the command's own fields."""
     from ..findings import dumps_report
 
-    return dumps_report({**report.to_dict(), **fields})
+    return dumps_report({"file": report.file, "valid": report.valid, "findings": report.records(), **fields})
 
 
 def report_validation(result: Any, book: Path, verb: str) -> None:

@@ -122,7 +122,7 @@ def filtered(rows: list[BoardRow], *, state: str = "", query: str = "", sort: st
 
 
 def write_board(rows: list[BoardRow], output: str | os.PathLike[str], *, year: int | None = None,
-                overwrite: bool = True) -> Path:
+                overwrite: bool = False) -> Path:
     """The board as an xlsx (written atomically): one row per department and a total line."""
     import xlsxwriter
 

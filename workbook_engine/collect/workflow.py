@@ -77,9 +77,9 @@ def check_file(path: Path) -> Checked:
     hostile file raises InputError with the CLI's message)."""
     from ..review import ReviewConfig, review_book
     from ..validation import check
-    from ..validation.findings import Report
+    from ..findings import Report
 
-    checked = check(path, review=False)
+    checked = check(path)
     result = review_book(checked.book, checked.loaded, checked.report, ReviewConfig())
     report = Report(checked.report.file, [*checked.report.findings, *result.report.findings])
     report.sort()
@@ -306,7 +306,7 @@ def annotated_with_opinions(collect: Collect, session: Session, user: User, subm
 def _annotate_opinions(session: Session, user: User, submission: Submission, source: Path, output: Path) -> Path:
     from ..validation import check
     from ..validation.annotate import annotate
-    from ..validation.findings import Finding, Report
+    from ..findings import Finding, Location, Report, finding
 
     submission_id = submission.id
     checked = check(source)
@@ -330,8 +330,8 @@ def _annotate_opinions(session: Session, user: User, submission: Submission, sou
                 sheet, row, column = project_table.sheet_name, record.row, "项目名称"
                 cell = _cell(project_table, "name", row)
         target = opinion.project_code + (f" 指标 {opinion.indicator_seq}" if opinion.indicator_seq else "")
-        found.append(Finding("审核意见", "warning", sheet, cell, row, column, target or "整体",
-                             f"{author}（{opinion.created_at:%Y-%m-%d %H:%M}）：{opinion.text}"))
+        found.append(finding("WBE-W080", Location(None, sheet, cell, row, column), target or "整体", author=author,
+                             when=f"{opinion.created_at:%Y-%m-%d %H:%M}", text=opinion.text))
     report = Report(submission.filename, found)
     return annotate(source, report, output, sheet_name="审核意见",
                     title=f"审核意见：{len(found)} 条（第 {submission.id} 号提交，{submission.filename}）")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from ..io.guard import OLE_MAGIC
+from ..io.guard import OLE_MAGIC, check_input_file
 from ..model import Book
 from .docx_document import read_docx_document
 from .text_document import parse_text_document, read_text_document
@@ -19,6 +19,7 @@ def import_document(path: str | Path, *, year: int | None = None, dept_code: str
     A zip or OLE file is read as Word whatever its name, so a .docx saved as .txt still imports and an
     .xlsx or .doc is refused by the docx guard with what to do.
     """
+    check_input_file(path)  # before opening it: a FIFO would block the open forever
     reader = read_docx_document if _is_office_file(path) else read_text_document
     return reader(path, year=year, dept_code=dept_code, dept_name=dept_name)
 

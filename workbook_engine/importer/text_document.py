@@ -9,34 +9,23 @@ two or more spaces becomes a line break again (docs/importer.md). Everything els
 from __future__ import annotations
 
 import re
-import unicodedata
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
 from typing import Iterator
 
+from ..document_format import (ITEM_RE, MEASURE_RE, PART_RE, PROJECT_TITLE_RE, SECTION_HEADINGS, SECTION_RE, label,
+                               parse_chinese_number)
 from ..errors import DocumentError, UsageError
-from ..io.guard import check_input_file
+from ..io.guard import read_text_document as read_bounded
 from ..model import Book, Goal, Indicator, Project
 from ..sheets.goals import CATEGORIES
 from ..values import parse_number, parse_percent_cell
-from .numerals import parse_chinese_number
 
 BOOKMARK_RE = re.compile(r"\[bookmark:[^\]]*\]")
 INTERNAL_BREAK_RE = re.compile(r"(?<=\S)[ \u3000\u00a0]{2,}(?=\S)")
-PROJECT_TITLE_RE = re.compile(r"^(\d+)\s*[.．、]\s*(.+?)绩效目标表$")
-ITEM_RE = re.compile(r"^(\d+)\s*[、.．]\s*(.+)$")
-MEASURE_RE = re.compile(r"^[（(]([一二三四五六七八九十百零〇两]+)[）)]\s*(.*)$", re.S)  # content may span lines
 UNIT_CELL_RE = re.compile(r"^(\d{6})\s*(.*)$")
-SECTION_HEADINGS = {"总体绩效目标": CATEGORIES[0], "分项绩效目标": CATEGORIES[1], "工作保障措施": CATEGORIES[2]}
-SECTION_RE = re.compile(r"^[一二三四五六七八九十]+\s*[、.．]\s*(总体绩效目标|分项绩效目标|工作保障措施)$")
-PART_RE = re.compile(r"^第[一二三四五六七八九十]+部分(部门整体绩效目标|预算项目绩效目标)?$")
 INDICATOR_HEADER = ("一级指标", "二级指标", "三级指标", "绩效指标描述", "指标值", "指标值确定依据")
-
-
-def label(text: str) -> str:
-    """A label cell's comparison form: NFKC, no whitespace (其中：财政    资金 -> 其中:财政资金)."""
-    return "".join(unicodedata.normalize("NFKC", text).split())
 
 
 def data_text(text: str, spaces_are_breaks: bool = True) -> str:
@@ -340,6 +329,5 @@ def parse_tokens(items: list[Paragraph | Row], *, path: str, year: int | None = 
 def read_text_document(path: str | Path, *, year: int | None = None, dept_code: str | None = None,
                        dept_name: str | None = None) -> Book:
     """Read and parse a text-export file (UTF-8 or GBK)."""
-    p = check_input_file(path)
-    text = decode(p.read_bytes(), str(p))
-    return parse_text_document(text, path=str(p), year=year, dept_code=dept_code, dept_name=dept_name)
+    text = decode(read_bounded(path), str(path))
+    return parse_text_document(text, path=str(path), year=year, dept_code=dept_code, dept_name=dept_name)

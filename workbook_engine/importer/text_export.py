@@ -8,9 +8,9 @@ the same Book back.
 
 from __future__ import annotations
 
+from ..document_format import part_one
 from ..layout import flat_text, project_layout
 from ..model import Book, Department
-from ..publish.outline import part_one
 
 LINE_BREAK_ARTEFACT = "    "
 

@@ -76,7 +76,7 @@ class CalamineWorkbook:
     def close(self) -> None:
         self._book.close()
 
-    def __enter__(self) -> "CalamineWorkbook":
+    def __enter__(self) -> CalamineWorkbook:
         return self
 
     def __exit__(self, *exc: object) -> None:

@@ -26,6 +26,11 @@ def excel_length(text: str) -> int:
     return len(text.encode("utf-16-le", "surrogatepass")) // 2
 
 
+def storable(text: str) -> bool:
+    """True when ``text`` fits a cell as it is; a cheap test so writers build ``where`` only for the rest."""
+    return len(text) <= EXCEL_MAX_CHARS // 2 and _UNSTORABLE_RE.search(text) is None
+
+
 def check_text(text: str, where: str) -> str:
     """The text unchanged, or UnwritableText saying where and why it cannot go into a cell."""
     bad = _UNSTORABLE_RE.search(text)

@@ -9,6 +9,7 @@ openpyxl spend memory on it. The limits and the reasons for them are in docs/sec
 from __future__ import annotations
 
 import os
+import posixpath
 import re
 import struct
 import zipfile
@@ -16,36 +17,52 @@ import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ..a1 import cell_name, column_index
-from ..errors import EncryptedWorkbook, InputNotFound, InputUnreadable, UnsafeInput, UnsupportedFormat
+from ..a1 import cell_name
+from ..errors import (
+    EncryptedWorkbook,
+    InputNotFound,
+    InputUnreadable,
+    UnsafeInput,
+    UnsupportedFormat,
+)
+from .xml_scan import (
+    SHARED_STRINGS,
+    WORKBOOK,
+    WORKSHEET,
+    PartFacts,
+    PartScanner,
+    TooManyElements,
+    XmlProblem,
+)
 
 OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 ZIP_MAGIC = (b"PK\x03\x04", b"PK\x05\x06")
 
 # Limits checked before parsing (docs/security.md). The county-scale workbook (2,000 projects, 30,000
-# indicators) is far below each; 1,048,576 rows of trailing formatting inflate to about 80 MB.
+# indicators) is far below each; 1,048,576 rows of trailing formatting inflate to about 100 MB.
 MAX_ENTRY_BYTES = 256 * 1024 * 1024  # one inflated part
 MAX_TOTAL_BYTES = 512 * 1024 * 1024  # all inflated parts together
 MAX_RATIO = 200  # inflated / compressed, for parts larger than RATIO_FLOOR
 RATIO_FLOOR = 8 * 1024 * 1024
 MAX_ENTRIES = 10_000
-MAX_VALUE_CELLS = 2_000_000  # cells that hold a value, over all sheets
+MAX_SHEETS = 5_000  # <sheet> entries in the workbook (a rendered county workbook has one per project)
+MAX_VALUE_CELLS = 2_000_000  # cells that hold a value, over all sheets (a part counts once per sheet using it)
+MAX_CELLS = 6_000_000  # every <c>, formatted empty ones included, over all sheets
 MAX_SHEET_AREA = 5_000_000  # rows x columns from A1 to a sheet's farthest value (readers fill it densely)
+MAX_TOTAL_AREA = 10_000_000  # the same, summed over all sheets
+MAX_MERGED_CELLS = 2_000_000  # cells covered by merged ranges, over all sheets (readers visit each)
+MAX_SHARED_STRINGS = 2_000_000  # <si> entries, declared (calamine reserves room for them) or real
+MAX_XML_ELEMENTS = 8_000_000  # elements in the worksheets, shared strings and workbook parts together: what
+# every reader parses (1,048,576 rows of trailing formatting are about 3,100,000)
+MAX_TEXT_DOCUMENT_BYTES = 32 * 1024 * 1024  # a text export for import: a county's document is a few MB
 PROLOG_BYTES = 64 * 1024  # an XML part's declaration must end (root element start) within this
 
 READ_CHUNK = 1024 * 1024
 INFLATE_CHUNK = 4 * 1024 * 1024
 
 SAVE_AS_XLSX = "请在 Excel 或 WPS 中打开它，另存为“Excel 工作簿 (*.xlsx)”后再试。"
+RESAVE = "请用 Excel 或 WPS 打开并另存后再试；打不开时请向发件人要一份新的。"
 
-# The root element of a worksheet, for its namespace prefix (see _scan_markers).
-_SHEET_ROOT_RE = re.compile(rb"<([A-Za-z_][\w.-]*:)?worksheet[\s>]")
-# A cell with content: its open tag is not self-closing (formatted empty cells are <c r="A6" s="1"/>).
-# The first form (r first, as every spreadsheet program writes it) is about twice as fast to search.
-_CONTENT_CELL_RE = re.compile(rb'<c r="([A-Z]{1,3})(\d{1,7})"[^>/]*>')
-_BEYOND_SMALL_RE = re.compile(rb'<c r="(?:[A-Z]{2}|[A-Z]\d{6})')  # column AA+ or row 100,000+
-SMALL_REFS = (99_999, 25)  # the largest row and column a reference passing _BEYOND_SMALL_RE can have
-_ANY_ORDER_CELL_RE = re.compile(rb'<c\s[^>]*?\br="([A-Z]{1,3})(\d{1,7})"[^>/]*>')
 _ROOT_RE = re.compile(rb"<[A-Za-z_]")
 _ROOT_RE_UTF16 = re.compile(rb"<\x00[A-Za-z_]\x00|\x00<\x00[A-Za-z_]")
 _XML_SUFFIXES = (".xml", ".rels", ".vml")
@@ -54,24 +71,41 @@ _MACRO_PARTS = re.compile(r"(?i)(^|/)(vbaProject\.bin|macrosheets/|dialogsheets/
 
 @dataclass
 class PartInfo:
-    """What streaming one zip entry found: its real size, and worksheet markers."""
+    """What streaming one zip entry found: its real size, and what its XML scan saw (io/xml_scan.py)."""
 
     name: str
     size: int
-    has_formulas: bool = False
-    has_hidden: bool = False
-    value_cells: int = 0
-    last_row: int = 0  # 1-based, of the farthest cell with content
-    last_col: int = -1  # 0-based
-    implicit_cells: bool = False  # some cells with content have no r="A1" (positions are implied)
-    small_refs: bool = False  # some chunks were only checked to stay within SMALL_REFS
+    facts: PartFacts = field(default_factory=PartFacts)
+    problem: str | None = None  # why its XML cannot be read, reported with the sheet's name
+    uses: int = 0  # how many <sheet> entries of the workbook point at this part
+
+    @property
+    def is_sheet(self) -> bool:
+        return self.facts.kind == WORKSHEET
+
+    @property
+    def has_formulas(self) -> bool:
+        return self.facts.has_formulas
+
+    @property
+    def has_hidden(self) -> bool:
+        return self.facts.has_hidden
+
+    @property
+    def value_cells(self) -> int:
+        return self.facts.value_cells
+
+    @property
+    def last_row(self) -> int:
+        return self.facts.last_row
+
+    @property
+    def last_col(self) -> int:
+        return self.facts.last_col
 
     def area(self) -> int:
-        """Rows x columns from A1 to the farthest content cell (an upper bound where small_refs)."""
-        last_row, last_col = self.last_row, self.last_col
-        if self.small_refs:
-            last_row, last_col = max(last_row, SMALL_REFS[0]), max(last_col, SMALL_REFS[1])
-        return last_row * (last_col + 1)
+        """Rows x columns from A1 to the farthest content cell or merged area."""
+        return self.facts.last_row * (self.facts.last_col + 1)
 
 
 @dataclass
@@ -80,10 +114,15 @@ class Inspection:
 
     path: Path
     parts: dict[str, PartInfo] = field(default_factory=dict)
+    sheets: dict[str, str] = field(default_factory=dict)  # sheet name -> worksheet part
 
     @property
     def has_macros(self) -> bool:
         return any(_MACRO_PARTS.search(name) for name in self.parts)
+
+    def sheet_name(self, part_name: str) -> str:
+        """The sheet a worksheet part belongs to (for messages); the part name when none."""
+        return next((name for name, part in self.sheets.items() if part == part_name), part_name)
 
 
 def check_input_file(path: str | os.PathLike[str]) -> Path:
@@ -98,7 +137,7 @@ def check_input_file(path: str | os.PathLike[str]) -> Path:
     if is_dir:
         raise InputNotFound(f"{p}：这是一个文件夹，不是文件。请给出文件的路径。")
     if not is_file:
-        raise InputNotFound(f"{p}：不是普通文件。")
+        raise InputNotFound(f"{p}：不是普通文件（是管道、设备或套接字），无法读取。请给出保存在磁盘上的文件。")
     if not os.access(p, os.R_OK):
         raise InputUnreadable(f"{p}：没有读取该文件的权限。请检查文件权限，或先把文件复制到自己的文件夹。")
     try:
@@ -107,6 +146,25 @@ def check_input_file(path: str | os.PathLike[str]) -> Path:
     except OSError as exc:
         raise InputUnreadable(f"{p}：无法读取（{exc.strerror or exc}）。请检查文件权限。") from None
     return p
+
+
+def read_text_document(path: str | os.PathLike[str]) -> bytes:
+    """The bytes of a text export for import, read in bounded memory: a regular file of at most
+    MAX_TEXT_DOCUMENT_BYTES (checked before reading, and again while reading, since a file may grow)."""
+    p = check_input_file(path)
+    limit = MAX_TEXT_DOCUMENT_BYTES
+    too_big = (f"{p}：文件大于 {limit // 2**20} MB 的上限，不是部门预算绩效文本的文本导出，已拒绝。"
+               "请确认选对了文件（一个县的文本导出通常只有几 MB）。")
+    try:
+        if p.stat().st_size > limit:
+            raise UnsafeInput(too_big)
+        with p.open("rb") as handle:
+            data = handle.read(limit + 1)
+    except OSError as exc:
+        raise InputUnreadable(f"{p}：无法读取（{exc.strerror or exc}）。请检查文件权限。") from None
+    if len(data) > limit:
+        raise UnsafeInput(too_big)
+    return data
 
 
 def check_xlsx(path: str | os.PathLike[str]) -> Path:
@@ -135,21 +193,86 @@ def inspect_xlsx(path: str | os.PathLike[str]) -> Inspection:
         kind = "CSV/文本文件" if suffix in (".csv", ".txt", ".tsv") else "不是 Excel 工作簿"
         raise UnsupportedFormat(f"{p}：{kind}（不是 xlsx 格式）。{SAVE_AS_XLSX}")
     inspection = _inspect_zip(p, _check_kind, "xlsx")
-    for part in inspection.parts.values():
-        if part.implicit_cells or (part.small_refs and part.area() > MAX_SHEET_AREA):
-            part.last_row, part.last_col = _content_bounds(p, part.name)  # exact, by a streaming parse
-            part.implicit_cells = part.small_refs = False
-        if part.area() > MAX_SHEET_AREA:
-            raise UnsafeInput(_far_cell_message(p, part))
-    cells = sum(part.value_cells for part in inspection.parts.values())
-    if cells > MAX_VALUE_CELLS:
-        raise UnsafeInput(f"{p}：工作簿有 {cells} 个有值的单元格，超过上限 {MAX_VALUE_CELLS}，已拒绝。"
-                          "请删除不需要的工作表或数据后再试。")
+    _map_sheets(inspection)
+    _check_workbook_limits(inspection)
     return inspection
 
 
+def _map_sheets(inspection: Inspection) -> None:
+    """Which worksheet part each <sheet> of the workbook reads, and how many sheets read each part.
+
+    Every part whose root is a workbook counts (calamine reads xl/workbook.xml, openpyxl the one the
+    package relationships name); a sheet is counted against every part its relationship ids could mean.
+    """
+    p, parts = inspection.path, inspection.parts
+    sheets = 0
+    for book in [part for part in parts.values() if part.facts.kind == WORKBOOK]:
+        if book.problem:
+            raise InputUnreadable(f"{p}：内部文件 {book.name} 的{book.problem}，无法读取。{RESAVE}")
+        folder, base = posixpath.split(book.name)
+        rels = parts.get(posixpath.join(folder, "_rels", base + ".rels"))
+        targets = rels.facts.targets if rels is not None else {}
+        for name, ids in book.facts.sheets:
+            sheets += 1
+            for rel_id in dict.fromkeys(ids):
+                target = targets.get(rel_id)
+                if target is None:
+                    continue
+                target = target.lstrip("/") if target.startswith("/") else posixpath.normpath(
+                    posixpath.join(folder, target))
+                part = parts.get(target)
+                if part is not None:
+                    part.uses += 1
+                    inspection.sheets.setdefault(name, target)
+    if sheets > MAX_SHEETS:
+        raise UnsafeInput(f"{p}：工作簿有 {sheets} 个工作表，超过上限 {MAX_SHEETS}，疑似恶意文件，已拒绝。")
+
+
+def _check_workbook_limits(inspection: Inspection) -> None:
+    """Limits on what the readers will really do: each worksheet part counts once per sheet reading it."""
+    p = inspection.path
+    worksheets = [part for part in inspection.parts.values() if part.is_sheet]
+    for part in worksheets:
+        if part.problem:
+            raise InputUnreadable(f"{p}：工作表“{inspection.sheet_name(part.name)}”的{part.problem}，无法读取。{RESAVE}")
+    for part in inspection.parts.values():
+        facts = part.facts
+        if facts.kind == SHARED_STRINGS:
+            if part.problem:
+                raise InputUnreadable(f"{p}：共享字符串表 {part.name} 的{part.problem}，无法读取。{RESAVE}")
+            if max(facts.declared_strings, facts.strings) > MAX_SHARED_STRINGS:
+                raise UnsafeInput(f"{p}：共享字符串表声明或含有 {max(facts.declared_strings, facts.strings)} 个字符串"
+                                  f"（实有 {facts.strings} 个），超过上限 {MAX_SHARED_STRINGS}，疑似恶意文件，已拒绝。{RESAVE}")
+    for part in worksheets:
+        if part.area() > MAX_SHEET_AREA:
+            raise UnsafeInput(_far_cell_message(inspection, part))
+        if part.facts.merged_cells > MAX_SHEET_AREA:
+            raise UnsafeInput(f"{p}：工作表“{inspection.sheet_name(part.name)}”的合并单元格共覆盖 "
+                              f"{part.facts.merged_cells} 个单元格，超过上限 {MAX_SHEET_AREA}，已拒绝。"
+                              "请取消远处或整行整列的合并后另存再试。")
+    totals = {
+        "value": sum(part.value_cells * max(part.uses, 1) for part in worksheets),
+        "cells": sum(part.facts.cells * max(part.uses, 1) for part in worksheets),
+        "area": sum(part.area() * max(part.uses, 1) for part in worksheets),
+        "merged": sum(part.facts.merged_cells * max(part.uses, 1) for part in worksheets),
+    }
+    shared = "（含多个工作表共用同一内部文件，按每个工作表各计一次）" if any(part.uses > 1 for part in worksheets) else ""
+    if totals["value"] > MAX_VALUE_CELLS:
+        raise UnsafeInput(f"{p}：工作簿有 {totals['value']} 个有值的单元格{shared}，超过上限 {MAX_VALUE_CELLS}，已拒绝。"
+                          "请删除不需要的工作表或数据后再试。")
+    if totals["cells"] > MAX_CELLS:
+        raise UnsafeInput(f"{p}：工作簿有 {totals['cells']} 个单元格（含只有格式的空单元格）{shared}，超过上限 "
+                          f"{MAX_CELLS}，已拒绝。请清除不需要的格式（或删除多余的行列）后另存再试。")
+    if totals["area"] > MAX_TOTAL_AREA:
+        raise UnsafeInput(f"{p}：各工作表从 A1 到最远内容的范围共 {totals['area']} 个单元格{shared}，超过上限 "
+                          f"{MAX_TOTAL_AREA}，已拒绝。请删除远处误填的内容或不需要的工作表后另存再试。")
+    if totals["merged"] > MAX_MERGED_CELLS:
+        raise UnsafeInput(f"{p}：合并单元格共覆盖 {totals['merged']} 个单元格{shared}，超过上限 {MAX_MERGED_CELLS}，"
+                          "已拒绝。请取消不需要的合并后另存再试。")
+
+
 def _inspect_zip(p: Path, check_kind, kind: str) -> Inspection:
-    """Directory limits, then every part streamed (real size, CRC, DTD, worksheet markers)."""
+    """Directory limits, then every part streamed (real size, CRC, DTD, XML scan)."""
     inspection = Inspection(p)
     try:
         with zipfile.ZipFile(p) as archive:
@@ -157,8 +280,10 @@ def _inspect_zip(p: Path, check_kind, kind: str) -> Inspection:
             check_kind(p, {info.filename for info in infos})
             _check_directory(p, infos)
             with p.open("rb") as raw:
+                budget = MAX_XML_ELEMENTS
                 for info in infos:
-                    inspection.parts[info.filename] = _stream_part(p, raw, info)
+                    part = inspection.parts[info.filename] = _stream_part(p, raw, info, budget)
+                    budget -= part.facts.elements
     except zipfile.BadZipFile:
         raise UnsupportedFormat(f"{p}：文件已损坏或不完整（不是有效的 zip/{kind}）。请重新保存或重新下载该文件。") from None
     except OSError as exc:
@@ -166,43 +291,12 @@ def _inspect_zip(p: Path, check_kind, kind: str) -> Inspection:
     return inspection
 
 
-def _content_bounds(path: Path, name: str) -> tuple[int, int]:
-    """(last row, last column) of cells with content, by a streaming parse that follows implied positions.
-
-    Only for the rare sheets whose cells omit r="A1", or that are both wide and long enough for the
-    quick bound to exceed the limit; the part has passed every check above.
-    """
-    from defusedxml.ElementTree import iterparse
-
-    last_row, last_col, row, col = 0, -1, 0, -1
-    with zipfile.ZipFile(path) as archive, archive.open(name) as source:
-        for event, element in iterparse(source, events=("start", "end"), forbid_dtd=True):
-            tag = element.tag.rsplit("}", 1)[-1]
-            if event == "start" and tag == "row":
-                row, col = int(element.get("r") or row + 1), -1
-            elif event == "end" and tag == "c":
-                ref = element.get("r")
-                if ref:
-                    match = re.match(r"([A-Z]{1,3})(\d+)$", ref)
-                    if match:
-                        row, col = int(match.group(2)), column_index(match.group(1))
-                else:
-                    col += 1
-                if len(element):
-                    last_row, last_col = max(last_row, row), max(last_col, col)
-                element.clear()
-    return last_row, last_col
-
-
-def _far_cell_message(path: Path, part: PartInfo) -> str:
-    from .sheet_scan import sheet_name_of  # sheet_scan builds on this module
-
-    where = sheet_name_of(path, part.name)
-    far = cell_name(part.last_row, part.last_col)
-    return (f"{path}：工作表“{where}”在很远的单元格（最远到 {far}）有内容，使表格范围达到 {part.last_row} 行 × "
-            f"{part.last_col + 1} 列，超过上限 {MAX_SHEET_AREA} 个单元格，已拒绝。请删除远处误填的内容"
-            "（Ctrl+End 可跳到最后一个单元格）后另存再试。")
-
+def _far_cell_message(inspection: Inspection, part: PartInfo) -> str:
+    far = cell_name(part.last_row, part.last_col) if part.last_col < 16_384 and part.last_row < 10**9 else \
+        f"第 {part.last_row} 行、第 {part.last_col + 1} 列"
+    return (f"{inspection.path}：工作表“{inspection.sheet_name(part.name)}”在很远的单元格（最远到 {far}）有内容或合并，"
+            f"使表格范围达到 {part.last_row} 行 × {part.last_col + 1} 列，超过上限 {MAX_SHEET_AREA} 个单元格，已拒绝。"
+            "请删除远处误填的内容（Ctrl+End 可跳到最后一个单元格）后另存再试。")
 
 
 def _check_kind(path: Path, names: set[str]) -> None:
@@ -272,20 +366,18 @@ def _inflate(raw, info: zipfile.ZipInfo):
             raise zipfile.BadZipFile(info.filename)
 
 
-def _stream_part(path: Path, raw, info: zipfile.ZipInfo) -> PartInfo:
+def _stream_part(path: Path, raw, info: zipfile.ZipInfo, budget: int) -> PartInfo:
     """Inflate one entry in bounded chunks, trusting nothing the zip directory declares.
 
     The real inflated size may not exceed the declared one (nor the limits), the CRC must match, and an XML
     part may not carry a document type declaration: OOXML never has one, and it is where entity bombs
-    (billion laughs) and external entities live.
+    (billion laughs) and external entities live. Every part that looks like XML, whatever its name, is fed
+    to the XML scan in the same pass.
     """
     part = PartInfo(info.filename, 0)
-    lower = info.filename.lower()
-    is_xml = lower.endswith(_XML_SUFFIXES)
-    is_sheet = is_xml and lower.startswith("xl/worksheets/")
+    is_xml = info.filename.lower().endswith(_XML_SUFFIXES)
+    scanner: PartScanner | None = None
     head = b""
-    carry = b""
-    prefix = None
     crc = 0
     for out in _inflate(raw, info):
         part.size += len(out)
@@ -294,72 +386,59 @@ def _stream_part(path: Path, raw, info: zipfile.ZipInfo) -> PartInfo:
                               "疑似“压缩炸弹”或被篡改，已拒绝。")
         _check_size(path, info.filename, part.size, info.compress_size)
         crc = zlib.crc32(out, crc)
+        if not head:
+            is_xml = is_xml or _looks_like_xml(out)
+            if is_xml:
+                _check_encoding(path, info.filename, out)
+                scanner = PartScanner(budget)
         if is_xml and len(head) < PROLOG_BYTES:
             head += out[: PROLOG_BYTES - len(head)]
-        if is_sheet:
-            if prefix is None:
-                prefix = _sheet_prefix(path, info.filename, head)
-            carry = _scan_markers(part, carry + out, prefix)
-    if is_sheet and carry:
-        _scan_markers(part, carry, prefix or b"", final=True)
+        if scanner is not None and not scanner.done:
+            try:
+                scanner.feed(out)
+            except XmlProblem as problem:
+                part.problem, scanner.done = str(problem), True
+            except TooManyElements:
+                _refuse_elements(path)
     if part.size != info.file_size or crc != info.CRC:
         raise UnsafeInput(f"{path}：内部文件 {info.filename} 的实际内容与声明不符（大小或校验和不对），"
                           "文件已损坏或被篡改，已拒绝。请重新保存或重新下载该文件。")
     if is_xml and part.size:
         _check_prolog(path, info.filename, head)
+    if scanner is not None:
+        if not scanner.done:
+            try:
+                scanner.close()
+            except XmlProblem as problem:
+                part.problem = str(problem)
+            except TooManyElements:
+                _refuse_elements(path)
+        part.facts = scanner.facts
+        if part.problem and "DTD" in part.problem:
+            _refuse_dtd(path, info.filename)
     return part
 
 
-def _sheet_prefix(path: Path, name: str, head: bytes) -> bytes:
-    """The namespace prefix of a worksheet's elements (usually none), from the start of its XML.
+def _looks_like_xml(data: bytes) -> bool:
+    start = data[:64].lstrip(b"\xef\xbb\xbf\xff\xfe \t\r\n\x00")
+    return start.startswith(b"<")
 
-    The marker scan reads UTF-8 bytes; Excel, WPS and LibreOffice always write UTF-8, so a worksheet in
-    another encoding is refused rather than scanned blind (it could hide cells from the cell limit).
-    """
-    if head.startswith((b"\xff\xfe", b"\xfe\xff")) or head[:2] in (b"<\x00", b"\x00<"):
+
+def _check_encoding(path: Path, name: str, head: bytes) -> None:
+    """Worksheets must be UTF-8, as Excel, WPS and LibreOffice write them (readers differ on the rest)."""
+    utf16 = head.startswith((b"\xff\xfe", b"\xfe\xff")) or head[:2] in (b"<\x00", b"\x00<")
+    if utf16 and name.lower().startswith("xl/worksheets/"):
         raise UnsupportedFormat(f"{path}：工作表 {name} 不是 UTF-8 编码，Excel 不会生成这样的文件。{SAVE_AS_XLSX}")
-    root = _SHEET_ROOT_RE.search(head)
-    return (root.group(1) or b"") if root else b""
 
 
-def _scan_markers(part: PartInfo, data: bytes, prefix: bytes, final: bool = False) -> bytes:
-    """Note formulas, hidden rows/columns and value cells in worksheet XML; return the unscanned tail.
+def _refuse_elements(path: Path) -> None:
+    raise UnsafeInput(f"{path}：工作簿的工作表内容超过 {MAX_XML_ELEMENTS} 个 XML 元素（单元格、行等）的上限，"
+                      "处理会过慢，已拒绝。请删除不需要的工作表、数据或格式后另存再试。")
 
-    The tail starts at the last '<', so a tag is never split between two chunks. Only bytes.find/count
-    are used (each one pass in C): this runs over every byte of every sheet.
-    """
-    cut = len(data) if final else data.rfind(b"<")
-    if cut <= 0:
-        return data
-    if not part.has_formulas:  # every formula has a </f>, except shared-formula followers of one that has
-        part.has_formulas = data.find(b"</" + prefix + b"f>", 0, cut) >= 0
-    if not part.has_hidden:
-        part.has_hidden = data.find(b"hidden", 0, cut) >= 0
-    # <v> holds a cell's value, <is> an inline string; no other sheet element starts with these letters.
-    values = data.count(b"<" + prefix + b"v", 0, cut) + data.count(b"</" + prefix + b"is>", 0, cut)
-    part.value_cells += values
-    if values or data.find(b"</" + prefix + b"f>", 0, cut) >= 0:  # skip chunks of formatting only
-        if prefix:
-            text = data[:cut].replace(b"<" + prefix + b"c ", b"<c ").replace(b"<" + prefix + b"c>", b"<c>")
-            start, stop = 0, len(text)
-        else:
-            text, start, stop = data, 0, cut
-        cells = text.count(b"<c ", start, stop) + text.count(b"<c>", start, stop)
-        if text.count(b'<c r="', start, stop) == cells:
-            if not _BEYOND_SMALL_RE.search(text, start, stop):
-                part.small_refs = True  # columns A-Z, rows below 100,000: no need to read each reference
-                return data[cut:]
-            refs = _CONTENT_CELL_RE.findall(text, start, stop)
-        else:
-            refs = _ANY_ORDER_CELL_RE.findall(text, start, stop)
-            part.implicit_cells = part.implicit_cells or len(refs) < text.count(b"<c>", start, stop) + sum(
-                1 for _ in re.finditer(rb"<c\s(?![^>]*\br=)[^>/]*>", text[start:stop]))
-        if refs:
-            letters, digits = zip(*refs)
-            part.last_row = max(part.last_row, max(map(int, digits)))
-            part.last_col = max(part.last_col, max(column_index(c.decode()) for c in set(letters)))
-    return data[cut:]
 
+def _refuse_dtd(path: Path, name: str) -> None:
+    raise UnsafeInput(f"{path}：内部文件 {name} 含有 DTD/实体声明（可能是“XML 炸弹”或外部实体攻击），"
+                      "Excel 不会生成这样的文件，已拒绝。请用 Excel 重新保存或向发件人核实。")
 
 
 def _check_prolog(path: Path, name: str, head: bytes) -> None:
@@ -371,8 +450,7 @@ def _check_prolog(path: Path, name: str, head: bytes) -> None:
     if utf16:
         markers += tuple(m.decode().encode(enc) for m in markers for enc in ("utf-16-le", "utf-16-be"))
     if any(m in prolog for m in markers) or (match is None and len(head) >= PROLOG_BYTES):
-        raise UnsafeInput(f"{path}：内部文件 {name} 含有 DTD/实体声明（可能是“XML 炸弹”或外部实体攻击），"
-                          "Excel 不会生成这样的文件，已拒绝。请用 Excel 重新保存或向发件人核实。")
+        _refuse_dtd(path, name)
 
 
 def _ole_is_encrypted(path: Path) -> bool:

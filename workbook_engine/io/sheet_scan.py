@@ -8,17 +8,15 @@ trailing-formatting sheets cost nothing here. Elements are cleared as soon as th
 
 from __future__ import annotations
 
-import posixpath
 import zipfile
 from dataclasses import dataclass, field
-from pathlib import Path
 
-from defusedxml.ElementTree import fromstring, iterparse
+from defusedxml.ElementTree import iterparse
 
 from ..a1 import parse_cell
 from .guard import Inspection
 
-REL_NS = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
+EXCEL_COLUMNS = 16_384
 
 
 @dataclass
@@ -35,41 +33,14 @@ def _local(tag: str) -> str:
     return tag.rsplit("}", 1)[-1]
 
 
-def sheet_parts(archive: zipfile.ZipFile) -> dict[str, str]:
-    """Sheet name -> worksheet part path, from workbook.xml and its relationships."""
-    rels = fromstring(archive.read("xl/_rels/workbook.xml.rels"), forbid_dtd=True)
-    targets: dict[str, str] = {}
-    for rel in rels:
-        target = rel.get("Target", "")
-        target = target.lstrip("/") if target.startswith("/") else posixpath.normpath(posixpath.join("xl", target))
-        targets[rel.get("Id", "")] = target
-    workbook = fromstring(archive.read("xl/workbook.xml"), forbid_dtd=True)
-    parts: dict[str, str] = {}
-    for element in workbook.iter():
-        if _local(element.tag) == "sheet":
-            rel_id = element.get(f"{{{REL_NS}}}id", "")
-            if rel_id in targets:
-                parts[element.get("name", "")] = targets[rel_id]
-    return parts
-
-
-def sheet_name_of(path: Path, part_name: str) -> str:
-    """The sheet name a worksheet part belongs to (for messages); the part name when not found."""
-    with zipfile.ZipFile(path) as archive:
-        names = {part: name for name, part in sheet_parts(archive).items()}
-    return names.get(part_name, part_name)
-
-
 def scan_sheet(inspection: Inspection, sheet_name: str) -> SheetScan:
-    """Scan one sheet for formulas and hidden rows/columns; empty when the guard saw no marker."""
+    """Scan one sheet for formulas and hidden rows/columns; empty when the guard saw neither."""
     scan = SheetScan()
-    with zipfile.ZipFile(inspection.path) as archive:
-        part_name = sheet_parts(archive).get(sheet_name)
-        part = inspection.parts.get(part_name or "")
-        if part is None or not (part.has_formulas or part.has_hidden):
-            return scan
-        with archive.open(part.name) as source:
-            _parse(source, scan)
+    part = inspection.parts.get(inspection.sheets.get(sheet_name, ""))
+    if part is None or not (part.has_formulas or part.has_hidden):
+        return scan
+    with zipfile.ZipFile(inspection.path) as archive, archive.open(part.name) as source:
+        _parse(source, scan)
     return scan
 
 
@@ -89,7 +60,8 @@ def _parse(source, scan: SheetScan) -> None:
                     else:
                         hidden_rows.append((row_number, row_number))
             elif name == "col" and element.get("hidden") in ("1", "true"):
-                scan.hidden_cols.append((int(element.get("min", "1")) - 1, int(element.get("max", "1")) - 1))
+                first = min(int(element.get("min", "1")), EXCEL_COLUMNS)  # a declared max may be anything
+                scan.hidden_cols.append((first - 1, min(int(element.get("max", "1")), EXCEL_COLUMNS) - 1))
             continue
         if name == "c":
             ref = element.get("r")

@@ -20,7 +20,7 @@ CHOSEN_FILL = "#E2EFDA"
 
 
 def write_merge(plan: MergePlan, output: str | os.PathLike[str], *,
-                verify: Callable[[Path], None] | None = None, overwrite: bool = True) -> Path:
+                verify: Callable[[Path], None] | None = None, overwrite: bool = False) -> Path:
     """Write the plan's book atomically, never over an input; ``verify`` may refuse the finished file."""
     positions = _positions(plan.book)
     marks = _conflict_marks(plan, positions) if plan.conflicts_sheet else None

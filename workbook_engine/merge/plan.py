@@ -11,8 +11,8 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any, Callable, Iterable
 
-from ..a1 import cell_name
-from ..describe import department_label, record_label, short, show_field, where_they_differ
+from ..describe import department_label, json_scalar, record_label, short, show_field, where_they_differ
+from ..findings import Location
 from ..identity import (DEPARTMENT_REFS, ENTITY_OF_KIND, FieldRef, compared_fields, copy_record, departments,
                         group_of, key_dict, same)
 from ..model import Book
@@ -37,23 +37,23 @@ class Source:
     def book(self) -> Book:
         return self.checked.book
 
-    def origin(self, kind: str, record: Any, ref: FieldRef | None) -> "Origin":
+    def origin(self, kind: str, record: Any, ref: FieldRef | None) -> Location:
         """Where a record's field sits in this file (sheet and cell, when known)."""
         table = self.checked.loaded.table(kind)
         if table is None:
-            return Origin(self.label, None, None)
+            return Location(self.label)
         col = None
         if ref is not None:
             col = table.extra_columns.get(ref.name) if ref.extra else table.columns.get(ref.name)
         elif table.columns:
             col = min(table.columns.values())
-        cell = cell_name(record.row, col) if record.row is not None and col is not None else None
-        return Origin(self.label, table.sheet_name, cell)
+        header = ref.header if ref is not None else None
+        return Location.at(table.sheet_name, record.row, col, header, file=self.label)
 
-    def department_origin(self, code: str, ref: FieldRef) -> "Origin":
+    def department_origin(self, code: str, ref: FieldRef) -> Location:
         goal = next((g for g in self.book.goals if g.dept_code == code), None)
         if goal is None:
-            return Origin(self.label, None, None)
+            return Location(self.label)
         return self.origin("goals", goal, FieldRef("goals", "dept_name" if ref.name == "name" else "year"))
 
 
@@ -65,24 +65,12 @@ def sha256_of(path: Path) -> str:
     return digest.hexdigest()
 
 
-@dataclass(frozen=True)
-class Origin:
-    file: str
-    sheet: str | None
-    cell: str | None
-
-    def text(self) -> str:
-        if self.sheet and self.cell:
-            return f"{self.file} {self.sheet}!{self.cell}"
-        return self.file
-
-
 @dataclass
 class Candidate:
     """One of the values in conflict, with its file and cell; ``order`` None cannot be chosen (the base)."""
 
     shown: str
-    origin: Origin
+    origin: Location  # the value's file, sheet and cell
     order: int | None
     note: str = ""
     value: Any = None
@@ -109,6 +97,13 @@ class Conflict:
             return f"{self.label}：{CONFLICT_KINDS['sequence']}"
         return f"{self.label}：{CONFLICT_KINDS['deleted']}"
 
+    def to_dict(self) -> dict[str, Any]:
+        return {"kind": self.kind, "entity": self.entity, "key": {k: json_scalar(v) for k, v in self.key.items()},
+                "label": self.label, "field": self.field, "chosen": self.chosen,
+                "candidates": [{"value": c.shown, "note": c.note, "file": c.origin.file, "sheet": c.origin.sheet,
+                                "cell": c.origin.cell, "row": c.origin.row, "column": c.origin.column}
+                               for c in self.candidates]}
+
     def lines(self, number: int, settled: bool = True) -> list[str]:
         """The conflict for the terminal; ``settled`` marks the value used (when the merge was written)."""
         lines = [f"冲突 {number}：{self.title()}"]
@@ -131,6 +126,10 @@ class Renumbered:
 
     def text(self) -> str:
         return f"{record_label(self.kind, self.record)}：序号 {self.old} → {self.new}"
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"entity": ENTITY_OF_KIND[self.kind], "label": record_label(self.kind, self.record),
+                "old": self.old, "new": self.new}
 
 
 @dataclass
@@ -191,8 +190,8 @@ class ChoicePolicy(Policy):
 Member = tuple[Source, Any]
 
 
-def settle_field(ref: FieldRef, values: list[Any], origins: list[Origin], orders: list[int], policy: Policy,
-                 base: tuple[Any, Origin] | None = None) -> tuple[Any, list[Candidate], int | None]:
+def settle_field(ref: FieldRef, values: list[Any], origins: list[Location], orders: list[int], policy: Policy,
+                 base: tuple[Any, Location] | None = None) -> tuple[Any, list[Candidate], int | None]:
     """The merged value of one field from its values in several inputs, and the candidates if they conflict.
 
     Without ``base``: values all inputs agree on are kept, different values conflict (an extra column left

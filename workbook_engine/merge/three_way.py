@@ -13,10 +13,11 @@ from collections import defaultdict
 from typing import Any
 
 from ..describe import record_label
+from ..findings import Location
 from ..identity import ENTITY_OF_KIND, KINDS, compared_fields, departments, key_dict, match, same
 from ..model import Book
 from .nway import group_by_key
-from .plan import (Candidate, Conflict, MergePlan, Member, Origin, Policy, Source, apply_departments,
+from .plan import (Candidate, Conflict, MergePlan, Member, Policy, Source, apply_departments,
                    department_versions, merge_departments, merge_members, renumber)
 
 
@@ -74,7 +75,7 @@ def _merge_existing(kind: str, base: Source, original: Any, sides: list[Source],
         candidates = [Candidate(record_label(kind, original), base.origin(kind, original, None), None, "基准")]
         for side, version, was_edited in zip(sides, versions, edited):
             if version is None:
-                candidates.append(Candidate("已删除", Origin(side.label, None, None), side.order, value="deleted"))
+                candidates.append(Candidate("已删除", Location(side.label), side.order, value="deleted"))
             elif was_edited:
                 what = [f.header for f in fields if not same(f.get(original), f.get(version))]
                 candidates.append(Candidate("已修改：" + "、".join(what), side.origin(kind, version, None), side.order,

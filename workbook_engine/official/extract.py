@@ -18,11 +18,10 @@ from pathlib import Path
 from typing import Any, Iterable
 
 from ..a1 import cell_name
+from ..document_format import ITEM_RE as _ITEM_RE
+from ..document_format import MEASURE_RE, parse_chinese_number
+from ..document_format import label as _label
 from ..findings import Finding, Location, Report, finding
-from ..importer.numerals import parse_chinese_number
-from ..importer.text_document import ITEM_RE as _ITEM_RE
-from ..importer.text_document import MEASURE_RE as _MEASURE_RE
-from ..importer.text_document import label as _label
 from ..io.calamine_reader import CalamineWorkbook, SheetGrid
 from ..layout import CellSpec, ProjectTemplate, RowSpec, inverse_pattern, project_template, workbook_template
 from ..model import Book, Goal, Indicator, Project
@@ -31,9 +30,8 @@ from ..sheets import BY_KIND
 from ..sheets.goals import CATEGORIES
 from ..values import as_text, parse_number, parse_percent_cell, resolve_plan
 
-# Items and measures may hold line breaks in their text.
+# Items may hold line breaks in their text (measures may anyway).
 ITEM_RE = re.compile(_ITEM_RE.pattern, re.S)
-MEASURE_RE = re.compile(_MEASURE_RE.pattern, re.S)
 
 # The unit line sits under the title; never look further (data rows start with project codes).
 UNIT_SEARCH_ROWS = 3

@@ -3,79 +3,30 @@
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, field
-from pathlib import Path
-from typing import Callable, Iterable
+from dataclasses import dataclass
+from typing import Iterable
 
 from ..canonical_writer import write_book
 from ..errors import UsageError
+from ..findings import Report
+from ..jobs import JobResult, Progress, choose_departments, errors_of_departments, output_paths
 from ..model import Book, Department
 from ..validation import check
-from ..findings import Finding, Report
 from .extract import extract_file_names, extract_workbooks
-from .names import clean_file_name
-from .render import RenderedFile, render_department
-
-# Called after each project sheet: (sheets done, sheets in all, department being written).
-Progress = Callable[[int, int, Department], None]
+from .render import render_department
 
 
 @dataclass
-class RenderResult:
-    report: Report
-    files: list[RenderedFile] = field(default_factory=list)
-    refused: list[Finding] = field(default_factory=list)  # the errors that stopped rendering
+class RenderResult(JobResult):
+    """The input's report, the official workbooks written, and the errors that stopped rendering (if any)."""
 
     @property
     def rendered(self) -> bool:
-        return not self.refused
-
-
-def is_directory_target(output: str | os.PathLike[str]) -> bool:
-    """-o DIR/ (trailing slash) or an existing folder means one workbook per department in that folder."""
-    text = os.fspath(output)
-    return text.endswith(("/", os.sep)) or Path(text).is_dir()
-
-
-def errors_of_departments(checked, codes: set[str]) -> list[Finding]:
-    """The report's errors that concern the given departments (or no record in particular)."""
-    owners: dict[tuple[str, int], str] = {}
-    for kind in ("goals", "projects", "indicators"):
-        table = checked.loaded.table(kind)
-        if table is None:
-            continue
-        for record in checked.book.records(kind):
-            if record.row is not None:
-                owners[(table.sheet_name, record.row)] = record.dept_code
-    return [f for f in checked.report.errors
-            if owners.get((f.sheet or "", f.row or 0), None) in codes or (f.sheet or "", f.row or 0) not in owners]
-
-
-def choose_departments(book: Book, dept: str | None) -> list[Department]:
-    departments = book.departments()
-    if not departments:
-        raise UsageError("工作簿中没有任何部门的数据，没有可渲染的内容。")
-    if dept is None:
-        return departments
-    chosen = [d for d in departments if d.code == dept]
-    if not chosen:
-        known = "、".join(f"{d.code}{d.name}" for d in departments)
-        raise UsageError(f"--dept {dept}：工作簿中没有这个部门。工作簿中的部门：{known}。")
-    return chosen
-
-
-def output_paths(output: str | os.PathLike[str], departments: list[Department], suffix: str = ".xlsx") -> list[Path]:
-    if is_directory_target(output):
-        folder = Path(output)
-        return [folder / clean_file_name(f"{d.code}{d.name}{suffix}") for d in departments]
-    if len(departments) > 1:
-        raise UsageError(f"工作簿中有 {len(departments)} 个部门。请用 -o 文件夹/（以 / 结尾）为每个部门各生成一个工作簿，"
-                         "或用 --dept 部门编码 只渲染一个部门。")
-    return [Path(output)]
+        return self.written
 
 
 def render_official(book_path: str | os.PathLike[str], output: str | os.PathLike[str], *, dept: str | None = None,
-                    force: bool = False, progress: Progress | None = None, overwrite: bool = True) -> RenderResult:
+                    force: bool = False, progress: Progress | None = None, overwrite: bool = False) -> RenderResult:
     """Validate a canonical workbook and write the official workbook(s); refuse on errors unless forced."""
     checked = check(book_path)
     departments = choose_departments(checked.book, dept)
@@ -102,7 +53,7 @@ def render_official(book_path: str | os.PathLike[str], output: str | os.PathLike
 
 
 def extract_official(inputs: Iterable[str | os.PathLike[str]], output: str | os.PathLike[str], *,
-                     overwrite: bool = True) -> tuple[Book, Report]:
+                     overwrite: bool = False) -> tuple[Book, Report]:
     """Read official workbooks (files or folders of them) and write one canonical workbook."""
     inputs = list(inputs)
     paths = extract_file_names(inputs)

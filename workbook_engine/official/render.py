@@ -14,42 +14,20 @@ from pathlib import Path
 from typing import Any, Callable, Iterable
 
 import xlsxwriter
-from xlsxwriter.exceptions import DuplicateWorksheetName, InvalidWorksheetName
 
 from ..a1 import cell_name, column_letter, sheet_ref
 from ..canonical_writer import WORKBOOK_OPTIONS
 from ..io.atomic import atomic_path
 from ..layout import (Cell, Context, percent_decimals, project_layout, project_template, title_text,
                       workbook_template)
-from ..model import Book, Department, Indicator, Project
-from ..publish.outline import PARAGRAPH, part_one
+from ..document_format import PARAGRAPH, part_one
+from ..model import Book, Department, Indicator, Project, group_indicators
+from ..safe_names import unique_sheet_names
 from .heights import row_heights, text_height
-from .names import clean_sheet_name, unique_sheet_names
 
 CM_PER_INCH = 2.54
 A4 = 9  # xlsxwriter paper code
 NUMBER_FORMATS = {"money": "0.00", "text": "@"}
-
-
-class Workbook(xlsxwriter.Workbook):
-    """xlsxwriter's Workbook with a linear sheet-name check.
-
-    xlsxwriter compares each new sheet name with every existing one (4 million comparisons for a department
-    with 2,000 projects). Our names are already valid and unique (names.unique_sheet_names); this keeps
-    xlsxwriter's rules and checks uniqueness with a set.
-    """
-
-    def _check_sheetname(self, sheetname, is_chartsheet=False):
-        if not sheetname or is_chartsheet:
-            return super()._check_sheetname(sheetname, is_chartsheet)
-        taken = self.__dict__.setdefault("_taken_names", set())
-        if clean_sheet_name(sheetname) != sheetname:
-            raise InvalidWorksheetName(f"Invalid Excel worksheet name '{sheetname}'.")
-        if sheetname.lower() in taken:
-            raise DuplicateWorksheetName(f"Sheetname '{sheetname}', with case ignored, is already in use.")
-        self.sheetname_count += 1
-        taken.add(sheetname.lower())
-        return sheetname
 
 
 class StyleBook:
@@ -107,11 +85,29 @@ def write_value(sheet, row: int, col: int, value: Any, kind: str, fmt) -> None:
         sheet.write_string(row, col, str(value), fmt)
 
 
+def merged_data(value: Any, kind: str) -> Any:
+    """What write_value would write, as the data of merge_range (number, text, or "" for a blank)."""
+    if value is None or value == "":
+        return ""
+    if kind == "money":
+        return float(Decimal(value))
+    if kind == "percent":
+        return float(Decimal(value) / 100)
+    if isinstance(value, int) and not isinstance(value, bool):
+        return value
+    return str(value)
+
+
 def place(sheet, row: int, col: int, last_row: int, last_col: int, value: Any, kind: str, fmt) -> None:
-    """One cell, merged over its range when it covers more than one grid cell."""
+    """One cell, merged over its range when it covers more than one grid cell.
+
+    merge_range writes the first cell itself: with the workbook's strings_to_* options off, text stays
+    text (never a formula), so the value is written once instead of a blank overwritten by write_value.
+    """
     if last_row > row or last_col > col:
-        sheet.merge_range(row, col, last_row, last_col, "", fmt)
-    write_value(sheet, row, col, value, kind, fmt)
+        sheet.merge_range(row, col, last_row, last_col, merged_data(value, kind), fmt)
+    else:
+        write_value(sheet, row, col, value, kind, fmt)
 
 
 def print_setup(sheet, settings: dict[str, Any], context: Context) -> None:
@@ -286,20 +282,14 @@ class RenderedFile:
     projects: int
     indicators: int
 
-
-def group_indicators(indicators: Iterable[Indicator]) -> dict[str, list[Indicator]]:
-    """Indicators by project code, each list in 序号 order (as Book.indicators_of, in one pass)."""
-    groups: dict[str, list[Indicator]] = {}
-    for indicator in indicators:
-        groups.setdefault(indicator.project_code, []).append(indicator)
-    for rows in groups.values():
-        rows.sort(key=lambda i: (i.seq is None, i.seq or 0))
-    return groups
+    def to_dict(self) -> dict:
+        return {"path": str(self.path), "dept_code": self.department.code, "dept_name": self.department.name,
+                "projects": self.projects, "indicators": self.indicators}
 
 
 def render_department(book: Book, dept: Department, path: str | os.PathLike[str], *,
                       inputs: Iterable[str | os.PathLike[str]] = (),
-                      on_sheet: Callable[[], None] | None = None, overwrite: bool = True) -> RenderedFile:
+                      on_sheet: Callable[[], None] | None = None, overwrite: bool = False) -> RenderedFile:
     """Write one department's official workbook atomically."""
     part = book.for_department(dept.code)
     projects = part.projects_of(dept.code)
@@ -310,7 +300,7 @@ def render_department(book: Book, dept: Department, path: str | os.PathLike[str]
                                reserved=(settings["summary"]["sheet"], settings["department"]["sheet"]))
     with atomic_path(path, inputs=inputs, overwrite=overwrite) as temp:
         # in_memory: xlsxwriter otherwise writes a temporary file per worksheet (2,000 sheets → 2,000 files).
-        workbook = Workbook(str(temp), {**WORKBOOK_OPTIONS, "in_memory": True})
+        workbook = xlsxwriter.Workbook(str(temp), {**WORKBOOK_OPTIONS, "in_memory": True})
         styles = StyleBook(workbook, settings)
         counts = {code: len(rows) for code, rows in by_project.items()}
         write_summary_sheet(workbook, styles, dept, projects, counts, names)

@@ -28,9 +28,8 @@ from ..errors import InputError
 from ..io.atomic import atomic_path
 from ..layout import Context, Row, _read_toml, project_layout, project_template, template_dir, title_text, \
     workbook_template
-from ..model import Book, Department, Indicator, Project
-from ..official.render import group_indicators
-from .outline import ITEM, SECTION, part_one
+from ..document_format import ITEM, SECTION, part_one
+from ..model import Book, Department, Indicator, Project, group_indicators
 
 PUBLISH_TEMPLATE = "publish.toml"
 TWIPS_PER_CM = 567
@@ -403,9 +402,14 @@ class PublishedFile:
     indicators: int
     pdf: Path | None = None
 
+    def to_dict(self) -> dict:
+        return {"path": str(self.path), "dept_code": self.department.code, "dept_name": self.department.name,
+                "projects": self.projects, "indicators": self.indicators,
+                "pdf": str(self.pdf) if self.pdf is not None else None}
+
 
 def write_document(book: Book, dept: Department, path: str | os.PathLike[str], *, finance_bureau: str = "",
-                   inputs: Iterable[str | os.PathLike[str]] = (), overwrite: bool = True) -> PublishedFile:
+                   inputs: Iterable[str | os.PathLike[str]] = (), overwrite: bool = False) -> PublishedFile:
     """Write one department's published document (.docx) atomically."""
     part = book.for_department(dept.code)
     projects = part.projects_of(dept.code)

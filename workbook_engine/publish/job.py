@@ -3,27 +3,25 @@
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
+
 from ..errors import UsageError
-from ..official.pipeline import Progress, choose_departments, errors_of_departments, is_directory_target, \
-    output_paths
+from ..jobs import JobResult, Progress, choose_departments, errors_of_departments, is_directory_target, output_paths
 from ..validation import check
-from ..findings import Finding, Report
-from .document import PublishedFile, write_document
+from .document import write_document
 from .pdf import convert_to_pdf, require_soffice
 
+
 @dataclass
-class PublishResult:
-    report: Report
-    files: list[PublishedFile] = field(default_factory=list)
-    refused: list[Finding] = field(default_factory=list)  # the errors that stopped publishing
+class PublishResult(JobResult):
+    """The input's report, the documents (and PDFs) written, and the errors that stopped publishing (if any)."""
 
 
 def publish_documents(book_path: str | os.PathLike[str], output: str | os.PathLike[str], *,
                       dept: str | None = None, force: bool = False, pdf: bool = False,
                       finance_bureau: str = "", progress: Progress | None = None,
-                      overwrite: bool = True) -> PublishResult:
+                      overwrite: bool = False) -> PublishResult:
     """Validate a canonical workbook and write each department's published document (and its PDF).
 
     ``progress`` is called after each document: (documents done, documents in all, department); with --pdf

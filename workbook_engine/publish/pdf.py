@@ -103,7 +103,7 @@ def _run(command: list[str], timeout: float, poll: Callable[[], None] | None = N
 
 
 def convert_to_pdf(pairs: Iterable[tuple[Path, Path]], *, inputs: Iterable[Path] = (),
-                   progress: Callable[[int], None] | None = None, overwrite: bool = True) -> list[Path]:
+                   progress: Callable[[int], None] | None = None, overwrite: bool = False) -> list[Path]:
     """Convert each .docx to its PDF (written atomically); returns the PDFs written.
 
     ``progress`` is told how many PDFs LibreOffice has produced so far, while it works."""

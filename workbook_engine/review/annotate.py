@@ -24,7 +24,7 @@ def summary_line(result: ReviewResult) -> str:
 
 
 def annotate_review(source: str | os.PathLike[str], result: ReviewResult, output: str | os.PathLike[str], *,
-                    overwrite: bool = True) -> Path:
+                    overwrite: bool = False) -> Path:
     rows = [(g.dept_code, g.code, g.name, *(g.counts[c] for c in CRITERIA), g.deduction, g.score, g.grade)
             for g in result.grades]
     return annotate(source, result.report, output, sheet_name=REVIEW_SHEET, title=summary_line(result), overwrite=overwrite,

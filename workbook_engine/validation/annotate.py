@@ -29,6 +29,8 @@ WARNING_FILL = PatternFill("solid", fgColor="FFEB9C")
 HEADER_FILL = PatternFill("solid", fgColor="DDEBF7")
 SEVERITY_NAMES = {"error": "错误", "warning": "警告"}
 RESULT_HEADERS = ("序号", "代码", "级别", "工作表", "单元格", "列", "值", "说明")
+# The columns of the report's flattening (Report.flatten) under RESULT_HEADERS after 序号.
+RESULT_COLUMNS = ("code", "severity", "sheet", "cell", "column", "value", "message")
 GROUP_HEADER = "审核要点"
 
 
@@ -37,7 +39,7 @@ Appendix = tuple[str, Sequence[str], Iterable[Sequence[object]]]
 
 
 def annotate(source: str | os.PathLike[str], report: Report, output: str | os.PathLike[str], *,
-             sheet_name: str = FINDINGS_SHEET, overwrite: bool = True, title: str | None = None,
+             sheet_name: str = FINDINGS_SHEET, overwrite: bool = False, title: str | None = None,
              appendix: Appendix | None = None) -> Path:
     """Write a copy of ``source`` with every finding marked; returns the output path.
 
@@ -91,10 +93,11 @@ def write_results(sheet: Worksheet, findings: Iterable[Finding], sheets: set[str
     for cell in sheet[2]:
         cell.font = Font(bold=True)
         cell.fill = HEADER_FILL
-    for number, finding in enumerate(findings, start=1):
-        value = "" if finding.value is None else str(finding.value)
-        row = [number, finding.code, SEVERITY_NAMES[finding.severity], finding.sheet or "", finding.cell or "",
-               finding.column or "", value, finding.message] + ([finding.group or ""] if grouped else [])
+    spec = RESULT_COLUMNS + (("group",) if grouped else ())
+    for number, (finding, flat) in enumerate(zip(findings, report.flatten(spec, findings)), start=1):
+        record = dict(zip(spec, flat))
+        record["severity"] = SEVERITY_NAMES[record["severity"]]
+        row = [number, *("" if record[key] is None else str(record[key]) for key in spec)]
         row = [report_text(v) if isinstance(v, str) else v for v in row]
         sheet.append(row)
         excel_row = sheet.max_row

@@ -5,8 +5,9 @@ It never stops at the first problem. Unreadable input raises an InputError (exit
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
-from typing import Any, Callable, Iterable
+from typing import Any
 
 import pandas as pd
 import pandera.pandas as pa
@@ -44,13 +45,44 @@ def check(path: str | Path, *, extra_checks: Iterable[ExtraCheck] = ()) -> Check
     return validate_loaded(load_workbook(path), extra_checks=extra_checks)
 
 
+def check_many(paths: Sequence[str | Path], *, extra_checks: Iterable[ExtraCheck] = (),
+               on_read: Callable[[int, str | Path], None] | None = None) -> list[Checked]:
+    """check() of several files, their schemas checked in one pandera pass.
+
+    pandera costs about 50 ms per validation whatever the size of the frame (merge of 100 department
+    workbooks: 5 of its 7 s of reading); one pass over all the files' rows costs that once. ``on_read`` is
+    called after each file is read, with its index and path.
+    """
+    parsed = []
+    for number, path in enumerate(paths):
+        loaded = load_workbook(path)
+        book, parse_findings = parse_book(loaded)
+        parsed.append((loaded, book, parse_findings))
+        if on_read is not None:
+            on_read(number, path)
+    schema = schema_findings_many([(book, loaded, _reported(found)) for loaded, book, found in parsed])
+    extra_checks = tuple(extra_checks)
+    return [_finish(loaded, book, found, schema_found, extra_checks)
+            for (loaded, book, found), schema_found in zip(parsed, schema)]
+
+
+def _reported(parse_findings: list[Finding]) -> set:
+    return {(f.sheet, f.row, f.column) for f in parse_findings}
+
+
 def validate_loaded(loaded: LoadedWorkbook, *, extra_checks: Iterable[ExtraCheck] = ()) -> Checked:
+    book, parse_findings = parse_book(loaded)
+    return _finish(loaded, book, parse_findings, schema_findings(book, loaded, _reported(parse_findings)),
+                   extra_checks)
+
+
+def _finish(loaded: LoadedWorkbook, book: Book, parse_findings: list[Finding], schema_found: list[Finding],
+            extra_checks: Iterable[ExtraCheck]) -> Checked:
+    """The report of one file: reader, parser and schema findings, then the rules and extra checks."""
     report = Report(str(loaded.path))
     report.extend(loaded.findings)
-    book, parse_findings = parse_book(loaded)
     report.extend(parse_findings)
-    reported = {(f.sheet, f.row, f.column) for f in parse_findings}
-    report.extend(schema_findings(book, loaded, reported))
+    report.extend(schema_found)
     context = RuleContext(book, loaded)
     for rule in RULES:
         report.extend(rule(context))
@@ -103,41 +135,77 @@ def _schema_code(kind: str, field_name: str, check: str) -> str | None:
 
 def schema_findings(book: Book, loaded: LoadedWorkbook, reported: set) -> list[Finding]:
     """Run each sheet's pandera model lazily and turn its failure cases into cell findings."""
-    findings: list[Finding] = []
+    return schema_findings_many([(book, loaded, reported)])[0]
+
+
+def schema_findings_many(items: Sequence[tuple[Book, LoadedWorkbook, set]]) -> list[list[Finding]]:
+    """schema_findings of several books (one list each), with one lazy pandera pass per sheet kind and set of
+    columns: the rows of all books are checked in one frame and each failure case goes back to its book."""
+    found: list[list[Finding]] = [[] for _ in items]
     for kind, schema in SCHEMAS.items():
-        table = loaded.table(kind)
-        records = book.records(kind)
-        if table is None or not records:
-            continue
-        frame = _frame(kind, records)
-        frame = frame[[c for c in frame.columns if c in table.columns]]
-        try:
-            schema.validate(frame, lazy=True)
-            continue
-        except pa.errors.SchemaErrors as errors:
-            cases = errors.failure_cases
-        by_row = {r.row: r for r in records}
-        for case in cases.itertuples(index=False):
-            field_name, check, row = case.column, str(case.check), case.index
-            code = _schema_code(kind, field_name, check)
-            if code is None or row is None or (isinstance(row, float) and row != row):
+        groups: dict[tuple[str, ...], list[int]] = {}
+        frames: dict[int, pd.DataFrame] = {}
+        for number, (book, loaded, _reported_cells) in enumerate(items):
+            table = loaded.table(kind)
+            records = book.records(kind)
+            if table is None or not records:
                 continue
-            row = int(row)
-            header = table.spec.header_of(field_name)
-            if (table.sheet_name, row, header) in reported:
+            frame = _frame(kind, records)
+            frame = frame[[c for c in frame.columns if c in table.columns]]
+            frames[number] = frame
+            groups.setdefault(tuple(frame.columns), []).append(number)
+        for numbers in groups.values():
+            # One frame for the group; a row's book is found again by its position in it.
+            owners = [n for n in numbers for _ in range(len(frames[n]))]
+            rows = [row for n in numbers for row in frames[n].index]
+            whole = pd.concat([frames[n] for n in numbers], ignore_index=True) if len(numbers) > 1 \
+                else frames[numbers[0]].reset_index(drop=True)
+            try:
+                schema.validate(whole, lazy=True)
                 continue
-            record = by_row.get(row)
-            value = getattr(record, field_name, None) if record is not None else None
-            if field_name in ("q1", "q2", "q3", "q4") and value is not None:
-                value = float(value) / 100
-            elif hasattr(value, "as_tuple"):
-                value = float(value)
-            if code == "WBE-E010":
-                value = None if value in ("", None) else value
-            shown = case.failure_case if code not in ("WBE-E010",) else None
-            if code == "WBE-E015":
-                shown = f"{case.failure_case:g}"
-            at = Location.at(table.sheet_name, row, table.columns.get(field_name), header)
-            findings.append(finding(code, at, value, header=header, text="" if shown is None else str(shown),
-                                    choices="、".join(CATEGORIES)))
+            except pa.errors.SchemaErrors as errors:
+                cases = errors.failure_cases
+            by_owner: dict[int, list[tuple[Any, int]]] = {}
+            for case in cases.itertuples(index=False):
+                position = case.index
+                if position is None or pd.isna(position):
+                    continue
+                owner = owners[int(position)]
+                by_owner.setdefault(owner, []).append((case, rows[int(position)]))
+            for owner, owned in by_owner.items():
+                book, loaded, reported = items[owner]
+                found[owner].extend(_case_findings(kind, owned, book, loaded, reported))
+    return found
+
+
+def _case_findings(kind: str, cases: list[tuple[Any, int]], book: Book, loaded: LoadedWorkbook,
+                   reported: set) -> list[Finding]:
+    """Cell findings of one book's pandera failure cases (each with its Excel row)."""
+    findings: list[Finding] = []
+    table = loaded.table(kind)
+    records = book.records(kind)
+    by_row = {r.row: r for r in records}
+    for case, row in cases:
+        field_name, check = case.column, str(case.check)
+        code = _schema_code(kind, field_name, check)
+        if code is None:
+            continue
+        row = int(row)
+        header = table.spec.header_of(field_name)
+        if (table.sheet_name, row, header) in reported:
+            continue
+        record = by_row.get(row)
+        value = getattr(record, field_name, None) if record is not None else None
+        if field_name in ("q1", "q2", "q3", "q4") and value is not None:
+            value = float(value) / 100
+        elif hasattr(value, "as_tuple"):
+            value = float(value)
+        if code == "WBE-E010":
+            value = None if value in ("", None) else value
+        shown = case.failure_case if code not in ("WBE-E010",) else None
+        if code == "WBE-E015":
+            shown = f"{case.failure_case:g}"
+        at = Location.at(table.sheet_name, row, table.columns.get(field_name), header)
+        findings.append(finding(code, at, value, header=header, text="" if shown is None else str(shown),
+                                choices="、".join(CATEGORIES)))
     return findings

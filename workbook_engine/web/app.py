@@ -11,7 +11,7 @@ import contextlib
 import logging
 import shutil
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 from urllib.parse import quote
 
 from starlette.applications import Starlette
@@ -476,10 +476,12 @@ def routes() -> list:
 def create_app(*, max_upload_mb: float = 20, token: str | None = None, work_dir: str | Path | None = None,
                data_dir: str | Path | None = None, database_url: str | None = None, max_age_hours: float = 24,
                workers: int | None = None, executor: str = "process", merge_factor: int = 5,
-               **collection_options: Any) -> Starlette:
+               install_collection: Callable[..., Any] | None = None, **collection_options: Any) -> Starlette:
     """The web app. ``work_dir`` holds the sessions' private folders (a fresh temporary folder by default,
     deleted at shutdown); ``data_dir`` switches on the collection box (workbook_engine/web/collection.py);
-    ``executor='thread'`` runs jobs in threads instead of processes (for fast in-process tests)."""
+    ``executor='thread'`` runs jobs in threads instead of processes (for fast in-process tests).
+    ``install_collection`` is collection.install (passed in by web/__init__.py: collection.py builds on this
+    module, so this module does not import it)."""
     settings = Settings(max_upload_mb=max_upload_mb, token=token, max_age_hours=max_age_hours,
                         merge_factor=merge_factor)
     secrets_ = Secrets(token=token)
@@ -510,9 +512,9 @@ def create_app(*, max_upload_mb: float = 20, token: str | None = None, work_dir:
     app.state.workspace = space
     app.state.templates = templates
     if data_dir is not None:
-        from .collection import install
-
-        install(app, data_dir=data_dir, database_url=database_url, **collection_options)
+        if install_collection is None:
+            raise TypeError("create_app(data_dir=...) needs install_collection (use workbook_engine.web.create_app)")
+        install_collection(app, data_dir=data_dir, database_url=database_url, **collection_options)
     app.add_middleware(SecurityMiddleware, secrets_=secrets_)
     return app
 

@@ -290,7 +290,7 @@ async def department_upload(request: Request) -> Response:
         raise UploadRefused("请先选择要上传的工作簿。")
     upload = files[0]
     name = Path(upload.filename or "工作簿.xlsx").name
-    if kind_of_name(name) != "xlsx":
+    if kind_of_name(name)[0] != "xlsx":
         raise UploadRefused(f"{name}：请上传规范工作簿（.xlsx）。发布的绩效文本请先在“检查文件”中导入为规范工作簿。")
     upload.file.seek(0)
     data = upload.file.read(settings.max_upload + 1)

@@ -126,11 +126,12 @@ def analyse(folder: str, input_name: str, suffix_kind: str, display: str) -> dic
 
 
 def _finding_row(f, rows: dict | None) -> dict[str, Any]:
-    from ..validation.codes import CODES, criterion_of
+    from ..findings import CATALOGUE
 
     row = f.to_dict()
-    row["title"] = CODES.get(f.code, ("", ""))[1]
-    row["criterion"] = f.group or criterion_of(f.code) or ""
+    entry = CATALOGUE.get(f.code)
+    row["title"] = entry.title if entry else ""
+    row["criterion"] = f.group or (entry.criterion if entry else None) or ""
     row["project"] = f.project or ""
     row["value"] = "" if row["value"] is None else str(row["value"])
     row["where"] = f"{f.sheet}!{f.cell}" if f.sheet and f.cell else (f.sheet or "")
@@ -140,12 +141,12 @@ def _finding_row(f, rows: dict | None) -> dict[str, Any]:
 def analysis_of(book_path: Path) -> dict[str, Any]:
     """Everything the findings and preview pages show, from one validation and one review pass."""
     from ..layout import project_layout, title_text
-    from ..publish.outline import part_one
+    from ..document_format import part_one
     from ..review import ReviewConfig, review_book
     from ..validation import check
-    from ..validation.findings import position_key
+    from ..findings import position_key
 
-    checked = check(book_path, review=False)
+    checked = check(book_path)
     result = review_book(checked.book, checked.loaded, checked.report, ReviewConfig())
     findings = sorted([*checked.report.findings, *result.report.findings], key=position_key)
     book, loaded = checked.book, checked.loaded
@@ -258,7 +259,7 @@ def make_output(folder: str, what: str, display: str, force: bool = False) -> di
 
         refused = 0
         if what == "annotated":
-            report = api.validate(book)
+            report = api.validate(book, review=True)
             api.annotate(book, report, temp / f"{stem}-带批注.xlsx")
         elif what == "canonical":
             shutil.copyfile(book, temp / f"{stem}-规范工作簿.xlsx")

@@ -1,0 +1,84 @@
+"""What the per-department jobs (render, publish) share: which departments, which output paths, which errors
+stop a department, and the result they return (with the JSON every command that reports findings offers).
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable
+
+from .errors import UsageError
+from .findings import Finding, Report, dumps_report
+from .model import Book, Department
+from .safe_names import clean_file_name
+
+# Called after each unit of work: (done, in all, department being written).
+Progress = Callable[[int, int, Department], None]
+
+
+@dataclass
+class JobResult:
+    """The validation report of the input, the files written, and the errors that stopped the job (if any)."""
+
+    report: Report
+    files: list[Any] = field(default_factory=list)
+    refused: list[Finding] = field(default_factory=list)
+
+    @property
+    def written(self) -> bool:
+        return not self.refused
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"file": self.report.file, "valid": self.report.valid, "written": self.written,
+                "findings": self.report.records(), "files": [f.to_dict() for f in self.files]}
+
+    def to_json(self) -> str:
+        return dumps_report(self.to_dict())
+
+    def exit_code(self) -> int:
+        return 0 if self.written else 1
+
+
+def is_directory_target(output: str | os.PathLike[str]) -> bool:
+    """-o DIR/ (trailing slash) or an existing folder means one output per department in that folder."""
+    text = os.fspath(output)
+    return text.endswith(("/", os.sep)) or Path(text).is_dir()
+
+
+def errors_of_departments(checked, codes: set[str]) -> list[Finding]:
+    """The report's errors that concern the given departments (or no record in particular)."""
+    owners: dict[tuple[str, int], str] = {}
+    for kind in ("goals", "projects", "indicators"):
+        table = checked.loaded.table(kind)
+        if table is None:
+            continue
+        for record in checked.book.records(kind):
+            if record.row is not None:
+                owners[(table.sheet_name, record.row)] = record.dept_code
+    return [f for f in checked.report.errors
+            if owners.get((f.sheet or "", f.row or 0), None) in codes or (f.sheet or "", f.row or 0) not in owners]
+
+
+def choose_departments(book: Book, dept: str | None) -> list[Department]:
+    departments = book.departments()
+    if not departments:
+        raise UsageError("工作簿中没有任何部门的数据，没有可渲染的内容。")
+    if dept is None:
+        return departments
+    chosen = [d for d in departments if d.code == dept]
+    if not chosen:
+        known = "、".join(f"{d.code}{d.name}" for d in departments)
+        raise UsageError(f"--dept {dept}：工作簿中没有这个部门。工作簿中的部门：{known}。")
+    return chosen
+
+
+def output_paths(output: str | os.PathLike[str], departments: list[Department], suffix: str = ".xlsx") -> list[Path]:
+    if is_directory_target(output):
+        folder = Path(output)
+        return [folder / clean_file_name(f"{d.code}{d.name}{suffix}") for d in departments]
+    if len(departments) > 1:
+        raise UsageError(f"工作簿中有 {len(departments)} 个部门。请用 -o 文件夹/（以 / 结尾）为每个部门各生成一个工作簿，"
+                         "或用 --dept 部门编码 只渲染一个部门。")
+    return [Path(output)]

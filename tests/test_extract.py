@@ -197,7 +197,7 @@ def books(draw) -> Book:
         for seq in range(1, draw(st.integers(0, 3)) + 1):
             pcode = f"13022599P{d:05d}{seq:07d}"
             project_name = draw(lines)
-            table_title = draw(st.one_of(st.just(""), lines.filter(lambda t: t != project_name)))
+            table_title = draw(st.one_of(st.just(""), lines.filter(lambda t, name=project_name: t != name)))
             project = Project(code, seq, pcode, project_name, table_title, draw(money), draw(money),
                               draw(st.one_of(st.none(), money)), draw(texts),
                               *(draw(st.one_of(st.none(), points)) for _ in range(4)), draw(texts))

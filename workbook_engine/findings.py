@@ -44,7 +44,7 @@ class Location:
 
     @classmethod
     def at(cls, sheet: str | None, row: int | None = None, col: int | None = None, column: str | None = None,
-           file: str | None = None) -> "Location":
+           file: str | None = None) -> Location:
         """A location from an Excel row and a 0-based column index (the cell is named when both are known)."""
         cell = cell_name(row, col) if row is not None and col is not None else None
         return cls(file, sheet, cell, row, column)

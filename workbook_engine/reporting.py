@@ -135,7 +135,7 @@ def print_report(report: Report, console: Console | None = None, show_all: bool 
     console.print(f"{escape(report.file)}：{status}，{len(report.errors)} 个错误，{len(report.warnings)} 个警告。")
 
 
-def print_review(result: "ReviewResult", console: Console | None = None, show_all: bool = False) -> None:
+def print_review(result: ReviewResult, console: Console | None = None, show_all: bool = False) -> None:
     """Findings under each review criterion (a summary first when there are many), each project's grade,
     then a summary line."""
     from .review.annotate import summary_line
@@ -155,7 +155,7 @@ def print_review(result: "ReviewResult", console: Console | None = None, show_al
     console.print(f"{escape(result.report.file)}：{escape(summary_line(result))}。项目等级：{tally}。")
 
 
-def _print_grades(result: "ReviewResult", console: Console) -> None:
+def _print_grades(result: ReviewResult, console: Console) -> None:
     if _as_table(console):
         grades = Table(header_style="bold", expand=False, title="项目等级（满分 100）")
         for name in ("项目编码", "项目名称", *CRITERIA, "扣分", "得分", "等级"):
@@ -192,7 +192,7 @@ def progress_bar(description: str, before: str | None = None) -> Iterator[Callab
         yield update
 
 
-def print_merge(outcome: "MergeOutcome", console: Console | None = None) -> None:
+def print_merge(outcome: MergeOutcome, console: Console | None = None) -> None:
     """What a merge did, in the order staff need it: refused inputs, conflicts, renumbering, the result."""
     console = console or Console(soft_wrap=True, highlight=False)
     out = console.out

@@ -14,7 +14,7 @@ from typing import Any, Sequence
 from ..layout import Row
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _is_wide(ch: str) -> bool:
     return unicodedata.east_asian_width(ch) in "WF"
 

@@ -28,7 +28,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from ..collect import accounts, board as board_module, workflow
 from ..collect.initialise import add_department
 from ..collect.models import (ACCEPTED, ADMIN, DEPARTMENT, RETURNED, REVIEWER, ROLE_NAMES, STATE_NAMES,
-                              SUBMITTED, UPLOADED, Department, Submission, User)
+                              SUBMITTED, UPLOADED, Department, User)
 from ..collect.service import Collect
 from ..errors import InputError, WorkbookEngineError
 from . import collection_tasks

@@ -148,7 +148,15 @@ def table(rows: list[Row], results: dict[str, Runs]) -> None:
     print()
     print("Commands:")
     for name, runs in results.items():
-        print(f"- {name}: `{' '.join(str(c) for c in runs.command)}`")
+        print(f"- {name}: `{shown(runs.command)}`")
+
+
+def shown(command: list[str]) -> str:
+    """A command as typed, with `python3` for the interpreter and long input lists cut short."""
+    words = ["python3" if c == sys.executable else str(c) for c in command]
+    if len(words) > 12:
+        words = [*words[:6], "…", *words[-3:]]
+    return " ".join(words)
 
 
 def ratios(args, work: Path) -> None:
@@ -233,7 +241,7 @@ def scaling(args, work: Path) -> None:
         print(f"- {line}")
     print("\nCommands:")
     for name, runs in results.items():
-        print(f"- {name}: `{' '.join(str(c) for c in runs.command[:6])}{' …' if len(runs.command) > 6 else ''}`")
+        print(f"- {name}: `{shown(runs.command)}`")
 
 
 def main() -> None:

@@ -11,21 +11,24 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from playwright.sync_api import sync_playwright  # noqa: E402
+from playwright.sync_api import sync_playwright
 
-from tests.conftest import SAMPLE  # noqa: E402
-from tests.corpus import REFUSED  # noqa: E402
-from tests.web_server import CHROMIUM, CHROMIUM_ARGS, running_server  # noqa: E402
-from tests.workbooks import department, edited, save, set_cells  # noqa: E402
+from benchmarks.generate import county_book
+from tests.conftest import SAMPLE
+from tests.corpus import REFUSED
+from tests.web_server import CHROMIUM, CHROMIUM_ARGS, running_server
+from tests.workbooks import department, edited, save, set_cells
+from workbook_engine.canonical_writer import write_book
 
 IMAGES = ROOT / "docs" / "images"
 
 
 def main() -> None:
     IMAGES.mkdir(parents=True, exist_ok=True)
-    with tempfile.TemporaryDirectory() as folder, running_server() as url, sync_playwright() as p:
+    # fast_wait=0: every action shows the progress page first, as long work does
+    with tempfile.TemporaryDirectory() as folder, running_server(fast_wait=0) as url, sync_playwright() as p:
         tmp = Path(folder)
-        browser = p.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS)
+        browser = p.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=[*CHROMIUM_ARGS, "--lang=zh-CN"])
         page = browser.new_page(base_url=url, viewport={"width": 1280, "height": 860}, locale="zh-CN")
         page.set_default_timeout(60_000)
 
@@ -35,14 +38,24 @@ def main() -> None:
 
         page.goto("/")
         shot("start")
+        big = Path(folder) / "450001第1部门-200个项目.xlsx"
+        write_book(county_book(departments=1, projects=200, indicators=3000), big)
+        page.set_input_files("#file", str(big))
+        page.get_by_role("button", name="上传并检查").click()
+        page.wait_for_url(re.compile(r"/jobs/"))
+        page.locator("#job-text").filter(has_text="校验与审核").wait_for()
+        shot("progress")
+        page.wait_for_url(re.compile(r"/files/[^/]+$"))
+        page.goto("/")
         planted = edited(SAMPLE, tmp / "乐亭县应急管理局-2024（有错误）.xlsx", set_cells({"项目": {"F2": "二百", "K3": 1.5}}))
         page.set_input_files("#file", str(planted))
         page.get_by_role("button", name="上传并检查").click()
         page.wait_for_url(re.compile(r"/files/[^/]+$"))
         page.select_option("#f-severity", "error")
-        page.locator("#findings tbody tr:visible").first.click()
         shot("findings", full=False)
-        page.locator("#row-detail").scroll_into_view_if_needed()
+        page.locator("#findings tbody tr:visible").first.click()
+        page.locator("#findings").scroll_into_view_if_needed()
+        page.evaluate("document.getElementById('shown-count').scrollIntoView()")
         shot("finding-row")
         page.get_by_role("link", name="预览绩效目标表").click()
         shot("preview")

@@ -100,7 +100,9 @@ def department_workbook(folder: Path, code: str, name: str = "", *, budget=None,
         path = save(department(code, name or f"第{index + 1}部门", "ABCDEFGHJK"[index % 10] + f"{index:02d}"),
                     folder / (file_name or f"{code}.xlsx"))
     if budget is not None:
-        changed = path.with_name(path.stem + f"-{budget}.xlsx")
+        changed = path.with_name(file_name) if file_name else path.with_name(path.stem + f"-{budget}.xlsx")
+        if file_name:
+            path = path.rename(path.with_name(f".{code}-source.xlsx"))
         edited(path, changed, set_cells({"项目": {"F2": budget, "G2": budget if budget >= 0 else None}}))
         return changed
     return path

@@ -46,5 +46,5 @@ class Browser:
 def error_message(html: str) -> str:
     import html as html_module
 
-    match = re.search(r'id="error-message">(.*?)</p>', html, re.S)
+    match = re.search(r'id="error-message">(.*?)</p>', html, re.DOTALL)
     return html_module.unescape(match.group(1)).strip() if match else ""

@@ -140,9 +140,6 @@ def test_the_scan_would_see_an_inline_message(tmp_path):
 
 
 # -- layers without cycles ---------------------------------------------------------------------------------
-# The one cycle left, io/guard.py <-> io/sheet_scan.py, is issue 12's (the "hostile" input work rewrites
-# both files); it is allowed here by name only until that lands, any other cycle fails.
-KNOWN_CYCLES: set[frozenset[str]] = {frozenset({"workbook_engine.io.guard", "workbook_engine.io.sheet_scan"})}
 
 
 def _module_name(path: Path) -> str:
@@ -208,7 +205,7 @@ def cycles(graph: dict[str, set[str]]) -> list[set[str]]:
 
 
 def test_no_import_cycle_between_modules():
-    assert [c for c in cycles(import_graph()) if frozenset(c) not in KNOWN_CYCLES] == []
+    assert cycles(import_graph()) == []
 
 
 def test_no_import_cycle_between_subpackages():
@@ -235,3 +232,52 @@ def test_the_cycle_check_sees_a_cycle():
 def test_findings_is_a_leaf():
     assert import_graph()["workbook_engine.findings"] <= {"workbook_engine.a1"}
     assert catalogue.__name__ == "workbook_engine.findings"
+
+
+# -- typed locations beyond findings -----------------------------------------------------------------------
+@pytest.fixture(scope="module")
+def two_versions(tmp_path_factory):
+    import openpyxl
+
+    from .conftest import SAMPLE
+
+    folder = tmp_path_factory.mktemp("versions")
+    ours, theirs = folder / "ours.xlsx", folder / "theirs.xlsx"
+    for path, budget in ((ours, 201), (theirs, 202)):
+        workbook = openpyxl.load_workbook(SAMPLE)
+        workbook["项目"]["F2"] = budget
+        workbook["项目"]["G2"] = budget
+        workbook.save(path)
+    return ours, theirs
+
+
+def test_diff_changes_and_merge_conflicts_name_file_and_cell(two_versions, tmp_path):
+    import json
+
+    from workbook_engine import api
+
+    ours, theirs = two_versions
+    change = next(c for c in api.diff(ours, theirs).changes.changes if c.field == "预算数")
+    assert change.location == Location(str(theirs), "项目", "F2", 2, "预算数")
+    outcome = api.merge([ours, theirs], tmp_path / "merged.xlsx")
+    assert not outcome.written
+    data = json.loads(outcome.to_json())
+    conflict = next(c for c in data["conflicts"] if c["field"] == "预算数")
+    assert [(c["file"], c["sheet"], c["cell"], c["value"]) for c in conflict["candidates"]] == \
+        [(str(ours), "项目", "F2", "201.00"), (str(theirs), "项目", "F2", "202.00")]
+    assert data["written"] is False and data["output"] == str(tmp_path / "merged.xlsx")
+
+
+def test_render_result_has_the_same_json_findings(tmp_path):
+    import json
+
+    from workbook_engine import api
+
+    from .conftest import SAMPLE
+
+    result = api.render(SAMPLE, tmp_path / "official.xlsx")
+    data = json.loads(result.to_json())
+    assert data["written"] is True and data["valid"] is True and result.exit_code() == 0
+    assert [f["path"] for f in data["files"]] == [str(tmp_path / "official.xlsx")]
+    assert data["files"][0]["projects"] == 9
+    assert data["findings"] == result.report.records()  # the report's flattening, each naming its file

@@ -13,6 +13,7 @@ import sys
 import pytest
 
 from workbook_engine import cli
+from workbook_engine.io.interrupts import INTERRUPTED
 
 from .conftest import ROOT, SAMPLE, run_process
 from .workbooks import edited, set_cells
@@ -88,4 +89,4 @@ def test_ctrl_c_during_start_up_is_one_line_not_a_traceback(monkeypatch, capsys)
     with pytest.raises(SystemExit) as exit:
         cli.main()
     assert exit.value.code == 130
-    assert capsys.readouterr().err == "已中断；输出文件未被改动。\n"
+    assert capsys.readouterr().err == INTERRUPTED + "\n"

@@ -91,7 +91,7 @@ def test_login_rate_limit_expiry_change_and_reset(made):
 def test_real_hash_parameters_are_memory_hard(monkeypatch):
     monkeypatch.undo()
     stored = accounts.hash_password("Kettle-Lamp-42")
-    assert stored.startswith("$argon2id$") and "m=65536" in stored and "t=3" in stored
+    assert stored.startswith("$argon2id$") and "m=19456" in stored and "t=2" in stored
     assert accounts.verify_password(stored, "Kettle-Lamp-42") and not accounts.verify_password(stored, "x")
 
 
@@ -139,20 +139,26 @@ def test_departments_from_last_years_county_workbook_and_bad_lists(tmp_path):
 
 
 def test_cli_init_refuses_to_overwrite_and_export_writes_the_board(tmp_path):
+    from typer.testing import CliRunner
+
+    from workbook_engine.cli import app
+
     listed = department_list(tmp_path / "list.xlsx")
     data = tmp_path / "data"
-    first = run_cli("collect", "init", data, "--year", "2025", "--departments", listed)
+    first = run_cli("collect", "init", data, "--year", "2025", "--departments", listed)  # the real command once
     assert first.returncode == 0, first.stderr
     assert (data / "初始密码.xlsx").exists() and (data / "collect.sqlite3").exists()
     before = (data / "初始密码.xlsx").read_bytes()
-    again = run_cli("collect", "init", data, "--year", "2025", "--departments", listed)
-    assert again.returncode == 2 and "已存在" in again.stderr and "Traceback" not in again.stderr
+    runner = CliRunner()
+    again = runner.invoke(app, ["collect", "init", str(data), "--year", "2025", "--departments", str(listed)])
+    assert again.exit_code == 2 and "已存在" in again.output and "Traceback" not in again.output
     assert (data / "初始密码.xlsx").read_bytes() == before
-    missing = run_cli("collect", "init", tmp_path / "d2", "--year", "2025", "--departments", tmp_path / "none.xlsx")
-    assert missing.returncode == 2 and missing.stderr.startswith("错误：") and len(missing.stderr.splitlines()) == 1
-    out = run_cli("collect", "export", data, "-o", tmp_path / "out")
-    assert out.returncode == 0, out.stderr
+    missing = runner.invoke(app, ["collect", "init", str(tmp_path / "d2"), "--year", "2025", "--departments",
+                                  str(tmp_path / "none.xlsx")])
+    assert missing.exit_code == 2 and missing.output.startswith("错误：") and len(missing.output.splitlines()) == 1
+    out = runner.invoke(app, ["collect", "export", str(data), "-o", str(tmp_path / "out")])
+    assert out.exit_code == 0, out.output
     sheet = openpyxl.load_workbook(tmp_path / "out" / "征集状态.xlsx").active
     assert [r[0] for r in sheet.iter_rows(min_row=3, max_row=5, values_only=True)] == ["450001", "450002", "450003"]
-    refused = run_cli("collect", "export", data, "-o", tmp_path / "out")
-    assert refused.returncode == 2 and "--overwrite" in refused.stderr
+    refused = runner.invoke(app, ["collect", "export", str(data), "-o", str(tmp_path / "out")])
+    assert refused.exit_code == 2 and "--overwrite" in refused.output

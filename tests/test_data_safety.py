@@ -4,7 +4,12 @@ from __future__ import annotations
 
 import copy
 import os
+import resource
+import signal
 import stat
+import subprocess
+import sys
+import time
 import zipfile
 from pathlib import Path
 from typing import Callable
@@ -19,7 +24,7 @@ from workbook_engine.errors import OutputError, UnwritableText
 from workbook_engine.io.cell_text import EXCEL_MAX_CHARS
 from workbook_engine.api import validate
 
-from .conftest import SAMPLE, SEED, libreoffice_convert, needs_soffice, run_cli
+from .conftest import ROOT, SAMPLE, SEED, libreoffice_convert, needs_soffice, run_cli
 
 # Every command that writes a file, as argv for an output path. A command that lands later (publish) is one
 # line here.
@@ -115,8 +120,10 @@ def test_interrupted_write_leaves_the_old_output_intact(failure, tmp_path, monke
         def interrupted(self, *args, **kwargs):
             raise KeyboardInterrupt
         monkeypatch.setattr(xlsxwriter.Workbook, "add_worksheet", interrupted)
-    with pytest.raises(failure):
+    with pytest.raises(OutputError if failure is OSError else failure) as info:
         api.new_workbook(out, dept_code="450001", overwrite=True)
+    if failure is OSError:  # a full disk is named, in one line
+        assert "磁盘空间不足" in str(info.value) and "\n" not in str(info.value)
     assert out.read_bytes() == PRECIOUS
     assert leftovers(tmp_path) == []
 
@@ -130,7 +137,7 @@ def test_interrupted_annotate_leaves_the_old_output_intact(tmp_path, monkeypatch
         raise OSError(5, "Input/output error")
 
     monkeypatch.setattr(openpyxl.Workbook, "save", save)
-    with pytest.raises(OSError):
+    with pytest.raises(OutputError, match="写入失败（Input/output error）"):
         api.annotate(SAMPLE, validate(SAMPLE, review=True), out, overwrite=True)
     assert out.read_bytes() == PRECIOUS and leftovers(tmp_path) == []
 
@@ -284,3 +291,117 @@ def test_every_writer_goes_through_atomic_path():
             writers.append(name)
             assert "atomic_path(" in source, f"{name} writes a file without io/atomic.py::atomic_path"
     assert {"canonical_writer.py", "validation/annotate.py"} <= set(writers)
+
+
+# --- Faults on the way out (issue 12): full disk, SIGTERM/SIGHUP, Ctrl-C while starting -------------------
+
+def run_with_file_size_limit(args: list[str], limit: int, cwd: Path) -> subprocess.CompletedProcess:
+    """A command whose writes fail beyond ``limit`` bytes per file, as on a full disk: RLIMIT_FSIZE with
+    SIGXFSZ ignored makes write() fail with EFBIG (no root, no special file system needed)."""
+    def limit_writes():
+        signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+        resource.setrlimit(resource.RLIMIT_FSIZE, (limit, limit))
+
+    return subprocess.run([sys.executable, "-m", "workbook_engine", *args], capture_output=True, text=True,
+                          cwd=ROOT, timeout=120, preexec_fn=limit_writes, check=False,
+                          env={**os.environ, "PYTHONDONTWRITEBYTECODE": "1"})
+
+
+@pytest.fixture(scope="module")
+def official_book(tmp_path_factory) -> Path:
+    official = tmp_path_factory.mktemp("official") / "official.xlsx"
+    assert run_cli("render", SAMPLE, "-o", official).returncode == 0
+    return official
+
+
+@pytest.mark.parametrize("command", [*WRITERS, "extract"])
+def test_full_disk_is_one_line_and_leaves_no_temporary_file(command, tmp_path, official_book):
+    out = tmp_path / ("out.docx" if command == "publish" else "out.xlsx")
+    argv = ["extract", str(official_book), "-o", str(out)] if command == "extract" else WRITERS[command](out)
+    result = run_with_file_size_limit(argv, 4096, tmp_path)
+    assert result.returncode == 2, result.stderr
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and "磁盘空间不足" in lines[0] and str(out) in lines[0], result.stderr
+    assert "Traceback" not in result.stderr and "Exception ignored" not in result.stderr
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_sigterm_and_sighup_unwind_like_ctrl_c(tmp_path):
+    """The handler turns the signal into an exception: the temporary file goes, the output is untouched."""
+    from workbook_engine.io import interrupts
+    from workbook_engine.io.atomic import atomic_path
+
+    out = tmp_path / "book.xlsx"
+    out.write_bytes(PRECIOUS)
+    previous = {signum: signal.getsignal(signum) for signum in interrupts.TERMINATING}
+    try:
+        for signum in interrupts.TERMINATING:
+            interrupts.install()
+            with pytest.raises(KeyboardInterrupt) as info, atomic_path(out, overwrite=True) as temp:
+                temp.write_bytes(b"half")
+                os.kill(os.getpid(), signum)
+            assert interrupts.exit_status(info.value) == 128 + signum
+            assert out.read_bytes() == PRECIOUS and leftovers(tmp_path) == []
+    finally:
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
+
+
+STARTUP_INTERRUPTED = """
+import builtins, sys
+real_import = builtins.__import__
+def interrupted(name, *args, **kwargs):
+    if name == "typer":
+        raise KeyboardInterrupt
+    return real_import(name, *args, **kwargs)
+builtins.__import__ = interrupted
+sys.argv = ["wbe", "validate", sys.argv[1]]
+from workbook_engine.__main__ import main
+main()
+"""
+
+
+def test_ctrl_c_while_starting_prints_no_traceback():
+    result = subprocess.run([sys.executable, "-c", STARTUP_INTERRUPTED, str(SAMPLE)], capture_output=True,
+                            text=True, cwd=ROOT, timeout=60, check=False)
+    assert result.returncode == 130 and result.stderr.strip() == "已中断。", result.stderr
+
+
+def test_publish_pdf_refuses_an_existing_pdf_before_writing_anything(tmp_path):
+    (tmp_path / "out.pdf").write_bytes(PRECIOUS)
+    result = run_cli("publish", SAMPLE, "-o", tmp_path / "out.docx", "--pdf")
+    assert result.returncode == 2 and "out.pdf" in result.stderr and "--overwrite" in result.stderr
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["out.pdf"]
+    assert (tmp_path / "out.pdf").read_bytes() == PRECIOUS
+
+
+def _children(pid: int) -> list[int]:
+    ps = subprocess.run(["ps", "-o", "pid=", "--ppid", str(pid)], capture_output=True, text=True, check=False)
+    return [int(p) for p in ps.stdout.split()]
+
+
+def _alive_in_group(pgid: int) -> list[str]:
+    ps = subprocess.run(["ps", "-eo", "pgid=,stat=,args="], capture_output=True, text=True, check=False)
+    return [line for line in ps.stdout.splitlines()
+            if line.split()[0] == str(pgid) and not line.split()[1].startswith("Z")]
+
+
+@needs_soffice
+@pytest.mark.libreoffice
+@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGHUP])
+def test_terminating_publish_pdf_stops_libreoffice_and_cleans_up(signum, tmp_path):
+    process = subprocess.Popen([sys.executable, "-m", "workbook_engine", "publish", str(SAMPLE), "-o",
+                                str(tmp_path / "out.docx"), "--pdf"], cwd=ROOT, stdout=subprocess.PIPE,
+                               stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 120
+    while not (children := _children(process.pid)) and time.monotonic() < deadline and process.poll() is None:
+        time.sleep(0.1)
+    assert children, "soffice did not start"
+    time.sleep(1)
+    process.send_signal(signum)
+    _, stderr = process.communicate(timeout=30)
+    assert process.returncode == 128 + signum, stderr
+    assert stderr.strip().splitlines() == ["已中断；输出文件未被改动，临时文件已删除。"]
+    time.sleep(0.5)
+    assert _alive_in_group(children[0]) == []  # soffice and soffice.bin are gone
+    assert leftovers(tmp_path) == [] and not (tmp_path / "out.pdf").exists()

@@ -14,7 +14,7 @@ from workbook_engine.importer.text_document import parse_text_document
 from workbook_engine.importer.text_export import write_text_document
 from workbook_engine.model import Indicator, Project
 
-from .conftest import SEED, SHARED_SEED
+from .conftest import ROOT, SEED, SHARED_SEED
 
 
 def normalized_lines(text: str) -> list[str]:
@@ -221,3 +221,29 @@ def test_year_from_codes_and_option_must_agree(seed_text):
 def test_not_a_document_is_refused_with_line():
     with pytest.raises(DocumentError):
         parse_text_document("随便一段文字\n另一段\n")
+
+
+def test_import_follows_the_project_table_template(tmp_path, monkeypatch, seed_book, seed_text):
+    """A county whose table says 预算金额 where ours says 预算数, and whose indicator header says 指标名称
+    for 三级指标, edits templates/project-table.toml; import (and the text export) follow it."""
+    import shutil
+
+    from workbook_engine.layout import TEMPLATE_DIR_ENV
+
+    county = tmp_path / "templates"
+    shutil.copytree(ROOT / "templates", county)
+    toml = county / "project-table.toml"
+    toml.write_text(toml.read_text(encoding="utf-8").replace('label = "预算数"', 'label = "预算金额"')
+                    .replace('label = "三级指标"', 'label = "指标名称"'), encoding="utf-8")
+    their_text = seed_text.replace("\t预算数\n", "\t预算金额\n").replace("\t三级指标\n", "\t指标名称\n")
+    assert their_text != seed_text
+
+    with pytest.raises(DocumentError, match="预算数"):  # our template: their document's label is wrong
+        parse_text_document(their_text, path="their.txt")
+    monkeypatch.setenv(TEMPLATE_DIR_ENV, str(county))
+    assert parse_text_document(their_text, path="their.txt") == seed_book
+    with pytest.raises(DocumentError, match="预算金额"):  # their template: our document's label is wrong
+        parse_text_document(seed_text, path="ours.txt")
+    exported = write_text_document(seed_book)
+    assert "\t预算金额\n" in exported and "\t预算数\n" not in exported
+    assert parse_text_document(exported) == seed_book

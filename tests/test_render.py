@@ -8,6 +8,7 @@ from decimal import Decimal
 
 import openpyxl
 import pytest
+from xlsxwriter import Workbook
 from xlsxwriter.exceptions import DuplicateWorksheetName
 
 from workbook_engine.api import read_book
@@ -15,7 +16,6 @@ from workbook_engine.canonical_writer import write_book
 from workbook_engine.layout import project_layout, project_template
 from workbook_engine.model import Department
 from workbook_engine.safe_names import unique_sheet_names
-from workbook_engine.official.render import Workbook
 
 from .conftest import SAMPLE, run_cli
 from .official_helpers import find_row, flatten, shown, small_book, squeeze

@@ -3,8 +3,10 @@ diff, merge, and the safety rules (sessions, CSRF, token, headers, hostile and o
 
 from __future__ import annotations
 
+import html
 import io
 import re
+import shutil
 import time
 from pathlib import Path
 
@@ -16,12 +18,21 @@ from starlette.testclient import TestClient
 from workbook_engine import api
 from workbook_engine.errors import WorkbookEngineError
 from workbook_engine.web import create_app
+from workbook_engine.web.app import access_token
 from workbook_engine.web.storage import Workspace
 
 from .conftest import SAMPLE, SEED
 from .corpus import REFUSED
 from .official_helpers import flatten
-from .web_helpers import csrf_of, error_message, finding_rows, follow_job, html_table_grid, upload
+from .web_helpers import (
+    CSRF_RE,
+    csrf_of,
+    error_message,
+    finding_rows,
+    follow_job,
+    html_table_grid,
+    upload,
+)
 from .workbooks import department, edited, save, set_cells
 
 
@@ -85,7 +96,10 @@ def test_preview_cells_equal_the_rendered_sheet(client, sample_page, tmp_path):
         table = page.split('id="project-table"', 1)[1].split("</table>", 1)[0]
         grid = [row for row in html_table_grid(table) if any(cell.strip() for cell in row)]
         assert grid == flatten(workbook[project_sheets[number]])
-    assert "部门整体绩效目标" in page and "一、" in page
+    part = page.split('id="dept-part"', 1)[1].split("</section>", 1)[0]
+    texts = [html.unescape(t) for t in re.findall(r"<[a-z0-9]+[^>]* data-text>(.*?)</", part, re.DOTALL)]
+    sheet = flatten(workbook["部门整体绩效目标"], width=2)
+    assert texts == [cell for row in sheet for cell in row if cell]
 
 
 def test_downloads_open(client, sample_page):
@@ -115,6 +129,15 @@ def test_pdf_says_plainly_when_libreoffice_is_missing(client, sample_page):
         assert "/make/pdf" in page
     else:
         assert "没有安装 LibreOffice" in page
+
+
+@pytest.mark.libreoffice
+@pytest.mark.skipif(not shutil.which("soffice"), reason="LibreOffice is not installed")
+def test_pdf_is_published_through_the_page(client, sample_page):
+    done = follow_job(client, client.post(f"{sample_page.url}/make/pdf", data={"csrf": csrf_of(client)}), 300)
+    link = re.search(r'href="(/files/[^"]+/get/pdf/0)"', done.text).group(1)
+    response = client.get(link)
+    assert response.content.startswith(b"%PDF") and response.headers["content-type"] == "application/pdf"
 
 
 def test_published_text_is_imported_and_its_workbook_offered(client):
@@ -194,9 +217,67 @@ def test_token_is_required_when_set(tmp_path):
         assert c.get("/", headers={"accept": "application/json"}).status_code == 401
         assert c.get("/", follow_redirects=False, headers={"accept": "text/html"}).headers["location"] == "/login"
         assert c.post("/upload").status_code == 401
-        assert c.post("/login", data={"token": "wrong"}).status_code == 403
-        assert c.post("/login", data={"token": "s3cret-token"}).status_code == 200  # redirected to /
+        csrf = CSRF_RE.search(c.get("/login").text).group(1)
+        assert c.post("/login", data={"token": "s3cret-token"}).status_code == 403  # no CSRF token
+        assert c.post("/login", data={"token": "wrong", "csrf": csrf}).status_code == 403
+        assert c.post("/login", data={"token": "s3cret-token", "csrf": csrf}).status_code == 200  # redirected to /
         assert "上传并检查" in c.get("/").text
+
+
+def test_non_loopback_host_needs_a_token():
+    assert access_token("127.0.0.1", None) == (None, False)
+    assert access_token("0.0.0.0", "given") == ("given", False)
+    token, generated = access_token("0.0.0.0", None)
+    assert generated and len(token) >= 16
+
+
+def test_files_are_deleted_at_shutdown(tmp_path):
+    with TestClient(create_app(executor="thread", work_dir=tmp_path)) as c:
+        assert upload(c, SAMPLE).status_code == 200
+        assert any(tmp_path.rglob("input.xlsx"))
+    assert not any(tmp_path.iterdir())
+
+
+def test_long_job_shows_progress_then_its_result(tmp_path):
+    first = save(department("450101", "甲局", "A"), tmp_path / "甲.xlsx")
+    second = save(department("450102", "乙局", "B"), tmp_path / "乙.xlsx")
+    with TestClient(create_app(executor="thread", work_dir=tmp_path / "w", fast_wait=0)) as c:
+        files = [("files", (p.name, p.read_bytes())) for p in (first, second)]
+        response = c.post("/merge", data={"csrf": csrf_of(c)}, files=files, follow_redirects=False)
+        job_url = response.headers["location"]
+        assert job_url.startswith("/jobs/")
+        deadline = time.time() + 60
+        while (status := c.get(job_url + ".json").json())["state"] == "running" and time.time() < deadline:
+            assert c.get(job_url).status_code in (200, 303)
+            time.sleep(0.1)
+        assert status["state"] == "done" and status["total"] == 2 and status["next"].startswith("/merge/")
+        assert str(tmp_path) not in str(status)  # progress names the files as uploaded, not by server path
+        assert TestClient(c.app).get(job_url + ".json").status_code == 404  # not another browser's job
+        assert 'id="merge-done"' in c.get(status["next"]).text
+
+
+def test_refused_render_leaves_no_file(client, tmp_path):
+    planted = edited(SAMPLE, tmp_path / "有错误.xlsx", set_cells({"项目": {"F2": "二百"}}))
+    page = upload(client, planted)
+    done = follow_job(client, client.post(f"{page.url}/make/official", data={"csrf": csrf_of(client)}))
+    assert "未生成：有 1 个错误" in done.text
+    item = client.app.state.workspace.item(client.cookies["wbe_session"].rpartition(".")[0],
+                                           str(page.url).rsplit("/", 1)[1])
+    assert not any(p.name.startswith(("out-official", ".out-official")) for p in item.folder.iterdir())
+    forced = follow_job(client, client.post(f"{page.url}/make/official", data={"csrf": csrf_of(client), "force": "1"}))
+    assert re.search(r'href="/files/[^"]+/get/official/0"', forced.text)
+
+
+def test_interrupted_worker_gives_a_clear_message(tmp_path):
+    from concurrent.futures import Future
+    from concurrent.futures.process import BrokenProcessPool
+
+    from workbook_engine.web.jobs import INTERRUPTED, Job
+
+    future: Future = Future()
+    future.set_exception(BrokenProcessPool("worker died"))
+    job = Job("J" * 22, "S" * 22, "合并", tmp_path, "/", future)
+    assert job.status() == {"state": "failed", "title": "合并", "message": INTERRUPTED, "next": "/"}
 
 
 def test_diff_two_versions(client, tmp_path):
@@ -253,3 +334,41 @@ def test_workspace_sweeps_old_files_and_cleans_up(tmp_path):
     space.new_item("B" * 22, type="file")
     space.close()
     assert not any((tmp_path / "w").iterdir())
+
+
+def test_uploaded_names_never_reach_the_file_system(client, app):
+    page = upload(client, SAMPLE, "../../../../tmp/evil\x07<b>.xlsx")
+    assert page.status_code == 200
+    title = re.search(r"<h1>(.*?)</h1>", page.text).group(1)
+    assert title.startswith("evil") and title.endswith(".xlsx") and not set("/\\<>&") & set(title)
+    root = app.state.workspace.root
+    names = {p.name for p in root.rglob("*")}
+    assert not any("evil" in name for name in names)
+
+
+def test_wbe_serve_starts_the_page_on_loopback():
+    import signal
+    import subprocess
+    import sys
+
+    import httpx
+
+    from .web_server import free_port
+
+    port = free_port()
+    process = subprocess.Popen([sys.executable, "-m", "workbook_engine", "serve", "--port", str(port)],
+                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        deadline = time.time() + 60
+        while True:
+            try:
+                response = httpx.get(f"http://127.0.0.1:{port}/", timeout=2)
+                break
+            except httpx.TransportError:
+                assert process.poll() is None and time.time() < deadline, "wbe serve did not start"
+                time.sleep(0.2)
+        assert response.status_code == 200 and "上传并检查" in response.text
+    finally:
+        process.send_signal(signal.SIGINT)
+        output, _ = process.communicate(timeout=30)
+    assert f"http://127.0.0.1:{port}/" in output and "Traceback" not in output

@@ -24,7 +24,8 @@ pytestmark = [pytest.mark.browser,
 
 @pytest.fixture(scope="session")
 def server(tmp_path_factory):
-    with running_server(work_dir=tmp_path_factory.mktemp("browser-work")) as url:
+    # fast_wait=0: every action goes through the progress page and its polling script, as long work does
+    with running_server(work_dir=tmp_path_factory.mktemp("browser-work"), fast_wait=0) as url:
         yield url
 
 

@@ -33,7 +33,7 @@ def upload(client: TestClient, path: Path, name: str | None = None, data: bytes 
 
 
 def error_message(page: str) -> str | None:
-    match = re.search(r'id="error-message">(.*?)</', page, re.S)
+    match = re.search(r'id="error-message">(.*?)</', page, re.DOTALL)
     return html.unescape(match.group(1)).strip() if match else None
 
 
@@ -41,9 +41,9 @@ def finding_rows(page: str) -> list[dict[str, str]]:
     """The findings table as dicts: severity, code, sheet, cell, value, message, plus the data- attributes."""
     rows = []
     body = page.split('id="findings"', 1)[1].split("</table>", 1)[0]
-    for tr in re.findall(r"<tr tabindex=\"0\"(.*?)</tr>", body, re.S):
+    for tr in re.findall(r"<tr tabindex=\"0\"(.*?)</tr>", body, re.DOTALL):
         attrs = dict(re.findall(r'data-([a-z]+)="([^"]*)"', tr.split(">", 1)[0]))
-        cells = [html.unescape(re.sub(r"<[^>]+>", " ", c)).split() for c in re.findall(r"<td[^>]*>(.*?)</td>", tr, re.S)]
+        cells = [html.unescape(re.sub(r"<[^>]+>", " ", c)).split() for c in re.findall(r"<td[^>]*>(.*?)</td>", tr, re.DOTALL)]
         rows.append({**{k: html.unescape(v) for k, v in attrs.items()},
                      "code": cells[1][0], "cell": " ".join(cells[3]), "value": " ".join(cells[4]),
                      "message": " ".join(cells[5])})
@@ -53,11 +53,11 @@ def finding_rows(page: str) -> list[dict[str, str]]:
 def html_table_grid(table_html: str) -> list[list[str]]:
     """An HTML table read like the layout flattening: per row, one entry per cell that is not a horizontal
     continuation; '' where a cell above spans down into the row."""
-    rows = re.findall(r"<tr>(.*?)</tr>", table_html, re.S)
+    rows = re.findall(r"<tr>(.*?)</tr>", table_html, re.DOTALL)
     pending: dict[int, list[int]] = {}  # grid column -> [rows still covered from above, columns spanned]
     grid = []
     for row in rows:
-        cells = re.findall(r"<td([^>]*)>(.*?)</td>", row, re.S)
+        cells = re.findall(r"<td([^>]*)>(.*?)</td>", row, re.DOTALL)
         out, col, index = [], 0, 0
         while index < len(cells) or pending.get(col, [0])[0] > 0:
             if pending.get(col, [0])[0] > 0:

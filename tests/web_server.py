@@ -7,8 +7,8 @@ import contextlib
 import socket
 import threading
 import time
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Iterator
 
 import uvicorn
 

@@ -8,6 +8,7 @@ from typing import Iterable, Sequence
 
 from .canonical_writer import starter_book, write_book
 from .diff import Diff, diff_files, write_diff_workbook
+from .errors import UsageError
 from .importer import import_document as _read_document
 from .io.atomic import check_output
 from .merge import MergeOutcome, Progress, merge_files
@@ -29,8 +30,16 @@ __all__ = ["new_workbook", "import_document", "validate", "check", "annotate", "
 
 def new_workbook(path: str | os.PathLike[str], *, dept_code: str = "", dept_name: str = "",
                  year: int | None = None, overwrite: bool = False) -> Book:
-    """Write an empty canonical workbook (one starter row per goal category) and return its content."""
-    book = starter_book(dept_code, dept_name, year)
+    """Write an empty canonical workbook (one starter row per goal category) and return its content.
+
+    A 部门编码 or 年度 that is given must be valid (6 digits, 4 digits): a new workbook should not start with
+    an error that validation would report on every row."""
+    code = "".join(str(dept_code).split())
+    if code and not (len(code) == 6 and code.isascii() and code.isdigit()):
+        raise UsageError(f"--dept-code {dept_code}：部门编码应为 6 位数字，如 450001。")
+    if year is not None and not (2000 <= year <= 2100):  # the range validation accepts (WBE-E020)
+        raise UsageError(f"--year {year}：年度应为 4 位数字的年份（2000–2100），如 2025。")
+    book = starter_book(code, dept_name, year)
     write_book(book, path, overwrite=overwrite)
     return book
 

@@ -7,13 +7,17 @@ columns) are reported here as findings, never as exceptions.
 
 from __future__ import annotations
 
+import datetime as dt
+import operator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from .a1 import cell_name
 from .io.calamine_reader import CalamineWorkbook, SheetGrid
+from .io.guard import Inspection
 from .io.sheet_scan import SheetScan
+from .shown_values import number_formats, shown_text
 from .sheets import SPECS, SheetSpec, spec_for_sheet_name
 from .findings import Finding, Location, finding
 from .values import as_text, is_blank
@@ -82,9 +86,41 @@ def load_workbook(path: str | Path) -> LoadedWorkbook:
             if not grid.visible:
                 findings.append(finding("WBE-W009", Location(sheet=name), name=name))
             tables[spec.kind] = read_table(spec, grid, findings)
+            findings.extend(read_as_shown(tables[spec.kind], book.inspection))
             findings.extend(scan_findings(tables[spec.kind], book.scan(name)))
         sheet_names = list(book.sheet_names)
     return LoadedWorkbook(Path(path), sheet_names, tables, findings, grids)
+
+
+def read_as_shown(table: SheetTable, inspection: Inspection) -> list[Finding]:
+    """Numbers and dates in text columns become the text Excel showed (0.9 with 0% -> "90%"), each with a
+    warning naming the cell: Excel converted what was typed, and the engine must not print 0.9 for 90%."""
+    text_fields = [c.field for c in table.spec.columns if c.kind == "text" and c.field in table.columns]
+    wanted: dict[tuple[int, int], tuple[RawRow, str]] = {}
+    for raw_row in table.rows:
+        for field_name in text_fields:
+            value = raw_row.values.get(field_name)
+            if isinstance(value, (int, float, dt.date, dt.time)) and not isinstance(value, bool):
+                wanted[(raw_row.row, table.columns[field_name])] = (raw_row, field_name)
+    if not wanted:
+        return []
+    try:
+        formats = number_formats(inspection, table.sheet_name, set(wanted))
+    except Exception:  # styles unreadable: the plain values stand (the guard has vetted the file itself)
+        formats = {}
+    found: list[Finding] = []
+    for (row, col), (raw_row, field_name) in wanted.items():
+        value = raw_row.values[field_name]
+        shown = shown_text(value, formats.get((row, col)))
+        if shown == as_text(value):
+            continue
+        raw_row.values[field_name] = shown
+        header = table.spec.header_of(field_name)
+        stored = value.isoformat() if isinstance(value, (dt.date, dt.time)) else as_text(value)
+        kind = "日期" if isinstance(value, (dt.date, dt.time)) else "数字"
+        found.append(finding("WBE-W047", Location.at(table.sheet_name, row, col, header), value,
+                             cell=cell_name(row, col), header=header, kind=kind, stored=stored, shown=shown))
+    return found
 
 
 def scan_findings(table: SheetTable, scan: SheetScan) -> list[Finding]:
@@ -209,16 +245,28 @@ def read_table(spec: SheetSpec, grid: SheetGrid, findings: list[Finding]) -> She
     columns, extra_columns = map_headers(spec, sheet, header_row, header_line, findings)
     rows: list[RawRow] = []
     used_cols = set(columns.values()) | set(extra_columns.values())
-    noted_unlabelled: set[int] = set()
+    # Columns without a header whose data is not reported yet (each is reported once, at its first value).
+    unlabelled = [c for c in range(max((len(line) for line in grid.rows), default=0)) if c not in used_cols]
+    fields, field_cols = list(columns), list(columns.values())
+    headers, header_cols = list(extra_columns), list(extra_columns.values())
+    # Rows as wide as the sheet (calamine pads every row) are picked by itemgetter, in C.
+    pick_fields = operator.itemgetter(*field_cols) if len(field_cols) > 1 else None
+    widest = max([*field_cols, *header_cols, -1])
     for index in range(header_row, len(grid.rows)):
         line = grid.rows[index]
         excel_row = index + 1
-        values = {f: (line[c] if c < len(line) else "") for f, c in columns.items()}
-        extras = {h: (line[c] if c < len(line) else "") for h, c in extra_columns.items()}
-        for col, value in enumerate(line):
-            if col not in used_cols and not is_blank(value) and col not in noted_unlabelled:
-                noted_unlabelled.add(col)
-                findings.append(finding("WBE-W004", Location.at(sheet, excel_row, col), value, variant="unlabelled"))
+        size = len(line)
+        if unlabelled:
+            for col in [c for c in unlabelled if c < size and not is_blank(line[c])]:
+                unlabelled.remove(col)
+                findings.append(finding("WBE-W004", Location.at(sheet, excel_row, col), line[col],
+                                        variant="unlabelled"))
+        if pick_fields is not None and size > widest:
+            values = dict(zip(fields, pick_fields(line)))
+            extras = {h: line[c] for h, c in zip(headers, header_cols)}
+        else:
+            values = {f: (line[c] if c < size else "") for f, c in zip(fields, field_cols)}
+            extras = {h: (line[c] if c < size else "") for h, c in zip(headers, header_cols)}
         if all(is_blank(v) for v in values.values()) and all(is_blank(v) for v in extras.values()):
             continue
         rows.append(RawRow(excel_row, values, {h: v for h, v in extras.items() if not is_blank(v)}))

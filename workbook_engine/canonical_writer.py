@@ -49,7 +49,7 @@ _BASE = {"font_name": "宋体", "font_size": 11, "valign": "top"}
 _FORMATS: dict[str, dict[str, Any]] = {
     "header": {**_BASE, "bold": True, "bg_color": "#DDEBF7", "border": 1, "text_wrap": True, "valign": "vcenter",
                "align": "center"},
-    "text": {**_BASE, "text_wrap": True},
+    "text": {**_BASE, "text_wrap": True, "num_format": "@"},  # typed 90% stays the text 90%
     "code": {**_BASE, "num_format": "@"},
     "int": {**_BASE, "num_format": "0", "align": "center"},
     "money": {**_BASE, "num_format": "0.00"},

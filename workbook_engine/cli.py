@@ -11,14 +11,19 @@ from typing import Any
 
 
 def main() -> None:
-    """Console-script entry point."""
+    """Console-script entry point: SIGTERM/SIGHUP are handled like Ctrl-C (io/interrupts.py)."""
     try:
+        from .io import interrupts
+
+        interrupts.install()
         from ._cli import app
 
         app()
-    except KeyboardInterrupt:  # Ctrl-C while Python is still starting up: nothing has been written
-        sys.stderr.write("已中断；输出文件未被改动。\n")
-        raise SystemExit(130) from None
+    except KeyboardInterrupt as exc:  # Ctrl-C (or SIGTERM/SIGHUP) while Python is still starting up
+        from .io.interrupts import INTERRUPTED, exit_status
+
+        sys.stderr.write(INTERRUPTED + "\n")
+        raise SystemExit(exit_status(exc)) from None
 
 
 def __getattr__(name: str) -> Any:

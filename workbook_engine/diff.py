@@ -17,6 +17,7 @@ from typing import Any
 from .canonical_writer import CellMark, Layout, Marks, write_book
 from .describe import (department_label, json_scalar, record_dict, record_label, short, show, show_field,
                        text_change)
+from .findings import Location
 from .identity import (DEPARTMENT_REFS, ENTITY_NAMES, ENTITY_OF_KIND, KIND_OF_ENTITY, KINDS, SEQ, FieldRef,
                        compared_fields, department_key, departments, key_dict, match, same)
 from .model import Book
@@ -41,6 +42,8 @@ class Change:
     ref: FieldRef | None = None
     old_record: Any = field(default=None, repr=False)
     new_record: Any = field(default=None, repr=False)
+    # Where the change is: in the new file, or in the old one for a removal (filled by diff_files).
+    location: Location | None = field(default=None, repr=False, compare=False)
 
     def to_dict(self) -> dict[str, Any]:
         def convert(value: Any) -> Any:
@@ -201,8 +204,28 @@ def diff_files(old: str | os.PathLike[str], new: str | os.PathLike[str]) -> Diff
     """Read both workbooks (whatever their findings) and compute their differences."""
     from .validation import check
 
-    old_book, new_book = check(old).book, check(new).book
-    return Diff(Path(old), Path(new), old_book, new_book, diff_books(old_book, new_book))
+    before, after = check(old), check(new)
+    changes = diff_books(before.book, after.book)
+    for change in changes.changes:
+        change.location = _source_location(change, before, after, str(old), str(new))
+    return Diff(Path(old), Path(new), before.book, after.book, changes)
+
+
+def _source_location(change: Change, before, after, old: str, new: str) -> Location | None:
+    """The cell of a change in the file it is seen in (the typed location findings have too)."""
+    removed = change.kind == "removed"
+    checked, file = (before, old) if removed else (after, new)
+    record = change.old_record if removed else change.new_record
+    if record is None and change.entity == "department":
+        record = next((g for g in checked.book.goals if g.dept_code == change.key["部门编码"]), None)
+    if record is None:
+        return Location(file)
+    kind = KIND_OF_ENTITY.get(change.entity, "goals")
+    ref = change.ref
+    if ref is None or change.kind in ("added", "removed"):
+        return checked.location(kind, record, file=file)
+    name = {"name": "dept_name", "year": "year"}.get(ref.name, ref.name) if change.entity == "department" else ref.name
+    return checked.location(kind, record, name, extra=ref.extra, file=file)
 
 
 def write_diff_workbook(diff: Diff, output: str | os.PathLike[str], *, overwrite: bool = False) -> Path:
@@ -235,9 +258,10 @@ def write_diff_workbook(diff: Diff, output: str | os.PathLike[str], *, overwrite
             rows.append([number, KIND_NAMES[change.kind], ENTITY_NAMES[change.entity], change.label,
                          change.field or "", old, new, link])
         title = f"比对 {diff.old_path.name} → {diff.new_path.name}：{diff.changes.summary()}"
-        write_table(workbook, formats, DIFF_SHEET, title,
-                    ("序号", "变化", "对象", "记录", "字段", "旧值", "新值", "位置"), rows,
-                    (6, 6, 8, 40, 12, 40, 40, 12))
+        summary = write_table(workbook, formats, DIFF_SHEET, title,
+                              ("序号", "变化", "对象", "记录", "字段", "旧值", "新值", "位置"), rows,
+                              (6, 6, 8, 40, 12, 40, 40, 12))
+        summary.activate()  # the file opens on the list of changes
 
     write_book(shown, output, inputs=[diff.old_path, diff.new_path], marks=marks, extra_sheets=extra_sheets,
                overwrite=overwrite)

@@ -172,11 +172,13 @@ _ENTRIES: tuple[Entry, ...] = (
     _entry("WBE-E015", CELLS, "支出计划超出 0–100%",
            "{header}支出计划 {text}% 超出 0–100%。", "请填写 0% 到 100% 之间的累计百分比。",
            what="a plan cell is outside 0–100%", example="12月底 = 150%", remedy="a cumulative share between 0% and 100%"),
-    _entry("WBE-W016", CELLS, "支出计划的写法有歧义",
-           "支出计划（{cells}）混用了小数（如 0.25）和百分数（如 50），已全部按百分数读取（0.25 读作 0.25%）。",
-           "请统一写成百分比格式，如 25%。",
-           what="a plan row mixes fractions and points (ambiguous)", example="0.25, 50, 75, 100",
-           remedy="format the four cells as percentages"),
+    _entry("WBE-E048", CELLS, "支出计划混用小数和百分数",
+           "支出计划（{cells}）混用了小数（如 0.25）和百分数（如 100），含义不明：按小数读是 {fractions}，"
+           "按百分数读是 {points}。", "请把四格统一写成百分比格式，如 25%、50%、75%、100%。",
+           what="a plan row mixes fractions and points (ambiguous); the message gives both readings; such a plan "
+                "is never rendered or published, not even with `--force`. It replaces the former warning "
+                "WBE-W016, which read the row as points (0.25 printed as 0.25%)",
+           example="0.25, 0.5, 0.75, 100", remedy="format the four cells as percentages"),
     _entry("WBE-E017", CELLS, "部门编码不是 6 位数字",
            "部门编码“{text}”不是 6 位数字。", "请填写 6 位部门编码，如 450001（设置为文本格式以保留开头的 0）。",
            what="部门编码 is not 6 digits", example="4500", remedy="6 digits, stored as text (keeps leading zeros)"),
@@ -209,6 +211,13 @@ _ENTRIES: tuple[Entry, ...] = (
     _entry("WBE-W025", CELLS, "数字以文本形式存储",
            "“{header}”是以文本形式存储的数字“{text}”，已按 {number} 读取。", "建议转换为数字（Excel：选中单元格→转换为数字）。",
            what="a number stored as text (read anyway)", example="预算数 = '200.00'", remedy="convert to number"),
+    _entry("WBE-W047", CELLS, "文本列中的数字或日期已按单元格显示读取",
+           "{cell}（{header}）被 Excel 存成了{kind} {stored}，单元格显示为“{shown}”；已按“{shown}”读取。",
+           "请把“{header}”列设为文本格式（开始→数字→文本）后重新输入，以免 Excel 再次转换。",
+           what="a number or date in a free-text column (Excel converted what was typed): read as the cell "
+                "showed it, through its number format",
+           example="指标值 `0.9` with format `0%` → 90%; `=100%` → 100%; a date → 2025/12/31",
+           remedy="format the column as text (开始→数字→文本) and type it again"),
     _entry("WBE-W026", CELLS, "公式没有保存计算结果",
            "{cell} 是公式，但文件里没有保存它的计算结果，按空白读取。",
            "请在 Excel 或 WPS 中打开该文件、重新计算（F9）并保存后再试，或把公式换成数值。",
@@ -283,6 +292,18 @@ _ENTRIES: tuple[Entry, ...] = (
     _entry("WBE-W046", CROSS, "分项绩效目标没有标题",
            "分项绩效目标没有标题（发布时写作“序号、标题”）。", "请填写标题，如 安全生产目标管理奖金。",
            what="a 分项绩效目标 row has no 标题", example="—", remedy="add the item's title"),
+    _entry("WBE-W049", CROSS, "金额对万元来说过大（可能按元填写）",
+           "{header} {amount} 万元（即 {yi} 亿元）对一个项目来说过大，可能是按元填写的。",
+           "如果是元，应填 {divided}（÷10000）；金额列的单位是万元。",
+           what="a project's 预算数, 财政资金 or 其他资金 is 10,000 万元 (1 亿元) or more: most likely yuan typed into "
+                "the 万元 column (one finding per project, at the first such cell)",
+           example="预算数 125000", remedy="if it is yuan, divide by 10000 (125000 → 12.50)"),
+    _entry("WBE-W050", CROSS, "指标名称不是标准写法（输出中改为标准名称）",
+           "{header}“{typed}”不是标准名称，按“{standard}”理解；官方格式工作簿和发布文本中写作“{standard}”，"
+           "本工作簿保留原文。", "建议改为“{standard}”。",
+           what="a 一级/二级指标 name accepted as a synonym of a standard name: the official workbook and the "
+                "published document print the standard name, the canonical workbook keeps what was typed",
+           example="二级指标 数量, 服务对象满意度", remedy="type the standard name (数量指标, 服务对象满意度指标)"),
     # Reading the official (formatted) workbook back: wbe extract
     _entry("WBE-W070", EXTRACT_SECTION, "未识别的工作表，已跳过",
            "工作表“{name}”不是项目绩效目标表、项目汇总或部门整体绩效目标，已跳过。", "如需读取，请把内容移到对应的工作表。",

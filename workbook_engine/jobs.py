@@ -4,10 +4,11 @@ stop a department, and the result they return (with the JSON every command that 
 
 from __future__ import annotations
 
+import contextlib
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any, Callable, Iterable, Iterator
 
 from .errors import UsageError
 from .findings import Finding, Report, dumps_report
@@ -45,6 +46,37 @@ def is_directory_target(output: str | os.PathLike[str]) -> bool:
     """-o DIR/ (trailing slash) or an existing folder means one output per department in that folder."""
     text = os.fspath(output)
     return text.endswith(("/", os.sep)) or Path(text).is_dir()
+
+
+# Errors that --force does not override: a spending plan that does not end at 100%, or whose reading is
+# ambiguous, is never printed in an official sheet or a published document.
+NEVER_FORCED = frozenset({"WBE-E032", "WBE-E048"})
+
+
+def blocking_errors(checked, codes: set[str], force: bool) -> list[Finding]:
+    """The errors that stop a render or publish of these departments (with --force, only NEVER_FORCED)."""
+    errors = errors_of_departments(checked, codes)
+    return [f for f in errors if f.code in NEVER_FORCED] if force else errors
+
+
+@contextlib.contextmanager
+def output_folders(paths: Iterable[Path]) -> Iterator[None]:
+    """Create the missing folders of the outputs; if the job then fails, remove those that are still empty, so
+    a failed command leaves nothing behind."""
+    created: list[Path] = []
+    for folder in dict.fromkeys(path.parent for path in paths):
+        probe = folder
+        while not probe.exists() and probe != probe.parent:
+            created.append(probe)  # deepest first
+            probe = probe.parent
+        folder.mkdir(parents=True, exist_ok=True)
+    try:
+        yield
+    except BaseException:
+        for folder in created:
+            with contextlib.suppress(OSError):
+                folder.rmdir()  # only an empty folder goes
+        raise
 
 
 def errors_of_departments(checked, codes: set[str]) -> list[Finding]:

@@ -9,6 +9,7 @@ cell with ``rowspan`` > 1 and ``covered`` cells below it. Styles are abstract na
 from __future__ import annotations
 
 import functools
+import importlib.resources
 import os
 import re
 from dataclasses import dataclass, field
@@ -22,6 +23,7 @@ try:
     import tomllib
 except ModuleNotFoundError:  # Python 3.10
     import tomli as tomllib  # type: ignore[no-redef]
+from .framework import canonical_level1, canonical_level2
 from .model import Department, Indicator, Project
 from .sheets import BY_KIND
 from .values import decimals_of
@@ -29,18 +31,27 @@ from .values import decimals_of
 TEMPLATE_DIR_ENV = "WBE_TEMPLATE_DIR"
 PROJECT_TEMPLATE = "project-table.toml"
 WORKBOOK_TEMPLATE = "official-workbook.toml"
+PUBLISH_TEMPLATE = "publish.toml"
 _MISSING = object()
 _PLACEHOLDER_RE = re.compile(r"\{([a-z_]+(?:\.[a-z0-9_]+)?)\}")
 
 
-# Resolved once: render and extract ask for the templates once per sheet (Path.resolve is a syscall per part).
-_PACKAGE_TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
-
-
 def template_dir() -> Path:
-    """templates/ beside the package, or the folder named by WBE_TEMPLATE_DIR (a county's own layout)."""
+    """The folder named by WBE_TEMPLATE_DIR (a county's own layout), else the templates shipped in the package
+    (an installed wheel: setup.py copies templates/ to workbook_engine/templates), else the repository's
+    templates/ beside the package (a checkout or an editable install)."""
     override = os.environ.get(TEMPLATE_DIR_ENV)
-    return Path(override) if override else _PACKAGE_TEMPLATES
+    if override:
+        return Path(override)
+    return _installed_template_dir()
+
+
+@functools.lru_cache(maxsize=1)  # resolved once: render and extract ask for the templates once per sheet
+def _installed_template_dir() -> Path:
+    shipped = importlib.resources.files(__package__ or "workbook_engine") / "templates"
+    if shipped.is_dir():
+        return Path(str(shipped))
+    return Path(__file__).resolve().parent.parent / "templates"
 
 
 def _read_toml(name: str) -> dict[str, Any]:
@@ -143,6 +154,16 @@ def workbook_template() -> dict[str, Any]:
     return _workbook_template(str(template_dir()))
 
 
+@functools.lru_cache(maxsize=4)
+def _publish_template(directory: str) -> dict[str, Any]:
+    return _read_toml(PUBLISH_TEMPLATE)
+
+
+def publish_template() -> dict[str, Any]:
+    """Page, typography, cover, contents and part headings of the published document (publish.toml)."""
+    return _publish_template(str(template_dir()))
+
+
 # --- values -------------------------------------------------------------------------------------------
 
 @functools.lru_cache(maxsize=256)
@@ -174,6 +195,15 @@ def display_text(value: Any, kind: str) -> str:
     return str(value)
 
 
+def standard_level(indicator: Indicator, attr: str) -> str:
+    """An indicator's 一级/二级 name in its standard form (数量 -> 数量指标) for printed outputs; the name as
+    typed when it is not one the framework knows (validation reports those). Validation warns (WBE-W050)."""
+    level1 = canonical_level1(indicator.level1)
+    if attr == "level1":
+        return level1 or indicator.level1
+    return canonical_level2(level1, indicator.level2) or indicator.level2
+
+
 @dataclass
 class Context:
     """The records a template's fields refer to."""
@@ -193,6 +223,8 @@ class Context:
             if attr == "year_prefix":
                 return "" if self.dept.year is None else f"{self.dept.year}年度"
             return getattr(self.dept, attr)
+        if record == "indicator" and attr in ("level1", "level2") and self.indicator is not None:
+            return standard_level(self.indicator, attr)
         target = self.project if record == "project" else self.indicator if record == "indicator" else None
         value = getattr(target, attr, _MISSING)
         if value is _MISSING:

@@ -97,8 +97,15 @@ class TableParser:
                 self.note("WBE-E014", field_name, row, cell.raw, text=as_text(cell.raw))
         points, ambiguous = resolve_plan(cells)
         if ambiguous:
-            self.note("WBE-W016", PLAN_FIELDS[0], row, cells[0].raw, cells="、".join(as_text(c.raw) for c in cells))
+            fractions = [c.points * 100 if c.style == "number" and c.points is not None else c.points for c in cells]
+            as_points = [c.points for c in cells]
+            self.note("WBE-E048", PLAN_FIELDS[0], row, cells[0].raw, cells="、".join(as_text(c.raw) for c in cells),
+                      fractions=_plan_text(fractions), points=_plan_text(as_points))
         return points
+
+
+def _plan_text(points: list[Decimal | None]) -> str:
+    return "、".join("空" if p is None else format(p.normalize(), "f") + "%" for p in points)
 
 
 def parse_book(loaded: LoadedWorkbook) -> tuple[Book, list[Finding]]:

@@ -59,4 +59,8 @@ def write_table(workbook, formats, name: str, title: str, headers: Sequence[str]
     for offset, note in enumerate(notes):
         sheet.write_string(len(rows) + 3 + offset, 0, note, formats.note)
     sheet.freeze_panes(2, 0)
+    sheet.set_paper(9)  # A4
+    sheet.set_landscape()
+    sheet.fit_to_pages(1, 0)  # one page wide
+    sheet.repeat_rows(1)  # the header row on every printed page
     return sheet

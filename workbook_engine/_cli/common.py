@@ -48,10 +48,16 @@ def handle_errors(command: F) -> F:
             return command(*args, **kwargs)
         except WorkbookEngineError as exc:
             fail(f"错误：{exc}", exc.exit_code)
-        except KeyboardInterrupt:
-            fail("已中断；输出文件未被改动。", 130)
+        except KeyboardInterrupt as exc:  # Ctrl-C, and SIGTERM/SIGHUP (io/interrupts.py)
+            from ..io.interrupts import INTERRUPTED, exit_status
+
+            fail(INTERRUPTED, exit_status(exc))
         except (typer.Exit, typer.Abort, SystemExit):
             raise
+        except OSError as exc:  # a full disk or an I/O error outside the atomic writers
+            from ..io.atomic import os_error_text
+
+            fail(f"错误：{os_error_text(exc, writing=False)}", 2)
         except MemoryError:
             fail("错误：内存不足，输入文件可能过大或已损坏。", 2)
         except Exception as exc:  # noqa: BLE001 - the last line of defence for staff
@@ -85,11 +91,14 @@ def findings_json(report: Any, **fields: Any) -> str:
 
 def report_validation(result: Any, book: Path, verb: str) -> None:
     """The validation part of a job that validates first (render, publish): refused (exit 1), forced, or warned."""
+    from ..jobs import NEVER_FORCED
     from ..reporting import print_report
 
     if result.refused:
         print_report(result.report, show_all=True)
-        fail(f"未{verb}：{book} 有 {len(result.refused)} 个错误。请改正后重试（wbe validate 查看），或加 --force 强制{verb}。", 1)
+        unforceable = all(f.code in NEVER_FORCED for f in result.refused)  # --force cannot override these
+        hint = "" if unforceable else f"，或加 --force 强制{verb}"
+        fail(f"未{verb}：{book} 有 {len(result.refused)} 个错误。请改正后重试（wbe validate 查看）{hint}。", 1)
     if result.report.errors:
         print_report(result.report, show_all=True)
         typer.echo(f"注意：工作簿有 {len(result.report.errors)} 个错误，已按 --force {verb}。", err=True)

@@ -21,15 +21,15 @@ def serve_command(
     data: Optional[Path] = typer.Option(None, "--data", help="收集模式：收集箱的数据文件夹（wbe collect init 创建）"),
     database: Optional[str] = typer.Option(None, "--database", help="收集模式的数据库，如 postgresql://…（默认 DATA 中的 SQLite）"),
 ) -> None:
-    import secrets
     import webbrowser
 
     import uvicorn
 
     from ..web import create_app
+    from ..web.app import access_token
 
-    if host not in ("127.0.0.1", "localhost", "::1") and not token:
-        token = secrets.token_urlsafe(12)
+    token, generated = access_token(host, token)
+    if generated:
         typer.echo(f"监听 {host} 需要访问口令；本次生成的口令：{token}")
     web_app = create_app(max_upload_mb=max_upload_mb, token=token, data_dir=data, database_url=database)
     url = f"http://{'127.0.0.1' if host in ('0.0.0.0', '::') else host}:{port}/"

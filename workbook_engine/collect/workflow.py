@@ -98,6 +98,8 @@ def upload(collect: Collect, session: Session, user: User, filename: str, data: 
     message) or when its 部门编码 is not the user's department.
     """
     department = department or _own_department(session, user)
+    dept_id, dept_code, dept_name = department.id, department.code, department.name
+    session.rollback()  # no database lock is held while the file is checked and written below
     if len(data) > MAX_UPLOAD_BYTES:
         raise InputError(f"{filename}：文件超过 {MAX_UPLOAD_BYTES // (1024 * 1024)} MB 的上传上限。")
     shown = Path(filename or "上传.xlsx").name
@@ -111,23 +113,23 @@ def upload(collect: Collect, session: Session, user: User, filename: str, data: 
                 raise InputError(str(exc).replace(str(path), shown)) from None
     codes = checked.dept_codes
     if not codes:
-        raise WorkflowError(f"{shown}：工作簿中没有部门编码。请在“部门目标”“项目”“指标”中填写本部门的部门编码 {department.code}。")
-    others = [c for c in codes if c != department.code]
+        raise WorkflowError(f"{shown}：工作簿中没有部门编码。请在“部门目标”“项目”“指标”中填写本部门的部门编码 {dept_code}。")
+    others = [c for c in codes if c != dept_code]
     if others:
-        raise WorkflowError(f"{shown}：部门编码 {'、'.join(others)} 不是本部门（{department.code} {department.name}）的编码，"
+        raise WorkflowError(f"{shown}：部门编码 {'、'.join(others)} 不是本部门（{dept_code} {dept_name}）的编码，"
                             "不能上传。请只上传本部门的工作簿。")
     sha = collect.blobs.put(data)
     if session.get(Blob, sha) is None:
         session.add(Blob(sha256=sha, size=len(data)))
         session.flush()
-    submission = Submission(department_id=department.id, sha256=sha, filename=shown[:300], uploaded_by=user.id,
+    submission = Submission(department_id=dept_id, sha256=sha, filename=shown[:300], uploaded_by=user.id,
                             state=UPLOADED, errors=checked.errors, warnings=checked.warnings,
                             projects=checked.projects, indicators=checked.indicators,
                             budget=str(checked.budget), grades=checked.grades, report=checked.report)
     session.add(submission)
     session.flush()
     audit(session, "upload", f"上传 {shown}（{sha[:12]}…，{checked.errors} 个错误，{checked.warnings} 个警告）",
-          user=user, department_id=department.id)
+          user=user, department_id=dept_id)
     session.commit()
     return submission
 

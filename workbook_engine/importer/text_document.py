@@ -4,6 +4,9 @@ The export writes each table cell as a line starting with a tab, ends a table ro
 writes a vertically merged cell's continuation as an empty cell. Bookmarks ("[bookmark: …]") are not
 content. A cell-internal line break shows as a run of spaces: in labels it is dropped, in data cells a run of
 two or more spaces becomes a line break again (docs/importer.md). Everything else is kept exactly.
+Each project table is read against templates/project-table.toml, as render and publish write it: its labels
+and the order of its cells (a county whose layout differs edits the template, and import follows); the part
+headings come from templates/publish.toml.
 """
 
 from __future__ import annotations
@@ -12,20 +15,20 @@ import re
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
-from typing import Iterator
+from typing import Any, Iterator
 
 from ..document_format import (ITEM_RE, MEASURE_RE, PART_RE, PROJECT_TITLE_RE, SECTION_HEADINGS, SECTION_RE, label,
                                parse_chinese_number)
 from ..errors import DocumentError, UsageError
 from ..io.guard import read_text_document as read_bounded
+from ..layout import CellSpec, RowSpec, inverse_pattern, project_template, publish_template
 from ..model import Book, Goal, Indicator, Project
+from ..sheets import BY_KIND
 from ..sheets.goals import CATEGORIES
 from ..values import parse_number, parse_percent_cell
 
 BOOKMARK_RE = re.compile(r"\[bookmark:[^\]]*\]")
 INTERNAL_BREAK_RE = re.compile(r"(?<=\S)[ \u3000\u00a0]{2,}(?=\S)")
-UNIT_CELL_RE = re.compile(r"^(\d{6})\s*(.*)$")
-INDICATOR_HEADER = ("一级指标", "二级指标", "三级指标", "绩效指标描述", "指标值", "指标值确定依据")
 
 
 def data_text(text: str, spaces_are_breaks: bool = True) -> str:
@@ -157,8 +160,8 @@ class DocumentParser:
     def _is_furniture(text: str) -> bool:
         """Part headings, alone or as one heading on two lines (第二部分 / 预算项目绩效目标 in a .docx)."""
         key = label(text)
-        return key in ("第一部分", "第二部分", "部门整体绩效目标", "预算项目绩效目标") or bool(PART_RE.match(key)) \
-            or key.startswith("第") and key.endswith("部分")
+        headings = {label(line) for lines in publish_template()["parts"].values() for line in lines}
+        return key in headings or bool(PART_RE.match(key)) or key.startswith("第") and key.endswith("部分")
 
     def add_goal(self, category: str, item: Paragraph) -> None:
         text = item.text
@@ -204,66 +207,112 @@ class DocumentParser:
                                  "请检查表格是否缺行、多行或列数不对。", row.line + min(index, len(row.cells) - 1 if row.cells else 0))
 
     def parse_project(self) -> None:
+        """One project: the title, the unit line (optional), the rows of the project table and the indicator
+        table, each read against templates/project-table.toml (its labels, and the order of its cells)."""
+        template = project_template()
         title_item = self.peek()
         assert isinstance(title_item, Paragraph)
         match = PROJECT_TITLE_RE.match(title_item.text.strip()) or PROJECT_TITLE_RE.match(label(title_item.text))
         assert match is not None
         seq, stem = int(match.group(1)), match.group(2).strip()
         self.pos += 1
-        row = self.take_row("单位行（部门编码部门名称 | 单位：万元）或“项目编码”行")
+        unit = next((spec for spec in template.rows if spec.table == 0), None)
+        table_rows = [spec for spec in template.rows if spec.table != 0]
+        first = _describe(table_rows[0])
+        row = self.take_row(f"单位行（{_unit_text(unit)}）或{first}" if unit else first)
         dept_code, dept_name = "", ""
-        if row.cells and label(row.cells[0]) != "项目编码":
-            unit = UNIT_CELL_RE.match(row.cells[0].strip())
-            if not unit or len(row.cells) < 2 or "单位" not in label(row.cells[-1]):
-                raise self.error(f"表“{title_item.text}”的第一行应为“部门编码部门名称 | 单位：万元”，"
-                                 f"实际为“{' | '.join(c.strip() for c in row.cells)[:60]}”。", row.line)
-            dept_code, dept_name = unit.group(1), unit.group(2).strip()
-            row = self.take_row("“项目编码”行")
-        self.expect_labels(row, {0: "项目编码", 2: "项目名称"}, "“项目编码”行")
-        code, name = "".join(row.cells[1].split()), self.text(row.cells[3]) if len(row.cells) > 3 else ""
-        money = self.take_row("“预算规模及资金用途”行")
-        self.expect_labels(money, {0: "预算规模及资金用途", 1: "预算数", 3: "其中：财政资金", 5: "其他资金"},
-                           "“预算规模及资金用途”行")
-        budget = self.amount(money, 2, "预算数")
-        fiscal = self.amount(money, 4, "财政资金")
-        other = self.amount(money, 6, "其他资金") if len(money.cells) > 6 else None
-        purpose_row = self.take_row("资金用途说明行")
-        purpose = self.text(purpose_row.cells[-1]) if len(purpose_row.cells) >= 2 else ""
-        if len(purpose_row.cells) < 2 or label(purpose_row.cells[0]):
-            raise self.error("资金用途说明行应为 空格（合并单元格的延续）| 资金用途，列数不对。", purpose_row.line)
-        plan_head = self.take_row("“资金支出计划（%）”行")
-        self.expect_labels(plan_head, {0: "资金支出计划（%）", 1: "3月底", 2: "6月底", 3: "10月底", 4: "12月底"},
-                           "“资金支出计划”行")
-        plan_row = self.take_row("支出计划百分比行")
-        if len(plan_row.cells) != 5:
-            raise self.error(f"支出计划百分比行应有 5 格（空格 + 4 个百分比），实际 {len(plan_row.cells)} 格。", plan_row.line)
-        plan = [self.percent(plan_row, i) for i in range(1, 5)]
-        goal_row = self.take_row("“绩效目标”行")
-        self.expect_labels(goal_row, {0: "绩效目标"}, "“绩效目标”行")
-        goal = self.text(goal_row.cells[1]) if len(goal_row.cells) > 1 else ""
-        header = self.take_row("指标表的标题行（一级指标 | 二级指标 | …）")
-        self.expect_labels(header, dict(enumerate(INDICATOR_HEADER)), "指标表标题行")
+        if unit is not None and not self.starts_like(row, table_rows[0]):
+            dept_code, dept_name = self.read_unit(row, unit, title_item.text)
+            row = self.take_row(first)
+        values: dict[str, Any] = {}
+        for number, spec in enumerate(table_rows):
+            if number:
+                row = self.take_row(_describe(spec))
+            self.read_row(row, spec, values)
+        header = template.indicator_header
+        row = self.take_row("指标表的标题行（" + " | ".join(header.labels) + " …）")
+        self.expect_labels(row, {i: c.label for i, c in enumerate(header.cells) if c.label}, "指标表标题行")
+        indicators = self.read_indicators(template.indicator_cells, values.get("code", ""))
+        table_title = stem if stem != values.get("name", "") else ""
+        project = Project(dept_code="", seq=seq, table_title=table_title, row=title_item.line,
+                          **{name: values.get(name, _blank_of(name)) for name in _PROJECT_FIELDS})
+        self.projects.append((project, dept_code, dept_name, indicators, title_item.line))
+
+    @staticmethod
+    def starts_like(row: Row, spec: RowSpec) -> bool:
+        """Whether ``row`` begins with the first label of ``spec`` (so it is that row, not the unit line)."""
+        first = spec.cells[0]
+        return bool(row.cells) and first.label is not None and label(row.cells[0]) == label(first.label)
+
+    def read_unit(self, row: Row, unit: RowSpec, title: str) -> tuple[str, str]:
+        """部门编码部门名称 | 单位：万元, as the unit row of the template has it."""
+        patterns = project_template().patterns
+        found: dict[str, str] = {}
+        ok = len(row.cells) == len(unit.cells)
+        for index, cell in enumerate(unit.cells):
+            text = row.cells[index].strip() if index < len(row.cells) else ""
+            if cell.template is not None:
+                match = inverse_pattern(cell.template, patterns).match(text)
+                ok = ok and match is not None
+                if match:
+                    found.update({k.replace("__", "."): (v or "").strip() for k, v in match.groupdict().items()})
+            elif cell.label is not None:
+                ok = ok and label(text) == label(cell.label)
+        if not ok or not found.get("dept.code"):
+            raise self.error(f"表“{title}”的第一行应为“{_unit_text(unit)}”，"
+                             f"实际为“{' | '.join(c.strip() for c in row.cells)[:60]}”。", row.line)
+        return found.get("dept.code", ""), found.get("dept.name", "")
+
+    def read_row(self, row: Row, spec: RowSpec, values: dict[str, Any]) -> None:
+        """One row of the project table: its labels checked, its fields read by their place in the row."""
+        what = _describe(spec)
+        if spec.labels:
+            self.expect_labels(row, {i: c.label for i, c in enumerate(spec.cells) if c.label}, what)
+        elif len(row.cells) != len(spec.cells):
+            raise self.error(f"{what}应有 {len(spec.cells)} 格，实际 {len(row.cells)} 格。", row.line)
+        for index, cell in enumerate(spec.cells):
+            if cell.continues and index < len(row.cells) and label(row.cells[index]):
+                raise self.error(f"{what}第 {index + 1} 格应为空（上方合并单元格的延续），"
+                                 f"实际为“{row.cells[index].strip()[:30]}”。请检查列数。", row.line + index)
+            if cell.field is not None and cell.field.startswith("project."):
+                name = cell.field.split(".", 1)[1]
+                values[name] = self.project_value(row, index, name)
+
+    def project_value(self, row: Row, index: int, name: str) -> Any:
+        column = BY_KIND["projects"].column(name)
+        text = row.cells[index] if index < len(row.cells) else ""
+        if column.kind == "code":
+            return "".join(text.split())
+        if column.kind == "money":
+            return self.amount(row, index, column.header)
+        if column.kind == "percent":
+            return self.percent(row, index)
+        return self.text(text)
+
+    def read_indicators(self, cells: tuple[CellSpec, ...], code: str) -> list[Indicator]:
+        """Indicator rows until the table ends; a blank merged field continues the value above it."""
         indicators: list[Indicator] = []
-        level1 = level2 = ""
+        names = [(c.field or "").split(".", 1)[1] for c in cells]
+        merged = {name: c.merge for name, c in zip(names, cells) if c.merge}
+        current: dict[str, str] = {}
         while isinstance(self.peek(), Row):
             row = self.take_row("指标行")
-            cells = row.cells
-            if len(cells) != 6:
-                raise self.error(f"指标行应有 6 格，实际 {len(cells)} 格。", row.line)
-            first, second = self.text(cells[0]), self.text(cells[1])
-            if first:
-                level1, level2 = first, ""
-            if second:
-                level2 = second
-            if not level1 or not level2:
-                raise self.error("指标行的一级或二级指标为空，且上方没有可延续的合并单元格。", row.line)
-            indicators.append(Indicator("", code, len(indicators) + 1, level1, level2, self.text(cells[2]),
-                                        self.text(cells[3]), self.text(cells[4]), self.text(cells[5]),
-                                        row=row.line))
-        table_title = stem if stem != name else ""
-        project = Project("", seq, code, name, table_title, budget, fiscal, other, purpose, *plan, goal,
-                          row=title_item.line)
-        self.projects.append((project, dept_code, dept_name, indicators, title_item.line))
+            if len(row.cells) != len(cells):
+                raise self.error(f"指标行应有 {len(cells)} 格，实际 {len(row.cells)} 格。", row.line)
+            texts = {name: self.text(text) for name, text in zip(names, row.cells)}
+            for name in merged:
+                if texts[name]:
+                    current[name] = texts[name]
+                    for inner, scope in merged.items():  # a new 一级 block starts its 二级 blocks afresh
+                        if inner != name and f"indicator.{name}" in scope:
+                            current.pop(inner, None)
+            if any(not current.get(name) for name in merged):
+                heads = "或".join(BY_KIND["indicators"].header_of(name) for name in merged)
+                raise self.error(f"指标行的{heads}为空，且上方没有可延续的合并单元格。", row.line)
+            texts.update({name: current[name] for name in merged})
+            indicators.append(Indicator(dept_code="", project_code=code, seq=len(indicators) + 1, row=row.line,
+                                        **{name: texts.get(name, "") for name in _INDICATOR_FIELDS}))
+        return indicators
 
     def amount(self, row: Row, index: int, what: str) -> Decimal | None:
         text = row.cells[index].strip() if index < len(row.cells) else ""
@@ -279,6 +328,36 @@ class DocumentParser:
         if cell.style == "number" and cell.points is not None and cell.points <= 1:
             return cell.points * 100
         return cell.points
+
+
+_PROJECT_FIELDS = ("code", "name", "budget", "fiscal", "other", "purpose", "q1", "q2", "q3", "q4", "goal")
+_INDICATOR_FIELDS = ("level1", "level2", "level3", "description", "value", "basis")
+
+
+def _blank_of(name: str) -> Any:
+    """A project field the template does not show: blank text, or no number."""
+    return None if BY_KIND["projects"].column(name).kind in ("money", "percent") else ""
+
+
+def _describe(spec: RowSpec) -> str:
+    """How an error names a template row: by its first label, else by the fields it holds."""
+    if spec.labels:
+        return f"“{spec.labels[0]}”行"
+    fields = [c.field.split(".", 1)[1] for c in spec.cells if c.field and c.field.startswith("project.")]
+    return "“" + "、".join(BY_KIND["projects"].header_of(f) for f in fields) + "”所在行"
+
+
+def _unit_text(unit: RowSpec | None) -> str:
+    if unit is None:
+        return ""
+    shown = {"{dept.code}": "部门编码", "{dept.name}": "部门名称"}
+    parts = []
+    for cell in unit.cells:
+        text = cell.label or cell.template or ""
+        for key, name in shown.items():
+            text = text.replace(key, name)
+        parts.append(text)
+    return " | ".join(parts)
 
 
 def parse_text_document(text: str, *, path: str = "<text>", year: int | None = None,

@@ -9,7 +9,7 @@ the same Book back.
 from __future__ import annotations
 
 from ..document_format import part_one
-from ..layout import flat_text, project_layout
+from ..layout import flat_text, project_layout, publish_template, title_text
 from ..model import Book, Department
 
 LINE_BREAK_ARTEFACT = "    "
@@ -27,12 +27,14 @@ def write_text_document(book: Book, dept_code: str | None = None) -> str:
         return ""
     dept = next((d for d in departments if d.code == dept_code), departments[0])
     part = book.for_department(dept.code)
-    out: list[str] = ["第一部分", "部门整体绩效目标", " "]
+    parts = publish_template()["parts"]
+    out: list[str] = [*parts["one"], " "]
     out.extend(block.text for block in part_one(book, dept.code))
-    out += ["", " ", "第二部分", " ", "预算项目绩效目标", " "]
+    out += ["", " ", parts["two"][0], " ", *parts["two"][1:], " "]
+    unit = Department(dept.code, dept.name, None)
     for project in part.projects_of(dept.code):
-        out.append(f"{project.seq}.{project.title}绩效目标表")
-        rows = project_layout(project, Department(dept.code, dept.name, None), part.indicators_of(project.code))
+        out.append(title_text(project, unit))
+        rows = project_layout(project, unit, part.indicators_of(project.code))
         for index, (row, texts) in enumerate(zip(rows, flat_text(rows))):
             if index and row.table != rows[index - 1].table and row.table > 1:
                 out.append(" ")  # the document's empty paragraph between the two tables

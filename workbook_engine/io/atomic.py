@@ -1,15 +1,20 @@
 """Atomic output: write to a temporary file beside the target, rename into place only when complete.
 
-An interrupted run (an exception, Ctrl-C, a full disk, a killed process) leaves the previous output intact,
-at worst with a hidden ``.NAME.*.part`` file beside it; an output is never one of the inputs. Whether an
-existing output may be replaced is the caller's ``overwrite`` (the CLI's ``--overwrite``; docs/security.md).
+An interrupted run (an exception, Ctrl-C, SIGTERM/SIGHUP, a full disk) leaves the previous output intact and
+removes its temporary ``.NAME.*.part`` file (only SIGKILL or a power cut can leave one); an output is never
+one of the inputs. An existing output is replaced only when the caller says ``overwrite=True`` (the CLI's
+``--overwrite``; docs/security.md). A write that fails for lack of space says so in one line.
 """
 
 from __future__ import annotations
 
 import contextlib
+import errno
+import gc
 import os
+import sys
 import tempfile
+import traceback
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
@@ -24,7 +29,7 @@ def same_file(a: Path, b: Path) -> bool:
 
 
 def check_output(path: str | os.PathLike[str], *, inputs: Iterable[str | os.PathLike[str]] = (),
-                 overwrite: bool = True, suffix: str | None = None) -> Path:
+                 overwrite: bool = False, suffix: str | None = None) -> Path:
     """Refuse an output that is an input, sits in a missing folder, exists when overwriting is off, or (when
     ``suffix`` is given) has another extension, so that Excel never meets a workbook under a wrong name."""
     target = Path(path)
@@ -49,20 +54,81 @@ def check_output(path: str | os.PathLike[str], *, inputs: Iterable[str | os.Path
 
 @contextlib.contextmanager
 def atomic_path(path: str | os.PathLike[str], *, inputs: Iterable[str | os.PathLike[str]] = (),
-                overwrite: bool = True, suffix: str | None = None) -> Iterator[Path]:
+                overwrite: bool = False, suffix: str | None = None) -> Iterator[Path]:
     """Yield a temporary path in the target's folder; on success it replaces the target atomically."""
     target = check_output(path, inputs=inputs, overwrite=overwrite, suffix=suffix)
     parent = target.parent if str(target.parent) else Path(".")
-    handle, temp_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".part", dir=parent)
-    os.close(handle)
+    try:
+        handle, temp_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".part", dir=parent)
+        os.close(handle)
+    except OSError as exc:
+        raise OutputError(f"{target}：{os_error_text(exc)}") from None
     temp = Path(temp_name)
     try:
         yield temp
         _finish(temp, target)
         _place(temp, target, overwrite)
+    except BaseException as exc:
+        _release(exc)
+        cause = os_error_in(exc)
+        if cause is None:
+            raise
+        raise OutputError(f"{target}：{os_error_text(cause)}") from None
     finally:
-        if temp.exists():
+        with contextlib.suppress(OSError):
             temp.unlink()
+
+
+NO_SPACE = (errno.ENOSPC, errno.EDQUOT, errno.EFBIG)
+_LXML_IO_ERRORS = {f"IO_{errno.errorcode[code]}": code for code in NO_SPACE}
+
+
+def os_error_in(exc: BaseException) -> OSError | None:
+    """The OSError behind a writer's failure: itself, or what a library wrapped it in (xlsxwriter's
+    FileCreateError carries it as its argument)."""
+    for _ in range(5):
+        if isinstance(exc, OSError):
+            return exc
+        if not isinstance(exc, Exception):  # Ctrl-C, SIGTERM: never reported as a disk problem
+            return None
+        if type(exc).__name__ == "SerialisationError" and str(exc) in _LXML_IO_ERRORS:  # openpyxl via lxml
+            return OSError(_LXML_IO_ERRORS[str(exc)], os.strerror(_LXML_IO_ERRORS[str(exc)]))
+        wrapped = exc.args[0] if exc.args and isinstance(exc.args[0], OSError) else None
+        exc = wrapped or exc.__cause__
+    return None
+
+
+def os_error_text(exc: OSError, *, writing: bool = True) -> str:
+    """One Chinese line for a failed write (or, ``writing=False``, any file operation): a full disk by
+    name, anything else with the system's reason on one line."""
+    if exc.errno in NO_SPACE:
+        return "磁盘空间不足（或超出文件大小限额），文件没有写出，原有文件未被改动。请清理磁盘空间后重试。"
+    reason = " ".join(str(exc.strerror or exc).split())[:200]
+    where = f"{exc.filename}：" if getattr(exc, "filename", None) else ""
+    if not writing:
+        return f"{where}读写文件时出错（{reason}）。请检查磁盘和文件权限后重试。"
+    if exc.errno in (errno.EACCES, errno.EPERM, errno.EROFS):
+        return "没有写入权限（或磁盘只读），文件没有写出。请换一个可写的文件夹。"
+    return f"写入失败（{reason}），文件没有写出，原有文件未被改动。"
+
+
+def _release(exc: BaseException) -> None:
+    """Drop the failed writer's objects now, their own close errors unheard.
+
+    A zip writer interrupted by a full disk stays referenced from the traceback; when it is collected later
+    its ``ZipFile.__del__`` tries to finish the file, fails again and prints a traceback of its own.
+    """
+    hook = sys.unraisablehook
+    sys.unraisablehook = lambda unraisable: None
+    try:
+        seen: set[int] = set()
+        while exc is not None and id(exc) not in seen:  # the wrapped errors hold the zip writer's frames
+            seen.add(id(exc))
+            traceback.clear_frames(exc.__traceback__)
+            exc = exc.__cause__ or exc.__context__
+        gc.collect()
+    finally:
+        sys.unraisablehook = hook
 
 
 def _place(temp: Path, target: Path, overwrite: bool) -> None:

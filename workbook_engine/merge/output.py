@@ -26,7 +26,7 @@ def write_merge(plan: MergePlan, output: str | os.PathLike[str], *,
     marks = _conflict_marks(plan, positions) if plan.conflicts_sheet else None
 
     def extra_sheets(workbook, formats, layout: Layout) -> None:
-        _write_log(workbook, formats, plan)
+        _write_log(workbook, formats, plan).activate()  # the file opens on its 合并记录 (or on 冲突, below)
         if plan.conflicts_sheet:
             sheet = _write_conflicts(workbook, formats, plan, positions, layout)
             if plan.conflicts:
@@ -72,7 +72,7 @@ def _departments_text(book: Book) -> str:
     return "；".join(f"{d.code} {d.name}".strip() for d in book.departments())
 
 
-def _write_log(workbook, formats, plan: MergePlan) -> None:
+def _write_log(workbook, formats, plan: MergePlan) -> Any:
     rows: list[list[Any]] = []
     totals = [0, 0, 0]
     budget = 0
@@ -97,7 +97,7 @@ def _write_log(workbook, formats, plan: MergePlan) -> None:
     if plan.renumbered:
         notes.append(f"序号调整：{len(plan.renumbered)} 处（两条记录序号相同，后者及其后的记录顺延）：")
         notes.extend("  " + item.text() for item in plan.renumbered)
-    write_table(workbook, formats, MERGE_LOG_SHEET, "合并记录", ("序号", "角色", "文件", "SHA-256", "部门", "项目数",
+    return write_table(workbook, formats, MERGE_LOG_SHEET, "合并记录", ("序号", "角色", "文件", "SHA-256", "部门", "项目数",
                                                               "指标数", "预算合计（万元）"),
                 rows, (6, 8, 28, 66, 40, 8, 8, 14), notes=notes, money_columns=(7,))
 

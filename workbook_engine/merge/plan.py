@@ -39,16 +39,9 @@ class Source:
 
     def origin(self, kind: str, record: Any, ref: FieldRef | None) -> Location:
         """Where a record's field sits in this file (sheet and cell, when known)."""
-        table = self.checked.loaded.table(kind)
-        if table is None:
-            return Location(self.label)
-        col = None
-        if ref is not None:
-            col = table.extra_columns.get(ref.name) if ref.extra else table.columns.get(ref.name)
-        elif table.columns:
-            col = min(table.columns.values())
-        header = ref.header if ref is not None else None
-        return Location.at(table.sheet_name, record.row, col, header, file=self.label)
+        if ref is None:
+            return self.checked.location(kind, record, file=self.label)
+        return self.checked.location(kind, record, ref.name, extra=ref.extra, file=self.label)
 
     def department_origin(self, code: str, ref: FieldRef) -> Location:
         goal = next((g for g in self.book.goals if g.dept_code == code), None)

@@ -26,7 +26,8 @@ from ..io.calamine_reader import CalamineWorkbook, SheetGrid
 from ..layout import CellSpec, ProjectTemplate, RowSpec, inverse_pattern, project_template, workbook_template
 from ..model import Book, Goal, Indicator, Project
 from ..parsing import parse_code, parse_int, parse_text
-from ..sheets import BY_KIND
+from ..errors import UsageError
+from ..sheets import BY_KIND, spec_for_sheet_name
 from ..sheets.goals import CATEGORIES
 from ..values import as_text, parse_number, parse_percent_cell, resolve_plan
 
@@ -432,6 +433,15 @@ def read_goals(grid: Grid, code: str, name: str, year: int | None, findings: lis
     return goals
 
 
+def refuse_canonical(path, sheet_names: list[str], settings: dict) -> None:
+    """A canonical workbook given to extract is the wrong kind of file: say so, and what to use instead."""
+    official = {settings["summary"]["sheet"], settings["department"]["sheet"]}
+    canonical = {spec.kind for spec in (spec_for_sheet_name(n) for n in sheet_names) if spec is not None}
+    if len(canonical) >= 2 and not official & set(sheet_names):
+        raise UsageError(f"{path}：这是规范工作簿（部门目标/项目/指标），不是官方格式工作簿。"
+                         "规范工作簿请用 wbe validate 校验；wbe extract 只读取 wbe render 生成（或照其格式填写）的官方工作簿。")
+
+
 def extract_workbooks(paths: Iterable[str | os.PathLike[str]]) -> tuple[Book, Report]:
     """Read official workbooks into one Book (any number of departments) and a report of what was not read."""
     paths = list(paths)
@@ -441,6 +451,7 @@ def extract_workbooks(paths: Iterable[str | os.PathLike[str]]) -> tuple[Book, Re
     for path in paths:
         findings: list[Finding] = []
         with CalamineWorkbook(path) as workbook:
+            refuse_canonical(path, workbook.sheet_names, settings)
             grids = {name: Grid(workbook.grid(name)) for name in workbook.sheet_names}
         unit: dict[str, str] = {}
         summary = grids.get(settings["summary"]["sheet"])

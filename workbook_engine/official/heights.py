@@ -1,7 +1,10 @@
 """Row heights for wrapped Chinese text: Excel does not grow a row to fit the text of a merged cell.
 
-The height is estimated from the text's display width (CJK characters are about twice as wide as Latin
-ones) against the width of the cell's columns, one line per wrap and per explicit line break.
+The height is estimated from the text's display width against the width of the cell's columns, one line per
+wrap and per explicit line break. Widths are those of 宋体, the sheets' font, in Excel's column unit (the width
+of the Normal font's digit, which the renderer makes 宋体 too): CJK and full-width characters are two units,
+Latin letters and digits one. East Asian "ambiguous" characters (≥ ≤ “ ” … ° × ①, Unicode's class A) are drawn
+full width by 宋体, so they count as wide unless ``ambiguous_wide`` is false in the template.
 """
 
 from __future__ import annotations
@@ -15,28 +18,31 @@ from ..layout import Row
 
 
 @functools.cache
-def _is_wide(ch: str) -> bool:
-    return unicodedata.east_asian_width(ch) in "WF"
+def is_wide(ch: str, ambiguous_wide: bool = True) -> bool:
+    """Whether 宋体 draws ``ch`` full width: East Asian Wide or Full-width, and (for 宋体) Ambiguous."""
+    width = unicodedata.east_asian_width(ch)
+    return width in "WF" or (ambiguous_wide and width == "A")
 
 
-def display_units(text: str, wide: float, narrow: float) -> float:
-    """Width of a line of text in column-width units (CJK and full-width characters count as wide)."""
-    count = sum(map(_is_wide, text))
+def display_units(text: str, wide: float, narrow: float, ambiguous_wide: bool = True) -> float:
+    """Width of a line of text in column-width units (full-width characters count as wide)."""
+    count = sum(is_wide(ch, ambiguous_wide) for ch in text)
     return count * wide + (len(text) - count) * narrow
 
 
 @functools.lru_cache(maxsize=65536)
-def _line_count(text: str, width: float, wide: float, narrow: float) -> int:
+def _line_count(text: str, width: float, wide: float, narrow: float, ambiguous_wide: bool = True) -> int:
     usable = max(width - 1.0, 1.0)
     total = 0
     for paragraph in text.replace("\r\n", "\n").split("\n"):
-        total += max(1, math.ceil(display_units(paragraph, wide, narrow) / usable))
+        total += max(1, math.ceil(display_units(paragraph, wide, narrow, ambiguous_wide) / usable))
     return total
 
 
 def line_count(text: str, width: float, settings: dict[str, Any]) -> int:
     """Lines a text wraps to in a cell ``width`` column units wide (one cell padding kept free)."""
-    return _line_count(text, width, settings["wide_char"], settings["narrow_char"])
+    return _line_count(text, width, settings["wide_char"], settings["narrow_char"],
+                       bool(settings.get("ambiguous_wide", True)))
 
 
 def text_height(text: str, width: float, settings: dict[str, Any]) -> float:

@@ -9,7 +9,8 @@ from typing import Iterable
 from ..canonical_writer import write_book
 from ..errors import UsageError
 from ..findings import Report
-from ..jobs import JobResult, Progress, choose_departments, errors_of_departments, output_paths
+from ..jobs import JobResult, Progress, blocking_errors, choose_departments, output_folders, output_paths
+from ..layout import project_template, workbook_template
 from ..model import Book, Department
 from ..validation import check
 from .extract import extract_file_names, extract_workbooks
@@ -32,23 +33,24 @@ def render_official(book_path: str | os.PathLike[str], output: str | os.PathLike
     departments = choose_departments(checked.book, dept)
     paths = output_paths(output, departments)
     result = RenderResult(checked.report)
-    blocking = errors_of_departments(checked, {d.code for d in departments})
-    if blocking and not force:
+    blocking = blocking_errors(checked, {d.code for d in departments}, force)
+    if blocking:
         result.refused = blocking
         return result
     total = sum(len(checked.book.projects_of(d.code)) for d in departments)
     done = 0
-    for department, path in zip(departments, paths):
-        path.parent.mkdir(parents=True, exist_ok=True)
+    project_template(), workbook_template()  # a missing layout is reported before any folder is made
+    with output_folders(paths):
+        for department, path in zip(departments, paths):
 
-        def sheet_written(department: Department = department) -> None:
-            nonlocal done
-            done += 1
-            if progress is not None:
-                progress(done, total, department)
+            def sheet_written(department: Department = department) -> None:
+                nonlocal done
+                done += 1
+                if progress is not None:
+                    progress(done, total, department)
 
-        result.files.append(render_department(checked.book, department, path, inputs=[book_path],
-                                              on_sheet=sheet_written, overwrite=overwrite))
+            result.files.append(render_department(checked.book, department, path, inputs=[book_path],
+                                                  on_sheet=sheet_written, overwrite=overwrite))
     return result
 
 

@@ -248,6 +248,10 @@ def _budget_chart(workbook, sheet, cfg: dict[str, Any], columns: list[dict[str, 
     sheet.insert_chart(cell_name(last + 4, 0), chart)
 
 
+# Excel indents a cell's text by about three digit widths (column units) per indent level.
+INDENT_UNITS = 3
+
+
 def write_department_sheet(workbook, styles: StyleBook, dept: Department, book: Book) -> None:
     """部门整体绩效目标: the three sections of part 1, as in the document."""
     settings = workbook_template()
@@ -266,7 +270,8 @@ def write_department_sheet(workbook, styles: StyleBook, dept: Department, book: 
 
     def paragraph(text: str, style: str) -> None:
         nonlocal row
-        sheet.set_row(row, max(heights["minimum"], text_height(text, width - 2, heights)))
+        indent = settings["styles"].get(style, {}).get("indent", 0) * INDENT_UNITS
+        sheet.set_row(row, max(heights["minimum"], text_height(text, width - indent, heights)))
         place(sheet, row, 0, row, last_col, text, "text", styles.get(style))
         row += 1
 
@@ -300,7 +305,12 @@ def render_department(book: Book, dept: Department, path: str | os.PathLike[str]
                                reserved=(settings["summary"]["sheet"], settings["department"]["sheet"]))
     with atomic_path(path, inputs=inputs, overwrite=overwrite) as temp:
         # in_memory: xlsxwriter otherwise writes a temporary file per worksheet (2,000 sheets → 2,000 files).
-        workbook = xlsxwriter.Workbook(str(temp), {**WORKBOOK_OPTIONS, "in_memory": True})
+        # The Normal font is the body font (宋体 五号): Excel measures column widths in its digit width, so the
+        # text widths that row heights are computed from (heights.py) hold in the printed sheet.
+        fonts = settings["fonts"]
+        normal = {"font_name": fonts["body"], "font_size": fonts["body_size"], "font_scheme": "none"}
+        workbook = xlsxwriter.Workbook(str(temp), {**WORKBOOK_OPTIONS, "in_memory": True,
+                                                   "default_format_properties": normal})
         styles = StyleBook(workbook, settings)
         counts = {code: len(rows) for code, rows in by_project.items()}
         write_summary_sheet(workbook, styles, dept, projects, counts, names)

@@ -9,9 +9,10 @@ split across pages, the indicator header repeated on every page.
 
 from __future__ import annotations
 
-import functools
+import math
 import os
 import re
+import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterable
@@ -26,12 +27,11 @@ from docx.shared import Cm, Pt
 
 from ..errors import InputError
 from ..io.atomic import atomic_path
-from ..layout import Context, Row, _read_toml, project_layout, project_template, template_dir, title_text, \
-    workbook_template
 from ..document_format import ITEM, SECTION, part_one
+from ..layout import PUBLISH_TEMPLATE, Cell, Context, Row, project_layout, project_template, publish_template, title_text, \
+    workbook_template
 from ..model import Book, Department, Indicator, Project, group_indicators
 
-PUBLISH_TEMPLATE = "publish.toml"
 TWIPS_PER_CM = 567
 ALIGN = {"left": WD_ALIGN_PARAGRAPH.LEFT, "center": WD_ALIGN_PARAGRAPH.CENTER,
          "right": WD_ALIGN_PARAGRAPH.RIGHT, "justify": WD_ALIGN_PARAGRAPH.JUSTIFY}
@@ -41,16 +41,6 @@ STYLE_NAMES = {"body": "WBE Body", "part": "WBE Part", "section": "WBE Section",
                "contents_title": "WBE Contents Title", "table": "WBE Table", "unit": "WBE Unit",
                "gap": "WBE Gap"}
 _FIELD_RE = re.compile(r"\{([a-z_]+(?:\.[a-z0-9_]+)?)\}")
-
-
-@functools.lru_cache(maxsize=4)
-def _publish_template(directory: str) -> dict[str, Any]:
-    return _read_toml(PUBLISH_TEMPLATE)
-
-
-def publish_template() -> dict[str, Any]:
-    """Page, typography, cover and contents settings of the published document (publish.toml)."""
-    return _publish_template(str(template_dir()))
 
 
 # --- low-level WordprocessingML -----------------------------------------------------------------------
@@ -71,6 +61,23 @@ def _fonts(rpr, east_asian: str, latin: str) -> None:
         fonts.set(qn(f"w:{attr}"), latin)
     fonts.set(qn("w:eastAsia"), east_asian)
     fonts.set(qn("w:hint"), "eastAsia")
+    _chinese(rpr)
+
+
+# Children of w:rPr that the schema puts after w:lang (Word refuses a run property out of order).
+RPR_AFTER_LANG = ("eastAsianLayout", "specVanish", "oMath")
+
+
+def _chinese(rpr) -> None:
+    """East Asian text is Simplified Chinese (zh-CN): LibreOffice then substitutes an SC font, not a Japanese
+    one, for a 宋体/仿宋/黑体 that is not installed, and Word uses Chinese line-breaking rules."""
+    lang = rpr.find(qn("w:lang"))
+    if lang is None:
+        lang = _el("w:lang")
+        _insert_in_order(rpr, lang, RPR_AFTER_LANG)
+    if not lang.get(qn("w:val")):
+        lang.set(qn("w:val"), "en-US")
+    lang.set(qn("w:eastAsia"), "zh-CN")
 
 
 _XML_ILLEGAL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
@@ -81,11 +88,13 @@ def _escape(text: str) -> str:
     return _XML_ILLEGAL.sub("", text).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
-def runs_xml(text: str, *, bold: bool = False) -> str:
-    """One run of text: a line break in the value becomes <w:br/>, a tab <w:tab/>."""
+def runs_xml(text: str, *, bold: bool = False, scale: int | None = None) -> str:
+    """One run of text: a line break in the value becomes <w:br/>, a tab <w:tab/>; ``scale`` narrows the
+    characters to that percentage of their width (w:w)."""
     if not text:
         return ""
-    parts: list[str] = ["<w:r>", "<w:rPr><w:b/></w:rPr>" if bold else ""]
+    props = ("<w:b/>" if bold else "") + (f'<w:w w:val="{scale}"/>' if scale else "")
+    parts: list[str] = ["<w:r>", f"<w:rPr>{props}</w:rPr>" if props else ""]
     for index, line in enumerate(text.split("\n")):
         if index:
             parts.append("<w:br/>")
@@ -99,13 +108,15 @@ def runs_xml(text: str, *, bold: bool = False) -> str:
 
 
 def paragraph_xml(text: str, style_id: str, *, align: str | None = None, page_break: bool = False,
-                  bold: bool = False, before: float | None = None) -> str:
-    props = f'<w:pStyle w:val="{style_id}"/>' + ("<w:pageBreakBefore/>" if page_break else "")
+                  bold: bool = False, before: float | None = None, keep_next: bool = False,
+                  scale: int | None = None) -> str:
+    props = f'<w:pStyle w:val="{style_id}"/>' + ("<w:keepNext/>" if keep_next else "") \
+        + ("<w:pageBreakBefore/>" if page_break else "")
     if before is not None:
         props += f'<w:spacing w:before="{int(before * 20)}"/>'
     if align:
         props += f'<w:jc w:val="{align}"/>'
-    return f"<w:p><w:pPr>{props}</w:pPr>{runs_xml(text, bold=bold)}</w:p>"
+    return f"<w:p><w:pPr>{props}</w:pPr>{runs_xml(text, bold=bold, scale=scale)}</w:p>"
 
 
 def style_id(name: str) -> str:
@@ -166,8 +177,10 @@ def _setup_styles(document, settings: dict[str, Any]) -> None:
     normal = document.styles["Normal"]
     normal.font.size = Pt(styles["body"]["size"])
     _fonts(normal.element.get_or_add_rPr(), styles["body"]["font"], latin)
-    lang = _el("w:lang", val="en-US", eastAsia="zh-CN")
-    normal.element.get_or_add_rPr().append(lang)
+    defaults = document.styles.element.find(qn("w:docDefaults"))
+    if defaults is not None:
+        for rpr in defaults.iter(qn("w:rPr")):
+            _chinese(rpr)
     for key, props in styles.items():
         if key == "contents":
             continue
@@ -245,6 +258,22 @@ class TableGrid:
         return sum(self.columns[col:col + span])
 
 
+# Width of a narrow (Latin, digit) character in em, on the generous side: DejaVu Serif, LibreOffice's stand-in
+# for Times New Roman where that is not installed, draws digits 0.64 em wide.
+NARROW_EM = 0.66
+
+
+def _kept_with_next(rows: list[Row]) -> list[bool]:
+    """Which rows keep with the next one: every row whose first-column cell continues below it (a 一级 group
+    stays on one page, so no page starts with an empty 一级 cell), and a table's header rows."""
+    kept = []
+    for index, row in enumerate(rows):
+        following = rows[index + 1] if index + 1 < len(rows) else None
+        continues = following is not None and bool(following.cells) and following.cells[0].covered
+        kept.append(continues or (following is not None and row.id != "indicator" and following.id == "indicator"))
+    return kept
+
+
 class TableWriter:
     """Writes laid-out rows (layout.Row) as Word tables: unit line rows open the table that follows them."""
 
@@ -259,6 +288,7 @@ class TableWriter:
                              f"应与 project-table.toml 的 {template.columns} 列一致。")
         self.grid = TableGrid.for_page(settings["page"], widths)
         self.header_ids = {template.indicator_header.id}
+        self.one_line_fields = set(self.table.get("one_line_fields", ["project.code"]))
         self.table_start = self._table_start()
 
     def _table_start(self) -> str:
@@ -273,7 +303,48 @@ class TableWriter:
                 f'</w:tblCellMar><w:tblLook w:val="0000" w:firstRow="0" w:lastRow="0" w:firstColumn="0" '
                 f'w:lastColumn="0" w:noHBand="1" w:noVBand="1"/></w:tblPr><w:tblGrid>{grid}</w:tblGrid>')
 
-    def _row(self, row: Row, *, unit: bool) -> str:
+    def _fitting_scale(self, text: str, cell: Cell) -> int | None:
+        """The character width (percent) at which ``text`` fits its cell on one line, by a generous estimate
+        of the glyph widths (wide fallback fonts included); None when it fits as it is."""
+        size = float(self.table["size"])
+        needed = sum(size * (1.0 if unicodedata.east_asian_width(ch) in "WFA" else NARROW_EM) for ch in text)
+        available = self.grid.width(cell.col, cell.span) / 20 - 2 * self.table["cell_margin"] * 28.35 - 2
+        if needed <= available or needed == 0:
+            return None
+        return max(50, int(100 * available / needed))
+
+    def _estimated_height(self, row: Row) -> float:
+        """A row's height in points on the generous side (wide fallback fonts, CJK line height 1.5)."""
+        size = float(self.table["size"])
+        lines = 1
+        for cell in row.cells:
+            text = cell.text
+            if not text or cell.rowspan > 1:
+                continue
+            width = self.grid.width(cell.col, cell.span) / 20 - 2 * self.table["cell_margin"] * 28.35
+            for paragraph in text.split("\n"):
+                needed = sum(size * (1.0 if unicodedata.east_asian_width(ch) in "WFA" else NARROW_EM)
+                             for ch in paragraph)
+                lines = max(lines, math.ceil(needed / max(width, size)) if needed else 1)
+        return lines * size * 1.5 + 4
+
+    def _split_long_merges(self, rows: list[Row]) -> None:
+        """A vertical merge taller than a page cannot stay on one page: write its name on every row instead,
+        so a continued page never starts with an empty 一级 (or 二级) cell."""
+        page = self.settings["page"]
+        capacity = (page["height"] - page["margin_top"] - page["margin_bottom"]) * 28.35 * 0.85
+        heights = [self._estimated_height(row) for row in rows]
+        capacity -= max((h for row, h in zip(rows, heights) if row.id in self.header_ids), default=0)
+        for index, row in enumerate(rows):
+            for cell in row.cells:
+                if cell.rowspan > 1 and cell.col in (0, 1) and sum(heights[index:index + cell.rowspan]) > capacity:
+                    for below in rows[index + 1:index + cell.rowspan]:
+                        for covered in below.cells:
+                            if covered.col == cell.col and covered.covered:
+                                covered.covered = False
+                    cell.rowspan = 1
+
+    def _row(self, row: Row, *, unit: bool, keep_next: bool = False) -> str:
         header = "<w:tblHeader/>" if row.id in self.header_ids else ""
         out = [f"<w:tr><w:trPr><w:cantSplit/>{header}</w:trPr>"]
         paragraph_style = style_id(STYLE_NAMES["unit" if unit else "table"])
@@ -285,10 +356,13 @@ class TableWriter:
                 if unit else ""
             valign = "center" if props.get("valign", "center") == "center" else "top"
             text = "" if cell.covered else cell.text
+            one_line = cell.spec is not None and cell.spec.field in self.one_line_fields
+            scale = self._fitting_scale(text, cell) if one_line else None
+            no_wrap = "<w:noWrap/>" if one_line else ""
             out.append(f'<w:tc><w:tcPr><w:tcW w:w="{self.grid.width(cell.col, cell.span)}" w:type="dxa"/>{span}'
-                       f'{merge}{borders}<w:vAlign w:val="{valign}"/></w:tcPr>'
+                       f'{merge}{borders}{no_wrap}<w:vAlign w:val="{valign}"/></w:tcPr>'
                        + paragraph_xml(text, paragraph_style, align=JC.get(props.get("align", "left"), "left"),
-                                       bold=bool(props.get("bold")))
+                                       bold=bool(props.get("bold")), keep_next=keep_next, scale=scale)
                        + "</w:tc>")
         out.append("</w:tr>")
         return "".join(out)
@@ -311,7 +385,10 @@ class TableWriter:
         for index, members in enumerate(groups):
             if index:
                 anchor.addprevious(parse_xml(gap))
-            xml = self.table_start + "".join(self._row(row, unit=unit) for row, unit in members) + "</w:tbl>"
+            self._split_long_merges([row for row, _ in members])
+            kept = _kept_with_next([row for row, _ in members])
+            xml = self.table_start + "".join(self._row(row, unit=unit, keep_next=keep)
+                                             for (row, unit), keep in zip(members, kept)) + "</w:tbl>"
             anchor.addprevious(parse_xml(xml))
 
 

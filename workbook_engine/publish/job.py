@@ -7,7 +7,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..errors import UsageError
-from ..jobs import JobResult, Progress, choose_departments, errors_of_departments, is_directory_target, output_paths
+from ..io.atomic import check_output
+from ..jobs import JobResult, Progress, blocking_errors, choose_departments, is_directory_target, output_folders, \
+    output_paths
+from ..layout import project_template, publish_template, workbook_template
 from ..validation import check
 from .document import write_document
 from .pdf import convert_to_pdf, require_soffice
@@ -37,16 +40,21 @@ def publish_documents(book_path: str | os.PathLike[str], output: str | os.PathLi
         raise UsageError(f"-o {output}：输出应为 .docx 文件（PDF 用 --pdf 另外生成在旁边），或以 / 结尾的文件夹。")
     paths = output_paths(output, departments, ".docx")
     result = PublishResult(checked.report)
-    blocking = errors_of_departments(checked, {d.code for d in departments})
-    if blocking and not force:
+    blocking = blocking_errors(checked, {d.code for d in departments}, force)
+    if blocking:
         result.refused = blocking
         return result
-    for number, (department, path) in enumerate(zip(departments, paths), start=1):
-        path.parent.mkdir(parents=True, exist_ok=True)
-        result.files.append(write_document(checked.book, department, path, finance_bureau=finance_bureau,
-                                           inputs=[book_path], overwrite=overwrite))
-        if progress is not None:
-            progress(number, len(departments), department)
+    for path in paths:  # every output checked before the first is written: a refusal changes nothing
+        for target in (path, path.with_suffix(".pdf")) if pdf else (path,):
+            if target.parent.exists():
+                check_output(target, inputs=[book_path], overwrite=overwrite)
+    project_template(), workbook_template(), publish_template()  # a missing layout: before any folder is made
+    with output_folders(paths):
+        for number, (department, path) in enumerate(zip(departments, paths), start=1):
+            result.files.append(write_document(checked.book, department, path, finance_bureau=finance_bureau,
+                                               inputs=[book_path], overwrite=overwrite))
+            if progress is not None:
+                progress(number, len(departments), department)
     if pdf:
         def converted(done: int) -> None:
             if progress is not None and done < len(departments):

@@ -18,6 +18,7 @@ from typing import Callable, Iterable
 
 from ..errors import ExternalToolError
 from ..io.atomic import atomic_path
+from ..io.interrupts import start_child, stop_child
 
 START_TIMEOUT = 120      # seconds for LibreOffice to create its profile
 SECONDS_PER_DOCUMENT = 60
@@ -63,6 +64,56 @@ End Sub
 """
 
 
+# Chinese fonts the document names -> the installed font LibreOffice should print them in. Without this table
+# LibreOffice's own fallback picks a Japanese face (Noto Sans CJK JP) for 宋体 and 仿宋 on a Linux server.
+FONT_REPLACEMENTS = {"宋体": "Noto Serif CJK SC", "SimSun": "Noto Serif CJK SC", "仿宋": "Noto Serif CJK SC",
+                     "仿宋_GB2312": "Noto Serif CJK SC", "FangSong": "Noto Serif CJK SC", "楷体": "Noto Serif CJK SC",
+                     "黑体": "Noto Sans CJK SC", "SimHei": "Noto Sans CJK SC"}
+
+
+def installed_families() -> set[str]:
+    """Font families fontconfig knows (empty when fc-list is missing: then nothing is replaced)."""
+    fc_list = shutil.which("fc-list")
+    if fc_list is None:
+        return set()
+    try:
+        listed = subprocess.run([fc_list, ":", "family"], capture_output=True, text=True, timeout=30).stdout
+    except (OSError, subprocess.SubprocessError):
+        return set()
+    return {name.strip() for line in listed.splitlines() for name in line.split(",")}
+
+
+def font_replacement_items(installed: set[str], replacements: dict[str, str] | None = None) -> str:
+    """Registry items of LibreOffice's font replacement table (Tools > Options > Fonts), for the fonts the
+    document names that are not installed, to replacements that are."""
+    pairs = [(font, target) for font, target in (replacements or FONT_REPLACEMENTS).items()
+             if font not in installed and target in installed]
+    if not pairs:
+        return ""
+    items = ['<item oor:path="/org.openoffice.Office.Common/Font/Substitution">'
+             '<prop oor:name="Replacement" oor:op="fuse"><value>true</value></prop></item>']
+    for number, (font, target) in enumerate(pairs):
+        items.append(
+            '<item oor:path="/org.openoffice.Office.Common/Font/Substitution/FontPairs">'
+            f'<node oor:name="_{number}" oor:op="replace">'
+            '<prop oor:name="Always" oor:op="fuse"><value>true</value></prop>'
+            '<prop oor:name="OnScreenOnly" oor:op="fuse"><value>false</value></prop>'
+            f'<prop oor:name="ReplaceFont" oor:op="fuse"><value>{font}</value></prop>'
+            f'<prop oor:name="SubstituteFont" oor:op="fuse"><value>{target}</value></prop>'
+            "</node></item>")
+    return "".join(items)
+
+
+def _replace_fonts(profile: Path, replacements: dict[str, str] | None = None) -> None:
+    """Add the font replacement table to a LibreOffice profile made by --terminate_after_init."""
+    registry = profile / "user" / "registrymodifications.xcu"
+    items = font_replacement_items(installed_families(), replacements)
+    if not items or not registry.exists():
+        return
+    text = registry.read_text(encoding="utf-8")
+    registry.write_text(text.replace("</oor:items>", items + "</oor:items>"), encoding="utf-8")
+
+
 def soffice() -> str | None:
     """The LibreOffice executable, or None."""
     return shutil.which("soffice") or shutil.which("libreoffice")
@@ -80,10 +131,9 @@ def require_soffice() -> str:
 def _run(command: list[str], timeout: float, poll: Callable[[], None] | None = None) -> None:
     """Run LibreOffice, calling ``poll`` twice a second (progress); stop it on timeout or interruption."""
     try:
-        process = subprocess.Popen(command, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-                                   stderr=subprocess.PIPE)
+        process = start_child(command, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     except OSError as exc:
-        raise ExternalToolError(f"无法启动 LibreOffice（{exc}）。") from None
+        raise ExternalToolError(f"无法启动 LibreOffice（{exc.strerror or exc}）。") from None
     deadline = time.monotonic() + timeout
     try:
         while process.poll() is None:
@@ -93,12 +143,11 @@ def _run(command: list[str], timeout: float, poll: Callable[[], None] | None = N
             if poll is not None:
                 poll()
             time.sleep(0.5)
-    finally:
-        if process.poll() is None:
-            process.kill()
-            process.wait()
+    except BaseException:  # timeout, error, Ctrl-C, SIGTERM/SIGHUP: soffice and its soffice.bin go too
+        stop_child(process)
+        raise
     if process.returncode != 0:
-        message = (process.stderr.read() if process.stderr else b"").decode("utf-8", "replace").strip()
+        message = " ".join((process.stderr.read() if process.stderr else b"").decode("utf-8", "replace").split())
         raise ExternalToolError(f"LibreOffice 转换 PDF 失败（退出码 {process.returncode}{'：' + message[:200] if message else ''}）。")
 
 
@@ -117,6 +166,7 @@ def convert_to_pdf(pairs: Iterable[tuple[Path, Path]], *, inputs: Iterable[Path]
         base = [executable, f"-env:UserInstallation={profile.as_uri()}", "--headless", "--norestore",
                 "--nologo", "--nodefault"]
         _run([*base, "--terminate_after_init"], START_TIMEOUT)
+        _replace_fonts(profile)
         module = profile / "user" / "basic" / "Standard" / "Module1.xba"
         module.parent.mkdir(parents=True, exist_ok=True)
         module.write_text(MACRO, encoding="utf-8")

@@ -112,6 +112,18 @@ def write_results(sheet: Worksheet, findings: Iterable[Finding], sheets: set[str
     for letter, width in zip("ABCDEFGHI", (6, 11, 6, 10, 8, 14, 24, 80, 10)):
         sheet.column_dimensions[letter].width = width
     sheet.freeze_panes = "A3"
+    print_one_page_wide(sheet)
+
+
+def print_one_page_wide(sheet: Worksheet) -> None:
+    """A4 landscape, all columns on one page width, the header row repeated on every printed page."""
+    sheet.page_setup.paperSize = sheet.PAPERSIZE_A4
+    sheet.page_setup.orientation = "landscape"
+    sheet.page_setup.fitToWidth = 1
+    sheet.page_setup.fitToHeight = 0
+    sheet.sheet_properties.pageSetUpPr.fitToPage = True
+    sheet.print_title_rows = "2:2"
+    sheet.print_options.gridLines = True
 
 
 def write_appendix(sheet: Worksheet, heading: str, headers: Sequence[str], rows: Iterable[Sequence[object]]) -> None:

@@ -33,6 +33,21 @@ class Checked:
         self.book = book
         self.loaded = loaded
 
+    def location(self, kind: str, record: Any, field_name: str | None = None, *, extra: bool = False,
+                 file: str | None = None) -> Location:
+        """Where a record of this file (or one of its fields, canonical or ``extra`` column) sits: sheet,
+        cell, row and header; merge conflicts and diff changes name their cells with it."""
+        table = self.loaded.table(kind)
+        if table is None:
+            return Location(file)
+        if field_name is None:
+            col, header = (min(table.columns.values()) if table.columns else None), None
+        elif extra:
+            col, header = table.extra_columns.get(field_name), field_name
+        else:
+            col, header = table.columns.get(field_name), table.spec.header_of(field_name)
+        return Location.at(table.sheet_name, record.row, col, header, file=file)
+
 
 def validate(path: str | Path, *, extra_checks: Iterable[ExtraCheck] = ()) -> Report:
     """Validate a canonical workbook file and return all findings (the review rules are an extra check

@@ -218,6 +218,35 @@ def goals_keys(ctx: RuleContext) -> Iterator[Finding]:
             yield ctx.at("WBE-W046", "goals", g.row, "title", g.title)
 
 
+# A single project's amount at or above this many 万元 (1 亿元) is far more often yuan typed into a 万元
+# column than a real budget of a county department's project (docs/rules.md, WBE-W049).
+IMPLAUSIBLE_WAN = Decimal(10000)
+MONEY_FIELDS = (("budget", "预算数"), ("fiscal", "财政资金"), ("other", "其他资金"))
+
+
+def amounts_plausible(ctx: RuleContext) -> Iterator[Finding]:
+    for p in ctx.book.projects:
+        for field_name, header in MONEY_FIELDS:
+            amount = getattr(p, field_name)
+            if amount is not None and amount >= IMPLAUSIBLE_WAN:
+                yield ctx.at("WBE-W049", "projects", p.row, field_name, float(amount), header=header,
+                             amount=_fmt(amount), yi=_fmt(amount / 10000), divided=_fmt(amount / 10000))
+                break
+
+
+def standard_level_names(ctx: RuleContext) -> Iterator[Finding]:
+    for ind in ctx.book.indicators:
+        level1 = canonical_level1(ind.level1)
+        if level1 is None:
+            continue
+        names = (("level1", ind.level1, level1), ("level2", ind.level2, canonical_level2(level1, ind.level2)))
+        for field_name, typed, standard in names:
+            if standard is not None and typed.strip() and typed != standard:
+                header = "一级指标" if field_name == "level1" else "二级指标"
+                yield ctx.at("WBE-W050", "indicators", ind.row, field_name, typed, header=header, typed=typed,
+                             standard=standard)
+
+
 RULES: tuple[Rule, ...] = (
     departments_consistent,
     goals_keys,
@@ -228,4 +257,6 @@ RULES: tuple[Rule, ...] = (
     framework_fits,
     indicator_values_parse,
     duplicate_indicators,
+    amounts_plausible,
+    standard_level_names,
 )

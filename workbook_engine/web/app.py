@@ -10,8 +10,9 @@ import asyncio
 import contextlib
 import logging
 import shutil
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 from urllib.parse import quote
 
 from starlette.applications import Starlette
@@ -36,8 +37,25 @@ FAST_WAIT = 3.0  # seconds a request waits for its job before showing the progre
 MERGE_MAX_FILES = 300
 
 
+LOOPBACK = ("127.0.0.1", "localhost", "::1")
+
+
+def access_token(host: str, token: str | None) -> tuple[str | None, bool]:
+    """The token a server on ``host`` needs: the given one; a generated one for a non-loopback host without
+    one (True: print it); None on loopback without one."""
+    if token:
+        return token, False
+    if host in LOOPBACK or host.startswith("127."):
+        return None, False
+    import secrets
+
+    return secrets.token_urlsafe(12), True
+
+
 class Settings:
-    def __init__(self, *, max_upload_mb: float, token: str | None, max_age_hours: float, merge_factor: int):
+    def __init__(self, *, max_upload_mb: float, token: str | None, max_age_hours: float, merge_factor: int,
+                 fast_wait: float = FAST_WAIT):
+        self.fast_wait = fast_wait
         self.max_upload = int(max_upload_mb * MB)
         self.merge_limit = int(max_upload_mb * MB * merge_factor)
         self.token = token
@@ -97,7 +115,7 @@ async def start_job(request: Request, item: Item, title: str, next_url: str, fn,
     (item.folder / tasks.PROGRESS).unlink(missing_ok=True)
     job = runner(request).submit(request.state.sid, title, item.folder, next_url, fn, *args)
     item.update(job=job.id)
-    result = await runner(request).wait(job, FAST_WAIT)
+    result = await runner(request).wait(job, request.app.state.settings.fast_wait)
     if result is not None and result.get("ok"):
         return RedirectResponse(next_url, status_code=303)
     return RedirectResponse(f"/jobs/{job.id}", status_code=303)
@@ -232,7 +250,7 @@ async def make_output(request: Request) -> Response:
     meta = item.meta()
     job = runner(request).submit(request.state.sid, tasks.OUTPUTS[what], item.folder, f"/files/{item.id}/downloads",
                                  tasks.make_output, str(item.folder), what, meta["display"], force, on_done=done)
-    result = await runner(request).wait(job, FAST_WAIT)
+    result = await runner(request).wait(job, request.app.state.settings.fast_wait)
     await asyncio.sleep(0)  # let the done-callback record the outputs
     if result is not None and result.get("ok"):
         return RedirectResponse(f"/files/{item.id}/downloads", status_code=303)
@@ -411,6 +429,7 @@ async def login_form(request: Request) -> Response:
 
 async def login(request: Request) -> Response:
     form = await request.form(max_files=0, max_fields=5)
+    check_csrf(request, form)
     secrets_: Secrets = request.app.state.secrets
     token = form.get("token")
     if not secrets_.token_matches(token if isinstance(token, str) else None):
@@ -455,8 +474,8 @@ def routes() -> list:
         Route("/files/{item}/downloads", downloads),
         Route("/files/{item}/make/{what}", make_output, methods=["POST"]),
         Route("/files/{item}/get/{what}/{n:int}", get_output),
+        Route("/jobs/{job}.json", job_status),  # before /jobs/{job}, which would match it too
         Route("/jobs/{job}", job_page),
-        Route("/jobs/{job}.json", job_status),
         Route("/diff", diff_form),
         Route("/diff", diff_start, methods=["POST"]),
         Route("/diff/{item}", diff_result),
@@ -476,14 +495,16 @@ def routes() -> list:
 def create_app(*, max_upload_mb: float = 20, token: str | None = None, work_dir: str | Path | None = None,
                data_dir: str | Path | None = None, database_url: str | None = None, max_age_hours: float = 24,
                workers: int | None = None, executor: str = "process", merge_factor: int = 5,
-               install_collection: Callable[..., Any] | None = None, **collection_options: Any) -> Starlette:
+               fast_wait: float = FAST_WAIT, install_collection: Callable[..., Any] | None = None,
+               **collection_options: Any) -> Starlette:
     """The web app. ``work_dir`` holds the sessions' private folders (a fresh temporary folder by default,
     deleted at shutdown); ``data_dir`` switches on the collection box (workbook_engine/web/collection.py);
-    ``executor='thread'`` runs jobs in threads instead of processes (for fast in-process tests).
+    ``executor='thread'`` runs jobs in threads instead of processes (for fast in-process tests); a request
+    waits ``fast_wait`` seconds for its job before showing the progress page.
     ``install_collection`` is collection.install (passed in by web/__init__.py: collection.py builds on this
     module, so this module does not import it)."""
     settings = Settings(max_upload_mb=max_upload_mb, token=token, max_age_hours=max_age_hours,
-                        merge_factor=merge_factor)
+                        merge_factor=merge_factor, fast_wait=fast_wait)
     secrets_ = Secrets(token=token)
     space = Workspace(work_dir, max_age=settings.max_age)
 
@@ -519,5 +540,17 @@ def create_app(*, max_upload_mb: float = 20, token: str | None = None, work_dir:
     return app
 
 
-__all__ = ["create_app", "store_upload", "analyse_args", "findings_context", "load_analysis", "page",
-           "error_page", "check_csrf", "attachment", "start_job", "valid_id"]
+__all__ = [
+    "access_token",
+    "analyse_args",
+    "attachment",
+    "check_csrf",
+    "create_app",
+    "error_page",
+    "findings_context",
+    "load_analysis",
+    "page",
+    "start_job",
+    "store_upload",
+    "valid_id",
+]

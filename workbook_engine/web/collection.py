@@ -13,9 +13,10 @@ import functools
 import logging
 import secrets as _secrets
 import shutil
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 from urllib.parse import urlencode
 
 from starlette.concurrency import run_in_threadpool
@@ -25,10 +26,22 @@ from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from ..collect import accounts, board as board_module, workflow
+from ..collect import accounts, workflow
+from ..collect import board as board_module
 from ..collect.initialise import add_department
-from ..collect.models import (ACCEPTED, ADMIN, DEPARTMENT, RETURNED, REVIEWER, ROLE_NAMES, STATE_NAMES,
-                              SUBMITTED, UPLOADED, Department, User)
+from ..collect.models import (
+    ACCEPTED,
+    ADMIN,
+    DEPARTMENT,
+    RETURNED,
+    REVIEWER,
+    ROLE_NAMES,
+    STATE_NAMES,
+    SUBMITTED,
+    UPLOADED,
+    Department,
+    User,
+)
 from ..collect.service import Collect
 from ..errors import InputError, WorkbookEngineError
 from . import collection_tasks
@@ -290,16 +303,13 @@ async def department_upload(request: Request) -> Response:
         raise UploadRefused("请先选择要上传的工作簿。")
     upload = files[0]
     name = Path(upload.filename or "工作簿.xlsx").name
-    if kind_of_name(name)[0] != "xlsx":
-        raise UploadRefused(f"{name}：请上传规范工作簿（.xlsx）。发布的绩效文本请先在“检查文件”中导入为规范工作簿。")
+    _kind, suffix = kind_of_name(name)  # whatever it is, the workbook guard says what the CLI says
     upload.file.seek(0)
     data = upload.file.read(settings.max_upload + 1)
     if len(data) > settings.max_upload:
         raise UploadRefused(f"{name}：文件超过大小上限。", 413)
-    if not data:
-        raise UploadRefused(f"{name}：文件是空的（0 字节）。请确认文件已完整保存后再上传。")
     collect = collect_of(request)
-    incoming = collect.work / f"upload-{_secrets.token_hex(12)}.xlsx"
+    incoming = collect.work / f"upload-{_secrets.token_hex(12)}{suffix}"
     incoming.write_bytes(data)
     try:
         job = request.app.state.runner.submit(request.state.sid, "校验上传的工作簿", collect.work, "/dept",
@@ -604,6 +614,15 @@ async def admin_add_department(request: Request) -> Response:
                                                   "what": f"已添加部门 {code} {name}"})
 
 
+def local_time(moment, pattern: str = "%Y-%m-%d %H:%M") -> str:
+    """A stored UTC time shown in the server's own time zone (the county's)."""
+    from datetime import timezone
+
+    if moment is None:
+        return ""
+    return moment.replace(tzinfo=timezone.utc).astimezone().strftime(pattern)
+
+
 # --- errors and installation ---------------------------------------------------------------------------
 
 STATUS = {workflow.NotFound: 404, workflow.Forbidden: 403, accounts.AccountError: 400}
@@ -659,6 +678,7 @@ def install(app, *, data_dir, database_url: str | None = None, **_options: Any) 
     with collect.session() as session:
         collect.collection(session)  # a clear message when the folder was never initialised
     app.state.collect = collect
+    app.state.templates.env.filters["local"] = local_time
     app.router.routes[0:0] = routes()
     app.add_exception_handler(WorkbookEngineError, engine_error)
     app.add_middleware(CollectionGate, collect=collect)

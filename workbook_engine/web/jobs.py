@@ -13,10 +13,11 @@ import multiprocessing
 import os
 import threading
 import time
+from collections.abc import Callable
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 from .storage import new_id, valid_id
 from .tasks import read_progress
@@ -98,7 +99,7 @@ class JobRunner:
             result = job.result() or {}
             if job.on_done is not None:
                 job.on_done(result)
-        except Exception:  # noqa: BLE001
+        except Exception:
             log.exception("job callback failed")
 
     def get(self, sid: str, job_id: str) -> Job | None:
@@ -112,7 +113,7 @@ class JobRunner:
         """The result if the job finishes within ``seconds`` (the page then skips the progress page)."""
         try:
             await asyncio.wait_for(asyncio.shield(asyncio.wrap_future(job.future)), seconds)
-        except (asyncio.TimeoutError, Exception):  # noqa: BLE001 - the status page reports failures
+        except (asyncio.TimeoutError, Exception):  # noqa: BLE001, S110 - the status page reports failures
             pass
         return job.result()
 

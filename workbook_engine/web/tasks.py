@@ -10,8 +10,9 @@ import logging
 import os
 import shutil
 import traceback
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 from ..errors import WorkbookEngineError
 from .storage import read_json, write_json
@@ -97,8 +98,8 @@ def analyse(folder: str, input_name: str, suffix_kind: str, display: str) -> dic
         from .. import api
         from ..io.guard import check_docx, check_xlsx
 
-        progress = Progress(base, "读取文件")
-        progress(0, 3, display)
+        progress = Progress(base, display)
+        progress(0, 3, "读取文件")
         if suffix_kind == "xlsx":
             check_xlsx(source)
         elif suffix_kind == "docx":
@@ -108,7 +109,7 @@ def analyse(folder: str, input_name: str, suffix_kind: str, display: str) -> dic
         extra_findings: list[dict[str, Any]] = []
         if kind == "official":
             _, extract_report = api.extract([source], base / "book.xlsx")
-            extra_findings = [_finding_row(f, None) for f in extract_report.findings]
+            extra_findings = finding_rows(extract_report.findings)
             book_path = base / "book.xlsx"
         elif kind == "document":
             api.import_document(source, base / "book.xlsx")
@@ -125,38 +126,43 @@ def analyse(folder: str, input_name: str, suffix_kind: str, display: str) -> dic
     return run_safely(names, work)
 
 
-def _finding_row(f, rows: dict | None) -> dict[str, Any]:
-    from ..findings import CATALOGUE
+PAGE_FIELDS = ("code", "severity", "sheet", "cell", "row", "column", "value", "message", "title", "group",
+               "project")
 
-    row = f.to_dict()
-    entry = CATALOGUE.get(f.code)
-    row["title"] = entry.title if entry else ""
-    row["criterion"] = f.group or (entry.criterion if entry else None) or ""
-    row["project"] = f.project or ""
-    row["value"] = "" if row["value"] is None else str(row["value"])
-    row["where"] = f"{f.sheet}!{f.cell}" if f.sheet and f.cell else (f.sheet or "")
-    return row
+
+def finding_rows(findings, file: str = "") -> list[dict[str, Any]]:
+    """The findings as the page's table shows them, from the one flattening every output uses
+    (findings.Report.flatten); ``criterion`` is the review criterion (group), ``where`` sheet!cell."""
+    from ..findings import Report
+
+    rows = []
+    for values in Report(file).flatten(PAGE_FIELDS, findings):
+        row = dict(zip(PAGE_FIELDS, values))
+        row["criterion"] = row.pop("group") or ""
+        row["project"] = row["project"] or ""
+        row["value"] = "" if row["value"] is None else str(row["value"])
+        row["where"] = f"{row['sheet']}!{row['cell']}" if row["sheet"] and row["cell"] else (row["sheet"] or "")
+        rows.append(row)
+    return rows
 
 
 def analysis_of(book_path: Path) -> dict[str, Any]:
     """Everything the findings and preview pages show, from one validation and one review pass."""
-    from ..layout import project_layout, title_text
     from ..document_format import part_one
+    from ..findings import position_key
+    from ..layout import Context, project_layout, title_text, workbook_template
     from ..review import ReviewConfig, review_book
     from ..validation import check
-    from ..findings import position_key
 
     checked = check(book_path)
     result = review_book(checked.book, checked.loaded, checked.report, ReviewConfig())
     findings = sorted([*checked.report.findings, *result.report.findings], key=position_key)
     book, loaded = checked.book, checked.loaded
     project_of_row = _projects_by_row(book, loaded)
-    rows = []
-    for f in findings:
-        item = _finding_row(f, None)
-        if not item["project"] and f.sheet and f.row:
-            item["project"] = project_of_row.get((f.sheet, f.row), "")
-        rows.append(item)
+    rows = finding_rows(findings)
+    for item in rows:
+        if not item["project"] and item["sheet"] and item["row"]:
+            item["project"] = project_of_row.get((item["sheet"], item["row"]), "")
     departments = book.departments()
     summary = {
         "departments": [{"code": d.code, "name": d.name, "year": d.year} for d in departments],
@@ -181,6 +187,8 @@ def analysis_of(book_path: Path) -> dict[str, Any]:
                            "style": c.style} for c in row.cells] for row in layout],
             })
         preview.append({"code": dept.code, "name": dept.name, "year": dept.year,
+                        **{key: Context(None, dept).fill(workbook_template()["department"][key])
+                           for key in ("title", "unit_left", "unit_right")},
                         "part_one": [{"kind": b.kind, "text": b.text} for b in part_one(part, dept.code)],
                         "projects": projects})
     return {"summary": summary, "findings": rows, "grades": grades, "project_names": names,
@@ -259,7 +267,7 @@ def make_output(folder: str, what: str, display: str, force: bool = False) -> di
 
         refused = 0
         if what == "annotated":
-            report = api.validate(book, review=True)
+            report = api.validate(book, review=True)  # as `wbe validate --annotate`
             api.annotate(book, report, temp / f"{stem}-带批注.xlsx")
         elif what == "canonical":
             shutil.copyfile(book, temp / f"{stem}-规范工作簿.xlsx")
@@ -353,8 +361,12 @@ def merge_task(folder: str, inputs: list[str], labels: list[str], choices: dict[
             progress(number, len(inputs), labels[number])
             check_xlsx(base / name)
         output = base / "merged.xlsx"
+
+        def read(done: int, total: int, what: str) -> None:  # the library names files by path
+            progress(done, total, clean_message(what, names) if done < total else "合并并写出")
+
         outcome = api.merge([base / i for i in inputs], output, prefer=prefer, choices=choices,
-                            labels=labels, progress=progress)
+                            labels=labels, progress=read)
         plan = outcome.plan
         data: dict[str, Any] = {
             "inputs": labels,

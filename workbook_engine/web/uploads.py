@@ -8,8 +8,8 @@ folder under a server-chosen name; the name the browser sent is only display tex
 from __future__ import annotations
 
 import shutil
+from collections.abc import AsyncGenerator
 from pathlib import Path
-from typing import AsyncGenerator
 
 from starlette.datastructures import FormData, UploadFile
 from starlette.formparsers import MultiPartException, MultiPartParser
@@ -65,15 +65,19 @@ def uploaded_files(form: FormData, field: str) -> list[UploadFile]:
 
 
 def kind_of_name(name: str) -> tuple[str, str]:
-    """(what the file is read as, the suffix it is stored under). Anything not a document goes to the
-    workbook guard, which refuses .xls, .csv, .ods … with the same message as the CLI."""
+    """(what a file is read as, the suffix it is stored under). 'docx' or 'txt' is a published document,
+    anything else 'xlsx': it goes to the workbook guard, which refuses .xls, .csv, .ods … with the same
+    message as the CLI."""
     suffix = Path(name).suffix.lower()
-    stored = suffix if suffix in KNOWN_SUFFIXES else ".bin"
-    if suffix in (".docx", ".doc"):
-        return "docx", stored
-    if suffix == ".txt":
-        return "txt", stored
-    return "xlsx", stored
+    kind = "docx" if suffix in (".docx", ".doc") else "txt" if suffix == ".txt" else "xlsx"
+    return kind, stored_suffix(name)
+
+
+def stored_suffix(name: str) -> str:
+    """The suffix an upload is stored under: its own when it is a known one (the guard's messages use it),
+    else .bin; never anything else the user typed."""
+    suffix = Path(name).suffix.lower()
+    return suffix if suffix in KNOWN_SUFFIXES else ".bin"
 
 
 def save(upload: UploadFile, target: Path, limit: int) -> tuple[str, int]:

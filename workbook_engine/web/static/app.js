@@ -118,7 +118,7 @@
         .then(function (r) { return r.json(); })
         .then(function (s) {
           if (s.state === "done") { window.location.assign(s.next); return; }
-          if (s.state === "failed" || s.state === "missing") { window.location.reload(); return; }
+          if (s.state !== "running") { window.location.reload(); return; }
           if (s.total) { bar.max = s.total; bar.value = s.done || 0; }
           label.textContent = "正在处理" + (s.label ? "（" + s.label + "）" : "") + (s.what ? "：" + s.what : "") +
             (s.total ? "　" + (s.done || 0) + " / " + s.total : "");
@@ -132,6 +132,12 @@
   function setupDrop() {
     document.querySelectorAll("[data-drop-zone]").forEach(function (zone) {
       var input = zone.querySelector("input[type=file]");
+      var chosen = zone.querySelector("[data-chosen]");
+      input.addEventListener("change", function () {
+        if (!chosen) return;
+        var names = Array.prototype.map.call(input.files, function (f) { return f.name; });
+        chosen.textContent = names.length ? "已选择：" + (names.length > 3 ? names.slice(0, 3).join("、") + " 等 " + names.length + " 个文件" : names.join("、")) : "未选择文件";
+      });
       ["dragenter", "dragover"].forEach(function (t) {
         zone.addEventListener(t, function (e) { e.preventDefault(); zone.classList.add("over"); });
       });

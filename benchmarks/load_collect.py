@@ -1,0 +1,290 @@
+"""Load on the collection box (loopback only, bounded): N department users log in and submit at once, each a
+different generated workbook; then every submission is checked in the database (SHA-256 of what was sent,
+the blob on disk, the board's state).
+
+    python -m benchmarks.load_collect [--users 100] [--database postgresql://…]
+
+Runs the real `wbe serve --data DIR` in its own process group on a free 127.0.0.1 port (so that
+tests/test_collect_crash.py can SIGKILL it mid-load with the same code); every request has a timeout.
+Figures: docs/performance.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import concurrent.futures as cf
+import dataclasses
+import hashlib
+import os
+import re
+import resource
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import httpx
+import openpyxl
+
+ROOT = Path(__file__).resolve().parent.parent
+CSRF_RE = re.compile(r'name="csrf" value="([^"]+)"')
+TIMEOUT = 120.0
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def department_books(folder: Path, count: int) -> list[tuple[str, str, Path]]:
+    """``count`` departments (450001…), each with its own workbook: the sample's content under the
+    department's code, with its own project codes and a budget that differs per department."""
+    from workbook_engine.api import read_book
+    from workbook_engine.canonical_writer import write_book
+    from workbook_engine.model import Book
+
+    sample = read_book(ROOT / "workbooks" / "leting-emergency-2024.xlsx")
+    made = []
+    for n in range(count):
+        code, name = f"{450001 + n:06d}", f"第{n + 1}部门"
+        prefix = f"{n:03d}"
+        codes = {p.code: p.code[:9] + prefix + p.code[12:] for p in sample.projects}
+        book = Book(
+            goals=[dataclasses.replace(g, dept_code=code, dept_name=name) for g in sample.goals],
+            projects=[dataclasses.replace(p, dept_code=code, code=codes[p.code],
+                                          budget=p.budget + n if p.budget is not None and i == 0 else p.budget,
+                                          fiscal=p.fiscal + n if p.fiscal is not None and i == 0 else p.fiscal)
+                      for i, p in enumerate(sample.projects)],
+            indicators=[dataclasses.replace(i, dept_code=code, project_code=codes[i.project_code])
+                        for i in sample.indicators],
+        )
+        path = folder / f"{code}.xlsx"
+        write_book(book, path)
+        made.append((code, name, path))
+    return made
+
+
+def initialise(folder: Path, departments: list[tuple[str, str, Path]], database: str | None = None) -> dict[str, str]:
+    """A collection of these departments in folder/data; returns each user's password."""
+    from workbook_engine.collect.initialise import init_collection
+
+    listing = folder / "departments.xlsx"
+    workbook = openpyxl.Workbook()
+    workbook.active.append(["部门编码", "部门名称"])
+    for code, name, _ in departments:
+        workbook.active.append([code, name])
+    workbook.save(listing)
+    _target, accounts = init_collection(folder / "data", 2025, listing, database_url=database,
+                                        passwords=folder / "passwords.xlsx")
+    return {a.username: a.password for a in accounts}
+
+
+class Server:
+    """`wbe serve --data DIR` in its own process group (its worker processes die with it on kill())."""
+
+    def __init__(self, data: Path, database: str | None = None, log: Path | None = None):
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        command = [sys.executable, "-m", "workbook_engine", "serve", "--data", str(data), "--port", str(self.port)]
+        if database:
+            command += ["--database", database]
+        self.log = open(log or os.devnull, "ab")  # noqa: SIM115 - open as long as the server runs
+        self.process = subprocess.Popen(command, cwd=ROOT, stdout=self.log, stderr=self.log, start_new_session=True)
+        deadline = time.time() + 120
+        while True:
+            try:
+                if httpx.get(self.url + "/healthz", timeout=2).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                pass
+            if time.time() > deadline or self.process.poll() is not None:
+                self.kill()
+                raise RuntimeError("the collection server did not start")
+            time.sleep(0.2)
+
+    def kill(self) -> None:
+        """SIGKILL to the whole process group: no shutdown handler runs, as after a power cut of the process."""
+        try:
+            os.killpg(self.process.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+        self.process.wait(timeout=30)
+        self.log.close()
+
+    def stop(self) -> None:
+        try:
+            os.killpg(self.process.pid, signal.SIGTERM)
+            self.process.wait(timeout=30)
+        except (ProcessLookupError, subprocess.TimeoutExpired):
+            self.kill()
+            return
+        self.log.close()
+
+
+@dataclass
+class Outcome:
+    """What one user saw: acknowledged ids (the server's 303 answers) and the time of each step."""
+
+    username: str
+    sha256: str
+    uploaded: int | None = None  # submission id of an acknowledged upload
+    submitted: bool = False
+    error: str = ""
+    times: dict[str, float] = field(default_factory=dict)
+
+
+class Acknowledged:
+    """Counts acknowledged uploads, so that a test can act when a given number have been answered."""
+
+    def __init__(self) -> None:
+        self.count = 0
+        self.changed = threading.Condition()
+
+    def __call__(self) -> None:
+        with self.changed:
+            self.count += 1
+            self.changed.notify_all()
+
+    def wait_for(self, count: int, timeout: float) -> bool:
+        with self.changed:
+            return self.changed.wait_for(lambda: self.count >= count, timeout)
+
+
+def one_user(base: str, username: str, password: str, path: Path, acknowledged: Acknowledged | None = None) -> Outcome:
+    """Log in, upload, submit, as a browser does (no redirects followed: a 303 is the acknowledgement)."""
+    data = path.read_bytes()
+    outcome = Outcome(username, hashlib.sha256(data).hexdigest())
+    try:
+        with httpx.Client(base_url=base, timeout=TIMEOUT, follow_redirects=False) as client:
+            start = time.perf_counter()
+            csrf = CSRF_RE.search(client.get("/login").text).group(1)
+            response = client.post("/login", data={"csrf": csrf, "username": username, "password": password,
+                                                   "next": "/"})
+            if response.status_code != 303:
+                raise RuntimeError(f"login answered {response.status_code}")
+            outcome.times["login"] = time.perf_counter() - start
+            step = time.perf_counter()
+            response = client.post("/dept/upload", data={"csrf": csrf},
+                                   files={"file": (path.name, data, "application/octet-stream")})
+            if response.status_code != 303:
+                raise RuntimeError(f"upload answered {response.status_code}")
+            outcome.uploaded = int(response.headers["location"].rsplit("/", 1)[1])
+            outcome.times["upload"] = time.perf_counter() - step
+            if acknowledged is not None:
+                acknowledged()
+            step = time.perf_counter()
+            response = client.post(f"/s/{outcome.uploaded}/submit", data={"csrf": csrf})
+            if response.status_code != 303:
+                raise RuntimeError(f"submit answered {response.status_code}")
+            outcome.submitted = True
+            outcome.times["submit"] = time.perf_counter() - step
+            outcome.times["total"] = time.perf_counter() - start
+    except (httpx.HTTPError, RuntimeError, AttributeError) as exc:
+        outcome.error = f"{type(exc).__name__}: {exc}"
+    return outcome
+
+
+def run_users(base: str, departments, passwords: dict[str, str], *, acknowledged: Acknowledged | None = None,
+              stagger: float = 0.0) -> list[Outcome]:
+    """All users at once (one thread each), optionally starting ``stagger`` seconds apart."""
+    with cf.ThreadPoolExecutor(len(departments)) as pool:
+        futures = []
+        for code, _name, path in departments:
+            futures.append(pool.submit(one_user, base, code, passwords[code], path, acknowledged))
+            if stagger:
+                time.sleep(stagger)
+        return [f.result() for f in futures]
+
+
+def verify(data: Path, outcomes: list[Outcome], database: str | None = None) -> dict[str, object]:
+    """Every acknowledged upload stored with the SHA-256 sent and its blob intact; every acknowledged submit
+    in state submitted; no submission row without its complete file; the database's own integrity check."""
+    from sqlalchemy import select
+
+    from workbook_engine.collect.board import board
+    from workbook_engine.collect.models import Blob, Submission
+    from workbook_engine.collect.service import Collect
+
+    collect = Collect(data, database)
+    problems: list[str] = []
+    try:
+        with collect.session() as session:
+            if collect.db.url.startswith("sqlite"):
+                integrity = session.connection().exec_driver_sql("PRAGMA integrity_check").scalar()
+                if integrity != "ok":
+                    problems.append(f"integrity_check: {integrity}")
+            rows = {s.id: s for s in session.scalars(select(Submission))}
+            for outcome in outcomes:
+                if outcome.uploaded is None:
+                    continue
+                stored = rows.get(outcome.uploaded)
+                if stored is None:
+                    problems.append(f"{outcome.username}: acknowledged upload {outcome.uploaded} missing")
+                    continue
+                if stored.sha256 != outcome.sha256:
+                    problems.append(f"{outcome.username}: SHA-256 differs")
+                if outcome.submitted and stored.state != "submitted":
+                    problems.append(f"{outcome.username}: acknowledged submit is {stored.state}")
+            for submission in rows.values():  # nothing half-stored: every row has its whole file
+                if session.get(Blob, submission.sha256) is None or not collect.blobs.verify(submission.sha256):
+                    problems.append(f"submission {submission.id}: file missing or damaged")
+            states = {r.department.code: r.state for r in board(session, collect.collection(session).id)}
+    finally:
+        collect.close()
+    return {"problems": problems, "states": states, "stored": len(rows)}
+
+
+def percentile(values: list[float], share: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, max(0, round(share * (len(ordered) - 1))))]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--users", type=int, default=100)
+    parser.add_argument("--database", default=None, help="postgresql://… (default: SQLite in the data folder)")
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory(prefix="wbe-load-collect-") as temp:
+        folder = Path(temp)
+        made = time.perf_counter()
+        departments = department_books(folder, args.users)
+        passwords = initialise(folder, departments, args.database)
+        print(f"prepared {args.users} departments and workbooks in {time.perf_counter() - made:.1f} s")
+        before = resource.getrusage(resource.RUSAGE_CHILDREN)
+        server = Server(folder / "data", args.database, folder / "server.log")
+        try:
+            start = time.perf_counter()
+            outcomes = run_users(server.url, departments, passwords)
+            wall = time.perf_counter() - start
+        finally:
+            server.stop()
+        after = resource.getrusage(resource.RUSAGE_CHILDREN)  # the server and the workers it reaped
+        cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+        checked = verify(folder / "data", outcomes, args.database)
+        failed = [o for o in outcomes if o.error]
+        print(f"{args.users} users: all done in {wall:.1f} s; failed {len(failed)}; stored {checked['stored']}; "
+              f"problems {len(checked['problems'])}; main server process CPU {cpu:.1f} s (start-up included, worker processes not); "
+              f"load average {os.getloadavg()[0]:.1f}")
+        for step in ("login", "upload", "submit", "total"):
+            values = [o.times[step] for o in outcomes if step in o.times]
+            if values:
+                print(f"  {step:7} median {statistics.median(values):6.2f} s  p95 {percentile(values, 0.95):6.2f} s"
+                      f"  max {max(values):6.2f} s")
+        states = checked["states"]
+        pending = sum(1 for s in states.values() if s == "已提交·待审核")
+        print(f"  board: {pending} of {len(states)} departments 已提交·待审核")
+        for problem in checked["problems"][:10]:
+            print("  problem:", problem)
+        for outcome in failed[:5]:
+            print("  failed:", outcome.username, outcome.error)
+
+
+if __name__ == "__main__":
+    main()

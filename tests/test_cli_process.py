@@ -16,7 +16,6 @@ from workbook_engine import cli
 from workbook_engine.io.interrupts import INTERRUPTED
 
 from .conftest import ROOT, SAMPLE, run_process
-from .workbooks import edited, set_cells
 
 HEAVY = ("pandas", "pandera", "openpyxl", "xlsxwriter", "docx", "python_calamine", "numpy")
 
@@ -33,7 +32,7 @@ print("HEAVY", " ".join(sorted(name for name in {heavy!r} if name in sys.modules
 """
 
 
-@pytest.mark.parametrize("argv", [["--help"], ["--version"], [], ["validate", "--help"], ["validate"]])
+@pytest.mark.parametrize("argv", [["--help"], ["--version"], ["validate", "--help"], ["validate"]])
 def test_start_up_imports_no_heavy_library(argv):
     result = subprocess.run([sys.executable, "-c", IMPORTED.format(heavy=HEAVY), *argv], capture_output=True,
                             text=True, cwd=ROOT, timeout=120)
@@ -51,9 +50,6 @@ def test_a_command_imports_the_library_it_needs():
 def test_exit_statuses_and_streams_of_the_real_command(tmp_path):
     ok = run_process("validate", SAMPLE, "--format", "json")
     assert ok.returncode == 0 and ok.stderr == "" and '"valid": true' in ok.stdout
-    broken = edited(SAMPLE, tmp_path / "broken.xlsx", set_cells({"项目": {"F2": -1}}))
-    findings = run_process("validate", broken, "--no-review")
-    assert findings.returncode == 1 and "WBE-E012" in findings.stdout and "未通过" in findings.stdout
     missing = run_process("validate", tmp_path / "nope.xlsx")
     assert missing.returncode == 2 and missing.stdout == ""
     assert len(missing.stderr.splitlines()) == 1 and missing.stderr.startswith("错误：")

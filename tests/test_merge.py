@@ -3,10 +3,7 @@
 from __future__ import annotations
 
 import hashlib
-import os
 import shutil
-import subprocess
-import sys
 from decimal import Decimal
 
 import openpyxl
@@ -380,10 +377,8 @@ def test_worked_example_in_the_docs_is_real_output(tmp_path):
     doc = (ROOT / "docs" / "merge-and-diff.md").read_text(encoding="utf-8")
     commands = [line[len("$ wbe "):].split() for line in doc.splitlines() if line.startswith("$ wbe ")]
     assert len(commands) == 9
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}
     for args in commands:
-        result = subprocess.run([sys.executable, "-m", "workbook_engine", *args], cwd=tmp_path, env=env,
-                                capture_output=True, text=True, timeout=600)
+        result = run_cli(*args, cwd=tmp_path)
         shown = (result.stdout + result.stderr).splitlines()
         if "json" in args:
             shown = shown[:12]

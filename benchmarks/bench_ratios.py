@@ -91,9 +91,10 @@ def measure(commands: dict[str, list[str]], repeat: int, warm: bool = True) -> d
     if warm:
         for cmd in commands.values():
             run_once(cmd, Runs(cmd))
-    for _ in range(repeat):
-        for runs in results.values():
+    for round_number in range(repeat):
+        for name, runs in results.items():
             run_once(runs.command, runs)
+            print(f"round {round_number + 1}/{repeat}: {name} {runs.walls[-1]:.2f} s", file=sys.stderr, flush=True)
     return results
 
 

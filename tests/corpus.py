@@ -383,6 +383,33 @@ DECLARED: dict[str, Callable[[Path], Path]] = {
 }
 
 
+def _varied(count: int) -> bytes:
+    """``count`` different-looking Chinese characters (repeated text would look like a zip bomb)."""
+    import random
+
+    return "".join(map(chr, random.Random(12).choices(range(0x4E00, 0x9FA5), k=count))).encode()
+
+
+def with_cell_text(folder: Path, name: str, cell: str, text_xml: bytes) -> Path:
+    """The sample with the text of one 项目 cell replaced by ``text_xml`` (an inline string, XML-escaped;
+    _xHHHH_ escapes are how a workbook stores characters XML cannot carry)."""
+    def change(xml: bytes) -> bytes:
+        return set_cell_xml(xml, cell, lambda attributes, content: b'<c r="%s"%s t="inlineStr"><is><t>%s</t></is></c>'
+                            % (cell.encode(), re.sub(rb'\st="[^"]*"', b"", attributes), text_xml))
+    return rezip(SAMPLE, folder / name, replace={PROJECTS_PART: change})
+
+
+# Text no output can store as it is (issue 12): (builder, code at 项目!I2). Render and publish report it.
+UNSTORABLE_TEXT: dict[str, tuple[Callable[[Path], Path], str]] = {
+    "cell-of-3.5-million-characters": (lambda folder: with_cell_text(folder, "long-cell.xlsx", "I2", _varied(3_500_000)),
+                                       "WBE-E028"),
+    "non-character-uffff": (lambda folder: with_cell_text(folder, "uffff.xlsx", "I2", b"abc\xef\xbf\xbfdef"), "WBE-E028"),
+    "non-character-ufffe": (lambda folder: with_cell_text(folder, "ufffe.xlsx", "I2", b"abc&#xFFFE;def"), "WBE-E028"),
+    "control-characters": (lambda folder: with_cell_text(folder, "control.xlsx", "I2", b"line_x000B_tab_x0001_x"),
+                           "WBE-W029"),
+}
+
+
 def seed_variant(folder: Path, name: str, change: Callable[[str], str], encoding: str = "utf-8") -> Path:
     target = folder / name
     target.write_bytes(change(SEED.read_text(encoding="utf-8")).encode(encoding))

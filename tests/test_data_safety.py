@@ -19,10 +19,10 @@ import pytest
 import xlsxwriter
 
 from workbook_engine import api
+from workbook_engine.api import validate
 from workbook_engine.canonical_writer import write_book
 from workbook_engine.errors import OutputError, UnwritableText
 from workbook_engine.io.cell_text import EXCEL_MAX_CHARS
-from workbook_engine.api import validate
 
 from .conftest import ROOT, SAMPLE, SEED, libreoffice_convert, needs_soffice, run_cli
 
@@ -405,3 +405,61 @@ def test_terminating_publish_pdf_stops_libreoffice_and_cleans_up(signum, tmp_pat
     time.sleep(0.5)
     assert _alive_in_group(children[0]) == []  # soffice and soffice.bin are gone
     assert leftovers(tmp_path) == [] and not (tmp_path / "out.pdf").exists()
+
+
+# --- Text no output can store as it is: named at its cell by render and publish (issue 12) --------------
+
+@pytest.fixture(scope="module")
+def unstorable_books(tmp_path_factory) -> dict[str, Path]:
+    from . import corpus
+
+    folder = tmp_path_factory.mktemp("unstorable")
+    return {name: build(folder) for name, (build, _) in corpus.UNSTORABLE_TEXT.items()}
+
+
+def _unstorable_cases():
+    from . import corpus
+
+    return [(name, code) for name, (_, code) in corpus.UNSTORABLE_TEXT.items()]
+
+
+@pytest.mark.parametrize("name,code", _unstorable_cases())
+def test_unstorable_text_is_named_at_its_cell_by_render_and_publish(name, code, unstorable_books, tmp_path):
+    from docx import Document
+    from typer.testing import CliRunner
+
+    from workbook_engine.cli import app
+
+    book = unstorable_books[name]
+    found = [(f.code, f.sheet, f.cell) for f in validate(book, review=False).findings
+             if f.code in ("WBE-E028", "WBE-W029")]
+    assert found == [(code, "项目", "I2")]
+    runner = CliRunner()
+    for command, out in (("render", tmp_path / "official.xlsx"), ("publish", tmp_path / "published.docx")):
+        plain = runner.invoke(app, [command, str(book), "-o", str(out)])
+        if code == "WBE-E028":  # an error: refused, the finding printed at its cell
+            assert plain.exit_code == 1 and "WBE-E028" in plain.stdout and "I2" in plain.stdout, plain.stdout
+            assert not out.exists()
+            forced = runner.invoke(app, [command, str(book), "-o", str(out), "--force"])
+            assert forced.exit_code == 0, forced.stdout
+        else:  # a warning, counted in the command's output
+            assert plain.exit_code == 0 and "警告" in plain.stderr, plain.stderr
+    workbook = openpyxl.load_workbook(tmp_path / "official.xlsx")  # every output opens
+    texts = [c.value for ws in workbook.worksheets for row in ws.iter_rows() for c in row if isinstance(c.value, str)]
+    assert not any(ch in text for text in texts for ch in "\ufffe\uffff")
+    assert max(map(len, texts)) <= EXCEL_MAX_CHARS
+    document = Document(str(tmp_path / "published.docx"))
+    assert document.paragraphs
+    annotated = tmp_path / "annotated.xlsx"
+    assert runner.invoke(app, ["validate", str(book), "--annotate", str(annotated)]).exit_code in (0, 1)
+    assert openpyxl.load_workbook(annotated)["项目"]["I2"].comment is not None
+
+
+@needs_soffice
+@pytest.mark.libreoffice
+def test_forced_outputs_with_unstorable_text_open_in_libreoffice(unstorable_books, tmp_path):
+    for name in ("non-character-uffff", "cell-of-3.5-million-characters"):
+        out = tmp_path / f"{name}.xlsx"
+        assert run_cli("render", unstorable_books[name], "-o", out, "--force").returncode == 0
+        resaved = libreoffice_convert(out, "xlsx", tmp_path / f"lo-{name}")
+        assert openpyxl.load_workbook(resaved).sheetnames == openpyxl.load_workbook(out).sheetnames

@@ -19,10 +19,10 @@ import pytest
 from typer.testing import CliRunner
 
 from workbook_engine.api import read_book
+from workbook_engine.api import validate as _validate
 from workbook_engine.cli import app
 from workbook_engine.errors import UnsafeInput
 from workbook_engine.io import guard
-from workbook_engine.api import validate as _validate
 
 from . import corpus
 from .conftest import ROOT, SAMPLE, SEED, run_cli
@@ -169,6 +169,7 @@ def test_declared_sizes_from_the_real_command_line(declared, declared_files, tmp
 LIMITED = """
 import atexit, os, resource, sys
 resource.setrlimit(resource.RLIMIT_AS, (4 * 2**30, 4 * 2**30))
+resource.setrlimit(resource.RLIMIT_CPU, (30, 30))  # ends by itself: 30 s of CPU, whatever the machine's load
 atexit.register(lambda: open(os.environ["WBE_PEAK_FILE"], "w").write(
     str(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024)))
 sys.argv = ["wbe", *sys.argv[1:]]
@@ -178,10 +179,11 @@ main()
 
 
 def limited_run(*args, peak_file: Path) -> subprocess.CompletedProcess:
-    """A command as a user runs it, under a 4 GB address-space limit; it must end by itself within 30 s.
-    Its peak resident memory (bytes) is written to ``peak_file``."""
+    """A command as a user runs it, under a 4 GB address-space limit; it must end by itself within 30 s of
+    CPU (RLIMIT_CPU: a wall-clock limit would fail on a busy machine). Its peak resident memory (bytes) is
+    written to ``peak_file``."""
     return subprocess.run([sys.executable, "-c", LIMITED, *map(str, args)], capture_output=True, text=True,
-                          cwd=ROOT, timeout=30, env={**os.environ, "WBE_PEAK_FILE": str(peak_file)}, check=False)
+                          cwd=ROOT, timeout=600, env={**os.environ, "WBE_PEAK_FILE": str(peak_file)}, check=False)
 
 
 def assert_ends_well(result: subprocess.CompletedProcess, peak_file: Path) -> None:
@@ -511,3 +513,64 @@ def test_merged_cells_limit(tmp_path, monkeypatch):
     monkeypatch.setattr(guard, "MAX_MERGED_CELLS", 100)
     with pytest.raises(UnsafeInput, match="合并单元格共覆盖 140"):
         guard.inspect_xlsx(book)
+
+
+# --- Messages (issue 12) -------------------------------------------------------------------------------
+
+ESCAPES = "红\x1b[31m字\x1b]0;title\x07\u202eevil[bold]x[/]"
+
+
+def test_workbook_text_printed_to_a_terminal_shows_escapes_visibly(seed_book, tmp_path):
+    import copy
+
+    from workbook_engine.canonical_writer import write_book
+
+    book = copy.deepcopy(seed_book)
+    book.projects[0].name = "项目" + ESCAPES
+    book.goals[0].category = "目标" + ESCAPES  # not a category: the finding quotes the text
+    changed = tmp_path / "changed.xlsx"
+    write_book(book, changed)
+    runner = CliRunner()
+    outputs = [runner.invoke(app, ["validate", str(changed), "--no-review"]).stdout,
+               runner.invoke(app, ["diff", str(SAMPLE), str(changed)]).stdout,
+               runner.invoke(app, ["merge", str(SAMPLE), str(changed), "-o", str(tmp_path / "m.xlsx")]).stdout]
+    for output in outputs:
+        assert not any(ch in output for ch in "\x1b\x07\u202e"), output
+    assert "\\x1b[31m" in outputs[0] and "\\u202e" in outputs[0] and "[bold]x[/]" in outputs[0]
+    assert "\\x1b[31m" in outputs[1] and "\\u202e" in outputs[1]
+
+
+def test_file_names_from_department_names_drop_bidi_and_forbidden_characters():
+    from workbook_engine.safe_names import clean_file_name
+
+    assert clean_file_name("450001报告\u202excod.exe.xlsx") == "450001报告xcod.exe.xlsx"
+    assert clean_file_name('450001 a<b>:c"d|e?f*g\x7f.  ') == "450001 a_b__c_d_e_f_g_"
+    assert clean_file_name("\u200f\u2066 . ") == "department"
+
+
+def test_render_refuses_an_output_that_is_not_xlsx(tmp_path):
+    result = CliRunner().invoke(app, ["render", str(SAMPLE), "-o", str(tmp_path / "official.docx")])
+    assert result.exit_code == 2 and ".xlsx" in result.stderr and len(result.stderr.strip().splitlines()) == 1
+    assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize("error", ["#SPILL!", "#CALC!", "#FIELD!", "#BLOCKED!"])
+def test_excel_365_error_values_read_like_the_others(error, tmp_path):
+    def cached(value: bytes):
+        return lambda xml: corpus.set_cell_xml(xml, "F2", lambda attributes, content:
+                                               b'<c r="F2" t="e"><f>G2/0</f><v>' + value + b"</v></c>")
+
+    known = corpus.rezip(SAMPLE, tmp_path / "div0.xlsx", replace={corpus.PROJECTS_PART: cached(b"#DIV/0!")})
+    new = corpus.rezip(SAMPLE, tmp_path / "new.xlsx", replace={corpus.PROJECTS_PART: cached(error.encode())})
+    assert [(f.code, f.cell) for f in validate(new).findings] == [(f.code, f.cell) for f in validate(known).findings]
+    assert ("WBE-W007", "F2") in [(f.code, f.cell) for f in validate(new).findings]
+
+
+@pytest.mark.parametrize("command,job", [("validate-annotate", "annotate"), ("render", "render"),
+                                         ("publish", "publish"), ("review-annotate", "annotate")])
+def test_above_the_documented_size_a_command_refuses_instead_of_grinding(command, job, tmp_path, monkeypatch):
+    monkeypatch.setitem(guard.WORKLOADS, job, 1000)  # the sample has 1,154 cells holding a value
+    result = CliRunner().invoke(app, COMMANDS[command](SAMPLE, tmp_path))
+    assert result.exit_code == 2, result.stdout
+    assert_one_clear_line(result.stderr, SAMPLE, "30 秒内能处理的上限 1000")
+    assert list(tmp_path.iterdir()) == []

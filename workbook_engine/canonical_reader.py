@@ -15,6 +15,7 @@ from typing import Any
 
 from .a1 import cell_name
 from .io.calamine_reader import CalamineWorkbook, SheetGrid
+from .io.cell_text import text_problem
 from .io.guard import Inspection
 from .io.sheet_scan import SheetScan
 from .shown_values import number_formats, shown_text
@@ -234,6 +235,20 @@ def map_headers(spec: SheetSpec, sheet: str, header_row: int, header_line: list[
     return columns, extra_columns
 
 
+def _unstorable_text(spec: SheetSpec, sheet: str, row: int, values: dict[str, Any], columns: dict[str, int],
+                     extras: dict[str, Any], extra_columns: dict[str, int], findings: list[Finding]) -> None:
+    """Text Excel or Word cannot hold as it is, named at its cell (io/cell_text.py): render and publish
+    never cut or drop characters without a word."""
+    cells = [(spec.header_of(f), columns[f], v) for f, v in values.items() if isinstance(v, str)]
+    cells += [(h, extra_columns[h], v) for h, v in extras.items() if isinstance(v, str)]
+    for header, col, value in cells:
+        problem = text_problem(value)
+        if problem is not None:
+            code, fields = problem
+            findings.append(finding(code, Location.at(sheet, row, col, header), value[:200],
+                                    variant=fields.pop("variant", None), header=header, **fields))
+
+
 def read_table(spec: SheetSpec, grid: SheetGrid, findings: list[Finding]) -> SheetTable:
     """Map headers to fields and collect the non-blank data rows of one canonical sheet."""
     sheet = grid.name
@@ -269,6 +284,7 @@ def read_table(spec: SheetSpec, grid: SheetGrid, findings: list[Finding]) -> She
             extras = {h: (line[c] if c < size else "") for h, c in zip(headers, header_cols)}
         if all(is_blank(v) for v in values.values()) and all(is_blank(v) for v in extras.values()):
             continue
+        _unstorable_text(spec, sheet, excel_row, values, columns, extras, extra_columns, findings)
         rows.append(RawRow(excel_row, values, {h: v for h, v in extras.items() if not is_blank(v)}))
     if not rows and hits:
         findings.append(finding("WBE-W005", Location(sheet=sheet), name=sheet))

@@ -20,6 +20,7 @@ from .describe import (department_label, json_scalar, record_dict, record_label,
 from .findings import Location
 from .identity import (DEPARTMENT_REFS, ENTITY_NAMES, ENTITY_OF_KIND, KIND_OF_ENTITY, KINDS, SEQ, FieldRef,
                        compared_fields, department_key, departments, key_dict, match, same)
+from .io.cell_text import terminal_text
 from .model import Book
 from .report_sheets import Link, write_table
 from .sheets import DIFF_SHEET
@@ -107,7 +108,7 @@ class ChangeSet:
                 counts[change.entity] = counts.get(change.entity, 0) + 1
                 continue
             own = (change.kind, change.entity, tuple(change.key.values()))
-            lines.append((own if own in parents else None, change.text()))
+            lines.append((own if own in parents else None, terminal_text(change.text(), one_line=True)))
         text = []
         for own, line in lines:
             counts = folded.get(own) if own is not None else None

@@ -14,6 +14,7 @@ from rich.table import Table
 from rich.text import Text
 
 from .findings import CRITERIA, Finding, Report, title_of
+from .io.cell_text import terminal_text
 
 if TYPE_CHECKING:
     from .merge import MergeOutcome
@@ -34,6 +35,11 @@ def _console() -> Console:
     return console
 
 
+def _safe(text: object) -> str:
+    """Workbook text for the terminal: control and escape characters visible (printed as Text, not markup)."""
+    return terminal_text("" if text is None else str(text), one_line=True)
+
+
 def _as_table(console: Console) -> bool:
     return console.is_terminal and console.width >= TABLE_WIDTH
 
@@ -48,7 +54,8 @@ def _records(report: Report, findings: list[Finding] | None, with_project: bool)
     if with_project:
         columns.insert(2, ("project", "项目"))
     keys = [key for key, _ in columns]
-    records = [{key: "" if value is None else str(value) for key, value in zip(keys, row)}
+    # Workbook text made safe for the terminal: control and escape characters shown as \\xHH, one line each.
+    records = [{key: terminal_text("" if value is None else str(value), one_line=True) for key, value in zip(keys, row)}
                for row in report.flatten(keys, findings)]
     return columns, records
 
@@ -161,14 +168,14 @@ def _print_grades(result: ReviewResult, console: Console) -> None:
         for name in ("项目编码", "项目名称", *CRITERIA, "扣分", "得分", "等级"):
             grades.add_column(name, overflow="fold")
         for g in result.grades:
-            grades.add_row(g.code, Text(g.name), *(str(g.counts[c]) for c in CRITERIA), str(g.deduction),
+            grades.add_row(Text(_safe(g.code)), Text(_safe(g.name)), *(str(g.counts[c]) for c in CRITERIA), str(g.deduction),
                            str(g.score), GRADE_STYLE[g.grade])
         console.print(grades)
         return
     console.print("项目等级（满分 100）：")
     for g in result.grades:
         counts = "，".join(f"{c} {g.counts[c]}" for c in CRITERIA)
-        line = Text(f"  {g.code} {g.name}：{counts}；扣 {g.deduction} 分，得 {g.score} 分，等级 ")
+        line = Text(f"  {_safe(g.code)} {_safe(g.name)}：{counts}；扣 {g.deduction} 分，得 {g.score} 分，等级 ")
         line.append_text(Text.from_markup(GRADE_STYLE[g.grade]))
         console.print(line)
 
@@ -195,7 +202,9 @@ def progress_bar(description: str, before: str | None = None) -> Iterator[Callab
 def print_merge(outcome: MergeOutcome, console: Console | None = None) -> None:
     """What a merge did, in the order staff need it: refused inputs, conflicts, renumbering, the result."""
     console = console or Console(soft_wrap=True, highlight=False)
-    out = console.out
+
+    def out(line: str) -> None:
+        console.out(terminal_text(line))  # conflict lines quote cell values
     for report in outcome.invalid:
         out(f"{report.file}：未通过校验，{len(report.errors)} 个错误。")
         for f in report.errors:
@@ -228,4 +237,3 @@ def print_merge(outcome: MergeOutcome, console: Console | None = None) -> None:
         settled = f"{len(plan.conflicts)} 处冲突已{how}" + ("，见“冲突”工作表" if plan.conflicts_sheet else "") + "；"
     out(f"已合并 {len(plan.sources)} 个工作簿 → {outcome.output}：{settled}{len(book.departments())} 个部门，"
         f"{len(book.projects)} 个项目，{len(book.indicators)} 个指标，预算合计 {book.total_budget():.2f} 万元。")
-

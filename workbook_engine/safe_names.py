@@ -6,7 +6,10 @@ import re
 
 MAX_SHEET_NAME = 31
 _SHEET_FORBIDDEN = re.compile(r"[\[\]:*?/\\\x00-\x1f]")
-_FILE_FORBIDDEN = re.compile(r'[<>:"/\\|?*\x00-\x1f]')
+_FILE_FORBIDDEN = re.compile(r'[<>:"/\\|?*\x00-\x1f\x7f-\x9f]')
+# Bidi controls (and other invisible format characters) make a listing show another name than the real
+# one ("报告\u202excod.exe" shows as 报告exe.docx): dropped from file names built from workbook text.
+_FILE_INVISIBLE = re.compile("[\u061c\u200b-\u200f\u202a-\u202e\u2060-\u2069\ufeff\ufff9-\ufffb]")
 
 
 def excel_length(text: str) -> int:
@@ -45,5 +48,5 @@ def unique_sheet_names(wanted: list[str], reserved: tuple[str, ...] = ()) -> lis
 
 def clean_file_name(wanted: str) -> str:
     """A file name safe on Windows and Linux (staff open the outputs on Windows)."""
-    name = _FILE_FORBIDDEN.sub("_", wanted).strip().rstrip(".")
-    return name[:120] or "department"
+    name = _FILE_FORBIDDEN.sub("_", _FILE_INVISIBLE.sub("", wanted)).strip().rstrip(". ")
+    return name[:120].rstrip(". ") or "department"

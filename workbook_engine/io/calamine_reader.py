@@ -6,6 +6,7 @@ calamine returns cached values for formula cells and never executes anything; we
 
 from __future__ import annotations
 
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -15,6 +16,7 @@ import python_calamine
 from ..errors import InputUnreadable, UnsupportedFormat
 from .guard import SAVE_AS_XLSX, inspect_xlsx
 from .sheet_scan import SheetScan, scan_sheet
+from .trim import calamine_copy
 
 
 @dataclass
@@ -41,8 +43,13 @@ class CalamineWorkbook:
     def __init__(self, path: str | Path):
         self.inspection = inspect_xlsx(path)
         self.path = self.inspection.path
+        readable = self.path
+        self._folder: tempfile.TemporaryDirectory | None = None
+        if any(part.facts.new_error_values for part in self.inspection.parts.values()):
+            self._folder = tempfile.TemporaryDirectory(prefix="wbe-errors-")
+            readable = calamine_copy(self.inspection, self._folder.name)
         try:
-            self._book = python_calamine.CalamineWorkbook.from_path(str(self.path))
+            self._book = python_calamine.CalamineWorkbook.from_path(str(readable))
         except Exception as exc:  # calamine raises its own error types for every kind of damage
             raise UnsupportedFormat(f"{self.path}：无法作为 xlsx 读取（{_short(exc)}）。{SAVE_AS_XLSX}") from None
         self.sheet_names: list[str] = list(self._book.sheet_names)
@@ -75,6 +82,8 @@ class CalamineWorkbook:
 
     def close(self) -> None:
         self._book.close()
+        if self._folder is not None:
+            self._folder.cleanup()
 
     def __enter__(self) -> CalamineWorkbook:
         return self

@@ -52,3 +52,61 @@ def report_text(text: str, limit: int = EXCEL_MAX_CHARS) -> str:
     if excel_length(shown) > limit:
         shown = shown[: limit // 2 - 1] + "…"
     return shown
+
+
+_CONTROL_RE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f]")
+_WORD_ILLEGAL_RE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+
+
+def text_problem(text: str) -> tuple[str, dict] | None:
+    """What keeps ``text`` from being stored as it is, as (catalogue code, variant and fields), or None.
+
+    WBE-E028: no cell can hold it (too long, a lone surrogate, U+FFFE/U+FFFF); WBE-W029: control characters,
+    which Excel keeps (escaped) but a Word document cannot hold. Validation reports it at its cell, so that
+    render and publish never change text without a word.
+    """
+    bad = _UNSTORABLE_RE.search(text)
+    if bad:
+        return "WBE-E028", {"position": bad.start() + 1, "code": f"{ord(bad.group()):04X}"}
+    length = excel_length(text) if len(text) > EXCEL_MAX_CHARS // 2 else len(text)
+    if length > EXCEL_MAX_CHARS:
+        return "WBE-E028", {"variant": "long", "length": length}
+    control = _CONTROL_RE.search(text)
+    if control:
+        return "WBE-W029", {"position": control.start() + 1, "code": f"{ord(control.group()):04X}",
+                            "count": len(_CONTROL_RE.findall(text))}
+    return None
+
+
+def excel_text(text: str) -> str:
+    """Text an Excel cell can hold: without lone surrogates and U+FFFE/U+FFFF, cut to 32,767 UTF-16 units.
+    Only reached with --force: validation has reported the cell (WBE-E028) with what will change."""
+    if _UNSTORABLE_RE.search(text):
+        text = _UNSTORABLE_RE.sub("", text)
+    if len(text) > EXCEL_MAX_CHARS // 2 and excel_length(text) > EXCEL_MAX_CHARS:
+        cut, units = 0, 0
+        for cut, ch in enumerate(text):  # noqa: B007 - cut is used after the loop
+            units += 2 if ord(ch) > 0xFFFF else 1
+            if units > EXCEL_MAX_CHARS:
+                break
+        text = text[:cut]
+    return text
+
+
+def word_text(text: str) -> str:
+    """Text a Word document (XML 1.0) can hold: control characters, lone surrogates and U+FFFE/U+FFFF
+    dropped (validation has reported them: WBE-W029, WBE-E028)."""
+    return _WORD_ILLEGAL_RE.sub("", text)
+
+
+_TERMINAL_RE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069"
+                          "\ud800-\udfff\ufffe\uffff]")
+
+
+def terminal_text(text: str, *, one_line: bool = False) -> str:
+    """Workbook text made safe to print on a terminal: control and escape characters (ESC sequences, C1
+    codes, bidi overrides that reorder what is shown) appear as visible \\xHH / \\uHHHH, never raw. Tab and
+    line feed are kept, or with ``one_line`` shown as \\t and \\n (one line per finding or change)."""
+    shown = _TERMINAL_RE.sub(lambda m: f"\\x{ord(m.group()):02x}" if ord(m.group()) < 0x100
+                             else f"\\u{ord(m.group()):04x}", text)
+    return shown.replace("\t", "\\t").replace("\n", "\\n") if one_line else shown

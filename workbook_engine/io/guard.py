@@ -54,6 +54,12 @@ MAX_MERGED_CELLS = 2_000_000  # cells covered by merged ranges, over all sheets 
 MAX_SHARED_STRINGS = 2_000_000  # <si> entries, declared (calamine reserves room for them) or real
 MAX_XML_ELEMENTS = 8_000_000  # elements in the worksheets, shared strings and workbook parts together: what
 # every reader parses (1,048,576 rows of trailing formatting are about 3,100,000)
+# What the slower jobs handle within 30 s of CPU and 1 GB on the development machine, in cells holding a
+# value (benchmarks/capacity.py, docs/performance.md): above it the command refuses instead of grinding.
+# Reading and validating (validate, review, merge, diff) is bounded by MAX_VALUE_CELLS itself (issue 15
+# measures ten times the county workbook).
+WORKLOADS = {"annotate": 400_000, "render": 600_000, "publish": 400_000}
+_WORKLOAD_NAMES = {"annotate": "写出带批注的副本", "render": "渲染", "publish": "发布"}
 MAX_TEXT_DOCUMENT_BYTES = 32 * 1024 * 1024  # a text export for import: a county's document is a few MB
 PROLOG_BYTES = 64 * 1024  # an XML part's declaration must end (root element start) within this
 
@@ -120,6 +126,10 @@ class Inspection:
     def has_macros(self) -> bool:
         return any(_MACRO_PARTS.search(name) for name in self.parts)
 
+    def value_cells(self) -> int:
+        """Cells holding a value, each worksheet part counted once per sheet reading it."""
+        return sum(part.value_cells * max(part.uses, 1) for part in self.parts.values() if part.is_sheet)
+
     def sheet_name(self, part_name: str) -> str:
         """The sheet a worksheet part belongs to (for messages); the part name when none."""
         return next((name for name, part in self.sheets.items() if part == part_name), part_name)
@@ -172,9 +182,45 @@ def check_xlsx(path: str | os.PathLike[str]) -> Path:
     return inspect_xlsx(path).path
 
 
+def check_workload(path: str | os.PathLike[str] | Inspection, job: str) -> None:
+    """Refuse a workbook larger than ``job`` handles in 30 s (WORKLOADS), before the work starts."""
+    inspection = path if isinstance(path, Inspection) else inspect_xlsx(path)
+    cells = inspection.value_cells()
+    limit = WORKLOADS[job]
+    if cells > limit:
+        raise UnsafeInput(f"{inspection.path}：工作簿有 {cells} 个有值的单元格，超过{_WORKLOAD_NAMES[job]}在 30 秒内能处理的"
+                          f"上限 {limit} 个（见 docs/performance.md），已拒绝。请按部门拆分成几个工作簿后分别处理。")
+
+
+_CACHE: dict[tuple, Inspection] = {}  # the same file inspected again by the next step of one command
+
+
 def inspect_xlsx(path: str | os.PathLike[str]) -> Inspection:
     """Check kind, zip directory and every part's real content; return what was found."""
     p = check_input_file(path)
+    try:
+        stat = p.stat()
+        key = (str(p.resolve()), stat.st_ino, stat.st_size, stat.st_mtime_ns, _limits())
+    except OSError:
+        key = None
+    if key in _CACHE:
+        return _CACHE[key]
+    inspection = _inspect_xlsx(p)
+    if key is not None:
+        if len(_CACHE) >= 16:
+            _CACHE.pop(next(iter(_CACHE)))
+        _CACHE[key] = inspection
+    return inspection
+
+
+def _limits() -> tuple:
+    """The limits in force (a result found under other limits is not reused)."""
+    return (MAX_ENTRY_BYTES, MAX_TOTAL_BYTES, MAX_RATIO, RATIO_FLOOR, MAX_ENTRIES, MAX_SHEETS, MAX_VALUE_CELLS,
+            MAX_CELLS, MAX_SHEET_AREA, MAX_TOTAL_AREA, MAX_MERGED_CELLS, MAX_SHARED_STRINGS, MAX_XML_ELEMENTS,
+            PROLOG_BYTES, INFLATE_CHUNK)
+
+
+def _inspect_xlsx(p: Path) -> Inspection:
     try:
         with p.open("rb") as handle:
             head = handle.read(8)

@@ -1,4 +1,5 @@
-"""A copy of a workbook without its trailing formatting-only rows, for the commands that load it whole.
+"""A copy of a workbook without its trailing formatting-only rows, for the commands that load it whole
+(and without the U+FFFE/U+FFFF characters openpyxl's XML parser refuses).
 
 Formatting a whole column by hand can leave a million empty, formatted rows in a sheet. calamine skips
 them cheaply, but openpyxl builds an object per cell (a million-row sheet takes over a minute and more than
@@ -21,6 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .guard import Inspection, inspect_xlsx
+from .xml_scan import NEW_ERROR_VALUES_RE, NonCharacterFilter
 
 TRAILING_ROWS_KEPT = 1_000
 TRIM_FROM_BYTES = 8 * 1024 * 1024  # smaller sheets are loaded as they are
@@ -89,7 +91,8 @@ def trimmed_copy(path: str | os.PathLike[str], inspection: Inspection | None = N
             if name.lower().startswith("xl/worksheets/") and part.size >= TRIM_FROM_BYTES
             and (cut := find_cut(archive, name)) is not None
         }
-        if not cuts:
+        cleaned = {name for name, part in inspection.parts.items() if part.facts.non_characters}
+        if not cuts and not cleaned:
             yield inspection.path
             return
         with tempfile.TemporaryDirectory(prefix="wbe-trim-") as folder:
@@ -99,6 +102,8 @@ def trimmed_copy(path: str | os.PathLike[str], inspection: Inspection | None = N
                     with archive.open(info) as source, out.open(_fresh(info), "w", force_zip64=True) as target:
                         if info.filename in cuts:
                             _copy_without(source, target, cuts[info.filename])
+                        elif info.filename in cleaned:
+                            _copy_cleaned(source, target)
                         else:
                             shutil.copyfileobj(source, target, CHUNK)
             yield copy
@@ -108,6 +113,14 @@ def _fresh(info: zipfile.ZipInfo) -> zipfile.ZipInfo:
     fresh = zipfile.ZipInfo(info.filename, info.date_time)
     fresh.compress_type = zipfile.ZIP_DEFLATED
     return fresh
+
+
+def _copy_cleaned(source, target) -> None:
+    """Copy without U+FFFE/U+FFFF, which openpyxl's XML parser refuses (validation named them, WBE-E028)."""
+    clean = NonCharacterFilter()
+    while data := source.read(CHUNK):
+        target.write(clean.feed(data))
+    target.write(clean.flush())
 
 
 def _copy_without(source, target, cut: Cut) -> None:
@@ -120,3 +133,23 @@ def _copy_without(source, target, cut: Cut) -> None:
         target.write(data[:keep_until])
         if resume_from < len(data):
             target.write(data[max(resume_from, keep_until):])
+
+
+_NEW_ERROR_CELL_RE = re.compile(rb"(<(?:[A-Za-z_][\w.-]*:)?v>)" + NEW_ERROR_VALUES_RE.pattern + rb"(</)")
+
+
+def calamine_copy(inspection: Inspection, folder: str | os.PathLike[str]) -> Path:
+    """A copy for calamine in ``folder`` where cached error values it does not know (#SPILL!, #CALC!, …, from
+    Excel 365) read as #N/A: an error value like the others, instead of a sheet calamine refuses whole."""
+    copy = Path(folder) / "errors-mapped.xlsx"
+    with zipfile.ZipFile(inspection.path) as archive, zipfile.ZipFile(copy, "w", zipfile.ZIP_DEFLATED,
+                                                                   allowZip64=True) as out:
+        for info in archive.infolist():
+            with archive.open(info) as source, out.open(_fresh(info), "w", force_zip64=True) as target:
+                part = inspection.parts.get(info.filename)
+                if part is not None and part.facts.new_error_values:
+                    data = source.read()  # a worksheet within the guard's limits
+                    target.write(_NEW_ERROR_CELL_RE.sub(rb"\1#N/A\2", data))
+                else:
+                    shutil.copyfileobj(source, target, CHUNK)
+    return copy

@@ -28,6 +28,36 @@ _REF_RE = re.compile(r"\$?([A-Za-z]+)\$?([0-9]+)")
 ROOT_BYTES = 64 * 1024  # fed first: the root element must start within this (the guard's prolog limit)
 
 
+# U+FFFE and U+FFFF, raw or as character references: not XML, yet calamine reads them (and validation then
+# names the cell, WBE-E028). Expat and openpyxl refuse the whole part, so they are given it without them.
+_NONCHARACTER_RE = re.compile(rb"\xef\xbf[\xbe\xbf]|&#[xX]0{0,4}[fF]{3}[eEfF];|&#0{0,4}6553[45];")
+_NONCHARACTER_MAX = 12  # bytes of the longest match
+
+
+class NonCharacterFilter:
+    """Drops U+FFFE/U+FFFF from XML fed in chunks (a match split between two chunks is found too)."""
+
+    def __init__(self) -> None:
+        self._carry = b""
+        self.dropped = 0
+
+    def feed(self, data: bytes) -> bytes:
+        data = self._carry + data
+        if b"\xef\xbf" in data or b"&#" in data:
+            data, count = _NONCHARACTER_RE.subn(b"", data)
+            self.dropped += count
+        self._carry = data[-_NONCHARACTER_MAX:]
+        return data[:-_NONCHARACTER_MAX]
+
+    def flush(self) -> bytes:
+        data, self._carry = self._carry, b""
+        return data
+
+
+# Error values of Excel 365 that calamine does not know (it refuses the whole sheet): read as the others are.
+NEW_ERROR_VALUES_RE = re.compile(rb"#(?:SPILL|CALC|FIELD|BLOCKED|CONNECT|BUSY|UNKNOWN|PYTHON|EXTERNAL)!")
+
+
 class XmlProblem(Exception):
     """A part that cannot be read as XML, or a cell reference no reader could place (Chinese message)."""
 
@@ -41,6 +71,8 @@ class PartFacts:
     """What a scan found; which fields are filled depends on ``kind``."""
 
     kind: str | None = None
+    non_characters: int = 0  # U+FFFE/U+FFFF dropped before parsing (openpyxl must get a cleaned copy)
+    new_error_values: bool = False  # a cached #SPILL! or another error value calamine does not know
     elements: int = 0  # XML elements read (the cost of every parse of this part)
     # worksheet
     last_row: int = 0  # 1-based row of the farthest cell with content (or merged area), 0 when none
@@ -103,10 +135,16 @@ class PartScanner:
         parser.ExternalEntityRefHandler = self._forbid
         parser.StartElementHandler = self._root
         self._parser = parser
+        self._filter = NonCharacterFilter()
+        self._tail = b""
 
     def feed(self, data: bytes) -> None:
         if self.done:
             return
+        data = self._filter.feed(data)
+        if not self.facts.new_error_values and b"!" in data and self.facts.kind in (None, WORKSHEET):
+            self.facts.new_error_values = NEW_ERROR_VALUES_RE.search(self._tail + data) is not None
+        self._tail = data[-16:]
         if self.facts.kind is None and len(data) > ROOT_BYTES:  # learn the kind before parsing a big chunk
             self._parse(data[:ROOT_BYTES], False)
             data = data[ROOT_BYTES:]
@@ -116,7 +154,8 @@ class PartScanner:
 
     def close(self) -> PartFacts:
         if not self.done:
-            self._parse(b"", True)
+            self._parse(self._filter.flush(), True)
+        self.facts.non_characters = self._filter.dropped
         return self.facts
 
     def _parse(self, data: bytes, final: bool) -> None:

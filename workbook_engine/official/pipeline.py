@@ -9,7 +9,10 @@ from typing import Iterable
 from ..canonical_writer import write_book
 from ..errors import UsageError
 from ..findings import Report
-from ..jobs import JobResult, Progress, blocking_errors, choose_departments, output_folders, output_paths
+from ..io.atomic import check_output
+from ..io.guard import check_workload
+from ..jobs import JobResult, Progress, blocking_errors, choose_departments, is_directory_target, output_folders, \
+    output_paths
 from ..layout import project_template, workbook_template
 from ..model import Book, Department
 from ..validation import check
@@ -29,6 +32,9 @@ class RenderResult(JobResult):
 def render_official(book_path: str | os.PathLike[str], output: str | os.PathLike[str], *, dept: str | None = None,
                     force: bool = False, progress: Progress | None = None, overwrite: bool = False) -> RenderResult:
     """Validate a canonical workbook and write the official workbook(s); refuse on errors unless forced."""
+    if not is_directory_target(output):  # a wrong name or an existing file: said before the validation
+        check_output(output, inputs=[book_path], overwrite=overwrite, suffix=".xlsx")
+    check_workload(book_path, "render")
     checked = check(book_path)
     departments = choose_departments(checked.book, dept)
     paths = output_paths(output, departments)
@@ -37,6 +43,9 @@ def render_official(book_path: str | os.PathLike[str], output: str | os.PathLike
     if blocking:
         result.refused = blocking
         return result
+    for path in paths:  # every output checked before the first is written: a refusal changes nothing
+        if path.parent.exists():
+            check_output(path, inputs=[book_path], overwrite=overwrite, suffix=".xlsx")
     total = sum(len(checked.book.projects_of(d.code)) for d in departments)
     done = 0
     project_template(), workbook_template()  # a missing layout is reported before any folder is made

@@ -18,6 +18,7 @@ import xlsxwriter
 from ..a1 import cell_name, column_letter, sheet_ref
 from ..canonical_writer import WORKBOOK_OPTIONS
 from ..io.atomic import atomic_path
+from ..io.cell_text import excel_text
 from ..layout import (Cell, Context, percent_decimals, project_layout, project_template, title_text,
                       workbook_template)
 from ..document_format import PARAGRAPH, part_one
@@ -82,7 +83,7 @@ def write_value(sheet, row: int, col: int, value: Any, kind: str, fmt) -> None:
     elif isinstance(value, int) and not isinstance(value, bool):
         sheet.write_number(row, col, value, fmt)
     else:
-        sheet.write_string(row, col, str(value), fmt)
+        sheet.write_string(row, col, excel_text(str(value)), fmt)
 
 
 def merged_data(value: Any, kind: str) -> Any:
@@ -95,7 +96,7 @@ def merged_data(value: Any, kind: str) -> Any:
         return float(Decimal(value) / 100)
     if isinstance(value, int) and not isinstance(value, bool):
         return value
-    return str(value)
+    return excel_text(str(value))  # cut or cleaned only with --force: validation named the cell (WBE-E028)
 
 
 def place(sheet, row: int, col: int, last_row: int, last_col: int, value: Any, kind: str, fmt) -> None:

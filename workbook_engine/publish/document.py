@@ -27,6 +27,7 @@ from docx.shared import Cm, Pt
 
 from ..errors import InputError
 from ..io.atomic import atomic_path
+from ..io.cell_text import excel_text, word_text
 from ..document_format import ITEM, SECTION, part_one
 from ..layout import PUBLISH_TEMPLATE, Cell, Context, Row, project_layout, project_template, publish_template, title_text, \
     workbook_template
@@ -80,12 +81,10 @@ def _chinese(rpr) -> None:
     lang.set(qn("w:eastAsia"), "zh-CN")
 
 
-_XML_ILLEGAL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
-
-
 def _escape(text: str) -> str:
-    """Text for an XML text node; characters XML cannot hold at all (control codes) are dropped."""
-    return _XML_ILLEGAL.sub("", text).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    """Text for an XML text node; characters XML cannot hold at all are dropped (validation has named
+    them: WBE-W029, WBE-E028)."""
+    return word_text(text).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
 def runs_xml(text: str, *, bold: bool = False, scale: int | None = None) -> str:
@@ -93,6 +92,7 @@ def runs_xml(text: str, *, bold: bool = False, scale: int | None = None) -> str:
     characters to that percentage of their width (w:w)."""
     if not text:
         return ""
+    text = excel_text(text)  # a cell's limit (validation named longer text, WBE-E028; only with --force)
     props = ("<w:b/>" if bold else "") + (f'<w:w w:val="{scale}"/>' if scale else "")
     parts: list[str] = ["<w:r>", f"<w:rPr>{props}</w:rPr>" if props else ""]
     for index, line in enumerate(text.split("\n")):
@@ -465,7 +465,7 @@ class DocumentWriter:
         self.part_one(book, dept)
         self.part_two(dept, projects, indicators)
         core = self.document.core_properties
-        core.title = Context(None, dept).fill(self.settings["cover"]["title"]).replace("\n", "")
+        core.title = word_text(Context(None, dept).fill(self.settings["cover"]["title"]).replace("\n", ""))
         core.author = dept.name
         core.language = "zh-CN"
         return self.document

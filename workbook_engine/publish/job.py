@@ -8,6 +8,7 @@ from pathlib import Path
 
 from ..errors import UsageError
 from ..io.atomic import check_output
+from ..io.guard import check_workload
 from ..jobs import JobResult, Progress, blocking_errors, choose_departments, is_directory_target, output_folders, \
     output_paths
 from ..layout import project_template, publish_template, workbook_template
@@ -31,6 +32,7 @@ def publish_documents(book_path: str | os.PathLike[str], output: str | os.PathLi
     it then counts the PDFs again, naming the department being converted."""
     if pdf:
         require_soffice()  # before anything is written: a run that cannot finish changes nothing
+    check_workload(book_path, "publish")
     checked = check(book_path)
     departments = choose_departments(checked.book, dept)
     if len(departments) > 1 and not is_directory_target(output):

@@ -20,6 +20,7 @@ from openpyxl.worksheet.worksheet import Worksheet
 from ..a1 import sheet_ref
 from ..io.atomic import atomic_path, check_output
 from ..io.cell_text import report_text
+from ..io.guard import check_workload
 from ..io.trim import trimmed_copy
 from ..sheets import FINDINGS_SHEET
 from ..findings import Finding, Report
@@ -47,6 +48,7 @@ def annotate(source: str | os.PathLike[str], report: Report, output: str | os.Pa
     macros are not carried over and the copy is always an .xlsx.
     """
     check_output(output, inputs=[source], overwrite=overwrite, suffix=".xlsx")
+    check_workload(source, "annotate")  # openpyxl is the slowest reader (docs/performance.md)
     with trimmed_copy(source) as loadable:
         workbook = load_workbook(loadable, keep_vba=False, rich_text=False)
     by_cell: dict[tuple[str, str], list[Finding]] = defaultdict(list)

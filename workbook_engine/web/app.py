@@ -170,7 +170,8 @@ def findings_context(analysis: dict[str, Any]) -> dict[str, Any]:
 
 
 async def upload(request: Request) -> Response:
-    item, _ = await store_upload(request, request.state.sid)
+    item, form = await store_upload(request, request.state.sid)
+    await form.close()  # the spooled upload is copied into the session's folder
     return await start_job(request, item, "读取与校验", f"/files/{item.id}", tasks.analyse, *analyse_args(item))
 
 
@@ -313,6 +314,7 @@ async def diff_start(request: Request) -> Response:
     except UploadRefused:
         shutil.rmtree(item.folder, ignore_errors=True)
         raise
+    await form.close()
     item.update(display=f"{old_name} → {new_name}", old=old_name, new=new_name)
     return await start_job(request, item, "比对两个版本", f"/diff/{item.id}", tasks.diff_task, str(item.folder),
                            "old.xlsx", "new.xlsx", old_name, new_name)
@@ -324,7 +326,13 @@ async def diff_result(request: Request) -> Response:
         data = tasks.read_json(item.folder / "diff.json")
     except (OSError, ValueError):
         return failed_or_running(request, item)
-    return page(request, "diff_result.html", {"item": item.meta(), "item_id": item.id, "diff": data})
+    from .diff_view import KIND_OPTIONS, shown_tables
+
+    kind = request.query_params.get("kind", "")
+    kind = kind if kind in dict(KIND_OPTIONS) else ""
+    return page(request, "diff_result.html", {"item": item.meta(), "item_id": item.id, "diff": data, "kind": kind,
+                                              "kind_options": KIND_OPTIONS,
+                                              "sheets": shown_tables(data.get("sheets", []), kind)})
 
 
 async def diff_download(request: Request) -> Response:
@@ -362,6 +370,7 @@ async def merge_start(request: Request) -> Response:
     except UploadRefused:
         shutil.rmtree(item.folder, ignore_errors=True)
         raise
+    await form.close()
     labels = unique_labels(labels)
     item.update(display=f"{len(inputs)} 个工作簿", inputs=inputs, labels=labels)
     return await start_job(request, item, f"合并 {len(inputs)} 个工作簿", f"/merge/{item.id}", tasks.merge_task,

@@ -11,12 +11,11 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from workbook_engine.canonical_writer import write_book
 from workbook_engine.diff import diff_files
 from workbook_engine.merge import merge_files, plan_merge, read_sources
 
 from .bench_validate import print_table, timed
-from .generate import county_book
+from .generate import county_book, split_by_department
 
 
 def department_workbooks(folder: Path, departments: int, projects: int, indicators: int) -> list[Path]:
@@ -26,9 +25,7 @@ def department_workbooks(folder: Path, departments: int, projects: int, indicato
     if all(p.exists() for p in paths):
         return paths
     book = county_book(departments, departments * projects, departments * projects * indicators)
-    for department, path in zip(book.departments(), paths):
-        write_book(book.for_department(department.code), path)
-    return paths
+    return split_by_department(book, folder)
 
 
 def main() -> None:

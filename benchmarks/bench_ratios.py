@@ -2,8 +2,9 @@
 
     python3 -m benchmarks.bench_ratios [--repeat 5] [--scale 1] [--scaling] [--only validate,merge]
 
-Generates what it needs under out/ (benchmarks/generate.py): the county workbook (100 departments, 2,000
-projects and 30,000 indicators times --scale) and its 100 department workbooks for merge. Each measurement
+Generates what it needs under out/ (benchmarks/generate.py: county_book and split_by_department): the
+county workbook (100 departments, 2,000 projects and 30,000 indicators times --scale) and its 100
+department workbooks for merge. Each measurement
 is a fresh process (interpreter start-up and imports included), run round-robin with its yardstick in the
 same repetition so that the load of a shared machine weighs on both alike; the table shows medians.
 Peak memory is the child's ru_maxrss (os.wait4), the figure `/usr/bin/time -v` prints as "Maximum
@@ -89,11 +90,12 @@ def measure(commands: dict[str, list[str]], repeat: int, warm: bool = True) -> d
     """Median over ``repeat`` round-robin repetitions of every command (one warm-up round first)."""
     results = {name: Runs(cmd) for name, cmd in commands.items()}
     if warm:
-        for name, cmd in commands.items():
+        for cmd in commands.values():
             run_once(cmd, Runs(cmd))
-    for _ in range(repeat):
+    for round_number in range(repeat):
         for name, runs in results.items():
             run_once(runs.command, runs)
+            print(f"round {round_number + 1}/{repeat}: {name} {runs.walls[-1]:.2f} s", file=sys.stderr, flush=True)
     return results
 
 

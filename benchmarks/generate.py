@@ -1,6 +1,10 @@
 """Generate a county-scale canonical workbook from the seed: many departments, projects and indicators.
 
     python -m benchmarks.generate --departments 100 --projects 2000 --indicators 30000 -o out/county.xlsx
+    python -m benchmarks.generate --scale 10 -o out/county-x10.xlsx --split out/departments-x10
+
+--scale multiplies projects and indicators (not departments); --split also writes one workbook per
+department into that folder (the inputs of `wbe merge`).
 
 Projects and indicators are copies of the seed's, with new codes and varied amounts, so the workbook is
 valid; the sizes are the issue's target (2,000 projects, 30,000 indicators).
@@ -72,18 +76,34 @@ def ensure_county_workbook(path: Path) -> Path:
     return path
 
 
+def split_by_department(book: Book, folder: Path) -> list[Path]:
+    """One canonical workbook per department of ``book`` in ``folder`` (named by 部门编码)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    paths = []
+    for department in book.departments():
+        path = folder / f"{department.code}.xlsx"
+        write_book(book.for_department(department.code), path)
+        paths.append(path)
+    return paths
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--departments", type=int, default=100)
     parser.add_argument("--projects", type=int, default=2000)
     parser.add_argument("--indicators", type=int, default=30000)
+    parser.add_argument("--scale", type=int, default=1, help="multiply projects and indicators")
     parser.add_argument("-o", "--output", type=Path, default=Path("out/county.xlsx"))
+    parser.add_argument("--split", type=Path, help="also write one workbook per department into this folder")
     args = parser.parse_args()
     args.output.parent.mkdir(parents=True, exist_ok=True)
-    book = county_book(args.departments, args.projects, args.indicators)
+    book = county_book(args.departments, args.projects * args.scale, args.indicators * args.scale)
     write_book(book, args.output)
     print(f"{args.output}: {len(book.departments())} departments, {len(book.projects)} projects, "
           f"{len(book.indicators)} indicators")
+    if args.split is not None:
+        paths = split_by_department(book, args.split)
+        print(f"{args.split}/: {len(paths)} department workbooks")
 
 
 if __name__ == "__main__":

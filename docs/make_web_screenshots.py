@@ -64,13 +64,18 @@ def main() -> None:
         page.wait_for_selector("tr[data-output=annotated] a.download")
         shot("downloads")
 
-        new = edited(SAMPLE, tmp / "新版.xlsx", set_cells({"项目": {"D2": "乐亭县应急管理局应急救援能力提升项目", "F2": 260}}))
+        def new_version(wb) -> None:  # a rename, a new budget, two projects swapped, an indicator edited and one deleted
+            set_cells({"项目": {"D2": "乐亭县应急管理局应急救援能力提升项目", "F2": 260, "G2": 260, "B2": 2, "B3": 1},
+                       "指标": {"H5": "≥99%"}})(wb)
+            wb["指标"].delete_rows(3)
+
+        new = edited(SAMPLE, tmp / "新版.xlsx", new_version)
         page.goto("/diff")
         page.set_input_files("#old", str(SAMPLE))
         page.set_input_files("#new", str(new))
         page.get_by_role("button", name="比对").click()
         page.wait_for_url(re.compile(r"/diff/[^/]+$"))
-        shot("diff")
+        shot("diff", full=True)
 
         first = save(department("450101", "乐亭县甲局", "A"), tmp / "450101乐亭县甲局.xlsx")
         second = save(department("450102", "乐亭县乙局", "B"), tmp / "450102乐亭县乙局.xlsx")

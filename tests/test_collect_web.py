@@ -56,6 +56,7 @@ def submitted(site, budget=None, browser="450001"):
     return sid
 
 
+@pytest.mark.parametrize("site", ["sqlite"], indirect=True)  # the database plays no part
 def test_nobody_sees_the_login_form_first_never_an_upload(site):
     nobody = site["b"]["nobody"]
     first = nobody.get("/")
@@ -67,6 +68,7 @@ def test_nobody_sees_the_login_form_first_never_an_upload(site):
     assert nobody.client.post("/upload").status_code == 401
 
 
+@pytest.mark.parametrize("site", ["sqlite"], indirect=True)  # the database plays no part
 def test_every_route_as_every_role(site):
     sid = submitted(site)
     targets = {"sid": str(sid), "dept": str(site["dept1"])}
@@ -118,6 +120,7 @@ def test_a_department_never_sees_another_departments_anything(site):
         assert session.get(Submission, sid).state == "submitted"
 
 
+@pytest.mark.parametrize("site", ["sqlite"], indirect=True)  # the database plays no part
 def test_csrf_is_checked_on_every_form(site):
     sid = submitted(site)
     reviewer = site["b"]["reviewer"]
@@ -129,6 +132,7 @@ def test_csrf_is_checked_on_every_form(site):
         assert session.get(Submission, sid).state == "submitted"
 
 
+@pytest.mark.parametrize("site", ["sqlite"], indirect=True)  # the database plays no part
 def test_upload_of_another_departments_workbook_is_refused_with_the_reason(site):
     b = site["b"]["450001"]
     response = b.upload(department_workbook(site["tmp"], "450002"), "二部门.xlsx")
@@ -229,6 +233,7 @@ def test_hostile_uploads_get_the_cli_refusal_and_never_reach_the_database(tmp_pa
     collect.close()
 
 
+@pytest.mark.parametrize("site", ["sqlite"], indirect=True)  # the database plays no part
 def test_admin_resets_a_password_and_adds_a_department_in_the_page(site):
     admin, nobody = site["b"]["admin"], site["b"]["nobody"]
     shown = admin.post("/admin/reset", {"username": "450002"})
@@ -246,6 +251,7 @@ def test_admin_resets_a_password_and_adds_a_department_in_the_page(site):
     fresh.close()
 
 
+@pytest.mark.parametrize("site", ["sqlite"], indirect=True)  # the database plays no part
 def test_password_change_in_the_page_and_login_rate_limit(site):
     b = site["b"]["450001"]
     refused = b.post("/account/password", {"old": "wrong", "new": "Kettle-Lamp-42", "again": "Kettle-Lamp-42"})
@@ -272,3 +278,12 @@ def test_with_an_access_token_the_account_login_stands_in_for_it(tmp_path):
     assert b.get("/dept").status_code == 200
     b.close()
     _collect.close()
+
+
+def test_serving_a_folder_that_was_never_initialised_says_what_to_do(tmp_path):
+    from workbook_engine.web import create_app
+
+    for folder in (tmp_path / "missing", tmp_path):
+        with pytest.raises(InputError, match="wbe collect init"):
+            create_app(data_dir=folder, executor="thread", work_dir=tmp_path / "work")
+    assert not (tmp_path / "collect.sqlite3").exists()  # nothing created: `wbe collect init` still works there

@@ -32,15 +32,20 @@ SAMPLE_REVIEW = [
                          "G75 G76 G77 G78 G79 G80 G81 G82"),
     ("WBE-R113", "指标", "F48"),
     ("WBE-R115", "项目", "N9"),
+    # issue 11: the same generic effect in 3+ projects with different purposes (长期使用性 长期, 项目工程完成情况
+    # 按时完成, 可持续性 长期)
+    ("WBE-R118", "指标", "F9 F18 F27 F45 F51 F60 F63 F69 F72 F78 F81"),
     ("WBE-R121", "指标", "H29 H47 H56 H65"),
     ("WBE-R122", "指标", "H5 H14 H23 H32 H41 H50 H59 H68 H77"),
     ("WBE-R124", "指标", "H4 H13 H22 H31 H40 H49 H58 H67"),
     ("WBE-R125", "项目", "N7"),
     ("WBE-R125", "指标", "H24 H36 H43 H44 H52 H61 H62"),
     ("WBE-R126", "指标", "F38"),
+    ("WBE-R127", "指标", "H57"),  # issue 11: 享受社会保险补贴人员数量 ≥95% (a count given as a percentage)
 ]
-SAMPLE_GRADES = [(73, "中"), (79, "良"), (71, "中"), (73, "中"), (52, "差"), (62, "中"), (77, "良"), (72, "中"),
-                 (83, "良")]
+SAMPLE_GRADES = [(70, "中"), (76, "良"), (68, "中"), (73, "中"), (49, "差"), (59, "差"), (67, "中"), (66, "中"),
+                 (77, "良")]
+SAMPLE_TOTAL = 130
 
 
 def sample_review_findings() -> set[tuple[str, str, str]]:
@@ -85,7 +90,7 @@ def test_sample_findings_are_grouped_by_criterion_then_position():
     groups = [f.group for f in result.report.findings]
     assert groups == sorted(groups, key=CRITERIA.index)
     assert all(f.group == REVIEW[f.code][0] for f in result.report.findings)
-    assert {c: len(v) for c, v in result.by_criterion().items()} == {"完整性": 2, "相关性": 86, "适当性": 30, "可行性": 0}
+    assert {c: len(v) for c, v in result.by_criterion().items()} == {"完整性": 2, "相关性": 97, "适当性": 31, "可行性": 0}
     projects = {f.project for f in result.report.findings}
     assert projects == {p.code for p in result.grades}
 
@@ -133,6 +138,30 @@ CASES = [
     ("WBE-R134", {"指标": {"H5": "≤300万元"}}, "H5", {"指标": {"H5": "≤2000000元"}}),
     ("WBE-R135", {"指标": {"H76": "2025年12月底前"}}, "H76", {"指标": {"H76": "2024年6月30日前"}}),
     ("WBE-R135", {"指标": {"H4": "2023年12月31日前"}}, "H4", {"指标": {"H4": "12月31日前"}}),
+    # issue 11
+    ("WBE-R122", {"指标": {"H5": "≤预算数"}}, "H5", {"指标": {"H5": "≤710元/亩"}}),
+    ("WBE-R116", {"指标": {"F6": "预算执行率", "G6": "反映预算执行情况"}}, "F6",
+     {"指标": {"F6": "隐患整改率", "G6": "反映专家会诊发现隐患的整改情况"}}),
+    ("WBE-R116", {"指标": {"F2": "专家会诊资金", "H2": "≥96.5万元"}}, "F2", {"指标": {"F2": "专家会诊次数", "H2": "≥12次"}}),
+    ("WBE-R117", {"指标": {"F7": "企业满意度", "H7": "≥90%"}}, "E7", {"指标": {"F7": "隐患整改率", "H7": "≥90%"}}),
+    ("WBE-R117", {"指标": {"F3": "完成时间", "H3": "2024年12月31日前"}}, "E3",
+     {"指标": {"F3": "会诊报告验收合格率", "H3": "≥95%"}}),
+    ("WBE-R117", {"指标": {"F4": "项目完成率", "H4": "100%"}}, "H4", {"指标": {"F4": "会诊报告出具及时率", "H4": "≥95%"}}),
+    ("WBE-R117", {"指标": {"F6": "组织专家审查次数", "H6": "≥12次"}}, "E6", {"指标": {"F6": "隐患整改率", "H6": "≥90%"}}),
+    ("WBE-R118", {"指标": {"F6": "维护社会稳定", "H6": "≥95%", "F15": "维护社会稳定", "H15": "≥95%",
+                         "F24": "维护社会稳定", "H24": "≥95%"}}, "F6",
+     {"指标": {"F6": "化工企业隐患整改率", "H6": "≥95%", "F15": "维护社会稳定", "H15": "≥95%",
+              "F24": "维护社会稳定", "H24": "≥95%"}}),
+    ("WBE-R119", {"指标": {"F7": "秸秆综合利用率", "G7": "反映秸秆综合利用情况", "H7": "≥90%"}}, "F7",
+     {"指标": {"F7": "化工企业隐患整改率", "G7": "反映专家会诊发现隐患的整改情况", "H7": "≥90%"}}),
+    ("WBE-R127", {"指标": {"F3": "隐患整改率", "H3": "≥12个"}}, "H3", {"指标": {"F3": "隐患整改率", "H3": "≥95%"}}),
+    ("WBE-R127", {"指标": {"F4": "完成时间", "H4": "≥95%"}}, "H4", {"指标": {"F4": "完成时间", "H4": "2024年12月底前"}}),
+    ("WBE-R136", {"指标": {"H5": "≥200万元"}}, "H5", {"指标": {"H5": "≤200万元"}}),
+    ("WBE-R136", {"指标": {"D5": "成本指标", "E5": "经济成本指标", "H5": "≥600元/人"}}, "H5",
+     {"指标": {"D5": "成本指标", "E5": "经济成本指标", "H5": "≤600元/人"}}),
+    ("WBE-R137", {"指标": {"H10": "≥70%"}}, "H10", {"指标": {"H10": "≥85%"}}),
+    ("WBE-R138", {"指标": {"F3": "隐患整改完成率", "H3": "≥40%"}}, "H3", {"指标": {"F3": "隐患整改完成率", "H3": "≥95%"}}),
+    ("WBE-R138", {"指标": {"F21": "监管全覆盖率", "H21": "≥80%"}}, "H21", {"指标": {"F21": "监管全覆盖率", "H21": "=100%"}}),
 ]
 
 
@@ -324,7 +353,8 @@ def test_review_json_contract():
     assert list(data["criteria"]) == list(CRITERIA)
     assert sorted(c for codes in data["criteria"].values() for c in codes) == sorted(REVIEW)
     assert [(p["score"], p["grade"]) for p in data["projects"]] == SAMPLE_GRADES
-    assert set(data["projects"][0]) == {"dept_code", "code", "name", "score", "grade", "deduction", "criteria"}
+    assert set(data["projects"][0]) == {"dept_code", "code", "name", "score", "grade", "deduction", "criteria",
+                                        "errors", "limit"}
     assert data["validation"] == {"valid": True, "errors": 0, "warnings": 0}
 
 
@@ -336,7 +366,7 @@ def test_review_text_groups_under_the_four_criteria():
     assert positions == sorted(positions)
     assert "可行性（" not in out  # nothing to say under 可行性 for the sample
     assert "WBE-R101" in out and "项目等级" in out
-    assert re.search(r"优 0 个，良 3 个，中 5 个，差 1 个", out.replace("\n", ""))
+    assert re.search(r"优 0 个，良 2 个，中 5 个，差 2 个", out.replace("\n", ""))
 
 
 def test_review_of_an_invalid_book_exits_1_and_says_so(edit_sample):
@@ -368,12 +398,13 @@ def test_review_annotated_copy(tmp_path, sample_copy):
     assert "WBE-R101" in cell.comment.text and "WBE-R126" in cell.comment.text
     assert cell.fill.fgColor.rgb.endswith("FFEB9C")
     rows = list(workbook["审核结果"].iter_rows(values_only=True))
-    assert rows[0][0].startswith("审核结果：118 条审核意见（完整性 2，相关性 86，适当性 30，可行性 0）")
+    assert rows[0][0].startswith(f"审核结果：{SAMPLE_TOTAL} 条审核意见（完整性 2，相关性 97，适当性 31，可行性 0）")
     assert rows[1][8] == "审核要点"
-    findings = [r for r in rows[2:2 + 118]]
+    findings = [r for r in rows[2:2 + SAMPLE_TOTAL]]
     assert {(r[1], r[3], r[4]) for r in findings} == sample_review_findings()
     assert {r[8] for r in findings} == {"完整性", "相关性", "适当性"}
-    grade_header = rows.index(("部门编码", "项目编码", "项目名称", *CRITERIA, "扣分", "得分", "等级"))
+    grade_header = rows.index(("部门编码", "项目编码", "项目名称", *CRITERIA, "扣分", "得分", "等级", "校验错误",
+                               "等级上限原因"))
     grades = rows[grade_header + 1:grade_header + 10]
     assert [(r[7], r[8]) for r in grades] == [(100 - s, s) for s, _ in SAMPLE_GRADES] and \
            [r[9] for r in grades] == [g for _, g in SAMPLE_GRADES]
@@ -425,6 +456,95 @@ def test_review_annotated_copy_opens_in_libreoffice(tmp_path):
     assert workbook.sheetnames[0] == "审核结果"
     assert "WBE-R101" in workbook["指标"]["F38"].comment.text
     values = [row for row in workbook["审核结果"].iter_rows(values_only=True)]
-    assert values[0][0].startswith("审核结果：118 条审核意见")
+    assert values[0][0].startswith(f"审核结果：{SAMPLE_TOTAL} 条审核意见")
     assert any(row[:3] == ("450001", "13022524P00CL0E100361", "应急防汛经费及救援") and row[9] == "差" for row in values)
     assert {(f.code, f.sheet, f.cell) for f in review(resaved).report.findings} == sample_review_findings()
+
+
+# ------------------------------------------------------------------------------------ issue 11: grades
+
+def _goal_year(year: int):
+    def apply(workbook):
+        sheet = workbook["部门目标"]
+        for row in range(2, sheet.max_row + 1):
+            if sheet[f"C{row}"].value is not None:
+                sheet[f"C{row}"] = year
+    return apply
+
+
+def test_advice_uses_the_workbooks_year(edit_sample):
+    """R104 and R124 used to suggest 2024年12月底前 whatever the 年度; following that advice then triggered R135."""
+    path = edit_sample({"指标": {"E4": "质量指标"}}, func=_goal_year(2025))
+    result = review(path)
+    r104 = next(f.message for f in result.report.findings if f.code == "WBE-R104" and f.cell == "C2")
+    r124 = next(f.message for f in result.report.findings if f.code == "WBE-R124" and f.cell == "H13")
+    assert "2025年12月底前" in r104 and "2025年12月底前" in r124
+    assert "2024年" not in r104 and "2024年" not in r124
+
+
+def test_a_project_with_a_validation_error_is_at_best_poor(edit_sample):
+    """The last project grades 良 77; an empty 指标值 (WBE-E010) on one of its rows makes it 差."""
+    result = review(edit_sample({"指标": {"H74": None}}))
+    assert not result.validation.valid
+    last = result.grades[-1]
+    assert (last.grade, last.errors, last.limit) == ("差", 1, "有校验错误") and last.score <= 59
+    assert [(g.score, g.grade) for g in result.grades[:-1]] == SAMPLE_GRADES[:-1]
+    assert result.to_dict()["projects"][-1]["limit"] == "有校验错误"
+
+
+def test_errors_on_the_department_row_count_against_its_projects(edit_sample):
+    result = review(edit_sample({"部门目标": {"C2": 1999}}))
+    assert result.validation.errors and all(g.grade == "差" for g in result.grades)
+
+
+def test_a_project_without_effects_is_at_best_good():
+    from workbook_engine.model import Book, Indicator, Project
+    from workbook_engine.review.config import ReviewConfig
+    from workbook_engine.review.grading import grade_projects
+
+    projects = [Project("450001", n, f"13022524P00CL0E1003{n}X", f"项目{n}", "", Decimal(10), Decimal(10), None,
+                        "", None, None, None, None, "") for n in (1, 2)]
+    indicators = [Indicator("450001", projects[0].code, 1, "产出指标", "数量指标", "次数", "", "≥12次", ""),
+                  Indicator("450001", projects[1].code, 1, "产出指标", "数量指标", "次数", "", "≥12次", ""),
+                  Indicator("450001", projects[1].code, 2, "效益指标", "社会效益指标", "受益人数", "", "≥500人", "")]
+    grades = grade_projects(Book([], projects, indicators), [], ReviewConfig())
+    assert [(g.score, g.grade, g.limit) for g in grades] == [(89, "良", "缺少效益指标"), (100, "优", "")]
+
+
+def test_2021_framework_is_reviewed_like_the_classic_one(edit_sample):
+    """The sample's first project in the 2021 framework (成本指标 as 一级): the cost rules still apply."""
+    changes = {"指标": {"D5": "成本指标", "E5": "经济成本指标", "H5": "≥200万元"}}
+    result = review(edit_sample({}, func=_as_text(changes)))
+    assert "H5" in at(result, "WBE-R136") and "C2" not in at(result, "WBE-R104")
+    changes["指标"]["H5"] = "≤预算数"
+    result = review(edit_sample({}, func=_as_text(changes), name="budget.xlsx"))
+    r122 = next(f for f in result.report.findings if f.code == "WBE-R122" and f.cell == "H5")
+    assert "≤200.00万元" in r122.message and result.validation.valid
+
+
+def test_config_floors(edit_sample):
+    path = _config(edit_sample({"指标": {"H10": "≥75%"}}, func=_as_text({"指标": {"H10": "≥75%"}})),
+                   "[tool.workbook-engine.review]\nsatisfaction-floor = 70\n")
+    assert "H10" not in at(review(path), "WBE-R137")
+    _config(path, "[tool.workbook-engine.review]\nsatisfaction-floor = 85\n")
+    assert "H10" in at(review(path), "WBE-R137")
+    _config(path, '[tool.workbook-engine.review]\nsatisfaction-floor = "高"\n')
+    with pytest.raises(InputError, match="satisfaction-floor"):
+        review(path)
+
+
+@pytest.mark.parametrize("code", sorted(REVIEW))
+def test_review_messages_are_catalogue_templates(code):
+    """Issue 11: every review message is the catalogue's template with named fields, never written in rules.py."""
+    import string
+
+    from workbook_engine.findings import CATALOGUE
+
+    entry = CATALOGUE[code]
+    for variant in (None, *entry.variants):
+        template, fix = entry.texts(variant)
+        assert template != "{message}" and template.endswith(("。", "）")), (code, variant)
+        assert "请" in fix, (code, variant)
+        fields = {name for _, name, _, _ in string.Formatter().parse(template + fix) if name}
+        message = entry.message(variant, **{name: f"<{name}>" for name in fields})
+        assert "{" not in message and all(f"<{name}>" in message for name in fields)

@@ -110,6 +110,9 @@ def test_form_helpers():
     assert parse_indicator_value("预算成本").kind == "qualitative"  # the seed's wording is not a bound
     assert parse_indicator_value("一般").kind == "grade" and parse_indicator_value("一致").kind == "qualitative"
     assert parse_indicator_value("不低于上年水平").kind == "qualitative"
+    assert is_deadline(parse_indicator_value("2025年11月30日前完成资金支付"))  # as 原州区 publishes it
+    assert unit_cost(parse_indicator_value("≤28.40/株")) == (Decimal("28.40"), "元", "株")  # 元 implied (同心县)
+    assert parse_indicator_value("≥两万人").number == 20000
 
 
 @pytest.mark.parametrize("value", ["≥", "≥**天", "≥%", "≤XX万元", "不低于次"])

@@ -114,7 +114,13 @@ def test_diff_and_merge_with_a_conflict_resolved_in_the_page(page, tmp_path):
     page.get_by_role("button", name="比对").click()
     page.wait_for_url(re.compile(r"/diff/[^/]+$"))
     assert page.locator("#changes tbody tr").count() == len(api.diff(SAMPLE, new).changes.changes)
-    assert "新的项目名称" in page.locator("#changes ins").first.inner_text() + page.locator("#changes").inner_text()
+    row = page.locator("#sheet-projects tr[data-status=changed]")
+    cell = row.locator("td.cell-changed[data-field='项目名称']")
+    assert cell.locator("ins").inner_text() == "新的项目名称"
+    assert cell.locator(".was").inner_text().endswith(api.read_book(SAMPLE).projects[0].name)
+    row.locator("td.fields a").first.focus()  # the keyboard reaches each changed cell from its row
+    page.keyboard.press("Enter")
+    assert page.url.endswith("#" + cell.get_attribute("id"))
 
     first = save(department("450101", "甲局", "A"), tmp_path / "甲.xlsx")
     second = save(department("450102", "乙局", "B"), tmp_path / "乙.xlsx")
@@ -146,3 +152,23 @@ def test_hostile_file_gets_the_one_line_message(page, tmp_path):
     message.wait_for()
     assert "压缩炸弹" in message.inner_text() and path.name in message.inner_text()
     assert str(tmp_path) not in page.content()
+
+
+def test_filters_without_javascript(browser, server, tmp_path):
+    planted = edited(SAMPLE, tmp_path / "有错误.xlsx", set_cells({"项目": {"F2": "二百", "K3": 1.5}}))
+    errors = api.validate(planted, review=True).errors
+    context = browser.new_context(base_url=server, java_script_enabled=False, locale="zh-CN")
+    page = context.new_page()
+    page.set_default_timeout(60_000)
+    page.goto("/")
+    page.set_input_files("#file", str(planted))
+    page.get_by_role("button", name="上传并检查").click()
+    page.wait_for_url(re.compile(r"/files/[^/?]+$"))  # the progress page refreshes itself (<noscript>)
+    page.select_option("#f-severity", "error")
+    page.select_option("#f-sheet", "项目")
+    page.get_by_role("button", name="筛选").click()
+    page.wait_for_url(re.compile(r"severity=error"))
+    visible = page.locator("#findings tbody tr:visible")
+    assert visible.count() == len([f for f in errors if f.sheet == "项目"])
+    assert page.locator("#f-severity").input_value() == "error"
+    context.close()

@@ -6,7 +6,7 @@ Modelled on frictionless-py: an error type carries its title and a message templ
 budget=…, fiscal=…)`` — and the catalogue says how it reads; no message text is written anywhere else.
 The terminal table, the 校验结果 sheet and the JSON all come from one flattening (``Finding.to_dict`` /
 ``Report.flatten``). docs/rules.md and docs/review-rules.md tables are generated from ``CATALOGUE``
-(tests/test_docs.py runs ``cog --check``).
+(tests/test_catalogue.py runs ``cog --check``).
 
 A leaf module: it imports nothing from the package but a1.py, so that every layer may use it.
 """
@@ -21,7 +21,6 @@ from .a1 import cell_name
 
 ERROR = "error"
 WARNING = "warning"
-SEVERITIES = (ERROR, WARNING)
 
 # The four review criteria, in the order reports list them.
 CRITERIA: tuple[str, ...] = ("完整性", "相关性", "适当性", "可行性")
@@ -44,7 +43,7 @@ class Location:
 
     @classmethod
     def at(cls, sheet: str | None, row: int | None = None, col: int | None = None, column: str | None = None,
-           file: str | None = None) -> "Location":
+           file: str | None = None) -> Location:
         """A location from an Excel row and a 0-based column index (the cell is named when both are known)."""
         cell = cell_name(row, col) if row is not None and col is not None else None
         return cls(file, sheet, cell, row, column)
@@ -361,48 +360,147 @@ _ENTRIES: tuple[Entry, ...] = (
 )
 
 
-def _review(code: str, criterion: str, points: int, title: str, what: str, example: str, remedy: str) -> Entry:
-    # The review rules (review/rules.py, issue 11) still write their messages; "{message}" is their
-    # transitional template until they pass named fields.
-    return _entry(code, REVIEW_SECTION, title, "{message}", what=what, example=example, remedy=remedy,
-                  criterion=criterion, points=points)
+def _review(code: str, criterion: str, points: int, title: str, what: str, example: str, remedy: str,
+            template: str, fix: str = "", *, variants: Mapping[str, tuple[str, str]] | None = None) -> Entry:
+    """A review rule (review/rules.py): its criterion and points, and its message template and fix with named
+    fields the rule passes (``name``, ``value``, ``budget`` …)."""
+    return _entry(code, REVIEW_SECTION, title, template, fix, what=what, example=example, remedy=remedy,
+                  variants=variants, criterion=criterion, points=points)
 
 
 _REVIEW_ENTRIES: tuple[Entry, ...] = (
     _review("WBE-R101", "完整性", 10, "文字中留有占位符", "a placeholder left in a text", "防汛天数（≥**天）",
-            "防汛天数, value ≥90天"),
+            "防汛天数, value ≥90天",
+            "“{header}”中留有占位符“{placeholder}”。", "请把模板里的占位符换成实际内容，如把“≥**天”写成实际天数“≥90天”。"),
     _review("WBE-R102", "完整性", 5, "指标值为 0%（系统默认值）", "指标值 0% / 0.00% (the system's default)", "0.00%",
-            "≥95%; a real zero as =0%"),
-    _review("WBE-R103", "完整性", 2, "指标值确定依据为空", "指标值确定依据 empty", "—", "计划标准 / 根据年初工作计划安排"),
+            "≥95%; a real zero as =0%",
+            "指标值“{value}”是预算系统的默认值，等于没有填写目标。",
+            "请填写实际目标，如 ≥95%；目标确为零时写成 =0%，并在指标值确定依据中说明。"),
+    _review("WBE-R103", "完整性", 2, "指标值确定依据为空", "指标值确定依据 empty", "—", "计划标准 / 根据年初工作计划安排",
+            "指标值确定依据为空。", "请说明目标值从何而来：计划标准、行业标准、历史标准、其他标准，或如“根据年初工作计划安排”。"),
     _review("WBE-R104", "完整性", 5, "缺少审核要求的二级指标", "a project lacks a 数量, 质量, 时效 or 成本 indicator",
-            "no 时效指标", "add one of each"),
+            "no 时效指标", "add one of each",
+            "项目 {code}（{name}）没有{missing}。",
+            "审核要求产出指标至少各有一个数量、质量、时效和成本指标，请补充（如 数量：≥12次；时效：{deadline}；"
+            "成本：≤{budget}万元）。"),
     _review("WBE-R111", "相关性", 6, "三级指标只重复二级指标名称", "三级指标 only repeats its 二级 (or 一级) name",
-            "生态效益指标 / 生态效益指标", "name what is measured"),
+            "生态效益指标 / 生态效益指标", "name what is measured",
+            "三级指标“{name}”只是重复了二级指标的名称，没有说明考核什么。",
+            "请写出具体的考核内容，如 生态效益指标 下写“废弃物无害化处理率”，成本指标 下写“项目总成本”。",
+            variants={"level1": ("三级指标“{name}”只是重复了一级指标的名称，没有说明考核什么。",
+                                 "请写出具体的考核内容，如 生态效益指标 下写“废弃物无害化处理率”，成本指标 下写“项目总成本”。")}),
     _review("WBE-R112", "相关性", 1, "绩效指标描述没有说明", "绩效指标描述 empty or identical to the 三级指标",
-            "满意率 / 满意率", "explain how it is counted"),
+            "满意率 / 满意率", "explain how it is counted",
+            "绩效指标描述为空，没有说明指标的含义。", "请说明考核什么、怎样计算，如“{example}”。",
+            variants={"same": ("绩效指标描述与三级指标“{name}”相同，没有说明指标的含义。",
+                               "请说明考核什么、怎样计算，如“{example}”。")}),
     _review("WBE-R113", "相关性", 3, "三级指标名称被截断", "三级指标 is its description cut short", "…宣传知名 / …宣传知名度",
-            "a complete short name"),
+            "a complete short name",
+            "三级指标“{name}”像是描述“{description}”被截断后的前半部分（预算系统常限制指标名称的长度）。",
+            "请写出完整、简短的名称，如把“…知名”改为“…知晓率”。"),
     _review("WBE-R114", "相关性", 10, "指标与其他项目完全相同",
             "the same indicator set (二级, 三级, 指标值) in several projects", "two projects, nine identical rows",
-            "indicators of the project's own"),
+            "indicators of the project's own",
+            "项目 {code}（{name}）的 {count} 个指标（名称与指标值）与 {others} 完全相同，像是复制的指标。",
+            "请按本项目的实际产出、效益设置指标和目标值。"),
     _review("WBE-R115", "相关性", 3, "绩效目标中的数字没有指标体现", "a number in 绩效目标 that no indicator carries",
-            "goal 知晓率达100%, indicator ≥95%", "add the indicator or align the goal"),
-    _review("WBE-R121", "适当性", 4, "数量指标没有数量", "数量指标 without number and count unit", "全部承保, ≥95%", "≥12次"),
-    _review("WBE-R122", "适当性", 8, "成本指标没有金额", "成本指标 without an amount", "预算成本, 不超预算", "≤200万元"),
-    _review("WBE-R123", "适当性", 4, "满意度指标不是“≥百分比”", "满意度 not a percentage with ≥", "=95%, 较高", "≥90%"),
+            "goal 知晓率达100%, indicator ≥95%", "add the indicator or align the goal",
+            "绩效目标中写了 {missing}，但没有指标的指标值是这个数。",
+            "目标里承诺的数字应有指标考核：请增加或改正相应指标（如 目标写“知晓率达100%”，指标值写 ≥100% "
+            "或把目标改成与指标一致）。"),
+    _review("WBE-R116", "相关性", 6, "把投入当作产出或效益", "an input (money, budget execution) posing as an output or effect",
+            "数量 资金到位率 ≥100%", "what the money buys",
+            "{level2}“{name}”考核的是投入“{term}”，不是产出或效益（财预〔2021〕101号：财力、人力和物力等投入数量"
+            "不能作为绩效目标）。",
+            "请改为这笔资金带来的产出或效果，如“完成维修的监控点位数 ≥50个”“隐患整改率 ≥95%”；金额请写在成本指标。",
+            variants={"money": ("{level2}“{name}”考核的是投入的资金金额“{value}”，不是产出或效益（财预〔2021〕101号："
+                                "财力、人力和物力等投入数量不能作为绩效目标）。",
+                                "请改为这笔资金带来的产出或效果，如“完成维修的监控点位数 ≥50个”“隐患整改率 ≥95%”；"
+                                "金额请写在成本指标。")}),
+    _review("WBE-R117", "相关性", 4, "指标不符合二级指标的含义", "indicator does not fit its 二级's definition",
+            "满意度 under 社会效益", "move it / rewrite it",
+            "“{name}”是满意度，却放在{level2}下。",
+            "请移到满意度指标（服务对象满意度指标）；效益指标应写项目带来的效果，如“群众安全感提升”“受益人数 ≥2000人”。",
+            variants={
+                "date": ("“{name}”（{value}）是时间或期限，却放在质量指标下。",
+                         "请移到时效指标；质量指标应写合格率、达标率、验收标准等，如“验收合格率 ≥95%”。"),
+                "rate": ("时效指标“{name}”写成了普通比率“{value}”，没有说明时间要求。",
+                         "请写期限（如 {deadline}）、时长（如 ≤30天），或改为及时率（如“资金发放及时率 ≥95%”）；"
+                         "完成率等请放到质量或数量指标。"),
+                "count": ("效益指标“{name}”（{value}）只是产出的数量。",
+                          "请改写为产出带来的效果，如“隐患整改率 ≥95%”“受益群众 ≥5000人”“事故起数较上年下降”。"),
+                "restated": ("效益指标“{name}”（{value}）只是产出的数量，与数量指标“{quantity}”重复。",
+                             "请改写为产出带来的效果，如“隐患整改率 ≥95%”“受益群众 ≥5000人”“事故起数较上年下降”。"),
+            }),
+    _review("WBE-R118", "相关性", 3, "多个不同项目使用相同的套话指标",
+            "the same 效益 row (三级 + 指标值) in 3+ projects with different purposes", "维护社会稳定 ≥95% everywhere",
+            "a project-specific effect",
+            "“{name} {value}”原样出现在 {count} 个用途不同的项目中（如 {others}），是套话，不能说明本项目的产出和效益。",
+            "请按本项目（{project_name}）的实际写具体指标，如“化工企业隐患整改率 ≥95%”。"),
+    _review("WBE-R119", "相关性", 6, "指标与项目内容无关", "indicator unrelated to its project's texts",
+            "秸秆综合利用率 in a sewage plant", "an indicator of this project",
+            "三级指标“{name}”与项目“{project_name}”的名称、资金用途和绩效目标都没有关系，像是从别的项目复制来的。",
+            "请换成本项目资金带来的产出或效果，或在绩效目标中说明两者的联系。"),
+    _review("WBE-R121", "适当性", 4, "数量指标没有数量", "数量指标 without number and count unit", "全部承保, ≥95%", "≥12次",
+            "数量指标“{name}”的指标值“{value}”没有数字和计量单位。",
+            "数量指标应写成 运算符 + 数字 + 计量单位，如 ≥12次、≥25家、≥2000人次；比率请放到质量指标。",
+            variants={"rate": ("数量指标“{name}”的指标值“{value}”是比率。",
+                               "数量指标应写成 运算符 + 数字 + 计量单位，如 ≥12次、≥25家、≥2000人次；比率请放到质量指标。")}),
+    _review("WBE-R122", "适当性", 8, "成本指标没有金额", "成本指标 without an amount", "预算成本, ≤预算数", "≤200万元",
+            "成本指标的指标值“{value}”没有金额。",
+            "请写明成本上限，如 ≤{budget}万元（不超过本项目预算数），或按成本构成分项写金额、单价（如 ≤710元/亩）。",
+            variants={"budget": ("成本指标的指标值“{value}”以预算为上限，但没有写出金额，审核时无法核对。",
+                                 "请写成金额，如 ≤{budget}万元（本项目预算数），或按成本构成分项写金额、单价"
+                                 "（如 ≤710元/亩）。")}),
+    _review("WBE-R123", "适当性", 4, "满意度指标不是“≥百分比”", "满意度 not a percentage with ≥", "=95%, 较高", "≥90%",
+            "满意度指标的指标值“{value}”不是“≥百分比”。", "请写成满意度的下限百分比，如 ≥90%（常见 85%–95%）。"),
     _review("WBE-R124", "适当性", 4, "时效指标没有期限、时长或比率", "时效 neither deadline, duration nor rate", "按时完成",
-            "2024年12月底前, ≤30天, ≥95%"),
+            "2024年12月底前, ≤30天, ≥95%",
+            "时效指标的指标值“{value}”没有可核对的时间。", "请写成期限、时长或比率，如 {deadline}、≤30天、及时率 ≥95%。"),
     _review("WBE-R125", "适当性", 2, "含糊用语", "vague wording as value or goal (configurable list)", "逐渐提升, 进一步提高",
-            "a checkable target"),
+            "a checkable target",
+            "指标值用了含糊用语{words}，无法考核是否达到。",
+            "请写成可核对的目标，如 ≥95%、较上年提高 5 个百分点；确实不能量化时写分级表述（如 优/良/中）。",
+            variants={"goal": ("绩效目标用了含糊用语{words}。",
+                               "请写明要达到的具体结果，如“完成 12 次专家会诊、隐患整改率达 95%”。")}),
     _review("WBE-R126", "适当性", 3, "指标名称中含有指标值", "a value inside the indicator name", "监管覆盖率达95%",
-            "value in 指标值"),
-    _review("WBE-R131", "可行性", 5, "百分比超过 100%", "a percentage above 100%", "≥120%", "≤100%"),
-    _review("WBE-R132", "可行性", 5, "应提高的比率用了“≤”", "≤ on a rate that should rise", "覆盖率 ≤95%", "≥95%"),
-    _review("WBE-R133", "可行性", 3, "满意度为 100%", "满意度 =100% or ≥100%", "≥100%", "≥90%"),
+            "value in 指标值",
+            "三级指标“{name}”的名称里含有指标值（“{found}”）。",
+            "请让名称只写考核什么，把目标值写在“指标值”列，如 名称“防汛天数”、指标值“≥90天”。"),
+    _review("WBE-R127", "适当性", 4, "计量单位与指标不符", "unit contradicts the indicator",
+            "合格率 ≥12个, 完成时间 ≥95%", "≥95%, 2024年12月底前",
+            "“{name}”是比率，指标值却以“{unit}”计（“{value}”），单位与指标相矛盾。", "请改正单位或指标名称，如 ≥95%。",
+            variants={
+                "time": ("“{name}”是时间，指标值却是百分比（“{value}”），单位与指标相矛盾。",
+                         "请改正单位或指标名称，如 {deadline}。"),
+                "count": ("“{name}”是数量，指标值却是百分比（“{value}”），单位与指标相矛盾。",
+                          "请改正单位或指标名称，如 ≥500人。"),
+                "money": ("“{name}”是金额，指标值却以“{unit}”计（“{value}”），单位与指标相矛盾。",
+                          "请改正单位或指标名称，如 ≤50万元。"),
+            }),
+    _review("WBE-R131", "可行性", 5, "百分比超过 100%", "a percentage above 100%", "≥120%", "≤100%",
+            "指标值“{value}”超过 100%。", "比率最多 100%；如是增长幅度，请在名称和描述中写明“较上年增长”，否则请改正。"),
+    _review("WBE-R132", "可行性", 5, "应提高的比率用了“≤”", "≤ on a rate that should rise", "覆盖率 ≤95%", "≥95%",
+            "“{name}”是应当提高的比率，指标值“{value}”却只给了上限。", "请改为下限，如 ≥95%。"),
+    _review("WBE-R133", "可行性", 3, "满意度为 100%", "满意度 =100% or ≥100%", "≥100%", "≥90%",
+            "满意度指标值“{value}”要求人人满意，不切实际，也无法通过抽样核实。", "请设为 ≥90% 左右（常见 85%–95%）。"),
     _review("WBE-R134", "可行性", 8, "成本金额超过预算数", "成本 amount above the project's 预算数", "≤300万元 on 200.00",
-            "≤200万元"),
+            "≤200万元",
+            "成本指标“{value}”（{amount} 万元）超过项目预算数 {budget} 万元。", "成本目标不能高于预算，请改正金额或单位。"),
     _review("WBE-R135", "可行性", 5, "时效期限不在预算年度内", "时效 deadline outside the budget year",
-            "2025年12月底前 in 2024", "2024年12月底前"),
+            "2025年12月底前 in 2024", "2024年12月底前",
+            "时效期限“{value}”不在预算年度 {year} 年内。", "项目资金当年执行，请把期限定在 {year} 年内，如 {year}年12月底前。"),
+    _review("WBE-R136", "可行性", 5, "成本指标用了下限", "a cost with a lower bound", "≥600万元", "≤600万元",
+            "成本指标“{value}”给的是下限。成本目标控制的是上限：花得多不等于完成得好。", "请写成 {bound}（不超过本项目预算数）。"),
+    _review("WBE-R137", "可行性", 4, "满意度目标过低", "满意度 below the floor (80%, wbe.toml)", "≥70%", "≥85%",
+            "满意度目标“{value}”低于 {floor}%。这样的目标意味着接受多数服务对象不满意。",
+            "请设为 ≥{suggest}% 以上（常见 85%–95%），或在指标值确定依据中说明理由。"),
+    _review("WBE-R138", "可行性", 4, "比率目标远低于指标含义", "a rate far below what its wording implies",
+            "整改完成率 ≥40%, 全覆盖率 ≥80%", "≥95%, =100%",
+            "“{name}”的名称（“{word}”）意味着全部或接近全部，目标“{value}”却远低于此。",
+            "请把目标提高到 ≥{floor}%（或写 =100%），或改正名称。",
+            variants={"completion": ("“{name}”是应当接近 100% 的比率，目标“{value}”低于 {floor}%，达到了也说明不了完成得好。",
+                                     "请设为 ≥90% 左右，或在指标值确定依据中说明为何这么低。")}),
 )
 
 CATALOGUE: dict[str, Entry] = {e.code: e for e in (*_ENTRIES, *_REVIEW_ENTRIES)}
@@ -411,21 +509,6 @@ CATALOGUE: dict[str, Entry] = {e.code: e for e in (*_ENTRIES, *_REVIEW_ENTRIES)}
 REVIEW_CODES: tuple[str, ...] = tuple(c for c, e in CATALOGUE.items() if e.section == REVIEW_SECTION)
 EXTRACT_CODES: tuple[str, ...] = tuple(c for c, e in CATALOGUE.items() if e.section == EXTRACT_SECTION)
 
-
-def entry(code: str) -> Entry:
-    return CATALOGUE[code]
-
-
-def severity_of(code: str) -> str:
-    return CATALOGUE[code].severity
-
-
-def title_of(code: str) -> str:
-    return CATALOGUE[code].title
-
-
-def criterion_of(code: str) -> str | None:
-    return CATALOGUE[code].criterion
 
 
 # -- the finding -------------------------------------------------------------------------------------------

@@ -6,7 +6,7 @@ tests/test_docs.py fails when a table and the catalogue differ (as `cog --check`
 
 from __future__ import annotations
 
-from .findings import CATALOGUE, CRITERIA, REVIEW_SECTION, Entry
+from .findings import CATALOGUE, CRITERIA, Entry
 
 
 def _cell(text: str) -> str:
@@ -27,7 +27,7 @@ def rules_table(section: str) -> str:
         if entry.section != section:
             continue
         what = f"{entry.criterion}: {entry.what}" if entry.criterion else entry.what
-        message = "（审核规则的说明，见 review-rules.md）" if entry.section == REVIEW_SECTION else _messages(entry)
+        message = _messages(entry)
         lines.append(f"| {entry.code} | {entry.severity} | {_cell(entry.title)} | {_cell(what)} | "
                      f"{_cell(entry.example)} | {_cell(entry.remedy)} | {message} |")
     return "\n".join(lines)

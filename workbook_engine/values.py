@@ -6,6 +6,7 @@ input, they return what they understood and leave judging to the caller.
 
 from __future__ import annotations
 
+import functools
 import math
 import re
 import unicodedata
@@ -28,7 +29,8 @@ _OP_RE = re.compile(
 )
 _NUMBER_RE = re.compile(r"^([+-]?\d+(?:\.\d+)?)")
 _DEADLINE_RE = re.compile(
-    r"^(?:(\d{4})年)?(?:(\d{1,2})月)?(?:(\d{1,2})[日号])?(?:底|末|上旬|中旬|下旬|份)?(?:前|之前|以前|内|完成)?$"
+    r"^(?:(\d{4})年)?(?:(\d{1,2})月)?(?:(\d{1,2})[日号])?(?:底|末|上旬|中旬|下旬|份)?"
+    r"(?:(?:前|之前|以前)[\u4e00-\u9fff]{0,12}|内|完成)?$"  # 2022年11月30日前完成资金支付
 )
 _DOTTED_DATE_RE = re.compile(r"^\d{4}[./-]\d{1,2}(?:[./-]\d{1,2})?(?:前|之前|以前|内)?$")
 _PERCENT_SIGNS = str.maketrans({"％": "%", "﹪": "%"})
@@ -279,7 +281,13 @@ def parse_indicator_value(value: object) -> IndicatorValue:
     words (≥良好) and budget bounds (≤预算数). Only a value that starts with an operator and has nothing usable
     after it (≥, ≥**天, ≥%) is malformed.
     """
-    text = as_text(value)
+    return _parse_indicator_text(as_text(value))
+
+
+# The validation rules and the review both parse every 指标值 of a book, and values repeat (100%, ≥95%, 按时完成):
+# each distinct text is parsed once per process. The result is immutable, so sharing it is safe.
+@functools.lru_cache(maxsize=65536)
+def _parse_indicator_text(text: str) -> IndicatorValue:
     folded = fold(text).strip()
     if not folded:
         return IndicatorValue(text, "empty")
@@ -347,7 +355,10 @@ DURATION_UNITS = ("天", "日", "工作日", "个工作日", "小时", "分钟",
 _UNIT_TAILS = ("以上", "以下", "左右", "以内", "之内", "内", "前", "及以上", "及以下")
 # Deadlines written without digits that still name a point in the budget year.
 _DEADLINE_WORDS = re.compile(
-    r"^(?:年底|年末|年内|当年|当年度|本年度?|年度内|全年|全年度|本年内|当期|预算年度内?)(?:前|之前|以前|内|完成|完工|办结)*$")
+    r"^(?:(?:年底|年末|年内|当年|当年度|本年度?|年度内|全年|全年度|本年内|当期|预算年度内?|当日|当天|日产日清|即时)"
+    r"(?:前|之前|以前|内|完成|完工|办结|清运|清理|处置|发放|到位)*"
+    r"|(?:每|当|次|本|下)(?:月|季度|季|半年|年)(?:首月|末|初|底)?(?:\d{1,2}[日号])?(?:前|之前|以前|内)?(?:发放|完成|到位|办结)?"
+    r"|实时|随到随办|即到即办)$")
 # Numbers in free text with what follows them: "100%", "12次", "25家", "2024年".
 _QUANTITY_RE = re.compile(r"(?<![\d.])(\d+(?:\.\d+)?)\s*(%|[\u4e00-\u9fff]{0,2})")
 
@@ -377,6 +388,7 @@ def unit_cost(value: IndicatorValue) -> tuple[Decimal, str, str] | None:
     if value.kind != "quantitative" or value.number is None or "/" not in value.unit:
         return None
     money, _, per = base_unit(value.unit).partition("/")
+    money = money or "元"  # ≤28.40/株: the 元 is implied (published tables write it so)
     if money not in MONEY_UNITS or not per:
         return None
     return value.number, money, per

@@ -17,7 +17,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ..errors import InputError
-from .database import Database, is_initialised, migrate
+from .database import SQLITE_NAME, Database, is_initialised, migrate
 from .models import Collection
 from .storage import BlobStore
 
@@ -28,6 +28,9 @@ class Collect:
     def __init__(self, data_dir: str | os.PathLike[str], database_url: str | None = None, *,
                  create: bool = False, upgrade: bool = True):
         self.data_dir = Path(data_dir)
+        if not create and database_url is None and not (self.data_dir / SQLITE_NAME).is_file():
+            raise InputError(f"{self.data_dir}：这里没有征集数据（{SQLITE_NAME}）。请先运行 wbe collect init {self.data_dir} "
+                             "--year 年度 --departments 部门名单.xlsx。")
         self.db = Database(self.data_dir, database_url, create=create)
         if upgrade:
             migrate(self.db.engine)

@@ -75,9 +75,9 @@ class Checked:
 def check_file(path: Path) -> Checked:
     """Validate and review a workbook the way `wbe validate` does (the input guard first: an unreadable or
     hostile file raises InputError with the CLI's message)."""
+    from ..findings import Report
     from ..review import ReviewConfig, review_book
     from ..validation import check
-    from ..findings import Report
 
     checked = check(path)
     result = review_book(checked.book, checked.loaded, checked.report, ReviewConfig())
@@ -306,9 +306,9 @@ def annotated_with_opinions(collect: Collect, session: Session, user: User, subm
 
 
 def _annotate_opinions(session: Session, user: User, submission: Submission, source: Path, output: Path) -> Path:
+    from ..findings import Finding, Location, Report, finding
     from ..validation import check
     from ..validation.annotate import annotate
-    from ..findings import Finding, Location, Report, finding
 
     submission_id = submission.id
     checked = check(source)

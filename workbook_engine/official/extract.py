@@ -315,7 +315,8 @@ class ProjectSheetReader:
                 if spec.merge and not values[name]:
                     values[name] = previous.get(name, "")
                     if not values[name]:
-                        self.note("WBE-E071", r, columns[0][0], variant="no_merge", row=r + 1, name=spec.field)
+                        self.note("WBE-E071", r, columns[0][0], variant="no_merge", row=r + 1,
+                                  name=BY_KIND["indicators"].header_of(name.split(".", 1)[1]))
             previous = values
             indicators.append(values)  # type: ignore[arg-type]
         return indicators  # type: ignore[return-value]

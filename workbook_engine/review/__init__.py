@@ -13,11 +13,19 @@ from pathlib import Path
 from typing import Any
 
 from ..canonical_reader import LoadedWorkbook
+from ..findings import (
+    CATALOGUE,
+    CRITERIA,
+    REVIEW_CODES,
+    Finding,
+    Report,
+    dumps_report,
+    position_key,
+)
 from ..model import Book
 from ..validation.engine import check
-from ..findings import CATALOGUE, CRITERIA, REVIEW_CODES, Finding, Report, dumps_report, position_key
 from .config import OFF, ReviewConfig, load_config
-from .grading import ProjectGrade, grade_projects
+from .grading import ProjectGrade, errors_per_project, grade_projects
 from .rules import RULES, ReviewContext
 
 __all__ = ["review", "review_book", "review_findings", "review_check", "ReviewResult", "ProjectGrade",
@@ -92,9 +100,15 @@ class ReviewResult:
 
 
 def review_book(book: Book, loaded: LoadedWorkbook, validation: Report, config: ReviewConfig) -> ReviewResult:
+    """Review a book the caller has validated: ``validation`` is that report (its errors cap the grades;
+    the review itself never validates, so validation never depends on the review)."""
     report = Report(validation.file, review_findings(book, loaded, config))
     report.sort(criterion_key)
-    return ReviewResult(report, grade_projects(book, report.findings, config), validation, config)
+    sheets = {kind: table.sheet_name for kind in ("goals", "projects", "indicators")
+              if (table := loaded.table(kind)) is not None}
+    errors = errors_per_project(book, [f for f in validation.findings if f.is_error and f.code not in REVIEW_CODES],
+                                sheets)
+    return ReviewResult(report, grade_projects(book, report.findings, config, errors), validation, config)
 
 
 def review(path: str | Path, *, config: ReviewConfig | None = None) -> ReviewResult:

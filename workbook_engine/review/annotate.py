@@ -5,12 +5,12 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+from ..findings import CRITERIA
 from ..sheets import REVIEW_SHEET
 from ..validation.annotate import annotate
-from ..findings import CRITERIA
 from . import ReviewResult
 
-GRADE_HEADERS = ("部门编码", "项目编码", "项目名称", *CRITERIA, "扣分", "得分", "等级")
+GRADE_HEADERS = ("部门编码", "项目编码", "项目名称", *CRITERIA, "扣分", "得分", "等级", "校验错误", "等级上限原因")
 
 
 def summary_line(result: ReviewResult) -> str:
@@ -25,7 +25,7 @@ def summary_line(result: ReviewResult) -> str:
 
 def annotate_review(source: str | os.PathLike[str], result: ReviewResult, output: str | os.PathLike[str], *,
                     overwrite: bool = False) -> Path:
-    rows = [(g.dept_code, g.code, g.name, *(g.counts[c] for c in CRITERIA), g.deduction, g.score, g.grade)
-            for g in result.grades]
+    rows = [(g.dept_code, g.code, g.name, *(g.counts[c] for c in CRITERIA), g.deduction, g.score, g.grade,
+             g.errors, g.limit) for g in result.grades]
     return annotate(source, result.report, output, sheet_name=REVIEW_SHEET, title=summary_line(result), overwrite=overwrite,
                     appendix=("项目等级（满分 100，见 docs/review-rules.md）", GRADE_HEADERS, rows))

@@ -31,9 +31,18 @@ DEFAULT_VAGUE_WORDS: tuple[str, ...] = (
     "有效促进", "有效提升", "有效改善", "有效提高",
     "逐渐提高", "逐渐提升", "逐步提高", "逐步提升", "不断提高", "不断提升", "稳步提升", "大幅提升",
     "有所提高", "有所提升", "合理控制", "高效开展",
+    "不断完善", "不断改善", "不断加强", "不断优化", "持续改善", "持续提升", "持续提高", "持续优化", "持续推进",
+    "日益完善", "日益提高", "逐步完善", "逐步改善", "逐步推进", "稳步推进", "稳步提高", "大幅提高", "大力推进",
+    "全面提升", "全面提高", "切实提高", "切实加强", "积极推进", "更加完善",
 )
 DEFAULT_GRADES: dict[str, int] = {"优": 90, "良": 75, "中": 60}
 DEFAULT_CAP = 3  # at most this many findings of one rule count towards a project's score
+# Floors of WBE-R137/R138 (percent points) and WBE-R118's and WBE-R119's settings; wbe.toml may change them.
+DEFAULT_SATISFACTION_FLOOR = 80
+DEFAULT_RATE_FLOOR = 60
+DEFAULT_FULL_RATE_FLOOR = 90
+DEFAULT_BOILERPLATE_MIN_PROJECTS = 3
+DEFAULT_RELATED_THRESHOLD = 0.2  # chosen on tests/data/labelled_indicators.csv (docs/review-rules.md)
 
 
 class ConfigError(InputError):
@@ -58,6 +67,11 @@ class ReviewConfig:
     grades: dict[str, int] = field(default_factory=lambda: dict(DEFAULT_GRADES))
     cap: int = DEFAULT_CAP
     copied_set_min_projects: int = 2
+    satisfaction_floor: int = DEFAULT_SATISFACTION_FLOOR
+    rate_floor: int = DEFAULT_RATE_FLOOR
+    full_rate_floor: int = DEFAULT_FULL_RATE_FLOOR
+    boilerplate_min_projects: int = DEFAULT_BOILERPLATE_MIN_PROJECTS
+    related_threshold: float = DEFAULT_RELATED_THRESHOLD
 
     def setting(self, code: str, project: str | None = None) -> RuleSetting:
         severity = self.severity.get(code, CATALOGUE[code].severity)
@@ -100,7 +114,8 @@ def load_config(workbook: str | Path) -> ReviewConfig:
 def parse_config(table: dict[str, Any], path: Path | None = None) -> ReviewConfig:
     where = f"{path}：" if path else ""
     known = {"off", "severity", "points", "projects", "vague-words", "extra-vague-words", "grades", "cap",
-             "copied-set-min-projects"}
+             "copied-set-min-projects", "satisfaction-floor", "rate-floor", "full-rate-floor",
+             "boilerplate-min-projects", "related-threshold"}
     _no_unknown_keys(table, known, where, "[tool.workbook-engine.review]")
     config = ReviewConfig(source=path)
     config.severity, config.points = _rules(table, where, "[tool.workbook-engine.review]")
@@ -133,6 +148,23 @@ def parse_config(table: dict[str, Any], path: Path | None = None) -> ReviewConfi
             if not isinstance(value, int) or isinstance(value, bool) or value < (1 if key == "cap" else 2):
                 raise ConfigError(f"{where}{key} 应为{'正整数' if key == 'cap' else '不小于 2 的整数'}。")
             setattr(config, attr, value)
+    for key, attr in (("satisfaction-floor", "satisfaction_floor"), ("rate-floor", "rate_floor"),
+                      ("full-rate-floor", "full_rate_floor")):
+        if key in table:
+            value = table[key]
+            if not isinstance(value, int) or isinstance(value, bool) or not 0 <= value <= 100:
+                raise ConfigError(f"{where}{key} 应为 0–100 的整数（百分点），如 {key} = 80。")
+            setattr(config, attr, value)
+    if "boilerplate-min-projects" in table:
+        value = table["boilerplate-min-projects"]
+        if not isinstance(value, int) or isinstance(value, bool) or value < 2:
+            raise ConfigError(f"{where}boilerplate-min-projects 应为不小于 2 的整数。")
+        config.boilerplate_min_projects = value
+    if "related-threshold" in table:
+        value = table["related-threshold"]
+        if not isinstance(value, (int, float)) or isinstance(value, bool) or not 0 <= value <= 1:
+            raise ConfigError(f"{where}related-threshold 应为 0–1 之间的数，如 related-threshold = 0.2。")
+        config.related_threshold = float(value)
     return config
 
 

@@ -3,6 +3,10 @@
 A project starts at 100 points; each finding costs its rule's points (catalogue default, wbe.toml may change
 them per project), but at most ``cap`` findings of one rule count, so one habit repeated on every row does not
 outweigh several different problems. The score picks the grade by the thresholds (优 ≥ 90, 良 ≥ 75, 中 ≥ 60).
+
+Two limits then apply, because a reviewer returns such a table whatever else it does well: a project with any
+validation error (on its own rows, its department's 部门目标 rows, or the workbook as a whole) is at best 差
+(its score is capped just below the 中 threshold), and one without any 效益指标 is at best 良.
 """
 
 from __future__ import annotations
@@ -11,8 +15,9 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from typing import Any, Iterable
 
-from ..model import Book
 from ..findings import CATALOGUE, CRITERIA, Finding
+from ..framework import canonical_level1
+from ..model import Book
 from .config import ReviewConfig
 
 GRADES = ("优", "良", "中", "差")
@@ -28,10 +33,13 @@ class ProjectGrade:
     deduction: int = 0
     score: int = 100
     grade: str = "优"
+    errors: int = 0  # validation errors that concern the project
+    limit: str = ""  # why the grade was capped: 有校验错误 / 缺少效益指标
 
     def to_dict(self) -> dict[str, Any]:
         return {"dept_code": self.dept_code, "code": self.code, "name": self.name, "score": self.score,
-                "grade": self.grade, "deduction": self.deduction, "criteria": dict(self.counts)}
+                "grade": self.grade, "deduction": self.deduction, "criteria": dict(self.counts),
+                "errors": self.errors, "limit": self.limit or None}
 
 
 def grade_of(score: int, config: ReviewConfig) -> str:
@@ -41,8 +49,36 @@ def grade_of(score: int, config: ReviewConfig) -> str:
     return GRADES[-1]
 
 
-def grade_projects(book: Book, findings: Iterable[Finding], config: ReviewConfig) -> list[ProjectGrade]:
-    """One grade per project of the book, in the book's order."""
+def errors_per_project(book: Book, errors: Iterable[Finding], sheets: dict[str, str]) -> Counter[str]:
+    """How many validation errors concern each project: on its 项目 row or its 指标 rows (by row), on its
+    department's 部门目标 rows, or without a row at all (a missing sheet or column concerns every project)."""
+    project_at = {p.row: p.code for p in book.projects}
+    indicator_at = {i.row: i.project_code for i in book.indicators}
+    dept_at = {g.row: g.dept_code for g in book.goals}
+    counts: Counter[str] = Counter()
+    for f in errors:
+        if f.project:
+            counts[f.project] += 1
+        elif f.row is not None and f.sheet == sheets.get("projects") and f.row in project_at:
+            counts[project_at[f.row]] += 1
+        elif f.row is not None and f.sheet == sheets.get("indicators") and f.row in indicator_at:
+            counts[indicator_at[f.row]] += 1
+        elif f.row is not None and f.sheet == sheets.get("goals") and f.row in dept_at:
+            for p in book.projects:
+                if p.dept_code == dept_at[f.row]:
+                    counts[p.code] += 1
+        elif f.row is None:
+            for p in book.projects:
+                counts[p.code] += 1
+    return counts
+
+
+def grade_projects(book: Book, findings: Iterable[Finding], config: ReviewConfig,
+                   errors: Counter[str] | None = None) -> list[ProjectGrade]:
+    """One grade per project of the book, in the book's order; ``errors`` counts validation errors per project
+    (errors_per_project), which the caller passes in: the review does not validate."""
+    errors = errors or Counter()
+    with_effects = {i.project_code for i in book.indicators if canonical_level1(i.level1) == "效益指标"}
     per_project: dict[str, Counter[str]] = defaultdict(Counter)
     for f in findings:
         if f.project and CATALOGUE[f.code].criterion is not None:
@@ -58,6 +94,11 @@ def grade_projects(book: Book, findings: Iterable[Finding], config: ReviewConfig
             grade.counts[CATALOGUE[code].criterion] += count
             grade.deduction += config.setting(code, p.code).points * min(count, config.cap)
         grade.score = max(0, 100 - grade.deduction)
+        grade.errors = errors.get(p.code, 0)
+        if grade.errors:
+            grade.score, grade.limit = min(grade.score, max(0, config.grades["中"] - 1)), "有校验错误"
+        elif p.code not in with_effects:
+            grade.score, grade.limit = min(grade.score, max(0, config.grades["优"] - 1)), "缺少效益指标"
         grade.grade = grade_of(grade.score, config)
         grades.append(grade)
     return grades

@@ -13,15 +13,33 @@ from collections import defaultdict
 from decimal import Decimal
 from typing import Callable, Iterator
 
-from ..a1 import cell_name
 from ..canonical_reader import LoadedWorkbook
+from ..findings import Finding, Location, finding
 from ..framework import canonical_level1, canonical_level2, stem
 from ..model import Book, Project
-from ..validation.codes import criterion_of, severity_of
-from ..validation.findings import Finding
-from ..values import (IndicatorValue, base_unit, deadline_year_month, fold, is_blank, is_deadline, is_duration,
-                      money_in_wan, parse_indicator_value, quantities_in_text)
+from ..values import (
+    MONEY_UNITS,
+    IndicatorValue,
+    base_unit,
+    deadline_year_month,
+    fold,
+    is_blank,
+    is_deadline,
+    is_duration,
+    is_money,
+    money_in_wan,
+    parse_indicator_value,
+    quantities_in_text,
+    unit_cost,
+)
 from .config import ReviewConfig
+from .similarity import (
+    all_bigrams,
+    content_bigrams,
+    overlap,
+    sectors_of,
+    with_neighbours,
+)
 
 # Placeholders left from a template: **, XX, ××, …, ○○, □□ (after NFKC, ＊ is *, Ｘ is X and … is ...).
 _PLACEHOLDER_RE = re.compile(r"\*{2,}|(?<![A-Za-z])[Xx]{2,}(?![A-Za-z])|×{2,}|\.{3,}|○{2,}|□{2,}")
@@ -36,6 +54,7 @@ FALLING_RATES = ("发生率", "事故率", "死亡率", "伤亡率", "投诉率"
                  "故障率", "返工率", "失误率", "漏报率", "误报率", "流失率", "不合格率")
 EXPECTED_LEVEL2 = ("数量指标", "质量指标", "时效指标", "成本指标")
 COPY_MIN_INDICATORS = 3  # smaller sets are too common to call a copy
+SAME_PURPOSE = 0.5  # WBE-R118: projects sharing half of their purpose's content are one purpose (town by town)
 
 
 def compact(text: str) -> str:
@@ -63,25 +82,29 @@ class ReviewContext:
         for n, ind in enumerate(book.indicators):
             self.by_project[ind.project_code].append(n)
 
-    def flag(self, code: str, kind: str, row: int | None, field_name: str | None, value: object, message: str,
-             project: str | None) -> Finding:
-        """A review finding: the catalogue's code, its criterion and the project it counts against."""
+    def flag(self, code: str, kind: str, row: int | None, field_name: str | None, cell_value: object,
+             project: str | None, variant: str | None = None, /, **fields: object) -> Finding:
+        """A review finding: the catalogue's code and message (its template filled with ``fields``), the cell,
+        and the project it counts against."""
         table = self.loaded.table(kind)
         col = table.columns.get(field_name) if table and field_name else None
-        return Finding(code, severity_of(code), table.sheet_name if table else None,
-                       cell_name(row, col) if row is not None and col is not None else None, row,
-                       table.spec.header_of(field_name) if table and field_name else None, value, message,
-                       group=criterion_of(code), project=project or None)
+        at = Location.at(table.sheet_name if table else None, row, col,
+                         table.spec.header_of(field_name) if table and field_name else None)
+        return finding(code, at, cell_value, variant=variant, project=project or None, **fields)
 
     def has_column(self, kind: str, field_name: str) -> bool:
         """False when the column is missing (WBE-E002): its cells are not empty, they are absent."""
         table = self.loaded.table(kind)
         return table is not None and field_name in table.columns
 
-    def indicator(self, code: str, n: int, field_name: str, message: str) -> Finding:
+    def indicator(self, code: str, n: int, field_name: str, variant: str | None = None, /,
+                  **fields: object) -> Finding:
+        """A finding on an indicator's cell; ``name`` (三级指标) and ``value`` (指标值) are always filled."""
         ind = self.book.indicators[n]
-        return self.flag(code, "indicators", ind.row, field_name, getattr(ind, field_name), message,
-                         ind.project_code)
+        fields.setdefault("name", ind.level3)
+        fields.setdefault("value", ind.value)
+        return self.flag(code, "indicators", ind.row, field_name, getattr(ind, field_name), ind.project_code,
+                         variant, **fields)
 
     def budget_year(self, dept_code: str, project_code: str) -> int | None:
         """The department's 年度, else the year in the project code (13022524P… -> 2024)."""
@@ -89,6 +112,16 @@ class ReviewContext:
         if year is None and len(project_code) >= 8 and project_code[6:8].isdigit():
             year = 2000 + int(project_code[6:8])
         return year
+
+    def deadline_example(self, dept_code: str, project_code: str) -> str:
+        """A deadline in the workbook's own 年度 for advice (never a hard-coded year)."""
+        year = self.budget_year(dept_code, project_code)
+        return f"{year}年12月底前" if year is not None else "12月底前"
+
+    def project_text(self, code: str) -> str:
+        """What a project says it is about: 名称, 表名, 资金用途, 绩效目标."""
+        p = self.projects.get(code)
+        return " ".join((p.name, p.table_title, p.purpose, p.goal)) if p else ""
 
     def is_cost(self, n: int) -> bool:
         """A 成本 indicator that should carry an amount: classic 成本指标, or 2021 经济成本指标."""
@@ -129,9 +162,8 @@ def placeholders(ctx: ReviewContext) -> Iterator[Finding]:
                 if kind == "indicators" and field_name == "value" and ctx.values[n].kind == "malformed":
                     continue  # WBE-E040 already names it
                 header = ctx.loaded.table(kind).spec.header_of(field_name)
-                yield ctx.flag("WBE-R101", kind, record.row, field_name, text,
-                               f"“{header}”中留有占位符“{match.group(0)}”。请把模板里的占位符换成实际内容，"
-                               "如把“≥**天”写成实际天数“≥90天”。", project)
+                yield ctx.flag("WBE-R101", kind, record.row, field_name, text, project, header=header,
+                               placeholder=match.group(0))
 
 
 @rule("WBE-R102", "WBE-R103")
@@ -141,13 +173,9 @@ def empty_values(ctx: ReviewContext) -> Iterator[Finding]:
         value = ctx.values[n]
         if (value.kind == "quantitative" and value.operator is None and value.number == 0
                 and base_unit(value.unit) == "%"):
-            yield ctx.indicator("WBE-R102", n, "value",
-                                f"指标值“{ind.value}”是预算系统的默认值，等于没有填写目标。请填写实际目标，"
-                                "如 ≥95%；目标确为零时写成 =0%，并在指标值确定依据中说明。")
+            yield ctx.indicator("WBE-R102", n, "value")
         if has_basis and is_blank(ind.basis):
-            yield ctx.indicator("WBE-R103", n, "basis",
-                                "指标值确定依据为空。请说明目标值从何而来：计划标准、行业标准、历史标准、其他标准，"
-                                "或如“根据年初工作计划安排”。")
+            yield ctx.indicator("WBE-R103", n, "basis")
 
 
 @rule("WBE-R104")
@@ -161,10 +189,9 @@ def expected_categories(ctx: ReviewContext) -> Iterator[Finding]:
             present.add("成本指标")  # the 2021 framework's 成本 is a level 1
         missing = [name for name in EXPECTED_LEVEL2 if name not in present]
         if missing:
-            yield ctx.flag("WBE-R104", "projects", p.row, "code", p.code,
-                           f"项目 {p.code}（{p.name}）没有" + "、".join(missing) + "。审核要求产出指标至少各有一个"
-                           "数量、质量、时效和成本指标，请补充（如 数量：≥12次；时效：2024年12月底前；"
-                           f"成本：≤{_amount(p.budget)}万元）。", p.code)
+            yield ctx.flag("WBE-R104", "projects", p.row, "code", p.code, p.code, code=p.code, name=p.name,
+                           missing="、".join(missing), deadline=ctx.deadline_example(p.dept_code, p.code),
+                           budget=_amount(p.budget))
 
 
 @rule("WBE-R111", "WBE-R112", "WBE-R113")
@@ -176,23 +203,33 @@ def names_and_descriptions(ctx: ReviewContext) -> Iterator[Finding]:
             continue  # WBE-E010
         category_stems = {stem(ind.level2), stem(ctx.level2[n]), stem(ind.level1), stem(ctx.level1[n])} - {""}
         if stem(name) in category_stems:
-            yield ctx.indicator("WBE-R111", n, "level3",
-                                f"三级指标“{ind.level3}”只是重复了{'二级' if stem(name) != stem(ind.level1) else '一级'}"
-                                "指标的名称，没有说明考核什么。请写出具体的考核内容，如 生态效益指标 下写"
-                                "“废弃物无害化处理率”，成本指标 下写“项目总成本”。")
+            yield ctx.indicator("WBE-R111", n, "level3", None if stem(name) != stem(ind.level1) else "level1")
         description = compact(ind.description)
         if not has_description:
             continue
         if not description or description == name:
-            said = "为空" if not description else f"与三级指标“{ind.level3}”相同"
-            yield ctx.indicator("WBE-R112", n, "description",
-                                f"绩效指标描述{said}，没有说明指标的含义。请说明考核什么、怎样计算，"
-                                "如“反映编制的自然灾害类预案数量”。")
+            yield ctx.indicator("WBE-R112", n, "description", None if not description else "same",
+                                example=_description_example(ind.level3))
         elif description.startswith(name) and 1 <= len(description) - len(name) <= 3 \
                 and _is_word_char(description[len(name)]):
-            yield ctx.indicator("WBE-R113", n, "level3",
-                                f"三级指标“{ind.level3}”像是描述“{ind.description}”被截断后的前半部分"
-                                "（预算系统常限制指标名称的长度）。请写出完整、简短的名称，如把“…知名”改为“…知晓率”。")
+            yield ctx.indicator("WBE-R113", n, "level3", description=ind.description)
+
+
+def _description_example(name: str) -> str:
+    """An example description for the indicator ``name`` itself (a rate, a count, a cost, a time or a
+    satisfaction), so that the advice reads as meant for this row."""
+    name = name.strip()
+    if "满意" in name:
+        return f"反映服务对象对项目的满意程度（{name}），按调查中表示满意的人数 ÷ 调查总人数 × 100% 计算"
+    if name.endswith("率") and not name.endswith("效率"):
+        return f"反映{name}，按 达到要求的数量 ÷ 应完成的总数 × 100% 计算"
+    if any(word in name for word in ("成本", "费用", "经费", "资金", "金额")):
+        return f"反映{name}，按实际支出计算（万元）"
+    if any(word in name for word in ("时间", "及时", "按时", "时限", "期限", "完成时")):
+        return f"反映{name}，以实际完成的日期与计划日期相比"
+    if name.endswith(("数", "数量", "次数", "人数", "个数", "面积", "长度", "量")):
+        return f"反映全年{name}，按实际完成的数量统计"
+    return f"反映{name}的具体内容，写明考核什么、按什么口径计算"
 
 
 def _is_word_char(ch: str) -> bool:
@@ -216,9 +253,8 @@ def copied_sets(ctx: ReviewContext) -> Iterator[Finding]:
             others = [o for o in members if o is not p]
             named = "、".join(f"{o.code}（{o.name}）" for o in others[:3]) + (f" 等 {len(others)} 个项目"
                                                                           if len(others) > 3 else "")
-            yield ctx.flag("WBE-R114", "projects", p.row, "code", p.code,
-                           f"项目 {p.code}（{p.name}）的 {len(key)} 个指标（名称与指标值）与 {named} 完全相同，"
-                           "像是复制的指标。请按本项目的实际产出、效益设置指标和目标值。", p.code)
+            yield ctx.flag("WBE-R114", "projects", p.row, "code", p.code, p.code, code=p.code, name=p.name,
+                           count=len(key), others=named)
 
 
 @rule("WBE-R115")
@@ -237,10 +273,7 @@ def goal_numbers(ctx: ReviewContext) -> Iterator[Finding]:
         missing = list(dict.fromkeys(f"{number.normalize():f}{unit}" for number, unit in stated
                                      if (number, unit == "%") not in carried))
         if missing:
-            yield ctx.flag("WBE-R115", "projects", p.row, "goal", p.goal,
-                           f"绩效目标中写了 {'、'.join(missing)}，但没有指标的指标值是这个数。目标里承诺的数字应有指标"
-                           f"考核：请增加或改正相应指标（如 目标写“知晓率达100%”，指标值写 ≥100% 或把目标改成与指标一致）。",
-                           p.code)
+            yield ctx.flag("WBE-R115", "projects", p.row, "goal", p.goal, p.code, missing="、".join(missing))
 
 
 @rule("WBE-R121", "WBE-R122", "WBE-R123", "WBE-R124")
@@ -251,27 +284,19 @@ def quantified(ctx: ReviewContext) -> Iterator[Finding]:
             continue  # WBE-E010 / WBE-E040
         unit = base_unit(value.unit)
         if ctx.level2[n] == "数量指标" and (value.kind != "quantitative" or unit in ("", "%")):
-            why = "是比率" if unit == "%" and value.kind == "quantitative" else "没有数字和计量单位"
             yield ctx.indicator("WBE-R121", n, "value",
-                                f"数量指标“{ind.level3}”的指标值“{ind.value}”{why}。数量指标应写成 运算符 + 数字 + "
-                                "计量单位，如 ≥12次、≥25家、≥2000人次；比率请放到质量指标。")
-        if ctx.is_cost(n) and money_in_wan(value) is None:
+                                "rate" if unit == "%" and value.kind == "quantitative" else None)
+        if ctx.is_cost(n) and not is_money(value):
             project = ctx.projects.get(ind.project_code)
             budget = _amount(project.budget) if project else "预算数"
-            yield ctx.indicator("WBE-R122", n, "value",
-                                f"成本指标的指标值“{ind.value}”没有金额。请写明成本上限，如 ≤{budget}万元"
-                                "（不超过本项目预算数），或按成本构成分项写金额。")
+            yield ctx.indicator("WBE-R122", n, "value", "budget" if value.kind == "budget" else None, budget=budget)
         if ctx.level1[n] == "满意度指标" and not (
-                value.kind == "quantitative" and unit == "%" and value.operator in ("≥", ">")) \
+                value.kind == "quantitative" and unit == "%" and value.operator in ("≥", ">", None)) \
                 and not _is_full_satisfaction(value):
-            yield ctx.indicator("WBE-R123", n, "value",
-                                f"满意度指标的指标值“{ind.value}”不是“≥百分比”。请写成满意度的下限百分比，"
-                                "如 ≥90%（常见 85%–95%）。")
+            yield ctx.indicator("WBE-R123", n, "value")
         if ctx.level2[n] == "时效指标" and not (is_deadline(value) or is_duration(value)
                                               or (value.kind == "quantitative" and unit == "%")):
-            yield ctx.indicator("WBE-R124", n, "value",
-                                f"时效指标的指标值“{ind.value}”没有可核对的时间。请写成期限、时长或比率，"
-                                "如 2024年12月底前、≤30天、及时率 ≥95%。")
+            yield ctx.indicator("WBE-R124", n, "value", deadline=ctx.deadline_example(ind.dept_code, ind.project_code))
 
 
 def _is_full_satisfaction(value: IndicatorValue) -> bool:
@@ -291,15 +316,11 @@ def vague_words(ctx: ReviewContext) -> Iterator[Finding]:
     for n, ind in enumerate(ctx.book.indicators):
         found = [w for w in words if w in ind.value]
         if found:
-            yield ctx.indicator("WBE-R125", n, "value",
-                                f"指标值用了含糊用语{_words(found)}，无法考核是否达到。请写成可核对的目标，"
-                                "如 ≥95%、较上年提高 5 个百分点；确实不能量化时写分级表述（如 优/良/中）。")
+            yield ctx.indicator("WBE-R125", n, "value", words=_words(found))
     for p in ctx.book.projects:
         found = [w for w in words if w in p.goal]
         if found:
-            yield ctx.flag("WBE-R125", "projects", p.row, "goal", p.goal,
-                           f"绩效目标用了含糊用语{_words(found)}。请写明要达到的具体结果，如“完成 12 次专家会诊、"
-                           "隐患整改率达 95%”。", p.code or None)
+            yield ctx.flag("WBE-R125", "projects", p.row, "goal", p.goal, p.code or None, "goal", words=_words(found))
 
 
 @rule("WBE-R126")
@@ -307,9 +328,7 @@ def value_in_name(ctx: ReviewContext) -> Iterator[Finding]:
     for n, ind in enumerate(ctx.book.indicators):
         match = _VALUE_IN_NAME_RE.search(fold(ind.level3))
         if match:
-            yield ctx.indicator("WBE-R126", n, "level3",
-                                f"三级指标“{ind.level3}”的名称里含有指标值（“{match.group(0)}”）。请让名称只写考核什么，"
-                                "把目标值写在“指标值”列，如 名称“防汛天数”、指标值“≥90天”。")
+            yield ctx.indicator("WBE-R126", n, "level3", found=match.group(0))
 
 
 @rule("WBE-R131", "WBE-R132", "WBE-R133")
@@ -319,19 +338,13 @@ def implausible_rates(ctx: ReviewContext) -> Iterator[Finding]:
         if value.kind != "quantitative" or base_unit(value.unit) != "%" or value.number is None:
             continue
         if value.number > 100:
-            yield ctx.indicator("WBE-R131", n, "value",
-                                f"指标值“{ind.value}”超过 100%。比率最多 100%；如是增长幅度，请在名称和描述中写明"
-                                "“较上年增长”，否则请改正。")
+            yield ctx.indicator("WBE-R131", n, "value")
         name = fold(ind.level3)
         rising = any(w in name for w in RISING_RATES) and not any(w in name for w in FALLING_RATES)
         if (value.operator in ("≤", "<") and rising and ctx.level1[n] != "满意度指标"):
-            yield ctx.indicator("WBE-R132", n, "value",
-                                f"“{ind.level3}”是应当提高的比率，指标值“{ind.value}”却只给了上限。"
-                                "请改为下限，如 ≥95%。")
+            yield ctx.indicator("WBE-R132", n, "value")
         if ctx.level1[n] == "满意度指标" and _is_full_satisfaction(value):
-            yield ctx.indicator("WBE-R133", n, "value",
-                                f"满意度指标值“{ind.value}”要求人人满意，不切实际，也无法通过抽样核实。"
-                                "请设为 ≥90% 左右（常见 85%–95%）。")
+            yield ctx.indicator("WBE-R133", n, "value")
 
 
 @rule("WBE-R134", "WBE-R135")
@@ -341,16 +354,215 @@ def amounts_and_deadlines(ctx: ReviewContext) -> Iterator[Finding]:
         project = ctx.projects.get(ind.project_code)
         amount = money_in_wan(value) if ctx.is_cost(n) else None
         if amount is not None and project is not None and project.budget is not None and amount > project.budget:
-            yield ctx.indicator("WBE-R134", n, "value",
-                                f"成本指标“{ind.value}”（{amount.normalize():f} 万元）超过项目预算数 "
-                                f"{project.budget:.2f} 万元。成本目标不能高于预算，请改正金额或单位。")
+            yield ctx.indicator("WBE-R134", n, "value", amount=f"{amount.normalize():f}",
+                                budget=f"{project.budget:.2f}")
         if value.kind == "deadline" and ctx.level2[n] == "时效指标":
             year, _ = deadline_year_month(value)
             budget_year = ctx.budget_year(ind.dept_code, ind.project_code)
             if year is not None and budget_year is not None and year != budget_year:
-                yield ctx.indicator("WBE-R135", n, "value",
-                                    f"时效期限“{ind.value}”不在预算年度 {budget_year} 年内。项目资金当年执行，"
-                                    f"请把期限定在 {budget_year} 年内，如 {budget_year}年12月底前。")
+                yield ctx.indicator("WBE-R135", n, "value", year=budget_year)
+
+
+# ------------------------------------------------------------------------------------ issue 11 rules
+
+# Inputs (money, staff, budget execution) that 101号 says are not performance targets ("财力、人力和物力等投入
+# 数量不能作为绩效目标") when written as outputs or effects.
+INPUT_TERMS = re.compile(
+    r"(?:资金|预算|经费)(?:到位|拨付|支付|执行|使用|支出|下达)率|(?:资金|预算|支出|经费)(?:执行|支出)?进度"
+    r"|资金投入|财政投入|投入资金|经费投入|投入经费|预算资金|资金总额|资金规模|预算投入|人员投入|投入(?:保洁|工作)?人员"
+    r"|投入人力|到位资金")
+_INPUT_NAME_WORDS = ("资金", "经费", "投入", "预算", "拨付", "补助金", "补贴金")
+_EFFECT_WORDS = ("收入", "增收", "节约", "节省", "产值", "税收", "带动", "拉动", "挽回", "减少损失", "效益", "利润",
+                 "受益", "惠及", "就业", "新增")
+_SATISFACTION = ("满意度", "满意率", "满意程度")
+_TIME_NAME_RE = re.compile(r"(?:时间|日期|期限|时限|时点|工期|截止)$|完成时间")
+_TIMELY_WORDS = ("及时", "按时", "准时", "时效", "时限", "限时", "期限", "进度", "当日", "当天", "当月", "当年",
+                 "如期", "逾期", "超期", "时间", "日内", "天内", "周期", "按期", "即时", "响应", "时长")
+_OUTPUT_VERBS = ("开展", "举办", "组织", "培训", "检查", "召开", "发放", "购置", "采购", "维修", "印发", "编制",
+                 "巡查", "宣传", "会诊", "演练", "审查", "抽查", "新建", "改造", "建设")
+_COUNT_UNITS = ("次", "个", "人", "人次", "家", "件", "项", "场", "场次", "期", "批", "户", "所", "座", "处", "台",
+                "套", "辆", "份", "篇", "册", "本", "条", "名", "班", "轮", "宗", "起", "单")
+_RATE_EXEMPT = ("频率", "速率", "功率", "利率", "汇率", "税率", "费率", "概率", "效率", "增长率", "增长", "提高",
+                "下降", "降低", "减少", "比上年", "较上年", "同比")
+_PERCENT_UNITS = ("%", "‰", "个百分点", "百分点")
+_COUNT_NAME_RE = re.compile(r"(?:数|数量|人数|次数|个数|户数|人次|场次|件数|面积|长度|里程|天数)$")
+_MONEY_NAME_RE = re.compile(r"(?:金额|资金|费用|经费|成本|投资)$")
+# Shares of land or population that are not completion rates, however they are named (森林覆盖率 35%).
+_LAND_SHARES = ("森林覆盖", "植被覆盖", "绿化覆盖", "绿地率", "绿化率", "林草覆盖", "城镇化率", "参与率", "就业率", "占比",
+                "比例")
+# Rates whose wording implies (nearly) all: a low target contradicts the name.
+FULL_WORDING = re.compile(r"全覆盖|全部|全面|全员|全额|全程|百分之百|100%|应[^率]{0,6}尽|无一遗漏|全达标")
+COMPLETION_RATES = ("完成率", "合格率", "达标率", "及时率", "完好率", "准确率", "正确率", "通过率", "办结率",
+                    "兑付率", "发放率", "处置率", "响应率", "知晓率", "覆盖率", "参保率", "规范率",
+                    "保障率", "解决率", "落实率", "入库率", "建档率", "审核率", "整改率", "结案率", "出勤率", "验收率",
+                    "普及率", "实现率", "完工率", "上线率", "在线率", "救治率", "救助率", "接种率", "巩固率", "达成率")
+
+
+def _has(text: str, words) -> bool:
+    return any(w in text for w in words)
+
+
+def _is_lower_bound(value: IndicatorValue) -> bool:
+    return value.operator in (None, "≥", ">", "=")
+
+
+@rule("WBE-R116")
+def inputs_as_outputs(ctx: ReviewContext) -> Iterator[Finding]:
+    for n, ind in enumerate(ctx.book.indicators):
+        level1, level2 = ctx.level1[n], ctx.level2[n]
+        if level1 not in ("产出指标", "效益指标") or level2 in ("成本指标",):
+            continue
+        name = ctx.names[n]
+        value = ctx.values[n]
+        found = INPUT_TERMS.search(name)
+        term = found.group(0) if found else None
+        money = money_in_wan(value) is not None and _has(name, _INPUT_NAME_WORDS) and not _has(name, _EFFECT_WORDS)
+        if term is None and not money:
+            continue
+        if term:
+            yield ctx.indicator("WBE-R116", n, "level3", level2=ind.level2, term=term)
+        else:
+            yield ctx.indicator("WBE-R116", n, "level3", "money", level2=ind.level2)
+
+
+@rule("WBE-R117")
+def fits_level2(ctx: ReviewContext) -> Iterator[Finding]:
+    quantity_rows: dict[str, list[int]] = defaultdict(list)
+    for n, ind in enumerate(ctx.book.indicators):
+        if ctx.level2[n] == "数量指标":
+            quantity_rows[ind.project_code].append(n)
+    for n, ind in enumerate(ctx.book.indicators):
+        level1, level2, name, value = ctx.level1[n], ctx.level2[n], ctx.names[n], ctx.values[n]
+        if level1 is None or level2 is None:
+            continue
+        unit = base_unit(value.unit)
+        if _has(name, _SATISFACTION) and level1 != "满意度指标":
+            yield ctx.indicator("WBE-R117", n, "level2", level2=ind.level2)
+        elif level2 == "质量指标" and (is_deadline(value) or _TIME_NAME_RE.search(name)):
+            yield ctx.indicator("WBE-R117", n, "level2", "date")
+        elif level2 == "时效指标" and value.kind == "quantitative" and unit in _PERCENT_UNITS \
+                and not _has(name, _TIMELY_WORDS):
+            yield ctx.indicator("WBE-R117", n, "value", "rate",
+                                deadline=ctx.deadline_example(ind.dept_code, ind.project_code))
+        elif level1 == "效益指标" and value.kind == "quantitative" and unit.lstrip("万千百亿") in _COUNT_UNITS \
+                and not _has(name, _EFFECT_WORDS):
+            restated = next((m for m in quantity_rows.get(ind.project_code, ())
+                             if ctx.names[m] == name or (ctx.values[m].number == value.number
+                                                         and base_unit(ctx.values[m].unit) == unit)), None)
+            if restated is not None or _has(name, _OUTPUT_VERBS):
+                if restated is None:
+                    yield ctx.indicator("WBE-R117", n, "level2", "count")
+                else:
+                    yield ctx.indicator("WBE-R117", n, "level2", "restated",
+                                        quantity=ctx.book.indicators[restated].level3)
+
+
+@rule("WBE-R118")
+def boilerplate_rows(ctx: ReviewContext) -> Iterator[Finding]:
+    groups: dict[tuple[str, str], list[int]] = defaultdict(list)
+    for n, ind in enumerate(ctx.book.indicators):
+        name = ctx.names[n]
+        if (not name or not ind.project_code or ctx.level1[n] != "效益指标"
+                or ctx.values[n].kind in ("empty", "malformed") or stem(name) in (stem(ind.level2), stem(ind.level1))):
+            continue  # effects only: 验收合格率 100% is a customary output everywhere; a bare category name is R111
+        groups[(name, compact(ind.value))].append(n)
+    for (_name, _value), rows in groups.items():
+        projects = list(dict.fromkeys(ctx.book.indicators[n].project_code for n in rows))
+        if len(projects) < ctx.config.boilerplate_min_projects:
+            continue
+        first = content_bigrams(ctx.project_text(projects[0]))
+        # Purposes differ when some project shares little of the first one's content (linear, not all pairs;
+        # stops at the first that differs).
+        if all(overlap(first, all_bigrams(ctx.project_text(code)), cap=None) >= SAME_PURPOSE
+               for code in projects[1:]):
+            continue
+        for n in rows:
+            ind = ctx.book.indicators[n]
+            others = [c for c in projects[:3] if c != ind.project_code][:2]
+            own = ctx.projects.get(ind.project_code)
+            yield ctx.indicator("WBE-R118", n, "level3", count=len(projects), others="、".join(others[:2]),
+                                project_name=own.name if own else ind.project_code)
+
+
+@rule("WBE-R119")
+def unrelated_indicators(ctx: ReviewContext) -> Iterator[Finding]:
+    threshold = ctx.config.related_threshold
+    for code, rows in ctx.by_project.items():
+        project = ctx.projects.get(code)
+        if project is None:
+            continue
+        text = ctx.project_text(code)
+        reference, own_sectors = all_bigrams(text), sectors_of(text)
+        near = with_neighbours(own_sectors)
+        for n in rows:
+            ind = ctx.book.indicators[n]
+            if ctx.level1[n] in (None, "满意度指标"):
+                continue
+            own = ind.level3 + " " + ind.description
+            sectors = sectors_of(own)
+            # Judged only when the indicator names a sector's things, the project names nothing of those sectors,
+            # and not all of them neighbour the project's own (田间道路 in a farmland project is related).
+            if not sectors or sectors & own_sectors or sectors <= near:
+                continue
+            if overlap(content_bigrams(own), reference) >= threshold:
+                continue
+            yield ctx.indicator("WBE-R119", n, "level3", project_name=project.name)
+
+
+@rule("WBE-R127")
+def unit_contradicts(ctx: ReviewContext) -> Iterator[Finding]:
+    for n, ind in enumerate(ctx.book.indicators):
+        value = ctx.values[n]
+        if value.kind != "quantitative":
+            continue
+        name, unit = ctx.names[n], base_unit(value.unit)
+        money = unit in MONEY_UNITS or unit_cost(value) is not None
+        if (name.endswith("率") or _has(name, ("比例", "占比", "比率"))) and not _has(name, _RATE_EXEMPT) \
+                and unit and unit not in _PERCENT_UNITS:
+            yield ctx.indicator("WBE-R127", n, "value", unit=unit)
+        elif _TIME_NAME_RE.search(name) and unit in _PERCENT_UNITS:
+            yield ctx.indicator("WBE-R127", n, "value", "time",
+                                deadline=ctx.deadline_example(ind.dept_code, ind.project_code))
+        elif _COUNT_NAME_RE.search(name) and unit in _PERCENT_UNITS and not _has(name, ("率", "比例", "占比")) \
+                and not _has(name, _RATE_EXEMPT) and ctx.level2[n] != "数量指标":
+            yield ctx.indicator("WBE-R127", n, "value", "count")
+        elif _MONEY_NAME_RE.search(name) and not money and unit and not ctx.is_cost(n) \
+                and unit not in _PERCENT_UNITS:
+            yield ctx.indicator("WBE-R127", n, "value", "money", unit=unit)
+
+
+@rule("WBE-R136")
+def cost_lower_bound(ctx: ReviewContext) -> Iterator[Finding]:
+    for n in range(len(ctx.book.indicators)):
+        value = ctx.values[n]
+        if (ctx.is_cost(n) or ctx.level1[n] == "成本指标") and value.operator in ("≥", ">") and is_money(value):
+            bound = f"≤{value.number:f}{value.unit}"
+            yield ctx.indicator("WBE-R136", n, "value", bound=bound)
+
+
+@rule("WBE-R137", "WBE-R138")
+def targets_too_low(ctx: ReviewContext) -> Iterator[Finding]:
+    config = ctx.config
+    for n, ind in enumerate(ctx.book.indicators):
+        value = ctx.values[n]
+        if value.kind != "quantitative" or value.number is None or base_unit(value.unit) != "%" \
+                or not _is_lower_bound(value):
+            continue
+        name = ctx.names[n]
+        if ctx.level1[n] == "满意度指标" or _has(name, _SATISFACTION):
+            if value.number < config.satisfaction_floor:
+                yield ctx.indicator("WBE-R137", n, "value", floor=config.satisfaction_floor,
+                                    suggest=max(config.satisfaction_floor, 85))
+            continue
+        if _has(name, FALLING_RATES) or _has(name, _RATE_EXEMPT) or _has(name, _LAND_SHARES):
+            continue
+        if value.number == 0 and value.operator is None:
+            continue  # 0% is WBE-R102 (the system's default), not a low target
+        full = FULL_WORDING.search(fold(ind.level3))
+        if full and value.number < config.full_rate_floor:
+            yield ctx.indicator("WBE-R138", n, "value", word=full.group(0), floor=config.full_rate_floor)
+        elif _has(name, COMPLETION_RATES) and value.number < config.rate_floor:
+            yield ctx.indicator("WBE-R138", n, "value", "completion", floor=config.rate_floor)
 
 
 RULES: tuple[ReviewRule, ...] = (
@@ -360,9 +572,16 @@ RULES: tuple[ReviewRule, ...] = (
     names_and_descriptions,
     copied_sets,
     goal_numbers,
+    inputs_as_outputs,
+    fits_level2,
+    boilerplate_rows,
+    unrelated_indicators,
     quantified,
     vague_words,
     value_in_name,
+    unit_contradicts,
     implausible_rates,
     amounts_and_deadlines,
+    cost_lower_bound,
+    targets_too_low,
 )

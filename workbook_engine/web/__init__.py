@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 from .app import create_app as create_page_app
 
 
+@functools.wraps(create_page_app)
 def create_app(**options: Any):
     """The web app (app.create_app), with the collection box (collection.py) when ``data_dir`` is given."""
     if options.get("data_dir") is not None:

@@ -155,13 +155,34 @@ def load_analysis(item: Item) -> dict[str, Any] | None:
         return None
 
 
-def findings_context(analysis: dict[str, Any]) -> dict[str, Any]:
-    """What templates/_findings.html needs: the analysis plus the filter choices."""
-    rows = analysis["findings"]
+FINDING_FILTERS = ("severity", "sheet", "project", "criterion", "q")
+SEVERITY_TEXT = {"error": "错误", "warning": "警告"}
+
+
+def finding_matches(row: dict[str, Any], chosen: dict[str, str]) -> bool:
+    """The table filter as the page's script applies it (search: any shown text of the row, any case)."""
+    for name in FINDING_FILTERS[:4]:
+        if chosen[name] and str(row.get(name) or "") != chosen[name]:
+            return False
+    if chosen["q"]:
+        shown = (SEVERITY_TEXT.get(row["severity"], ""), row["code"], row.get("criterion") or "", row.get("sheet") or "",
+                 row.get("cell") or "", str(row.get("value") or ""), row["message"])
+        return chosen["q"].lower() in " ".join(shown).lower()
+    return True
+
+
+def findings_context(analysis: dict[str, Any], query: Any = None) -> dict[str, Any]:
+    """What templates/_findings.html needs: the analysis plus the filter choices. ``query`` (the request's
+    query parameters) filters the table on the server, for browsers without JavaScript: rows that do not
+    match are sent hidden, so the script can still show them when the filter changes."""
+    chosen = {name: str((query or {}).get(name) or "").strip()[:200] for name in FINDING_FILTERS}
+    rows = [{**row, "hidden": not finding_matches(row, chosen)} for row in analysis["findings"]]
     return {
         "analysis": analysis,
         "summary": analysis["summary"],
         "findings": rows,
+        "chosen": chosen,
+        "shown_count": sum(1 for row in rows if not row["hidden"]),
         "sheets": sorted({r["sheet"] for r in rows if r["sheet"]}),
         "projects": sorted({r["project"] for r in rows if r["project"]}),
         "criteria": ["完整性", "相关性", "适当性", "可行性"],
@@ -170,7 +191,8 @@ def findings_context(analysis: dict[str, Any]) -> dict[str, Any]:
 
 
 async def upload(request: Request) -> Response:
-    item, _ = await store_upload(request, request.state.sid)
+    item, form = await store_upload(request, request.state.sid)
+    await form.close()  # the spooled upload is copied into the session's folder
     return await start_job(request, item, "读取与校验", f"/files/{item.id}", tasks.analyse, *analyse_args(item))
 
 
@@ -179,7 +201,8 @@ async def findings(request: Request) -> Response:
     analysis = load_analysis(item)
     if analysis is None:
         return failed_or_running(request, item)
-    return page(request, "findings.html", {"item": item.meta(), "item_id": item.id, **findings_context(analysis)})
+    return page(request, "findings.html", {"item": item.meta(), "item_id": item.id,
+                                            **findings_context(analysis, request.query_params)})
 
 
 def failed_or_running(request: Request, item: Item) -> Response:
@@ -313,6 +336,7 @@ async def diff_start(request: Request) -> Response:
     except UploadRefused:
         shutil.rmtree(item.folder, ignore_errors=True)
         raise
+    await form.close()
     item.update(display=f"{old_name} → {new_name}", old=old_name, new=new_name)
     return await start_job(request, item, "比对两个版本", f"/diff/{item.id}", tasks.diff_task, str(item.folder),
                            "old.xlsx", "new.xlsx", old_name, new_name)
@@ -324,7 +348,13 @@ async def diff_result(request: Request) -> Response:
         data = tasks.read_json(item.folder / "diff.json")
     except (OSError, ValueError):
         return failed_or_running(request, item)
-    return page(request, "diff_result.html", {"item": item.meta(), "item_id": item.id, "diff": data})
+    from .diff_view import KIND_OPTIONS, shown_tables
+
+    kind = request.query_params.get("kind", "")
+    kind = kind if kind in dict(KIND_OPTIONS) else ""
+    return page(request, "diff_result.html", {"item": item.meta(), "item_id": item.id, "diff": data, "kind": kind,
+                                              "kind_options": KIND_OPTIONS,
+                                              "sheets": shown_tables(data.get("sheets", []), kind)})
 
 
 async def diff_download(request: Request) -> Response:
@@ -362,6 +392,7 @@ async def merge_start(request: Request) -> Response:
     except UploadRefused:
         shutil.rmtree(item.folder, ignore_errors=True)
         raise
+    await form.close()
     labels = unique_labels(labels)
     item.update(display=f"{len(inputs)} 个工作簿", inputs=inputs, labels=labels)
     return await start_job(request, item, f"合并 {len(inputs)} 个工作簿", f"/merge/{item.id}", tasks.merge_task,

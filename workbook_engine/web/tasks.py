@@ -307,6 +307,7 @@ def diff_task(folder: str, old: str, new: str, old_name: str, new_name: str) -> 
         from ..diff import KIND_NAMES
         from ..identity import ENTITY_NAMES
         from ..io.guard import check_xlsx
+        from .diff_view import marked_pair, sheet_tables
 
         progress = Progress(base, "比对")
         progress(0, 2, old_name)
@@ -320,29 +321,17 @@ def diff_task(folder: str, old: str, new: str, old_name: str, new_name: str) -> 
             else:
                 before = show_field(c.ref, c.old) if c.ref else show(c.old)
                 after = show_field(c.ref, c.new) if c.ref else show(c.new)
-            marked = _marked_pair(before, after) if c.kind == "changed" else None
+            marked = marked_pair(before, after) if c.kind == "changed" else None
             changes.append({"kind": c.kind, "kind_text": KIND_NAMES[c.kind], "entity": ENTITY_NAMES[c.entity],
                             "label": c.label, "field": c.field or "", "old": before, "new": after,
                             "marked": marked})
         data = {"old": old_name, "new": new_name, "summary": result.changes.summary(),
-                "counts": result.changes.counts(), "changes": changes}
+                "counts": result.changes.counts(), "changes": changes, "sheets": sheet_tables(result)}
         write_json(base / "diff.json", data)
         progress(2, 2, "完成")
         return {"changes": len(changes)}
 
     return run_safely(names, work)
-
-
-def _marked_pair(old: str, new: str) -> dict[str, list[str]]:
-    """Old and new text split into (common prefix, differing middle, common suffix) for highlighting."""
-    start = 0
-    while start < min(len(old), len(new)) and old[start] == new[start]:
-        start += 1
-    end = 0
-    while end < min(len(old), len(new)) - start and old[-1 - end] == new[-1 - end]:
-        end += 1
-    return {"old": [old[:start], old[start:len(old) - end], old[len(old) - end:]],
-            "new": [new[:start], new[start:len(new) - end], new[len(new) - end:]]}
 
 
 def merge_task(folder: str, inputs: list[str], labels: list[str], choices: dict[int, int] | None = None,
@@ -401,12 +390,14 @@ def merge_task(folder: str, inputs: list[str], labels: list[str], choices: dict[
 
 def _mark_differences(candidates: list[dict[str, Any]]) -> None:
     """Each candidate's text split around where it differs from the first one (whole text kept)."""
+    from .diff_view import marked_pair
+
     if not candidates:
         return
     first = candidates[0]["shown"]
     for candidate in candidates:
-        pair = _marked_pair(first, candidate["shown"])
+        pair = marked_pair(first, candidate["shown"])
         candidate["parts"] = pair["new"]
     if len(candidates) > 1:
-        pair = _marked_pair(first, candidates[1]["shown"])
+        pair = marked_pair(first, candidates[1]["shown"])
         candidates[0]["parts"] = pair["old"]

@@ -13,7 +13,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 from rich.text import Text
 
-from .findings import CRITERIA, Finding, Report, title_of
+from .findings import CATALOGUE, CRITERIA, Finding, Report
 from .io.cell_text import terminal_text
 
 if TYPE_CHECKING:
@@ -117,7 +117,7 @@ def print_summary(findings: list[Finding], console: Console) -> None:
         for (code, severity), count in sorted(counts.items(), key=lambda item: (-item[1], item[0])):
             line = Text(f"  {code} ")
             line.append_text(Text.from_markup(SEVERITY[severity]))
-            line.append(f" {count} 条  {title_of(code)}")
+            line.append(f" {count} 条  {CATALOGUE[code].title}")
             console.print(line)
 
 

@@ -90,7 +90,7 @@ def measure(commands: dict[str, list[str]], repeat: int, warm: bool = True) -> d
     """Median over ``repeat`` round-robin repetitions of every command (one warm-up round first)."""
     results = {name: Runs(cmd) for name, cmd in commands.items()}
     if warm:
-        for name, cmd in commands.items():
+        for cmd in commands.values():
             run_once(cmd, Runs(cmd))
     for round_number in range(repeat):
         for name, runs in results.items():

@@ -46,7 +46,7 @@ def measure(*args: str) -> tuple[int, float, float]:
     """(exit status, seconds, peak MB) of one command in a fresh process (start-up imports excluded from
     the seconds, included in the memory)."""
     result = subprocess.run([sys.executable, "-c", MEASURE, *args], capture_output=True, text=True, cwd=ROOT)
-    line = next(l for l in result.stdout.splitlines() if l.startswith("RESULT"))
+    line = next(out for out in result.stdout.splitlines() if out.startswith("RESULT"))
     _, status, seconds, kilobytes = line.split()
     return int(status), float(seconds), int(kilobytes) / 1024
 

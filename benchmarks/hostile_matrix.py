@@ -27,16 +27,16 @@ SECONDS = 30
 ADDRESS_SPACE = 4 * 2**30
 PEAK_LIMIT = 2**30
 
-RUN = """
+RUN = f"""
 import atexit, os, resource, sys
-resource.setrlimit(resource.RLIMIT_AS, ({limit}, {limit}))
-resource.setrlimit(resource.RLIMIT_CPU, ({seconds}, {seconds}))  # 30 s of CPU, whatever the machine's load
+resource.setrlimit(resource.RLIMIT_AS, ({ADDRESS_SPACE}, {ADDRESS_SPACE}))
+resource.setrlimit(resource.RLIMIT_CPU, ({SECONDS}, {SECONDS}))  # 30 s of CPU, whatever the machine's load
 atexit.register(lambda: open(os.environ["WBE_PEAK_FILE"], "w").write(
     str(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024)))
 sys.argv = ["wbe", *sys.argv[1:]]
 from workbook_engine.__main__ import main
 main()
-""".format(limit=ADDRESS_SPACE, seconds=SECONDS)
+"""
 
 
 def files(folder: Path, only: str | None) -> dict[str, Path]:

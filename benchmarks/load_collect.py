@@ -196,7 +196,7 @@ def run_users(base: str, departments, passwords: dict[str, str], *, acknowledged
     """All users at once (one thread each), optionally starting ``stagger`` seconds apart."""
     with cf.ThreadPoolExecutor(len(departments)) as pool:
         futures = []
-        for n, (code, _name, path) in enumerate(departments):
+        for code, _name, path in departments:
             futures.append(pool.submit(one_user, base, code, passwords[code], path, acknowledged))
             if stagger:
                 time.sleep(stagger)

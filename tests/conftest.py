@@ -2,14 +2,21 @@
 
 from __future__ import annotations
 
+import atexit
+import contextlib
+import os
 import shutil
 import subprocess
 import sys
+import tempfile
+import traceback
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
+from typing import Callable, Iterator, Sequence, overload
 
 import openpyxl
 import pytest
+from hypothesis import HealthCheck, settings
 
 from workbook_engine.canonical_writer import write_book
 from workbook_engine.importer import import_document
@@ -19,6 +26,28 @@ ROOT = Path(__file__).resolve().parent.parent
 SEED = ROOT / "samples" / "leting-2024-emergency.txt"
 SAMPLE = ROOT / "workbooks" / "leting-emergency-2024.xlsx"
 SHARED_SEED = ROOT.parent / "shared" / "seeds" / "000_98938871c6735dfe.txt"
+
+# CI: the same properties, with examples derived from each test's name (the same examples on every run,
+# so a failure in CI reproduces locally with HYPOTHESIS_PROFILE=ci), no example database and no deadline
+# (a shared machine's timing says nothing about the code). Tests keep their own max_examples.
+settings.register_profile("ci", derandomize=True, database=None, deadline=None, print_blob=True,
+                          suppress_health_check=[HealthCheck.too_slow])
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE") or ("ci" if os.environ.get("CI") else "default"))
+
+
+@pytest.hookimpl(tryfirst=True)  # before -m deselects by marker
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """A test skipped without LibreOffice is a LibreOffice test, whether or not it says so: mark it, so
+    that `pytest -m "not libreoffice"` leaves out every one. Group what shares an outside resource."""
+    for item in items:
+        if any(mark.kwargs.get("reason", "").startswith("LibreOffice") for mark in item.iter_markers("skipif")):
+            item.add_marker(pytest.mark.libreoffice)
+        # Under pytest-xdist (--dist loadgroup), tests that share something outside the process run in one
+        # worker: one LibreOffice profile, one PostgreSQL database, one browser.
+        for shared in ("libreoffice", "postgres", "browser"):
+            if item.get_closest_marker(shared) is not None:
+                item.add_marker(pytest.mark.xdist_group(shared))
+                break
 
 
 @pytest.fixture(scope="session")
@@ -68,10 +97,52 @@ def write(tmp_path: Path) -> Callable[[Book, str], Path]:
     return make
 
 
-def run_cli(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess:
-    """Run `python -m workbook_engine` as a user would, capturing text output."""
+@contextlib.contextmanager
+def working_directory(path: Path) -> Iterator[None]:
+    """contextlib.chdir, which Python 3.10 lacks."""
+    before = os.getcwd()
+    os.chdir(path)
+    try:
+        yield
+    finally:
+        os.chdir(before)
+
+
+@dataclass
+class CliResult:
+    """What a command printed and returned, shaped like subprocess.CompletedProcess."""
+
+    args: list[str]
+    returncode: int
+    stdout: str
+    stderr: str
+
+
+def run_cli(*args: object, cwd: Path | None = None, env: dict[str, str] | None = None) -> CliResult:
+    """Run `wbe ARGS` in this process through the real typer app, capturing its text output.
+
+    Starting a Python process per call (which imports pandas, pandera, openpyxl and docx) made the suite
+    slow; real processes are kept for the few tests of what only a process shows (tests/test_cli_process.py).
+    An exception that escapes the app is reported as a traceback on stderr with status 1, as Python would."""
+    from typer.testing import CliRunner
+
+    from workbook_engine.cli import app
+
+    argv = [str(arg) for arg in args]
+    with working_directory(cwd or ROOT):
+        result = CliRunner().invoke(app, argv, env=env, catch_exceptions=True)
+    stderr, code = result.stderr, result.exit_code
+    if result.exception is not None and not isinstance(result.exception, SystemExit):
+        stderr += "Traceback (most recent call last):\n" + "".join(traceback.format_exception(result.exception))
+        code = 1
+    return CliResult(argv, code, result.stdout, stderr)
+
+
+def run_process(*args: object, cwd: Path | None = None, env: dict[str, str] | None = None,
+                timeout: float = 600) -> subprocess.CompletedProcess:
+    """Run `python -m workbook_engine ARGS` in a new process, as a user would."""
     return subprocess.run([sys.executable, "-m", "workbook_engine", *map(str, args)], capture_output=True,
-                          text=True, cwd=cwd or ROOT, timeout=600)
+                          text=True, cwd=cwd or ROOT, env=env, timeout=timeout)
 
 
 def soffice() -> str | None:
@@ -81,15 +152,34 @@ def soffice() -> str | None:
 needs_soffice = pytest.mark.skipif(soffice() is None, reason="LibreOffice (soffice) is not installed")
 
 
-def libreoffice_convert(source: Path, target_format: str, outdir: Path) -> Path:
-    """Convert with LibreOffice headless in a private profile; returns the converted file."""
-    profile = outdir / ".lo-profile"
+_profile: Path | None = None
+
+
+def libreoffice_profile() -> Path:
+    """One LibreOffice profile per test process: creating a profile is most of a conversion's time."""
+    global _profile
+    if _profile is None:
+        _profile = Path(tempfile.mkdtemp(prefix="wbe-test-lo-"))
+        atexit.register(shutil.rmtree, _profile, ignore_errors=True)
+    return _profile
+
+
+@overload
+def libreoffice_convert(source: Path, target_format: str, outdir: Path) -> Path: ...
+@overload
+def libreoffice_convert(source: Sequence[Path], target_format: str, outdir: Path) -> list[Path]: ...
+def libreoffice_convert(source, target_format, outdir):
+    """Convert with LibreOffice headless (the shared test profile); returns the converted file(s).
+
+    Given several files, one LibreOffice start converts them all."""
+    sources = [source] if isinstance(source, Path) else list(source)
     outdir.mkdir(parents=True, exist_ok=True)
     subprocess.run(
-        [soffice(), f"-env:UserInstallation=file://{profile}", "--headless", "--convert-to", target_format,
-         "--outdir", str(outdir), str(source)],
+        [soffice(), f"-env:UserInstallation={libreoffice_profile().as_uri()}", "--headless", "--norestore",
+         "--convert-to", target_format, "--outdir", str(outdir), *map(str, sources)],
         check=True, capture_output=True, timeout=300,
     )
-    produced = outdir / (source.stem + "." + target_format.split(":")[0])
-    assert produced.exists(), f"LibreOffice did not produce {produced}"
-    return produced
+    produced = [outdir / (path.stem + "." + target_format.split(":")[0]) for path in sources]
+    for path in produced:
+        assert path.exists(), f"LibreOffice did not produce {path}"
+    return produced[0] if isinstance(source, Path) else produced

@@ -61,6 +61,7 @@ def test_new_refuses_to_overwrite(new_book):
 
 
 @needs_soffice
+@pytest.mark.libreoffice
 def test_new_workbook_opens_in_libreoffice(new_book, tmp_path):
     resaved = libreoffice_convert(new_book, "xlsx", tmp_path / "lo")
     assert openpyxl.load_workbook(resaved).sheetnames[:3] == ["部门目标", "项目", "指标"]

@@ -29,5 +29,5 @@ def test_every_command_has_help_and_is_in_the_readme():
     assert {"new", "import", "validate"} <= set(names)
     for name in names:
         result = run_cli(name, "--help")
-        assert result.returncode == 0 and "Usage" in result.stdout
+        assert result.returncode == 0 and "用法" in result.stdout
         assert f"wbe {name}" in readme, f"wbe {name} is not in the README"

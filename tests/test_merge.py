@@ -3,10 +3,7 @@
 from __future__ import annotations
 
 import hashlib
-import os
 import shutil
-import subprocess
-import sys
 from decimal import Decimal
 
 import openpyxl
@@ -352,8 +349,7 @@ def test_inputs_resaved_by_libreoffice_merge_the_same(two_departments, tmp_path)
     b = edited(b, tmp_path / "b-extra.xlsx", set_cells({"项目": {"O1": "备注", "O3": "重点"}}))
     out, out_lo = tmp_path / "out.xlsx", tmp_path / "out-lo.xlsx"
     assert run_cli("merge", a, b, "-o", out).returncode == 0
-    a_lo = libreoffice_convert(a, "xlsx", tmp_path / "lo-a")
-    b_lo = libreoffice_convert(b, "xlsx", tmp_path / "lo-b")
+    a_lo, b_lo = libreoffice_convert([a, b], "xlsx", tmp_path / "lo-in")
     assert run_cli("merge", a_lo, b_lo, "-o", out_lo).returncode == 0
     assert read_book(out_lo) == read_book(out)
     assert [p.extra for p in read_book(out_lo).projects] == [p.extra for p in read_book(out).projects]
@@ -381,10 +377,8 @@ def test_worked_example_in_the_docs_is_real_output(tmp_path):
     doc = (ROOT / "docs" / "merge-and-diff.md").read_text(encoding="utf-8")
     commands = [line[len("$ wbe "):].split() for line in doc.splitlines() if line.startswith("$ wbe ")]
     assert len(commands) == 9
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}
     for args in commands:
-        result = subprocess.run([sys.executable, "-m", "workbook_engine", *args], cwd=tmp_path, env=env,
-                                capture_output=True, text=True, timeout=600)
+        result = run_cli(*args, cwd=tmp_path)
         shown = (result.stdout + result.stderr).splitlines()
         if "json" in args:
             shown = shown[:12]

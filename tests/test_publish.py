@@ -177,6 +177,7 @@ def test_page_setup_typography_and_table_properties(published):
 
 
 @needs_soffice
+@pytest.mark.libreoffice
 def test_pdf_holds_every_heading_in_order_and_every_indicator_value(published_pdf, seed_text, seed_book):
     pages = squeezed(published_pdf)
     contents = next(n for n, page in enumerate(pages) if page.startswith("目录"))
@@ -192,6 +193,7 @@ def test_pdf_holds_every_heading_in_order_and_every_indicator_value(published_pd
 
 
 @needs_soffice
+@pytest.mark.libreoffice
 def test_pdf_contents_are_refreshed_with_the_right_page_numbers(published_pdf, seed_book):
     pages = squeezed(published_pdf)
     contents = next(n for n, page in enumerate(pages) if page.startswith("目录"))
@@ -208,6 +210,7 @@ def test_pdf_contents_are_refreshed_with_the_right_page_numbers(published_pdf, s
 
 
 @needs_soffice
+@pytest.mark.libreoffice
 def test_libreoffice_resaved_docx_still_imports_equal(published, tmp_path):
     resaved = libreoffice_convert(published, "docx:MS Word 2007 XML", tmp_path / "lo")
     assert import_document(resaved) == read_book(SAMPLE)

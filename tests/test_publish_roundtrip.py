@@ -39,7 +39,7 @@ def department(draw, code: str, year: int) -> Book:
     for seq in range(1, draw(st.integers(1, 3)) + 1):
         project_code = f"{code[:6]}{year % 100:02d}P{draw(st.text('ABCDEF0123456789', min_size=8, max_size=12))}"
         project_name = draw(text(1, 20, multiline=False))
-        table_title = draw(st.one_of(st.just(""), text(1, 12, multiline=False).filter(lambda t: t != project_name)))
+        table_title = draw(st.one_of(st.just(""), text(1, 12, multiline=False).filter(lambda t, name=project_name: t != name)))
         plan = [draw(percent) for _ in range(4)]
         book.projects.append(Project(code, seq, project_code + str(seq), project_name, table_title, draw(money),
                                      draw(money), draw(money), draw(text(0, 60) | st.just("")), *plan,

@@ -86,6 +86,40 @@ def test_planted_errors_are_listed_at_their_cells(client, tmp_path):
     assert any(r["cell"] == "F2" and r["value"] == "二百" for r in rows)
 
 
+def shown_findings(page: str) -> list[dict[str, str]]:
+    """The findings rows a browser without JavaScript shows (those not sent ``hidden``)."""
+    body = page.split('id="findings"', 1)[1].split("</table>", 1)[0]
+    hidden = [bool(h) for h in re.findall(r'<tr tabindex="0"( hidden)?', body)]
+    rows = finding_rows(page)
+    assert len(hidden) == len(rows)
+    return [row for row, gone in zip(rows, hidden) if not gone]
+
+
+def test_filters_work_without_javascript_through_a_get_form(client, tmp_path):
+    book = edited(SAMPLE, tmp_path / "planted.xlsx", set_cells({"项目": {"F2": "二百", "K3": 1.5}}))
+    report = api.validate(book, review=True)
+    url = str(upload(client, book).url)
+    page = client.get(url, params={"severity": "error", "sheet": "项目"}).text
+    assert 'method="get"' in page.split('id="filters"', 1)[1].split(">", 1)[0]
+    assert {(r["code"], r["cell"]) for r in shown_findings(page)} == {
+        (f.code, f.cell) for f in report.errors if f.sheet == "项目"}
+    assert '<option value="error" selected>' in page and "<option selected>项目</option>" in page
+    assert re.search(rf'id="shown-count">{len(shown_findings(page))}<', page)
+    assert len(finding_rows(page)) == len(report.findings)  # the others are sent hidden, for the script
+    searched = shown_findings(client.get(url, params={"q": "二百"}).text)
+    assert searched and all("二百" in r["value"] + r["message"] for r in searched)
+    every = finding_rows(page)
+    criterion = next(r["criterion"] for r in every if r["criterion"])
+    by_criterion = shown_findings(client.get(url, params={"criterion": criterion}).text)
+    assert [r["code"] for r in by_criterion] == [r["code"] for r in every if r["criterion"] == criterion]
+    assert len(by_criterion) < len(every)
+    project = next(r["project"] for r in every if r["project"])
+    by_project = shown_findings(client.get(url, params={"project": project}).text)
+    assert [r["code"] for r in by_project] == [r["code"] for r in every if r["project"] == project]
+    odd = client.get(url, params={"severity": "<script>"}).text
+    assert shown_findings(odd) == [] and "<script>" not in odd.split('id="filters"', 1)[1]
+
+
 def test_preview_cells_equal_the_rendered_sheet(client, sample_page, tmp_path):
     api.render(SAMPLE, tmp_path / "official.xlsx")
     workbook = openpyxl.load_workbook(tmp_path / "official.xlsx")

@@ -152,3 +152,23 @@ def test_hostile_file_gets_the_one_line_message(page, tmp_path):
     message.wait_for()
     assert "压缩炸弹" in message.inner_text() and path.name in message.inner_text()
     assert str(tmp_path) not in page.content()
+
+
+def test_filters_without_javascript(browser, server, tmp_path):
+    planted = edited(SAMPLE, tmp_path / "有错误.xlsx", set_cells({"项目": {"F2": "二百", "K3": 1.5}}))
+    errors = api.validate(planted, review=True).errors
+    context = browser.new_context(base_url=server, java_script_enabled=False, locale="zh-CN")
+    page = context.new_page()
+    page.set_default_timeout(60_000)
+    page.goto("/")
+    page.set_input_files("#file", str(planted))
+    page.get_by_role("button", name="上传并检查").click()
+    page.wait_for_url(re.compile(r"/files/[^/?]+$"))  # the progress page refreshes itself (<noscript>)
+    page.select_option("#f-severity", "error")
+    page.select_option("#f-sheet", "项目")
+    page.get_by_role("button", name="筛选").click()
+    page.wait_for_url(re.compile(r"severity=error"))
+    visible = page.locator("#findings tbody tr:visible")
+    assert visible.count() == len([f for f in errors if f.sheet == "项目"])
+    assert page.locator("#f-severity").input_value() == "error"
+    context.close()

@@ -191,3 +191,20 @@ def test_kind_filter_is_a_plain_get_form(client, result):
 def test_page_has_no_inline_script_or_style(result):
     assert "<script>" not in result.text and " style=" not in result.text and " on" + "click" not in result.text
     assert 'tabindex="0" role="region"' in result.text  # wide tables scroll with the keyboard
+
+
+def test_department_fields_are_their_own_table(tmp_path):
+    from workbook_engine.web.diff_view import sheet_tables
+
+    def rename(wb):
+        goals = wb["部门目标"]
+        for row in range(2, goals.max_row + 1):
+            goals[f"B{row}"] = "乐亭县应急管理局（新名称）"
+
+    tables = sheet_tables(api.diff(SAMPLE, edited(SAMPLE, tmp_path / "改名.xlsx", rename)))
+    assert [t["kind"] for t in tables] == ["department"]  # compared once, not on each goal row
+    row = tables[0]["rows"][0]
+    cells = {c["field"]: c for c in row["cells"]}
+    assert row["kind"] == "changed" and cells["部门编码"]["text"] == "450001" and cells["年度"]["state"] == "same"
+    assert (cells["部门名称"]["old"], cells["部门名称"]["new"]) == ("乐亭县应急管理局本级", "乐亭县应急管理局（新名称）")
+    assert cells["部门名称"]["marked"]["new"] == ["乐亭县应急管理局", "（新名称）", ""]

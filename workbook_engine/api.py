@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Sequence
+from typing import Iterable, Sequence
 
 from .canonical_writer import starter_book, write_book
 from .diff import Diff, diff_files, write_diff_workbook
@@ -13,6 +13,7 @@ from .importer import import_document as _read_document
 from .io.atomic import check_output
 from .merge import MergeOutcome, Progress, merge_files
 from .model import Book
+from .official.pipeline import Progress as JobProgress
 from .official.pipeline import RenderResult, extract_official, render_official
 from .publish.job import PublishResult, publish_documents
 from .findings import Report
@@ -48,7 +49,7 @@ def import_document(document: str | os.PathLike[str], output: str | os.PathLike[
                     overwrite: bool = False) -> Book:
     """Parse a published document and write it as a canonical workbook (an existing output only with
     ``overwrite``: it may be a workbook someone has been typing in)."""
-    book = _read_document(document, year=year, dept_code=dept_code, dept_name=dept_name)
+    book = _read_document(Path(document), year=year, dept_code=dept_code, dept_name=dept_name)
     write_book(book, output, inputs=[document], overwrite=overwrite)
     return book
 
@@ -98,19 +99,20 @@ def diff(old: str | os.PathLike[str], new: str | os.PathLike[str], *,
 
 
 def render(book: str | os.PathLike[str], output: str | os.PathLike[str], *, dept: str | None = None,
-           force: bool = False, progress=None, overwrite: bool = False) -> RenderResult:
+           force: bool = False, progress: JobProgress | None = None, overwrite: bool = False) -> RenderResult:
     """Validate, then write the official workbook (one per department when ``output`` is a folder/)."""
     return render_official(book, output, dept=dept, force=force, progress=progress, overwrite=overwrite)
 
 
-def extract(official, output: str | os.PathLike[str], *, overwrite: bool = False) -> tuple[Book, Report]:
+def extract(official: str | os.PathLike[str] | Iterable[str | os.PathLike[str]], output: str | os.PathLike[str], *,
+            overwrite: bool = False) -> tuple[Book, Report]:
     """Read official workbooks (rendered, maybe edited by staff) back into one canonical workbook."""
     return extract_official([official] if isinstance(official, (str, os.PathLike)) else official, output,
                             overwrite=overwrite)
 
 
 def publish(book: str | os.PathLike[str], output: str | os.PathLike[str], *, dept: str | None = None,
-            force: bool = False, pdf: bool = False, finance_bureau: str = "", progress=None,
+            force: bool = False, pdf: bool = False, finance_bureau: str = "", progress: JobProgress | None = None,
             overwrite: bool = False) -> PublishResult:
     """Validate, then write the published document(s) as .docx (and PDF); one per department into a folder/."""
     return publish_documents(book, output, dept=dept, force=force, pdf=pdf, finance_bureau=finance_bureau,

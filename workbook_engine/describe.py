@@ -38,13 +38,21 @@ def short(text: str, limit: int = 60) -> str:
 
 def text_change(old: str, new: str, context: int = 8, limit: int = 40) -> tuple[str, str]:
     """Two long texts cut down to where they differ, with a little context: (…前文【旧】后文…, …)."""
-    if len(old) <= limit and len(new) <= limit:
-        return old, new
+    cut_old, cut_new = where_they_differ([old, new], context, limit)
+    return cut_old, cut_new
+
+
+def where_they_differ(texts: list[str], context: int = 8, limit: int = 40) -> list[str]:
+    """Long texts cut down to the part where they differ from each other, marked 【】, with a little
+    context on either side; texts that are all short are returned whole."""
+    if all(len(text) <= limit for text in texts) or len(texts) < 2:
+        return list(texts)
+    shortest = min(len(text) for text in texts)
     start = 0
-    while start < min(len(old), len(new)) and old[start] == new[start]:
+    while start < shortest and len({text[start] for text in texts}) == 1:
         start += 1
     end = 0
-    while end < min(len(old), len(new)) - start and old[-1 - end] == new[-1 - end]:
+    while end < shortest - start and len({text[-1 - end] for text in texts}) == 1:
         end += 1
 
     def cut(text: str) -> str:
@@ -55,7 +63,7 @@ def text_change(old: str, new: str, context: int = 8, limit: int = 40) -> tuple[
         suffix = "…" if end > context else ""
         return f"{prefix}{head}【{short(middle, limit)}】{tail}{suffix}"
 
-    return cut(old), cut(new)
+    return [cut(text) for text in texts]
 
 
 def json_scalar(value: Any) -> Any:

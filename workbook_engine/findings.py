@@ -43,7 +43,7 @@ class Location:
 
     @classmethod
     def at(cls, sheet: str | None, row: int | None = None, col: int | None = None, column: str | None = None,
-           file: str | None = None) -> "Location":
+           file: str | None = None) -> Location:
         """A location from an Excel row and a 0-based column index (the cell is named when both are known)."""
         cell = cell_name(row, col) if row is not None and col is not None else None
         return cls(file, sheet, cell, row, column)
@@ -391,9 +391,9 @@ _REVIEW_ENTRIES: tuple[Entry, ...] = (
                                  "请写出具体的考核内容，如 生态效益指标 下写“废弃物无害化处理率”，成本指标 下写“项目总成本”。")}),
     _review("WBE-R112", "相关性", 1, "绩效指标描述没有说明", "绩效指标描述 empty or identical to the 三级指标",
             "满意率 / 满意率", "explain how it is counted",
-            "绩效指标描述为空，没有说明指标的含义。", "请说明考核什么、怎样计算，如“反映编制的自然灾害类预案数量”。",
+            "绩效指标描述为空，没有说明指标的含义。", "请说明考核什么、怎样计算，如“{example}”。",
             variants={"same": ("绩效指标描述与三级指标“{name}”相同，没有说明指标的含义。",
-                               "请说明考核什么、怎样计算，如“反映编制的自然灾害类预案数量”。")}),
+                               "请说明考核什么、怎样计算，如“{example}”。")}),
     _review("WBE-R113", "相关性", 3, "三级指标名称被截断", "三级指标 is its description cut short", "…宣传知名 / …宣传知名度",
             "a complete short name",
             "三级指标“{name}”像是描述“{description}”被截断后的前半部分（预算系统常限制指标名称的长度）。",
@@ -509,21 +509,6 @@ CATALOGUE: dict[str, Entry] = {e.code: e for e in (*_ENTRIES, *_REVIEW_ENTRIES)}
 REVIEW_CODES: tuple[str, ...] = tuple(c for c, e in CATALOGUE.items() if e.section == REVIEW_SECTION)
 EXTRACT_CODES: tuple[str, ...] = tuple(c for c, e in CATALOGUE.items() if e.section == EXTRACT_SECTION)
 
-
-def entry(code: str) -> Entry:
-    return CATALOGUE[code]
-
-
-def severity_of(code: str) -> str:
-    return CATALOGUE[code].severity
-
-
-def title_of(code: str) -> str:
-    return CATALOGUE[code].title
-
-
-def criterion_of(code: str) -> str | None:
-    return CATALOGUE[code].criterion
 
 
 # -- the finding -------------------------------------------------------------------------------------------

@@ -107,7 +107,7 @@ class Book:
     def department(self, code: str) -> Department | None:
         return next((d for d in self.departments() if d.code == code), None)
 
-    def for_department(self, code: str) -> "Book":
+    def for_department(self, code: str) -> Book:
         """The part of the book that belongs to one department."""
         return Book(
             goals=[g for g in self.goals if g.dept_code == code],
@@ -134,7 +134,7 @@ class Book:
     def records(self, kind: str) -> list[Any]:
         return {"goals": self.goals, "projects": self.projects, "indicators": self.indicators}[kind]
 
-    def sorted(self) -> "Book":
+    def sorted(self) -> Book:
         """Canonical order: by 部门编码, then 类别/序号 (goals), 序号 (projects), project then 序号."""
         categories = {"总体绩效目标": 0, "分项绩效目标": 1, "工作保障措施": 2}
         project_order = {p.code: (p.dept_code, p.seq or 0) for p in self.projects}

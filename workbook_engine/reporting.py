@@ -3,20 +3,17 @@
 from __future__ import annotations
 
 import contextlib
+from collections import Counter
 from typing import TYPE_CHECKING, Callable, Iterator
 
 from rich.console import Console
 from rich.markup import escape
-from rich.progress import (
-    BarColumn,
-    MofNCompleteColumn,
-    Progress,
-    TextColumn,
-    TimeElapsedColumn,
-)
+from rich.padding import Padding
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
+from rich.text import Text
 
-from .findings import CRITERIA, Finding, Report
+from .findings import CATALOGUE, CRITERIA, Finding, Report
 from .io.cell_text import terminal_text
 
 if TYPE_CHECKING:
@@ -25,77 +22,162 @@ if TYPE_CHECKING:
 
 SEVERITY = {"error": "[bold red]错误[/]", "warning": "[yellow]警告[/]"}
 GRADE_STYLE = {"优": "[green]优[/]", "良": "[cyan]良[/]", "中": "[yellow]中[/]", "差": "[bold red]差[/]"}
+TABLE_WIDTH = 120    # a terminal at least this wide shows findings as a table; narrower ones, and pipes, a list
+SUMMARY_AFTER = 20   # more findings than this: a summary and the first TOP, the whole list with --all
+TOP = 5
 
 
 def _console() -> Console:
-    console = Console(soft_wrap=False)
+    """On a terminal, wrapped to its width; into a pipe or file, one line per line of text (for grep)."""
+    console = Console(soft_wrap=False, highlight=False)
     if not console.is_terminal:
-        console = Console(soft_wrap=False, width=160)  # piped output: wide enough for the messages
+        console = Console(soft_wrap=True, highlight=False)
     return console
 
 
 def _safe(text: object) -> str:
-    """Workbook text for the terminal: control and escape characters visible, rich markup ("[red]") literal."""
-    return escape(terminal_text("" if text is None else str(text), one_line=True))
+    """Workbook text for the terminal: control and escape characters visible (printed as Text, not markup)."""
+    return terminal_text("" if text is None else str(text), one_line=True)
 
 
-def _shown(value: object) -> str:
-    text = "" if value is None else str(value)
-    return text[:24] + ("…" if len(text) > 24 else "")
+def _as_table(console: Console) -> bool:
+    return console.is_terminal and console.width >= TABLE_WIDTH
 
 
 TABLE_COLUMNS = (("code", "代码"), ("severity", "级别"), ("sheet", "工作表"), ("cell", "单元格"), ("value", "值"),
                  ("message", "说明"))
 
 
-def _findings_table(report: Report, findings: list[Finding] | None = None, with_project: bool = False) -> Table:
-    """The terminal table: columns of the report's flattening (Report.flatten), as the 校验结果 sheet and JSON."""
+def _records(report: Report, findings: list[Finding] | None, with_project: bool) -> tuple[list, list[dict]]:
+    """The report's flattening (Report.flatten, as the 校验结果 sheet and JSON) for the terminal columns."""
     columns = list(TABLE_COLUMNS)
     if with_project:
         columns.insert(2, ("project", "项目"))
+    keys = [key for key, _ in columns]
+    # Workbook text made safe for the terminal: control and escape characters shown as \\xHH, one line each.
+    records = [{key: terminal_text("" if value is None else str(value), one_line=True) for key, value in zip(keys, row)}
+               for row in report.flatten(keys, findings)]
+    return columns, records
+
+
+def _findings_table(columns: list, records: list[dict]) -> Table:
     table = Table(show_lines=False, header_style="bold", expand=False)
     for key, name in columns[:-1]:
-        table.add_column(name, overflow="fold", no_wrap=key in ("code", "severity", "cell", "project"))
+        table.add_column(name, overflow="fold", no_wrap=key in ("code", "severity", "cell"))
     table.add_column(columns[-1][1], overflow="fold", ratio=1, min_width=30)
-    for row in report.flatten([key for key, _ in columns], findings):
-        record = dict(zip((key for key, _ in columns), row))
-        record["value"] = _shown(record["value"])
-        cells = {key: _safe(record[key]) for key, _ in columns}
-        cells["severity"] = SEVERITY[record["severity"]]
-        table.add_row(*(cells[key] for key, _ in columns))
+    for record in records:
+        table.add_row(*(Text.from_markup(SEVERITY[record[key]]) if key == "severity" else Text(record[key])
+                        for key, _ in columns))
     return table
 
 
-def print_report(report: Report, console: Console | None = None) -> None:
-    """A table of findings followed by a one-line summary."""
+def _finding_lines(record: dict) -> tuple[Text, Text]:
+    """A finding as two lines: code, severity, where and the value; then the message, indented."""
+    head = Text(f"{record['code']} ")
+    head.append_text(Text.from_markup(SEVERITY[record["severity"]]))
+    where = f"{record['sheet']}!{record['cell']}" if record["sheet"] and record["cell"] else (record["sheet"] or "工作簿")
+    head.append(f" {where}")
+    if record.get("project"):
+        head.append(f" 项目 {record['project']}")
+    if record["value"]:
+        head.append(f" 值：{record['value']}")
+    return head, Text(record["message"])
+
+
+def print_findings(report: Report, console: Console, findings: list[Finding] | None = None,
+                   with_project: bool = False) -> None:
+    """Every finding, whole: a table where the terminal is wide enough, otherwise a list that wraps
+    (and into a pipe, one line per message)."""
+    columns, records = _records(report, findings, with_project)
+    if not records:
+        return
+    if _as_table(console):
+        console.print(_findings_table(columns, records))
+        return
+    for record in records:
+        head, message = _finding_lines(record)
+        console.print(head)
+        if console.is_terminal:
+            console.print(Padding(message, (0, 0, 0, 4)))
+        else:  # a pipe: the whole message on one line (Padding would cut it at the console's width)
+            console.print(Text("    ") + message)
+
+
+def print_summary(findings: list[Finding], console: Console) -> None:
+    """How many findings of each code, under its review criterion (validation findings first), most
+    frequent first."""
+    errors = sum(f.is_error for f in findings)
+    console.print(f"共 {len(findings)} 条（{errors} 个错误，{len(findings) - errors} 个警告），按代码汇总：")
+    groups: dict[str, Counter] = {}
+    for f in findings:
+        groups.setdefault(f.group or "", Counter())[(f.code, f.severity)] += 1
+    for group in sorted(groups, key=lambda g: CRITERIA.index(g) if g in CRITERIA else -1):
+        counts = groups[group]
+        console.print(f"[bold]{escape(group or '校验')}[/]（{sum(counts.values())} 条）")
+        for (code, severity), count in sorted(counts.items(), key=lambda item: (-item[1], item[0])):
+            line = Text(f"  {code} ")
+            line.append_text(Text.from_markup(SEVERITY[severity]))
+            line.append(f" {count} 条  {CATALOGUE[code].title}")
+            console.print(line)
+
+
+def _shown_findings(report: Report, console: Console, show_all: bool, with_project: bool = False) -> None:
+    findings = report.findings
+    if show_all or len(findings) <= SUMMARY_AFTER:
+        print_findings(report, console, with_project=with_project)
+        return
+    print_summary(findings, console)
+    first = sorted(findings, key=lambda f: not f.is_error)[:TOP]  # errors first, each group in report order
+    console.print(f"前 {len(first)} 条：")
+    print_findings(report, console, first, with_project)
+    console.print(f"其余 {len(findings) - len(first)} 条未列出：加 --all 列出全部，"
+                  "或加 --annotate 副本.xlsx 写出带批注的副本。")
+
+
+def print_report(report: Report, console: Console | None = None, show_all: bool = False) -> None:
+    """The findings (a summary first when there are many) followed by a one-line verdict."""
     console = console or _console()
-    if report.findings:
-        console.print(_findings_table(report))
+    _shown_findings(report, console, show_all)
     status = "[green]通过[/]" if report.valid else "[bold red]未通过[/]"
-    console.print(f"{report.file}：{status}，{len(report.errors)} 个错误，{len(report.warnings)} 个警告。",
-                  soft_wrap=True)
+    console.print(f"{escape(report.file)}：{status}，{len(report.errors)} 个错误，{len(report.warnings)} 个警告。")
 
 
-def print_review(result: "ReviewResult", console: Console | None = None) -> None:
-    """Findings under each review criterion, then each project's grade, then a summary line."""
+def print_review(result: ReviewResult, console: Console | None = None, show_all: bool = False) -> None:
+    """Findings under each review criterion (a summary first when there are many), each project's grade,
+    then a summary line."""
     from .review.annotate import summary_line
 
     console = console or _console()
-    for criterion, findings in result.by_criterion().items():
-        if not findings:
-            continue
-        console.print(f"[bold]{criterion}[/]（{len(findings)} 条）")
-        console.print(_findings_table(result.report, findings, with_project=True))
-    grades = Table(header_style="bold", expand=False, title="项目等级（满分 100）")
-    for name in ("项目编码", "项目名称", *CRITERIA, "扣分", "得分", "等级"):
-        grades.add_column(name, overflow="fold")
-    for g in result.grades:
-        grades.add_row(_safe(g.code), _safe(g.name), *(str(g.counts[c]) for c in CRITERIA), str(g.deduction), str(g.score),
-                       GRADE_STYLE[g.grade])
+    if show_all or len(result.report.findings) <= SUMMARY_AFTER:
+        for criterion, findings in result.by_criterion().items():
+            if not findings:
+                continue
+            console.print(f"[bold]{criterion}[/]（{len(findings)} 条）")
+            print_findings(result.report, console, findings, with_project=True)
+    else:
+        _shown_findings(result.report, console, show_all, with_project=True)
     if result.grades:
-        console.print(grades)
+        _print_grades(result, console)
     tally = "，".join(f"{grade} {sum(g.grade == grade for g in result.grades)} 个" for grade in GRADE_STYLE)
-    console.print(f"{result.report.file}：{summary_line(result)}。项目等级：{tally}。", soft_wrap=True)
+    console.print(f"{escape(result.report.file)}：{escape(summary_line(result))}。项目等级：{tally}。")
+
+
+def _print_grades(result: ReviewResult, console: Console) -> None:
+    if _as_table(console):
+        grades = Table(header_style="bold", expand=False, title="项目等级（满分 100）")
+        for name in ("项目编码", "项目名称", *CRITERIA, "扣分", "得分", "等级"):
+            grades.add_column(name, overflow="fold")
+        for g in result.grades:
+            grades.add_row(Text(_safe(g.code)), Text(_safe(g.name)), *(str(g.counts[c]) for c in CRITERIA), str(g.deduction),
+                           str(g.score), GRADE_STYLE[g.grade])
+        console.print(grades)
+        return
+    console.print("项目等级（满分 100）：")
+    for g in result.grades:
+        counts = "，".join(f"{c} {g.counts[c]}" for c in CRITERIA)
+        line = Text(f"  {_safe(g.code)} {_safe(g.name)}：{counts}；扣 {g.deduction} 分，得 {g.score} 分，等级 ")
+        line.append_text(Text.from_markup(GRADE_STYLE[g.grade]))
+        console.print(line)
 
 
 @contextlib.contextmanager
@@ -117,7 +199,7 @@ def progress_bar(description: str, before: str | None = None) -> Iterator[Callab
         yield update
 
 
-def print_merge(outcome: "MergeOutcome", console: Console | None = None) -> None:
+def print_merge(outcome: MergeOutcome, console: Console | None = None) -> None:
     """What a merge did, in the order staff need it: refused inputs, conflicts, renumbering, the result."""
     console = console or Console(soft_wrap=True, highlight=False)
 

@@ -6,6 +6,7 @@ input, they return what they understood and leave judging to the caller.
 
 from __future__ import annotations
 
+import functools
 import math
 import re
 import unicodedata
@@ -280,7 +281,13 @@ def parse_indicator_value(value: object) -> IndicatorValue:
     words (≥良好) and budget bounds (≤预算数). Only a value that starts with an operator and has nothing usable
     after it (≥, ≥**天, ≥%) is malformed.
     """
-    text = as_text(value)
+    return _parse_indicator_text(as_text(value))
+
+
+# The validation rules and the review both parse every 指标值 of a book, and values repeat (100%, ≥95%, 按时完成):
+# each distinct text is parsed once per process. The result is immutable, so sharing it is safe.
+@functools.lru_cache(maxsize=65536)
+def _parse_indicator_text(text: str) -> IndicatorValue:
     folded = fold(text).strip()
     if not folded:
         return IndicatorValue(text, "empty")

@@ -51,7 +51,7 @@ def read_departments(path: str | os.PathLike[str]) -> list[tuple[str, str]]:
         raise InputError(f"{path}：{where}没有部门。请在第一个工作表填写表头“部门编码 | 部门名称”和每个部门一行，"
                          "或给出去年合并后的县级工作簿。")
     seen: dict[str, int] = {}
-    for number, (code, name) in enumerate(listed, start=1):
+    for number, (code, _name) in enumerate(listed, start=1):
         if not CODE.match(code):
             raise InputError(f"{path}：第 {number} 个部门的部门编码“{code}”不是 6 位数字。请改正后重试。")
         if code in seen:

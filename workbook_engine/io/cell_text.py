@@ -85,7 +85,7 @@ def excel_text(text: str) -> str:
         text = _UNSTORABLE_RE.sub("", text)
     if len(text) > EXCEL_MAX_CHARS // 2 and excel_length(text) > EXCEL_MAX_CHARS:
         cut, units = 0, 0
-        for cut, ch in enumerate(text):
+        for cut, ch in enumerate(text):  # noqa: B007 - cut is used after the loop
             units += 2 if ord(ch) > 0xFFFF else 1
             if units > EXCEL_MAX_CHARS:
                 break

@@ -58,7 +58,7 @@ MAX_XML_ELEMENTS = 8_000_000  # elements in the worksheets, shared strings and w
 # value (benchmarks/capacity.py, docs/performance.md): above it the command refuses instead of grinding.
 # Reading and validating (validate, review, merge, diff) is bounded by MAX_VALUE_CELLS itself (issue 15
 # measures ten times the county workbook).
-WORKLOADS = {"annotate": 400_000, "render": 600_000, "publish": 400_000}
+WORKLOADS = {"annotate": 150_000, "render": 400_000, "publish": 350_000}
 _WORKLOAD_NAMES = {"annotate": "写出带批注的副本", "render": "渲染", "publish": "发布"}
 MAX_TEXT_DOCUMENT_BYTES = 32 * 1024 * 1024  # a text export for import: a county's document is a few MB
 PROLOG_BYTES = 64 * 1024  # an XML part's declaration must end (root element start) within this

@@ -11,7 +11,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any, Callable, Iterable
 
-from ..describe import department_label, json_scalar, record_label, short, show_field
+from ..describe import department_label, json_scalar, record_label, short, show_field, where_they_differ
 from ..findings import Location
 from ..identity import (DEPARTMENT_REFS, ENTITY_OF_KIND, FieldRef, compared_fields, copy_record, departments,
                         group_of, key_dict, same)
@@ -100,10 +100,11 @@ class Conflict:
     def lines(self, number: int, settled: bool = True) -> list[str]:
         """The conflict for the terminal; ``settled`` marks the value used (when the merge was written)."""
         lines = [f"冲突 {number}：{self.title()}"]
-        for index, candidate in enumerate(self.candidates):
+        shown = where_they_differ([candidate.shown for candidate in self.candidates], limit=80)
+        for index, (candidate, text) in enumerate(zip(self.candidates, shown)):
             note = f"（{candidate.note}）" if candidate.note else ""
             used = "  ← 采用" if settled and index == self.chosen else ""
-            lines.append(f"  {candidate.origin.text()}：{short(candidate.shown, 80)}{note}{used}")
+            lines.append(f"  {candidate.origin.text()}：{short(text, 120)}{note}{used}")
         return lines
 
 

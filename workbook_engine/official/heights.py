@@ -17,7 +17,7 @@ from typing import Any, Sequence
 from ..layout import Row
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def is_wide(ch: str, ambiguous_wide: bool = True) -> bool:
     """Whether 宋体 draws ``ch`` full width: East Asian Wide or Full-width, and (for 宋体) Ambiguous."""
     width = unicodedata.east_asian_width(ch)

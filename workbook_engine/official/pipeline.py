@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Iterable
 
 from ..canonical_writer import write_book
@@ -32,8 +33,9 @@ class RenderResult(JobResult):
 def render_official(book_path: str | os.PathLike[str], output: str | os.PathLike[str], *, dept: str | None = None,
                     force: bool = False, progress: Progress | None = None, overwrite: bool = False) -> RenderResult:
     """Validate a canonical workbook and write the official workbook(s); refuse on errors unless forced."""
-    if not is_directory_target(output):  # a wrong name or an existing file: said before the validation
-        check_output(output, inputs=[book_path], overwrite=overwrite, suffix=".xlsx")
+    target = Path(output)
+    if not is_directory_target(output) and (target.suffix.lower() != ".xlsx" or target.parent.exists()):
+        check_output(target, inputs=[book_path], overwrite=overwrite, suffix=".xlsx")  # before validating
     check_workload(book_path, "render")
     checked = check(book_path)
     departments = choose_departments(checked.book, dept)

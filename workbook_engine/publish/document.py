@@ -247,7 +247,7 @@ class TableGrid:
     columns: list[int]
 
     @classmethod
-    def for_page(cls, page: dict[str, Any], widths: Iterable[float]) -> "TableGrid":
+    def for_page(cls, page: dict[str, Any], widths: Iterable[float]) -> TableGrid:
         widths = list(widths)
         text = (page["width"] - page["margin_left"] - page["margin_right"]) * TWIPS_PER_CM
         total = sum(widths)

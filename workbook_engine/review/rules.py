@@ -208,10 +208,28 @@ def names_and_descriptions(ctx: ReviewContext) -> Iterator[Finding]:
         if not has_description:
             continue
         if not description or description == name:
-            yield ctx.indicator("WBE-R112", n, "description", None if not description else "same")
+            yield ctx.indicator("WBE-R112", n, "description", None if not description else "same",
+                                example=_description_example(ind.level3))
         elif description.startswith(name) and 1 <= len(description) - len(name) <= 3 \
                 and _is_word_char(description[len(name)]):
             yield ctx.indicator("WBE-R113", n, "level3", description=ind.description)
+
+
+def _description_example(name: str) -> str:
+    """An example description for the indicator ``name`` itself (a rate, a count, a cost, a time or a
+    satisfaction), so that the advice reads as meant for this row."""
+    name = name.strip()
+    if "满意" in name:
+        return f"反映服务对象对项目的满意程度（{name}），按调查中表示满意的人数 ÷ 调查总人数 × 100% 计算"
+    if name.endswith("率") and not name.endswith("效率"):
+        return f"反映{name}，按 达到要求的数量 ÷ 应完成的总数 × 100% 计算"
+    if any(word in name for word in ("成本", "费用", "经费", "资金", "金额")):
+        return f"反映{name}，按实际支出计算（万元）"
+    if any(word in name for word in ("时间", "及时", "按时", "时限", "期限", "完成时")):
+        return f"反映{name}，以实际完成的日期与计划日期相比"
+    if name.endswith(("数", "数量", "次数", "人数", "个数", "面积", "长度", "量")):
+        return f"反映全年{name}，按实际完成的数量统计"
+    return f"反映{name}的具体内容，写明考核什么、按什么口径计算"
 
 
 def _is_word_char(ch: str) -> bool:
@@ -448,7 +466,7 @@ def boilerplate_rows(ctx: ReviewContext) -> Iterator[Finding]:
                 or ctx.values[n].kind in ("empty", "malformed") or stem(name) in (stem(ind.level2), stem(ind.level1))):
             continue  # effects only: 验收合格率 100% is a customary output everywhere; a bare category name is R111
         groups[(name, compact(ind.value))].append(n)
-    for (name, _value), rows in groups.items():
+    for (_name, _value), rows in groups.items():
         projects = list(dict.fromkeys(ctx.book.indicators[n].project_code for n in rows))
         if len(projects) < ctx.config.boilerplate_min_projects:
             continue
@@ -515,7 +533,7 @@ def unit_contradicts(ctx: ReviewContext) -> Iterator[Finding]:
 
 @rule("WBE-R136")
 def cost_lower_bound(ctx: ReviewContext) -> Iterator[Finding]:
-    for n, ind in enumerate(ctx.book.indicators):
+    for n in range(len(ctx.book.indicators)):
         value = ctx.values[n]
         if (ctx.is_cost(n) or ctx.level1[n] == "成本指标") and value.operator in ("≥", ">") and is_money(value):
             bound = f"≤{value.number:f}{value.unit}"

@@ -57,7 +57,7 @@ class SheetSpec:
         return _header_keys(self).get(normalize_header(text))
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _header_keys(spec: SheetSpec) -> dict[str, Column]:
     """Normalized header, field name and alias -> column; the first column to claim a key keeps it."""
     keys: dict[str, Column] = {}

@@ -84,6 +84,9 @@ def _anchor(sheet: Worksheet, cell: str) -> str:
     return cell
 
 
+WRAP_TOP = Alignment(wrap_text=True, vertical="top")
+
+
 def write_results(sheet: Worksheet, findings: Iterable[Finding], sheets: set[str], report: Report,
                   title: str | None = None) -> None:
     """The findings as a table with a hyperlink from each to its cell (and the review criterion, if any)."""
@@ -102,10 +105,11 @@ def write_results(sheet: Worksheet, findings: Iterable[Finding], sheets: set[str
         row = [number, *("" if record[key] is None else str(record[key]) for key in spec)]
         row = [report_text(v) if isinstance(v, str) else v for v in row]
         sheet.append(row)
-        excel_row = sheet.max_row
-        for cell in sheet[excel_row]:
+        excel_row = number + 2  # title and header rows above (sheet.max_row would scan every cell: quadratic)
+        for col in range(1, len(row) + 1):
+            cell = sheet.cell(excel_row, col)
             cell.data_type = "s" if isinstance(cell.value, str) else cell.data_type
-            cell.alignment = Alignment(wrap_text=True, vertical="top")
+            cell.alignment = WRAP_TOP
         link_cell = sheet.cell(excel_row, 5)
         if finding.sheet in sheets and finding.cell:
             link_cell.hyperlink = "#" + sheet_ref(finding.sheet, finding.cell)

@@ -1,12 +1,12 @@
-"""Transition shim: the code tables are views of the catalogue in workbook_engine/findings.py (issue 10).
+"""Tables of the catalogue (workbook_engine/findings.py) in the shape the tests and benchmarks read them.
 
-Kept only while review/rules.py (being rewritten for issue 11) and branches in flight still import from
-here; new code uses ``workbook_engine.findings.CATALOGUE``. Remove once nothing does.
+The catalogue is the one source; these are views of it, not copies: code -> (severity, title), review code
+-> (criterion, points), and extract's codes. The package itself reads ``workbook_engine.findings``.
 """
 
 from __future__ import annotations
 
-from ..findings import CATALOGUE, CRITERIA, EXTRACT_CODES, criterion_of, severity_of, title_of
+from ..findings import CATALOGUE, CRITERIA, EXTRACT_CODES
 
 # code -> (severity, title)
 CODES: dict[str, tuple[str, str]] = {code: (e.severity, e.title) for code, e in CATALOGUE.items()}
@@ -15,4 +15,4 @@ REVIEW: dict[str, tuple[str, int]] = {code: (e.criterion, e.points) for code, e 
                                       if e.criterion is not None}
 EXTRACT: tuple[str, ...] = EXTRACT_CODES
 
-__all__ = ["CODES", "REVIEW", "EXTRACT", "CRITERIA", "severity_of", "title_of", "criterion_of"]
+__all__ = ["CODES", "REVIEW", "EXTRACT", "CRITERIA"]

@@ -155,13 +155,34 @@ def load_analysis(item: Item) -> dict[str, Any] | None:
         return None
 
 
-def findings_context(analysis: dict[str, Any]) -> dict[str, Any]:
-    """What templates/_findings.html needs: the analysis plus the filter choices."""
-    rows = analysis["findings"]
+FINDING_FILTERS = ("severity", "sheet", "project", "criterion", "q")
+SEVERITY_TEXT = {"error": "错误", "warning": "警告"}
+
+
+def finding_matches(row: dict[str, Any], chosen: dict[str, str]) -> bool:
+    """The table filter as the page's script applies it (search: any shown text of the row, any case)."""
+    for name in FINDING_FILTERS[:4]:
+        if chosen[name] and str(row.get(name) or "") != chosen[name]:
+            return False
+    if chosen["q"]:
+        shown = (SEVERITY_TEXT.get(row["severity"], ""), row["code"], row.get("criterion") or "", row.get("sheet") or "",
+                 row.get("cell") or "", str(row.get("value") or ""), row["message"])
+        return chosen["q"].lower() in " ".join(shown).lower()
+    return True
+
+
+def findings_context(analysis: dict[str, Any], query: Any = None) -> dict[str, Any]:
+    """What templates/_findings.html needs: the analysis plus the filter choices. ``query`` (the request's
+    query parameters) filters the table on the server, for browsers without JavaScript: rows that do not
+    match are sent hidden, so the script can still show them when the filter changes."""
+    chosen = {name: str((query or {}).get(name) or "").strip()[:200] for name in FINDING_FILTERS}
+    rows = [{**row, "hidden": not finding_matches(row, chosen)} for row in analysis["findings"]]
     return {
         "analysis": analysis,
         "summary": analysis["summary"],
         "findings": rows,
+        "chosen": chosen,
+        "shown_count": sum(1 for row in rows if not row["hidden"]),
         "sheets": sorted({r["sheet"] for r in rows if r["sheet"]}),
         "projects": sorted({r["project"] for r in rows if r["project"]}),
         "criteria": ["完整性", "相关性", "适当性", "可行性"],
@@ -180,7 +201,8 @@ async def findings(request: Request) -> Response:
     analysis = load_analysis(item)
     if analysis is None:
         return failed_or_running(request, item)
-    return page(request, "findings.html", {"item": item.meta(), "item_id": item.id, **findings_context(analysis)})
+    return page(request, "findings.html", {"item": item.meta(), "item_id": item.id,
+                                            **findings_context(analysis, request.query_params)})
 
 
 def failed_or_running(request: Request, item: Item) -> Response:

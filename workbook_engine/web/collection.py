@@ -361,7 +361,7 @@ async def submission_page(request: Request) -> Response:
         if analysis is None:
             return error_page(request, "无法读取这个提交的文件。请联系管理员。", 500)
     projects = analysis.get("project_names", {})
-    return cpage(request, "submission.html", {**data, **findings_context(analysis), "project_names": projects,
+    return cpage(request, "submission.html", {**data, **findings_context(analysis, request.query_params), "project_names": projects,
                                               "state_text": STATE_NAMES[submission.state],
                                               "can_submit": who.role == DEPARTMENT and submission.state == UPLOADED,
                                               "can_review": who.is_bureau and submission.state in (SUBMITTED, RETURNED, ACCEPTED),

@@ -1,0 +1,49 @@
+"""The `wbe` command line (after pandera's cli.py → _cli/): the app, and each command registered with its
+Chinese summary (shown by `wbe --help`) and help (shown by `wbe COMMAND --help`)."""
+
+from __future__ import annotations
+
+import typer
+
+from . import commands, web
+from .app import Command, SubGroup, app
+
+# name, function, summary (one line in `wbe --help`), more (the rest of `wbe NAME --help`)
+COMMANDS = [
+    ("new", commands.new_command, "新建一个空的规范工作簿，可直接在 Excel/WPS 中填写。", ""),
+    ("import", commands.import_command, "把发布的部门预算绩效文本（.docx 或 .txt）导入为规范工作簿。", ""),
+    ("validate", commands.validate_command, "校验规范工作簿，一次列出全部问题。",
+     "先给汇总（按审核标准和代码计数）和前几条，--all 列出全部。退出码：0 通过，1 有错误，2 无法读取。"),
+    ("review", commands.review_command, "按财政局的审核标准审核：分标准列出问题，并给每个项目评分定级。",
+     "先给汇总和前几条，--all 列出全部。退出码：0 无错误，1 有错误，2 无法读取。"),
+    ("merge", commands.merge_command, "合并多个规范工作簿（各部门的，或同一工作簿的几个副本）。",
+     "退出码：0 已写出；1 输入有错误或有冲突，未写出；2 无法读取。"),
+    ("diff", commands.diff_command, "比对同一工作簿的两个版本，列出内容上的变化。",
+     "退出码：0 相同，1 有变化，2 无法读取。"),
+    ("render", commands.render_command, "渲染官方工作簿（项目汇总、部门整体绩效目标、每个项目一张表）。",
+     "先校验；有错误时不渲染（--force 仍然渲染）。"),
+    ("extract", commands.extract_command, "把官方工作簿（可能已在 Excel/WPS 中修改）读回规范工作簿。", ""),
+    ("publish", commands.publish_command, "发布部门预算绩效文本 .docx，加 --pdf 同时生成 PDF。",
+     "先校验；有错误时不发布（--force 仍然发布）。"),
+    ("serve", web.serve_command, "启动网页（中文），供不用命令行的同事使用：http://HOST:PORT/。", ""),
+]
+
+COLLECT = [
+    ("init", web.collect_init_command, "为一个预算年度新建征集：各部门账号和一个管理员账号。", ""),
+    ("export", web.collect_export_command, "导出每个部门最新（或全部）的提交和征集状态表（.xlsx）。", ""),
+]
+
+
+def register(target: typer.Typer, commands: list) -> None:
+    for name, function, summary, more in commands:
+        target.command(name, cls=Command, short_help=summary,
+                       help=f"{summary}\n\n{more}" if more else summary)(function)
+
+
+register(app, COMMANDS)
+collect_app = typer.Typer(cls=SubGroup, no_args_is_help=True, rich_markup_mode=None)
+register(collect_app, COLLECT)
+COLLECT_SUMMARY = "征集：各部门在网页上提交工作簿，财政局审核、退回、合并（wbe serve --data 提供网页）。"
+app.add_typer(collect_app, name="collect", short_help=COLLECT_SUMMARY, help=COLLECT_SUMMARY)
+
+__all__ = ["app"]

@@ -1,0 +1,217 @@
+"""The commands: each parses its options, calls one function of workbook_engine.api and prints the result.
+
+The library is imported inside each command, never at module level (see _cli/app.py)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Optional
+
+import typer
+
+from .common import FORMAT_HELP, OVERWRITE, OutputFormat, Prefer, emit, findings_json, handle_errors, \
+    report_validation
+
+FORMAT = typer.Option(OutputFormat.text, "--format", help=FORMAT_HELP)
+SHOW_ALL = typer.Option(False, "--all", help="列出全部问题（默认先给汇总和前几条）")
+
+
+@handle_errors
+def new_command(
+    book: Path = typer.Argument(..., help="要创建的工作簿 .xlsx"),
+    dept_code: str = typer.Option("", "--dept-code", help="6 位部门编码，如 450001"),
+    dept_name: str = typer.Option("", "--dept-name", help="部门名称，如 乐亭县应急管理局本级"),
+    year: Optional[int] = typer.Option(None, "--year", help="预算年度，如 2025"),
+    overwrite: bool = OVERWRITE,
+) -> None:
+    from .. import api
+
+    api.new_workbook(book, dept_code=dept_code, dept_name=dept_name, year=year, overwrite=overwrite)
+    typer.echo(f"已创建 {book}")
+
+
+@handle_errors
+def import_command(
+    document: Path = typer.Argument(..., help="发布的部门预算绩效文本（Word .docx，或其文本导出 .txt）", readable=False),
+    output: Path = typer.Option(..., "-o", "--output", help="输出的规范工作簿 .xlsx"),
+    year: Optional[int] = typer.Option(None, "--year", help="年度；不填则从项目编码推断"),
+    dept_code: Optional[str] = typer.Option(None, "--dept-code", help="部门编码（文本中没有时）"),
+    dept_name: Optional[str] = typer.Option(None, "--dept-name", help="部门名称（文本中没有时）"),
+    overwrite: bool = OVERWRITE,
+) -> None:
+    from .. import api
+
+    book = api.import_document(document, output, year=year, dept_code=dept_code, dept_name=dept_name,
+                               overwrite=overwrite)
+    departments = book.departments()
+    typer.echo(
+        f"已导入 {document} → {output}：{len(departments)} 个部门，{len(book.projects)} 个项目，"
+        f"{len(book.indicators)} 个指标，{len(book.goals)} 条部门目标，预算合计 {book.total_budget():.2f} 万元。"
+    )
+
+
+@handle_errors
+def validate_command(
+    book: Path = typer.Argument(..., help="规范工作簿 .xlsx", readable=False),
+    format: OutputFormat = FORMAT,
+    annotate: Optional[Path] = typer.Option(None, "--annotate", help="写出带批注的工作簿副本"),
+    review: bool = typer.Option(True, "--review/--no-review",
+                                help="同时运行审核规则（WBE-R…，默认为警告）；--no-review 只做校验"),
+    show_all: bool = SHOW_ALL,
+    overwrite: bool = OVERWRITE,
+) -> None:
+    from .. import api
+    from ..reporting import print_report
+
+    if annotate is not None:
+        api.check_output(annotate, inputs=[book], overwrite=overwrite, suffix=".xlsx")
+    report = api.validate(book, review=review)
+    if annotate is not None:
+        api.annotate(book, report, annotate, overwrite=overwrite)
+    emit(report, format, annotate, print_report, show_all)
+
+
+@handle_errors
+def review_command(
+    book: Path = typer.Argument(..., help="规范工作簿 .xlsx", readable=False),
+    format: OutputFormat = FORMAT,
+    annotate: Optional[Path] = typer.Option(None, "--annotate", help="写出带审核批注的工作簿副本"),
+    show_all: bool = SHOW_ALL,
+    overwrite: bool = OVERWRITE,
+) -> None:
+    from .. import api
+    from ..reporting import print_review
+
+    if annotate is not None:
+        api.check_output(annotate, inputs=[book], overwrite=overwrite, suffix=".xlsx")
+    result = api.review(book)
+    if annotate is not None:
+        api.annotate_review(book, result, annotate, overwrite=overwrite)
+    emit(result, format, annotate, print_review, show_all)
+
+
+@handle_errors
+def merge_command(
+    inputs: list[Path] = typer.Argument(..., help="要合并的规范工作簿；三方合并时为各方修改后的工作簿（我方 对方）",
+                                        readable=False),
+    output: Path = typer.Option(..., "-o", "--output", help="合并结果 .xlsx（不能是输入文件）"),
+    force: bool = typer.Option(False, "--force", help="输入或合并结果有校验错误时仍然合并"),
+    prefer: Optional[Prefer] = typer.Option(None, "--prefer", help="冲突时采用靠前(first)或靠后(last)输入的值"),
+    conflicts_sheet: bool = typer.Option(False, "--conflicts-sheet",
+                                         help="有冲突时仍写出结果，附“冲突”工作表并标出冲突单元格"),
+    base: Optional[Path] = typer.Option(None, "--base", help="三方合并：各方共同的基准工作簿", readable=False),
+    format: OutputFormat = FORMAT,
+    overwrite: bool = OVERWRITE,
+) -> None:
+    from .. import api
+    from ..reporting import print_merge, progress_bar
+
+    with progress_bar("读取工作簿") as progress:
+        outcome = api.merge(inputs, output, base=base, prefer=prefer.value if prefer else None,
+                            conflicts_sheet=conflicts_sheet, force=force, progress=progress, overwrite=overwrite)
+    if format is OutputFormat.json:
+        typer.echo(outcome.to_json())
+    else:
+        print_merge(outcome)
+    raise typer.Exit(outcome.exit_code())
+
+
+@handle_errors
+def diff_command(
+    old: Path = typer.Argument(..., help="旧版规范工作簿", readable=False),
+    new: Path = typer.Argument(..., help="新版规范工作簿", readable=False),
+    format: OutputFormat = FORMAT,
+    output: Optional[Path] = typer.Option(None, "-o", "--output", help="写出标出变化的比对工作簿 .xlsx"),
+    overwrite: bool = OVERWRITE,
+) -> None:
+    from .. import api
+
+    result = api.diff(old, new, output=output, overwrite=overwrite)
+    if format is OutputFormat.json:
+        typer.echo(result.changes.to_json())
+    else:
+        typer.echo(result.changes.to_text())
+        if output is not None:
+            typer.echo(f"比对工作簿：{output}")
+    raise typer.Exit(result.changes.exit_code())
+
+
+@handle_errors
+def render_command(
+    book: Path = typer.Argument(..., help="规范工作簿 .xlsx", readable=False),
+    output: str = typer.Option(..., "-o", "--output",
+                               help="输出的官方工作簿 .xlsx；以 / 结尾的文件夹则每个部门各生成一个工作簿"),
+    dept: Optional[str] = typer.Option(None, "--dept", help="只渲染这个部门（部门编码）"),
+    force: bool = typer.Option(False, "--force", help="校验有错误时仍然渲染"),
+    format: OutputFormat = FORMAT,
+    overwrite: bool = OVERWRITE,
+) -> None:
+    from .. import api
+    from ..reporting import progress_bar
+
+    with progress_bar("渲染", before="校验中") as progress:
+        result = api.render(book, output, dept=dept, force=force, progress=progress, overwrite=overwrite)
+    if format is OutputFormat.json:
+        typer.echo(result.to_json())
+        raise typer.Exit(result.exit_code())
+    report_validation(result, book, "渲染")
+    for rendered in result.files:
+        typer.echo(f"已渲染 {rendered.department.code}{rendered.department.name} → {rendered.path}："
+                   f"{rendered.projects} 张项目表，{rendered.indicators} 个指标。")
+
+
+@handle_errors
+def extract_command(
+    official: list[Path] = typer.Argument(..., help="官方工作簿 .xlsx（可多个，或 render 输出的文件夹）",
+                                          readable=False),
+    output: Path = typer.Option(..., "-o", "--output", help="输出的规范工作簿 .xlsx"),
+    format: OutputFormat = FORMAT,
+    show_all: bool = SHOW_ALL,
+    overwrite: bool = OVERWRITE,
+) -> None:
+    from .. import api
+    from ..reporting import print_report
+
+    book, report = api.extract(official, output, overwrite=overwrite)
+    if format is OutputFormat.json:
+        typer.echo(findings_json(report, output=str(output), departments=len(book.departments()),
+                                 projects=len(book.projects), indicators=len(book.indicators),
+                                 goals=len(book.goals)))
+        raise typer.Exit(report.exit_code())
+    if report.findings:
+        print_report(report, show_all=show_all)
+    typer.echo(f"已读取 → {output}：{len(book.departments())} 个部门，{len(book.projects)} 个项目，"
+               f"{len(book.indicators)} 个指标，{len(book.goals)} 条部门目标。")
+    raise typer.Exit(report.exit_code())
+
+
+@handle_errors
+def publish_command(
+    book: Path = typer.Argument(..., help="规范工作簿 .xlsx", readable=False),
+    output: str = typer.Option(..., "-o", "--output",
+                               help="输出的部门预算绩效文本 .docx；以 / 结尾的文件夹则每个部门各生成一份"),
+    dept: Optional[str] = typer.Option(None, "--dept", help="只发布这个部门（部门编码）"),
+    pdf: bool = typer.Option(False, "--pdf", help="同时用 LibreOffice 生成 PDF（目录已更新）"),
+    finance_bureau: str = typer.Option("", "--finance-bureau", help="封面上的审核单位，如 乐亭县财政局"),
+    force: bool = typer.Option(False, "--force", help="校验有错误时仍然发布"),
+    format: OutputFormat = FORMAT,
+    overwrite: bool = OVERWRITE,
+) -> None:
+    from .. import api
+    from ..reporting import progress_bar
+
+    with progress_bar("发布", before="校验中") as progress:
+        result = api.publish(book, output, dept=dept, force=force, pdf=pdf, finance_bureau=finance_bureau,
+                             progress=progress, overwrite=overwrite)
+    if format is OutputFormat.json:
+        typer.echo(result.to_json())
+        raise typer.Exit(result.exit_code())
+    report_validation(result, book, "发布")
+    for published in result.files:
+        also = f"，PDF：{published.pdf}" if published.pdf else ""
+        typer.echo(f"已发布 {published.department.code}{published.department.name} → {published.path}："
+                   f"{published.projects} 张项目表，{published.indicators} 个指标{also}。")
+
+
+__all__ = ["new_command", "import_command", "validate_command", "review_command", "merge_command", "diff_command",
+           "render_command", "extract_command", "publish_command"]

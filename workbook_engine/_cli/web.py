@@ -1,0 +1,74 @@
+"""`wbe serve` (the web page) and `wbe collect …` (the collection box): the web stack and the database
+are imported only when these commands run."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Optional
+
+import typer
+
+from .common import OVERWRITE, handle_errors
+
+
+@handle_errors
+def serve_command(
+    host: str = typer.Option("127.0.0.1", "--host", help="监听地址；默认只允许本机访问"),
+    port: int = typer.Option(8765, "--port", help="端口"),
+    open_browser: bool = typer.Option(False, "--open", help="启动后打开浏览器"),
+    max_upload_mb: float = typer.Option(20, "--max-upload-mb", help="单个上传文件的大小上限（MB）"),
+    token: Optional[str] = typer.Option(None, "--token", help="访问口令；监听非本机地址时必需（不给则自动生成并显示）"),
+    data: Optional[Path] = typer.Option(None, "--data", help="收集模式：收集箱的数据文件夹（wbe collect init 创建）"),
+    database: Optional[str] = typer.Option(None, "--database", help="收集模式的数据库，如 postgresql://…（默认 DATA 中的 SQLite）"),
+) -> None:
+    import webbrowser
+
+    import uvicorn
+
+    from ..web import create_app
+    from ..web.app import access_token
+
+    token, generated = access_token(host, token)
+    if generated:
+        typer.echo(f"监听 {host} 需要访问口令；本次生成的口令：{token}")
+    web_app = create_app(max_upload_mb=max_upload_mb, token=token, data_dir=data, database_url=database)
+    url = f"http://{'127.0.0.1' if host in ('0.0.0.0', '::') else host}:{port}/"
+    typer.echo(f"网页已启动：{url}（按 Ctrl+C 停止）")
+    if open_browser:
+        webbrowser.open(url)
+    uvicorn.run(web_app, host=host, port=port, log_level="warning")
+
+
+@handle_errors
+def collect_init_command(
+    data_dir: Path = typer.Argument(..., help="数据文件夹（数据库和每个提交的文件都存放在这里）"),
+    year: int = typer.Option(..., "--year", help="预算年度，如 2025"),
+    departments: Path = typer.Option(..., "--departments", readable=False,
+                                     help="部门名单 .xlsx（第一个工作表表头：部门编码 | 部门名称），或去年合并后的县级工作簿"),
+    database: Optional[str] = typer.Option(None, "--database", help="PostgreSQL 地址 postgresql://…（默认：数据文件夹中的 SQLite）"),
+    passwords: Optional[Path] = typer.Option(None, "--passwords", help="初始密码表 .xlsx 的位置（默认：数据文件夹/初始密码.xlsx）"),
+) -> None:
+    from ..collect.initialise import init_collection
+
+    target, accounts = init_collection(data_dir, year, departments, database_url=database, passwords=passwords)
+    typer.echo(f"已初始化 {year} 年度征集：{len(accounts) - 1} 个部门账号和 1 个管理员账号（admin）。")
+    typer.echo(f"初始密码表：{target}（只在这个文件中；请分发后妥善保管）。启动网页：wbe serve --data {data_dir}")
+
+
+@handle_errors
+def collect_export_command(
+    data_dir: Path = typer.Argument(..., help="数据文件夹"),
+    output: Path = typer.Option(..., "-o", "--output", help="导出到这个文件夹"),
+    every: bool = typer.Option(False, "--all", help="导出每个部门的全部提交（默认只导出最新一次）"),
+    database: Optional[str] = typer.Option(None, "--database", help="PostgreSQL 地址（默认：数据文件夹中的 SQLite）"),
+    overwrite: bool = OVERWRITE,
+) -> None:
+    from ..collect.county import export
+    from ..collect.service import Collect
+
+    collect = Collect(data_dir, database)
+    try:
+        written = export(collect, output, every=every, overwrite=overwrite)
+    finally:
+        collect.close()
+    typer.echo(f"已导出 {len(written) - 1} 个提交和征集状态表 → {output}")

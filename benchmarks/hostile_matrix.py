@@ -32,7 +32,7 @@ import atexit, os, resource, sys
 resource.setrlimit(resource.RLIMIT_AS, ({ADDRESS_SPACE}, {ADDRESS_SPACE}))
 resource.setrlimit(resource.RLIMIT_CPU, ({SECONDS}, {SECONDS}))  # 30 s of CPU, whatever the machine's load
 atexit.register(lambda: open(os.environ["WBE_PEAK_FILE"], "w").write(
-    str(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024)))
+    str(int(open("/proc/self/status").read().split("VmHWM:")[1].split()[0]) * 1024)))  # VmHWM: not inherited over exec
 sys.argv = ["wbe", *sys.argv[1:]]
 from workbook_engine.__main__ import main
 main()

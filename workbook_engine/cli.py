@@ -20,9 +20,9 @@ def main() -> None:
 
         app()
     except KeyboardInterrupt as exc:  # Ctrl-C (or SIGTERM/SIGHUP) while Python is still starting up
-        from .io.interrupts import INTERRUPTED, exit_status
+        from .io.interrupts import exit_status
 
-        sys.stderr.write(INTERRUPTED + "\n")
+        sys.stderr.write("已中断。\n")  # nothing was written yet: the commands' own line speaks of outputs
         raise SystemExit(exit_status(exc)) from None
 
 

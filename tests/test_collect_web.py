@@ -63,6 +63,7 @@ def test_nobody_sees_the_login_form_first_never_an_upload(site):
     assert first.status_code == 303 and first.headers["location"] == "/login"
     form = nobody.get("/login").text
     assert "用户名" in form and "密码" in form and 'type="file"' not in form
+    assert "征集模式" in form and "小时后" not in form  # the footer speaks of the collection, not a 24 h folder
     for path in ("/upload", "/merge", "/diff", "/files/abcdefghijklmnopqrstuv", "/board", "/dept", "/s/1"):
         assert nobody.get(path).status_code == 303, path
     assert nobody.client.post("/upload").status_code == 401

@@ -17,10 +17,11 @@ import re
 import zipfile
 from decimal import ROUND_HALF_UP, Decimal
 
-from defusedxml.ElementTree import fromstring, iterparse
+from defusedxml.ElementTree import fromstring
 
-from .a1 import column_index, column_letter, parse_cell
+from .a1 import column_index, column_letter
 from .io.guard import Inspection
+from .io.sheet_scan import walk_sheet
 from .values import as_text
 
 # Built-in number formats (ECMA-376 18.8.30) as a Simplified-Chinese Excel shows them (14 is yyyy/m/d there).
@@ -107,27 +108,11 @@ def _format_of(styles: list[str], style: str) -> str:
 def _formats_by_parsing(source, styles: list[str], cells: set[Cell]) -> dict[Cell, str]:
     last_row = max(row for row, _ in cells)
     found: dict[Cell, str] = {}
-    row_number, column = 0, -1
-    for event, element in iterparse(source, events=("start", "end"), forbid_dtd=True):
-        name = _local(element.tag)
-        if event == "start":
-            if name == "row":
-                row_number = int(element.get("r") or row_number + 1)
-                column = -1
-                if row_number > last_row:
-                    break
-            continue
-        if name == "c":
-            ref = element.get("r")
-            if ref:
-                row_number, column = parse_cell(ref)
-            else:
-                column += 1
-            if (row_number, column) in cells:
-                found[(row_number, column)] = _format_of(styles, element.get("s", "0"))
-            element.clear()
-        elif name == "row":
-            element.clear()
+    for kind, row_number, column, element in walk_sheet(source):
+        if kind == "row" and row_number > last_row:
+            break
+        if kind == "c" and (row_number, column) in cells:
+            found[(row_number, column)] = _format_of(styles, element.get("s", "0"))
     return found
 
 

@@ -9,7 +9,9 @@ trailing-formatting sheets cost nothing here. Elements are cleared as soon as th
 from __future__ import annotations
 
 import zipfile
+from collections.abc import Iterator
 from dataclasses import dataclass, field
+from typing import Any
 
 from defusedxml.ElementTree import iterparse
 
@@ -44,24 +46,21 @@ def scan_sheet(inspection: Inspection, sheet_name: str) -> SheetScan:
     return scan
 
 
-def _parse(source, scan: SheetScan) -> None:
+def walk_sheet(source) -> Iterator[tuple[str, int, int, Any]]:
+    """Stream a worksheet's XML as (kind, row, column, element): "row" and "col" when such an element
+    starts, "c" when a cell ends (its children read). Rows are 1-based, columns 0-based; a missing ``r``
+    means the next position, as Excel reads it. Cells and rows are cleared once the caller has seen them."""
     row_number = 0
     column = -1
-    hidden_rows = scan.hidden_rows
     for event, element in iterparse(source, events=("start", "end"), forbid_dtd=True):
         name = _local(element.tag)
         if event == "start":
             if name == "row":
                 row_number = int(element.get("r") or row_number + 1)
                 column = -1
-                if element.get("hidden") in ("1", "true"):
-                    if hidden_rows and hidden_rows[-1][1] == row_number - 1:
-                        hidden_rows[-1] = (hidden_rows[-1][0], row_number)
-                    else:
-                        hidden_rows.append((row_number, row_number))
-            elif name == "col" and element.get("hidden") in ("1", "true"):
-                first = min(int(element.get("min", "1")), EXCEL_COLUMNS)  # a declared max may be anything
-                scan.hidden_cols.append((first - 1, min(int(element.get("max", "1")), EXCEL_COLUMNS) - 1))
+                yield "row", row_number, column, element
+            elif name == "col":
+                yield "col", row_number, column, element
             continue
         if name == "c":
             ref = element.get("r")
@@ -69,6 +68,26 @@ def _parse(source, scan: SheetScan) -> None:
                 row_number, column = parse_cell(ref)
             else:
                 column += 1
+            yield "c", row_number, column, element
+            element.clear()
+        elif name == "row":
+            element.clear()
+
+
+def _parse(source, scan: SheetScan) -> None:
+    hidden_rows = scan.hidden_rows
+    for kind, row_number, column, element in walk_sheet(source):
+        if kind == "row":
+            if element.get("hidden") in ("1", "true"):
+                if hidden_rows and hidden_rows[-1][1] == row_number - 1:
+                    hidden_rows[-1] = (hidden_rows[-1][0], row_number)
+                else:
+                    hidden_rows.append((row_number, row_number))
+        elif kind == "col":
+            if element.get("hidden") in ("1", "true"):
+                first = min(int(element.get("min", "1")), EXCEL_COLUMNS)  # a declared max may be anything
+                scan.hidden_cols.append((first - 1, min(int(element.get("max", "1")), EXCEL_COLUMNS) - 1))
+        else:
             children = {_local(child.tag): child for child in element}
             if "f" in children:
                 # openpyxl and other generators write <v></v> (or nothing) when no result was computed;
@@ -76,6 +95,3 @@ def _parse(source, scan: SheetScan) -> None:
                 value = children.get("v")
                 scan.formulas[(row_number, column)] = value is not None and (
                     bool(value.text) or element.get("t") == "str")
-            element.clear()
-        elif name == "row":
-            element.clear()

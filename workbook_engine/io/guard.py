@@ -8,6 +8,7 @@ openpyxl spend memory on it. The limits and the reasons for them are in docs/sec
 
 from __future__ import annotations
 
+import itertools
 import os
 import posixpath
 import re
@@ -425,7 +426,9 @@ def _stream_part(path: Path, raw, info: zipfile.ZipInfo, budget: int) -> PartInf
     scanner: PartScanner | None = None
     head = b""
     crc = 0
+    chunks = 0
     for out in _inflate(raw, info):
+        chunks += 1
         part.size += len(out)
         if part.size > info.file_size:
             raise UnsafeInput(f"{path}：内部文件 {info.filename} 实际解压后大于声明的 {info.file_size} 字节，"
@@ -440,12 +443,9 @@ def _stream_part(path: Path, raw, info: zipfile.ZipInfo, budget: int) -> PartInf
         if is_xml and len(head) < PROLOG_BYTES:
             head += out[: PROLOG_BYTES - len(head)]
         if scanner is not None and not scanner.done:
-            try:
-                scanner.feed(out)
-            except XmlProblem as problem:
-                part.problem, scanner.done = str(problem), True
-            except TooManyElements:
-                _refuse_elements(path)
+            _feed(path, part, scanner, out)
+            if scanner.declined:
+                scanner = _rescan(path, info, part, budget, chunks)
     if part.size != info.file_size or crc != info.CRC:
         raise UnsafeInput(f"{path}：内部文件 {info.filename} 的实际内容与声明不符（大小或校验和不对），"
                           "文件已损坏或被篡改，已拒绝。请重新保存或重新下载该文件。")
@@ -453,16 +453,45 @@ def _stream_part(path: Path, raw, info: zipfile.ZipInfo, budget: int) -> PartInf
         _check_prolog(path, info.filename, head)
     if scanner is not None:
         if not scanner.done:
-            try:
-                scanner.close()
-            except XmlProblem as problem:
-                part.problem = str(problem)
-            except TooManyElements:
-                _refuse_elements(path)
+            _close(path, part, scanner)
+            if scanner.declined:
+                scanner = _rescan(path, info, part, budget, chunks)
+                if not scanner.done:
+                    _close(path, part, scanner)
         part.facts = scanner.facts
         if part.problem and "DTD" in part.problem:
             _refuse_dtd(path, info.filename)
     return part
+
+
+def _feed(path: Path, part: PartInfo, scanner: PartScanner, data: bytes) -> None:
+    try:
+        scanner.feed(data)
+    except XmlProblem as problem:
+        part.problem, scanner.done = str(problem), True
+    except TooManyElements:
+        _refuse_elements(path)
+
+
+def _close(path: Path, part: PartInfo, scanner: PartScanner) -> None:
+    try:
+        scanner.close()
+    except XmlProblem as problem:
+        part.problem = str(problem)
+    except TooManyElements:
+        _refuse_elements(path)
+
+
+def _rescan(path: Path, info: zipfile.ZipInfo, part: PartInfo, budget: int, chunks: int) -> PartScanner:
+    """The part's first ``chunks`` chunks fed again to a handler scan, after the fast scan declined (a
+    worksheet not spelled plainly, or one the handler scan refuses: it says where and why)."""
+    scanner = PartScanner(budget, fast=False)
+    with path.open("rb") as raw:
+        for out in itertools.islice(_inflate(raw, info), chunks):
+            if scanner.done:
+                break
+            _feed(path, part, scanner, out)
+    return scanner
 
 
 def _looks_like_xml(data: bytes) -> bool:

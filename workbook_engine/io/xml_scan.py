@@ -9,12 +9,20 @@ zeros, implied positions): pattern matching the bytes would see only one spellin
 
 DTDs and entity declarations are refused (as defusedxml does); names are matched by their local part,
 as calamine does, so that an element in a surprising namespace is counted rather than overlooked.
+
+Calling Python for every element costs about four times the parse itself, so a worksheet spelled the
+plain way every writer spells it (see ``_PlainSheet``) is still parsed by expat, for well-formedness and
+the DTD refusal, but without element handlers; its facts are counted from the same bytes by patterns that
+such a spelling makes unambiguous. Anything else in it, however legal, makes the scan decline, and the
+guard scans the part again the handler way (``PartScanner(fast=False)``): the facts and refusals are the
+same either way (tests/test_perf_g_plain_sheet.py).
 """
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from functools import lru_cache
 from xml.parsers import expat
 
 WORKSHEET = "worksheet"
@@ -123,10 +131,13 @@ def _local(name: str) -> str:
 class PartScanner:
     """Feed a part's bytes in chunks; afterwards ``facts`` says what it holds."""
 
-    def __init__(self, budget: int) -> None:
+    def __init__(self, budget: int, fast: bool = True) -> None:
         self.facts = PartFacts()
         self.budget = budget  # elements that may be read before TooManyElements
         self.done = False  # nothing more to learn from this part
+        self.declined = False  # a plainly spelled worksheet turned out not to be: scan it again with fast=False
+        self._plain: _PlainSheet | None = None  # counts a worksheet's facts from its bytes (fast)
+        self._early: list[bytes] | None = [] if fast else None  # bytes parsed before the root was seen
         parser = expat.ParserCreate(namespace_separator="}")
         parser.SetParamEntityParsing(expat.XML_PARAM_ENTITY_PARSING_NEVER)
         parser.StartDoctypeDeclHandler = self._forbid
@@ -159,12 +170,36 @@ class PartScanner:
         return self.facts
 
     def _parse(self, data: bytes, final: bool) -> None:
+        early = self.facts.kind is None
         try:
             self._parser.Parse(data, final)
         except expat.ExpatError as exc:
+            if self._plain is not None:  # where the handler scan would stop, and with which message
+                return self._decline()
             raise XmlProblem(f" XML 已损坏（第 {exc.lineno} 行第 {exc.offset + 1} 列）") from None
         except RecursionError:
+            if self._plain is not None:
+                return self._decline()
             raise XmlProblem("XML 嵌套过深") from None
+        if self._plain is not None:
+            if early and self._early is not None:
+                data = b"".join(self._early) + data
+            self._early = None
+            try:
+                self._plain.feed(data, final)
+                if final:
+                    self._plain.result(self.facts)
+            except _NotPlain:
+                self._decline()
+        elif self._early is not None:
+            if self.facts.kind is None and sum(map(len, self._early)) < ROOT_BYTES:
+                self._early.append(data)
+            else:  # not a worksheet, or its root comes too late to be one the guard accepts
+                self._early = None
+
+    def _decline(self) -> None:
+        self.declined = self.done = True
+        self._plain = None
 
     def _forbid(self, *args) -> None:
         raise XmlProblem("含有 DTD/实体声明")
@@ -177,7 +212,10 @@ class PartScanner:
     def _root(self, name: str, attrs: dict[str, str]) -> None:
         kind = _local(name)
         self.facts.kind = kind if kind in _KINDS else OTHER
-        if kind == WORKSHEET:
+        if kind == WORKSHEET and self._early is not None:
+            self._parser.StartElementHandler = None
+            self._plain = _PlainSheet(self.budget)
+        elif kind == WORKSHEET:
             self._parser.StartElementHandler, self._parser.EndElementHandler = _sheet_handlers(self.facts, self.budget)
         elif kind == SHARED_STRINGS:
             declared = attrs.get("uniqueCount", "").strip()
@@ -295,3 +333,255 @@ def _sheet_handlers(facts: PartFacts, budget: int):
             facts.elements = elements
 
     return start, end
+
+
+class _NotPlain(Exception):
+    """The worksheet is spelled in a way the patterns of _PlainSheet do not cover."""
+
+
+# A content cell: a start tag that is not self-closed and whose next tag is a start tag (any element
+# starting inside a cell gives it content, see _sheet_handlers). Tested by look-ahead, so that the next
+# tag is still there for the next match.
+_CONTENT = rb'c r="[^"]*+"[^>]*+(?<!/)>(?=[^<]*+<(?!/))'
+_NOT_ROW_OR_CONTENT = rb"(?:[^<]++|<(?!row[\s/>]|" + _CONTENT + rb"))*+"
+_HEAD_CONTENT_RE = re.compile(_NOT_ROW_OR_CONTENT + b"<" + _CONTENT)  # before the piece's first <row>
+_ROW_WITH_CONTENT_RE = re.compile(rb'<row r="([0-9]+)"[^>]*+>' + _NOT_ROW_OR_CONTENT + b"<" + _CONTENT)
+_CONTENT_RE = re.compile(b"<" + _CONTENT)
+_CONTENT_REF_RE = re.compile(rb'<c r="\$?([A-Za-z]+)\$?([0-9]+)"[^>]*+(?<!/)>(?=[^<]*+<(?!/))')
+_REFS_RE = re.compile(rb'(?:\$?[A-Za-z]+\$?[0-9]{1,30}")*')  # refs as _cells_re captures them, joined
+_REF_PAIRS_RE = re.compile(rb'\$?([A-Za-z]+)\$?([0-9]+)"')
+_OTHER_CELL_RE = re.compile(rb"<c[>/\t\n\r]")  # a cell start tag not spelled <c r="…" (with the counts)
+_OTHER_ROW_RE = re.compile(rb'<row(?:[>/\t\n\r]| (?!r="[0-9]{1,29}"))')  # nor a row's <row r="digits"
+_SPECIAL_RE = re.compile(rb"<[!?]")  # comment, CDATA, DOCTYPE, processing instruction
+_FORMULA_RE = re.compile(rb"<f[\s/>]")
+_ENCODING_RE = re.compile(rb"""encoding\s*=\s*["']([^"']*)""")
+_XMLNS_RE = re.compile(rb"xmlns:([^\s=/>]+)")
+_PREFIXED_RE = re.compile(rb"<[^\s/>:!?]+:([^\s/>]+)")
+_PREFIXED_ANY_RE = re.compile(rb"<[^\s/>:!?]+:")
+_ATTRIBUTES = rb"""(?:\s+[^\s=>]+\s*=\s*(?:"[^"]*"|'[^']*'))*?"""  # attributes before the one looked for
+_HIDDEN_RE = re.compile(rb"<(?:row|col)" + _ATTRIBUTES + rb"""\s+hidden\s*=\s*(?:"([^"]*)"|'([^']*)')""")
+_MERGE_RE = re.compile(rb"<mergeCell[\s/>]")
+_MERGE_REF_RE = re.compile(rb"<mergeCell" + _ATTRIBUTES + rb"""\s+ref\s*=\s*(?:"([^"]*)"|'([^']*)')""")
+_PLAIN_WINDOW = 64 * 1024  # bytes of a piece whose content cells set the first bounds for _cells_re
+_PLAIN_CARRY = 1024 * 1024  # bytes without a tag start that a piece may carry over
+
+
+def _case_free(letters: bytes) -> bytes:
+    return b"".join(b"[" + bytes([ch, ch | 0x20]) + b"]" for ch in letters)
+
+
+def _letters_upto(letters: bytes) -> bytes:
+    """A pattern for column letters (either case) up to ``letters`` (upper case)."""
+    size = len(letters)
+    options = [rb"[A-Za-z]{1,%d}" % (size - 1)] if size > 1 else []
+    for i, letter in enumerate(letters):
+        if letter > ord("A"):
+            below = bytes([letter - 1])
+            options.append(_case_free(letters[:i]) + b"[A-" + below + b"a-" + below.lower() + b"]"
+                           + (rb"[A-Za-z]{%d}" % (size - i - 1) if size - i - 1 else b""))
+    options.append(_case_free(letters))
+    return b"(?:" + b"|".join(options) + b")"
+
+
+def _number_upto(number: int) -> bytes:
+    """A pattern for a row number (leading zeros allowed) up to ``number``, and the closing quote."""
+    digits = str(number).encode()
+    size = len(digits)
+    options = [rb"[0-9]{1,%d}" % (size - 1)] if size > 1 else []
+    for i, digit in enumerate(digits):
+        if digit > ord("0"):
+            options.append(digits[:i] + b"[0-" + bytes([digit - 1]) + b"]"
+                           + (rb"[0-9]{%d}" % (size - i - 1) if size - i - 1 else b""))
+    options.append(digits)
+    return b"0*(?:" + b"|".join(options) + b')"'
+
+
+@lru_cache(maxsize=256)
+def _cells_re(letters: bytes | None, row: int) -> re.Pattern[bytes]:
+    """Every empty cell (group 1 empty) and every content cell beyond column ``letters`` or row ``row``
+    or with an r no reader places (its r and closing quote in group 1). Content cells within the bounds
+    do not match: a sheet written row by row costs one pass and few matches."""
+    within = rb"(?!\$?" + _letters_upto(letters) + rb"\$?" + _number_upto(row) + b")" if letters else b""
+    return re.compile(rb'<c r="(?:[^"]*+"[^>]*+(?:(?<=/)>|>[^<]*+</)|' + within
+                      + rb'([^"]*+")[^>]*+(?<!/)>(?=[^<]*+<(?!/)))')
+
+
+class _PlainSheet:
+    """A worksheet's facts counted from its bytes by patterns, for a part spelled the plain way.
+
+    Plain means: UTF-8; no comment, CDATA, processing instruction or DOCTYPE after the XML declaration;
+    no ``>`` except at the end of a tag (so ``<[^>]*>`` is exactly a tag, and no tag hides in an
+    attribute value); cells and rows are unprefixed and spelled ``<c r="…"`` and ``<row r="…"`` (r first,
+    double quotes, digits only in a row's r); no c, row, col or mergeCell element has a namespace
+    prefix; hidden and ref attributes hold no character reference. Excel, WPS, LibreOffice, openpyxl and
+    xlsxwriter write sheets so. Under these rules each fact _sheet_handlers computes has a pattern that
+    finds the same: ``<`` starts a tag and nothing else, the first ``>`` ends it, and the attribute looked
+    for is where the pattern looks. Anything else raises _NotPlain, never a different answer.
+
+    Bytes come in pieces; each piece is cut before its last ``<`` (the tag there may be incomplete) and
+    the cut-off tail is carried to the next piece; patterns that look at the tag after a cell may see the
+    first two bytes of the tail.
+    """
+
+    def __init__(self, budget: int) -> None:
+        self.budget = budget
+        self.carry = b""
+        self.started = False  # the XML declaration was skipped
+        self.tags = 0  # start tags, the root included
+        self.prefixes: set[bytes] = set()
+        self.row = 0  # r of the last <row> so far: the row a content cell gets when it comes before any <row>
+        self.row_max = 0  # largest <row r> with a content cell, and largest row of a content cell
+        self.letters: bytes | None = None  # upper-case letters of the farthest column of a content cell
+        self.col_max = -1
+        self.cells = self.value_cells = self.merged_cells = 0
+        self.merge_row = 0
+        self.merge_col = -1
+        self.has_formulas = self.has_hidden = False
+
+    def feed(self, data: bytes, final: bool) -> None:
+        text = self.carry + data if self.carry else data
+        if final:
+            end = look = len(text)
+            self.carry = b""
+        else:
+            cut = text.rfind(b"<", 0, len(text) - 1)
+            if cut <= 0:
+                if len(text) > _PLAIN_CARRY:
+                    raise _NotPlain
+                self.carry = text
+                return
+            end, look = cut, cut + 2
+            self.carry = text[cut:]
+        start = 0
+        if not self.started:
+            self.started = True
+            start = 3 if text.startswith(b"\xef\xbb\xbf") else 0
+            if text[start:start + 1] != b"<" or text[start + 1:start + 2] in (b"", b"\x00"):
+                raise _NotPlain  # UTF-16, or space before the first tag
+            if text.startswith(b"<?xml", start):
+                close = text.find(b"?>", start, end)
+                encoding = _ENCODING_RE.search(text, start, max(close, start))
+                if close < 0 or text[start + 5:start + 6] not in (b" ", b"\t", b"\r", b"\n") or (
+                        encoding and encoding.group(1).lower() not in (b"utf-8", b"utf8")):
+                    raise _NotPlain  # the patterns read UTF-8 (or ASCII) bytes
+                start = close + 2
+        self._piece(text, start, end, look)
+
+    def _piece(self, text: bytes, start: int, end: int, look: int) -> None:
+        opened = text.count(b"<", start, end)
+        if text.count(b">", start, end) != opened or ((text.find(b"?", start, end) >= 0 or text.find(
+                b"!", start, end) >= 0) and _SPECIAL_RE.search(text, start, end)):
+            raise _NotPlain
+        self.tags += opened - text.count(b"</", start, end)
+        if self.tags - 1 > self.budget:
+            raise _NotPlain  # the handler scan raises TooManyElements at the right place
+        if text.find(b"xmlns:", start, end) >= 0:
+            self.prefixes.update(_XMLNS_RE.findall(text, start, end))
+        if self.prefixes and self._prefixed(text, start, end):
+            names = set(_PREFIXED_RE.findall(text, start, end))
+            if names & {b"c", b"row", b"col", b"mergeCell"}:
+                raise _NotPlain
+            self.has_formulas = self.has_formulas or b"f" in names
+        cells = text.count(b"<c ", start, end)
+        if (cells and text.count(b'<c r="', start, end) != cells) or _OTHER_CELL_RE.search(text, start, end) \
+                or _OTHER_ROW_RE.search(text, start, end):
+            raise _NotPlain
+        rows = text.find(b'<row r="', start, end) >= 0
+        if cells:
+            self.cells += cells
+            window = min(look, start + _PLAIN_WINDOW)
+            first = _CONTENT_REF_RE.findall(text, start, window)
+            self._reach(first)
+            dense = len(first) * 2 >= text.count(b"<c ", start, window)
+            if dense:
+                self._rows_with_content(text, start, look)
+            values = cells - self._farthest(text, start, look)
+            self.value_cells += values
+            if values and not dense:
+                self._rows_of_content(text, start, look)
+        if rows:
+            last = text.rfind(b'<row r="', start, end) + 8
+            self.row = int(text[last:text.index(b'"', last)])
+        if not self.has_formulas and _FORMULA_RE.search(text, start, end):
+            self.has_formulas = True
+        if text.find(b"hidden", start, end) >= 0:
+            for pair in _HIDDEN_RE.findall(text, start, end):
+                value = pair[0] or pair[1]
+                if b"&" in value:
+                    raise _NotPlain
+                self.has_hidden = self.has_hidden or value in (b"1", b"true")
+        if text.find(b"<mergeCell", start, end) >= 0:
+            self._merges(text, start, end)
+
+    def _prefixed(self, text: bytes, start: int, end: int) -> bool:
+        """Whether any element of the piece has a namespace prefix (a declared one: any other is an error)."""
+        if len(self.prefixes) <= 2:
+            return any(text.find(b"<" + prefix + b":", start, end) >= 0 for prefix in self.prefixes)
+        return _PREFIXED_ANY_RE.search(text, start, end) is not None
+
+    def _farthest(self, text: bytes, start: int, look: int) -> int:
+        """Widen the bounds (farthest column, farthest row) to every content cell; return the number of
+        empty cells. The bounds start from the piece's first content cells and the rows holding content,
+        so that in a sheet written row by row few cells are beyond them."""
+        found = _cells_re(self.letters, self.row_max).findall(text, start, look)
+        empty = found.count(b"")
+        if empty < len(found):
+            refs = b"".join(found)
+            if _REFS_RE.fullmatch(refs) is None:
+                raise _NotPlain  # an r no reader places: the handler scan says where
+            self._reach(_REF_PAIRS_RE.findall(refs))
+        return empty
+
+    def _reach(self, pairs: list[tuple[bytes, bytes]]) -> None:
+        """Widen the bounds to cover (column letters, row digits) pairs."""
+        if not pairs:
+            return
+        columns, numbers = zip(*pairs)
+        if any(len(number) > 30 for number in numbers):
+            raise _NotPlain
+        self.row_max = max(self.row_max, max(map(int, set(numbers))))
+        widest = max({letters.upper() for letters in set(columns)}, key=lambda item: (len(item), item))
+        col = column_number(widest.decode("ascii"))
+        if col > self.col_max:
+            self.col_max, self.letters = col, widest
+
+    def _rows_with_content(self, text: bytes, start: int, look: int) -> None:
+        """The largest <row r> in force at a content cell of the piece (readers that trust the row
+        element place the cell there), found row by row: for pieces where most cells hold content."""
+        if _HEAD_CONTENT_RE.match(text, start, look):
+            self.row_max = max(self.row_max, self.row)
+        numbers = _ROW_WITH_CONTENT_RE.findall(text, start, look)
+        if numbers:
+            self.row_max = max(self.row_max, max(map(int, numbers)))
+
+    def _rows_of_content(self, text: bytes, start: int, look: int) -> None:
+        """The same, from each content cell back to its row: for pieces where few cells hold content
+        (rows of trailing formatting)."""
+        for match in _CONTENT_RE.finditer(text, start, look):
+            found = text.rfind(b'<row r="', start, match.start()) + 8
+            row = int(text[found:text.index(b'"', found)]) if found >= start + 8 else self.row
+            self.row_max = max(self.row_max, row)
+
+    def _merges(self, text: bytes, start: int, end: int) -> None:
+        refs = _MERGE_REF_RE.findall(text, start, end)
+        if len(refs) != len(_MERGE_RE.findall(text, start, end)):
+            raise _NotPlain
+        for pair in refs:
+            ref = pair[0] or pair[1]
+            if not ref or b"&" in ref or not ref.isascii() or any(ch in ref for ch in b" \t\r\n"):
+                raise _NotPlain
+            try:
+                r0, c0, r1, c1 = parse_range(ref.decode("ascii"))
+            except XmlProblem:
+                raise _NotPlain from None
+            self.merged_cells += (r1 - r0 + 1) * (c1 - c0 + 1)
+            self.merge_row = max(self.merge_row, r1)
+            self.merge_col = max(self.merge_col, c1)
+
+    def result(self, facts: PartFacts) -> None:
+        """Write what was counted into ``facts`` (after the last piece)."""
+        facts.elements = self.tags - 1
+        facts.cells, facts.value_cells, facts.merged_cells = self.cells, self.value_cells, self.merged_cells
+        facts.last_row = max(self.row_max, self.merge_row)
+        facts.last_col = max(self.col_max, self.merge_col)
+        facts.has_formulas, facts.has_hidden = self.has_formulas, self.has_hidden

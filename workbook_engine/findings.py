@@ -13,6 +13,7 @@ A leaf module: it imports nothing from the package but a1.py, so that every laye
 
 from __future__ import annotations
 
+import functools
 import json
 from dataclasses import dataclass, field
 from typing import Any, Callable, Iterable, Mapping, Sequence
@@ -87,8 +88,14 @@ class Entry:
         return self.variants[variant]
 
     def message(self, variant: str | None = None, /, **fields: Any) -> str:
+        if variant is None:
+            return self._whole.format(**fields)
         template, fix = self.texts(variant)
         return (template + fix).format(**fields)
+
+    @functools.cached_property
+    def _whole(self) -> str:
+        return self.template + self.fix
 
 
 def _entry(code: str, section: str, title: str, template: str, fix: str = "", *, what: str, example: str,

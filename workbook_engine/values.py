@@ -363,6 +363,7 @@ _DEADLINE_WORDS = re.compile(
 _QUANTITY_RE = re.compile(r"(?<![\d.])(\d+(?:\.\d+)?)\s*(%|[\u4e00-\u9fff]{0,2})")
 
 
+@functools.lru_cache(maxsize=4096)
 def base_unit(unit: str) -> str:
     """A value's unit without qualifiers such as 以上, 以内 (≥95%以上 -> %, ≤30天内 -> 天)."""
     text = unit.strip()

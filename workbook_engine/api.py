@@ -16,11 +16,10 @@ if TYPE_CHECKING:  # the implementations are imported by the function that needs
     from .official.pipeline import Progress as JobProgress
     from .official.pipeline import RenderResult
     from .publish.job import PublishResult
-    from .review import ReviewResult
+    from .review import ReviewConfig, ReviewResult
     from .validation import Checked
 
-_LAZY = {"RenderResult": "official.pipeline", "PublishResult": "publish.job", "annotate": "validation.annotate",
-         "review": "review", "Report": "findings"}
+_LAZY = {"RenderResult": "official.pipeline", "PublishResult": "publish.job", "Report": "findings"}
 
 
 def __getattr__(name: str):
@@ -92,6 +91,22 @@ def validate(path: str | os.PathLike[str], *, review: bool) -> Report:
 def read_book(path: str | os.PathLike[str]) -> Book:
     """The content of a canonical workbook, whatever its findings (see validate for those)."""
     return check(path, review=False).book
+
+
+def annotate(source: str | os.PathLike[str], report: Report, output: str | os.PathLike[str], *,
+             overwrite: bool = False, **options) -> Path:
+    """A copy of the workbook with every finding of ``report`` marked and a 校验结果 sheet."""
+    from .validation.annotate import annotate as write_annotated
+
+    return write_annotated(source, report, output, overwrite=overwrite, **options)
+
+
+def review(path: str | os.PathLike[str], *, config: ReviewConfig | None = None) -> ReviewResult:
+    """Validate and review a canonical workbook: findings by criterion and a grade per project (the config
+    defaults to the wbe.toml beside the workbook)."""
+    from .review import review as review_workbook
+
+    return review_workbook(path, config=config)
 
 
 def annotate_review(path: str | os.PathLike[str], result: ReviewResult, output: str | os.PathLike[str], *,

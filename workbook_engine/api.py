@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import TYPE_CHECKING, Iterable, Sequence
+from typing import TYPE_CHECKING, Any, Iterable, Sequence
 
 from .io.atomic import check_output
 
@@ -18,11 +18,12 @@ if TYPE_CHECKING:  # the implementations are imported by the function that needs
     from .publish.job import PublishResult
     from .review import ReviewConfig, ReviewResult
     from .validation import Checked
+    from .validation.annotate import Appendix
 
 _LAZY = {"RenderResult": "official.pipeline", "PublishResult": "publish.job", "Report": "findings"}
 
 
-def __getattr__(name: str):
+def __getattr__(name: str) -> Any:
     """Names re-exported from heavier modules, imported on first use (PEP 562)."""
     if name in _LAZY:
         import importlib
@@ -94,11 +95,11 @@ def read_book(path: str | os.PathLike[str]) -> Book:
 
 
 def annotate(source: str | os.PathLike[str], report: Report, output: str | os.PathLike[str], *,
-             overwrite: bool = False, **options) -> Path:
+             overwrite: bool = False, title: str | None = None, appendix: Appendix | None = None) -> Path:
     """A copy of the workbook with every finding of ``report`` marked and a 校验结果 sheet."""
     from .validation.annotate import annotate as write_annotated
 
-    return write_annotated(source, report, output, overwrite=overwrite, **options)
+    return write_annotated(source, report, output, overwrite=overwrite, title=title, appendix=appendix)
 
 
 def review(path: str | os.PathLike[str], *, config: ReviewConfig | None = None) -> ReviewResult:
@@ -106,7 +107,7 @@ def review(path: str | os.PathLike[str], *, config: ReviewConfig | None = None) 
     defaults to the wbe.toml beside the workbook)."""
     from .review import review as review_workbook
 
-    return review_workbook(path, config=config)
+    return review_workbook(Path(path), config=config)
 
 
 def annotate_review(path: str | os.PathLike[str], result: ReviewResult, output: str | os.PathLike[str], *,

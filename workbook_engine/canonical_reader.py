@@ -99,9 +99,11 @@ def read_as_shown(table: SheetTable, inspection: Inspection) -> list[Finding]:
     text_fields = [c.field for c in table.spec.columns if c.kind == "text" and c.field in table.columns]
     wanted: dict[tuple[int, int], tuple[RawRow, str]] = {}
     for raw_row in table.rows:
+        values = raw_row.values
         for field_name in text_fields:
-            value = raw_row.values.get(field_name)
-            if isinstance(value, (int, float, dt.date, dt.time)) and not isinstance(value, bool):
+            value = values.get(field_name)
+            if value.__class__ is not str and isinstance(value, (int, float, dt.date, dt.time)) \
+                    and not isinstance(value, bool):
                 wanted[(raw_row.row, table.columns[field_name])] = (raw_row, field_name)
     if not wanted:
         return []

@@ -589,17 +589,21 @@ def position_key(f: Finding) -> tuple:
     )
 
 
+_ENCODER = json.JSONEncoder(ensure_ascii=False)  # one encoder: json.dumps(ensure_ascii=False) builds one per call
+
+
 def dumps_report(data: dict[str, Any]) -> str:
     """JSON with one top-level key and one list item per line: readable, and encoded by the C encoder
     (``indent`` would switch json to its pure-Python encoder, seconds for a county's 30,000 findings)."""
+    encode = _ENCODER.encode
     parts = []
     for key, value in data.items():
-        name = json.dumps(key, ensure_ascii=False)
+        name = encode(key)
         if isinstance(value, list) and value:
-            items = ",\n".join("    " + json.dumps(item, ensure_ascii=False) for item in value)
-            parts.append(f"  {name}: [\n{items}\n  ]")
+            items = ",\n    ".join(map(encode, value))
+            parts.append(f"  {name}: [\n    {items}\n  ]")
         else:
-            parts.append(f"  {name}: {json.dumps(value, ensure_ascii=False)}")
+            parts.append(f"  {name}: {encode(value)}")
     return "{\n" + ",\n".join(parts) + "\n}"
 
 

@@ -40,6 +40,12 @@ def fold(text: str) -> str:
     """NFKC-fold full-width digits, operators and spaces (also non-breaking ones) for parsing."""
     if text.isascii():
         return text  # NFKC leaves ASCII as it is, and the replacements below are all non-ASCII
+    return _fold_unicode(text)
+
+
+@functools.lru_cache(maxsize=1 << 16)
+def _fold_unicode(text: str) -> str:
+    """fold of a non-ASCII text (cached: a workbook's names, levels and values repeat from row to row)."""
     return unicodedata.normalize("NFKC", text).replace("\u00a0", " ").translate(_PERCENT_SIGNS)
 
 

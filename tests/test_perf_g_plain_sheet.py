@@ -264,3 +264,39 @@ def test_guard_rescan_after_decline_matches(tmp_path, monkeypatch) -> None:
         assert b"<!--" in archive.read(corpus.PROJECTS_PART)
     fast, exact = inspect_both(target, monkeypatch)
     assert fast == exact and isinstance(fast, dict)
+
+
+@st.composite
+def shared_strings(draw) -> bytes:
+    prefix = draw(st.sampled_from(["", "", "x:"]))
+    items = draw(st.lists(st.sampled_from([
+        "<{p}si><{p}t>a</{p}t></{p}si>", '<{p}si><{p}t xml:space="preserve"> b </{p}t></{p}si>',
+        "<{p}si><{p}r><{p}t>c</{p}t></{p}r><{p}r><{p}t>d</{p}t></{p}r></{p}si>", "<{p}si/>",
+        '<{p}si x="1"><{p}t>e&amp;&#20013;</{p}t></{p}si>', "<{p}si\n><{p}t>f</{p}t></{p}si>", "<!-- c -->",
+        "<{p}si><{p}t><![CDATA[<si>]]></{p}t></{p}si>", '<y:si xmlns:y="urn:y"/>',
+    ]), max_size=8))
+    body = "".join(item.format(p=prefix) for item in items)
+    declare = f' xmlns:x="{MAIN}"' if prefix else ""
+    return (f'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n<{prefix}sst xmlns="{MAIN}"{declare} '
+            f'uniqueCount="{len(items)}">{body}</{prefix}sst>').encode()
+
+
+@settings(max_examples=60, deadline=None)
+@given(data=shared_strings(), cuts=st.lists(st.integers(1, 2_000), max_size=3), budget=st.integers(0, 30))
+def test_fast_string_count_is_the_same_or_declines(data, cuts, budget) -> None:
+    cuts = sorted({cut % len(data) for cut in cuts} - {0})
+    same_or_declined(data, cuts, budget=budget if budget < 20 else 10**9)
+
+
+def test_plain_shared_strings_are_counted_not_declined() -> None:
+    data = (f'<?xml version="1.0"?><sst xmlns="{MAIN}" count="3" uniqueCount="3"><si><t>a</t></si>'
+            '<si><r><t>b</t></r></si><si ><t>c</t></si></sst>').encode()
+    fast = scan(data, fast=True, cuts=[40, 41])
+    assert fast == scan(data, fast=False) and (fast[1].strings, fast[1].elements) == (3, 7)
+
+
+def test_absurd_column_letters_decline() -> None:
+    """A reference with thousands of letters would make the bounds patterns huge: the handler scan reads it."""
+    data = plain_sheet([(1, [("A" * 5_000 + "1", "><v>1</v></c>")])])
+    assert scan(data, fast=True) == ("declined",)
+    assert scan(data, fast=False)[1].last_col > 16_384

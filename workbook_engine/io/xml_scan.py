@@ -50,12 +50,17 @@ class NonCharacterFilter:
         self.dropped = 0
 
     def feed(self, data: bytes) -> bytes:
-        data = self._carry + data
-        if b"\xef\xbf" in data or b"&#" in data:
+        if self._carry:
+            data = self._carry + data
+        if (b"\xef" in data and b"\xef\xbf" in data) or (b"&" in data and b"&#" in data):
             data, count = _NONCHARACTER_RE.subn(b"", data)
             self.dropped += count
-        self._carry = data[-_NONCHARACTER_MAX:]
-        return data[:-_NONCHARACTER_MAX]
+        tail = data[-_NONCHARACTER_MAX:]
+        if b"\xef" in tail or b"&" in tail:  # may begin a match that the next chunk completes
+            self._carry = tail
+            return data[:-_NONCHARACTER_MAX]
+        self._carry = b""
+        return data
 
     def flush(self) -> bytes:
         data, self._carry = self._carry, b""
@@ -136,7 +141,7 @@ class PartScanner:
         self.budget = budget  # elements that may be read before TooManyElements
         self.done = False  # nothing more to learn from this part
         self.declined = False  # a plainly spelled worksheet turned out not to be: scan it again with fast=False
-        self._plain: _PlainSheet | None = None  # counts a worksheet's facts from its bytes (fast)
+        self._plain: _PlainPart | None = None  # counts a worksheet's or shared strings' facts from bytes
         self._early: list[bytes] | None = [] if fast else None  # bytes parsed before the root was seen
         parser = expat.ParserCreate(namespace_separator="}")
         parser.SetParamEntityParsing(expat.XML_PARAM_ENTITY_PARSING_NEVER)
@@ -154,7 +159,8 @@ class PartScanner:
             return
         data = self._filter.feed(data)
         if not self.facts.new_error_values and b"!" in data and self.facts.kind in (None, WORKSHEET):
-            self.facts.new_error_values = NEW_ERROR_VALUES_RE.search(self._tail + data) is not None
+            self.facts.new_error_values = NEW_ERROR_VALUES_RE.search(data) is not None or \
+                NEW_ERROR_VALUES_RE.search(self._tail + data[:16]) is not None
         self._tail = data[-16:]
         if self.facts.kind is None and len(data) > ROOT_BYTES:  # learn the kind before parsing a big chunk
             self._parse(data[:ROOT_BYTES], False)
@@ -220,7 +226,11 @@ class PartScanner:
         elif kind == SHARED_STRINGS:
             declared = attrs.get("uniqueCount", "").strip()
             self.facts.declared_strings = int(declared) if declared.isdigit() and len(declared) < 30 else 0
-            self._parser.StartElementHandler = self._string
+            if self._early is not None:
+                self._parser.StartElementHandler = None
+                self._plain = _PlainStrings(self.budget)
+            else:
+                self._parser.StartElementHandler = self._string
         elif kind == WORKBOOK:
             self._parser.StartElementHandler = self._sheet
         elif kind == RELATIONSHIPS:
@@ -353,6 +363,7 @@ _REF_PAIRS_RE = re.compile(rb'\$?([A-Za-z]+)\$?([0-9]+)"')
 _OTHER_CELL_RE = re.compile(rb"<c[>/\t\n\r]")  # a cell start tag not spelled <c r="…" (with the counts)
 _OTHER_ROW_RE = re.compile(rb'<row(?:[>/\t\n\r]| (?!r="[0-9]{1,29}"))')  # nor a row's <row r="digits"
 _SPECIAL_RE = re.compile(rb"<[!?]")  # comment, CDATA, DOCTYPE, processing instruction
+_OTHER_STRING_RE = re.compile(rb"<si[/\t\n\r]|<[^\s/>:!?]+:si[\s/>]")  # an <si> the counts would miss
 _FORMULA_RE = re.compile(rb"<f[\s/>]")
 _ENCODING_RE = re.compile(rb"""encoding\s*=\s*["']([^"']*)""")
 _XMLNS_RE = re.compile(rb"xmlns:([^\s=/>]+)")
@@ -406,37 +417,18 @@ def _cells_re(letters: bytes | None, row: int) -> re.Pattern[bytes]:
                       + rb'([^"]*+")[^>]*+(?<!/)>(?=[^<]*+<(?!/)))')
 
 
-class _PlainSheet:
-    """A worksheet's facts counted from its bytes by patterns, for a part spelled the plain way.
-
-    Plain means: UTF-8; no comment, CDATA, processing instruction or DOCTYPE after the XML declaration;
-    no ``>`` except at the end of a tag (so ``<[^>]*>`` is exactly a tag, and no tag hides in an
-    attribute value); cells and rows are unprefixed and spelled ``<c r="…"`` and ``<row r="…"`` (r first,
-    double quotes, digits only in a row's r); no c, row, col or mergeCell element has a namespace
-    prefix; hidden and ref attributes hold no character reference. Excel, WPS, LibreOffice, openpyxl and
-    xlsxwriter write sheets so. Under these rules each fact _sheet_handlers computes has a pattern that
-    finds the same: ``<`` starts a tag and nothing else, the first ``>`` ends it, and the attribute looked
-    for is where the pattern looks. Anything else raises _NotPlain, never a different answer.
-
-    Bytes come in pieces; each piece is cut before its last ``<`` (the tag there may be incomplete) and
-    the cut-off tail is carried to the next piece; patterns that look at the tag after a cell may see the
-    first two bytes of the tail.
-    """
+class _PlainPart:
+    """Bytes of a part in pieces, for counting by patterns: each piece is cut before its last ``<`` (the
+    tag there may be incomplete) and the cut-off tail is carried to the next piece; patterns that look at
+    the tag after a cell may see the first two bytes of the tail. The XML declaration is skipped, and the
+    part must be UTF-8 without comment, CDATA, processing instruction or DOCTYPE after it (each ``<`` then
+    starts an element's start or end tag); else _NotPlain."""
 
     def __init__(self, budget: int) -> None:
         self.budget = budget
         self.carry = b""
         self.started = False  # the XML declaration was skipped
         self.tags = 0  # start tags, the root included
-        self.prefixes: set[bytes] = set()
-        self.row = 0  # r of the last <row> so far: the row a content cell gets when it comes before any <row>
-        self.row_max = 0  # largest <row r> with a content cell, and largest row of a content cell
-        self.letters: bytes | None = None  # upper-case letters of the farthest column of a content cell
-        self.col_max = -1
-        self.cells = self.value_cells = self.merged_cells = 0
-        self.merge_row = 0
-        self.merge_col = -1
-        self.has_formulas = self.has_hidden = False
 
     def feed(self, data: bytes, final: bool) -> None:
         text = self.carry + data if self.carry else data
@@ -465,16 +457,63 @@ class _PlainSheet:
                         encoding and encoding.group(1).lower() not in (b"utf-8", b"utf8")):
                     raise _NotPlain  # the patterns read UTF-8 (or ASCII) bytes
                 start = close + 2
-        self._piece(text, start, end, look)
-
-    def _piece(self, text: bytes, start: int, end: int, look: int) -> None:
         opened = text.count(b"<", start, end)
-        if text.count(b">", start, end) != opened or ((text.find(b"?", start, end) >= 0 or text.find(
-                b"!", start, end) >= 0) and _SPECIAL_RE.search(text, start, end)):
+        if (text.find(b"?", start, end) >= 0 or text.find(b"!", start, end) >= 0) and \
+                _SPECIAL_RE.search(text, start, end):
             raise _NotPlain
         self.tags += opened - text.count(b"</", start, end)
         if self.tags - 1 > self.budget:
             raise _NotPlain  # the handler scan raises TooManyElements at the right place
+        self._piece(text, start, end, look, opened)
+
+    def _piece(self, text: bytes, start: int, end: int, look: int, opened: int) -> None:
+        raise NotImplementedError
+
+
+class _PlainStrings(_PlainPart):
+    """The shared strings' <si> count, for a part spelled plainly (no prefixed si, ``<si>`` or ``<si ``)."""
+
+    def __init__(self, budget: int) -> None:
+        super().__init__(budget)
+        self.strings = 0
+
+    def _piece(self, text: bytes, start: int, end: int, look: int, opened: int) -> None:
+        if _OTHER_STRING_RE.search(text, start, end):
+            raise _NotPlain
+        self.strings += text.count(b"<si>", start, end) + text.count(b"<si ", start, end)
+
+    def result(self, facts: PartFacts) -> None:
+        facts.elements, facts.strings = self.tags - 1, self.strings
+
+
+class _PlainSheet(_PlainPart):
+    """A worksheet's facts counted from its bytes by patterns, for a part spelled the plain way.
+
+    Plain means: UTF-8; no comment, CDATA, processing instruction or DOCTYPE after the XML declaration;
+    no ``>`` except at the end of a tag (so ``<[^>]*>`` is exactly a tag, and no tag hides in an
+    attribute value); cells and rows are unprefixed and spelled ``<c r="…"`` and ``<row r="…"`` (r first,
+    double quotes, digits only in a row's r); no c, row, col or mergeCell element has a namespace
+    prefix; hidden and ref attributes hold no character reference. Excel, WPS, LibreOffice, openpyxl and
+    xlsxwriter write sheets so. Under these rules each fact _sheet_handlers computes has a pattern that
+    finds the same: ``<`` starts a tag and nothing else, the first ``>`` ends it, and the attribute looked
+    for is where the pattern looks. Anything else raises _NotPlain, never a different answer.
+    """
+
+    def __init__(self, budget: int) -> None:
+        super().__init__(budget)
+        self.prefixes: set[bytes] = set()
+        self.row = 0  # r of the last <row> so far: the row a content cell gets when it comes before any <row>
+        self.row_max = 0  # largest <row r> with a content cell, and largest row of a content cell
+        self.letters: bytes | None = None  # upper-case letters of the farthest column of a content cell
+        self.col_max = -1
+        self.cells = self.value_cells = self.merged_cells = 0
+        self.merge_row = 0
+        self.merge_col = -1
+        self.has_formulas = self.has_hidden = False
+
+    def _piece(self, text: bytes, start: int, end: int, look: int, opened: int) -> None:
+        if text.count(b">", start, end) != opened:
+            raise _NotPlain
         if text.find(b"xmlns:", start, end) >= 0:
             self.prefixes.update(_XMLNS_RE.findall(text, start, end))
         if self.prefixes and self._prefixed(text, start, end):
@@ -541,6 +580,8 @@ class _PlainSheet:
             raise _NotPlain
         self.row_max = max(self.row_max, max(map(int, set(numbers))))
         widest = max({letters.upper() for letters in set(columns)}, key=lambda item: (len(item), item))
+        if len(widest) > 8:
+            raise _NotPlain  # bounds patterns grow with the square of the letters (the handler scan has none)
         col = column_number(widest.decode("ascii"))
         if col > self.col_max:
             self.col_max, self.letters = col, widest

@@ -134,7 +134,11 @@ def _local(name: str) -> str:
 
 
 class PartScanner:
-    """Feed a part's bytes in chunks; afterwards ``facts`` says what it holds."""
+    """Feed a part's bytes in chunks; afterwards ``facts`` says what it holds.
+
+    With ``fast`` (the default) a worksheet or shared-strings part is counted by _PlainSheet/_PlainStrings
+    while expat checks it; if it is not spelled plainly, ``declined`` is set and the caller scans the part
+    again with ``fast=False`` (a Python call per element)."""
 
     def __init__(self, budget: int, fast: bool = True) -> None:
         self.facts = PartFacts()
@@ -373,7 +377,7 @@ _ATTRIBUTES = rb"""(?:\s+[^\s=>]+\s*=\s*(?:"[^"]*"|'[^']*'))*?"""  # attributes 
 _HIDDEN_RE = re.compile(rb"<(?:row|col)" + _ATTRIBUTES + rb"""\s+hidden\s*=\s*(?:"([^"]*)"|'([^']*)')""")
 _MERGE_RE = re.compile(rb"<mergeCell[\s/>]")
 _MERGE_REF_RE = re.compile(rb"<mergeCell" + _ATTRIBUTES + rb"""\s+ref\s*=\s*(?:"([^"]*)"|'([^']*)')""")
-_PLAIN_WINDOW = 64 * 1024  # bytes of a piece whose content cells set the first bounds for _cells_re
+_PLAIN_WINDOW = 16 * 1024  # bytes of a piece whose content cells set the first bounds for _cells_re
 _PLAIN_CARRY = 1024 * 1024  # bytes without a tag start that a piece may carry over
 
 
@@ -493,8 +497,8 @@ class _PlainSheet(_PlainPart):
     no ``>`` except at the end of a tag (so ``<[^>]*>`` is exactly a tag, and no tag hides in an
     attribute value); cells and rows are unprefixed and spelled ``<c r="…"`` and ``<row r="…"`` (r first,
     double quotes, digits only in a row's r); no c, row, col or mergeCell element has a namespace
-    prefix; hidden and ref attributes hold no character reference. Excel, WPS, LibreOffice, openpyxl and
-    xlsxwriter write sheets so. Under these rules each fact _sheet_handlers computes has a pattern that
+    prefix; hidden and ref attributes hold no character reference. Excel, openpyxl, xlsxwriter and
+    LibreOffice write sheets so. Under these rules each fact _sheet_handlers computes has a pattern that
     finds the same: ``<`` starts a tag and nothing else, the first ``>`` ends it, and the attribute looked
     for is where the pattern looks. Anything else raises _NotPlain, never a different answer.
     """
@@ -575,11 +579,11 @@ class _PlainSheet(_PlainPart):
         """Widen the bounds to cover (column letters, row digits) pairs."""
         if not pairs:
             return
-        columns, numbers = zip(*pairs)
-        if any(len(number) > 30 for number in numbers):
+        columns, numbers = map(set, zip(*pairs))
+        if max(map(len, numbers)) > 30:
             raise _NotPlain
-        self.row_max = max(self.row_max, max(map(int, set(numbers))))
-        widest = max({letters.upper() for letters in set(columns)}, key=lambda item: (len(item), item))
+        self.row_max = max(self.row_max, max(map(int, numbers)))
+        widest = max(set(map(bytes.upper, columns)), key=lambda item: (len(item), item))
         if len(widest) > 8:
             raise _NotPlain  # bounds patterns grow with the square of the letters (the handler scan has none)
         col = column_number(widest.decode("ascii"))

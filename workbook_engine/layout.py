@@ -302,6 +302,21 @@ def title_text(project: Project, dept: Department | None = None) -> str:
     return Context(project, dept).fill(project_template().title)
 
 
+def _reader(name: str):
+    """Context.get(name) for a context without extra fields, as a function of the context: the field's
+    record and attribute are looked up once per template cell instead of once per indicator."""
+    record, _, attr = name.partition(".")
+    if record == "indicator" and attr in ("level1", "level2"):
+        return lambda context: (standard_level(context.indicator, attr) if context.indicator is not None
+                                else context.get(name))
+    if record == "indicator":
+        def read(context: Context) -> Any:
+            value = getattr(context.indicator, attr, _MISSING)
+            return context.get(name) if value is _MISSING else value  # get raises for an unknown field
+        return read
+    return lambda context: context.get(name)
+
+
 def project_layout(project: Project, dept: Department, indicators: Iterable[Indicator]) -> list[Row]:
     """The rows of one project's tables (unit line first, title excluded), with merges resolved."""
     template = project_template()
@@ -309,19 +324,32 @@ def project_layout(project: Project, dept: Department, indicators: Iterable[Indi
     rows = [Row(spec.id, spec.table, [_cell(c, context) for c in spec.cells]) for spec in template.rows]
     header = template.indicator_header
     rows.append(Row(header.id, header.table, [_cell(c, context) for c in header.cells]))
+    # Per template cell: its field's reader and kind, and the readers of the fields its merge compares.
+    readers: dict[str, Any] = {}
+    for spec in template.indicator_cells:
+        for name in ((spec.field,) if spec.field and spec.label is None and spec.template is None else ()) \
+                + spec.merge:
+            readers.setdefault(name, _reader(name))
+    plan = [(spec, readers.get(spec.field) if spec.label is None and spec.template is None else None,
+             field_kind(spec.field) if spec.field else "text", tuple(readers[n] for n in spec.merge))
+            for spec in template.indicator_cells]
     previous: dict[int, tuple] = {}
+    table = template.indicator_table
     for indicator in indicators:
         context.indicator = indicator
         cells = []
-        for spec in template.indicator_cells:
-            cell = _cell(spec, context)
-            if spec.merge:
-                key = tuple(context.get(name) for name in spec.merge)
+        for spec, read, kind, merge in plan:
+            if read is None:
+                cell = _cell(spec, context)
+            else:
+                cell = Cell(spec.col, spec.span, spec.style, read(context), kind, spec=spec)
+            if merge:
+                key = tuple(r(context) for r in merge)
                 if previous.get(spec.col) == key:
                     cell.covered = True
                 previous[spec.col] = key
             cells.append(cell)
-        rows.append(Row("indicator", template.indicator_table, cells))
+        rows.append(Row("indicator", table, cells))
     _merge_vertically(rows)
     return rows
 

@@ -42,37 +42,47 @@ class StyleBook:
         self.styles: dict[str, dict[str, Any]] = settings["styles"]
         self.fonts: dict[str, Any] = settings["fonts"]
         self.cache: dict[tuple[str, str | None], Any] = {}
+        self.percent_cache: dict[tuple[str, type, str], Any] = {}
 
     def get(self, style: str, num_format: str | None = None):
         key = (style, num_format)
-        if key not in self.cache:
-            props = self.styles[style]
-            font = props.get("font", "body")
-            spec: dict[str, Any] = {
-                "font_name": self.fonts[font],
-                "font_size": props.get("size", self.fonts[f"{font}_size"]),
-                "bold": bool(props.get("bold")),
-                "align": props.get("align", "left"),
-                "valign": "vcenter" if props.get("valign", "center") == "center" else "top",
-                "text_wrap": bool(props.get("wrap")),
-            }
-            if props.get("border"):
-                spec["border"] = 1
-            if props.get("indent"):
-                spec["indent"] = props["indent"]
-            if props.get("link"):
-                spec.update(font_color="#0563C1", underline=1)
-            number = num_format or NUMBER_FORMATS.get(props.get("number", ""))
-            if number:
-                spec["num_format"] = number
-            self.cache[key] = self.workbook.add_format(spec)
-        return self.cache[key]
+        found = self.cache.get(key)
+        if found is not None:
+            return found
+        props = self.styles[style]
+        font = props.get("font", "body")
+        spec: dict[str, Any] = {
+            "font_name": self.fonts[font],
+            "font_size": props.get("size", self.fonts[f"{font}_size"]),
+            "bold": bool(props.get("bold")),
+            "align": props.get("align", "left"),
+            "valign": "vcenter" if props.get("valign", "center") == "center" else "top",
+            "text_wrap": bool(props.get("wrap")),
+        }
+        if props.get("border"):
+            spec["border"] = 1
+        if props.get("indent"):
+            spec["indent"] = props["indent"]
+        if props.get("link"):
+            spec.update(font_color="#0563C1", underline=1)
+        number = num_format or NUMBER_FORMATS.get(props.get("number", ""))
+        if number:
+            spec["num_format"] = number
+        found = self.cache[key] = self.workbook.add_format(spec)
+        return found
 
     def for_cell(self, cell: Cell):
         if cell.kind == "percent" and cell.value not in (None, ""):
-            decimals = percent_decimals(Decimal(cell.value))
-            return self.get(cell.style, "0" + ("." + "0" * decimals if decimals else "") + "%")
-        return self.get(cell.style)
+            # keyed by the text too: Decimal("25") == Decimal("25.0"), but they show 25% and 25.0%
+            key = (cell.style, type(cell.value), str(cell.value))
+            found = self.percent_cache.get(key)
+            if found is None:
+                decimals = percent_decimals(Decimal(cell.value))
+                found = self.percent_cache[key] = self.get(
+                    cell.style, "0" + ("." + "0" * decimals if decimals else "") + "%")
+            return found
+        found = self.cache.get((cell.style, None))
+        return self.get(cell.style) if found is None else found
 
 
 def write_value(sheet, row: int, col: int, value: Any, kind: str, fmt) -> None:
@@ -159,12 +169,19 @@ def write_project_sheet(workbook, styles: StyleBook, name: str, project: Project
     last_col = template.columns - 1
     _title_row(sheet, styles, settings, title_text(project, dept), sum(widths), last_col, template.title_style)
     rows = project_layout(project, dept, indicators)
-    for index, (row, height) in enumerate(zip(rows, row_heights(rows, widths, settings["heights"])), start=1):
-        sheet.set_row(index, height)
+    heights = row_heights(rows, widths, settings["heights"])
+    set_row, merge_range, for_cell = sheet.set_row, sheet.merge_range, styles.for_cell
+    for index, row in enumerate(rows, start=1):  # the hot loop of render: 180 cells a sheet, lookups hoisted
+        set_row(index, heights[index - 1])
         for cell in row.cells:
-            if not cell.covered:
-                place(sheet, index, cell.col, index + cell.rowspan - 1, cell.col + cell.span - 1, cell.value,
-                      cell.kind, styles.for_cell(cell))
+            if cell.covered:
+                continue
+            col, bottom = cell.col, index + cell.rowspan - 1
+            right = col + cell.span - 1
+            if bottom > index or right > col:  # as place(): merge_range writes the value once
+                merge_range(index, col, bottom, right, merged_data(cell.value, cell.kind), for_cell(cell))
+            else:
+                write_value(sheet, index, col, cell.value, cell.kind, for_cell(cell))
     print_setup(sheet, settings, Context(project, dept))
 
 

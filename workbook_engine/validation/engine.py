@@ -10,7 +10,6 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
-import pandera.pandas as pa
 
 from ..canonical_reader import LoadedWorkbook, load_workbook
 from ..findings import Finding, Location, Report, finding
@@ -19,6 +18,7 @@ from ..parsing import parse_book
 from ..sheets import BY_KIND
 from ..sheets.goals import CATEGORIES
 from .rules import RULES, RuleContext
+from .pandera_import import pa
 from .schemas import SCHEMAS
 
 # Extra checks run after the rules (api.py plugs the review rules in here); each returns findings.

@@ -192,8 +192,8 @@ def _work(function: Job, jobs: Sequence[tuple], connection, inherited: list) -> 
     for other in inherited:  # the other workers' pipes: their ends must close when those workers exit
         with contextlib.suppress(OSError):
             other.close()
-    interrupts.install()  # SIGTERM/SIGHUP raise, so atomic_path removes the temporary file
-    signal.signal(signal.SIGINT, signal.default_int_handler)
+    for signum in (signal.SIGINT, *interrupts.TERMINATING):  # raise, so atomic_path removes the temporary file
+        signal.signal(signum, _interrupted)
     gc.freeze()  # the inherited objects are never scanned: their pages stay shared with the parent
     try:
         while True:
@@ -216,6 +216,21 @@ def _work(function: Job, jobs: Sequence[tuple], connection, inherited: list) -> 
                 return
     except (KeyboardInterrupt, EOFError, OSError):  # interrupted, or the parent is gone: exit quietly
         return
+
+
+def _interrupted(signum: int, frame) -> None:
+    """Ctrl-C reaches a worker from the terminal and SIGTERM from the main process: the first one unwinds
+    it, any later one is ignored so that the clean-up finishes (by a handler that does nothing: with SIG_IGN,
+    a signal already pending would raise "ignored due to race condition")."""
+    for other in (signal.SIGINT, *interrupts.TERMINATING):
+        signal.signal(other, _ignored)
+    if signum == signal.SIGINT:
+        raise KeyboardInterrupt
+    raise interrupts.Interrupted(signum)
+
+
+def _ignored(signum: int, frame) -> None:
+    pass
 
 
 def _sendable(exc: BaseException) -> BaseException | None:

@@ -8,6 +8,7 @@ formula), money as numbers in 0.00, the spending plan as percentages.
 from __future__ import annotations
 
 import contextlib
+import functools
 import gc
 import os
 import threading
@@ -32,6 +33,8 @@ from .heights import row_heights, text_height
 CM_PER_INCH = 2.54
 A4 = 9  # xlsxwriter paper code
 NUMBER_FORMATS = {"money": "0.00", "text": "@"}
+# excel_text of each distinct text once: labels and field texts repeat on every sheet (217,000 texts, county)
+cell_text = functools.lru_cache(maxsize=8192)(excel_text)
 
 
 class StyleBook:
@@ -96,7 +99,7 @@ def write_value(sheet, row: int, col: int, value: Any, kind: str, fmt) -> None:
     elif isinstance(value, int) and not isinstance(value, bool):
         sheet.write_number(row, col, value, fmt)
     else:
-        sheet.write_string(row, col, excel_text(str(value)), fmt)
+        sheet.write_string(row, col, cell_text(str(value)), fmt)
 
 
 def merged_data(value: Any, kind: str) -> Any:
@@ -109,7 +112,7 @@ def merged_data(value: Any, kind: str) -> Any:
         return float(Decimal(value) / 100)
     if isinstance(value, int) and not isinstance(value, bool):
         return value
-    return excel_text(str(value))  # cut or cleaned only with --force: validation named the cell (WBE-E028)
+    return cell_text(str(value))  # cut or cleaned only with --force: validation named the cell (WBE-E028)
 
 
 def place(sheet, row: int, col: int, last_row: int, last_col: int, value: Any, kind: str, fmt) -> None:

@@ -48,6 +48,21 @@ def test_one_job_or_one_worker_runs_here(monkeypatch):
     assert parallel.worker_count(100, 64) == parallel.MAX_WORKERS
 
 
+def _pids_inside_a_pool_worker(connection) -> None:
+    connection.send({pid for _, pid in parallel.map_in_workers(_pid_job, [(1,), (2,), (3,)], workers=2)})
+
+
+def test_a_pool_worker_does_not_start_workers_of_its_own():
+    import multiprocessing
+
+    context = multiprocessing.get_context("fork")
+    mine, theirs = context.Pipe()
+    child = context.Process(target=_pids_inside_a_pool_worker, args=(theirs,))  # as the web server's jobs
+    child.start()
+    assert mine.recv() == {child.pid}
+    child.join()
+
+
 def _failing_job(number: int, step) -> int:
     if number == 3:
         raise OutputError(f"第 {number} 个：写入失败。")

@@ -6,8 +6,8 @@ without copying or pickling it; each job's result and its progress steps come ba
 
 Behaviour is that of running the jobs one after the other here:
 - results come back in job order, and ``on_step(index)`` is called here for every step a job reports;
-- the first job that fails stops the others and its exception is raised here (a job that cannot be
-  pickled back is run again here, so that its own error is raised);
+- the first job that fails stops the others and its exception is raised here (a job whose error cannot
+  be pickled back is run again here, so that its own error is raised);
 - Ctrl-C, SIGTERM and SIGHUP stop every worker the way they stop this process (``io/interrupts``: the
   worker unwinds, so its ``atomic_path`` removes its temporary file) before the interrupt is raised here;
 - a worker that dies without a word (killed, out of memory) costs nothing but time: its job and the ones
@@ -15,7 +15,8 @@ Behaviour is that of running the jobs one after the other here:
   everything here.
 
 Jobs run here rather than in workers when there is one job, one usable CPU, the caller is not the main
-thread (a server's request thread: forking a threaded process is only safe from the main thread), or the
+thread (a server's request thread: forking a threaded process is only safe from the main thread) or is
+itself a pool's worker process (the web server's jobs, which are spread over the CPUs already), or the
 environment variable WBE_WORKERS is 1. WBE_WORKERS=N sets the number of workers (at most MAX_WORKERS).
 """
 
@@ -57,6 +58,10 @@ def worker_count(jobs: int, workers: int | None = None) -> int:
             workers = os.cpu_count() or 1
     workers = min(workers, MAX_WORKERS, jobs)
     if workers < 2 or threading.current_thread() is not threading.main_thread():
+        return 0
+    import multiprocessing
+
+    if multiprocessing.parent_process() is not None:  # a pool's worker already (the web server's jobs)
         return 0
     return workers
 
@@ -119,7 +124,7 @@ class _Pool:
                                                               [w.connection for w in workers] + [mine]),
                                           daemon=True)
                 process.start()
-            except OSError:  # no processes or memory left: fewer workers, or none
+            except Exception:  # noqa: BLE001 - no processes or memory left, a daemon process: fewer or none
                 break
             theirs.close()
             workers.append(_Worker(process, mine))

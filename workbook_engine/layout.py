@@ -324,27 +324,29 @@ def project_layout(project: Project, dept: Department, indicators: Iterable[Indi
     rows = [Row(spec.id, spec.table, [_cell(c, context) for c in spec.cells]) for spec in template.rows]
     header = template.indicator_header
     rows.append(Row(header.id, header.table, [_cell(c, context) for c in header.cells]))
-    # Per template cell: its field's reader and kind, and the readers of the fields its merge compares.
+    # Each field an indicator row shows or compares is read once per indicator (一级指标 is shown and compared
+    # by two merges), by a reader made once per field (the field's record and attribute looked up once).
     readers: dict[str, Any] = {}
     for spec in template.indicator_cells:
         for name in ((spec.field,) if spec.field and spec.label is None and spec.template is None else ()) \
                 + spec.merge:
             readers.setdefault(name, _reader(name))
-    plan = [(spec, readers.get(spec.field) if spec.label is None and spec.template is None else None,
-             field_kind(spec.field) if spec.field else "text", tuple(readers[n] for n in spec.merge))
+    plan = [(spec, spec.field if spec.label is None and spec.template is None else None,
+             field_kind(spec.field) if spec.field else "text", spec.merge)
             for spec in template.indicator_cells]
     previous: dict[int, tuple] = {}
     table = template.indicator_table
     for indicator in indicators:
         context.indicator = indicator
+        values = {name: read(context) for name, read in readers.items()}
         cells = []
-        for spec, read, kind, merge in plan:
-            if read is None:
+        for spec, name, kind, merge in plan:
+            if name is None:
                 cell = _cell(spec, context)
             else:
-                cell = Cell(spec.col, spec.span, spec.style, read(context), kind, spec=spec)
+                cell = Cell(spec.col, spec.span, spec.style, values[name], kind, spec=spec)
             if merge:
-                key = tuple(r(context) for r in merge)
+                key = tuple(values[n] for n in merge)
                 if previous.get(spec.col) == key:
                     cell.covered = True
                 previous[spec.col] = key

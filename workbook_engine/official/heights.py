@@ -58,9 +58,10 @@ def row_heights(rows: Sequence[Row], widths: Sequence[float], settings: dict[str
     tall: list[tuple[int, int, float]] = []
     for index, row in enumerate(rows):
         for cell in row.cells:
-            if cell.covered:
+            value = cell.value
+            if cell.covered or value is None or value == "":
                 continue
-            text = display_text(cell.value, cell.kind)  # Cell.text
+            text = value if cell.kind == "text" and type(value) is str else display_text(value, cell.kind)  # .text
             if not text:
                 continue
             place = (cell.col, cell.span)

@@ -110,7 +110,7 @@ def _finish(loaded: LoadedWorkbook, book: Book, parse_findings: list[Finding], s
 def _frame(kind: str, records: list[Any]) -> pd.DataFrame:
     """A typed frame of one sheet's records, indexed by Excel row; blanks become missing values."""
     spec = BY_KIND[kind]
-    index = [r.row for r in records]
+    index = pd.Index([r.row for r in records])  # one Index object for every column: no alignment to check
     data: dict[str, pd.Series] = {}
     for field_name in record_fields(type(records[0])) if records else spec.fields:
         column = spec.column(field_name)

@@ -252,7 +252,7 @@ def inverse_pattern(template: str, patterns: dict[str, str]) -> re.Pattern[str]:
 
 # --- laid-out rows ------------------------------------------------------------------------------------
 
-@dataclass
+@dataclass(slots=True)  # 246,000 of them for the county's render
 class Cell:
     """A cell of a laid-out project: its place on the grid and its typed value."""
 
@@ -302,6 +302,21 @@ def title_text(project: Project, dept: Department | None = None) -> str:
     return Context(project, dept).fill(project_template().title)
 
 
+def _reader(name: str):
+    """Context.get(name) for a context without extra fields, as a function of the context: the field's
+    record and attribute are looked up once per template cell instead of once per indicator."""
+    record, _, attr = name.partition(".")
+    if record == "indicator" and attr in ("level1", "level2"):
+        return lambda context: (standard_level(context.indicator, attr) if context.indicator is not None
+                                else context.get(name))
+    if record == "indicator":
+        def read(context: Context) -> Any:
+            value = getattr(context.indicator, attr, _MISSING)
+            return context.get(name) if value is _MISSING else value  # get raises for an unknown field
+        return read
+    return lambda context: context.get(name)
+
+
 def project_layout(project: Project, dept: Department, indicators: Iterable[Indicator]) -> list[Row]:
     """The rows of one project's tables (unit line first, title excluded), with merges resolved."""
     template = project_template()
@@ -309,19 +324,34 @@ def project_layout(project: Project, dept: Department, indicators: Iterable[Indi
     rows = [Row(spec.id, spec.table, [_cell(c, context) for c in spec.cells]) for spec in template.rows]
     header = template.indicator_header
     rows.append(Row(header.id, header.table, [_cell(c, context) for c in header.cells]))
+    # Each field an indicator row shows or compares is read once per indicator (一级指标 is shown and compared
+    # by two merges), by a reader made once per field (the field's record and attribute looked up once).
+    readers: dict[str, Any] = {}
+    for spec in template.indicator_cells:
+        for name in ((spec.field,) if spec.field and spec.label is None and spec.template is None else ()) \
+                + spec.merge:
+            readers.setdefault(name, _reader(name))
+    plan = [(spec, spec.field if spec.label is None and spec.template is None else None,
+             field_kind(spec.field) if spec.field else "text", spec.merge)
+            for spec in template.indicator_cells]
     previous: dict[int, tuple] = {}
+    table = template.indicator_table
     for indicator in indicators:
         context.indicator = indicator
+        values = {name: read(context) for name, read in readers.items()}
         cells = []
-        for spec in template.indicator_cells:
-            cell = _cell(spec, context)
-            if spec.merge:
-                key = tuple(context.get(name) for name in spec.merge)
+        for spec, name, kind, merge in plan:
+            if name is None:
+                cell = _cell(spec, context)
+            else:
+                cell = Cell(spec.col, spec.span, spec.style, values[name], kind, spec=spec)
+            if merge:
+                key = tuple(values[n] for n in merge)
                 if previous.get(spec.col) == key:
                     cell.covered = True
                 previous[spec.col] = key
             cells.append(cell)
-        rows.append(Row("indicator", template.indicator_table, cells))
+        rows.append(Row("indicator", table, cells))
     _merge_vertically(rows)
     return rows
 

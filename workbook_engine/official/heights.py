@@ -14,7 +14,7 @@ import math
 import unicodedata
 from typing import Any, Sequence
 
-from ..layout import Row
+from ..layout import Row, display_text
 
 
 @functools.cache
@@ -52,17 +52,27 @@ def text_height(text: str, width: float, settings: dict[str, Any]) -> float:
 def row_heights(rows: Sequence[Row], widths: Sequence[float], settings: dict[str, Any]) -> list[float]:
     """Heights (points) of laid-out rows; a vertically merged cell's text may use all the rows it covers."""
     heights = [float(settings["minimum"])] * len(rows)
+    line, padding = settings["line"], settings["padding"]
+    measure = (settings["wide_char"], settings["narrow_char"], bool(settings.get("ambiguous_wide", True)))
+    span_widths: dict[tuple[int, int], float] = {}  # text_height's arguments, computed once per cell place
     tall: list[tuple[int, int, float]] = []
     for index, row in enumerate(rows):
         for cell in row.cells:
-            text = cell.text
+            value = cell.value
+            if cell.covered or value is None or value == "":
+                continue
+            text = value if cell.kind == "text" and type(value) is str else display_text(value, cell.kind)  # .text
             if not text:
                 continue
-            need = text_height(text, sum(widths[cell.col:cell.col + cell.span]), settings)
+            place = (cell.col, cell.span)
+            width = span_widths.get(place)
+            if width is None:
+                width = span_widths[place] = sum(widths[cell.col:cell.col + cell.span])
+            need = _line_count(text, width, *measure) * line + padding  # text_height
             if cell.rowspan > 1:
                 tall.append((index, cell.rowspan, need))
-            else:
-                heights[index] = max(heights[index], need)
+            elif need > heights[index]:
+                heights[index] = need
     for index, rowspan, need in tall:
         have = sum(heights[index:index + rowspan])
         if need > have:

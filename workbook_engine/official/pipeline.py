@@ -16,9 +16,10 @@ from ..jobs import JobResult, Progress, blocking_errors, choose_departments, is_
     output_paths
 from ..layout import project_template, workbook_template
 from ..model import Book, Department
+from ..parallel import map_in_workers
 from ..validation import check
 from .extract import extract_file_names, extract_workbooks
-from .render import render_department
+from .render import RenderedFile, render_department
 
 
 @dataclass
@@ -51,17 +52,19 @@ def render_official(book_path: str | os.PathLike[str], output: str | os.PathLike
     total = sum(len(checked.book.projects_of(d.code)) for d in departments)
     done = 0
     project_template(), workbook_template()  # a missing layout is reported before any folder is made
-    with output_folders(paths):
-        for department, path in zip(departments, paths):
 
-            def sheet_written(department: Department = department) -> None:
-                nonlocal done
-                done += 1
-                if progress is not None:
-                    progress(done, total, department)
+    def render_one(department: Department, path: Path, on_sheet) -> RenderedFile:
+        return render_department(checked.book, department, path, inputs=[book_path], on_sheet=on_sheet,
+                                 overwrite=overwrite)
 
-            result.files.append(render_department(checked.book, department, path, inputs=[book_path],
-                                                  on_sheet=sheet_written, overwrite=overwrite))
+    def sheet_written(index: int) -> None:
+        nonlocal done
+        done += 1
+        if progress is not None:
+            progress(done, total, departments[index])
+
+    with output_folders(paths):  # the departments are independent files: written in parallel (parallel.py)
+        result.files.extend(map_in_workers(render_one, list(zip(departments, paths)), on_step=sheet_written))
     return result
 
 

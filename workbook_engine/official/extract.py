@@ -10,6 +10,7 @@ skipped. Nothing is dropped silently.
 
 from __future__ import annotations
 
+import bisect
 import functools
 from dataclasses import replace
 import os
@@ -34,6 +35,8 @@ from ..values import as_text, parse_number, parse_percent_cell, resolve_plan
 # Items may hold line breaks in their text (measures may anyway).
 ITEM_RE = re.compile(_ITEM_RE.pattern, re.S)
 
+INDICATOR_KEYS = tuple(f"indicator.{f}" for f in ("level1", "level2", "level3", "description", "value", "basis"))
+
 # The unit line sits under the title; never look further (data rows start with project codes).
 UNIT_SEARCH_ROWS = 3
 
@@ -56,20 +59,38 @@ def _text(value: Any) -> str:
 
 
 class Grid:
-    """A sheet's cells with merges resolved: anchors, covered cells and what has been read."""
+    """A sheet's cells with merges resolved: anchors, covered cells and what has been read.
+
+    Each row's non-blank own cells (``filled``) are found once, when the grid is made: every step of
+    placing asks for them, most of them several times.
+    """
 
     def __init__(self, grid: SheetGrid):
         self.name = grid.name
         self.rows = grid.rows
         self.anchor: dict[tuple[int, int], tuple[int, int]] = {}
+        covered: dict[int, set[int]] = {}
         for r0, c0, r1, c1 in grid.merged or []:
             for r in range(r0, r1 + 1):
+                columns = covered.setdefault(r, set())
                 for c in range(c0, c1 + 1):
-                    if (r, c) != (r0, c0):
+                    if r != r0 or c != c0:
                         self.anchor[(r, c)] = (r0, c0)
+                        columns.add(c)
+        self.covered = covered  # row -> its columns inside a merged range, other than the anchor
         self.used: set[tuple[int, int]] = set()
         self._cells: dict[int, list[tuple[int, Any]]] = {}
-        self._filled: dict[int, list[tuple[int, Any]]] = {}
+        # Non-blank as _blank decides (None, '', white space and NaN are blank), inlined: this sees every cell.
+        self._filled: list[list[tuple[int, Any]]] = [
+            [(c, v) for c, v in enumerate(line) if (v.strip() if v.__class__ is str else v is not None and v == v)]
+            for line in self.rows
+        ]
+        for r, columns in covered.items():  # a cell under a merge shows nothing of its own
+            if r < len(self._filled):
+                self._filled[r] = [(c, v) for c, v in self._filled[r] if c not in columns]
+        self._nonempty = [r for r, cells in enumerate(self._filled) if cells]
+        self._labels: dict[int, dict[str, int]] = {}
+        self.width = max((len(line) for line in self.rows), default=0)
 
     def raw(self, r: int, c: int) -> Any:
         line = self.rows[r] if r < len(self.rows) else []
@@ -94,16 +115,24 @@ class Grid:
         return self._cells[r]
 
     def filled(self, r: int) -> list[tuple[int, Any]]:
-        if r not in self._filled:
-            self._filled[r] = [(c, v) for c, v in self.cells(r) if not _blank(v)]
-        return self._filled[r]
+        """The non-blank ones of ``cells(r)``."""
+        return self._filled[r] if 0 <= r < len(self._filled) else []
 
     def nonempty_rows(self) -> list[int]:
-        return [r for r in range(len(self.rows)) if self.filled(r)]
+        return list(self._nonempty)
+
+    def labels(self, r: int) -> dict[str, int]:
+        """Label form -> first column, of the row's filled cells (found once per row)."""
+        found = self._labels.get(r)
+        if found is None:
+            found = {}
+            for c, v in self.filled(r):
+                found.setdefault(label(_text(v)), c)
+            self._labels[r] = found
+        return found
 
     def find_label(self, r: int, text: str) -> int | None:
-        key = label(text)
-        return next((c for c, v in self.filled(r) if label(_text(v)) == key), None)
+        return self.labels(r).get(label(text))
 
     def take(self, r: int, c: int) -> Any:
         self.used.add(self.anchor.get((r, c), (r, c)))
@@ -157,13 +186,16 @@ class ProjectSheetReader:
         template = project_template()
         first = next(spec for spec in template.rows if spec.labels)
         wanted = {label(first.labels[0]), label(template.indicator_header.labels[0])}
-        found = {label(_text(v)) for r in range(min(len(grid.rows), 400)) for _, v in grid.filled(r)}
-        return wanted <= found
+        for r in range(min(len(grid.rows), 400)):  # both labels somewhere in the first 400 rows
+            wanted.difference_update(grid.labels(r))
+            if not wanted:
+                return True
+        return False
 
     def row_with(self, spec: RowSpec, rows: list[int]) -> int | None:
         wanted = {label(text) for text in spec.labels}
         for r in rows:
-            if wanted <= {label(_text(v)) for _, v in self.grid.filled(r)}:
+            if wanted <= self.grid.labels(r).keys():
                 return r
         return None
 
@@ -298,21 +330,46 @@ class ProjectSheetReader:
             self.note("WBE-E072", header_row, 0, variant="columns", labels="、".join(str(m) for m in missing))
         indicators: list[Indicator] = []
         previous: dict[str, str] = {}
-        for r in (x for x in rows if x > header_row):
+        grid = self.grid
+        anchor, used, covered = grid.anchor, grid.used, grid.covered
+        # Which indicator column each sheet column belongs to: from its header cell up to the next header.
+        owner: list[int | None] = [None] * max(grid.width, max((col + 1 for col, _, _ in columns), default=0))
+        for index, (col, nxt, _) in enumerate(columns):
+            for c in range(col, min(nxt, len(owner))):
+                owner[c] = index
+        fields = [spec.field or "" for _, _, spec in columns]
+        heads_at = [col for col, _, _ in columns]
+        plain = [spec.field for _, _, spec in columns if not spec.merge]
+        merged = [(spec.field or "") for _, _, spec in columns if spec.merge]
+        for r in rows[bisect.bisect_right(rows, header_row):]:
+            # The first filled cell of each column's span (filled cells are never under a merge) ...
+            first: dict[int, tuple[int, Any]] = {}
+            for c, v in grid.filled(r):
+                index = owner[c]
+                if index is not None and index not in first:
+                    first[index] = (c, v)
+            # ... unless the column's own cell is under a merge that shows a value there.
+            columns_covered = covered.get(r)
+            if columns_covered:
+                for index, col in enumerate(heads_at):
+                    if col in columns_covered:
+                        at = anchor[(r, col)]
+                        shown = grid.raw(*at)
+                        if not _blank(shown):
+                            first[index] = (col, shown)
             values: dict[str, str] = {}
-            for col, nxt, spec in columns:
-                found = [(c, v) for c, v in ([(col, self.grid.value(r, col))] +
-                                             [(c, v) for c, v in self.grid.cells(r) if col < c < nxt])
-                         if not _blank(v)]
-                if found:
-                    self.grid.take(r, found[0][0])
-                values[spec.field or ""] = parse_text(found[0][1]) if found else ""
-            plain = [s.field for _, _, s in columns if not s.merge]
+            for index, name in enumerate(fields):
+                found = first.get(index)
+                if found is None:
+                    values[name] = ""
+                else:
+                    c, v = found
+                    used.add(anchor.get((r, c), (r, c)))
+                    values[name] = v if v.__class__ is str else parse_text(v)
             if not any(values.get(f) for f in plain):
                 continue  # a row without its own indicator cells: what is left in it is reported below
-            for _, _, spec in columns:
-                name = spec.field or ""
-                if spec.merge and not values[name]:
+            for name in merged:
+                if not values[name]:
                     values[name] = previous.get(name, "")
                     if not values[name]:
                         self.note("WBE-E071", r, columns[0][0], variant="no_merge", row=r + 1,
@@ -356,8 +413,7 @@ class ProjectSheetReader:
                           typed("project.budget"), typed("project.fiscal"), typed("project.other"),
                           typed("project.purpose"), *plan, typed("project.goal"))
         indicators = [
-            Indicator(dept_code, project.code, n, *(values.get(f"indicator.{f}", "") for f in
-                                                    ("level1", "level2", "level3", "description", "value", "basis")))
+            Indicator(dept_code, project.code, n, *(values.get(key, "") for key in INDICATOR_KEYS))
             for n, values in enumerate(indicator_values, start=1)
         ]
         return project, dept_code, dept_name, indicators

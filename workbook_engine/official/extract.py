@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import bisect
 import functools
-from dataclasses import replace
+from dataclasses import dataclass, replace
 import os
 import re
 from pathlib import Path
@@ -24,6 +24,7 @@ from ..document_format import MEASURE_RE, parse_chinese_number
 from ..document_format import label as _label
 from ..findings import Finding, Location, Report, finding
 from ..io.calamine_reader import CalamineWorkbook, SheetGrid
+from ..io.parallel import read_in_order
 from ..layout import CellSpec, ProjectTemplate, RowSpec, inverse_pattern, project_template, workbook_template
 from ..model import Book, Goal, Indicator, Project
 from ..parsing import parse_code, parse_int, parse_text
@@ -499,60 +500,80 @@ def refuse_canonical(path, sheet_names: list[str], settings: dict) -> None:
                          "规范工作簿请用 wbe validate 校验；wbe extract 只读取 wbe render 生成（或照其格式填写）的官方工作簿。")
 
 
-def extract_workbooks(paths: Iterable[str | os.PathLike[str]]) -> tuple[Book, Report]:
-    """Read official workbooks into one Book (any number of departments) and a report of what was not read."""
+@dataclass
+class FileResult:
+    """What one official workbook holds: its department's goals, its projects with their indicators, and
+    the findings about it (each naming the file)."""
+
+    goals: list[Goal]
+    projects: list[tuple[Project, list[Indicator]]]
+    findings: list[Finding]
+
+
+def read_official(path: str | os.PathLike[str]) -> FileResult:
+    """Read one official workbook (guard, calamine, then placing every sheet's cells by the template)."""
+    settings = workbook_template()
+    findings: list[Finding] = []
+    with CalamineWorkbook(path) as workbook:
+        refuse_canonical(path, workbook.sheet_names, settings)
+        grids = {name: Grid(workbook.grid(name)) for name in workbook.sheet_names}
+    unit: dict[str, str] = {}
+    summary = grids.get(settings["summary"]["sheet"])
+    if summary is not None:
+        cfg = settings["summary"]
+        unit.update(read_unit(summary, [cfg["unit_left"], cfg["unit_middle"]]))
+    department = grids.get(settings["department"]["sheet"])
+    if department is not None:
+        cfg = settings["department"]
+        unit.update(read_unit(department, [cfg["unit_left"], cfg["unit_right"]]))
+    file_projects: list[tuple[Project, list[Indicator]]] = []
+    for name, grid in grids.items():
+        if grid is summary or grid is department:
+            continue
+        if not ProjectSheetReader.recognises(grid):
+            _note(findings, "WBE-W070", name, None, None, name=name)
+            continue
+        project, dept_code, dept_name, indicators = ProjectSheetReader(grid, findings).read()
+        if not dept_code:
+            project.dept_code = parse_code(unit.get("dept.code", ""))
+            for indicator in indicators:
+                indicator.dept_code = project.dept_code
+        unit.setdefault("dept.code", project.dept_code)
+        unit.setdefault("dept.name", dept_name)
+        file_projects.append((project, indicators))
+    code = parse_code(unit.get("dept.code", ""))
+    year = parse_int(unit.get("dept.year_text", "")) if unit.get("dept.year_text") else None
+    goals: list[Goal] = []
+    if department is not None:
+        goals = read_goals(department, code, unit.get("dept.name", ""), year, findings)
+        if goals and year is None:
+            _note(findings, "WBE-W074", department.name, None, None)
+    for grid in (summary, department):
+        if grid is not None:
+            for r in grid.nonempty_rows()[:2]:
+                for c, _ in grid.filled(r):
+                    grid.take(r, c)
+    if department is not None:
+        report_unplaced(department, department.nonempty_rows(), findings)
+    return FileResult(goals, file_projects, [replace(f, file=str(path)) for f in findings])  # each names its file
+
+
+def extract_workbooks(paths: Iterable[str | os.PathLike[str]], *, workers: int | None = None) -> tuple[Book, Report]:
+    """Read official workbooks into one Book (any number of departments) and a report of what was not read.
+
+    Several workbooks are read by worker processes (``workers``; by default as many as there are CPUs, at
+    most two, see io/parallel.py); the book, the report and any error are the same as reading them
+    one after another here.
+    """
     paths = list(paths)
     report = Report(", ".join(str(p) for p in paths))
     book = Book()
-    settings = workbook_template()
-    for path in paths:
-        findings: list[Finding] = []
-        with CalamineWorkbook(path) as workbook:
-            refuse_canonical(path, workbook.sheet_names, settings)
-            grids = {name: Grid(workbook.grid(name)) for name in workbook.sheet_names}
-        unit: dict[str, str] = {}
-        summary = grids.get(settings["summary"]["sheet"])
-        if summary is not None:
-            cfg = settings["summary"]
-            unit.update(read_unit(summary, [cfg["unit_left"], cfg["unit_middle"]]))
-        department = grids.get(settings["department"]["sheet"])
-        if department is not None:
-            cfg = settings["department"]
-            unit.update(read_unit(department, [cfg["unit_left"], cfg["unit_right"]]))
-        file_projects: list[tuple[Project, list[Indicator]]] = []
-        for name, grid in grids.items():
-            if grid is summary or grid is department:
-                continue
-            if not ProjectSheetReader.recognises(grid):
-                _note(findings, "WBE-W070", name, None, None, name=name)
-                continue
-            project, dept_code, dept_name, indicators = ProjectSheetReader(grid, findings).read()
-            if not dept_code:
-                project.dept_code = parse_code(unit.get("dept.code", ""))
-                for indicator in indicators:
-                    indicator.dept_code = project.dept_code
-            unit.setdefault("dept.code", project.dept_code)
-            unit.setdefault("dept.name", dept_name)
-            file_projects.append((project, indicators))
-        code = parse_code(unit.get("dept.code", ""))
-        year = parse_int(unit.get("dept.year_text", "")) if unit.get("dept.year_text") else None
-        goals: list[Goal] = []
-        if department is not None:
-            goals = read_goals(department, code, unit.get("dept.name", ""), year, findings)
-            if goals and year is None:
-                _note(findings, "WBE-W074", department.name, None, None)
-        for grid in (summary, department):
-            if grid is not None:
-                for r in grid.nonempty_rows()[:2]:
-                    for c, _ in grid.filled(r):
-                        grid.take(r, c)
-        if department is not None:
-            report_unplaced(department, department.nonempty_rows(), findings)
-        book.goals.extend(goals)
-        for project, indicators in file_projects:
+    for result in read_in_order(read_official, paths, workers):
+        book.goals.extend(result.goals)
+        for project, indicators in result.projects:
             book.projects.append(project)
             book.indicators.extend(indicators)
-        report.extend(replace(f, file=str(path)) for f in findings)  # each finding names its file
+        report.extend(result.findings)
     report.sort()
     return book.sorted(), report
 

@@ -12,7 +12,8 @@ from __future__ import annotations
 
 import bisect
 import functools
-from dataclasses import dataclass, replace
+import operator
+from dataclasses import dataclass, fields, replace
 import os
 import re
 from pathlib import Path
@@ -71,13 +72,14 @@ class Grid:
         self.rows = grid.rows
         self.anchor: dict[tuple[int, int], tuple[int, int]] = {}
         covered: dict[int, set[int]] = {}
+        anchor = self.anchor
         for r0, c0, r1, c1 in grid.merged or []:
+            at = (r0, c0)
             for r in range(r0, r1 + 1):
-                columns = covered.setdefault(r, set())
-                for c in range(c0, c1 + 1):
-                    if r != r0 or c != c0:
-                        self.anchor[(r, c)] = (r0, c0)
-                        columns.add(c)
+                columns = range(c0 + 1, c1 + 1) if r == r0 else range(c0, c1 + 1)
+                if columns:
+                    covered.setdefault(r, set()).update(columns)
+                    anchor.update(dict.fromkeys([(r, c) for c in columns], at))
         self.covered = covered  # row -> its columns inside a merged range, other than the anchor
         self.used: set[tuple[int, int]] = set()
         self._cells: dict[int, list[tuple[int, Any]]] = {}
@@ -342,13 +344,15 @@ class ProjectSheetReader:
         heads_at = [col for col, _, _ in columns]
         plain = [spec.field for _, _, spec in columns if not spec.merge]
         merged = [(spec.field or "") for _, _, spec in columns if spec.merge]
+        filled = grid._filled
+        blank_values = dict.fromkeys(fields, "")
         for r in rows[bisect.bisect_right(rows, header_row):]:
             # The first filled cell of each column's span (filled cells are never under a merge) ...
             first: dict[int, tuple[int, Any]] = {}
-            for c, v in grid.filled(r):
-                index = owner[c]
+            for cell in filled[r]:
+                index = owner[cell[0]]
                 if index is not None and index not in first:
-                    first[index] = (c, v)
+                    first[index] = cell
             # ... unless the column's own cell is under a merge that shows a value there.
             columns_covered = covered.get(r)
             if columns_covered:
@@ -358,16 +362,11 @@ class ProjectSheetReader:
                         shown = grid.raw(*at)
                         if not _blank(shown):
                             first[index] = (col, shown)
-            values: dict[str, str] = {}
-            for index, name in enumerate(fields):
-                found = first.get(index)
-                if found is None:
-                    values[name] = ""
-                else:
-                    c, v = found
-                    used.add(anchor.get((r, c), (r, c)))
-                    values[name] = v if v.__class__ is str else parse_text(v)
-            if not any(values.get(f) for f in plain):
+            values = blank_values.copy()
+            for index, (c, v) in first.items():
+                used.add(anchor.get((r, c), (r, c)))
+                values[fields[index]] = v if v.__class__ is str else parse_text(v)
+            if not any(map(values.get, plain)):
                 continue  # a row without its own indicator cells: what is left in it is reported below
             for name in merged:
                 if not values[name]:
@@ -413,9 +412,11 @@ class ProjectSheetReader:
         project = Project(dept_code, seq, typed("project.code"), name, stem if stem and stem != name else "",
                           typed("project.budget"), typed("project.fiscal"), typed("project.other"),
                           typed("project.purpose"), *plan, typed("project.goal"))
+        level1, level2, level3, description, value, basis = INDICATOR_KEYS
         indicators = [
-            Indicator(dept_code, project.code, n, *(values.get(key, "") for key in INDICATOR_KEYS))
-            for n, values in enumerate(indicator_values, start=1)
+            Indicator(dept_code, project.code, n, get(level1, ""), get(level2, ""), get(level3, ""),
+                      get(description, ""), get(value, ""), get(basis, ""))
+            for n, get in enumerate((values.get for values in indicator_values), start=1)
         ]
         return project, dept_code, dept_name, indicators
 
@@ -508,6 +509,17 @@ class FileResult:
     goals: list[Goal]
     projects: list[tuple[Project, list[Indicator]]]
     findings: list[Finding]
+
+    # From a worker process (io/parallel.py) indicators travel as tuples: a third of the time to unpickle.
+    def __getstate__(self) -> tuple:
+        return self.goals, [(p, list(map(_indicator_values, found))) for p, found in self.projects], self.findings
+
+    def __setstate__(self, state: tuple) -> None:
+        self.goals, projects, self.findings = state
+        self.projects = [(p, [Indicator(*values) for values in found]) for p, found in projects]
+
+
+_indicator_values = operator.attrgetter(*(f.name for f in fields(Indicator)))
 
 
 def read_official(path: str | os.PathLike[str]) -> FileResult:

@@ -10,8 +10,10 @@ skipped. Nothing is dropped silently.
 
 from __future__ import annotations
 
+import bisect
 import functools
-from dataclasses import replace
+import operator
+from dataclasses import dataclass, fields, replace
 import os
 import re
 from pathlib import Path
@@ -23,6 +25,7 @@ from ..document_format import MEASURE_RE, parse_chinese_number
 from ..document_format import label as _label
 from ..findings import Finding, Location, Report, finding
 from ..io.calamine_reader import CalamineWorkbook, SheetGrid
+from ..io.parallel import read_in_order
 from ..layout import CellSpec, ProjectTemplate, RowSpec, inverse_pattern, project_template, workbook_template
 from ..model import Book, Goal, Indicator, Project
 from ..parsing import parse_code, parse_int, parse_text
@@ -33,6 +36,8 @@ from ..values import as_text, parse_number, parse_percent_cell, resolve_plan
 
 # Items may hold line breaks in their text (measures may anyway).
 ITEM_RE = re.compile(_ITEM_RE.pattern, re.S)
+
+INDICATOR_KEYS = tuple(f"indicator.{f}" for f in ("level1", "level2", "level3", "description", "value", "basis"))
 
 # The unit line sits under the title; never look further (data rows start with project codes).
 UNIT_SEARCH_ROWS = 3
@@ -56,20 +61,39 @@ def _text(value: Any) -> str:
 
 
 class Grid:
-    """A sheet's cells with merges resolved: anchors, covered cells and what has been read."""
+    """A sheet's cells with merges resolved: anchors, covered cells and what has been read.
+
+    Each row's non-blank own cells (``filled``) are found once, when the grid is made: every step of
+    placing asks for them, most of them several times.
+    """
 
     def __init__(self, grid: SheetGrid):
         self.name = grid.name
         self.rows = grid.rows
         self.anchor: dict[tuple[int, int], tuple[int, int]] = {}
+        covered: dict[int, set[int]] = {}
+        anchor = self.anchor
         for r0, c0, r1, c1 in grid.merged or []:
+            at = (r0, c0)
             for r in range(r0, r1 + 1):
-                for c in range(c0, c1 + 1):
-                    if (r, c) != (r0, c0):
-                        self.anchor[(r, c)] = (r0, c0)
+                columns = range(c0 + 1, c1 + 1) if r == r0 else range(c0, c1 + 1)
+                if columns:
+                    covered.setdefault(r, set()).update(columns)
+                    anchor.update(dict.fromkeys([(r, c) for c in columns], at))
+        self.covered = covered  # row -> its columns inside a merged range, other than the anchor
         self.used: set[tuple[int, int]] = set()
         self._cells: dict[int, list[tuple[int, Any]]] = {}
-        self._filled: dict[int, list[tuple[int, Any]]] = {}
+        # Non-blank as _blank decides (None, '', white space and NaN are blank), inlined: this sees every cell.
+        self._filled: list[list[tuple[int, Any]]] = [
+            [(c, v) for c, v in enumerate(line) if (v.strip() if v.__class__ is str else v is not None and v == v)]
+            for line in self.rows
+        ]
+        for r, columns in covered.items():  # a cell under a merge shows nothing of its own
+            if r < len(self._filled):
+                self._filled[r] = [(c, v) for c, v in self._filled[r] if c not in columns]
+        self._nonempty = [r for r, cells in enumerate(self._filled) if cells]
+        self._labels: dict[int, dict[str, int]] = {}
+        self.width = max((len(line) for line in self.rows), default=0)
 
     def raw(self, r: int, c: int) -> Any:
         line = self.rows[r] if r < len(self.rows) else []
@@ -94,16 +118,24 @@ class Grid:
         return self._cells[r]
 
     def filled(self, r: int) -> list[tuple[int, Any]]:
-        if r not in self._filled:
-            self._filled[r] = [(c, v) for c, v in self.cells(r) if not _blank(v)]
-        return self._filled[r]
+        """The non-blank ones of ``cells(r)``."""
+        return self._filled[r] if 0 <= r < len(self._filled) else []
 
     def nonempty_rows(self) -> list[int]:
-        return [r for r in range(len(self.rows)) if self.filled(r)]
+        return list(self._nonempty)
+
+    def labels(self, r: int) -> dict[str, int]:
+        """Label form -> first column, of the row's filled cells (found once per row)."""
+        found = self._labels.get(r)
+        if found is None:
+            found = {}
+            for c, v in self.filled(r):
+                found.setdefault(label(_text(v)), c)
+            self._labels[r] = found
+        return found
 
     def find_label(self, r: int, text: str) -> int | None:
-        key = label(text)
-        return next((c for c, v in self.filled(r) if label(_text(v)) == key), None)
+        return self.labels(r).get(label(text))
 
     def take(self, r: int, c: int) -> Any:
         self.used.add(self.anchor.get((r, c), (r, c)))
@@ -157,13 +189,16 @@ class ProjectSheetReader:
         template = project_template()
         first = next(spec for spec in template.rows if spec.labels)
         wanted = {label(first.labels[0]), label(template.indicator_header.labels[0])}
-        found = {label(_text(v)) for r in range(min(len(grid.rows), 400)) for _, v in grid.filled(r)}
-        return wanted <= found
+        for r in range(min(len(grid.rows), 400)):  # both labels somewhere in the first 400 rows
+            wanted.difference_update(grid.labels(r))
+            if not wanted:
+                return True
+        return False
 
     def row_with(self, spec: RowSpec, rows: list[int]) -> int | None:
         wanted = {label(text) for text in spec.labels}
         for r in rows:
-            if wanted <= {label(_text(v)) for _, v in self.grid.filled(r)}:
+            if wanted <= self.grid.labels(r).keys():
                 return r
         return None
 
@@ -298,21 +333,43 @@ class ProjectSheetReader:
             self.note("WBE-E072", header_row, 0, variant="columns", labels="、".join(str(m) for m in missing))
         indicators: list[Indicator] = []
         previous: dict[str, str] = {}
-        for r in (x for x in rows if x > header_row):
-            values: dict[str, str] = {}
-            for col, nxt, spec in columns:
-                found = [(c, v) for c, v in ([(col, self.grid.value(r, col))] +
-                                             [(c, v) for c, v in self.grid.cells(r) if col < c < nxt])
-                         if not _blank(v)]
-                if found:
-                    self.grid.take(r, found[0][0])
-                values[spec.field or ""] = parse_text(found[0][1]) if found else ""
-            plain = [s.field for _, _, s in columns if not s.merge]
-            if not any(values.get(f) for f in plain):
+        grid = self.grid
+        anchor, used, covered = grid.anchor, grid.used, grid.covered
+        # Which indicator column each sheet column belongs to: from its header cell up to the next header.
+        owner: list[int | None] = [None] * max(grid.width, max((col + 1 for col, _, _ in columns), default=0))
+        for index, (col, nxt, _) in enumerate(columns):
+            for c in range(col, min(nxt, len(owner))):
+                owner[c] = index
+        fields = [spec.field or "" for _, _, spec in columns]
+        heads_at = [col for col, _, _ in columns]
+        plain = [spec.field for _, _, spec in columns if not spec.merge]
+        merged = [(spec.field or "") for _, _, spec in columns if spec.merge]
+        filled = grid._filled
+        blank_values = dict.fromkeys(fields, "")
+        for r in rows[bisect.bisect_right(rows, header_row):]:
+            # The first filled cell of each column's span (filled cells are never under a merge) ...
+            first: dict[int, tuple[int, Any]] = {}
+            for cell in filled[r]:
+                index = owner[cell[0]]
+                if index is not None and index not in first:
+                    first[index] = cell
+            # ... unless the column's own cell is under a merge that shows a value there.
+            columns_covered = covered.get(r)
+            if columns_covered:
+                for index, col in enumerate(heads_at):
+                    if col in columns_covered:
+                        at = anchor[(r, col)]
+                        shown = grid.raw(*at)
+                        if not _blank(shown):
+                            first[index] = (col, shown)
+            values = blank_values.copy()
+            for index, (c, v) in first.items():
+                used.add(anchor.get((r, c), (r, c)))
+                values[fields[index]] = v if v.__class__ is str else parse_text(v)
+            if not any(map(values.get, plain)):
                 continue  # a row without its own indicator cells: what is left in it is reported below
-            for _, _, spec in columns:
-                name = spec.field or ""
-                if spec.merge and not values[name]:
+            for name in merged:
+                if not values[name]:
                     values[name] = previous.get(name, "")
                     if not values[name]:
                         self.note("WBE-E071", r, columns[0][0], variant="no_merge", row=r + 1,
@@ -355,10 +412,11 @@ class ProjectSheetReader:
         project = Project(dept_code, seq, typed("project.code"), name, stem if stem and stem != name else "",
                           typed("project.budget"), typed("project.fiscal"), typed("project.other"),
                           typed("project.purpose"), *plan, typed("project.goal"))
+        level1, level2, level3, description, value, basis = INDICATOR_KEYS
         indicators = [
-            Indicator(dept_code, project.code, n, *(values.get(f"indicator.{f}", "") for f in
-                                                    ("level1", "level2", "level3", "description", "value", "basis")))
-            for n, values in enumerate(indicator_values, start=1)
+            Indicator(dept_code, project.code, n, get(level1, ""), get(level2, ""), get(level3, ""),
+                      get(description, ""), get(value, ""), get(basis, ""))
+            for n, get in enumerate((values.get for values in indicator_values), start=1)
         ]
         return project, dept_code, dept_name, indicators
 
@@ -443,60 +501,91 @@ def refuse_canonical(path, sheet_names: list[str], settings: dict) -> None:
                          "规范工作簿请用 wbe validate 校验；wbe extract 只读取 wbe render 生成（或照其格式填写）的官方工作簿。")
 
 
-def extract_workbooks(paths: Iterable[str | os.PathLike[str]]) -> tuple[Book, Report]:
-    """Read official workbooks into one Book (any number of departments) and a report of what was not read."""
+@dataclass
+class FileResult:
+    """What one official workbook holds: its department's goals, its projects with their indicators, and
+    the findings about it (each naming the file)."""
+
+    goals: list[Goal]
+    projects: list[tuple[Project, list[Indicator]]]
+    findings: list[Finding]
+
+    # From a worker process (io/parallel.py) indicators travel as tuples: a third of the time to unpickle.
+    def __getstate__(self) -> tuple:
+        return self.goals, [(p, list(map(_indicator_values, found))) for p, found in self.projects], self.findings
+
+    def __setstate__(self, state: tuple) -> None:
+        self.goals, projects, self.findings = state
+        self.projects = [(p, [Indicator(*values) for values in found]) for p, found in projects]
+
+
+_indicator_values = operator.attrgetter(*(f.name for f in fields(Indicator)))
+
+
+def read_official(path: str | os.PathLike[str]) -> FileResult:
+    """Read one official workbook (guard, calamine, then placing every sheet's cells by the template)."""
+    settings = workbook_template()
+    findings: list[Finding] = []
+    with CalamineWorkbook(path) as workbook:
+        refuse_canonical(path, workbook.sheet_names, settings)
+        grids = {name: Grid(workbook.grid(name)) for name in workbook.sheet_names}
+    unit: dict[str, str] = {}
+    summary = grids.get(settings["summary"]["sheet"])
+    if summary is not None:
+        cfg = settings["summary"]
+        unit.update(read_unit(summary, [cfg["unit_left"], cfg["unit_middle"]]))
+    department = grids.get(settings["department"]["sheet"])
+    if department is not None:
+        cfg = settings["department"]
+        unit.update(read_unit(department, [cfg["unit_left"], cfg["unit_right"]]))
+    file_projects: list[tuple[Project, list[Indicator]]] = []
+    for name, grid in grids.items():
+        if grid is summary or grid is department:
+            continue
+        if not ProjectSheetReader.recognises(grid):
+            _note(findings, "WBE-W070", name, None, None, name=name)
+            continue
+        project, dept_code, dept_name, indicators = ProjectSheetReader(grid, findings).read()
+        if not dept_code:
+            project.dept_code = parse_code(unit.get("dept.code", ""))
+            for indicator in indicators:
+                indicator.dept_code = project.dept_code
+        unit.setdefault("dept.code", project.dept_code)
+        unit.setdefault("dept.name", dept_name)
+        file_projects.append((project, indicators))
+    code = parse_code(unit.get("dept.code", ""))
+    year = parse_int(unit.get("dept.year_text", "")) if unit.get("dept.year_text") else None
+    goals: list[Goal] = []
+    if department is not None:
+        goals = read_goals(department, code, unit.get("dept.name", ""), year, findings)
+        if goals and year is None:
+            _note(findings, "WBE-W074", department.name, None, None)
+    for grid in (summary, department):
+        if grid is not None:
+            for r in grid.nonempty_rows()[:2]:
+                for c, _ in grid.filled(r):
+                    grid.take(r, c)
+    if department is not None:
+        report_unplaced(department, department.nonempty_rows(), findings)
+    return FileResult(goals, file_projects, [replace(f, file=str(path)) for f in findings])  # each names its file
+
+
+def extract_workbooks(paths: Iterable[str | os.PathLike[str]], *, workers: int | None = None) -> tuple[Book, Report]:
+    """Read official workbooks into one Book (any number of departments) and a report of what was not read.
+
+    Several workbooks are read by worker processes (``workers``; by default as many as there are CPUs, at
+    most two, see io/parallel.py); the book, the report and any error are the same as reading them
+    one after another here.
+    """
     paths = list(paths)
     report = Report(", ".join(str(p) for p in paths))
     book = Book()
-    settings = workbook_template()
-    for path in paths:
-        findings: list[Finding] = []
-        with CalamineWorkbook(path) as workbook:
-            refuse_canonical(path, workbook.sheet_names, settings)
-            grids = {name: Grid(workbook.grid(name)) for name in workbook.sheet_names}
-        unit: dict[str, str] = {}
-        summary = grids.get(settings["summary"]["sheet"])
-        if summary is not None:
-            cfg = settings["summary"]
-            unit.update(read_unit(summary, [cfg["unit_left"], cfg["unit_middle"]]))
-        department = grids.get(settings["department"]["sheet"])
-        if department is not None:
-            cfg = settings["department"]
-            unit.update(read_unit(department, [cfg["unit_left"], cfg["unit_right"]]))
-        file_projects: list[tuple[Project, list[Indicator]]] = []
-        for name, grid in grids.items():
-            if grid is summary or grid is department:
-                continue
-            if not ProjectSheetReader.recognises(grid):
-                _note(findings, "WBE-W070", name, None, None, name=name)
-                continue
-            project, dept_code, dept_name, indicators = ProjectSheetReader(grid, findings).read()
-            if not dept_code:
-                project.dept_code = parse_code(unit.get("dept.code", ""))
-                for indicator in indicators:
-                    indicator.dept_code = project.dept_code
-            unit.setdefault("dept.code", project.dept_code)
-            unit.setdefault("dept.name", dept_name)
-            file_projects.append((project, indicators))
-        code = parse_code(unit.get("dept.code", ""))
-        year = parse_int(unit.get("dept.year_text", "")) if unit.get("dept.year_text") else None
-        goals: list[Goal] = []
-        if department is not None:
-            goals = read_goals(department, code, unit.get("dept.name", ""), year, findings)
-            if goals and year is None:
-                _note(findings, "WBE-W074", department.name, None, None)
-        for grid in (summary, department):
-            if grid is not None:
-                for r in grid.nonempty_rows()[:2]:
-                    for c, _ in grid.filled(r):
-                        grid.take(r, c)
-        if department is not None:
-            report_unplaced(department, department.nonempty_rows(), findings)
-        book.goals.extend(goals)
-        for project, indicators in file_projects:
+    for result in read_in_order(read_official, paths, workers):
+        book.goals.extend(result.goals)
+        for project, indicators in result.projects:
             book.projects.append(project)
             book.indicators.extend(indicators)
-        report.extend(replace(f, file=str(path)) for f in findings)  # each finding names its file
+        report.extend(result.findings)
     report.sort()
     return book.sorted(), report
 

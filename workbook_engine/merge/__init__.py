@@ -122,9 +122,11 @@ def merge_files(inputs: Sequence[str | os.PathLike[str]], output: str | os.PathL
         return outcome
 
     def verify(temp: Path) -> None:
-        from ..validation import validate
+        from .verify import check_written
 
-        report = validate(temp)  # the validator alone: the review rules only warn; validity is what counts
+        # The validator alone (the review rules only warn; validity is what counts), on the file as written,
+        # and the file read back must hold exactly the planned book (docs/decisions.md 15.M.1).
+        report = check_written(temp, plan.book, Path(output)).report
         report.file = str(output)
         outcome.result_report = report
         if not report.valid and not force:

@@ -7,8 +7,9 @@ county workbook (100 departments, 2,000 projects and 30,000 indicators times --s
 department workbooks for merge. Each measurement
 is a fresh process (interpreter start-up and imports included), run round-robin with its yardstick in the
 same repetition so that the load of a shared machine weighs on both alike; the table shows medians.
-Peak memory is the child's ru_maxrss (os.wait4), the figure `/usr/bin/time -v` prints as "Maximum
-resident set size". `wbe` is run as `python3 -m workbook_engine` from the current directory, which is the
+Peak memory is the larger of the command's own peak (GNU time's %M, "Maximum resident set size"; a child
+forked from this script would inherit its ru_maxrss) and the sum of resident memory over the command and
+its worker processes, sampled every 50 ms. `wbe` is run as `python3 -m workbook_engine` from the current directory, which is the
 checkout being measured (the installed `wbe` script may point elsewhere).
 
 --scaling runs validate and merge at 1x and 10x county scale (20,000 projects, 300,000 indicators) and
@@ -25,6 +26,7 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -71,19 +73,73 @@ class Runs:
         return max(self.peaks)
 
 
+TIME = "/usr/bin/time" if Path("/usr/bin/time").exists() else None
+_PEAK_FILE = Path(tempfile.gettempdir()) / f"wbe-ratios-peak-{os.getpid()}.txt"
+
+
+def _tree_rss_mb(root: int) -> float:
+    """Resident memory of ``root`` and all its descendants now (MB), from /proc."""
+    parents: dict[int, int] = {}
+    for entry in os.scandir("/proc"):
+        if entry.name.isdigit():
+            try:
+                with open(f"/proc/{entry.name}/stat", "rb") as handle:
+                    parents[int(entry.name)] = int(handle.read().rsplit(b")", 1)[1].split()[1])
+            except (OSError, IndexError, ValueError):
+                continue
+    tree, frontier = {root}, [root]
+    while frontier:
+        parent = frontier.pop()
+        children = [pid for pid, ppid in parents.items() if ppid == parent and pid not in tree]
+        tree.update(children)
+        frontier.extend(children)
+    total = 0
+    for pid in tree:
+        try:
+            with open(f"/proc/{pid}/status", "rb") as handle:
+                for line in handle:
+                    if line.startswith(b"VmRSS:"):
+                        total += int(line.split()[1])
+                        break
+        except OSError:
+            continue
+    return total / 1024
+
+
 def run_once(command: list[str], runs: Runs, ok: tuple[int, ...] = (0, 1)) -> None:
-    """Run ``command`` in a fresh process; record its wall time and peak RSS."""
+    """Run ``command`` in a fresh process; record its wall time and peak RSS (the larger of the process's
+    own peak and the sampled sum over it and its worker processes, for commands that start a pool)."""
+    # GNU time reports the child's own peak: ru_maxrss of a child forked from this (large) process would
+    # start at this process's size.
+    timed = [TIME, "-f", "%M", "-o", str(_PEAK_FILE), *command] if TIME else command
     start = time.perf_counter()
-    proc = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    proc = subprocess.Popen(timed, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    tree_peak = [0.0]
+    done = threading.Event()
+
+    def sample() -> None:
+        while not done.wait(0.05):
+            tree_peak[0] = max(tree_peak[0], _tree_rss_mb(proc.pid))
+
+    sampler = threading.Thread(target=sample, daemon=True)
+    sampler.start()
     _, status, usage = os.wait4(proc.pid, 0)
     wall = time.perf_counter() - start
+    done.set()
+    sampler.join()
     proc.returncode = os.waitstatus_to_exitcode(status)
     stderr = proc.stderr.read().decode(errors="replace") if proc.stderr else ""
     proc.stderr and proc.stderr.close()
     if proc.returncode not in ok:
         raise SystemExit(f"{' '.join(command)} exited {proc.returncode}:\n{stderr[-2000:]}")
     runs.walls.append(wall)
-    runs.peaks.append(usage.ru_maxrss / 1024)  # kB on Linux
+    own_peak = usage.ru_maxrss / 1024  # kB on Linux
+    if TIME:
+        try:
+            own_peak = int(_PEAK_FILE.read_text().split()[-1]) / 1024
+        except (OSError, ValueError, IndexError):
+            pass
+    runs.peaks.append(max(own_peak, tree_peak[0]))
 
 
 def measure(commands: dict[str, list[str]], repeat: int, warm: bool = True) -> dict[str, Runs]:

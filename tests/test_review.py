@@ -492,6 +492,16 @@ def test_a_project_with_a_validation_error_is_at_best_poor(edit_sample):
     assert result.to_dict()["projects"][-1]["limit"] == "有校验错误"
 
 
+def test_review_text_says_why_a_grade_was_capped(edit_sample):
+    """The text report names the limit beside the grade, so staff see why 77 points grade 差."""
+    result = run_cli("review", edit_sample({"指标": {"H74": None}}))
+    last_code = review(SAMPLE).grades[-1].code
+    line = next(line for line in result.stdout.splitlines() if line.strip().startswith(last_code))
+    assert "等级 差" in line and "（有 1 个校验错误，等级最高为 差）" in line
+    first = next(line for line in result.stdout.splitlines() if "等级 " in line and last_code not in line)
+    assert "等级最高" not in first
+
+
 def test_errors_on_the_department_row_count_against_its_projects(edit_sample):
     result = review(edit_sample({"部门目标": {"C2": 1999}}))
     assert result.validation.errors and all(g.grade == "差" for g in result.grades)

@@ -4,28 +4,37 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Iterable, Sequence
+from typing import TYPE_CHECKING, Any, Iterable, Sequence
 
-from .canonical_writer import starter_book, write_book
-from .diff import Diff, diff_files, write_diff_workbook
-from .errors import UsageError
-from .importer import import_document as _read_document
 from .io.atomic import check_output
-from .merge import MergeOutcome, Progress, merge_files
-from .model import Book
-from .official.pipeline import Progress as JobProgress
-from .official.pipeline import RenderResult, extract_official, render_official
-from .publish.job import PublishResult, publish_documents
-from .findings import Report
-from .review import ReviewResult, review, review_check
-from .review.annotate import annotate_review as _annotate_review
-from .validation import Checked
-from .validation import check as _check
-from .validation.annotate import annotate
+
+if TYPE_CHECKING:  # the implementations are imported by the function that needs them (start-up time)
+    from .diff import Diff
+    from .findings import Report
+    from .merge import MergeOutcome, Progress
+    from .model import Book
+    from .official.pipeline import Progress as JobProgress
+    from .official.pipeline import RenderResult
+    from .publish.job import PublishResult
+    from .review import ReviewConfig, ReviewResult
+    from .validation import Checked
+    from .validation.annotate import Appendix
+
+_LAZY = {"RenderResult": "official.pipeline", "PublishResult": "publish.job", "Report": "findings"}
+
+
+def __getattr__(name: str) -> Any:
+    """Names re-exported from heavier modules, imported on first use (PEP 562)."""
+    if name in _LAZY:
+        import importlib
+
+        return getattr(importlib.import_module(f"{__package__}.{_LAZY[name]}"), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
 
 __all__ = ["new_workbook", "import_document", "validate", "check", "annotate", "read_book", "review",
            "annotate_review", "merge", "diff", "render", "extract", "publish",
-           "RenderResult", "PublishResult", "check_output"]
+           "Report", "RenderResult", "PublishResult", "check_output"]
 
 
 def new_workbook(path: str | os.PathLike[str], *, dept_code: str = "", dept_name: str = "",
@@ -34,6 +43,9 @@ def new_workbook(path: str | os.PathLike[str], *, dept_code: str = "", dept_name
 
     A 部门编码 or 年度 that is given must be valid (6 digits, 4 digits): a new workbook should not start with
     an error that validation would report on every row."""
+    from .canonical_writer import starter_book, write_book
+    from .errors import UsageError
+
     code = "".join(str(dept_code).split())
     if code and not (len(code) == 6 and code.isascii() and code.isdigit()):
         raise UsageError(f"--dept-code {dept_code}：部门编码应为 6 位数字，如 450001。")
@@ -49,7 +61,10 @@ def import_document(document: str | os.PathLike[str], output: str | os.PathLike[
                     overwrite: bool = False) -> Book:
     """Parse a published document and write it as a canonical workbook (an existing output only with
     ``overwrite``: it may be a workbook someone has been typing in)."""
-    book = _read_document(Path(document), year=year, dept_code=dept_code, dept_name=dept_name)
+    from .canonical_writer import write_book
+    from .importer import import_document as read_document
+
+    book = read_document(Path(document), year=year, dept_code=dept_code, dept_name=dept_name)
     write_book(book, output, inputs=[document], overwrite=overwrite)
     return book
 
@@ -60,7 +75,13 @@ def check(path: str | os.PathLike[str], *, review: bool) -> Checked:
 
     ``review`` has no default: `wbe validate` runs the review, jobs that only need a valid book do not,
     and a caller says which it wants."""
-    return _check(Path(path), extra_checks=(review_check(),) if review else ())
+    from .validation import check as check_book
+
+    if not review:
+        return check_book(Path(path))
+    from .review import review_check
+
+    return check_book(Path(path), extra_checks=(review_check(),))
 
 
 def validate(path: str | os.PathLike[str], *, review: bool) -> Report:
@@ -73,10 +94,28 @@ def read_book(path: str | os.PathLike[str]) -> Book:
     return check(path, review=False).book
 
 
+def annotate(source: str | os.PathLike[str], report: Report, output: str | os.PathLike[str], *,
+             overwrite: bool = False, title: str | None = None, appendix: Appendix | None = None) -> Path:
+    """A copy of the workbook with every finding of ``report`` marked and a 校验结果 sheet."""
+    from .validation.annotate import annotate as write_annotated
+
+    return write_annotated(source, report, output, overwrite=overwrite, title=title, appendix=appendix)
+
+
+def review(path: str | os.PathLike[str], *, config: ReviewConfig | None = None) -> ReviewResult:
+    """Validate and review a canonical workbook: findings by criterion and a grade per project (the config
+    defaults to the wbe.toml beside the workbook)."""
+    from .review import review as review_workbook
+
+    return review_workbook(Path(path), config=config)
+
+
 def annotate_review(path: str | os.PathLike[str], result: ReviewResult, output: str | os.PathLike[str], *,
                     overwrite: bool = False) -> Path:
     """A copy of the workbook with every review finding marked and a 审核结果 sheet (findings and grades)."""
-    return _annotate_review(path, result, output, overwrite=overwrite)
+    from .review.annotate import annotate_review as write_annotated
+
+    return write_annotated(path, result, output, overwrite=overwrite)
 
 
 def merge(inputs: Sequence[str | os.PathLike[str]], output: str | os.PathLike[str], *,
@@ -85,6 +124,8 @@ def merge(inputs: Sequence[str | os.PathLike[str]], output: str | os.PathLike[st
           choices: dict[int, int] | None = None, labels: Sequence[str] | None = None) -> MergeOutcome:
     """Merge canonical workbooks (three-way against ``base`` when given); written only when clean or settled.
     ``choices`` settles conflicts one by one (conflict number -> candidate index); ``labels`` name the inputs."""
+    from .merge import merge_files
+
     return merge_files(inputs, output, base=base, prefer=prefer, conflicts_sheet=conflicts_sheet, force=force,
                        progress=progress, overwrite=overwrite, choices=choices, labels=labels)
 
@@ -92,6 +133,8 @@ def merge(inputs: Sequence[str | os.PathLike[str]], output: str | os.PathLike[st
 def diff(old: str | os.PathLike[str], new: str | os.PathLike[str], *,
          output: str | os.PathLike[str] | None = None, overwrite: bool = False) -> Diff:
     """Semantic differences from ``old`` to ``new``; with ``output``, also the marked-up diff workbook."""
+    from .diff import diff_files, write_diff_workbook
+
     result = diff_files(old, new)
     if output is not None:
         write_diff_workbook(result, output, overwrite=overwrite)
@@ -101,12 +144,16 @@ def diff(old: str | os.PathLike[str], new: str | os.PathLike[str], *,
 def render(book: str | os.PathLike[str], output: str | os.PathLike[str], *, dept: str | None = None,
            force: bool = False, progress: JobProgress | None = None, overwrite: bool = False) -> RenderResult:
     """Validate, then write the official workbook (one per department when ``output`` is a folder/)."""
+    from .official.pipeline import render_official
+
     return render_official(book, output, dept=dept, force=force, progress=progress, overwrite=overwrite)
 
 
 def extract(official: str | os.PathLike[str] | Iterable[str | os.PathLike[str]], output: str | os.PathLike[str], *,
             overwrite: bool = False) -> tuple[Book, Report]:
     """Read official workbooks (rendered, maybe edited by staff) back into one canonical workbook."""
+    from .official.pipeline import extract_official
+
     return extract_official([official] if isinstance(official, (str, os.PathLike)) else official, output,
                             overwrite=overwrite)
 
@@ -115,5 +162,7 @@ def publish(book: str | os.PathLike[str], output: str | os.PathLike[str], *, dep
             force: bool = False, pdf: bool = False, finance_bureau: str = "", progress: JobProgress | None = None,
             overwrite: bool = False) -> PublishResult:
     """Validate, then write the published document(s) as .docx (and PDF); one per department into a folder/."""
+    from .publish.job import publish_documents
+
     return publish_documents(book, output, dept=dept, force=force, pdf=pdf, finance_bureau=finance_bureau,
                              progress=progress, overwrite=overwrite)

@@ -15,7 +15,7 @@ from typing import Any
 
 from .a1 import cell_name
 from .io.calamine_reader import CalamineWorkbook, SheetGrid
-from .io.cell_text import text_problem
+from .io.cell_text import all_storable, text_problem
 from .io.guard import Inspection
 from .io.sheet_scan import SheetScan
 from .shown_values import number_formats, shown_text
@@ -99,9 +99,11 @@ def read_as_shown(table: SheetTable, inspection: Inspection) -> list[Finding]:
     text_fields = [c.field for c in table.spec.columns if c.kind == "text" and c.field in table.columns]
     wanted: dict[tuple[int, int], tuple[RawRow, str]] = {}
     for raw_row in table.rows:
+        values = raw_row.values
         for field_name in text_fields:
-            value = raw_row.values.get(field_name)
-            if isinstance(value, (int, float, dt.date, dt.time)) and not isinstance(value, bool):
+            value = values.get(field_name)
+            if value.__class__ is not str and isinstance(value, (int, float, dt.date, dt.time)) \
+                    and not isinstance(value, bool):
                 wanted[(raw_row.row, table.columns[field_name])] = (raw_row, field_name)
     if not wanted:
         return []
@@ -267,6 +269,8 @@ def read_table(spec: SheetSpec, grid: SheetGrid, findings: list[Finding]) -> She
     # Rows as wide as the sheet (calamine pads every row) are picked by itemgetter, in C.
     pick_fields = operator.itemgetter(*field_cols) if len(field_cols) > 1 else None
     widest = max([*field_cols, *header_cols, -1])
+    # Nearly every sheet's text can be stored as it is: then no cell needs its own check.
+    check_text = not all_storable([v for line in grid.rows for v in line if v.__class__ is str])
     for index in range(header_row, len(grid.rows)):
         line = grid.rows[index]
         excel_row = index + 1
@@ -284,7 +288,8 @@ def read_table(spec: SheetSpec, grid: SheetGrid, findings: list[Finding]) -> She
             extras = {h: (line[c] if c < size else "") for h, c in zip(headers, header_cols)}
         if all(is_blank(v) for v in values.values()) and all(is_blank(v) for v in extras.values()):
             continue
-        _unstorable_text(spec, sheet, excel_row, values, columns, extras, extra_columns, findings)
+        if check_text:
+            _unstorable_text(spec, sheet, excel_row, values, columns, extras, extra_columns, findings)
         rows.append(RawRow(excel_row, values, {h: v for h, v in extras.items() if not is_blank(v)}))
     if not rows and hits:
         findings.append(finding("WBE-W005", Location(sheet=sheet), name=sheet))

@@ -13,6 +13,7 @@ A leaf module: it imports nothing from the package but a1.py, so that every laye
 
 from __future__ import annotations
 
+import functools
 import json
 from dataclasses import dataclass, field
 from typing import Any, Callable, Iterable, Mapping, Sequence
@@ -87,8 +88,14 @@ class Entry:
         return self.variants[variant]
 
     def message(self, variant: str | None = None, /, **fields: Any) -> str:
+        if variant is None:
+            return self._whole.format(**fields)
         template, fix = self.texts(variant)
         return (template + fix).format(**fields)
+
+    @functools.cached_property
+    def _whole(self) -> str:
+        return self.template + self.fix
 
 
 def _entry(code: str, section: str, title: str, template: str, fix: str = "", *, what: str, example: str,
@@ -582,17 +589,21 @@ def position_key(f: Finding) -> tuple:
     )
 
 
+_ENCODER = json.JSONEncoder(ensure_ascii=False)  # one encoder: json.dumps(ensure_ascii=False) builds one per call
+
+
 def dumps_report(data: dict[str, Any]) -> str:
     """JSON with one top-level key and one list item per line: readable, and encoded by the C encoder
     (``indent`` would switch json to its pure-Python encoder, seconds for a county's 30,000 findings)."""
+    encode = _ENCODER.encode
     parts = []
     for key, value in data.items():
-        name = json.dumps(key, ensure_ascii=False)
+        name = encode(key)
         if isinstance(value, list) and value:
-            items = ",\n".join("    " + json.dumps(item, ensure_ascii=False) for item in value)
-            parts.append(f"  {name}: [\n{items}\n  ]")
+            items = ",\n    ".join(map(encode, value))
+            parts.append(f"  {name}: [\n    {items}\n  ]")
         else:
-            parts.append(f"  {name}: {json.dumps(value, ensure_ascii=False)}")
+            parts.append(f"  {name}: {encode(value)}")
     return "{\n" + ",\n".join(parts) + "\n}"
 
 

@@ -18,7 +18,7 @@ from .io.cell_text import terminal_text
 
 if TYPE_CHECKING:
     from .merge import MergeOutcome
-    from .review import ReviewResult
+    from .review import ProjectGrade, ReviewResult
 
 SEVERITY = {"error": "[bold red]错误[/]", "warning": "[yellow]警告[/]"}
 GRADE_STYLE = {"优": "[green]优[/]", "良": "[cyan]良[/]", "中": "[yellow]中[/]", "差": "[bold red]差[/]"}
@@ -165,11 +165,11 @@ def print_review(result: ReviewResult, console: Console | None = None, show_all:
 def _print_grades(result: ReviewResult, console: Console) -> None:
     if _as_table(console):
         grades = Table(header_style="bold", expand=False, title="项目等级（满分 100）")
-        for name in ("项目编码", "项目名称", *CRITERIA, "扣分", "得分", "等级"):
+        for name in ("项目编码", "项目名称", *CRITERIA, "扣分", "得分", "等级", "封顶原因"):
             grades.add_column(name, overflow="fold")
         for g in result.grades:
             grades.add_row(Text(_safe(g.code)), Text(_safe(g.name)), *(str(g.counts[c]) for c in CRITERIA), str(g.deduction),
-                           str(g.score), GRADE_STYLE[g.grade])
+                           str(g.score), GRADE_STYLE[g.grade], Text(_capped(g)))
         console.print(grades)
         return
     console.print("项目等级（满分 100）：")
@@ -177,7 +177,18 @@ def _print_grades(result: ReviewResult, console: Console) -> None:
         counts = "，".join(f"{c} {g.counts[c]}" for c in CRITERIA)
         line = Text(f"  {_safe(g.code)} {_safe(g.name)}：{counts}；扣 {g.deduction} 分，得 {g.score} 分，等级 ")
         line.append_text(Text.from_markup(GRADE_STYLE[g.grade]))
+        if g.limit:
+            line.append(f"（{_capped(g)}）")
         console.print(line)
+
+
+def _capped(grade: ProjectGrade) -> str:
+    """Why a project's grade is lower than its points alone would give (empty when it is not)."""
+    if grade.limit == "有校验错误":
+        return f"有 {grade.errors} 个校验错误，等级最高为 差" if grade.errors else "有校验错误，等级最高为 差"
+    if grade.limit == "缺少效益指标":
+        return "缺少效益指标，等级最高为 良"
+    return grade.limit
 
 
 @contextlib.contextmanager

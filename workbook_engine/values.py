@@ -40,6 +40,12 @@ def fold(text: str) -> str:
     """NFKC-fold full-width digits, operators and spaces (also non-breaking ones) for parsing."""
     if text.isascii():
         return text  # NFKC leaves ASCII as it is, and the replacements below are all non-ASCII
+    return _fold_unicode(text)
+
+
+@functools.lru_cache(maxsize=1 << 16)
+def _fold_unicode(text: str) -> str:
+    """fold of a non-ASCII text (cached: a workbook's names, levels and values repeat from row to row)."""
     return unicodedata.normalize("NFKC", text).replace("\u00a0", " ").translate(_PERCENT_SIGNS)
 
 
@@ -363,6 +369,7 @@ _DEADLINE_WORDS = re.compile(
 _QUANTITY_RE = re.compile(r"(?<![\d.])(\d+(?:\.\d+)?)\s*(%|[\u4e00-\u9fff]{0,2})")
 
 
+@functools.lru_cache(maxsize=4096)
 def base_unit(unit: str) -> str:
     """A value's unit without qualifiers such as 以上, 以内 (≥95%以上 -> %, ≤30天内 -> 天)."""
     text = unit.strip()

@@ -58,6 +58,16 @@ _CONTROL_RE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f]")
 _WORD_ILLEGAL_RE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 
 
+def all_storable(texts: list[str]) -> bool:
+    """True when text_problem would find nothing in any of ``texts``: one regular-expression pass over all
+    of them, so that a sheet of clean text (nearly every sheet) is not checked cell by cell."""
+    if not texts:
+        return True
+    if max(map(len, texts)) > EXCEL_MAX_CHARS // 2:
+        return False
+    return _XML_ILLEGAL_RE.search("\n".join(texts)) is None
+
+
 def text_problem(text: str) -> tuple[str, dict] | None:
     """What keeps ``text`` from being stored as it is, as (catalogue code, variant and fields), or None.
 

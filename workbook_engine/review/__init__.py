@@ -36,8 +36,12 @@ def review_findings(book: Book, loaded: LoadedWorkbook, config: ReviewConfig) ->
     """All review findings of a book, with the configuration applied (rules off, re-graded severity)."""
     context = ReviewContext(book, loaded, config)
     found: list[Finding] = []
+    regraded = bool(config.severity or config.projects)  # else every finding keeps the catalogue's severity
     for rule in RULES:
         if all(config.globally_off(code) for code in rule.codes):  # type: ignore[attr-defined]
+            continue
+        if not regraded:
+            found.extend(rule(context))
             continue
         for f in rule(context):
             severity = config.setting(f.code, f.project).severity

@@ -8,6 +8,8 @@ and yields findings with the catalogue's code; the runner (review/__init__.py) a
 
 from __future__ import annotations
 
+import functools
+
 import re
 from collections import defaultdict
 from decimal import Decimal
@@ -57,8 +59,9 @@ COPY_MIN_INDICATORS = 3  # smaller sets are too common to call a copy
 SAME_PURPOSE = 0.5  # WBE-R118: projects sharing half of their purpose's content are one purpose (town by town)
 
 
+@functools.lru_cache(maxsize=1 << 16)
 def compact(text: str) -> str:
-    """Comparison form of a text: NFKC, no whitespace."""
+    """Comparison form of a text: NFKC, no whitespace (cached: names, units and levels repeat)."""
     return "".join(fold(text).split())
 
 
@@ -78,6 +81,7 @@ class ReviewContext:
         self.level2: list[str | None] = [canonical_level2(l1, i.level2)
                                          for l1, i in zip(self.level1, book.indicators)]
         self.names: list[str] = [compact(i.level3) for i in book.indicators]
+        self._places: dict[tuple[str, str | None], tuple[str | None, int | None, str | None]] = {}  # see flag
         self.by_project: dict[str, list[int]] = defaultdict(list)
         for n, ind in enumerate(book.indicators):
             self.by_project[ind.project_code].append(n)
@@ -86,11 +90,16 @@ class ReviewContext:
              project: str | None, variant: str | None = None, /, **fields: object) -> Finding:
         """A review finding: the catalogue's code and message (its template filled with ``fields``), the cell,
         and the project it counts against."""
-        table = self.loaded.table(kind)
-        col = table.columns.get(field_name) if table and field_name else None
-        at = Location.at(table.sheet_name if table else None, row, col,
-                         table.spec.header_of(field_name) if table and field_name else None)
-        return finding(code, at, cell_value, variant=variant, project=project or None, **fields)
+        place = self._places.get((kind, field_name))
+        if place is None:
+            table = self.loaded.table(kind)
+            place = self._places[(kind, field_name)] = (
+                table.sheet_name if table else None,
+                table.columns.get(field_name) if table and field_name else None,
+                table.spec.header_of(field_name) if table and field_name else None)
+        sheet, col, header = place
+        return finding(code, Location.at(sheet, row, col, header), cell_value, variant=variant,
+                       project=project or None, **fields)
 
     def has_column(self, kind: str, field_name: str) -> bool:
         """False when the column is missing (WBE-E002): its cells are not empty, they are absent."""
@@ -313,12 +322,12 @@ def vague_words(ctx: ReviewContext) -> Iterator[Finding]:
     words = ctx.config.vague_words
     if not words:
         return
+    any_word = re.compile("|".join(map(re.escape, words)))  # one search per text; the words listed in config order
     for n, ind in enumerate(ctx.book.indicators):
-        found = [w for w in words if w in ind.value]
-        if found:
-            yield ctx.indicator("WBE-R125", n, "value", words=_words(found))
+        if any_word.search(ind.value):
+            yield ctx.indicator("WBE-R125", n, "value", words=_words([w for w in words if w in ind.value]))
     for p in ctx.book.projects:
-        found = [w for w in words if w in p.goal]
+        found = [w for w in words if w in p.goal] if any_word.search(p.goal) else []
         if found:
             yield ctx.flag("WBE-R125", "projects", p.row, "goal", p.goal, p.code or None, "goal", words=_words(found))
 

@@ -84,6 +84,7 @@ _SECTOR_OF: dict[str, frozenset[str]] = {
     w: frozenset(name for name, words in SECTORS.items() if w in words) for w in _SECTOR_WORDS}
 
 
+@lru_cache(maxsize=65536)
 def sectors_of(text: str) -> frozenset[str]:
     """The sectors whose topic words a text names (秸秆综合利用率 -> 农业)."""
     folded = unicodedata.normalize("NFKC", text or "")
@@ -105,6 +106,7 @@ def content_bigrams(text: str) -> frozenset[str]:
     return frozenset(run[i:i + 2] for run in runs for i in range(len(run) - 1))
 
 
+@lru_cache(maxsize=4096)
 def all_bigrams(text: str) -> frozenset[str]:
     """Every Han bigram of a text (the side a content bigram is looked up in: nothing is cut out)."""
     folded = unicodedata.normalize("NFKC", text or "")

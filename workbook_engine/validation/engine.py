@@ -10,7 +10,6 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
-import pandera.pandas as pa
 
 from ..canonical_reader import LoadedWorkbook, load_workbook
 from ..findings import Finding, Location, Report, finding
@@ -19,6 +18,7 @@ from ..parsing import parse_book
 from ..sheets import BY_KIND
 from ..sheets.goals import CATEGORIES
 from .rules import RULES, RuleContext
+from .pandera_import import pa
 from .schemas import SCHEMAS
 
 # Extra checks run after the rules (api.py plugs the review rules in here); each returns findings.
@@ -110,7 +110,7 @@ def _finish(loaded: LoadedWorkbook, book: Book, parse_findings: list[Finding], s
 def _frame(kind: str, records: list[Any]) -> pd.DataFrame:
     """A typed frame of one sheet's records, indexed by Excel row; blanks become missing values."""
     spec = BY_KIND[kind]
-    index = [r.row for r in records]
+    index = pd.Index([r.row for r in records])  # one Index object for every column: no alignment to check
     data: dict[str, pd.Series] = {}
     for field_name in record_fields(type(records[0])) if records else spec.fields:
         column = spec.column(field_name)

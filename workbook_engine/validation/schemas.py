@@ -10,12 +10,11 @@ from __future__ import annotations
 from decimal import Decimal
 
 import pandas as pd
-import pandera.pandas as pa
-from pandera.typing import Series
 
 from ..framework import canonical_level1
 from ..sheets.goals import CATEGORIES
 from ..values import decimals_of
+from .pandera_import import Series, pa
 
 DEPT_CODE_PATTERN = r"^\d{6}$"
 PROJECT_CODE_PATTERN = r"^\d{6}\d{2}P[0-9A-Za-z]{12}$"

@@ -378,6 +378,7 @@ def write_book(book: Book, path: str | os.PathLike[str], *, inputs: Iterable[str
         _write_help(workbook, formats)
         _write_lists(workbook, formats)
         workbook.close()
+        del workbook, formats  # xlsxwriter's cell tables are not needed while the file is checked
         if verify is not None:
             verify(temp)
 

@@ -135,6 +135,10 @@ def test_an_unreadable_input_read_by_a_worker_gives_the_same_error(four_inputs, 
     assert not (tmp_path / "out.xlsx").exists()
 
 
+def _worker_fails(path):
+    raise ValueError("cannot send this back")  # e.g. a result that does not pickle
+
+
 def _worker_dies(path):
     os._exit(1)  # as a worker killed by the kernel (out of memory) would
 
@@ -147,11 +151,12 @@ def test_without_workers_or_when_one_dies_the_inputs_are_read_here(four_inputs, 
     def no_processes(*args, **kwargs):
         raise OSError("no processes")
 
-    for name, replacement in (("ProcessPoolExecutor", no_processes), ("_parse_for_transfer", _worker_dies)):
+    for name, replacement in (("ProcessPoolExecutor", no_processes), ("_parse_for_transfer", _worker_dies),
+                              ("_parse_for_transfer", _worker_fails)):
         with monkeypatch.context() as patch:
             patch.setattr(reading, name, replacement)
-            outcome, calls = _merge_with("2", four_inputs, tmp_path / f"{name}.xlsx", monkeypatch, force=True,
-                                         prefer="first")
+            outcome, calls = _merge_with("2", four_inputs, tmp_path / f"{replacement.__name__}.xlsx", monkeypatch,
+                                         force=True, prefer="first")
         assert outcome.plan.book == expected.plan.book and outcome.written
         assert [c[0] for c in calls[:4]] == [1, 2, 3, 4]
 

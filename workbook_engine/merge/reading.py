@@ -20,6 +20,7 @@ from concurrent.futures.process import BrokenProcessPool
 from typing import Any
 
 from ..canonical_reader import LoadedWorkbook, load_workbook
+from ..errors import WorkbookEngineError
 from ..findings import Finding
 from ..model import Book
 from ..parsing import parse_book
@@ -102,8 +103,11 @@ def _worker_start() -> None:
 
 
 def _parse_all(paths: list[Any], processes: int, on_read: OnRead | None) -> list[Parsed]:
-    """Every input parsed, in order: the first share here, the rest by ``processes - 1`` workers."""
-    own = max(1, len(paths) // processes)
+    """Every input parsed, in order: the first share here, the rest by ``processes - 1`` workers.
+
+    This process takes a smaller share (0.8 of an even one): it also receives the workers' results, about
+    a third of the cost of reading an input each (county merge, 2 processes: 40 inputs here, 60 there)."""
+    own = max(1, int(len(paths) * 0.8 / processes))
     parsed: list[Parsed] = []
 
     def done(result: Parsed) -> None:
@@ -123,11 +127,15 @@ def _parse_all(paths: list[Any], processes: int, on_read: OnRead | None) -> list
             futures = []
         for path in paths[:own]:
             done(_parse_one(path))
-        for future in futures:
+        for path, future in zip(paths[own:], futures):
             try:
                 result = future.result()
             except BrokenProcessPool:  # a worker died (killed, out of memory): read the rest here
                 break
+            except WorkbookEngineError:  # an unreadable input: the error reading it here would give
+                raise
+            except Exception:  # noqa: BLE001 - anything else (a result that cannot be sent back): read
+                result = _parse_one(path)  # it here, where the same problem raises as it would in-process
             done(result)
         for path in paths[len(parsed):]:
             done(_parse_one(path))

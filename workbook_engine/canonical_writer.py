@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
+from operator import attrgetter
 from decimal import Decimal
 from pathlib import Path
 from typing import Any, Callable, Iterable
@@ -179,10 +180,20 @@ def _write_sheet(workbook, spec: SheetSpec, records: list[Any], formats: Formats
         sheet.set_column(col, col, 16, formats.text)
         sheet.write_string(0, col, check_text(header, f"工作表“{spec.name}”的列标题"), formats.header)
     plain = [(col, column.field, column.kind, column.header) for col, column in enumerate(spec.columns)]
+    # Unmarked rows (all of them, but for a few in merge and diff) go through one writer per column, its
+    # format and conversion chosen once; marked rows take write_cell with each cell's mark.
+    writers = [_column_writer(sheet, spec, col, kind, header, formats) for col, _field, kind, header in plain]
+    values_of = attrgetter(*[field_name for _col, field_name, _kind, _header in plain])
     for index, record in enumerate(records, start=1):
         marked = index - 1 in marked_rows
+        if not marked:
+            for write, value in zip(writers, values_of(record)):
+                write(index, value)
+            if extras:
+                _write_extras(sheet, spec, index, record, extras, len(spec.columns), formats)
+            continue
         for col, field_name, kind, header in plain:
-            mark = _cell_mark(marks, spec.kind, index - 1, header) if marked else None
+            mark = _cell_mark(marks, spec.kind, index - 1, header)
             value = getattr(record, field_name)
             if isinstance(value, str) and not storable(value):
                 check_text(value, _where(spec, index, header))
@@ -190,7 +201,7 @@ def _write_sheet(workbook, spec: SheetSpec, records: list[Any], formats: Formats
         for offset, header in enumerate(extras):
             value = record.extra.get(header)
             col = len(spec.columns) + offset
-            mark = _cell_mark(marks, spec.kind, index - 1, header) if marked else None
+            mark = _cell_mark(marks, spec.kind, index - 1, header)
             if isinstance(value, (int, float)) and not isinstance(value, bool):
                 sheet.write_number(index, col, value, formats.named("plain", mark))
             elif value not in (None, ""):
@@ -198,13 +209,67 @@ def _write_sheet(workbook, spec: SheetSpec, records: list[Any], formats: Formats
                                    formats.named("text", mark))
             elif mark is not None:
                 sheet.write_blank(index, col, None, formats.named("text", mark))
-        if marked:
-            _write_marks(sheet, index - 1, columns, marks, spec.kind)
+        _write_marks(sheet, index - 1, columns, marks, spec.kind)
     sheet.freeze_panes(1, 0)
     sheet.set_row(0, 30)
     last_col = len(spec.columns) + len(extras) - 1
     sheet.autofilter(0, 0, max(len(records), 1), last_col)
     _add_validations(sheet, spec, len(records) + SPARE_ROWS)
+
+
+def _column_writer(sheet, spec: SheetSpec, col: int, kind: str, header: str,
+                   formats: Formats) -> Callable[[int, Any], None]:
+    """write_cell for one canonical column of unmarked rows: (row, value) -> None, same cells and formats."""
+    fmt = getattr(formats, _KIND_FORMATS[kind])
+    write_blank, write_string, write_number = sheet.write_blank, sheet.write_string, sheet.write_number
+    if kind == "percent":
+        fine = formats.percent_fine
+
+        def write(row: int, value: Any) -> None:
+            if value is None or value == "":
+                write_blank(row, col, None, fmt)
+                return
+            points = Decimal(value)
+            write_number(row, col, float(points) / 100, fmt if points == points.to_integral_value() else fine)
+    elif kind == "money":
+        def write(row: int, value: Any) -> None:
+            if value is None or value == "":
+                write_blank(row, col, None, fmt)
+            else:
+                write_number(row, col, float(value), fmt)
+    elif kind in ("int", "year"):
+        def write(row: int, value: Any) -> None:
+            if value is None or value == "":
+                write_blank(row, col, None, fmt)
+            elif isinstance(value, int):
+                write_number(row, col, value, fmt)
+            else:
+                if isinstance(value, str) and not storable(value):
+                    check_text(value, _where(spec, row, header))
+                write_string(row, col, str(value), fmt)
+    else:
+        def write(row: int, value: Any) -> None:
+            if value is None or value == "":
+                write_blank(row, col, None, fmt)
+            elif type(value) is str:
+                if not storable(value):
+                    check_text(value, _where(spec, row, header))
+                write_string(row, col, value, fmt)
+            else:
+                write_string(row, col, str(value), fmt)
+    return write
+
+
+def _write_extras(sheet, spec: SheetSpec, index: int, record: Any, extras: list[str], first: int,
+                  formats: Formats) -> None:
+    """The extra columns of an unmarked row: numbers as numbers, anything else as its text."""
+    for offset, header in enumerate(extras):
+        value = record.extra.get(header)
+        if isinstance(value, (int, float)) and not isinstance(value, bool):
+            sheet.write_number(index, first + offset, value, formats.plain)
+        elif value not in (None, ""):
+            sheet.write_string(index, first + offset, check_text(str(value), _where(spec, index, header)),
+                               formats.text)
 
 
 def _where(spec: SheetSpec, index: int, header: str) -> str:
@@ -313,6 +378,7 @@ def write_book(book: Book, path: str | os.PathLike[str], *, inputs: Iterable[str
         _write_help(workbook, formats)
         _write_lists(workbook, formats)
         workbook.close()
+        del workbook, formats  # xlsxwriter's cell tables are not needed while the file is checked
         if verify is not None:
             verify(temp)
 

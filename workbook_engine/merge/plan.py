@@ -210,7 +210,7 @@ def merge_members(kind: str, members: list[Member], policy: Policy, conflicts: l
     """One merged record from the versions of one record in several inputs (``base``: three-way)."""
     records = [record for _, record in members]
     if base is None and len(records) == 1:  # the usual case of a county merge: nothing to compare
-        return copy_record(records[0])
+        return _detached(records[0])
     merged = copy_record(base[1] if base else records[0])
     orders = [source.order for source, _ in members]
     for ref in compared_fields(kind, [*records, *([base[1]] if base else [])]):
@@ -223,6 +223,14 @@ def merge_members(kind: str, members: list[Member], policy: Policy, conflicts: l
             conflicts.append(Conflict("field", ENTITY_OF_KIND[kind], key_dict(kind, merged),
                                       record_label(kind, merged), ref.header, candidates, chosen, [(kind, merged)]))
     return merged
+
+
+def _detached(record: Any) -> Any:
+    """copy_record (the same copy: content shared, no source row, its own extra columns) without
+    dataclasses.replace's call of __init__: a third of planning a county merge."""
+    detached = object.__new__(type(record))
+    detached.__dict__.update(record.__dict__, row=None, extra=dict(record.extra))
+    return detached
 
 
 def _distinct(values: list[Any]) -> list[Any]:

@@ -99,9 +99,10 @@ def _merge_with(processes: str, inputs, out, monkeypatch, **options):
 def test_reading_in_workers_changes_nothing(four_inputs, tmp_path, monkeypatch):
     from workbook_engine.merge import reading
 
-    assert reading.process_count(4) == 1  # few inputs: in-process unless asked
+    monkeypatch.delenv("WBE_WORKERS", raising=False)
+    assert reading.process_count(3) == 1  # few inputs: in-process unless asked
     monkeypatch.setenv("WBE_WORKERS", "2")
-    assert reading.process_count(4) == 2
+    assert reading.process_count(3) == 2
     results = {}
     for processes in ("1", "2"):
         for force in (False, True):
@@ -135,15 +136,27 @@ def test_an_unreadable_input_read_by_a_worker_gives_the_same_error(four_inputs, 
     assert not (tmp_path / "out.xlsx").exists()
 
 
+_PARENT = os.getpid()
+
+
 def _worker_fails(path):
+    from workbook_engine.merge.reading import _parse_one
+
+    if os.getpid() == _PARENT:  # this process reads as always
+        return _parse_one(path)
     raise ValueError("cannot send this back")  # e.g. a result that does not pickle
 
 
 def _worker_dies(path):
+    from workbook_engine.merge.reading import _parse_one
+
+    if os.getpid() == _PARENT:
+        return _parse_one(path)
     os._exit(1)  # as a worker killed by the kernel (out of memory) would
 
 
 def test_without_workers_or_when_one_dies_the_inputs_are_read_here(four_inputs, tmp_path, monkeypatch):
+    from workbook_engine.io import parallel
     from workbook_engine.merge import reading
 
     expected, _ = _merge_with("1", four_inputs, tmp_path / "a.xlsx", monkeypatch, force=True, prefer="first")
@@ -151,10 +164,11 @@ def test_without_workers_or_when_one_dies_the_inputs_are_read_here(four_inputs, 
     def no_processes(*args, **kwargs):
         raise OSError("no processes")
 
-    for name, replacement in (("ProcessPoolExecutor", no_processes), ("_parse_for_transfer", _worker_dies),
-                              ("_parse_for_transfer", _worker_fails)):
+    for module, name, replacement in ((parallel, "ProcessPoolExecutor", no_processes),
+                                      (reading, "_parse_for_transfer", _worker_dies),
+                                      (reading, "_parse_for_transfer", _worker_fails)):
         with monkeypatch.context() as patch:
-            patch.setattr(reading, name, replacement)
+            patch.setattr(module, name, replacement)
             outcome, calls = _merge_with("2", four_inputs, tmp_path / f"{replacement.__name__}.xlsx", monkeypatch,
                                          force=True, prefer="first")
         assert outcome.plan.book == expected.plan.book and outcome.written

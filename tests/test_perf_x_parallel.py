@@ -75,30 +75,41 @@ def square(item: int) -> int:
 
 def die_in_a_worker(item: tuple[int, int]) -> int:
     parent, value = item
-    if value == 3 and os.getpid() != parent:
+    if value == 30 and os.getpid() != parent:
         os._exit(9)  # as if the kernel had killed the worker (out of memory)
     return value
 
 
-def sigint_disposition(_: object) -> bool:
+def in_a_worker_sigint_is_ignored(_: object) -> bool:
     return signal.getsignal(signal.SIGINT) is signal.SIG_IGN
 
 
-def test_read_in_order_keeps_the_order_and_falls_back_here():
-    assert parallel.read_in_order(square, range(40), workers=2) == [n * n for n in range(40)]
-    items = [(os.getpid(), n) for n in range(8)]
-    assert parallel.read_in_order(die_in_a_worker, items, workers=2) == list(range(8))
-    assert all(parallel.read_in_order(sigint_disposition, range(4), workers=2))  # the parent handles Ctrl-C
-    assert signal.getsignal(signal.SIGINT) is not signal.SIG_IGN
+def fail_at(item: int) -> int:
+    if item in (17, 25):
+        raise UsageError(f"第 {item} 项不对")
+    return item
 
 
-def test_worker_count(monkeypatch):
+def test_map_in_order_keeps_the_order_and_falls_back_here():
+    seen: list[tuple[int, int]] = []
+    assert parallel.map_in_order(square, range(40), workers=3, on_result=lambda i, r: seen.append((i, r))) \
+        == [n * n for n in range(40)]
+    assert seen == [(n, n * n) for n in range(40)]  # progress in input order, here
+    items = [(os.getpid(), n) for n in range(40)]
+    assert parallel.map_in_order(die_in_a_worker, items, workers=3) == list(range(40))
+    assert all(parallel.map_in_order(in_a_worker_sigint_is_ignored, range(8), workers=3, share_here=0))
+    assert signal.getsignal(signal.SIGINT) is not signal.SIG_IGN  # the parent handles Ctrl-C
+    with pytest.raises(UsageError, match="第 17 项不对"):  # the first failing item in input order
+        parallel.map_in_order(fail_at, range(40), workers=3, share_here=0)
+
+
+def test_process_count(monkeypatch):
     monkeypatch.delenv(parallel.WORKERS_ENV, raising=False)
-    assert parallel.worker_count(1) == 1 and parallel.worker_count(parallel.MIN_ITEMS - 1) == 1
-    assert 1 <= parallel.worker_count(100) <= parallel.MAX_WORKERS
-    assert parallel.worker_count(100, workers=1) == 1 and parallel.worker_count(3, workers=8) == 3
+    assert parallel.process_count(1) == 1 and parallel.process_count(parallel.MIN_ITEMS - 1) == 1
+    assert 1 <= parallel.process_count(100) <= parallel.MAX_PROCESSES
+    assert parallel.process_count(100, workers=1) == 1 and parallel.process_count(3, workers=8) == 3
     monkeypatch.setenv(parallel.WORKERS_ENV, "1")
-    assert parallel.worker_count(100) == 1
+    assert parallel.process_count(100) == 1
 
 
 def _workers_of(pid: int) -> list[int]:
@@ -119,7 +130,7 @@ def test_interrupting_extract_in_workers_stops_them_and_writes_nothing(official_
     out = tmp_path / "out.xlsx"
     process = subprocess.Popen([sys.executable, "-m", "workbook_engine", "extract", str(folder), "-o", str(out)],
                                cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                               env={**os.environ, parallel.WORKERS_ENV: "2"}, start_new_session=True)
+                               env={**os.environ, parallel.WORKERS_ENV: "3"}, start_new_session=True)
     deadline = time.monotonic() + 120
     while len(workers := _workers_of(process.pid)) < 2 and time.monotonic() < deadline and process.poll() is None:
         time.sleep(0.02)

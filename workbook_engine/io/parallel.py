@@ -1,20 +1,27 @@
-"""Reading independent input files in worker processes, the results in input order.
+"""Independent jobs (one input read, or one output written, each) shared with forked worker processes.
 
-Why: extract reads up to a hundred official workbooks, each guarded, read by calamine and placed cell by
-cell in Python, none depending on another; two CPUs read them in about half the time (docs/decisions.md
-15.X.2). What callers can rely on, whether the work ran in workers or here:
-- the results are ``[function(item) for item in items]``, in that order;
-- an error is the one the first failing item (in input order) raises, with the same message;
-- Ctrl-C, SIGTERM and SIGHUP reach the parent as always (io/interrupts.py): the workers ignore SIGINT (the
-  terminal sends it to the whole process group; only the parent reports 已中断), unread items are
-  cancelled and the parent waits for the workers to finish the item in hand (a fraction of a second);
-- nothing is written by the workers; outputs stay the parent's, written atomically as before.
+Why: extract reads up to a hundred official workbooks, merge a hundred department workbooks, render writes a
+hundred departments' workbooks; each job is CPU-bound Python that needs nothing from the others, so two CPUs
+do them in about half the time (docs/decisions.md 15.8). What callers can rely on, whether the jobs ran in
+workers or here:
+- the results are ``[function(item) for item in items]``, in that order, and ``on_result(index, result)``
+  is called here for each of them in that order;
+- an error is the one the first failing item (in input order) raises, with the same message: a job's own
+  error (WorkbookEngineError) travels back as it is; anything else, and a result that cannot travel back,
+  is produced again by running that item here;
+- Ctrl-C reaches the whole terminal's process group: workers ignore it and the parent stops them; SIGTERM
+  and SIGHUP make a worker unwind like the main process (io/interrupts.py: ``atomic_path`` removes its
+  temporary file); the parent stops every worker it started before the interrupt goes on;
+- a worker that dies (killed, out of memory), or a pool that cannot start, costs only time: the items not
+  returned are run here.
 
-Workers are forked (they inherit the imported modules, the templates found and the settings in force:
-nothing is imported again), and only from a process with one thread, since forking a threaded process
-can copy a lock some other thread holds. Anything else, fewer than MIN_ITEMS items, one CPU,
-``WBE_WORKERS=1``, a platform without fork, or a pool that cannot start or breaks (a worker killed, out
-of memory), reads here, in this process.
+This process takes a share of the items itself (``share_here`` of an even share: receiving the workers'
+results costs it time too); the rest are fed to ``processes - 1`` workers. The function and the items are
+inherited by the forked workers, never pickled; only an item's index goes out and its result comes back.
+Jobs run here alone for fewer than MIN_ITEMS items, with one usable CPU, off the main thread or with other
+threads running (forking a threaded process can copy a lock another thread holds: a server's request
+threads), inside a pool's worker process (the web server's jobs are spread over the CPUs already), on a
+platform without fork, and when WBE_WORKERS=1. WBE_WORKERS=N asks for N processes in all.
 """
 
 from __future__ import annotations
@@ -24,86 +31,164 @@ import multiprocessing
 import os
 import signal
 import threading
+from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
-from typing import Callable, Iterable, TypeVar
+from typing import Any, TypeVar
 
-from .interrupts import TERMINATING
+from ..errors import WorkbookEngineError
+from . import interrupts
 
 T = TypeVar("T")
 R = TypeVar("R")
 
-MAX_WORKERS = 2  # peak memory: every worker is a copy of this process (docs/decisions.md 15.X.2)
-MIN_ITEMS = 4  # starting workers costs about 20 ms; a few files are read faster here
-WORKERS_ENV = "WBE_WORKERS"  # 1 reads everything in this process; 2 or more asks for that many workers
+WORKERS_ENV = "WBE_WORKERS"  # 1: everything in this process; N: N processes in all, this one included
+MAX_PROCESSES = 4  # every worker is a copy of this process: four keep a county job under 400 MB
+MIN_ITEMS = 4  # starting workers costs about 20 ms; a few items are done faster here
+STOP_WAIT_SECONDS = 10.0
+
+# The function and items of the pool being started: forked workers inherit them (nothing is pickled).
+_JOB: tuple[Callable[[Any], Any], Sequence[Any]] | None = None
 
 
-def worker_count(items: int, workers: int | None = None) -> int:
-    """How many worker processes to use for ``items`` inputs (1: none, read here)."""
+def process_count(items: int, workers: int | None = None) -> int:
+    """How many processes, this one included, should share ``items`` jobs (1: this one alone)."""
     if workers is None:
         setting = os.environ.get(WORKERS_ENV, "").strip()
-        if setting.isdigit():
+        if setting.isdigit() and int(setting) >= 1:
             workers = int(setting)
+        elif items < MIN_ITEMS:
+            return 1
         else:
-            if items < MIN_ITEMS:
-                return 1
-            try:
-                cpus = len(os.sched_getaffinity(0))
-            except (AttributeError, OSError):
-                cpus = os.cpu_count() or 1
-            workers = min(cpus, MAX_WORKERS)
+            workers = min(_cpus(), MAX_PROCESSES)
+    if workers > 1 and not _can_fork():
+        return 1
     return max(1, min(workers, items))
+
+
+def _cpus() -> int:
+    try:
+        return len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):
+        return os.cpu_count() or 1
 
 
 def _can_fork() -> bool:
     return ("fork" in multiprocessing.get_all_start_methods() and threading.active_count() == 1
-            and threading.current_thread() is threading.main_thread())
+            and threading.current_thread() is threading.main_thread()
+            and multiprocessing.parent_process() is None)  # a pool's worker (the web server's jobs) has none
 
 
-def read_in_order(function: Callable[[T], R], items: Iterable[T], workers: int | None = None) -> list[R]:
-    """``[function(item) for item in items]``, in worker processes when that is faster (module docstring).
-
-    ``function`` must be a module-level function and its results and errors picklable.
-    """
+def map_in_order(function: Callable[[T], R], items: Sequence[T], *,
+                 on_result: Callable[[int, R], None] | None = None, workers: int | None = None,
+                 share_here: float = 1.0) -> list[R]:
+    """``[function(item) for item in items]``, shared with worker processes when that is faster (see the
+    module docstring); ``on_result(index, result)`` is called here, in order, as results come in."""
     items = list(items)
-    count = worker_count(len(items), workers)
-    if count <= 1 or not _can_fork():
-        return [function(item) for item in items]
     results: list[R] = []
-    blocked = set(TERMINATING) | {signal.SIGINT}
-    previous = signal.pthread_sigmask(signal.SIG_BLOCK, blocked)  # forked with these held: see _worker_start
-    try:
-        pool = ProcessPoolExecutor(count, mp_context=multiprocessing.get_context("fork"),
-                                   initializer=_worker_start, initargs=(previous,))
-        futures: list[Future[R]] = [pool.submit(function, item) for item in items]  # forks the workers
-    except (OSError, RuntimeError, BrokenProcessPool):  # no processes here (limits, sandbox): read here
-        signal.pthread_sigmask(signal.SIG_SETMASK, previous)
-        return [function(item) for item in items]
-    try:
-        signal.pthread_sigmask(signal.SIG_SETMASK, previous)  # a Ctrl-C held meanwhile is raised now
-        for future in futures:
-            results.append(future.result())
-    except BrokenProcessPool:  # a worker died (killed, out of memory): what it had not returned is read here
-        pool.shutdown(wait=True, cancel_futures=True)
-        results.extend(function(item) for item in items[len(results):])
+
+    def done(result: R) -> None:
+        results.append(result)
+        if on_result is not None:
+            on_result(len(results) - 1, result)
+
+    processes = process_count(len(items), workers)
+    if processes <= 1:
+        for item in items:
+            done(function(item))
         return results
-    except BaseException:  # an input's error, or an interrupt: stop the rest, then raise it as it came
-        pool.shutdown(wait=True, cancel_futures=True)
-        raise
-    pool.shutdown(wait=True)
+    own = min(len(items) - 1, max(0, round(len(items) * share_here / processes)))
+    executor, futures, started = _start(function, items, own, processes - 1)
+    try:
+        for item in items[:own]:
+            done(function(item))
+        for index, future in zip(range(own, len(items)), futures):
+            try:
+                result = future.result()
+            except BrokenProcessPool:  # a worker died: what is not back yet is run here
+                break
+            except WorkbookEngineError:  # the item's own error, with its message
+                raise
+            except Exception:  # noqa: BLE001 - anything else (or a result that cannot travel): run it here,
+                result = function(items[index])  # where the same problem raises as it would in one process
+            done(result)
+        for item in items[len(results):]:
+            done(function(item))
+    finally:
+        _stop(executor, started)
     return results
 
 
-def _worker_start(mask: Iterable[int]) -> None:
-    """In a new worker: SIGINT ignored (the parent handles the terminal's Ctrl-C), SIGTERM and SIGHUP end
-    it at once (the parent's handlers would raise Interrupted here), then the parent's signal mask back.
+def _start(function: Callable[[Any], Any], items: Sequence[Any], first: int,
+           workers: int) -> tuple[ProcessPoolExecutor | None, list[Future], set]:
+    """The pool, fed items[first:] by index; (None, [], …) when no process can be had (limits, a sandbox)."""
+    global _JOB
+    before = set(multiprocessing.active_children())
+    blocked = {signal.SIGINT, *interrupts.TERMINATING}
+    previous = signal.pthread_sigmask(signal.SIG_BLOCK, blocked)  # no signal between fork and _worker_start
+    _JOB = (function, items)
+    try:
+        executor = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork"),
+                                       initializer=_worker_start, initargs=(previous,))
+        futures = [executor.submit(_run, index) for index in range(first, len(items))]  # forks the workers
+    except (OSError, RuntimeError, BrokenProcessPool):
+        return None, [], set()
+    finally:
+        _JOB = None
+        signal.pthread_sigmask(signal.SIG_SETMASK, previous)  # a signal held meanwhile is raised now
+    return executor, futures, set(multiprocessing.active_children()) - before
 
-    The objects inherited from the parent are frozen out of the garbage collector: a worker makes a
-    book's worth of small objects per file, and every full collection would walk the whole copied heap
-    again (and touch its pages, copying them).
-    """
+
+def _stop(executor: ProcessPoolExecutor | None, started: set) -> None:
+    """Every worker this call started ends: cancelled when idle, interrupted (and unwound) when busy."""
+    if executor is None:
+        return
+    executor.shutdown(wait=False, cancel_futures=True)
+    for process in started:
+        if process.is_alive():
+            process.terminate()  # SIGTERM: the worker unwinds (io/interrupts), removing its temporary files
+    for process in started:
+        process.join(STOP_WAIT_SECONDS)
+        if process.is_alive():
+            process.kill()
+            process.join()
+    executor.shutdown(wait=True)  # its manager thread too: the next pool may only fork with no thread left
+
+
+def _worker_start(mask: set[int]) -> None:
+    """In a new worker: Ctrl-C ignored (the parent handles the terminal's), SIGTERM and SIGHUP unwind a job
+    in hand (its ``atomic_path`` removes the temporary file) or end an idle worker quietly; the parent's
+    signal mask back; the inherited objects frozen out of the garbage collector, so that collections
+    neither walk nor copy the pages shared with the parent."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
-    for signum in TERMINATING:
-        signal.signal(signum, signal.SIG_DFL)
+    for signum in interrupts.TERMINATING:
+        signal.signal(signum, _worker_signal)
     signal.pthread_sigmask(signal.SIG_SETMASK, mask)
     gc.freeze()
+
+
+_BUSY = False  # a worker is running a job
+
+
+def _worker_signal(signum: int, frame: object) -> None:
+    if not _BUSY:
+        os._exit(0)  # nothing to clean up: no traceback from the pool's queue
+    for other in interrupts.TERMINATING:
+        signal.signal(other, _ignore)  # a second one while cleaning up changes nothing
+    raise interrupts.Interrupted(signum)
+
+
+def _ignore(signum: int, frame: object) -> None:
+    return None
+
+
+def _run(index: int) -> Any:
+    """A worker's job: the inherited function on the inherited item."""
+    global _BUSY
+    assert _JOB is not None
+    function, items = _JOB
+    _BUSY = True
+    try:
+        return function(items[index])
+    finally:
+        _BUSY = False

@@ -25,7 +25,7 @@ from ..document_format import MEASURE_RE, parse_chinese_number
 from ..document_format import label as _label
 from ..findings import Finding, Location, Report, finding
 from ..io.calamine_reader import CalamineWorkbook, SheetGrid
-from ..io.parallel import read_in_order
+from ..io.parallel import map_in_order
 from ..layout import CellSpec, ProjectTemplate, RowSpec, inverse_pattern, project_template, workbook_template
 from ..model import Book, Goal, Indicator, Project
 from ..parsing import parse_code, parse_int, parse_text
@@ -573,14 +573,14 @@ def read_official(path: str | os.PathLike[str]) -> FileResult:
 def extract_workbooks(paths: Iterable[str | os.PathLike[str]], *, workers: int | None = None) -> tuple[Book, Report]:
     """Read official workbooks into one Book (any number of departments) and a report of what was not read.
 
-    Several workbooks are read by worker processes (``workers``; by default as many as there are CPUs, at
-    most two, see io/parallel.py); the book, the report and any error are the same as reading them
-    one after another here.
+    Several workbooks are shared with worker processes (``workers`` processes in all; by default one per
+    CPU, see io/parallel.py); the book, the report and any error are the same as reading them one after
+    another here.
     """
     paths = list(paths)
     report = Report(", ".join(str(p) for p in paths))
     book = Book()
-    for result in read_in_order(read_official, paths, workers):
+    for result in map_in_order(read_official, paths, workers=workers):
         book.goals.extend(result.goals)
         for project, indicators in result.projects:
             book.projects.append(project)

@@ -12,11 +12,11 @@ from ..errors import UsageError
 from ..findings import Report
 from ..io.atomic import check_output
 from ..io.guard import check_workload
+from ..io.parallel import map_in_order
 from ..jobs import JobResult, Progress, blocking_errors, choose_departments, is_directory_target, output_folders, \
     output_paths
 from ..layout import project_template, workbook_template
 from ..model import Book, Department
-from ..parallel import map_in_workers
 from ..validation import check
 from .extract import extract_file_names, extract_workbooks
 from .render import RenderedFile, render_department
@@ -53,18 +53,28 @@ def render_official(book_path: str | os.PathLike[str], output: str | os.PathLike
     done = 0
     project_template(), workbook_template()  # a missing layout is reported before any folder is made
 
-    def render_one(department: Department, path: Path, on_sheet) -> RenderedFile:
-        return render_department(checked.book, department, path, inputs=[book_path], on_sheet=on_sheet,
-                                 overwrite=overwrite)
+    def render_one(job: tuple[Department, Path]) -> RenderedFile:
+        department, path = job
+        return render_department(checked.book, department, path, inputs=[book_path], overwrite=overwrite)
 
-    def sheet_written(index: int) -> None:
+    def rendered(index: int, file: RenderedFile) -> None:
         nonlocal done
-        done += 1
+        done += file.projects
         if progress is not None:
             progress(done, total, departments[index])
 
-    with output_folders(paths):  # the departments are independent files: written in parallel (parallel.py)
-        result.files.extend(map_in_workers(render_one, list(zip(departments, paths)), on_step=sheet_written))
+    def sheet_written() -> None:
+        nonlocal done
+        done += 1
+        if progress is not None:
+            progress(done, total, departments[0])
+
+    with output_folders(paths):
+        if len(departments) == 1:  # one workbook: progress sheet by sheet
+            result.files.append(render_department(checked.book, departments[0], paths[0], inputs=[book_path],
+                                                  on_sheet=sheet_written, overwrite=overwrite))
+        else:  # independent files, shared with worker processes (io/parallel.py); progress per department
+            result.files.extend(map_in_order(render_one, list(zip(departments, paths)), on_result=rendered))
     return result
 
 

@@ -58,10 +58,12 @@ def _cpus() -> int:
 
 
 def _can_fork() -> bool:
-    """fork is available and we run in the main thread (a web server's worker thread reads in-process:
-    forking a process whose other threads hold locks is not safe)."""
+    """fork is available, we run in the main thread (forking a process whose other threads hold locks is
+    not safe) and not in a worker process of our own (the web server's job processes read in-process:
+    they are the parallelism there)."""
     return ("fork" in multiprocessing.get_all_start_methods()
-            and threading.current_thread() is threading.main_thread())
+            and threading.current_thread() is threading.main_thread()
+            and multiprocessing.parent_process() is None)
 
 
 def check_inputs(paths: Sequence[str | os.PathLike[str]], on_read: OnRead | None = None) -> list[Checked]:
@@ -123,7 +125,7 @@ def _parse_all(paths: list[Any], processes: int, on_read: OnRead | None) -> list
             executor = ProcessPoolExecutor(processes - 1, mp_context=multiprocessing.get_context("fork"),
                                            initializer=_worker_start)
             futures = [executor.submit(_parse_for_transfer, path) for path in paths[own:]]
-        except (OSError, RuntimeError, BrokenProcessPool):  # no processes to be had: read here
+        except Exception:  # noqa: BLE001 - no processes to be had (limits, a daemon process): read here
             futures = []
         for path in paths[:own]:
             done(_parse_one(path))

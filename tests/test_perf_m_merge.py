@@ -219,3 +219,25 @@ def _alive(pid: int) -> bool:
             return handle.read().split(") ")[-1][0] != "Z"
     except FileNotFoundError:
         return False
+
+
+def test_workers_only_from_the_main_thread_of_a_command(monkeypatch):
+    """A web server's task thread, or its job processes, read in-process (forking there is unsafe, and
+    they are the parallelism already)."""
+    import multiprocessing
+    import threading
+
+    from workbook_engine.merge import reading
+
+    monkeypatch.setenv("WBE_WORKERS", "2")
+    assert reading.process_count(100) == 2
+    found = []
+    thread = threading.Thread(target=lambda: found.append(reading.process_count(100)))
+    thread.start()
+    thread.join()
+    assert found == [1]
+    monkeypatch.setattr(multiprocessing, "parent_process", lambda: object())
+    assert reading.process_count(100) == 1
+    monkeypatch.setenv("WBE_WORKERS", "1")
+    monkeypatch.setattr(multiprocessing, "parent_process", lambda: None)
+    assert reading.process_count(100) == 1

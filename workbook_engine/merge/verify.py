@@ -27,6 +27,7 @@ from ..io.calamine_reader import SheetGrid
 from ..model import Book
 from ..sheets import SPECS
 from ..validation import Checked, validate_loaded
+from ..values import is_blank
 
 
 def read_written(path: Path, shown_as: Path | None = None) -> LoadedWorkbook:
@@ -90,8 +91,9 @@ def _first_difference(planned: list[Any], read: list[Any]) -> int | None:
 
 
 def _same_extras(planned: dict[str, Any], read: dict[str, Any]) -> bool:
-    """Extra columns as write_book writes them: numbers as numbers, anything else as its text."""
-    kept = {h: v for h, v in planned.items() if v not in (None, "")}
+    """Extra columns as write_book writes them (numbers as numbers, anything else as its text) and the
+    reader keeps them (blank cells left out)."""
+    kept = {h: v for h, v in planned.items() if not is_blank(v)}
     if kept.keys() != read.keys():
         return False
     for header, value in kept.items():

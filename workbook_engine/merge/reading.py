@@ -14,15 +14,11 @@ import os
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from ..canonical_reader import LoadedWorkbook, load_workbook
-from ..findings import Finding
+from ..canonical_reader import load_workbook
 from ..io.parallel import map_in_order, process_count
-from ..model import Book
 from ..parsing import parse_book
-from ..validation import Checked, check_many
-from ..validation.engine import _finish, _reported, schema_findings_many
+from ..validation import Checked, Parsed, check_many, check_parsed
 
-Parsed = tuple[LoadedWorkbook, Book, list[Finding]]
 OnRead = Callable[[int, Any], None]
 SHARE_HERE = 0.8  # this process also receives the workers' results: about a third of reading an input each
 
@@ -35,9 +31,7 @@ def check_inputs(paths: Sequence[str | os.PathLike[str]], on_read: OnRead | None
         return check_many(paths, on_read=on_read)
     parsed = map_in_order(_parse_for_transfer, paths, share_here=SHARE_HERE,
                           on_result=None if on_read is None else lambda index, _: on_read(index, paths[index]))
-    schema = schema_findings_many([(book, loaded, _reported(found)) for loaded, book, found in parsed])
-    return [_finish(loaded, book, found, schema_found, ())
-            for (loaded, book, found), schema_found in zip(parsed, schema)]
+    return check_parsed(parsed)
 
 
 def _parse_one(path: str | os.PathLike[str]) -> Parsed:

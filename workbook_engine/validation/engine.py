@@ -75,6 +75,15 @@ def check_many(paths: Sequence[str | Path], *, extra_checks: Iterable[ExtraCheck
         parsed.append((loaded, book, parse_findings))
         if on_read is not None:
             on_read(number, path)
+    return check_parsed(parsed, extra_checks=extra_checks)
+
+
+Parsed = tuple[LoadedWorkbook, Book, list[Finding]]  # a file read (load_workbook) and parsed (parse_book)
+
+
+def check_parsed(parsed: Sequence[Parsed], *, extra_checks: Iterable[ExtraCheck] = ()) -> list[Checked]:
+    """The rest of check_many, for files read and parsed already (merge reads them in worker processes):
+    one pandera pass over all of them, then each file's rules and extra checks."""
     schema = schema_findings_many([(book, loaded, _reported(found)) for loaded, book, found in parsed])
     extra_checks = tuple(extra_checks)
     return [_finish(loaded, book, found, schema_found, extra_checks)

@@ -41,6 +41,25 @@ def test_results_in_job_order_with_every_step_reported_here():
     assert PARENT not in pids and len(pids) == 2
 
 
+_taken: list[int] = []  # in a worker: the jobs it ran, in order (each forked worker starts with none)
+
+
+def _taking_job(number: int, step) -> tuple[int, int, list[int]]:
+    _taken.append(number)
+    time.sleep(0.02)
+    return number, os.getpid(), list(_taken)
+
+
+def test_the_largest_jobs_start_first_and_results_keep_job_order():
+    sizes = [1, 5, 2, 9, 3, 7]
+    results = parallel.map_in_workers(_taking_job, [(n,) for n in range(6)], workers=2, sizes=sizes)
+    assert [n for n, _, _ in results] == list(range(6))
+    runs = {pid: max((taken for _, p, taken in results if p == pid), key=len) for _, pid, _ in results}
+    assert {run[0] for run in runs.values()} == {3, 5}  # the two largest, one to each worker
+    for run in runs.values():  # each worker took its jobs largest first
+        assert [sizes[n] for n in run] == sorted((sizes[n] for n in run), reverse=True)
+
+
 def test_one_job_or_one_worker_runs_here(monkeypatch):
     assert parallel.map_in_workers(_pid_job, [(3,)], workers=2) == [(9, PARENT)]
     monkeypatch.setenv(parallel.WORKERS_ENV, "1")

@@ -29,7 +29,7 @@ import pickle
 import signal
 import threading
 from collections import deque
-from typing import Any, Callable, Sequence, TypeVar
+from typing import Any, Callable, Iterable, Sequence, TypeVar
 
 from .io import interrupts
 
@@ -67,16 +67,19 @@ def worker_count(jobs: int, workers: int | None = None) -> int:
 
 
 def map_in_workers(function: Job, jobs: Sequence[tuple], *, on_step: Callable[[int], None] | None = None,
-                   workers: int | None = None) -> list[T]:
+                   workers: int | None = None, sizes: Sequence[float] | None = None) -> list[T]:
     """``[function(*job, step) for job in jobs]``, the jobs spread over forked workers.
 
     ``step`` is a function without arguments the job calls at each unit of progress (a sheet written);
-    ``on_step(index)`` is then called here with the job's index. Results must be picklable.
+    ``on_step(index)`` is then called here with the job's index. Results must be picklable. With ``sizes``
+    (e.g. a department's projects), workers take the largest jobs first, so that no large job is left to
+    run alone at the end while the other workers have nothing to do.
     """
     count = worker_count(len(jobs), workers)
     results: list[Any] = [_PENDING] * len(jobs)
     if count:
-        pool = _Pool.start(function, jobs, count)
+        order = range(len(jobs)) if sizes is None else sorted(range(len(jobs)), key=lambda i: -sizes[i])
+        pool = _Pool.start(function, jobs, count, order)
         if pool is not None:
             pool.run(results, on_step)
     for index, job in enumerate(jobs):  # everything when no pool could start; else what died with a worker
@@ -104,12 +107,12 @@ class _Worker:
 class _Pool:
     """Forked workers fed one job index at a time (departments differ in size: no fixed shares)."""
 
-    def __init__(self, workers: list[_Worker], jobs: int):
+    def __init__(self, workers: list[_Worker], order: Iterable[int]):
         self.workers = workers
-        self.queue = deque(range(jobs))
+        self.queue = deque(order)
 
     @classmethod
-    def start(cls, function: Job, jobs: Sequence[tuple], count: int) -> _Pool | None:
+    def start(cls, function: Job, jobs: Sequence[tuple], count: int, order: Iterable[int]) -> _Pool | None:
         import multiprocessing
 
         try:
@@ -130,7 +133,7 @@ class _Pool:
             workers.append(_Worker(process, mine))
         if not workers:
             return None
-        return cls(workers, len(jobs))
+        return cls(workers, order)
 
     def run(self, results: list[Any], on_step: Callable[[int], None] | None) -> None:
         """Feed jobs to the workers until all are done; a failure stops everything and is raised."""

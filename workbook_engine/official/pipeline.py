@@ -49,7 +49,8 @@ def render_official(book_path: str | os.PathLike[str], output: str | os.PathLike
     for path in paths:  # every output checked before the first is written: a refusal changes nothing
         if path.parent.exists():
             check_output(path, inputs=[book_path], overwrite=overwrite, suffix=".xlsx")
-    total = sum(len(checked.book.projects_of(d.code)) for d in departments)
+    sizes = [len(checked.book.projects_of(d.code)) for d in departments]
+    total = sum(sizes)
     done = 0
     project_template(), workbook_template()  # a missing layout is reported before any folder is made
 
@@ -64,7 +65,8 @@ def render_official(book_path: str | os.PathLike[str], output: str | os.PathLike
             progress(done, total, departments[index])
 
     with output_folders(paths):  # the departments are independent files: written in parallel (parallel.py)
-        result.files.extend(map_in_workers(render_one, list(zip(departments, paths)), on_step=sheet_written))
+        result.files.extend(map_in_workers(render_one, list(zip(departments, paths)), on_step=sheet_written,
+                                           sizes=sizes))
     return result
 
 

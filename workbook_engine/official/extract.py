@@ -81,7 +81,6 @@ class Grid:
                     covered.setdefault(r, {}).update(dict.fromkeys(columns, at))
         self.covered = covered
         self.used: set[tuple[int, int]] = set()
-        self._cells: dict[int, list[tuple[int, Any]]] = {}
         # Non-blank as _blank decides (None, '', white space and NaN are blank), inlined: this sees every cell.
         self._filled: list[list[tuple[int, Any]]] = [
             [(c, v) for c, v in enumerate(line) if (v.strip() if v.__class__ is str else v is not None and v == v)]
@@ -102,22 +101,8 @@ class Grid:
         """The value shown at (r, c): a merged range shows its anchor's value everywhere."""
         return self.raw(*self.anchor(r, c))
 
-    def cells(self, r: int) -> list[tuple[int, Any]]:
-        """(column, value) of the row's own cells: no merge continuations; '' for a cell under a vertical merge."""
-        if r not in self._cells:
-            out = []
-            line = self.rows[r] if r < len(self.rows) else []
-            for c, value in enumerate(line):
-                anchor = self.covered.get(r, {}).get(c)
-                if anchor is None:
-                    out.append((c, value))
-                elif anchor[1] == c:
-                    out.append((c, ""))
-            self._cells[r] = out
-        return self._cells[r]
-
     def filled(self, r: int) -> list[tuple[int, Any]]:
-        """The non-blank ones of ``cells(r)``."""
+        """(column, value) of the row's own non-blank cells: none inside a merged range but its anchor."""
         return self._filled[r] if 0 <= r < len(self._filled) else []
 
     def nonempty_rows(self) -> list[int]:

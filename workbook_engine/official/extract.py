@@ -70,19 +70,17 @@ class Grid:
     def __init__(self, grid: SheetGrid):
         self.name = grid.name
         self.rows = grid.rows
-        self.anchor: dict[tuple[int, int], tuple[int, int]] = {}
-        covered: dict[int, set[int]] = {}
-        anchor = self.anchor
+        # row -> {column: the anchor (first cell) of the merged range it is in}, for every cell of a merged
+        # range but its anchor
+        covered: dict[int, dict[int, tuple[int, int]]] = {}
         for r0, c0, r1, c1 in grid.merged or []:
             at = (r0, c0)
             for r in range(r0, r1 + 1):
                 columns = range(c0 + 1, c1 + 1) if r == r0 else range(c0, c1 + 1)
                 if columns:
-                    covered.setdefault(r, set()).update(columns)
-                    anchor.update(dict.fromkeys([(r, c) for c in columns], at))
-        self.covered = covered  # row -> its columns inside a merged range, other than the anchor
+                    covered.setdefault(r, {}).update(dict.fromkeys(columns, at))
+        self.covered = covered
         self.used: set[tuple[int, int]] = set()
-        self._cells: dict[int, list[tuple[int, Any]]] = {}
         # Non-blank as _blank decides (None, '', white space and NaN are blank), inlined: this sees every cell.
         self._filled: list[list[tuple[int, Any]]] = [
             [(c, v) for c, v in enumerate(line) if (v.strip() if v.__class__ is str else v is not None and v == v)]
@@ -101,24 +99,10 @@ class Grid:
 
     def value(self, r: int, c: int) -> Any:
         """The value shown at (r, c): a merged range shows its anchor's value everywhere."""
-        return self.raw(*self.anchor.get((r, c), (r, c)))
-
-    def cells(self, r: int) -> list[tuple[int, Any]]:
-        """(column, value) of the row's own cells: no merge continuations; '' for a cell under a vertical merge."""
-        if r not in self._cells:
-            out = []
-            line = self.rows[r] if r < len(self.rows) else []
-            for c, value in enumerate(line):
-                anchor = self.anchor.get((r, c))
-                if anchor is None:
-                    out.append((c, value))
-                elif anchor[1] == c:
-                    out.append((c, ""))
-            self._cells[r] = out
-        return self._cells[r]
+        return self.raw(*self.anchor(r, c))
 
     def filled(self, r: int) -> list[tuple[int, Any]]:
-        """The non-blank ones of ``cells(r)``."""
+        """(column, value) of the row's own non-blank cells: none inside a merged range but its anchor."""
         return self._filled[r] if 0 <= r < len(self._filled) else []
 
     def nonempty_rows(self) -> list[int]:
@@ -137,8 +121,13 @@ class Grid:
     def find_label(self, r: int, text: str) -> int | None:
         return self.labels(r).get(label(text))
 
+    def anchor(self, r: int, c: int) -> tuple[int, int]:
+        """The cell whose value (r, c) shows: the first cell of its merged range, or itself."""
+        row = self.covered.get(r)
+        return row.get(c, (r, c)) if row else (r, c)
+
     def take(self, r: int, c: int) -> Any:
-        self.used.add(self.anchor.get((r, c), (r, c)))
+        self.used.add(self.anchor(r, c))
         return self.value(r, c)
 
 
@@ -246,10 +235,13 @@ class ProjectSheetReader:
         label_cols = [c for c, v in filled if self.is_label(v)]
         for c in label_cols:
             self.grid.take(r, c)
-        for position, cell in enumerate(spec.cells):
-            if cell.label or cell.continues:
+        before: str | None = None  # the last label left of the cell
+        for cell in spec.cells:
+            if cell.label:
+                before = cell.label
                 continue
-            before = next((s.label for s in reversed(spec.cells[:position]) if s.label), None)
+            if cell.continues:
+                continue
             if before is None:
                 self.read_free(RowSpec(spec.id, spec.table, (cell,)), [r], {})
                 continue
@@ -257,8 +249,7 @@ class ProjectSheetReader:
             if col is None:
                 continue
             nxt = min([c for c in label_cols if c > col], default=10**6)
-            candidates = [(c, v) for c, v in self.grid.cells(r) if col < c < nxt]
-            value = next(((c, v) for c, v in candidates if not _blank(v)), None)
+            value = next(((c, v) for c, v in filled if col < c < nxt), None)  # the first filled cell between
             if value is not None:
                 self.assign(cell, r, value[0], self.grid.take(r, value[0]))
             else:
@@ -334,7 +325,7 @@ class ProjectSheetReader:
         indicators: list[Indicator] = []
         previous: dict[str, str] = {}
         grid = self.grid
-        anchor, used, covered = grid.anchor, grid.used, grid.covered
+        used, covered = grid.used, grid.covered
         # Which indicator column each sheet column belongs to: from its header cell up to the next header.
         owner: list[int | None] = [None] * max(grid.width, max((col + 1 for col, _, _ in columns), default=0))
         for index, (col, nxt, _) in enumerate(columns):
@@ -358,13 +349,13 @@ class ProjectSheetReader:
             if columns_covered:
                 for index, col in enumerate(heads_at):
                     if col in columns_covered:
-                        at = anchor[(r, col)]
+                        at = columns_covered[col]
                         shown = grid.raw(*at)
                         if not _blank(shown):
                             first[index] = (col, shown)
             values = blank_values.copy()
             for index, (c, v) in first.items():
-                used.add(anchor.get((r, c), (r, c)))
+                used.add(columns_covered.get(c, (r, c)) if columns_covered else (r, c))
                 values[fields[index]] = v if v.__class__ is str else parse_text(v)
             if not any(map(values.get, plain)):
                 continue  # a row without its own indicator cells: what is left in it is reported below

@@ -9,9 +9,10 @@ workers or here:
 - an error is the one the first failing item (in input order) raises, with the same message: a job's own
   error (WorkbookEngineError) travels back as it is; anything else, and a result that cannot travel back,
   is produced again by running that item here;
-- Ctrl-C reaches the whole terminal's process group: workers ignore it and the parent stops them; SIGTERM
-  and SIGHUP make a worker unwind like the main process (io/interrupts.py: ``atomic_path`` removes its
-  temporary file); the parent stops every worker it started before the interrupt goes on;
+- Ctrl-C reaches the whole terminal's process group: workers ignore it, and the parent cancels the items
+  not started and waits for the ones in hand (a file each) before the interrupt goes on; SIGTERM and SIGHUP
+  sent to a worker make it unwind like the main process (io/interrupts.py: ``atomic_path`` removes its
+  temporary file);
 - a worker that dies (killed, out of memory), or a pool that cannot start, costs only time: the items not
   returned are run here.
 
@@ -45,7 +46,6 @@ R = TypeVar("R")
 WORKERS_ENV = "WBE_WORKERS"  # 1: everything in this process; N: N processes in all, this one included
 MAX_PROCESSES = 4  # every worker is a copy of this process: four keep a county job under 400 MB
 MIN_ITEMS = 4  # starting workers costs about 20 ms; a few items are done faster here
-STOP_WAIT_SECONDS = 10.0
 
 # The function and items of the pool being started: forked workers inherit them (nothing is pickled).
 _JOB: tuple[Callable[[Any], Any], Sequence[Any]] | None = None
@@ -98,7 +98,8 @@ def map_in_order(function: Callable[[T], R], items: Sequence[T], *,
             done(function(item))
         return results
     own = min(len(items) - 1, max(0, round(len(items) * share_here / processes)))
-    executor, futures, started = _start(function, items, own, processes - 1)
+    executor, futures = _start(function, items, own, processes - 1)
+    finished = False
     try:
         for item in items[:own]:
             done(function(item))
@@ -114,16 +115,16 @@ def map_in_order(function: Callable[[T], R], items: Sequence[T], *,
             done(result)
         for item in items[len(results):]:
             done(function(item))
+        finished = True
     finally:
-        _stop(executor, started)
+        _stop(executor, finished)
     return results
 
 
 def _start(function: Callable[[Any], Any], items: Sequence[Any], first: int,
-           workers: int) -> tuple[ProcessPoolExecutor | None, list[Future], set]:
-    """The pool, fed items[first:] by index; (None, [], …) when no process can be had (limits, a sandbox)."""
+           workers: int) -> tuple[ProcessPoolExecutor | None, list[Future]]:
+    """The pool, fed items[first:] by index; (None, []) when no process can be had (limits, a sandbox)."""
     global _JOB
-    before = set(multiprocessing.active_children())
     blocked = {signal.SIGINT, *interrupts.TERMINATING}
     previous = signal.pthread_sigmask(signal.SIG_BLOCK, blocked)  # no signal between fork and _worker_start
     _JOB = (function, items)
@@ -132,27 +133,19 @@ def _start(function: Callable[[Any], Any], items: Sequence[Any], first: int,
                                        initializer=_worker_start, initargs=(previous,))
         futures = [executor.submit(_run, index) for index in range(first, len(items))]  # forks the workers
     except (OSError, RuntimeError, BrokenProcessPool):
-        return None, [], set()
+        return None, []
     finally:
         _JOB = None
         signal.pthread_sigmask(signal.SIG_SETMASK, previous)  # a signal held meanwhile is raised now
-    return executor, futures, set(multiprocessing.active_children()) - before
+    return executor, futures
 
 
-def _stop(executor: ProcessPoolExecutor | None, started: set) -> None:
-    """Every worker this call started ends: cancelled when idle, interrupted (and unwound) when busy."""
-    if executor is None:
-        return
-    executor.shutdown(wait=False, cancel_futures=True)
-    for process in started:
-        if process.is_alive():
-            process.terminate()  # SIGTERM: the worker unwinds (io/interrupts), removing its temporary files
-    for process in started:
-        process.join(STOP_WAIT_SECONDS)
-        if process.is_alive():
-            process.kill()
-            process.join()
-    executor.shutdown(wait=True)  # its manager thread too: the next pool may only fork with no thread left
+def _stop(executor: ProcessPoolExecutor | None, finished: bool) -> None:
+    """The pool ends with this call, its thread included (a later pool may only fork with no other thread
+    running). After an error or an interrupt the items not started are cancelled and the workers finish the
+    one in hand (a file: a fraction of a second); a worker sent SIGTERM itself unwinds at once."""
+    if executor is not None:
+        executor.shutdown(wait=True, cancel_futures=not finished)
 
 
 def _worker_start(mask: set[int]) -> None:

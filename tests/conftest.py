@@ -50,6 +50,26 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
                 break
 
 
+FRESH_PROCESS_ENV = "WBE_TEST_IN_FRESH_PROCESS"
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_pyfunc_call(pyfuncitem: pytest.Function) -> bool | None:
+    """A test marked ``fresh_process`` runs in a new single-threaded pytest process.
+
+    Worker pools (io/parallel.py) never fork beside other threads, and a test worker that has run the web
+    tests has threads left: there the jobs would quietly run in one process and the test would prove
+    nothing. The new process runs just this test (its fixtures are built there) and must pass."""
+    if pyfuncitem.get_closest_marker("fresh_process") is None or os.environ.get(FRESH_PROCESS_ENV):
+        return None
+    done = subprocess.run([sys.executable, "-m", "pytest", "-q", "-n0", "-p", "no:cacheprovider",
+                           pyfuncitem.nodeid], cwd=ROOT, capture_output=True, text=True,
+                          env={**os.environ, FRESH_PROCESS_ENV: "1"}, timeout=600)
+    if done.returncode != 0:
+        pytest.fail(f"in a fresh process:\n{done.stdout[-6000:]}\n{done.stderr[-2000:]}", pytrace=False)
+    return True
+
+
 @pytest.fixture(scope="session")
 def seed_text() -> str:
     return SEED.read_text(encoding="utf-8")

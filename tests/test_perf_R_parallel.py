@@ -31,6 +31,7 @@ def _pids_inside_a_pool_worker(connection) -> None:
     connection.send(set(parallel.map_in_order(_pids, range(8), workers=3)))
 
 
+@pytest.mark.fresh_process
 def test_a_pool_worker_does_not_start_workers_of_its_own():
     import multiprocessing
 
@@ -55,6 +56,7 @@ def county(tmp_path_factory) -> Path:
     return source
 
 
+@pytest.mark.fresh_process
 def test_workers_write_the_same_workbooks_as_one_process(county, tmp_path, monkeypatch):
     seen: list[tuple[int, int, str]] = []
     progress = lambda done, total, dept: seen.append((done, total, dept.code))  # noqa: E731

@@ -96,6 +96,7 @@ def _merge_with(processes: str, inputs, out, monkeypatch, **options):
     return outcome, calls
 
 
+@pytest.mark.fresh_process
 def test_reading_in_workers_changes_nothing(four_inputs, tmp_path, monkeypatch):
     from workbook_engine.merge import reading
 
@@ -118,6 +119,7 @@ def test_reading_in_workers_changes_nothing(four_inputs, tmp_path, monkeypatch):
     assert [c[0] for c in results["2", True][1][:4]] == [1, 2, 3, 4]
 
 
+@pytest.mark.fresh_process
 def test_an_unreadable_input_read_by_a_worker_gives_the_same_error(four_inputs, tmp_path, monkeypatch):
     from workbook_engine.errors import InputError
 
@@ -155,6 +157,7 @@ def _worker_dies(path):
     os._exit(1)  # as a worker killed by the kernel (out of memory) would
 
 
+@pytest.mark.fresh_process
 def test_without_workers_or_when_one_dies_the_inputs_are_read_here(four_inputs, tmp_path, monkeypatch):
     from workbook_engine.io import parallel
     from workbook_engine.merge import reading
@@ -221,6 +224,7 @@ def _alive(pid: int) -> bool:
         return False
 
 
+@pytest.mark.fresh_process
 def test_workers_only_from_the_main_thread_of_a_command(monkeypatch):
     """A web server's task thread, or its job processes, read in-process (forking there is unsafe, and
     they are the parallelism already)."""

@@ -48,6 +48,7 @@ def _results(book, report):
     return book, [(f.code, f.file, f.location, f.message) for f in report.findings]
 
 
+@pytest.mark.fresh_process
 def test_workers_read_the_same_book_and_report_as_one_process(official_folder):
     paths = sorted(official_folder.glob("*.xlsx"))
     here = _results(*extract_workbooks(paths, workers=1))
@@ -56,6 +57,7 @@ def test_workers_read_the_same_book_and_report_as_one_process(official_folder):
     assert _results(*extract_workbooks(list(reversed(paths)), workers=2))[1] == here[1]  # sorted findings
 
 
+@pytest.mark.fresh_process
 def test_the_first_failing_input_in_order_is_the_error(official_folder, tmp_path):
     paths = sorted(official_folder.glob("*.xlsx"))
     first, second = tmp_path / "a-canonical.xlsx", tmp_path / "b-canonical.xlsx"
@@ -90,6 +92,7 @@ def fail_at(item: int) -> int:
     return item
 
 
+@pytest.mark.fresh_process
 def test_map_in_order_keeps_the_order_and_falls_back_here():
     seen: list[tuple[int, int]] = []
     assert parallel.map_in_order(square, range(40), workers=3, on_result=lambda i, r: seen.append((i, r))) \
@@ -103,6 +106,7 @@ def test_map_in_order_keeps_the_order_and_falls_back_here():
         parallel.map_in_order(fail_at, range(40), workers=3, share_here=0)
 
 
+@pytest.mark.fresh_process
 def test_process_count(monkeypatch):
     monkeypatch.delenv(parallel.WORKERS_ENV, raising=False)
     assert parallel.process_count(1) == 1 and parallel.process_count(parallel.MIN_ITEMS - 1) == 1

@@ -48,9 +48,13 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
             if item.get_closest_marker(shared) is not None:
                 item.add_marker(pytest.mark.xdist_group(shared))
                 break
+        else:
+            if item.get_closest_marker("fresh_process") is not None:  # one fresh process per module
+                item.add_marker(pytest.mark.xdist_group("fresh:" + item.nodeid.split("::")[0]))
 
 
 FRESH_PROCESS_ENV = "WBE_TEST_IN_FRESH_PROCESS"
+_FRESH_RESULTS: dict[str, str] = {}  # nodeid -> "" when it passed in the fresh process, else its report
 
 
 @pytest.hookimpl(tryfirst=True)
@@ -59,15 +63,31 @@ def pytest_pyfunc_call(pyfuncitem: pytest.Function) -> bool | None:
 
     Worker pools (io/parallel.py) never fork beside other threads, and a test worker that has run the web
     tests has threads left: there the jobs would quietly run in one process and the test would prove
-    nothing. The new process runs just this test (its fixtures are built there) and must pass."""
+    nothing. The first such test of a module runs all of that module's selected ones in one new process
+    (their fixtures are built there); each then passes or fails with its own result."""
     if pyfuncitem.get_closest_marker("fresh_process") is None or os.environ.get(FRESH_PROCESS_ENV):
         return None
-    done = subprocess.run([sys.executable, "-m", "pytest", "-q", "-n0", "-p", "no:cacheprovider",
-                           pyfuncitem.nodeid], cwd=ROOT, capture_output=True, text=True,
-                          env={**os.environ, FRESH_PROCESS_ENV: "1"}, timeout=600)
-    if done.returncode != 0:
-        pytest.fail(f"in a fresh process:\n{done.stdout[-6000:]}\n{done.stderr[-2000:]}", pytrace=False)
+    own = _plain_nodeid(pyfuncitem)
+    if own not in _FRESH_RESULTS:
+        module = own.split("::")[0]
+        batch = [_plain_nodeid(item) for item in pyfuncitem.session.items
+                 if item.nodeid.split("::")[0] == module and item.get_closest_marker("fresh_process") is not None]
+        done = subprocess.run([sys.executable, "-m", "pytest", "-q", "-rA", "-n0", "-p", "no:cacheprovider", *batch],
+                              cwd=ROOT, capture_output=True, text=True, env={**os.environ, FRESH_PROCESS_ENV: "1"},
+                              timeout=900)
+        passed = {line.split(" ", 1)[1].strip() for line in done.stdout.splitlines() if line.startswith("PASSED ")}
+        for nodeid in batch:
+            _FRESH_RESULTS[nodeid] = "" if nodeid in passed else f"{done.stdout[-8000:]}\n{done.stderr[-2000:]}"
+    if _FRESH_RESULTS[own]:
+        pytest.fail(f"in a fresh process:\n{_FRESH_RESULTS[own]}", pytrace=False)
     return True
+
+
+def _plain_nodeid(item: pytest.Item) -> str:
+    """The node id without the ``@group`` pytest-xdist appends under --dist loadgroup."""
+    group = item.get_closest_marker("xdist_group")
+    suffix = f"@{group.args[0]}" if group is not None and group.args else ""
+    return item.nodeid[: -len(suffix)] if suffix and item.nodeid.endswith(suffix) else item.nodeid
 
 
 @pytest.fixture(scope="session")

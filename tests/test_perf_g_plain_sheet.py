@@ -173,7 +173,7 @@ def worksheet(draw) -> bytes:
     return data
 
 
-@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=75, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(data=worksheet(), cuts=st.lists(st.integers(1, 10_000), max_size=4), budget=st.integers(0, 40))
 def test_fast_scan_finds_the_same_or_declines(data, cuts, budget) -> None:
     cuts = sorted({cut % len(data) for cut in cuts} - {0})
@@ -281,7 +281,7 @@ def shared_strings(draw) -> bytes:
             f'uniqueCount="{len(items)}">{body}</{prefix}sst>').encode()
 
 
-@settings(max_examples=60, deadline=None)
+@settings(max_examples=30, deadline=None)
 @given(data=shared_strings(), cuts=st.lists(st.integers(1, 2_000), max_size=3), budget=st.integers(0, 30))
 def test_fast_string_count_is_the_same_or_declines(data, cuts, budget) -> None:
     cuts = sorted({cut % len(data) for cut in cuts} - {0})

@@ -14,7 +14,9 @@ import pytest
 from workbook_engine.api import merge, read_book, validate
 from workbook_engine.canonical_writer import write_book
 from workbook_engine.errors import OutputError
+from workbook_engine.io import parallel
 from workbook_engine.merge.verify import check_written
+from workbook_engine.validation import engine
 
 from .conftest import SAMPLE
 from .workbooks import edited, set_cells
@@ -74,7 +76,8 @@ def test_a_refused_check_leaves_no_output(tmp_path, monkeypatch):
     assert not out.exists() and list(tmp_path.iterdir()) == []
 
 
-# Reading the inputs in worker processes (merge/reading.py) must not change anything but the time taken.
+# Reading the inputs in worker processes (validation.check_many on io/parallel.py) must not change anything but
+# the time taken.
 
 @pytest.fixture(scope="module")
 def four_inputs(tmp_path_factory):
@@ -98,12 +101,10 @@ def _merge_with(processes: str, inputs, out, monkeypatch, **options):
 
 @pytest.mark.fresh_process
 def test_reading_in_workers_changes_nothing(four_inputs, tmp_path, monkeypatch):
-    from workbook_engine.merge import reading
-
     monkeypatch.delenv("WBE_WORKERS", raising=False)
-    assert reading.process_count(3) == 1  # few inputs: in-process unless asked
+    assert parallel.process_count(3) == 1  # few inputs: in-process unless asked
     monkeypatch.setenv("WBE_WORKERS", "2")
-    assert reading.process_count(3) == 2
+    assert parallel.process_count(3) == 2
     results = {}
     for processes in ("1", "2"):
         for force in (False, True):
@@ -139,37 +140,31 @@ def test_an_unreadable_input_read_by_a_worker_gives_the_same_error(four_inputs, 
 
 
 _PARENT = os.getpid()
+_READ = engine._read_and_parse
 
 
 def _worker_fails(path):
-    from workbook_engine.merge.reading import _parse_one
-
     if os.getpid() == _PARENT:  # this process reads as always
-        return _parse_one(path)
+        return _READ(path)
     raise ValueError("cannot send this back")  # e.g. a result that does not pickle
 
 
 def _worker_dies(path):
-    from workbook_engine.merge.reading import _parse_one
-
     if os.getpid() == _PARENT:
-        return _parse_one(path)
+        return _READ(path)
     os._exit(1)  # as a worker killed by the kernel (out of memory) would
 
 
 @pytest.mark.fresh_process
 def test_without_workers_or_when_one_dies_the_inputs_are_read_here(four_inputs, tmp_path, monkeypatch):
-    from workbook_engine.io import parallel
-    from workbook_engine.merge import reading
-
     expected, _ = _merge_with("1", four_inputs, tmp_path / "a.xlsx", monkeypatch, force=True, prefer="first")
 
     def no_processes(*args, **kwargs):
         raise OSError("no processes")
 
     for module, name, replacement in ((parallel, "ProcessPoolExecutor", no_processes),
-                                      (reading, "_parse_for_transfer", _worker_dies),
-                                      (reading, "_parse_for_transfer", _worker_fails)):
+                                      (engine, "_read_and_parse", _worker_dies),
+                                      (engine, "_read_and_parse", _worker_fails)):
         with monkeypatch.context() as patch:
             patch.setattr(module, name, replacement)
             outcome, calls = _merge_with("2", four_inputs, tmp_path / f"{replacement.__name__}.xlsx", monkeypatch,
@@ -231,17 +226,15 @@ def test_workers_only_from_the_main_thread_of_a_command(monkeypatch):
     import multiprocessing
     import threading
 
-    from workbook_engine.merge import reading
-
     monkeypatch.setenv("WBE_WORKERS", "2")
-    assert reading.process_count(100) == 2
+    assert parallel.process_count(100) == 2
     found = []
-    thread = threading.Thread(target=lambda: found.append(reading.process_count(100)))
+    thread = threading.Thread(target=lambda: found.append(parallel.process_count(100)))
     thread.start()
     thread.join()
     assert found == [1]
     monkeypatch.setattr(multiprocessing, "parent_process", lambda: object())
-    assert reading.process_count(100) == 1
+    assert parallel.process_count(100) == 1
     monkeypatch.setenv("WBE_WORKERS", "1")
     monkeypatch.setattr(multiprocessing, "parent_process", lambda: None)
-    assert reading.process_count(100) == 1
+    assert parallel.process_count(100) == 1

@@ -65,7 +65,7 @@ def read_sources(paths: Sequence[str | os.PathLike[str]], *, base: str | os.Path
                  labels: Sequence[str] | None = None) -> tuple[Source | None, list[Source]]:
     """Read and validate every input (an unreadable one raises InputError: exit status 2); ``labels`` name
     the inputs (as the user knows them) in conflicts and 合并记录 instead of their paths."""
-    from .reading import check_inputs
+    from ..validation import check_many
 
     ordered = ([base] if base is not None else []) + list(paths)
 
@@ -73,9 +73,9 @@ def read_sources(paths: Sequence[str | os.PathLike[str]], *, base: str | os.Path
         if progress is not None:
             progress(number + 1, len(ordered), str(path))
 
-    # One pandera pass over all inputs (validation/engine.py: its fixed cost per file was most of the reading);
-    # the inputs read in several processes when there are cores for it (reading.py).
-    checked = check_inputs(ordered, on_read=on_read)
+    # One pandera pass over all inputs (its fixed cost per file was most of the reading); the inputs read in
+    # several processes when there are cores for it (io/parallel.py).
+    checked = check_many(ordered, on_read=on_read)
     read: list[Source] = []
     for number, (path, result) in enumerate(zip(ordered, checked)):
         is_base = base is not None and number == 0

@@ -8,7 +8,7 @@ workbook_engine/findings.py; the review rules are not part of the validator (api
 from __future__ import annotations
 
 from ..findings import ERROR, WARNING, Finding, Report
-from .engine import Checked, Parsed, check, check_many, check_parsed, schema_findings, validate, validate_loaded
+from .engine import Checked, check, check_many, schema_findings, validate, validate_loaded
 
-__all__ = ["validate", "check", "check_many", "check_parsed", "Parsed", "validate_loaded", "schema_findings", "Checked", "Report", "Finding", "ERROR",
+__all__ = ["validate", "check", "check_many", "validate_loaded", "schema_findings", "Checked", "Report", "Finding", "ERROR",
            "WARNING"]

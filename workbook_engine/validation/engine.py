@@ -13,6 +13,7 @@ import pandas as pd
 
 from ..canonical_reader import LoadedWorkbook, load_workbook
 from ..findings import Finding, Location, Report, finding
+from ..io.parallel import map_in_order
 from ..model import Book, record_fields
 from ..parsing import parse_book
 from ..sheets import BY_KIND
@@ -62,32 +63,37 @@ def check(path: str | Path, *, extra_checks: Iterable[ExtraCheck] = ()) -> Check
 
 def check_many(paths: Sequence[str | Path], *, extra_checks: Iterable[ExtraCheck] = (),
                on_read: Callable[[int, str | Path], None] | None = None) -> list[Checked]:
-    """check() of several files, their schemas checked in one pandera pass.
+    """check() of several files (merge's inputs), their schemas checked in one pandera pass.
 
     pandera costs about 50 ms per validation whatever the size of the frame (merge of 100 department
-    workbooks: 5 of its 7 s of reading); one pass over all the files' rows costs that once. ``on_read`` is
-    called after each file is read, with its index and path.
+    workbooks: 5 of its 7 s of reading); one pass over all the files' rows costs that once. Reading and
+    parsing a file needs no other file, so with cores to spare worker processes read the later files while
+    this one reads the first (io/parallel.py); results, findings and the error of the first unreadable file
+    are those of reading them one by one. ``on_read`` is called after each file, in order, with its index and
+    path.
     """
-    parsed = []
-    for number, path in enumerate(paths):
-        loaded = load_workbook(path)
-        book, parse_findings = parse_book(loaded)
-        parsed.append((loaded, book, parse_findings))
-        if on_read is not None:
-            on_read(number, path)
-    return check_parsed(parsed, extra_checks=extra_checks)
-
-
-Parsed = tuple[LoadedWorkbook, Book, list[Finding]]  # a file read (load_workbook) and parsed (parse_book)
-
-
-def check_parsed(parsed: Sequence[Parsed], *, extra_checks: Iterable[ExtraCheck] = ()) -> list[Checked]:
-    """The rest of check_many, for files read and parsed already (merge reads them in worker processes):
-    one pandera pass over all of them, then each file's rules and extra checks."""
+    paths = list(paths)
+    parsed = map_in_order(_read_and_parse, paths, share_here=SHARE_HERE,
+                          on_result=None if on_read is None else lambda number, _: on_read(number, paths[number]))
     schema = schema_findings_many([(book, loaded, _reported(found)) for loaded, book, found in parsed])
     extra_checks = tuple(extra_checks)
     return [_finish(loaded, book, found, schema_found, extra_checks)
             for (loaded, book, found), schema_found in zip(parsed, schema)]
+
+
+SHARE_HERE = 0.8  # of an even share: this process also receives the workers' results (a third of a read each)
+
+
+def _read_and_parse(path: str | Path) -> tuple[LoadedWorkbook, Book, list[Finding]]:
+    """One file read and parsed, without its raw cells (no longer needed once parsed: less to send back
+    from a worker, less to keep)."""
+    loaded = load_workbook(path)
+    book, found = parse_book(loaded)
+    loaded.grids = {}
+    for table in loaded.tables.values():
+        if table is not None:
+            table.rows = []
+    return loaded, book, found
 
 
 def _reported(parse_findings: list[Finding]) -> set:

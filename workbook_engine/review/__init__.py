@@ -36,15 +36,14 @@ def review_findings(book: Book, loaded: LoadedWorkbook, config: ReviewConfig) ->
     """All review findings of a book, with the configuration applied (rules off, re-graded severity)."""
     context = ReviewContext(book, loaded, config)
     found: list[Finding] = []
-    regraded = bool(config.severity or config.projects)  # else every finding keeps the catalogue's severity
+    severities: dict[tuple[str, str | None], str] = {}  # (code, project) -> severity, looked up once each
     for rule in RULES:
         if all(config.globally_off(code) for code in rule.codes):  # type: ignore[attr-defined]
             continue
-        if not regraded:
-            found.extend(rule(context))
-            continue
         for f in rule(context):
-            severity = config.setting(f.code, f.project).severity
+            severity = severities.get((f.code, f.project))
+            if severity is None:
+                severity = severities[(f.code, f.project)] = config.setting(f.code, f.project).severity
             if severity == OFF:
                 continue
             found.append(f if severity == f.severity else replace(f, severity=severity))

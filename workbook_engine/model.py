@@ -214,6 +214,14 @@ class Book:
         rows = [p for p in self.projects if p.dept_code == dept_code]
         return sorted(rows, key=lambda p: (p.seq is None, p.seq or 0))
 
+    def projects_of_all(self) -> list[Project]:
+        """Every project, department by department in order of appearance, each in 序号 order."""
+        return [p for d in self.departments() for p in self.projects_of(d.code)]
+
+    def year_rows_of(self, kind: str, project_code: str) -> list[Any]:
+        """A project's rows of one of the budget year's sheets, in sheet order."""
+        return [r for r in self.records(kind) if r.project_code == project_code]
+
     def total_budget(self) -> Decimal:
         return sum((p.budget or Decimal(0) for p in self.projects), Decimal(0))
 

@@ -21,6 +21,7 @@ from ..sheets.goals import CATEGORIES
 from .rules import RULES, RuleContext
 from .pandera_import import pa
 from .schemas import SCHEMAS
+from .year_schemas import YEAR_MONEY_FIELDS, YEAR_SCHEMAS
 
 # Extra checks run after the rules (api.py plugs the review rules in here); each returns findings.
 ExtraCheck = Callable[[Book, LoadedWorkbook], Iterable[Finding]]
@@ -130,7 +131,7 @@ def _frame(kind: str, records: list[Any]) -> pd.DataFrame:
     for field_name in record_fields(type(records[0])) if records else spec.fields:
         column = spec.column(field_name)
         values = [getattr(r, field_name) for r in records]
-        if column.kind in ("money", "percent"):
+        if column.kind in ("money", "percent", "number"):
             data[field_name] = pd.Series([float(v) if v is not None else None for v in values], index=index,
                                          dtype="float64")
         elif column.kind in ("int", "year"):
@@ -156,7 +157,7 @@ def _schema_code(kind: str, field_name: str, check: str) -> str | None:
         return "WBE-E023"
     if check == "cents":
         return "WBE-E013"
-    if field_name in ("budget", "fiscal", "other"):
+    if field_name in ("budget", "fiscal", "other", *YEAR_MONEY_FIELDS):
         return "WBE-E012"
     if field_name in ("q1", "q2", "q3", "q4"):
         return "WBE-E015"
@@ -172,7 +173,7 @@ def schema_findings_many(items: Sequence[tuple[Book, LoadedWorkbook, set]]) -> l
     """schema_findings of several books (one list each), with one lazy pandera pass per sheet kind and set of
     columns: the rows of all books are checked in one frame and each failure case goes back to its book."""
     found: list[list[Finding]] = [[] for _ in items]
-    for kind, schema in SCHEMAS.items():
+    for kind, schema in (*SCHEMAS.items(), *YEAR_SCHEMAS.items()):
         groups: dict[tuple[str, ...], list[int]] = {}
         frames: dict[int, pd.DataFrame] = {}
         for number, (book, loaded, _reported_cells) in enumerate(items):

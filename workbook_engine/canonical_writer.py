@@ -287,9 +287,11 @@ LISTS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("类别", CATEGORIES),
     ("一级指标", LEVEL1_NAMES),
     ("二级指标", LEVEL2_NAMES),
-    # The budget year's dropdowns (Column.choices), one list per column header.
-    *dict.fromkeys((c.header, c.choices) for spec in SPECS for c in spec.columns if c.choices),
 )
+# The budget year's dropdowns (Column.choices), one list per column header; written after LISTS when a
+# budget-year sheet is written (a book without them keeps its lists sheet as before).
+YEAR_LISTS: tuple[tuple[str, tuple[str, ...]], ...] = tuple(
+    dict.fromkeys((c.header, c.choices) for spec in SPECS for c in spec.columns if c.choices))
 
 
 def _add_validations(sheet, spec: SheetSpec, last_row: int) -> None:
@@ -324,13 +326,13 @@ def _add_validations(sheet, spec: SheetSpec, last_row: int) -> None:
                 "input_title": "累计支出百分比", "input_message": "输入如 25%（截至该月底累计支出占预算的比例）。",
                 "error_title": "百分比不对", "error_message": "应为 0% 到 100% 之间的百分比。",
             })
-    _add_choice_validations(sheet, spec, last_row, lists)
+    _add_choice_validations(sheet, spec, last_row)
 
 
-def _add_choice_validations(sheet, spec: SheetSpec, last_row: int,
-                            lists: dict[str, tuple[int, tuple[str, ...]]]) -> None:
-    """Dropdowns of columns with choices (the budget year's sheets); a multiple-choice column warns only,
+def _add_choice_validations(sheet, spec: SheetSpec, last_row: int) -> None:
+    """Dropdowns of columns with choices (the budget year's sheets); a multiple-choice column only informs,
     so that 经费保障、人员保障 can be typed."""
+    lists = {name: (len(LISTS) + i, values) for i, (name, values) in enumerate(YEAR_LISTS)}
     for col, column in enumerate(spec.columns):
         if not column.choices:
             continue
@@ -351,9 +353,9 @@ def _add_choice_validations(sheet, spec: SheetSpec, last_row: int,
             })
 
 
-def _write_lists(workbook, formats: Formats) -> None:
+def _write_lists(workbook, formats: Formats, year: bool = False) -> None:
     sheet = workbook.add_worksheet(LISTS_SHEET)
-    for col, (name, values) in enumerate(LISTS):
+    for col, (name, values) in enumerate((*LISTS, *YEAR_LISTS) if year else LISTS):
         sheet.set_column(col, col, 20)
         sheet.write_string(0, col, name, formats.header)
         for row, value in enumerate(values, start=1):
@@ -411,7 +413,7 @@ def write_book(book: Book, path: str | os.PathLike[str], *, inputs: Iterable[str
         if extra_sheets is not None:
             extra_sheets(workbook, formats, layout)
         _write_help(workbook, formats, written)
-        _write_lists(workbook, formats)
+        _write_lists(workbook, formats, any(spec.optional for spec in written))
         workbook.close()
         del workbook, formats  # xlsxwriter's cell tables are not needed while the file is checked
         if verify is not None:

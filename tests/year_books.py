@@ -6,6 +6,7 @@ import re
 from decimal import Decimal
 
 from workbook_engine.budget_year import with_year_rows
+from workbook_engine.values import parse_indicator_value
 from workbook_engine.model import Book
 
 _OPERATOR = re.compile(r"^(≥|≤|=|＞|＜|>|<)")
@@ -32,4 +33,6 @@ def filled_year(book: Book) -> Book:
         project.achievement = "全部完成年度目标"
     for row in year.evaluation_indicators:
         row.actual = met(row.target)
+        if parse_indicator_value(row.target).kind != "quantitative":
+            row.attainment = "达成"
     return year

@@ -21,6 +21,7 @@ from ..sheets.goals import CATEGORIES
 from .rules import RULES, RuleContext
 from .pandera_import import pa
 from .schemas import SCHEMAS
+from .year_rules import year_findings
 from .year_schemas import YEAR_MONEY_FIELDS, YEAR_SCHEMAS
 
 # Extra checks run after the rules (api.py plugs the review rules in here); each returns findings.
@@ -117,6 +118,7 @@ def _finish(loaded: LoadedWorkbook, book: Book, parse_findings: list[Finding], s
     context = RuleContext(book, loaded)
     for rule in RULES:
         report.extend(rule(context))
+    report.extend(year_findings(context))  # the budget year's sheets (issue 22), when the book has them
     for extra in extra_checks:
         report.extend(extra(book, loaded))
     report.sort()

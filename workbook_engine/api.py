@@ -17,6 +17,8 @@ if TYPE_CHECKING:  # the implementations are imported by the function that needs
     from .official.pipeline import RenderResult
     from .publish.job import PublishResult
     from .review import ReviewConfig, ReviewResult
+    from .scoring import ScoreResult
+    from .year_next import NextYear
     from .validation import Checked
     from .validation.annotate import Appendix
 
@@ -33,7 +35,7 @@ def __getattr__(name: str) -> Any:
 
 
 __all__ = ["new_workbook", "import_document", "validate", "check", "annotate", "read_book", "review",
-           "annotate_review", "merge", "diff", "render", "extract", "publish",
+           "annotate_review", "merge", "diff", "render", "extract", "publish", "score", "next_year_workbook",
            "Report", "RenderResult", "PublishResult", "check_output"]
 
 
@@ -166,3 +168,26 @@ def publish(book: str | os.PathLike[str], output: str | os.PathLike[str], *, dep
 
     return publish_documents(book, output, dept=dept, force=force, pdf=pdf, finance_bureau=finance_bureau,
                              progress=progress, overwrite=overwrite)
+
+
+def score(path: str | os.PathLike[str]) -> ScoreResult:
+    """The 绩效自评 scores of every project in the 自评 sheets (scoring.py; weights from the wbe.toml beside the
+    workbook), with the validation findings of those sheets (errors there make `wbe score` exit 1)."""
+    from .scoring import EVALUATION_SHEETS, ScoreResult, score_book
+    from .validation import check as check_book
+    from .year_config import load_year_config
+
+    checked = check_book(Path(path))
+    projects = score_book(checked.book, load_year_config(checked.loaded.path))
+    findings = [f for f in checked.report.findings if f.sheet in EVALUATION_SHEETS]
+    return ScoreResult(str(path), projects, findings, {p.code: p.name for p in checked.book.projects})
+
+
+def next_year_workbook(source: str | os.PathLike[str], output: str | os.PathLike[str], *, year: int,
+                       overwrite: bool = False) -> NextYear:
+    """Next year's workbook from this year's (`wbe new NEXT --from BOOK --year N`): part one, every project and
+    its indicators carried forward, project codes re-issued for the year, this year's 实际完成值 noted as a
+    reference in 指标值确定依据 (year_next.py)."""
+    from .year_next import carry_forward
+
+    return carry_forward(Path(source), Path(output), year=year, overwrite=overwrite)

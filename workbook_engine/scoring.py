@@ -86,6 +86,9 @@ class IndicatorScore:
 
     @property
     def shortfall(self) -> bool:
+        """Short of the target: a score below 分值, or for a qualitative one a 完成程度 other than 达成."""
+        if self.method == QUALITATIVE:
+            return _text(self.record.attainment) != "达成"
         return self.score is not None and self.score < self.points
 
     def to_dict(self) -> dict[str, Any]:
@@ -311,3 +314,56 @@ def score_book(book: Book, config: YearConfig | None = None) -> list[ProjectScor
     projects = {p.project_code: p for p in book.evaluation_projects}
     return [score_project(projects.get(code), book.year_rows_of("evaluation_indicators", code), config,
                           project_code=code) for code in codes]
+
+
+EVALUATION_SHEETS = ("自评项目", "自评指标")
+
+
+@dataclass
+class ScoreResult:
+    """`wbe score`: every evaluated project's scores, and the validation findings of the 自评 sheets."""
+
+    file: str
+    projects: list[ProjectScore]
+    findings: list[Any]  # Finding, the 自评 sheets' (errors and warnings)
+    names: dict[str, str] = field(default_factory=dict)  # 项目编码 -> 项目名称
+
+    @property
+    def errors(self) -> list[Any]:
+        return [f for f in self.findings if f.is_error]
+
+    def exit_code(self) -> int:
+        return 1 if self.errors else 0
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"projects": [p.to_dict() for p in self.projects]}
+
+    def to_json(self) -> str:
+        import json
+
+        return json.dumps(self.to_dict(), ensure_ascii=False, indent=2)
+
+    def to_text(self) -> str:
+        lines: list[str] = []
+        for project in self.projects:
+            name = self.names.get(project.project_code, "")
+            total = "无法计算" if project.total is None else f"{_show(project.total)}（{project.grade}）"
+            lines.append(f"项目 {project.project_code}{f'（{name}）' if name else ''}：总分 {total}")
+            if project.budget_score is None:
+                lines.append("  预算执行率：未填写全年执行数，不计分")
+            else:
+                rate = "—" if project.budget_rate is None else _percent(project.budget_rate)
+                lines.append(f"  预算执行率 {rate}，得分 {_show(project.budget_score)} / {_show(project.budget_points)}")
+            for item in project.indicators:
+                row = item.record
+                score = "不适用，不计分" if not item.applicable else f"得分 {_show(item.score)}"
+                lines.append(f"  {row.level1}/{row.level2}/{row.level3}：分值 {_show(item.points)}，{score}")
+        if not self.projects:
+            lines.append("工作簿中没有绩效自评（自评项目、自评指标工作表为空或不存在）。")
+        for found in self.findings:
+            where = f"{found.sheet}!{found.cell}" if found.cell else (found.sheet or "")
+            level = "错误" if found.is_error else "警告"
+            lines.append(f"{level} {found.code} {where}：{found.message}")
+        lines.append(f"{self.file}：{len(self.projects)} 个项目，自评表 {len(self.errors)} 个错误，"
+                     f"{len(self.findings) - len(self.errors)} 个警告。")
+        return "\n".join(lines)

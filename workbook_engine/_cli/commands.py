@@ -22,10 +22,17 @@ def new_command(
     dept_code: str = typer.Option("", "--dept-code", help="6 位部门编码，如 450001"),
     dept_name: str = typer.Option("", "--dept-name", help="部门名称，如 乐亭县应急管理局本级"),
     year: Optional[int] = typer.Option(None, "--year", help="预算年度，如 2025"),
+    source: Optional[Path] = typer.Option(None, "--from", help="从本年度的工作簿生成下一年度的（需同时给出 --year）",
+                                          readable=False),
     overwrite: bool = OVERWRITE,
 ) -> None:
     from .. import api
 
+    if source is not None:  # the budget year (issue 22): _cli/year.py
+        from .year import new_from
+
+        new_from(book, source, year, overwrite)
+        return
     api.new_workbook(book, dept_code=dept_code, dept_name=dept_name, year=year, overwrite=overwrite)
     typer.echo(f"已创建 {book}")
 

@@ -582,7 +582,7 @@ _YEAR_ENTRIES: tuple[Entry, ...] = (
            remedy="check the value and the score"),
     _entry("WBE-W242", YEAR_SECTION, "实际完成值远超目标（目标可能定得过低）",
            "“{name}”实际完成 {actual}，是年度指标值“{target}”的 {ratio}，超过 {limit}%。",
-           "实际远超目标说明目标设定偏低（财预〔2020〕10号：应按偏离程度扣分）；明年请按实际水平设定目标。",
+           "实际远超目标说明目标设定偏低（财预〔2020〕10号：可按偏离程度扣分，本工具不自动扣分，请评价人员酌情考虑）；明年请按实际水平设定目标。",
            what="实际完成值 far above a ≥ target (default > 150 %, wbe.toml far-above-percent): the target was set "
                 "too low", example="≥10次, actual 20次", remedy="set next year's target from the actual"),
     _entry("WBE-E243", YEAR_SECTION, "定性指标没有完成程度",

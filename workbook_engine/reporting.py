@@ -158,6 +158,10 @@ def print_review(result: ReviewResult, console: Console | None = None, show_all:
         _shown_findings(result.report, console, show_all, with_project=True)
     if result.grades:
         _print_grades(result, console)
+    if result.year:  # the budget year (issue 22): each project's 绩效自评 beside its goal-setting grade
+        console.print("本年度绩效自评（财预〔2020〕10号）与目标审核：")
+        for view in result.year:
+            console.print(Text("  " + _safe(view.text())))
     tally = "，".join(f"{grade} {sum(g.grade == grade for g in result.grades)} 个" for grade in GRADE_STYLE)
     console.print(f"{escape(result.report.file)}：{escape(summary_line(result))}。项目等级：{tally}。")
 

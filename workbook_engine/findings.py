@@ -532,6 +532,7 @@ _YEAR_ENTRIES: tuple[Entry, ...] = (
            example="监控指标 F2 = ≥10次, 指标 ≥12次", remedy="keep the goal as set"),
     _entry("WBE-E233", YEAR_SECTION, "选项不在可选范围内",
            "“{header}”的“{text}”不是可选项。", "请从下拉列表选择：{choices}。",
+           variants={"multiple": ("“{header}”的“{text}”不是可选项。", "请从下拉列表选择，可选多项（用、分隔）：{choices}。")},
            what="偏差原因类别, 完成目标可能性 or 完成程度 not one of its choices", example="完成目标可能性 = 能",
            remedy="choose from the dropdown"),
     _entry("WBE-E234", YEAR_SECTION, "监控期间不对",
@@ -548,7 +549,7 @@ _YEAR_ENTRIES: tuple[Entry, ...] = (
            what="执行数 (全年执行数) above 全年预算数", example="执行数 250.00, 全年预算数 200.00",
            remedy="correct the amounts"),
     _entry("WBE-W236", YEAR_SECTION, "预算执行进度落后于支出计划",
-           "截至 {period}末，按项目的资金支出计划应支出约 {expected}，实际执行 {actual}（{executed} / {budget} 万元），"
+           "截至 {month}月末，按项目的资金支出计划应支出约 {expected}，实际执行 {actual}（{executed} / {budget} 万元），"
            "落后 {behind} 个百分点。",
            "请分析原因并在年度目标执行情况或备注中说明纠偏措施（阈值 {threshold} 个百分点，可在 wbe.toml 设置）。",
            what="execution share behind the project's own 资金支出计划 at the end of the period (interpolated "
@@ -591,12 +592,18 @@ _YEAR_ENTRIES: tuple[Entry, ...] = (
            what="a qualitative indicator without 完成程度 (it cannot be scored)", example="按时完成, 完成程度 empty",
            remedy="choose 达成 / 部分达成 / 未达成"),
     _entry("WBE-E244", YEAR_SECTION, "实际完成值无法与年度指标值比较",
-           "“{name}”的实际完成值“{actual}”无法与年度指标值“{target}”比较（{problem}）。",
+           "“{name}”的实际完成值“{actual}”不是数值，无法与年度指标值“{target}”比较。",
            "请填写与目标同单位的数值，如 {example}；本年不适用的指标填 不适用。",
+           variants={"unit": ("“{name}”的实际完成值“{actual}”的单位“{unit}”与年度指标值“{target}”的单位“{target_unit}”不同，"
+                              "无法比较。", "请填写与目标同单位的数值，如 {example}。"),
+                     "empty": ("“{name}”的实际完成值为空，无法与年度指标值“{target}”比较。",
+                               "请填写与目标同单位的数值，如 {example}；本年不适用的指标填 不适用。")},
            what="实际完成值 not a number in the target's unit (a quantitative target cannot be scored)",
            example="≥12次, actual 较多", remedy="a number with the target's unit"),
     _entry("WBE-E245", YEAR_SECTION, "同一项目或指标重复填报",
-           "{label}在{sheet}中重复（第一次在第 {first} 行）。", "请删除重复的行。",
+           "项目 {code} 在{sheet}中重复（第一次在第 {first} 行）。", "请删除重复的行。",
+           variants={"indicator": ("指标 {level1}/{level2}/{level3} 在{sheet}中重复（第一次在第 {first} 行）。",
+                                   "请删除重复的行。")},
            what="a project or indicator appears twice in a 监控/自评 sheet", example="two 监控项目 rows for one project",
            remedy="delete the duplicate"),
     _entry("WBE-W246", YEAR_SECTION, "分值之和与权重不符",
@@ -606,7 +613,7 @@ _YEAR_ENTRIES: tuple[Entry, ...] = (
            example="产出 分值 20+20+20", remedy="points that add up"),
     _review("WBE-R230", "适当性", 4, "指标值低于上年实际完成值", "a new target weaker than last year's actual (历史标准)",
             "2025 ≥10次, 2024 actual 12次", "≥12次",
-            "“{name}”的目标“{value}”低于上年实际完成值“{actual}”（{basis}）。",
+            "“{name}”的目标“{value}”低于上年实际完成值“{actual}”（指标值确定依据：{reference}）。",
             "目标应不低于已达到的水平（财预〔2015〕88号 适当性）：请提高目标，或在指标值确定依据中说明为何降低。"),
 )
 

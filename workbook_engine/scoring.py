@@ -65,7 +65,7 @@ class Issue:
     of the message."""
 
     code: str
-    field: str | None
+    attribute: str | None  # the EvaluationIndicator field the finding names (its cell)
     variant: str | None = None
     fields: dict[str, Any] = field(default_factory=dict)
 
@@ -209,10 +209,9 @@ def _quantitative(row: EvaluationIndicator, points: Decimal, target: IndicatorVa
     if actual.kind != "quantitative" or actual.number is None:
         if row.attainment.strip() and _text(row.attainment) in BANDS:
             return None  # a number could not be given: judged by 完成程度
-        problem = "不是数值" if actual.kind != "empty" else "实际完成值为空"
-        return _unscorable(row, points, problem, target)
+        return _unscorable(row, points, "empty" if actual.kind == "empty" else None, target)
     if actual.unit and base_unit(actual.unit) != base_unit(target.unit):
-        return _unscorable(row, points, f"单位“{actual.unit}”与目标的“{target.unit}”不同", target)
+        return _unscorable(row, points, "unit", target, unit=actual.unit, target_unit=target.unit)
     goal, done = target.number, actual.number
     operator = target.operator
     if operator in ("≥", ">"):
@@ -232,10 +231,11 @@ def _quantitative(row: EvaluationIndicator, points: Decimal, target: IndicatorVa
                           done / goal if goal else None)
 
 
-def _unscorable(row: EvaluationIndicator, points: Decimal, problem: str, target: IndicatorValue) -> IndicatorScore:
-    example = f"{format(target.number.normalize(), 'f')}{target.unit}" if target.number is not None else "12次"
-    issue = Issue("WBE-E244", "actual", None, {"name": row.level3, "actual": row.actual, "target": row.target,
-                                               "problem": problem, "example": example})
+def _unscorable(row: EvaluationIndicator, points: Decimal, variant: str | None, target: IndicatorValue,
+                **more: str) -> IndicatorScore:
+    example = format(target.number.normalize(), "f") + target.unit if target.number is not None else "12"
+    issue = Issue("WBE-E244", "actual", variant, {"name": row.level3, "actual": row.actual, "target": row.target,
+                                                  "example": example, **more})
     return IndicatorScore(row, None, points, Decimal(0), UNSCORABLE, issues=[issue])
 
 

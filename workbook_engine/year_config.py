@@ -14,17 +14,19 @@ domain notes "The budget year"). A table that cannot be used is a ConfigError (e
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 from .errors import InputError
+from .values import fold
 
 try:
     import tomllib
 except ModuleNotFoundError:  # Python 3.10: the same parser, packaged as tomli
-    import tomli as tomllib  # type: ignore[no-redef]
+    import tomli as tomllib
 
 CONFIG_NAME = "wbe.toml"  # as review/config.py (not imported: the review imports the validation)
 
@@ -45,6 +47,17 @@ BANDS: dict[str, tuple[Decimal, Decimal]] = {"达成": (Decimal(80), Decimal(100
 DEFAULT_QUALITATIVE: dict[str, Decimal] = {"达成": Decimal(100), "部分达成": Decimal(70), "未达成": Decimal(30)}
 DEFAULT_GRADES: dict[str, Decimal] = {"优": Decimal(90), "良": Decimal(80), "中": Decimal(60)}
 TABLE = "[tool.workbook-engine.year]"
+_PERIOD_RE = re.compile(r"^(\d{1,2})月?[-—–~～至到](\d{1,2})月$")
+
+
+def parse_period(text: str) -> tuple[int, int] | None:
+    """(first month, last month) of a 监控期间 such as 1-7月, 1—7月, 1月-7月, 1～6月; None when unreadable."""
+    compact = "".join(fold(text or "").split())
+    match = _PERIOD_RE.match(compact)
+    if not match:
+        return None
+    first, last = int(match.group(1)), int(match.group(2))
+    return (first, last) if 1 <= first <= last <= 12 else None
 
 
 @dataclass
@@ -97,8 +110,6 @@ def parse_year_config(table: dict[str, Any], path: Path | None = None) -> YearCo
         raise ConfigError(f"{where}{TABLE} 中有未知的设置：{'、'.join(unknown)}。可用：{'、'.join(sorted(known))}。")
     config = YearConfig(source=path)
     if "monitor-period" in table:
-        from .validation.year_rules import parse_period
-
         value = table["monitor-period"]
         if not isinstance(value, str) or parse_period(value) is None:
             raise ConfigError(f"{where}{TABLE} 的 monitor-period 应写成起止月份，如 monitor-period = \"1-6月\"。")

@@ -25,8 +25,8 @@ COMMANDS = [
     ("extract", commands.extract_command, "把官方工作簿（可能已在 Excel/WPS 中修改）读回规范工作簿。", ""),
     ("publish", commands.publish_command, "发布部门预算绩效文本 .docx，加 --pdf 同时生成 PDF。",
      "先校验；有错误时不发布（--force 仍然发布）。"),
-    ("score", year.score_command, "计算绩效自评得分（财预〔2020〕10号）：每个项目的预算执行率、各指标得分、总分和等级。",
-     "权重等可在 wbe.toml 的 [tool.workbook-engine.year] 中设置。退出码：0 完成，1 自评表有错误，2 无法读取。"),
+    ("score", year.score_command, "计算绩效自评得分：预算执行率、各指标得分、总分和等级。",
+     "按财预〔2020〕10号评分；权重见 wbe.toml。退出码：0 完成，1 自评表有错误，2 无法读取。"),
     ("serve", web.serve_command, "启动网页（中文），供不用命令行的同事使用：http://HOST:PORT/。", ""),
 ]
 

@@ -43,8 +43,7 @@ def below_last_years_actual(ctx: ReviewContext) -> Iterator[Finding]:
                 continue
             actual = match.group(2).strip()
             if weaker_than(indicator.value, actual):
-                yield ctx.indicator("WBE-R230", n, "value", actual=actual,
-                                    basis=f"指标值确定依据：{match.group(0)}")
+                yield ctx.indicator("WBE-R230", n, "value", actual=actual, reference=match.group(0))
                 break
 
 

@@ -17,23 +17,23 @@ from ..identity import record_key
 from ..model import Project
 from ..scoring import score_book
 from ..sheets.evaluation_indicators import ATTAINMENTS, NOT_APPLICABLE
+from ..sheets.evaluation_indicators import SPEC as EVALUATION
 from ..sheets.monitor_indicators import DEVIATION_CAUSES, IMPOSSIBLE, LIKELIHOODS
+from ..sheets.monitor_indicators import SPEC as MONITOR
 from ..values import base_unit, fold, parse_indicator_value
-from ..year_config import YearConfig, load_year_config
+from ..sheets import BY_KIND
+from ..year_config import YearConfig, load_year_config, parse_period
 from .rules import RuleContext
 
 YearRule = Callable[[RuleContext, YearConfig], Iterator[Finding]]
 YEAR_RULES: list[YearRule] = []
 RULE_CODES: dict[str, tuple[str, ...]] = {}  # rule name -> the catalogue codes it reports
 
-SHEET_NAMES = {"monitor_projects": "监控项目", "monitor_indicators": "监控指标", "evaluation_projects": "自评项目",
-               "evaluation_indicators": "自评指标"}
 PROJECT_KINDS = ("monitor_projects", "evaluation_projects")
 INDICATOR_KINDS = ("monitor_indicators", "evaluation_indicators")
 # What systems write in an empty cause cell; it is no cause (domain notes: 无偏差 is a placeholder).
 NO_CAUSE = ("无偏差", "无", "/", "-", "—", "无偏差原因")
 _CAUSE_SEPARATORS = re.compile(r"[、,，;；/\s]+")
-_PERIOD_RE = re.compile(r"^(\d{1,2})月?[-—–~～至到](\d{1,2})月$")
 # Words with which an expected value says the target will not be met.
 _SHORT_WORDS = ("不能", "无法", "未能", "完不成", "难以", "不可能")
 # The end of each 资金支出计划 column: month and Project field.
@@ -58,14 +58,10 @@ def year_findings(ctx: RuleContext) -> Iterator[Finding]:
         yield from rule(ctx, config)
 
 
-def parse_period(text: str) -> tuple[int, int] | None:
-    """(first month, last month) of a 监控期间 such as 1-7月, 1—7月, 1月-7月, 1～6月; None when unreadable."""
-    compact = "".join(fold(text or "").split())
-    match = _PERIOD_RE.match(compact)
-    if not match:
-        return None
-    first, last = int(match.group(1)), int(match.group(2))
-    return (first, last) if 1 <= first <= last <= 12 else None
+def _sheet(ctx: RuleContext, kind: str) -> str:
+    """The sheet's name as the workbook spells it (an English alias, a variant), for messages."""
+    table = ctx.loaded.table(kind)
+    return table.sheet_name if table is not None else BY_KIND[kind].name
 
 
 def _blank(text: str) -> bool:
@@ -97,7 +93,7 @@ def rows_belong_to_the_goals(ctx: RuleContext, config: YearConfig) -> Iterator[F
     projects = {p.code for p in ctx.book.projects}
     indicators = {record_key("indicators", i) for i in ctx.book.indicators}
     for kind in (*PROJECT_KINDS, *INDICATOR_KINDS):
-        sheet = SHEET_NAMES[kind]
+        sheet = _sheet(ctx, kind)
         first: dict[tuple, int | None] = {}
         for row in ctx.book.records(kind):
             key = record_key(kind, row)
@@ -110,10 +106,9 @@ def rows_belong_to_the_goals(ctx: RuleContext, config: YearConfig) -> Iterator[F
                 yield ctx.at("WBE-E231", kind, row.row, "level3", row.level3, sheet=sheet, code=row.project_code,
                              level1=row.level1, level2=row.level2, level3=row.level3)
             if key in first:
-                label = f"项目 {row.project_code}" if kind in PROJECT_KINDS else \
-                    f"指标 {row.level1}/{row.level2}/{row.level3}"
-                yield ctx.at("WBE-E245", kind, row.row, "project_code", row.project_code, label=label, sheet=sheet,
-                             first=first[key])
+                yield ctx.at("WBE-E245", kind, row.row, "project_code", row.project_code,
+                             None if kind in PROJECT_KINDS else "indicator", code=row.project_code, sheet=sheet,
+                             first=first[key], level1=row.level1, level2=row.level2, level3=row.level3)
             else:
                 first[key] = row.row
 
@@ -131,14 +126,14 @@ def goals_as_set(ctx: RuleContext, config: YearConfig) -> Iterator[Finding]:
         for row in ctx.book.records(kind):
             goal = values.get(record_key(kind, row))
             if goal is not None and not _blank(row.target) and not _same_goal(row.target, goal):
-                yield ctx.at("WBE-E232", kind, row.row, "target", row.target, sheet=SHEET_NAMES[kind],
+                yield ctx.at("WBE-E232", kind, row.row, "target", row.target, sheet=_sheet(ctx, kind),
                              value=row.target, goal=goal)
     for kind in PROJECT_KINDS:
         for row in ctx.book.records(kind):
             budget = budgets.get(row.project_code)
             if budget is not None and row.initial_budget is not None and row.initial_budget != budget:
                 yield ctx.at("WBE-E232", kind, row.row, "initial_budget", float(row.initial_budget), "budget",
-                             sheet=SHEET_NAMES[kind], value=_amount(row.initial_budget), goal=_amount(budget))
+                             sheet=_sheet(ctx, kind), value=_amount(row.initial_budget), goal=_amount(budget))
 
 
 @year_rule("WBE-E233")
@@ -149,16 +144,18 @@ def choices_are_known(ctx: RuleContext, config: YearConfig) -> Iterator[Finding]
         unknown = [c for c in causes if c not in DEVIATION_CAUSES and c not in NO_CAUSE]
         if unknown:
             yield ctx.at("WBE-E233", "monitor_indicators", row.row, "deviation_causes", row.deviation_causes,
-                         header="偏差原因类别", text="、".join(unknown), choices="、".join(DEVIATION_CAUSES) + "（可多选）")
+                         "multiple", header=MONITOR.header_of("deviation_causes"), text="、".join(unknown),
+                         choices="、".join(DEVIATION_CAUSES))
         likelihood = "".join(fold(row.likelihood or "").split())
         if likelihood and likelihood not in LIKELIHOODS:
             yield ctx.at("WBE-E233", "monitor_indicators", row.row, "likelihood", row.likelihood,
-                         header="完成目标可能性", text=row.likelihood, choices="、".join(LIKELIHOODS))
+                         header=MONITOR.header_of("likelihood"), text=row.likelihood, choices="、".join(LIKELIHOODS))
     for item in ctx.book.evaluation_indicators:
         attainment = "".join(fold(item.attainment or "").split())
         if attainment and attainment not in (*ATTAINMENTS, NOT_APPLICABLE):
             yield ctx.at("WBE-E233", "evaluation_indicators", item.row, "attainment", item.attainment,
-                         header="完成程度", text=item.attainment, choices="、".join((*ATTAINMENTS, NOT_APPLICABLE)))
+                         header=EVALUATION.header_of("attainment"), text=item.attainment,
+                         choices="、".join((*ATTAINMENTS, NOT_APPLICABLE)))
 
 
 @year_rule("WBE-E234")
@@ -218,7 +215,7 @@ def execution_on_plan(ctx: RuleContext, config: YearConfig) -> Iterator[Finding]
         actual = row.executed / budget * 100
         if expected - actual > config.behind_plan_points:
             yield ctx.at("WBE-W236", "monitor_projects", row.row, "executed", float(row.executed),
-                         period=f"{period[1]}月", expected=_percent(expected), actual=_percent(actual),
+                         month=period[1], expected=_percent(expected), actual=_percent(actual),
                          executed=_amount(row.executed), budget=_amount(budget),
                          behind=_points(expected - actual),
                          threshold=format(config.behind_plan_points.normalize(), "f"))
@@ -260,13 +257,13 @@ def self_evaluation_scores(ctx: RuleContext, config: YearConfig) -> Iterator[Fin
     """The issues met while scoring each project (scoring.py), at their cells."""
     for project in score_book(ctx.book, config):
         for row, issue in project.issues:
-            yield ctx.at(issue.code, "evaluation_indicators", row.row, issue.field,
-                         getattr(row, issue.field) if issue.field else None, issue.variant, **issue.fields)
+            yield ctx.at(issue.code, "evaluation_indicators", row.row, issue.attribute,
+                         getattr(row, issue.attribute) if issue.attribute else None, issue.variant, **issue.fields)
         for scored in project.indicators:
             row = scored.record
             for issue in scored.issues:
-                value = getattr(row, issue.field) if issue.field else None
-                yield ctx.at(issue.code, "evaluation_indicators", row.row, issue.field,
+                value = getattr(row, issue.attribute) if issue.attribute else None
+                yield ctx.at(issue.code, "evaluation_indicators", row.row, issue.attribute,
                              float(value) if isinstance(value, Decimal) else value, issue.variant, **issue.fields)
 
 

@@ -329,7 +329,7 @@ def _add_validations(sheet, spec: SheetSpec, last_row: int) -> None:
     _add_choice_validations(sheet, spec, last_row)
 
 
-def _add_choice_validations(sheet, spec: SheetSpec, last_row: int) -> None:
+def _add_choice_validations(sheet: Any, spec: SheetSpec, last_row: int) -> None:
     """Dropdowns of columns with choices (the budget year's sheets); a multiple-choice column only informs,
     so that 经费保障、人员保障 can be typed."""
     lists = {name: (len(LISTS) + i, values) for i, (name, values) in enumerate(YEAR_LISTS)}

@@ -136,3 +136,30 @@ def test_diff_pairs_year_rows_by_key(sample, tmp_path):
     write_book(new, b)
     located = diff_files(a, b).changes.changes
     assert located[1].location.sheet == "自评指标" and located[1].location.cell == "G3"
+
+
+def test_merge_of_a_book_without_year_sheets_and_one_with_them_keeps_the_year_rows(sample, tmp_path):
+    plain, year = tmp_path / "plain.xlsx", tmp_path / "year.xlsx"
+    write_book(sample, plain)
+    book = filled(sample)
+    write_book(book, year)
+    outcome = merge([plain, year], tmp_path / "m.xlsx")
+    assert outcome.written, outcome.to_json()
+    merged = read_book(tmp_path / "m.xlsx")
+    for kind in YEAR_KINDS:
+        assert merged.records(kind) == book.records(kind), kind
+
+
+def test_unreadable_cells_of_the_year_sheets_are_findings_not_crashes(sample, tmp_path):
+    out = tmp_path / "year.xlsx"
+    write_book(filled(sample), out)
+    wb = openpyxl.load_workbook(out)
+    wb["监控项目"]["F2"] = "约80"  # 执行数 not a number
+    wb["自评指标"]["I2"] = "五分"  # 分值 not a number
+    wb["监控指标"]["G3"] = 0.96  # a number in a free-text column, shown as 96%
+    wb["监控指标"]["G3"].number_format = "0%"
+    wb.save(out)
+    report = validate(out, review=False)
+    found = {(f.code, f.sheet, f.cell) for f in report.findings}
+    assert {("WBE-E011", "监控项目", "F2"), ("WBE-E011", "自评指标", "I2"), ("WBE-W047", "监控指标", "G3")} <= found
+    assert read_book(out).monitor_indicators[1].progress == "96%"

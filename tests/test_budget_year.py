@@ -163,3 +163,22 @@ def test_unreadable_cells_of_the_year_sheets_are_findings_not_crashes(sample, tm
     found = {(f.code, f.sheet, f.cell) for f in report.findings}
     assert {("WBE-E011", "监控项目", "F2"), ("WBE-E011", "自评指标", "I2"), ("WBE-W047", "监控指标", "G3")} <= found
     assert read_book(out).monitor_indicators[1].progress == "96%"
+
+
+def test_book_helpers_cover_the_year_kinds(sample):
+    book = filled(sample)
+    other = dataclasses.replace(book.monitor_projects[0], dept_code="450002", project_code="13022524P00MZ0000000001")
+    book.monitor_projects.append(other)
+    assert [d.code for d in book.departments()] == ["450001", "450002"]
+    assert book.for_department("450002").monitor_projects == [other]
+    assert book.for_department("450001").evaluation_indicators == book.evaluation_indicators
+    shuffled = Book(goals=book.goals, projects=book.projects, indicators=book.indicators,
+                    monitor_projects=list(reversed(book.monitor_projects)),
+                    evaluation_indicators=list(reversed(book.evaluation_indicators)))
+    ordered = shuffled.sorted()
+    assert [r.project_code for r in ordered.monitor_projects] == [r.project_code for r in book.monitor_projects]
+    assert [r.project_code for r in ordered.evaluation_indicators] == \
+        [r.project_code for r in book.evaluation_indicators]
+    assert book.records("evaluation_projects") is book.evaluation_projects
+    with pytest.raises(KeyError):
+        book.records("row")

@@ -14,6 +14,7 @@ import json
 import re
 import textwrap
 from pathlib import Path
+from typing import Any, Callable
 
 import pytest
 
@@ -61,7 +62,8 @@ def test_every_schema_code_is_in_the_catalogue():
 def _producers() -> set[str]:
     """Codes some producer can report: the rules' and schemas' declarations, and the code literals of the
     modules that build findings (readers, parser, extract, merge, the box) outside the catalogue itself."""
-    codes = {code for rule in (*RULES, *REVIEW_RULES) for code in declared_codes(rule)}
+    rules: list[Callable[..., Any]] = [*RULES, *REVIEW_RULES]
+    codes = {code for rule in rules for code in declared_codes(rule)}
     codes |= {code for kind in schemas.SCHEMAS for field in engine.schema_codes(kind).values()
               for code in field.values()}
     codes |= {schemas.MISSING, engine.GENERIC_SCHEMA_CODE}

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable, Iterable, Sequence
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -209,6 +210,8 @@ def _case_findings(kind: str, cases: list[tuple[Any, int]], book: Book, loaded: 
     """Cell findings of one book's pandera failure cases (each with its Excel row)."""
     findings: list[Finding] = []
     table = loaded.table(kind)
+    if table is None:  # only sheets that were read have frames, hence failure cases
+        return findings
     records = book.records(kind)
     by_row = {r.row: r for r in records}
     for case, row in cases:
@@ -222,7 +225,7 @@ def _case_findings(kind: str, cases: list[tuple[Any, int]], book: Book, loaded: 
         value = getattr(record, field_name, None) if record is not None else None
         if field_name in ("q1", "q2", "q3", "q4") and value is not None:
             value = float(value) / 100
-        elif hasattr(value, "as_tuple"):
+        elif isinstance(value, Decimal):
             value = float(value)
         if code == "WBE-E010":
             value = None if value in ("", None) else value

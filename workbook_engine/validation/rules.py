@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections import Counter, defaultdict
 from decimal import Decimal
-from typing import Callable, Iterator
+from typing import Any, Callable, Iterator
 
 from ..canonical_reader import LoadedWorkbook
 from ..findings import Finding, Location, finding, produces
@@ -28,7 +28,7 @@ class RuleContext:
         self.loaded = loaded
 
     def at(self, code: str, kind: str, row: int | None, field_name: str | None, value: object, /,
-           variant: str | None = None, **fields: object) -> Finding:
+           variant: str | None = None, **fields: Any) -> Finding:
         """A finding of ``code`` at a record's field; the message is the catalogue's, with ``fields``."""
         table = self.loaded.table(kind)
         sheet = table.sheet_name if table else None

@@ -123,3 +123,22 @@ def test_every_rule_names_catalogue_codes_and_every_year_code_has_a_rule():
     assert named <= set(CATALOGUE)
     year_codes = {c for c, e in CATALOGUE.items() if e.section == "year"}
     assert year_codes == named
+
+
+def test_rows_of_unknown_projects_or_indicators_and_duplicates(sample, tmp_path):
+    book = filled_year(sample)
+    book.evaluation_projects, book.evaluation_indicators = [], []
+    book.monitor_projects[1].project_code = "13022524P00CL0E1003XX"  # not in 项目: E230
+    book.monitor_indicators[0].level3 = "专家审查次数"  # renamed: not in 指标, E231
+    book.monitor_projects.append(book.monitor_projects[0])  # the same project twice: E245
+    book.monitor_indicators.append(book.monitor_indicators[1])  # the same indicator twice: E245 (indicator)
+    out = tmp_path / "监控.xlsx"
+    write_book(book, out)
+    report = validate(out, review=False)
+    found = {(f.code, f.sheet, f.cell) for f in report.findings}
+    last_project, last_indicator = len(book.monitor_projects) + 1, len(book.monitor_indicators) + 1
+    assert found == {("WBE-E230", "监控项目", "B3"), ("WBE-E231", "监控指标", "E2"),
+                     ("WBE-E245", "监控项目", f"B{last_project}"), ("WBE-E245", "监控指标", f"B{last_indicator}")}
+    messages = {f.code + f.sheet: f.message for f in report.findings}
+    assert "项目 13022524P00CL0E10035D 在监控项目中重复（第一次在第 2 行）" in messages["WBE-E245监控项目"]
+    assert "指标 产出指标/质量指标/工作任务完成情况 在监控指标中重复（第一次在第 3 行）" in messages["WBE-E245监控指标"]

@@ -16,7 +16,7 @@ from __future__ import annotations
 import functools
 import json
 from dataclasses import dataclass, field
-from typing import Any, Callable, Iterable, Mapping, Sequence
+from typing import Any, Callable, Iterable, Mapping, Sequence, TypeVar
 
 from .a1 import cell_name
 
@@ -211,6 +211,11 @@ _ENTRIES: tuple[Entry, ...] = (
     _entry("WBE-E023", CELLS, "一级指标不在指标体系内",
            "一级指标“{text}”不在指标体系内。", "请选择 产出指标、效益指标、满意度指标（2021 版另有 成本指标）。",
            what="一级指标 is not in the framework", example="投入指标", remedy="产出指标 / 效益指标 / 满意度指标 / 成本指标"),
+    _entry("WBE-E099", CELLS, "单元格未通过校验",
+           "“{header}”的值“{text}”未通过校验“{check}”。", "请按说明页中该列的要求改正。",
+           what="a schema check that declares no code of its own failed (the finding names pandera's check); "
+                "such a failure is never dropped", example="a `str_length` check added to 项目名称",
+           remedy="fix the value as the column's note says"),
     _entry("WBE-E024", CELLS, "二级指标不属于所填一级指标",
            "二级指标“{level2}”不属于一级指标“{level1}”。", "{canonical}下可选：{allowed}。",
            what="二级指标 does not belong to its 一级指标", example="产出指标 / 经济效益指标",
@@ -678,6 +683,28 @@ def finding(code: str, at: Location = NOWHERE, value: Any = None, /, *, variant:
     item = CATALOGUE[code]
     return Finding(code, item.severity, at.sheet, at.cell, at.row, at.column, value,
                    item.message(variant, **fields), group=item.criterion, project=project, file=at.file)
+
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def produces(*codes: str) -> Callable[[F], F]:
+    """Declare the codes a check can report, where the check is defined (frictionless: "a check declares its
+    errors"). An unknown code fails at import; tests derive "every code has a producer" from these marks."""
+    unknown = [code for code in codes if code not in CATALOGUE]
+    if unknown:
+        raise KeyError(f"codes not in the catalogue: {', '.join(unknown)}")
+
+    def mark(check: F) -> F:
+        check.codes = codes  # type: ignore[attr-defined]  # a plain function attribute, read by declared_codes
+        return check
+
+    return mark
+
+
+def declared_codes(check: Callable[..., Any]) -> tuple[str, ...]:
+    """The codes a check declared with ``produces`` (none for an undeclared one)."""
+    return tuple(getattr(check, "codes", ()))
 
 
 _SHEET_ORDER = {"部门目标": 1, "项目": 2, "指标": 3, "监控项目": 4, "监控指标": 5, "自评项目": 6, "自评指标": 7}

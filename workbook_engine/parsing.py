@@ -35,6 +35,7 @@ def parse_int(value: Any) -> int | None:
     """An integer cell (序号, 年度) or None; 3.0 and "３" are accepted, 3.5 and "三" are not."""
     if is_blank(value) or isinstance(value, bool):
         return None
+    number: int | None
     if isinstance(value, int):
         number = value
     elif isinstance(value, float):

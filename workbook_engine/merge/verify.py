@@ -7,7 +7,7 @@ column as a string. What can go wrong is the content: a value that does not read
 merged content breaking a rule. So the three canonical sheets are read back with calamine and go through
 the validator's own reader, parser, schemas and rules (the findings ``wbe validate`` of the output would
 give), and the book read back is compared with the planned one record by record, extra columns included.
-See docs/decisions.md 15.M.1.
+See docs/decisions.md 15.14.
 """
 
 from __future__ import annotations

@@ -12,7 +12,7 @@ from collections.abc import Callable, Iterator
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
-from ..findings import Finding
+from ..findings import Finding, produces
 from ..identity import record_key
 from ..model import Project
 from ..scoring import score_book
@@ -41,10 +41,12 @@ PLAN_POINTS = ((3, "q1"), (6, "q2"), (10, "q3"), (12, "q4"))
 
 
 def year_rule(*codes: str) -> Callable[[YearRule], YearRule]:
-    """Register a rule of the budget year with the catalogue codes it reports."""
+    """Register a rule of the budget year with the catalogue codes it reports (findings.produces)."""
+    declare = produces(*codes)
+
     def register(rule: YearRule) -> YearRule:
         RULE_CODES[rule.__name__] = codes
-        YEAR_RULES.append(rule)
+        YEAR_RULES.append(declare(rule))
         return rule
     return register
 
@@ -106,9 +108,11 @@ def rows_belong_to_the_goals(ctx: RuleContext, config: YearConfig) -> Iterator[F
                 yield ctx.at("WBE-E231", kind, row.row, "level3", row.level3, sheet=sheet, code=row.project_code,
                              level1=row.level1, level2=row.level2, level3=row.level3)
             if key in first:
+                names = {} if kind in PROJECT_KINDS else \
+                    {"level1": row.level1, "level2": row.level2, "level3": row.level3}
                 yield ctx.at("WBE-E245", kind, row.row, "project_code", row.project_code,
                              None if kind in PROJECT_KINDS else "indicator", code=row.project_code, sheet=sheet,
-                             first=first[key], level1=row.level1, level2=row.level2, level3=row.level3)
+                             first=first[key], **names)
             else:
                 first[key] = row.row
 

@@ -1,27 +1,25 @@
 """pandera models of the budget year's sheets (监控项目, 监控指标, 自评项目, 自评指标; issue 22).
 
-As schemas.py: typed frames, one row per record, money as floats, blanks as None; each check maps to a finding
-code in engine._schema_code (codes, patterns and not-null as for 项目 and 指标). The sheets are optional: a book
+As schemas.py: typed frames, one row per record, money as floats, blanks as None; each field declares its
+checks' codes (``coded``: patterns, money and not-null as for 项目 and 指标). The sheets are optional: a book
 without them has no frame to check.
 """
 
 from __future__ import annotations
 
 from .pandera_import import Series, pa
-from .schemas import DEPT_CODE_PATTERN, PROJECT_CODE_PATTERN, _at_most_two_decimals
+from .schemas import DEPT_CODE, DEPT_CODE_PATTERN, MONEY, PROJECT_CODE, PROJECT_CODE_PATTERN, _at_most_two_decimals, coded
 
-# The money columns of the budget year's sheets: ≥ 0 (WBE-E012) and at most two decimals (WBE-E013).
-YEAR_MONEY_FIELDS = ("initial_budget", "full_budget", "executed", "expected_executed")
 
 
 class MonitorProjectsSchema(pa.DataFrameModel):
-    dept_code: Series[str] = pa.Field(nullable=False, str_matches=DEPT_CODE_PATTERN)
-    project_code: Series[str] = pa.Field(nullable=False, str_matches=PROJECT_CODE_PATTERN)
+    dept_code: Series[str] = coded(DEPT_CODE, nullable=False, str_matches=DEPT_CODE_PATTERN)
+    project_code: Series[str] = coded(PROJECT_CODE, nullable=False, str_matches=PROJECT_CODE_PATTERN)
     period: Series[str] = pa.Field(nullable=False)
-    initial_budget: Series[float] = pa.Field(nullable=False, ge=0)
-    full_budget: Series[float] = pa.Field(nullable=False, ge=0)
-    executed: Series[float] = pa.Field(nullable=False, ge=0)
-    expected_executed: Series[float] = pa.Field(nullable=True, ge=0)
+    initial_budget: Series[float] = coded(MONEY, nullable=False, ge=0)
+    full_budget: Series[float] = coded(MONEY, nullable=False, ge=0)
+    executed: Series[float] = coded(MONEY, nullable=False, ge=0)
+    expected_executed: Series[float] = coded(MONEY, nullable=True, ge=0)
     goal_progress: Series[str] = pa.Field(nullable=False)
     note: Series[str] = pa.Field(nullable=True)
 
@@ -35,8 +33,8 @@ class MonitorProjectsSchema(pa.DataFrameModel):
 
 
 class MonitorIndicatorsSchema(pa.DataFrameModel):
-    dept_code: Series[str] = pa.Field(nullable=False, str_matches=DEPT_CODE_PATTERN)
-    project_code: Series[str] = pa.Field(nullable=False, str_matches=PROJECT_CODE_PATTERN)
+    dept_code: Series[str] = coded(DEPT_CODE, nullable=False, str_matches=DEPT_CODE_PATTERN)
+    project_code: Series[str] = coded(PROJECT_CODE, nullable=False, str_matches=PROJECT_CODE_PATTERN)
     level1: Series[str] = pa.Field(nullable=False)
     level2: Series[str] = pa.Field(nullable=False)
     level3: Series[str] = pa.Field(nullable=False)
@@ -55,11 +53,11 @@ class MonitorIndicatorsSchema(pa.DataFrameModel):
 
 
 class EvaluationProjectsSchema(pa.DataFrameModel):
-    dept_code: Series[str] = pa.Field(nullable=False, str_matches=DEPT_CODE_PATTERN)
-    project_code: Series[str] = pa.Field(nullable=False, str_matches=PROJECT_CODE_PATTERN)
-    initial_budget: Series[float] = pa.Field(nullable=False, ge=0)
-    full_budget: Series[float] = pa.Field(nullable=False, ge=0)
-    executed: Series[float] = pa.Field(nullable=False, ge=0)
+    dept_code: Series[str] = coded(DEPT_CODE, nullable=False, str_matches=DEPT_CODE_PATTERN)
+    project_code: Series[str] = coded(PROJECT_CODE, nullable=False, str_matches=PROJECT_CODE_PATTERN)
+    initial_budget: Series[float] = coded(MONEY, nullable=False, ge=0)
+    full_budget: Series[float] = coded(MONEY, nullable=False, ge=0)
+    executed: Series[float] = coded(MONEY, nullable=False, ge=0)
     achievement: Series[str] = pa.Field(nullable=False)
     conclusion: Series[str] = pa.Field(nullable=True)
     problems: Series[str] = pa.Field(nullable=True)
@@ -75,8 +73,8 @@ class EvaluationProjectsSchema(pa.DataFrameModel):
 
 
 class EvaluationIndicatorsSchema(pa.DataFrameModel):
-    dept_code: Series[str] = pa.Field(nullable=False, str_matches=DEPT_CODE_PATTERN)
-    project_code: Series[str] = pa.Field(nullable=False, str_matches=PROJECT_CODE_PATTERN)
+    dept_code: Series[str] = coded(DEPT_CODE, nullable=False, str_matches=DEPT_CODE_PATTERN)
+    project_code: Series[str] = coded(PROJECT_CODE, nullable=False, str_matches=PROJECT_CODE_PATTERN)
     level1: Series[str] = pa.Field(nullable=False)
     level2: Series[str] = pa.Field(nullable=False)
     level3: Series[str] = pa.Field(nullable=False)

@@ -1,0 +1,181 @@
+"""Similar projects ("peers") of a book's projects in the library, and what the peers use.
+
+Similarity (docs/decisions.md 23.4) is deterministic: each project text is cut into character bigrams
+(punctuation and digits dropped, the first 160 characters); two texts score the cosine of their bigram sets,
+counting only bigrams that occur in at most ``COMMON`` of the library's texts of that field (工作, 经费 say
+nothing); a project scores ``0.5·name + 0.3·资金用途 + 0.2·绩效目标``. The peers of a project are the ``k``
+best-scoring library projects above ``threshold`` (ties by the project's position in the library), never
+the project itself (same 地区 and 项目编码).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from .query import CLEAN_SQL, GRAM_LIMIT, Library
+
+if TYPE_CHECKING:
+    from ..model import Project
+
+WEIGHTS = {"name": 0.5, "purpose": 0.3, "goal": 0.2}
+COMMON = 0.05  # a bigram in more than this share of a field's texts is ignored (at least 20 texts kept)
+
+
+@dataclass(frozen=True)
+class PeerSettings:
+    k: int = 30
+    threshold: float = 0.2
+
+
+@dataclass
+class Usage:
+    """How a project's peers use one indicator group."""
+
+    key_level1: str
+    key_level2: str
+    key_level3: str
+    name: str
+    peers: int
+    unit: str
+    direction: str
+    values: int
+    median: float | None
+    p10: float | None
+    p90: float | None
+    typical: str
+    basis: str
+
+    @property
+    def key(self) -> tuple[str, str, str]:
+        return self.key_level1, self.key_level2, self.key_level3
+
+
+@dataclass
+class PeerGroup:
+    """The peers of one project and the indicators they use (most used first)."""
+
+    project_code: str
+    peers: list[dict[str, Any]] = field(default_factory=list)
+    usage: list[Usage] = field(default_factory=list)
+
+    @property
+    def size(self) -> int:
+        return len(self.peers)
+
+
+def find_peers(library: Library, projects: Sequence[Project], region: str | None = None,
+               settings: PeerSettings = PeerSettings()) -> dict[str, PeerGroup]:
+    """The peer group of every project (by 项目编码), with the peers' indicator use."""
+    groups = {p.code: PeerGroup(p.code) for p in projects}
+    con = library.con
+    tables = {row[0] for row in con.execute("SELECT view_name FROM duckdb_views()").fetchall()}
+    if not projects or not {"projects", "grams"} <= tables:
+        return groups
+    con.execute("CREATE OR REPLACE TEMP TABLE q (qid INTEGER, project_code VARCHAR, field VARCHAR, t VARCHAR)")
+    rows = []
+    for qid, project in enumerate(projects):
+        for name, text in (("name", project.name), ("purpose", project.purpose), ("goal", project.goal)):
+            rows.append((qid, project.code, name, text or ""))
+    con.executemany("INSERT INTO q VALUES (?, ?, ?, ?)", rows)
+    clean = CLEAN_SQL.format(col="t")
+    found = con.execute(f"""
+        WITH qc AS (SELECT qid, project_code, field, substr({clean}, 1, {GRAM_LIMIT}) AS c FROM q),
+        qg AS (SELECT DISTINCT qid, field, substr(c, i, 2) AS gram
+               FROM (SELECT qid, field, c, unnest(range(1, greatest(length(c), 2))) AS i FROM qc WHERE c <> '')),
+        qn AS (SELECT qid, field, count(*) AS n FROM qg GROUP BY ALL),
+        caps AS (SELECT field, greatest(20, count(DISTINCT text_id) * {COMMON}) AS cap FROM grams GROUP BY ALL),
+        hits AS (
+          SELECT qg.qid, qg.field, g.text_id, count(*) / sqrt(any_value(qn.n) * any_value(g.grams)) AS s
+          FROM qg JOIN grams g ON g.field = qg.field AND g.gram = qg.gram
+               JOIN caps ON caps.field = g.field JOIN qn ON qn.qid = qg.qid AND qn.field = qg.field
+          WHERE g.df <= caps.cap GROUP BY qg.qid, qg.field, g.text_id),
+        scored AS (
+          SELECT qid, pid, sum(w) AS score FROM (
+            SELECT h.qid, p.pid, {WEIGHTS['name']} * h.s AS w FROM hits h JOIN projects p
+              ON h.field = 'name' AND p.name_id = h.text_id
+            UNION ALL SELECT h.qid, p.pid, {WEIGHTS['purpose']} * h.s FROM hits h JOIN projects p
+              ON h.field = 'purpose' AND p.purpose_id = h.text_id
+            UNION ALL SELECT h.qid, p.pid, {WEIGHTS['goal']} * h.s FROM hits h JOIN projects p
+              ON h.field = 'goal' AND p.goal_id = h.text_id) GROUP BY ALL),
+        ranked AS (
+          SELECT s.qid, s.pid, s.score, row_number() OVER (PARTITION BY s.qid ORDER BY s.score DESC, s.pid) AS r
+          FROM scored s JOIN projects p USING (pid)
+          JOIN (SELECT DISTINCT qid, project_code FROM q) own ON own.qid = s.qid
+          WHERE s.score >= {float(settings.threshold)}
+            AND NOT (p.project_code = own.project_code AND ({'TRUE' if region is None else 'p.region = ?'})))
+        SELECT r.qid, r.pid, r.score, p.year, p.region, p.dept_code, p.project_code, p.name
+        FROM ranked r JOIN projects p USING (pid) WHERE r.r <= {int(settings.k)} ORDER BY r.qid, r.r""",
+                        [] if region is None else [region]).fetchall()
+    codes = [p.code for p in projects]
+    peer_rows = []
+    for qid, pid, score, year, peer_region, dept, code, name in found:
+        groups[codes[qid]].peers.append({"score": round(float(score), 4), "year": year, "region": peer_region,
+                                         "dept_code": dept, "project_code": code, "name": name})
+        peer_rows.append((qid, year, peer_region, dept, code))
+    if peer_rows:
+        _usage(library, groups, codes, peer_rows)
+    return groups
+
+
+def _usage(library: Library, groups: dict[str, PeerGroup], codes: list[str],
+           peer_rows: list[tuple[int, int, str, str, str]]) -> None:
+    con = library.con
+    con.execute("CREATE OR REPLACE TEMP TABLE peer (qid INTEGER, year INTEGER, region VARCHAR, dept_code VARCHAR,"
+                " project_code VARCHAR)")
+    con.executemany("INSERT INTO peer VALUES (?, ?, ?, ?, ?)", peer_rows)
+    years = sorted({row[1] for row in peer_rows})
+    regions = sorted({row[2] for row in peer_rows})
+    marks = ", ".join("?" * len(years))
+    region_marks = ", ".join("?" * len(regions))
+    rows = con.execute(f"""
+        WITH used AS (
+          SELECT peer.qid, i.key_level1, i.key_level2, i.key_level3, i.level3, i.unit, i.direction, i.number,
+                 i.basis, peer.region || '/' || peer.project_code AS who
+          FROM ind i JOIN peer ON i.year = peer.year AND i.region = peer.region AND i.dept_code = peer.dept_code
+                              AND i.project_code = peer.project_code
+          WHERE i.year IN ({marks}) AND i.region IN ({region_marks})),
+        groups AS (
+          SELECT qid, key_level1, key_level2, key_level3, count(DISTINCT who) AS peers, mode(level3) AS name,
+                 mode(basis) FILTER (WHERE basis <> '') AS basis
+          FROM used GROUP BY ALL),
+        forms AS (
+          SELECT qid, key_level1, key_level2, key_level3, unit, direction, count(*) AS n,
+                 quantile_cont(number, 0.5) AS median, quantile_cont(number, 0.1) AS p10,
+                 quantile_cont(number, 0.9) AS p90,
+                 row_number() OVER (PARTITION BY qid, key_level1, key_level2, key_level3
+                                    ORDER BY count(*) DESC, unit, direction) AS r
+          FROM used GROUP BY qid, key_level1, key_level2, key_level3, unit, direction)
+        SELECT g.qid, g.key_level1, g.key_level2, g.key_level3, g.name, g.peers, f.unit, f.direction, f.n,
+               f.median, f.p10, f.p90, coalesce(g.basis, '')
+        FROM groups g JOIN forms f USING (qid, key_level1, key_level2, key_level3)
+        WHERE f.r = 1 ORDER BY g.qid, g.peers DESC, g.key_level1, g.key_level2, g.key_level3""",
+                       [*years, *regions]).fetchall()
+    typical_values = _typical_texts(library, rows)
+    for row in rows:
+        qid, k1, k2, k3, name, peers, unit, direction, n, median, p10, p90, basis = row
+        if direction == "定性":
+            median = p10 = p90 = None
+        typical = typical_values.get((qid, k1, k2, k3), "")
+        if median is not None:
+            from .query import number_text
+
+            typical = f"{direction}{number_text(float(median))}{unit}"
+        groups[codes[qid]].usage.append(Usage(k1, k2, k3, name, int(peers), unit, direction, int(n),
+                                              None if median is None else float(median),
+                                              None if p10 is None else float(p10),
+                                              None if p90 is None else float(p90), typical, basis))
+
+
+def _typical_texts(library: Library, rows: list[tuple[Any, ...]]) -> dict[tuple[Any, ...], str]:
+    """The most common 指标值 text of qualitative groups (按时完成, 长期)."""
+    wanted = [(r[0], r[1], r[2], r[3]) for r in rows if r[7] == "定性"]
+    if not wanted:
+        return {}
+    found = library.con.execute("""
+        SELECT peer.qid, i.key_level1, i.key_level2, i.key_level3, mode(i.value)
+        FROM ind i JOIN peer ON i.year = peer.year AND i.region = peer.region AND i.dept_code = peer.dept_code
+                            AND i.project_code = peer.project_code
+        WHERE i.direction = '定性' GROUP BY ALL""").fetchall()
+    return {(r[0], r[1], r[2], r[3]): r[4] or "" for r in found}

@@ -5,7 +5,7 @@ Similarity (docs/decisions.md 23.4) is deterministic: each project text is cut i
 counting only bigrams that occur in at most ``COMMON`` of the library's texts of that field (工作, 经费 say
 nothing); a project scores ``0.5·name + 0.3·资金用途 + 0.2·绩效目标``. The peers of a project are the ``k``
 best-scoring library projects above ``threshold`` (ties by the project's position in the library), never
-the project itself (same 地区 and 项目编码).
+the project itself (same 地区 and 项目编码); of one project's several years only the latest counts.
 """
 
 from __future__ import annotations
@@ -99,12 +99,16 @@ def find_peers(library: Library, projects: Sequence[Project], region: str | None
               ON h.field = 'purpose' AND p.purpose_id = h.text_id
             UNION ALL SELECT h.qid, p.pid, {WEIGHTS['goal']} * h.s FROM hits h JOIN projects p
               ON h.field = 'goal' AND p.goal_id = h.text_id) GROUP BY ALL),
-        ranked AS (
-          SELECT s.qid, s.pid, s.score, row_number() OVER (PARTITION BY s.qid ORDER BY s.score DESC, s.pid) AS r
-          FROM scored s JOIN projects p USING (pid)
+        latest AS (
+          SELECT s.qid, s.pid, s.score FROM scored s JOIN projects p USING (pid)
           JOIN (SELECT DISTINCT qid, project_code FROM q) own ON own.qid = s.qid
           WHERE s.score >= {float(settings.threshold)}
-            AND NOT (p.project_code = own.project_code AND ({'TRUE' if region is None else 'p.region = ?'})))
+            AND NOT (p.project_code = own.project_code AND ({'TRUE' if region is None else 'p.region = ?'}))
+          QUALIFY row_number() OVER (PARTITION BY s.qid, p.region,
+                                     substr(p.project_code, 1, 6) || substr(p.project_code, 9)
+                                     ORDER BY p.year DESC, s.score DESC, s.pid) = 1),
+        ranked AS (
+          SELECT qid, pid, score, row_number() OVER (PARTITION BY qid ORDER BY score DESC, pid) AS r FROM latest)
         SELECT r.qid, r.pid, r.score, p.year, p.region, p.dept_code, p.project_code, p.name
         FROM ranked r JOIN projects p USING (pid) WHERE r.r <= {int(settings.k)} ORDER BY r.qid, r.r""",
                         [] if region is None else [region]).fetchall()

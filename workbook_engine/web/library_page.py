@@ -1,0 +1,155 @@
+"""The 指标库 page of `wbe serve --library PATH`: search the library, see each indicator's value distribution
+(a small inline SVG chart), its bases, and the projects that use it.
+
+What a visitor sees (docs/library.md, 谁能看到什么): library aggregates only — counts, quantiles, histograms,
+bases and attainment — and only for indicators used by at least ``MIN_DEPARTMENTS`` departments, so that no
+figure is one department's own value; the projects that use an indicator are listed by 年度, 县 and 项目名称
+(what the published budget texts show), never with their department, values, actual results or scores.
+
+Routes: ``ROUTES`` (GET /library, GET /library.json); ``install(app, path)`` adds them and opens the library.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+MIN_DEPARTMENTS = 3
+MAX_QUERY = 50
+RESULTS = 10
+EXAMPLES = 8
+
+
+class LibraryState:
+    """The open library of the server, reopened when its manifest changes (after `library build --append`)."""
+
+    def __init__(self, path: str | os.PathLike[str]):
+        from ..library.query import Library
+
+        self.path = Path(path)
+        self._lock = threading.Lock()
+        self._stamp = self._manifest_stamp()
+        self.library = Library(self.path)
+
+    def _manifest_stamp(self) -> float:
+        try:
+            return (self.path / "manifest.json").stat().st_mtime
+        except OSError:
+            return 0.0
+
+    def search(self, text: str, level1: str | None, level2: str | None) -> tuple[list[Any], Any]:
+        from ..library.query import Library, info
+
+        with self._lock:  # one DuckDB connection: requests take turns (each search takes milliseconds)
+            stamp = self._manifest_stamp()
+            if stamp != self._stamp:
+                self.library.close()
+                self.library, self._stamp = Library(self.path), stamp
+            records = self.library.search(text, level1=level1, level2=level2, limit=RESULTS,
+                                          examples=EXAMPLES) if text or level1 or level2 else []
+            return records, info(self.library.store)
+
+
+@dataclass
+class Chart:
+    """The SVG chart of one distribution: ten bars, and the p10, median and p90 marks."""
+
+    width: int
+    height: int
+    bars: list[dict[str, float]]
+    marks: list[dict[str, Any]]
+    lo: str
+    hi: str
+
+
+def chart(dist: Any, width: int = 320, height: int = 90) -> Chart:
+    from ..library.query import number_text
+
+    peak = max(dist.histogram) or 1
+    step = width / 10
+    bars = []
+    for n, count in enumerate(dist.histogram):
+        h = (height - 20) * count / peak
+        bars.append({"x": round(n * step + 1, 1), "y": round(height - 14 - h, 1), "w": round(step - 2, 1),
+                     "h": round(h, 1), "count": count})
+    span = dist.hi - dist.lo
+
+    def x_of(value: float) -> float:
+        return round(width * (value - dist.lo) / span, 1) if span else width / 2
+
+    marks = [{"x": x_of(value), "label": label, "value": number_text(value)}
+             for label, value in (("P10", dist.p10), ("中位数", dist.median), ("P90", dist.p90))]
+    return Chart(width, height, bars, marks, number_text(dist.lo), number_text(dist.hi))
+
+
+def shown(record: Any) -> dict[str, Any]:
+    """What the page shows of a record (see the module docstring)."""
+    visible = record.departments >= MIN_DEPARTMENTS
+    return {
+        "name": record.name, "level1": record.key_level1, "level2": record.key_level2,
+        "projects": record.projects, "departments": record.departments, "regions": record.regions,
+        "visible": visible, "bases": record.bases if visible else "",
+        "met_rate": record.met_rate if visible and record.evaluated else None, "evaluated": record.evaluated,
+        "distributions": [{"unit": d.unit or "无单位", "direction": d.direction, "n": d.n, "typical": d.typical(),
+                           "p10": d.p10, "median": d.median, "p90": d.p90, "chart": chart(d)}
+                          for d in record.distributions[:2]] if visible else [],
+        "examples": [{"year": e["year"], "region": e["region"], "project_name": e["project_name"]}
+                     for e in record.examples],
+    }
+
+
+def _query(request: Request) -> tuple[str, str | None, str | None]:
+    params = request.query_params
+    text = (params.get("q") or "").strip()
+    if len(text) > MAX_QUERY:
+        raise HTTPException(400, f"查询文字太长（最多 {MAX_QUERY} 个字）。")
+    return text, (params.get("level1") or None), (params.get("level2") or None)
+
+
+def _state(request: Request) -> LibraryState:
+    state = getattr(request.app.state, "library", None)
+    if state is None:
+        raise HTTPException(404, "本网页没有配置指标库（启动时加 wbe serve --library 指标库文件夹）。")
+    return state
+
+
+async def library_page(request: Request) -> Response:
+    from ..framework import CLASSIC, LEVEL1_NAMES
+    from .app import page
+
+    text, level1, level2 = _query(request)
+    records, held = _state(request).search(text, level1, level2)
+    return page(request, "library.html", {
+        "q": text, "level1": level1 or "", "level2": level2 or "", "results": [shown(r) for r in records],
+        "searched": bool(text or level1 or level2), "info": held, "level1_names": LEVEL1_NAMES,
+        "level2_names": sorted({n for names in CLASSIC.values() for n in names}), "min_departments": MIN_DEPARTMENTS})
+
+
+async def library_json(request: Request) -> Response:
+    text, level1, level2 = _query(request)
+    records, held = _state(request).search(text, level1, level2)
+    results = []
+    for record in records:
+        item = shown(record)
+        for dist in item["distributions"]:
+            dist.pop("chart")
+        results.append(item)
+    return JSONResponse({"query": text, "indicators": held.indicators, "projects": held.projects,
+                         "departments": held.departments, "regions": len(held.regions), "results": results})
+
+
+ROUTES = [Route("/library", library_page), Route("/library.json", library_json)]
+
+
+def install(app: Any, path: str | os.PathLike[str]) -> None:
+    """Open the library for ``app`` and add the page's routes (before the /static mount)."""
+    app.state.library = LibraryState(path)
+    app.router.routes[0:0] = ROUTES

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 from ..errors import InputError, UsageError, WorkbookEngineError
 from ..values import as_text
 from .normalise import level1_key, level2_key, level3_key, parse_value, region_of, target_met, year_of
-from .store import COLUMNS, PARTITIONS, InputEntry, Store, arrow_schema
+from .store import COLUMNS, InputEntry, Store, arrow_schema
 
 if TYPE_CHECKING:
     import pyarrow as pa

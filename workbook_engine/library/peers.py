@@ -114,7 +114,7 @@ def find_peers(library: Library, projects: Sequence[Project], region: str | None
                         [] if region is None else [region]).fetchall()
     codes = [p.code for p in projects]
     peer_rows = []
-    for qid, pid, score, year, peer_region, dept, code, name in found:
+    for qid, _pid, score, year, peer_region, dept, code, name in found:
         groups[codes[qid]].peers.append({"score": round(float(score), 4), "year": year, "region": peer_region,
                                          "dept_code": dept, "project_code": code, "name": name})
         peer_rows.append((qid, year, peer_region, dept, code))

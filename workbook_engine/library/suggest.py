@@ -103,11 +103,12 @@ def suggest(book_path: str | os.PathLike[str], library_path: str | os.PathLike[s
             settings: PeerSettings = PeerSettings()) -> SuggestResult:
     """Suggestions for a canonical workbook; with ``output``, a copy of it with a 指标建议 sheet (the book
     itself is never modified; the output is written atomically and replaces a file only with ``overwrite``)."""
-    from ..api import check_output, read_book
+    from ..io.atomic import check_output
+    from ..validation import check
 
     if output is not None:
         check_output(output, inputs=[book_path], overwrite=overwrite, suffix=".xlsx")
-    book = read_book(book_path)
+    book = check(Path(book_path)).book
     with Library(library_path) as library:
         suggestions, lonely = suggestions_for(book, library, settings=settings)
     result = SuggestResult(Path(book_path), Path(library_path), len(book.projects), suggestions, lonely)

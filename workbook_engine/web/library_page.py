@@ -123,14 +123,22 @@ def _state(request: Request) -> LibraryState:
 
 async def library_page(request: Request) -> Response:
     from ..framework import CLASSIC, LEVEL1_NAMES
-    from .app import page
 
     text, level1, level2 = _query(request)
     records, held = _state(request).search(text, level1, level2)
-    return page(request, "library.html", {
+    return _page(request, "library.html", {
         "q": text, "level1": level1 or "", "level2": level2 or "", "results": [shown(r) for r in records],
         "searched": bool(text or level1 or level2), "info": held, "level1_names": LEVEL1_NAMES,
         "level2_names": sorted({n for names in CLASSIC.values() for n in names}), "min_departments": MIN_DEPARTMENTS})
+
+
+def _page(request: Request, name: str, context: dict[str, Any]) -> Response:
+    """A page in the app's layout (as web/app.py's page(); not imported from there: app.py imports this module)."""
+    from .security import CSRF_FIELD
+
+    values = {"csrf": request.state.csrf, "csrf_field": CSRF_FIELD, "app_settings": request.app.state.settings,
+              "root": request.scope.get("root_path", ""), **context}
+    return request.app.state.templates.TemplateResponse(request, name, values)
 
 
 async def library_json(request: Request) -> Response:

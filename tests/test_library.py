@@ -223,6 +223,8 @@ def test_peer_thresholds_come_from_wbe_toml(library: Path, tmp_path: Path):
 
     (tmp_path / "wbe.toml").write_text("[tool.workbook-engine.library]\nmin_peers = 5000\n", encoding="utf-8")
     assert load_rules(tmp_path / "book.xlsx").min_peers == 5000
+    (tmp_path / "wbe.toml").write_text('[tool.workbook-engine.library]\noff = ["WBE-R202"]\n', encoding="utf-8")
+    assert load_rules(tmp_path / "book.xlsx").off == ("WBE-R202",)
     (tmp_path / "wbe.toml").write_text("[tool.workbook-engine.library]\nmin_pears = 5\n", encoding="utf-8")
     with pytest.raises(Exception, match="没有设置项 min_pears"):
         load_rules(tmp_path / "book.xlsx")
@@ -259,3 +261,14 @@ def test_the_library_page_shows_the_distribution_chart_and_only_aggregates(libra
         assert client.get("/library", params={"q": "满" * 60}).status_code == 400
     with TestClient(create_app(executor="thread")) as client:
         assert client.get("/library").status_code == 404  # no library, no page
+
+
+def test_every_peer_code_has_a_case_here_and_a_section_in_docs_library():
+    from workbook_engine.validation.codes import PEERS
+
+    source = Path(__file__).read_text(encoding="utf-8")
+    doc = (ROOT / "docs" / "library.md").read_text(encoding="utf-8")
+    assert PEERS == ("WBE-R201", "WBE-R202", "WBE-R203")
+    for code in PEERS:
+        assert f'f.code == "{code}"' in source, code
+        assert f"### {code}" in doc, code

@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from .query import CLEAN_SQL, GRAM_LIMIT, Library
+from .query import CLEAN_SQL, GRAM_LIMIT, Library, temp_table
 
 if TYPE_CHECKING:
     from ..model import Project
@@ -71,14 +71,13 @@ def find_peers(library: Library, projects: Sequence[Project], region: str | None
     groups = {p.code: PeerGroup(p.code) for p in projects}
     con = library.con
     tables = {row[0] for row in con.execute("SELECT view_name FROM duckdb_views()").fetchall()}
-    if not projects or not {"projects", "grams"} <= tables:
+    if not projects or not {"projects", "sigs", "uses", "words", "grams"} <= tables:
         return groups
-    con.execute("CREATE OR REPLACE TEMP TABLE q (qid INTEGER, project_code VARCHAR, field VARCHAR, t VARCHAR)")
     rows = []
     for qid, project in enumerate(projects):
         for name, text in (("name", project.name), ("purpose", project.purpose), ("goal", project.goal)):
             rows.append((qid, project.code, name, text or ""))
-    con.executemany("INSERT INTO q VALUES (?, ?, ?, ?)", rows)
+    temp_table(con, "q", {"qid": "INTEGER", "project_code": "VARCHAR", "field": "VARCHAR", "t": "VARCHAR"}, rows)
     clean = CLEAN_SQL.format(col="t")
     found = con.execute(f"""
         WITH qc AS (SELECT qid, project_code, field, substr({clean}, 1, {GRAM_LIMIT}) AS c FROM q),
@@ -92,21 +91,26 @@ def find_peers(library: Library, projects: Sequence[Project], region: str | None
                JOIN caps ON caps.field = g.field JOIN qn ON qn.qid = qg.qid AND qn.field = qg.field
           WHERE g.df <= caps.cap GROUP BY qg.qid, qg.field, g.text_id),
         scored AS (
-          SELECT qid, pid, sum(w) AS score FROM (
-            SELECT h.qid, p.pid, {WEIGHTS['name']} * h.s AS w FROM hits h JOIN projects p
-              ON h.field = 'name' AND p.name_id = h.text_id
-            UNION ALL SELECT h.qid, p.pid, {WEIGHTS['purpose']} * h.s FROM hits h JOIN projects p
-              ON h.field = 'purpose' AND p.purpose_id = h.text_id
-            UNION ALL SELECT h.qid, p.pid, {WEIGHTS['goal']} * h.s FROM hits h JOIN projects p
-              ON h.field = 'goal' AND p.goal_id = h.text_id) GROUP BY ALL),
+          SELECT qid, sig, sum(w) AS score, any_value(n) AS n FROM (
+            SELECT h.qid, s.sig, s.n, {WEIGHTS['name']} * h.s AS w FROM hits h JOIN sigs s
+              ON h.field = 'name' AND s.name_id = h.text_id
+            UNION ALL SELECT h.qid, s.sig, s.n, {WEIGHTS['purpose']} * h.s FROM hits h JOIN sigs s
+              ON h.field = 'purpose' AND s.purpose_id = h.text_id
+            UNION ALL SELECT h.qid, s.sig, s.n, {WEIGHTS['goal']} * h.s FROM hits h JOIN sigs s
+              ON h.field = 'goal' AND s.goal_id = h.text_id) GROUP BY qid, sig),
+        needed AS (  -- the best texts until they hold enough projects (several years of one project count once)
+          SELECT qid, sig, score FROM (
+            SELECT qid, sig, score, n, sum(n) OVER (PARTITION BY qid ORDER BY score DESC, sig
+                                                    ROWS UNBOUNDED PRECEDING) AS running
+            FROM scored WHERE score >= {float(settings.threshold)})
+          WHERE running - n < {4 * int(settings.k) + 1}),
         latest AS (
-          SELECT s.qid, s.pid, s.score FROM scored s JOIN projects p USING (pid)
+          SELECT s.qid, p.pid, s.score FROM needed s JOIN projects p USING (sig)
           JOIN (SELECT DISTINCT qid, project_code FROM q) own ON own.qid = s.qid
-          WHERE s.score >= {float(settings.threshold)}
-            AND NOT (p.project_code = own.project_code AND ({'TRUE' if region is None else 'p.region = ?'}))
+          WHERE NOT (p.project_code = own.project_code AND ({'TRUE' if region is None else 'p.region = ?'}))
           QUALIFY row_number() OVER (PARTITION BY s.qid, p.region,
                                      substr(p.project_code, 1, 6) || substr(p.project_code, 9)
-                                     ORDER BY p.year DESC, s.score DESC, s.pid) = 1),
+                                     ORDER BY p.year DESC, s.score DESC, p.pid) = 1),
         ranked AS (
           SELECT qid, pid, score, row_number() OVER (PARTITION BY qid ORDER BY score DESC, pid) AS r FROM latest)
         SELECT r.qid, r.pid, r.score, p.year, p.region, p.dept_code, p.project_code, p.name
@@ -114,72 +118,49 @@ def find_peers(library: Library, projects: Sequence[Project], region: str | None
                         [] if region is None else [region]).fetchall()
     codes = [p.code for p in projects]
     peer_rows = []
-    for qid, _pid, score, year, peer_region, dept, code, name in found:
+    for qid, pid, score, year, peer_region, dept, code, name in found:
         groups[codes[qid]].peers.append({"score": round(float(score), 4), "year": year, "region": peer_region,
                                          "dept_code": dept, "project_code": code, "name": name})
-        peer_rows.append((qid, year, peer_region, dept, code))
+        peer_rows.append((qid, pid))
     if peer_rows:
         _usage(library, groups, codes, peer_rows)
     return groups
 
 
 def _usage(library: Library, groups: dict[str, PeerGroup], codes: list[str],
-           peer_rows: list[tuple[int, int, str, str, str]]) -> None:
+           peer_rows: list[tuple[int, int]]) -> None:
+    from .query import number_text
+
     con = library.con
-    con.execute("CREATE OR REPLACE TEMP TABLE peer (qid INTEGER, year INTEGER, region VARCHAR, dept_code VARCHAR,"
-                " project_code VARCHAR)")
-    con.executemany("INSERT INTO peer VALUES (?, ?, ?, ?, ?)", peer_rows)
-    years = sorted({row[1] for row in peer_rows})
-    regions = sorted({row[2] for row in peer_rows})
-    marks = ", ".join("?" * len(years))
-    region_marks = ", ".join("?" * len(regions))
-    rows = con.execute(f"""
+    temp_table(con, "peer", {"qid": "INTEGER", "pid": "UBIGINT"}, peer_rows)
+    # Only numbers are read per indicator row (hashes of unit/direction, basis and text); the words are looked
+    # up for the few aggregated rows at the end.
+    rows = con.execute("""
         WITH used AS (
-          SELECT peer.qid, i.key_level1, i.key_level2, i.key_level3, i.level3, i.unit, i.direction, i.number,
-                 i.basis, peer.region || '/' || peer.project_code AS who
-          FROM ind i JOIN peer ON i.year = peer.year AND i.region = peer.region AND i.dept_code = peer.dept_code
-                              AND i.project_code = peer.project_code
-          WHERE i.year IN ({marks}) AND i.region IN ({region_marks})),
+          SELECT peer.qid, u.pid, u.gid, u.form, u.number, u.basis, u.text FROM uses u JOIN peer USING (pid)),
         groups AS (
-          SELECT qid, key_level1, key_level2, key_level3, count(DISTINCT who) AS peers, mode(level3) AS name,
-                 mode(basis) FILTER (WHERE basis <> '') AS basis
+          SELECT qid, gid, count(DISTINCT pid) AS peers, mode(basis) AS basis, mode(text) AS text
           FROM used GROUP BY ALL),
         forms AS (
-          SELECT qid, key_level1, key_level2, key_level3, unit, direction, count(*) AS n,
-                 quantile_cont(number, 0.5) AS median, quantile_cont(number, 0.1) AS p10,
-                 quantile_cont(number, 0.9) AS p90,
-                 row_number() OVER (PARTITION BY qid, key_level1, key_level2, key_level3
-                                    ORDER BY count(*) DESC, unit, direction) AS r
-          FROM used GROUP BY qid, key_level1, key_level2, key_level3, unit, direction)
-        SELECT g.qid, g.key_level1, g.key_level2, g.key_level3, g.name, g.peers, f.unit, f.direction, f.n,
-               f.median, f.p10, f.p90, coalesce(g.basis, '')
-        FROM groups g JOIN forms f USING (qid, key_level1, key_level2, key_level3)
-        WHERE f.r = 1 ORDER BY g.qid, g.peers DESC, g.key_level1, g.key_level2, g.key_level3""",
-                       [*years, *regions]).fetchall()
-    typical_values = _typical_texts(library, rows)
+          SELECT qid, gid, form, count(*) AS n, quantile_cont(number, 0.5) AS median,
+                 quantile_cont(number, 0.1) AS p10, quantile_cont(number, 0.9) AS p90,
+                 row_number() OVER (PARTITION BY qid, gid ORDER BY count(*) DESC, form) AS r
+          FROM used GROUP BY qid, gid, form)
+        SELECT g.qid, r.key_level1, r.key_level2, r.key_level3, r.name, g.peers, fw.unit, fw.direction, f.n,
+               f.median, f.p10, f.p90, coalesce(bw.text, ''), coalesce(tw.text, '')
+        FROM groups g JOIN forms f USING (qid, gid) JOIN records r USING (gid)
+             JOIN words fw ON fw.id = f.form AND fw.unit IS NOT NULL
+             LEFT JOIN words bw ON bw.id = g.basis AND bw.text IS NOT NULL
+             LEFT JOIN words tw ON tw.id = g.text AND tw.text IS NOT NULL
+        WHERE f.r = 1 ORDER BY g.qid, g.peers DESC, r.key_level1, r.key_level2, r.key_level3""").fetchall()
     for row in rows:
-        qid, k1, k2, k3, name, peers, unit, direction, n, median, p10, p90, basis = row
-        if direction == "定性":
+        qid, k1, k2, k3, name, peers, unit, direction, n, median, p10, p90, basis, text = row
+        if direction == "定性" or median is None:
             median = p10 = p90 = None
-        typical = typical_values.get((qid, k1, k2, k3), "")
-        if median is not None:
-            from .query import number_text
-
+            typical = text
+        else:
             typical = f"{direction}{number_text(float(median))}{unit}"
         groups[codes[qid]].usage.append(Usage(k1, k2, k3, name, int(peers), unit, direction, int(n),
                                               None if median is None else float(median),
                                               None if p10 is None else float(p10),
                                               None if p90 is None else float(p90), typical, basis))
-
-
-def _typical_texts(library: Library, rows: list[tuple[Any, ...]]) -> dict[tuple[Any, ...], str]:
-    """The most common 指标值 text of qualitative groups (按时完成, 长期)."""
-    wanted = [(r[0], r[1], r[2], r[3]) for r in rows if r[7] == "定性"]
-    if not wanted:
-        return {}
-    found = library.con.execute("""
-        SELECT peer.qid, i.key_level1, i.key_level2, i.key_level3, mode(i.value)
-        FROM ind i JOIN peer ON i.year = peer.year AND i.region = peer.region AND i.dept_code = peer.dept_code
-                            AND i.project_code = peer.project_code
-        WHERE i.direction = '定性' GROUP BY ALL""").fetchall()
-    return {(r[0], r[1], r[2], r[3]): r[4] or "" for r in found}

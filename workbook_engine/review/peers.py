@@ -8,8 +8,8 @@
 - WBE-R203: a target equal to last year's for the same project (项目编码 without its year digits) and
   indicator, while last year's 实际完成值 exceeded it.
 
-Thresholds come from ``[tool.workbook-engine.library]`` in the wbe.toml beside the book (PeerRules);
-severity and points of each code from the review's own settings (review/config.py). Every message states
+Thresholds come from ``[tool.workbook-engine.library]`` in the wbe.toml beside the book (PeerRules, and
+``off = ["WBE-R202"]`` to switch rules off); points per code are the catalogue's. Every message states
 the peer figures it is based on.
 """
 
@@ -41,6 +41,7 @@ class PeerRules:
     common_share: float = 0.5
     similar_k: int = 30
     similarity: float = 0.2
+    off: tuple[str, ...] = ()
 
 
 def load_rules(workbook: str | os.PathLike[str] | None) -> PeerRules:
@@ -64,6 +65,17 @@ def load_rules(workbook: str | os.PathLike[str] | None) -> PeerRules:
     known = {f.name: f.type for f in fields(PeerRules)}
     values: dict[str, Any] = {}
     for name, value in (table.items() if isinstance(table, dict) else ()):
+        if name == "off":
+            from ..findings import CATALOGUE, PEERS_SECTION
+
+            codes = value if isinstance(value, list) else [value]
+            wrong = [str(c) for c in codes if not (isinstance(c, str) and c in CATALOGUE
+                                                   and CATALOGUE[c].section == PEERS_SECTION)]
+            if wrong:
+                raise InputError(f"{path}：[tool.workbook-engine.library] off 中的 {'、'.join(wrong)} 不是指标库审核规则"
+                                 "代码（WBE-R201、WBE-R202、WBE-R203）。")
+            values["off"] = tuple(codes)
+            continue
         if name not in known:
             raise InputError(f"{path}：[tool.workbook-engine.library] 没有设置项 {name}（可用：{'、'.join(known)}）。")
         if isinstance(value, bool) or not isinstance(value, (int, float)) or value < 0:
@@ -103,6 +115,7 @@ def peer_findings(book: Book, library: str | os.PathLike[str] | Library, *, load
     else:
         with Library(library) as opened:
             found = _findings(book, opened, _Places(loaded), rules)
+    found = [f for f in found if f.code not in rules.off]
     if config is None:
         return found
     from dataclasses import replace
@@ -132,6 +145,8 @@ def _findings(book: Book, library: Library, places: _Places, rules: PeerRules) -
 
 def _weaker(library: Library, keyed: list[tuple[Any, tuple[str, str, str], Any]], places: _Places,
             rules: PeerRules) -> list[Finding]:
+    from ..library.query import temp_table
+
     con = library.con
     views = {row[0] for row in con.execute("SELECT view_name FROM duckdb_views()").fetchall()}
     if "dists" not in views:
@@ -140,9 +155,8 @@ def _weaker(library: Library, keyed: list[tuple[Any, tuple[str, str, str], Any]]
               if value.number is not None and value.direction in ("≥", "≤") and value.unit not in MONEY}
     if not wanted:
         return []
-    con.execute("CREATE OR REPLACE TEMP TABLE peer_keys (k1 VARCHAR, k2 VARCHAR, k3 VARCHAR, unit VARCHAR, "
-                "direction VARCHAR)")
-    con.executemany("INSERT INTO peer_keys VALUES (?, ?, ?, ?, ?)", sorted(wanted))
+    temp_table(con, "peer_keys", {"k1": "VARCHAR", "k2": "VARCHAR", "k3": "VARCHAR", "unit": "VARCHAR",
+                                  "direction": "VARCHAR"}, sorted(wanted))
     dists = {tuple(row[:5]): row[5:] for row in con.execute("""
         SELECT d.key_level1, d.key_level2, d.key_level3, d.unit, d.direction, d.n, d.p10, d.median, d.p90
         FROM dists d JOIN peer_keys k ON d.key_level1 = k.k1 AND d.key_level2 = k.k2 AND d.key_level3 = k.k3
@@ -206,10 +220,11 @@ def _copied(book: Book, library: Library, keyed: list[tuple[Any, tuple[str, str,
             wanted.append((year - 1, region, project_stem(ind.project_code), *key))
     if not wanted:
         return []
+    from ..library.query import temp_table
+
     con = library.con
-    con.execute("CREATE OR REPLACE TEMP TABLE last_keys (year INTEGER, region VARCHAR, stem VARCHAR, k1 VARCHAR, "
-                "k2 VARCHAR, k3 VARCHAR)")
-    con.executemany("INSERT INTO last_keys VALUES (?, ?, ?, ?, ?, ?)", sorted(set(wanted)))
+    temp_table(con, "last_keys", {"year": "INTEGER", "region": "VARCHAR", "stem": "VARCHAR", "k1": "VARCHAR",
+                                  "k2": "VARCHAR", "k3": "VARCHAR"}, sorted(set(wanted)))
     years_list = sorted({w[0] for w in wanted})
     regions = sorted({w[1] for w in wanted})
     rows = con.execute(f"""

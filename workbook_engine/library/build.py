@@ -1,10 +1,10 @@
 """`wbe library build`: canonical workbooks, folders of them, county workbooks and Parquet exports into the
 library's dataset, one row per indicator.
 
-Every workbook is read by the guarded reader (validation.check: size and zip-bomb limits, encrypted and
-non-xlsx files refused); a file that cannot be read is listed with the reason and skipped, the others are
-added. A workbook with validation errors is added too (its findings are the department's business; the
-library counts what was typed) and the number of errors is listed.
+Every workbook is read by the guarded reader (the one validation uses: size and zip-bomb limits, encrypted
+and non-xlsx files refused); a file that cannot be read is listed with the reason and skipped, the others are
+added. The schema and rule checks of `wbe validate` are not run (the library counts what was typed; a
+department's findings are its own business); cells that cannot be read at all are counted and listed.
 """
 
 from __future__ import annotations
@@ -224,31 +224,33 @@ def read_export(path: Path) -> pa.Table:
 
 
 def _read_workbooks(paths: Sequence[Path], problems: list[Problem]) -> dict[Path, Book]:
-    """The books of readable workbooks (check_many: worker processes; one by one when a file fails)."""
-    from ..validation import check
-    from ..validation.engine import check_many
+    """The books of readable workbooks: the guarded reader (size and zip limits, encrypted and non-xlsx files
+    refused) and the parser, without the schema and rule checks of `wbe validate` (the library counts what
+    was typed; docs/decisions.md 23.2). Worker processes share the files (io/parallel.py); when one fails,
+    the files are read one by one so that only the bad one is skipped."""
+    from ..io.parallel import map_in_order
+    from ..validation.engine import SHARE_HERE, _read_and_parse
 
     books: dict[Path, Book] = {}
+    results: list[tuple[Path, Any]] = []
     try:
-        checked = list(zip(paths, check_many(paths))) if paths else []
+        results = list(zip(paths, map_in_order(_read_and_parse, list(paths), share_here=SHARE_HERE)))
     except WorkbookEngineError:
-        checked = []
+        results = []
         for path in paths:
             try:
-                checked.append((path, check(path)))
+                results.append((path, _read_and_parse(path)))
             except WorkbookEngineError as exc:
                 problems.append(Problem(str(path), str(exc)))
-    except MemoryError:
-        raise
-    for path, result in checked:
-        errors = len(result.report.errors)
-        if not result.book.indicators:
+    for path, (_loaded, book, found) in results:
+        errors = sum(1 for f in found if f.is_error)
+        if not book.indicators:
             problems.append(Problem(str(path), "工作簿中没有指标，已跳过。"))
             continue
         if errors:
-            problems.append(Problem(str(path), f"有 {errors} 个校验错误（wbe validate 查看），内容已收入指标库。",
+            problems.append(Problem(str(path), f"有 {errors} 个单元格无法读取（wbe validate 查看），其余内容已收入指标库。",
                                     skipped=False))
-        books[path] = result.book
+        books[path] = book
     return books
 
 

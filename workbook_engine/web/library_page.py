@@ -6,7 +6,8 @@ bases and attainment — and only for indicators used by at least ``MIN_DEPARTME
 figure is one department's own value; the projects that use an indicator are listed by 年度, 县 and 项目名称
 (what the published budget texts show), never with their department, values, actual results or scores.
 
-Routes: ``ROUTES`` (GET /library, GET /library.json); ``install(app, path)`` adds them and opens the library.
+Routes: ``ROUTES`` (GET /library, /library.json, /library.css); ``install(app, path)`` adds them and opens the
+library.
 """
 
 from __future__ import annotations
@@ -85,8 +86,9 @@ def chart(dist: Any, width: int = 320, height: int = 90) -> Chart:
     def x_of(value: float) -> float:
         return round(width * (value - dist.lo) / span, 1) if span else width / 2
 
-    marks = [{"x": x_of(value), "label": label, "value": number_text(value)}
-             for label, value in (("P10", dist.p10), ("中位数", dist.median), ("P90", dist.p90))]
+    marks = [{"x": x_of(value), "label": label, "value": number_text(value), "colour": colour}
+             for label, value, colour in (("P10", dist.p10, "#e67e22"), ("中位数", dist.median, "#c0392b"),
+                                          ("P90", dist.p90, "#27ae60"))]
     return Chart(width, height, bars, marks, number_text(dist.lo), number_text(dist.hi))
 
 
@@ -154,7 +156,26 @@ async def library_json(request: Request) -> Response:
                          "departments": held.departments, "regions": len(held.regions), "results": results})
 
 
-ROUTES = [Route("/library", library_page), Route("/library.json", library_json)]
+# The page's style sheet, served by the page itself (the app's CSP allows style sheets from 'self' only, no
+# inline <style>; web/static/app.css belongs to the web engineers).
+CSS = """
+.lib-form{display:flex;gap:.8em;flex-wrap:wrap;align-items:flex-end;margin:1em 0}
+.lib-form label{display:flex;flex-direction:column;font-size:.9em;gap:.2em}
+.lib-result{border:1px solid #d0d7de;border-radius:6px;padding:.8em 1em;margin:1em 0}
+.lib-result h2{font-size:1.1em;margin:.2em 0}
+.lib-meta{color:#555;font-size:.9em}
+.lib-dist{display:flex;gap:2em;flex-wrap:wrap;align-items:flex-start}
+.lib-dist figure{margin:.5em 0}
+.lib-key[data-colour="0"]{color:#e67e22}.lib-key[data-colour="1"]{color:#c0392b;font-weight:bold}
+.lib-key[data-colour="2"]{color:#27ae60}
+"""
+
+
+async def library_css(request: Request) -> Response:
+    return Response(CSS, media_type="text/css; charset=utf-8", headers={"cache-control": "max-age=3600"})
+
+
+ROUTES = [Route("/library", library_page), Route("/library.json", library_json), Route("/library.css", library_css)]
 
 
 def install(app: Any, path: str | os.PathLike[str]) -> None:

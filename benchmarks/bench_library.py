@@ -35,12 +35,59 @@ def timed(fn, *args, **kwargs):
     return value, time.perf_counter() - start
 
 
+def page_load(library: Path, users: int = 20, requests: int = 15) -> dict[str, object]:
+    """The 指标库 page under ``users`` simultaneous users (threads with their own HTTP client), each doing
+    ``requests`` searches: p50/p95 of the response time."""
+    import threading
+
+    import httpx
+    import uvicorn
+
+    from workbook_engine.web import create_app
+
+    server = uvicorn.Server(uvicorn.Config(create_app(executor="thread", library=library), host="127.0.0.1",
+                                           port=8792, log_level="warning"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    while not server.started:
+        time.sleep(0.05)
+    times: list[float] = []
+    lock = threading.Lock()
+
+    def user(n: int) -> None:
+        with httpx.Client(base_url="http://127.0.0.1:8792") as client:
+            for i in range(requests):
+                start = time.perf_counter()
+                response = client.get("/library", params={"q": QUERIES[(n + i) % len(QUERIES)]})
+                elapsed = time.perf_counter() - start
+                assert response.status_code == 200
+                with lock:
+                    times.append(elapsed)
+
+    start = time.perf_counter()
+    workers = [threading.Thread(target=user, args=(n,)) for n in range(users)]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join()
+    wall = time.perf_counter() - start
+    server.should_exit = True
+    thread.join()
+    times.sort()
+    return {"page_users": users, "page_requests": len(times), "page_p50_ms": round(statistics.median(times) * 1000),
+            "page_p95_ms": round(times[int(len(times) * 0.95)] * 1000), "page_per_s": round(len(times) / wall, 1)}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     parser.add_argument("--out", type=Path, default=Path("out/province"))
     parser.add_argument("--counties", type=int, default=170)
     parser.add_argument("--workbook-counties", type=int, default=20)
+    parser.add_argument("--page-only", action="store_true", help="only the page's search with 20 users at once")
     args = parser.parse_args()
+    if args.page_only:
+        print(json.dumps(page_load(args.out / "library")), flush=True)
+        return
     from workbook_engine.library.build import _read_workbooks, build
     from workbook_engine.library.query import Library, info
     from workbook_engine.library.suggest import suggestions_for

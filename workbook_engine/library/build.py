@@ -256,7 +256,7 @@ def _read_workbooks(paths: Sequence[Path], problems: list[Problem]) -> dict[Path
 
 def build(inputs: Sequence[str | os.PathLike[str]], library: str | os.PathLike[str], *, append: bool = False,
           overwrite: bool = False, region: str | None = None, refresh: bool = True,
-          batch: int = 20) -> BuildResult:
+          batch: int = 8) -> BuildResult:
     """Add the inputs to the library (a new one unless ``append``); see the module docstring."""
     import pyarrow as pa
 

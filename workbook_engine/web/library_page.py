@@ -35,10 +35,13 @@ class LibraryState:
     def __init__(self, path: str | os.PathLike[str]):
         from ..library.query import Library
 
+        from ..library.query import info
+
         self.path = Path(path)
         self._lock = threading.Lock()
         self._stamp = self._manifest_stamp()
         self.library = Library(self.path)
+        self.held = info(self.library.store)  # counted once per version of the library (a scan of every row)
 
     def _manifest_stamp(self) -> float:
         try:
@@ -54,9 +57,10 @@ class LibraryState:
             if stamp != self._stamp:
                 self.library.close()
                 self.library, self._stamp = Library(self.path), stamp
+                self.held = info(self.library.store)
             records = self.library.search(text, level1=level1, level2=level2, limit=RESULTS,
                                           examples=EXAMPLES) if text or level1 or level2 else []
-            return records, info(self.library.store)
+            return records, self.held
 
 
 @dataclass

@@ -624,6 +624,34 @@ _YEAR_ENTRIES: tuple[Entry, ...] = (
 
 CATALOGUE: dict[str, Entry] = {e.code: e for e in (*_ENTRIES, *_REVIEW_ENTRIES, *_YEAR_ENTRIES)}
 
+# -- the review that knows the peers (issue 23: review/peers.py, the 指标库) ---------------------------------
+PEERS_SECTION = "peers"
+_PEER_ENTRIES: tuple[Entry, ...] = (
+    _entry("WBE-R201", PEERS_SECTION, "目标明显低于同类项目",
+           "“{name}”的目标“{value}”明显低于同类项目：指标库中 {peers} 个项目对这个指标（单位 {unit}，{direction}）"
+           "设定的中位数为 {median}，10% 分位数为 {p10}。",
+           "请参考同类项目把目标调整到 {typical} 左右，或在指标值确定依据中说明本项目为何更低。",
+           variants={"upper": ("“{name}”的上限“{value}”明显宽于同类项目：指标库中 {peers} 个项目对这个指标（单位 {unit}，"
+                               "{direction}）设定的中位数为 {median}，90% 分位数为 {p90}。",
+                               "请参考同类项目把上限调整到 {typical} 左右，或在指标值确定依据中说明本项目为何更宽。")},
+           what="a target weaker than the peers' (below their p10, or above their p90 for ≤; ≥ 20 peers, wbe.toml)",
+           example="≥60% where 25 peers set a median of ≥95%", remedy="a target near the peers' median, or a reason",
+           criterion="适当性", points=4),
+    _entry("WBE-R202", PEERS_SECTION, "指标与相似项目不符",
+           "“{name}”在 {peers} 个相似项目中没有一个使用，而本项目缺少多数相似项目都有的指标：{missing}。",
+           "请核对这个指标是否适合本项目，并考虑补充上述指标（wbe suggest 列出它们的典型指标值和依据）。",
+           what="an indicator no similar project uses while the project lacks the ones most peers use",
+           example="提高效率 in a project whose 8 peers all measure 隐患整改率", remedy="the indicators of similar projects",
+           criterion="相关性", points=3),
+    _entry("WBE-R203", PEERS_SECTION, "照抄上年目标而上年已超额完成",
+           "“{name}”的目标“{value}”与上年（{last_year} 年）相同，而上年实际完成值“{actual}”已超过这个目标。",
+           "请按历史标准参考上年的实际完成情况调整目标（如 {suggest}），或在指标值确定依据中说明为何不变。",
+           what="a target copied unchanged from last year while last year's actual result exceeded it",
+           example="≥90% again after an actual 98%", remedy="a target that reflects last year's result",
+           criterion="适当性", points=3),
+)
+CATALOGUE.update({e.code: e for e in _PEER_ENTRIES})
+
 # Codes by section, in catalogue order.
 REVIEW_CODES: tuple[str, ...] = tuple(c for c, e in CATALOGUE.items() if e.section == REVIEW_SECTION)
 EXTRACT_CODES: tuple[str, ...] = tuple(c for c, e in CATALOGUE.items() if e.section == EXTRACT_SECTION)

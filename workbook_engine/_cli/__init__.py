@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import typer
 
-from . import commands, web, year
+from . import commands, library, web, year
 from .app import Command, SubGroup, app
 
 # name, function, summary (one line in `wbe --help`), more (the rest of `wbe NAME --help`)
@@ -47,5 +47,9 @@ collect_app = typer.Typer(cls=SubGroup, no_args_is_help=True, rich_markup_mode=N
 register(collect_app, COLLECT)
 COLLECT_SUMMARY = "征集：各部门在网页上提交工作簿，财政局审核、退回、合并（wbe serve --data 提供网页）。"
 app.add_typer(collect_app, name="collect", short_help=COLLECT_SUMMARY, help=COLLECT_SUMMARY)
+register(app, [library.SUGGEST])
+library_app = typer.Typer(cls=SubGroup, no_args_is_help=True, rich_markup_mode=None)
+register(library_app, library.LIBRARY_COMMANDS)
+app.add_typer(library_app, name="library", short_help=library.LIBRARY_SUMMARY, help=library.LIBRARY_SUMMARY)
 
 __all__ = ["app"]

@@ -26,7 +26,7 @@ from starlette.templating import Jinja2Templates
 
 from . import tasks
 from .jobs import JobRunner
-from .security import CSRF_FIELD, CSRF_HEADER, TOKEN_COOKIE, Secrets, SecurityMiddleware
+from .security import CSRF_FIELD, CSRF_HEADER, TOKEN_COOKIE, AccountScope, Secrets, SecurityMiddleware
 from .storage import Item, Workspace, valid_id
 from .uploads import UploadRefused, kind_of_name, read_form, save, uploaded_files
 
@@ -79,7 +79,8 @@ def error_page(request: Request, message: str, status: int = 400, back: str = "/
 
 def check_csrf(request: Request, form: FormData | None = None) -> None:
     value = request.headers.get(CSRF_HEADER) or (form.get(CSRF_FIELD) if form is not None else None)
-    if not request.app.state.secrets.check_csrf(request.state.sid, value if isinstance(value, str) else None):
+    sid = getattr(request.state, "browser_sid", request.state.sid)  # the browser's, also once logged in
+    if not request.app.state.secrets.check_csrf(sid, value if isinstance(value, str) else None):
         raise HTTPException(403, "页面已过期或请求来源不明（CSRF 校验失败）。请刷新页面后重试。")
 
 
@@ -563,6 +564,7 @@ def create_app(*, max_upload_mb: float = 20, token: str | None = None, work_dir:
     app.state.secrets = secrets_
     app.state.workspace = space
     app.state.templates = templates
+    app.add_middleware(AccountScope, secrets_=secrets_)  # innermost: after the login gate found the account
     if data_dir is not None:
         if install_collection is None:
             raise TypeError("create_app(data_dir=...) needs install_collection (use workbook_engine.web.create_app)")

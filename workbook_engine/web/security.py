@@ -9,6 +9,7 @@ every request needs the token cookie set by the login page.
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import hmac
 import secrets
@@ -48,6 +49,12 @@ class Secrets:
 
     def _mac(self, purpose: str, value: str) -> str:
         return hmac.new(self.key, f"{purpose}|{value}".encode(), hashlib.sha256).hexdigest()[:32]
+
+    def account_session(self, sid: str, login_token: str) -> str:
+        """The page's session of one login in one browser: a name of the same form as a browser's session,
+        derived from both, so another login on the same browser (or after logout) has none of its items."""
+        digest = hmac.new(self.key, f"account|{sid}|{login_token}".encode(), hashlib.sha256).digest()[:16]
+        return base64.urlsafe_b64encode(digest).rstrip(b"=").decode("ascii")
 
     def sign_session(self, sid: str) -> str:
         return f"{sid}.{self._mac('session', sid)}"
@@ -135,3 +142,22 @@ class SecurityMiddleware:
             secure = "; Secure" if self.https else ""
             headers.append("set-cookie", f"{SESSION_COOKIE}={self.secrets.sign_session(new_sid)}; Path=/; "
                                          f"HttpOnly; SameSite=Strict{secure}")
+
+
+class AccountScope:
+    """Inside the collection box's login gate: the page's items, jobs and downloads belong to the logged-in
+    account (its login), not to the browser cookie (issue 26). ``state.sid`` becomes the login's own session;
+    the CSRF token stays the browser's (``state.browser_sid``), so a form loaded before login still posts."""
+
+    def __init__(self, app: ASGIApp, secrets_: Secrets):
+        self.app = app
+        self.secrets = secrets_
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        state = scope.get("state")
+        if scope["type"] == "http" and state is not None and "sid" in state:
+            state["browser_sid"] = state["sid"]
+            token = getattr(state.get("viewer"), "token", None)
+            if isinstance(token, str) and token:
+                state["sid"] = self.secrets.account_session(state["sid"], token)
+        await self.app(scope, receive, send)

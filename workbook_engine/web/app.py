@@ -20,12 +20,13 @@ from starlette.datastructures import FormData
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import FileResponse, JSONResponse, RedirectResponse, Response
-from starlette.routing import Mount, Route
+from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
 from starlette.templating import Jinja2Templates
 
 from . import tasks
 from .jobs import JobRunner
+from .permissions import BUREAU, EVERYONE, SIGNED_IN, allow, compose
 from .security import CSRF_FIELD, CSRF_HEADER, TOKEN_COOKIE, AccountScope, Secrets, SecurityMiddleware
 from .storage import Item, Workspace, valid_id
 from .uploads import UploadRefused, kind_of_name, read_form, save, uploaded_files
@@ -497,30 +498,32 @@ async def server_error(request: Request, exc: Exception) -> Response:
                     headers={"cache-control": "no-store", "x-content-type-options": "nosniff"})
 
 
-def routes() -> list:
+def routes() -> list[BaseRoute]:
+    """The page's route table, each endpoint with its declaration (permissions.py: deny by default)."""
+    tools, bureau = SIGNED_IN, BUREAU
     return [
-        Route("/", index),
-        Route("/upload", upload, methods=["POST"]),
-        Route("/files/{item}", findings),
-        Route("/files/{item}/preview", preview),
-        Route("/files/{item}/downloads", downloads),
-        Route("/files/{item}/make/{what}", make_output, methods=["POST"]),
-        Route("/files/{item}/get/{what}/{n:int}", get_output),
-        Route("/jobs/{job}.json", job_status),  # before /jobs/{job}, which would match it too
-        Route("/jobs/{job}", job_page),
-        Route("/diff", diff_form),
-        Route("/diff", diff_start, methods=["POST"]),
-        Route("/diff/{item}", diff_result),
-        Route("/diff/{item}/download", diff_download),
-        Route("/merge", merge_form),
-        Route("/merge", merge_start, methods=["POST"]),
-        Route("/merge/{item}", merge_result),
-        Route("/merge/{item}/resolve", merge_resolve, methods=["POST"]),
-        Route("/merge/{item}/download", merge_download),
-        Route("/login", login_form),
-        Route("/login", login, methods=["POST"]),
-        Route("/healthz", healthz),
-        Mount("/static", StaticFiles(directory=str(HERE / "static")), name="static"),
+        Route("/", allow("page.index", *tools)(index)),
+        Route("/upload", allow("file.upload", *tools)(upload), methods=["POST"]),
+        Route("/files/{item}", allow("file.findings", *tools)(findings)),
+        Route("/files/{item}/preview", allow("file.preview", *tools)(preview)),
+        Route("/files/{item}/downloads", allow("file.downloads", *tools)(downloads)),
+        Route("/files/{item}/make/{what}", allow("file.make", *tools)(make_output), methods=["POST"]),
+        Route("/files/{item}/get/{what}/{n:int}", allow("file.get", *tools)(get_output)),
+        Route("/jobs/{job}.json", allow("job.status", *tools)(job_status)),  # before /jobs/{job}, which matches it
+        Route("/jobs/{job}", allow("job.page", *tools)(job_page)),
+        Route("/diff", allow("diff.form", *tools)(diff_form)),
+        Route("/diff", allow("diff.start", *tools)(diff_start), methods=["POST"]),
+        Route("/diff/{item}", allow("diff.result", *tools)(diff_result)),
+        Route("/diff/{item}/download", allow("diff.download", *tools)(diff_download)),
+        Route("/merge", allow("merge.form", *bureau)(merge_form)),
+        Route("/merge", allow("merge.start", *bureau)(merge_start), methods=["POST"]),
+        Route("/merge/{item}", allow("merge.result", *bureau)(merge_result)),
+        Route("/merge/{item}/resolve", allow("merge.resolve", *bureau)(merge_resolve), methods=["POST"]),
+        Route("/merge/{item}/download", allow("merge.download", *bureau)(merge_download)),
+        Route("/login", allow("login.form", *EVERYONE)(login_form)),
+        Route("/login", allow("login", *EVERYONE)(login), methods=["POST"]),
+        Route("/healthz", allow("healthz", *EVERYONE)(healthz)),
+        allow("static", *EVERYONE)(Mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")),
     ]
 
 
@@ -557,7 +560,7 @@ def create_app(*, max_upload_mb: float = 20, token: str | None = None, work_dir:
             app.state.runner.shutdown()
             space.close()
 
-    app = Starlette(routes=routes(), lifespan=lifespan,
+    app = Starlette(routes=compose(routes()), lifespan=lifespan,
                     exception_handlers={HTTPException: http_error, UploadRefused: upload_refused,
                                         Exception: server_error})
     app.state.settings = settings

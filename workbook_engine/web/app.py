@@ -10,7 +10,7 @@ import asyncio
 import contextlib
 import logging
 import shutil
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
@@ -27,7 +27,15 @@ from starlette.templating import Jinja2Templates
 from . import tasks
 from .jobs import JobRunner
 from .permissions import BUREAU, EVERYONE, SIGNED_IN, allow, compose
-from .security import CSRF_FIELD, CSRF_HEADER, TOKEN_COOKIE, AccountScope, Secrets, SecurityMiddleware
+from .security import (
+    CSRF_FIELD,
+    CSRF_HEADER,
+    TOKEN_COOKIE,
+    AccountScope,
+    HostCheck,
+    Secrets,
+    SecurityMiddleware,
+)
 from .storage import Item, Workspace, valid_id
 from .uploads import UploadRefused, kind_of_name, read_form, save, uploaded_files
 
@@ -531,7 +539,7 @@ def create_app(*, max_upload_mb: float = 20, token: str | None = None, work_dir:
                data_dir: str | Path | None = None, database_url: str | None = None, max_age_hours: float = 24,
                workers: int | None = None, executor: str = "process", merge_factor: int = 5,
                fast_wait: float = FAST_WAIT, install_collection: Callable[..., Any] | None = None,
-               **collection_options: Any) -> Starlette:
+               allowed_hosts: Sequence[str] | None = None, **collection_options: Any) -> Starlette:
     """The web app. ``work_dir`` holds the sessions' private folders (a fresh temporary folder by default,
     deleted at shutdown); ``data_dir`` switches on the collection box (workbook_engine/web/collection.py);
     ``executor='thread'`` runs jobs in threads instead of processes (for fast in-process tests); a request
@@ -573,6 +581,8 @@ def create_app(*, max_upload_mb: float = 20, token: str | None = None, work_dir:
             raise TypeError("create_app(data_dir=...) needs install_collection (use workbook_engine.web.create_app)")
         install_collection(app, data_dir=data_dir, database_url=database_url, **collection_options)
     app.add_middleware(SecurityMiddleware, secrets_=secrets_)
+    if allowed_hosts is not None:  # outermost: a request for another Host gets nothing else (`wbe serve`)
+        app.add_middleware(HostCheck, allowed_hosts=list(allowed_hosts))
     return app
 
 

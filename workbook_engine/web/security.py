@@ -13,9 +13,10 @@ import base64
 import hashlib
 import hmac
 import secrets
+from collections.abc import Iterable, Sequence
 from typing import Any
 
-from starlette.datastructures import MutableHeaders
+from starlette.datastructures import Headers, MutableHeaders
 from starlette.requests import HTTPConnection
 from starlette.responses import PlainTextResponse, RedirectResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -160,4 +161,62 @@ class AccountScope:
             token = getattr(state.get("viewer"), "token", None)
             if isinstance(token, str) and token:
                 state["sid"] = self.secrets.account_session(state["sid"], token)
+        await self.app(scope, receive, send)
+
+
+LOOPBACK_NAMES = ("127.0.0.1", "localhost", "::1")
+ANY_ADDRESS = ("0.0.0.0", "::", "")
+HOST_REFUSED = ("拒绝访问：请求的主机名（Host）不是本网页服务的地址。经反向代理访问时，"
+                "请在启动时用 --allow-host 指定代理使用的主机名。")
+
+
+def _host_name(value: str) -> str:
+    """The host of a Host header, without its port ("[::1]:8765" -> "::1")."""
+    value = value.strip().lower()
+    if value.startswith("["):
+        return value[1:value.find("]")] if "]" in value else value[1:]
+    return value.rsplit(":", 1)[0] if value.count(":") == 1 else value
+
+
+def served_hosts(host: str, allowed: Iterable[str] = ()) -> list[str]:
+    """The Host names `wbe serve --host HOST` answers: HOST itself, the loopback names when HOST is loopback,
+    the machine's names and addresses when HOST is every address, and each --allow-host."""
+    import socket
+
+    names = [_host_name(name) for name in allowed if name.strip()]
+    host = _host_name(host) if host not in ANY_ADDRESS else host
+    if host in LOOPBACK_NAMES or host.startswith("127."):
+        names += [host, *LOOPBACK_NAMES]
+    elif host in ANY_ADDRESS:
+        names += list(LOOPBACK_NAMES)
+        try:
+            machine = socket.gethostname()
+            _name, aliases, addresses = socket.gethostbyname_ex(machine)
+            names += [machine.lower(), socket.getfqdn().lower(), *(a.lower() for a in aliases), *addresses]
+        except OSError:  # no resolvable name: loopback and --allow-host only
+            pass
+    else:
+        names.append(host)
+    return list(dict.fromkeys(names))
+
+
+class HostCheck:
+    """Refuse a request whose Host is not one of ``allowed_hosts`` (as Starlette's TrustedHostMiddleware,
+    "*.example.org" matches the subdomains; the refusal in Chinese): DNS rebinding gets no page."""
+
+    def __init__(self, app: ASGIApp, allowed_hosts: Sequence[str]):
+        self.app = app
+        self.exact = {_host_name(h) for h in allowed_hosts if not h.startswith("*.")}
+        self.suffixes = tuple(h[1:].lower() for h in allowed_hosts if h.startswith("*."))
+        self.anything = "*" in allowed_hosts
+
+    def allows(self, header: str) -> bool:
+        name = _host_name(header)
+        return self.anything or name in self.exact or (bool(name) and name.endswith(self.suffixes))
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] in ("http", "websocket") and not self.allows(Headers(scope=scope).get("host", "")):
+            response = PlainTextResponse(HOST_REFUSED, status_code=400)
+            await response(scope, receive, send)
+            return
         await self.app(scope, receive, send)

@@ -30,15 +30,19 @@ def serve_command(
     from ..web.app import access_token
     from ..web.security import served_hosts
 
+    url = f"http://{'127.0.0.1' if host in ('0.0.0.0', '::') else host}:{port}/"
+
+    def ready(workers: int) -> None:
+        typer.echo(f"网页已就绪：{url}（{workers} 个工作进程已预热；按 Ctrl+C 停止）")
+        if open_browser:
+            webbrowser.open(url)
+
+    typer.echo("网页启动中：正在预热工作进程……")
     token, generated = access_token(host, token)
     if generated:
         typer.echo(f"监听 {host} 需要访问口令；本次生成的口令：{token}")
     web_app = create_app(max_upload_mb=max_upload_mb, token=token, data_dir=data, database_url=database,
-                         allowed_hosts=served_hosts(host, allow_host or ()))
-    url = f"http://{'127.0.0.1' if host in ('0.0.0.0', '::') else host}:{port}/"
-    typer.echo(f"网页已启动：{url}（按 Ctrl+C 停止）")
-    if open_browser:
-        webbrowser.open(url)
+                         allowed_hosts=served_hosts(host, allow_host or ()), on_ready=ready)
     uvicorn.run(web_app, host=host, port=port, log_level="warning")
 
 

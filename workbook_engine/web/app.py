@@ -539,7 +539,8 @@ def create_app(*, max_upload_mb: float = 20, token: str | None = None, work_dir:
                data_dir: str | Path | None = None, database_url: str | None = None, max_age_hours: float = 24,
                workers: int | None = None, executor: str = "process", merge_factor: int = 5,
                fast_wait: float = FAST_WAIT, install_collection: Callable[..., Any] | None = None,
-               allowed_hosts: Sequence[str] | None = None, **collection_options: Any) -> Starlette:
+               allowed_hosts: Sequence[str] | None = None, on_ready: Callable[[int], None] | None = None,
+               **collection_options: Any) -> Starlette:
     """The web app. ``work_dir`` holds the sessions' private folders (a fresh temporary folder by default,
     deleted at shutdown); ``data_dir`` switches on the collection box (workbook_engine/web/collection.py);
     ``executor='thread'`` runs jobs in threads instead of processes (for fast in-process tests); a request
@@ -560,6 +561,9 @@ def create_app(*, max_upload_mb: float = 20, token: str | None = None, work_dir:
                 app.state.runner.forget(settings.max_age)
 
         app.state.runner = JobRunner(workers, executor)
+        if on_ready is not None:  # `wbe serve`: warm workers, then say the page is ready (issue 25)
+            ready = await asyncio.get_running_loop().run_in_executor(None, app.state.runner.warm)
+            on_ready(ready)
         task = asyncio.create_task(sweeper())
         try:
             yield

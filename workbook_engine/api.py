@@ -22,7 +22,9 @@ if TYPE_CHECKING:  # the implementations are imported by the function that needs
     from .validation import Checked
     from .validation.annotate import Appendix
 
-_LAZY = {"RenderResult": "official.pipeline", "PublishResult": "publish.job", "Report": "findings"}
+_LAZY = {"RenderResult": "official.pipeline", "PublishResult": "publish.job", "Report": "findings",
+         "Library": "library.query", "number_text": "library.query", "LEVEL1_NAMES": "framework",
+         "CLASSIC": "framework"}
 
 
 def __getattr__(name: str) -> Any:
@@ -71,19 +73,29 @@ def import_document(document: str | os.PathLike[str], output: str | os.PathLike[
     return book
 
 
-def check(path: str | os.PathLike[str], *, review: bool) -> Checked:
-    """Validate a canonical workbook and keep its content; with ``review`` the review rules (WBE-R…,
-    configured by the wbe.toml beside the workbook) run too, as warnings unless wbe.toml re-grades them.
+def check(path: str | os.PathLike[str], config: ReviewConfig | None = None, *, review: bool = True) -> Checked:
+    """Validate a canonical workbook and keep its content; with ``review`` the review rules (WBE-R…) run
+    too, configured by ``config`` (None: the wbe.toml beside the workbook, else the defaults), as warnings
+    unless the configuration re-grades them.
 
-    ``review`` has no default: `wbe validate` runs the review, jobs that only need a valid book do not,
-    and a caller says which it wants."""
+    The one "validate, then review" composition (the CLI, the web page, the collection box): the report
+    holds the validation and review findings in report order, ``checked.review`` the review alone (findings
+    by criterion, grades capped by the validation errors)."""
     from .validation import check as check_book
 
+    checked = check_book(Path(path))
     if not review:
-        return check_book(Path(path))
-    from .review import review_check
+        return checked
+    from .findings import Report
+    from .review import load_config, review_book
 
-    return check_book(Path(path), extra_checks=(review_check(),))
+    config = config if config is not None else load_config(checked.loaded.path)
+    result = review_book(checked.book, checked.loaded, checked.report, config)
+    report = Report(checked.report.file, [*checked.report.findings, *result.report.findings])
+    report.sort()
+    checked.report = report
+    checked.review = result
+    return checked
 
 
 def validate(path: str | os.PathLike[str], *, review: bool) -> Report:
@@ -204,11 +216,18 @@ def library_build(inputs: Sequence[str | os.PathLike[str]], library: str | os.Pa
     return build(inputs, library, append=append, overwrite=overwrite, region=region)
 
 
-def library_info(library: str | os.PathLike[str]) -> Any:
+def library_info(library: Any) -> Any:
     """What a library holds: inputs, years, regions, departments, projects, indicators (library.query.Info)."""
     from .library.query import info
 
     return info(library)
+
+
+def open_library(library: str | os.PathLike[str]) -> Any:
+    """An open 指标库 for many searches (the page keeps one per server; close it when done)."""
+    from .library.query import Library
+
+    return Library(library)
 
 
 def library_search(library: str | os.PathLike[str], text: str, *, level1: str | None = None,

@@ -21,6 +21,7 @@ def serve_command(
     data: Optional[Path] = typer.Option(None, "--data", help="收集模式：收集箱的数据文件夹（wbe collect init 创建）"),
     database: Optional[str] = typer.Option(None, "--database", help="收集模式的数据库，如 postgresql://…（默认 DATA 中的 SQLite）"),
     library: Optional[Path] = typer.Option(None, "--library", help="指标库文件夹（wbe library build 建立）：提供“指标库”页面 /library"),
+    allow_host: Optional[list[str]] = typer.Option(None, "--allow-host", help="另外接受的主机名（Host），如反向代理的域名；可重复"),
 ) -> None:
     import webbrowser
 
@@ -28,16 +29,22 @@ def serve_command(
 
     from ..web import create_app
     from ..web.app import access_token
+    from ..web.security import served_hosts
 
+    url = f"http://{'127.0.0.1' if host in ('0.0.0.0', '::') else host}:{port}/"
+
+    def ready(workers: int) -> None:
+        typer.echo(f"网页已就绪：{url}（{workers} 个工作进程已预热；按 Ctrl+C 停止）")
+        if open_browser:
+            webbrowser.open(url)
+
+    typer.echo("网页启动中：正在预热工作进程……")
     token, generated = access_token(host, token)
     if generated:
         typer.echo(f"监听 {host} 需要访问口令；本次生成的口令：{token}")
     web_app = create_app(max_upload_mb=max_upload_mb, token=token, data_dir=data, database_url=database,
+                         allowed_hosts=served_hosts(host, allow_host or ()), on_ready=ready,
                          **({"library": library} if library is not None else {}))
-    url = f"http://{'127.0.0.1' if host in ('0.0.0.0', '::') else host}:{port}/"
-    typer.echo(f"网页已启动：{url}（按 Ctrl+C 停止）")
-    if open_browser:
-        webbrowser.open(url)
     uvicorn.run(web_app, host=host, port=port, log_level="warning")
 
 

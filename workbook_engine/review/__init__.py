@@ -23,7 +23,6 @@ from ..findings import (
     position_key,
 )
 from ..model import Book
-from ..validation.engine import check
 from .config import OFF, ReviewConfig, load_config
 from .grading import ProjectGrade, errors_per_project, grade_projects
 from .rules import RULES, ReviewContext
@@ -119,7 +118,9 @@ def review_book(book: Book, loaded: LoadedWorkbook, validation: Report, config: 
 
 
 def review(path: str | Path, *, config: ReviewConfig | None = None) -> ReviewResult:
-    """Review a canonical workbook; the config defaults to the wbe.toml beside it."""
-    checked = check(path)
-    config = config if config is not None else load_config(checked.loaded.path)
-    return review_book(checked.book, checked.loaded, checked.report, config)
+    """Review a canonical workbook; the config defaults to the wbe.toml beside it (api.check composes)."""
+    from ..api import check as check_and_review
+
+    result = check_and_review(path, config, review=True).review
+    assert result is not None  # check with review=True always reviews
+    return result

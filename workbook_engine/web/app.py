@@ -10,7 +10,7 @@ import asyncio
 import contextlib
 import logging
 import shutil
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
@@ -20,13 +20,22 @@ from starlette.datastructures import FormData
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import FileResponse, JSONResponse, RedirectResponse, Response
-from starlette.routing import Mount, Route
+from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
 from starlette.templating import Jinja2Templates
 
 from . import tasks
 from .jobs import JobRunner
-from .security import CSRF_FIELD, CSRF_HEADER, TOKEN_COOKIE, Secrets, SecurityMiddleware
+from .permissions import BUREAU, EVERYONE, SIGNED_IN, allow, compose
+from .security import (
+    CSRF_FIELD,
+    CSRF_HEADER,
+    TOKEN_COOKIE,
+    AccountScope,
+    HostCheck,
+    Secrets,
+    SecurityMiddleware,
+)
 from .storage import Item, Workspace, valid_id
 from .uploads import UploadRefused, kind_of_name, read_form, save, uploaded_files
 
@@ -79,7 +88,8 @@ def error_page(request: Request, message: str, status: int = 400, back: str = "/
 
 def check_csrf(request: Request, form: FormData | None = None) -> None:
     value = request.headers.get(CSRF_HEADER) or (form.get(CSRF_FIELD) if form is not None else None)
-    if not request.app.state.secrets.check_csrf(request.state.sid, value if isinstance(value, str) else None):
+    sid = getattr(request.state, "browser_sid", request.state.sid)  # the browser's, also once logged in
+    if not request.app.state.secrets.check_csrf(sid, value if isinstance(value, str) else None):
         raise HTTPException(403, "页面已过期或请求来源不明（CSRF 校验失败）。请刷新页面后重试。")
 
 
@@ -496,30 +506,32 @@ async def server_error(request: Request, exc: Exception) -> Response:
                     headers={"cache-control": "no-store", "x-content-type-options": "nosniff"})
 
 
-def routes() -> list:
+def routes() -> list[BaseRoute]:
+    """The page's route table, each endpoint with its declaration (permissions.py: deny by default)."""
+    tools, bureau = SIGNED_IN, BUREAU
     return [
-        Route("/", index),
-        Route("/upload", upload, methods=["POST"]),
-        Route("/files/{item}", findings),
-        Route("/files/{item}/preview", preview),
-        Route("/files/{item}/downloads", downloads),
-        Route("/files/{item}/make/{what}", make_output, methods=["POST"]),
-        Route("/files/{item}/get/{what}/{n:int}", get_output),
-        Route("/jobs/{job}.json", job_status),  # before /jobs/{job}, which would match it too
-        Route("/jobs/{job}", job_page),
-        Route("/diff", diff_form),
-        Route("/diff", diff_start, methods=["POST"]),
-        Route("/diff/{item}", diff_result),
-        Route("/diff/{item}/download", diff_download),
-        Route("/merge", merge_form),
-        Route("/merge", merge_start, methods=["POST"]),
-        Route("/merge/{item}", merge_result),
-        Route("/merge/{item}/resolve", merge_resolve, methods=["POST"]),
-        Route("/merge/{item}/download", merge_download),
-        Route("/login", login_form),
-        Route("/login", login, methods=["POST"]),
-        Route("/healthz", healthz),
-        Mount("/static", StaticFiles(directory=str(HERE / "static")), name="static"),
+        Route("/", allow("page.index", *tools)(index)),
+        Route("/upload", allow("file.upload", *tools)(upload), methods=["POST"]),
+        Route("/files/{item}", allow("file.findings", *tools)(findings)),
+        Route("/files/{item}/preview", allow("file.preview", *tools)(preview)),
+        Route("/files/{item}/downloads", allow("file.downloads", *tools)(downloads)),
+        Route("/files/{item}/make/{what}", allow("file.make", *tools)(make_output), methods=["POST"]),
+        Route("/files/{item}/get/{what}/{n:int}", allow("file.get", *tools)(get_output)),
+        Route("/jobs/{job}.json", allow("job.status", *tools)(job_status)),  # before /jobs/{job}, which matches it
+        Route("/jobs/{job}", allow("job.page", *tools)(job_page)),
+        Route("/diff", allow("diff.form", *tools)(diff_form)),
+        Route("/diff", allow("diff.start", *tools)(diff_start), methods=["POST"]),
+        Route("/diff/{item}", allow("diff.result", *tools)(diff_result)),
+        Route("/diff/{item}/download", allow("diff.download", *tools)(diff_download)),
+        Route("/merge", allow("merge.form", *bureau)(merge_form)),
+        Route("/merge", allow("merge.start", *bureau)(merge_start), methods=["POST"]),
+        Route("/merge/{item}", allow("merge.result", *bureau)(merge_result)),
+        Route("/merge/{item}/resolve", allow("merge.resolve", *bureau)(merge_resolve), methods=["POST"]),
+        Route("/merge/{item}/download", allow("merge.download", *bureau)(merge_download)),
+        Route("/login", allow("login.form", *EVERYONE)(login_form)),
+        Route("/login", allow("login", *EVERYONE)(login), methods=["POST"]),
+        Route("/healthz", allow("healthz", *EVERYONE)(healthz)),
+        allow("static", *EVERYONE)(Mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")),
     ]
 
 
@@ -527,7 +539,8 @@ def create_app(*, max_upload_mb: float = 20, token: str | None = None, work_dir:
                data_dir: str | Path | None = None, database_url: str | None = None, max_age_hours: float = 24,
                workers: int | None = None, executor: str = "process", merge_factor: int = 5,
                fast_wait: float = FAST_WAIT, install_collection: Callable[..., Any] | None = None,
-               library: str | Path | None = None, **collection_options: Any) -> Starlette:
+               library: str | Path | None = None, allowed_hosts: Sequence[str] | None = None,
+               on_ready: Callable[[int], None] | None = None, **collection_options: Any) -> Starlette:
     """The web app. ``work_dir`` holds the sessions' private folders (a fresh temporary folder by default,
     deleted at shutdown); ``data_dir`` switches on the collection box (workbook_engine/web/collection.py);
     ``executor='thread'`` runs jobs in threads instead of processes (for fast in-process tests); a request
@@ -548,6 +561,9 @@ def create_app(*, max_upload_mb: float = 20, token: str | None = None, work_dir:
                 app.state.runner.forget(settings.max_age)
 
         app.state.runner = JobRunner(workers, executor)
+        if on_ready is not None:  # `wbe serve`: warm workers, then say the page is ready (issue 25)
+            ready = await asyncio.get_running_loop().run_in_executor(None, app.state.runner.warm)
+            on_ready(ready)
         task = asyncio.create_task(sweeper())
         try:
             yield
@@ -556,13 +572,14 @@ def create_app(*, max_upload_mb: float = 20, token: str | None = None, work_dir:
             app.state.runner.shutdown()
             space.close()
 
-    app = Starlette(routes=routes(), lifespan=lifespan,
+    app = Starlette(routes=compose(routes()), lifespan=lifespan,
                     exception_handlers={HTTPException: http_error, UploadRefused: upload_refused,
                                         Exception: server_error})
     app.state.settings = settings
     app.state.secrets = secrets_
     app.state.workspace = space
     app.state.templates = templates
+    app.add_middleware(AccountScope, secrets_=secrets_)  # innermost: after the login gate found the account
     if data_dir is not None:
         if install_collection is None:
             raise TypeError("create_app(data_dir=...) needs install_collection (use workbook_engine.web.create_app)")
@@ -572,6 +589,8 @@ def create_app(*, max_upload_mb: float = 20, token: str | None = None, work_dir:
 
         install_library(app, library)
     app.add_middleware(SecurityMiddleware, secrets_=secrets_)
+    if allowed_hosts is not None:  # outermost: a request for another Host gets nothing else (`wbe serve`)
+        app.add_middleware(HostCheck, allowed_hosts=list(allowed_hosts))
     return app
 
 

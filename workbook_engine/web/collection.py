@@ -45,7 +45,9 @@ from ..collect.models import (
 from ..collect.service import Collect
 from ..errors import InputError, WorkbookEngineError
 from . import collection_tasks
+from . import permissions as perm
 from .app import attachment, check_csrf, error_page, findings_context, page, start_job
+from .app import routes as page_routes
 from .uploads import UploadRefused, kind_of_name, read_form, uploaded_files
 
 log = logging.getLogger("workbook_engine.web")
@@ -644,31 +646,31 @@ async def stylesheet(request: Request) -> Response:
 
 def routes() -> list[Route]:
     return [
-        Route("/static/collect.css", stylesheet),
-        Route("/", home),
-        Route("/login", login_form),
-        Route("/login", login, methods=["POST"]),
-        Route("/logout", logout, methods=["POST"]),
-        Route("/account/password", password_form),
-        Route("/account/password", password_change, methods=["POST"]),
-        Route("/dept", department_home),
-        Route("/dept/upload", department_upload, methods=["POST"]),
-        Route("/departments/{dept}", department_view),
-        Route("/s/{sid}", submission_page),
-        Route("/s/{sid}/submit", submission_submit, methods=["POST"]),
-        Route("/s/{sid}/file", submission_file),
-        Route("/s/{sid}/annotated", submission_annotated),
-        Route("/s/{sid}/diff", submission_diff),
-        Route("/s/{sid}/diff.xlsx", submission_diff_download),
-        Route("/s/{sid}/opinion", submission_opinion, methods=["POST"]),
-        Route("/s/{sid}/return", submission_return, methods=["POST"]),
-        Route("/s/{sid}/accept", submission_accept, methods=["POST"]),
-        Route("/board", board_page),
-        Route("/board.xlsx", board_download),
-        Route("/county/merge", county_merge, methods=["POST"]),
-        Route("/admin", admin_page),
-        Route("/admin/reset", admin_reset, methods=["POST"]),
-        Route("/admin/departments", admin_add_department, methods=["POST"]),
+        Route("/static/collect.css", perm.allow("collect.stylesheet", *perm.EVERYONE)(stylesheet)),
+        Route("/", perm.allow("collect.home", *perm.EVERYONE)(home)),
+        Route("/login", perm.allow("collect.login.form", *perm.EVERYONE)(login_form)),
+        Route("/login", perm.allow("collect.login", *perm.EVERYONE)(login), methods=["POST"]),
+        Route("/logout", perm.allow("collect.logout", *perm.EVERYONE)(logout), methods=["POST"]),
+        Route("/account/password", perm.allow("collect.password_form", *ANY)(password_form)),
+        Route("/account/password", perm.allow("collect.password_change", *ANY)(password_change), methods=["POST"]),
+        Route("/dept", perm.allow("collect.department_home", DEPARTMENT)(department_home)),
+        Route("/dept/upload", perm.allow("collect.department_upload", DEPARTMENT)(department_upload), methods=["POST"]),
+        Route("/departments/{dept}", perm.allow("collect.department_view", *ANY)(department_view)),
+        Route("/s/{sid}", perm.allow("collect.submission_page", *ANY)(submission_page)),
+        Route("/s/{sid}/submit", perm.allow("collect.submission_submit", DEPARTMENT)(submission_submit), methods=["POST"]),
+        Route("/s/{sid}/file", perm.allow("collect.submission_file", *ANY)(submission_file)),
+        Route("/s/{sid}/annotated", perm.allow("collect.submission_annotated", *ANY)(submission_annotated)),
+        Route("/s/{sid}/diff", perm.allow("collect.submission_diff", *ANY)(submission_diff)),
+        Route("/s/{sid}/diff.xlsx", perm.allow("collect.submission_diff_download", *ANY)(submission_diff_download)),
+        Route("/s/{sid}/opinion", perm.allow("collect.submission_opinion", *BUREAU)(submission_opinion), methods=["POST"]),
+        Route("/s/{sid}/return", perm.allow("collect.submission_return", *BUREAU)(submission_return), methods=["POST"]),
+        Route("/s/{sid}/accept", perm.allow("collect.submission_accept", *BUREAU)(submission_accept), methods=["POST"]),
+        Route("/board", perm.allow("collect.board_page", *BUREAU)(board_page)),
+        Route("/board.xlsx", perm.allow("collect.board_download", *BUREAU)(board_download)),
+        Route("/county/merge", perm.allow("collect.county_merge", *BUREAU)(county_merge), methods=["POST"]),
+        Route("/admin", perm.allow("collect.admin_page", ADMIN)(admin_page)),
+        Route("/admin/reset", perm.allow("collect.admin_reset", ADMIN)(admin_reset), methods=["POST"]),
+        Route("/admin/departments", perm.allow("collect.admin_add_department", ADMIN)(admin_add_department), methods=["POST"]),
     ]
 
 
@@ -679,7 +681,7 @@ def install(app, *, data_dir, database_url: str | None = None, **_options: Any) 
         collect.collection(session)  # a clear message when the folder was never initialised
     app.state.collect = collect
     app.state.templates.env.filters["local"] = local_time
-    app.router.routes[0:0] = routes()
+    app.router.routes[:] = perm.compose(routes(), page_routes())  # one router: the box's routes first
     app.add_exception_handler(WorkbookEngineError, engine_error)
     app.add_middleware(CollectionGate, collect=collect)
     return collect

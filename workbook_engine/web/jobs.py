@@ -28,6 +28,16 @@ PRELOAD = ["workbook_engine.web.tasks", "workbook_engine.api", "workbook_engine.
 INTERRUPTED = "处理被中断（工作进程意外退出），没有生成任何文件。请重试；如问题持续，请联系管理员。"
 
 
+def _warm_up() -> bool:
+    """A worker's first task: import what the jobs use (a no-op where the forkserver preloaded it)."""
+    import importlib
+
+    for name in PRELOAD:
+        importlib.import_module(name)
+    time.sleep(0.05)  # hold the worker a moment, so that each warm-up task starts its own worker
+    return True
+
+
 @dataclass
 class Job:
     id: str
@@ -79,6 +89,12 @@ class JobRunner:
         context = multiprocessing.get_context("forkserver")
         context.set_forkserver_preload(PRELOAD)
         return cf.ProcessPoolExecutor(self.workers, mp_context=context)
+
+    def warm(self) -> int:
+        """Start every worker and import the library in it before the first job (issue 25): the first
+        upload does not pay for the imports. Returns the number of workers ready."""
+        futures = [self.pool.submit(_warm_up) for _ in range(self.workers)]
+        return sum(1 for f in futures if f.result())
 
     def submit(self, sid: str, title: str, folder: Path, next_url: str, fn: Callable[..., dict[str, Any]],
                *args: Any, on_done: Callable[[dict[str, Any]], None] | None = None) -> Job:

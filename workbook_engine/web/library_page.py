@@ -23,6 +23,8 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from .permissions import EVERYONE, SIGNED_IN, allow, compose
+
 MIN_DEPARTMENTS = 3
 MAX_QUERY = 50
 RESULTS = 10
@@ -33,15 +35,13 @@ class LibraryState:
     """The open library of the server, reopened when its manifest changes (after `library build --append`)."""
 
     def __init__(self, path: str | os.PathLike[str]):
-        from ..library.query import Library
-
-        from ..library.query import info
+        from .. import api
 
         self.path = Path(path)
         self._lock = threading.Lock()
         self._stamp = self._manifest_stamp()
-        self.library = Library(self.path)
-        self.held = info(self.library.store)  # counted once per version of the library (a scan of every row)
+        self.library = api.open_library(self.path)
+        self.held = api.library_info(self.library.store)  # counted once per version of the library (a scan of every row)
 
     def _manifest_stamp(self) -> float:
         try:
@@ -50,14 +50,14 @@ class LibraryState:
             return 0.0
 
     def search(self, text: str, level1: str | None, level2: str | None) -> tuple[list[Any], Any]:
-        from ..library.query import Library, info
+        from .. import api
 
         with self._lock:  # one DuckDB connection: requests take turns (each search takes milliseconds)
             stamp = self._manifest_stamp()
             if stamp != self._stamp:
                 self.library.close()
-                self.library, self._stamp = Library(self.path), stamp
-                self.held = info(self.library.store)
+                self.library, self._stamp = api.open_library(self.path), stamp
+                self.held = api.library_info(self.library.store)
             records = self.library.search(text, level1=level1, level2=level2, limit=RESULTS,
                                           examples=EXAMPLES) if text or level1 or level2 else []
             return records, self.held
@@ -76,7 +76,7 @@ class Chart:
 
 
 def chart(dist: Any, width: int = 320, height: int = 90) -> Chart:
-    from ..library.query import number_text
+    from ..api import number_text
 
     peak = max(dist.histogram) or 1
     step = width / 10
@@ -128,7 +128,7 @@ def _state(request: Request) -> LibraryState:
 
 
 async def library_page(request: Request) -> Response:
-    from ..framework import CLASSIC, LEVEL1_NAMES
+    from ..api import CLASSIC, LEVEL1_NAMES
 
     text, level1, level2 = _query(request)
     records, held = _state(request).search(text, level1, level2)
@@ -179,10 +179,13 @@ async def library_css(request: Request) -> Response:
     return Response(CSS, media_type="text/css; charset=utf-8", headers={"cache-control": "max-age=3600"})
 
 
-ROUTES = [Route("/library", library_page), Route("/library.json", library_json), Route("/library.css", library_css)]
+ROUTES = [Route("/library", allow("library.search", *SIGNED_IN)(library_page)),
+          Route("/library.json", allow("library.search", *SIGNED_IN)(library_json)),
+          Route("/library.css", allow("library.style", *EVERYONE)(library_css))]
 
 
 def install(app: Any, path: str | os.PathLike[str]) -> None:
-    """Open the library for ``app`` and add the page's routes (before the /static mount)."""
+    """Open the library for ``app`` and add the page's routes, guarded by their declarations, before the others
+    (the library shows aggregates only, to whoever may use the page: docs/library.md)."""
     app.state.library = LibraryState(path)
-    app.router.routes[0:0] = ROUTES
+    app.router.routes[0:0] = compose(ROUTES)

@@ -151,12 +151,12 @@ def analysis_of(book_path: Path) -> dict[str, Any]:
     from ..document_format import part_one
     from ..findings import position_key
     from ..layout import Context, project_layout, title_text, workbook_template
-    from ..review import ReviewConfig, review_book
-    from ..validation import check
+    from .. import api
 
-    checked = check(book_path)
-    result = review_book(checked.book, checked.loaded, checked.report, ReviewConfig())
-    findings = sorted([*checked.report.findings, *result.report.findings], key=position_key)
+    checked = api.check(book_path)  # validation and review (the wbe.toml beside the book, else the defaults)
+    result = checked.review
+    assert result is not None  # api.check reviews by default
+    findings = sorted(checked.report.findings, key=position_key)
     book, loaded = checked.book, checked.loaded
     project_of_row = _projects_by_row(book, loaded)
     rows = finding_rows(findings)

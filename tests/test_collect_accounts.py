@@ -116,7 +116,11 @@ def test_migrations_match_the_models(made):
     with collect.db.engine.connect() as connection:
         differences = compare_metadata(MigrationContext.configure(connection), Base.metadata)
         assert differences == []
-        assert connection.execute(text("SELECT version_num FROM alembic_version")).scalar() == "0001"
+        from alembic.script import ScriptDirectory
+
+        head = ScriptDirectory.from_config(alembic_config()).get_current_head()
+        assert head != "0001"  # the schema has moved on (submission versions, the county's review configuration)
+        assert connection.execute(text("SELECT version_num FROM alembic_version")).scalar() == head
     assert alembic_config().get_main_option("script_location").endswith("migrations")
 
 

@@ -288,3 +288,35 @@ def test_serving_a_folder_that_was_never_initialised_says_what_to_do(tmp_path):
         with pytest.raises(InputError, match="wbe collect init"):
             create_app(data_dir=folder, executor="thread", work_dir=tmp_path / "work")
     assert not (tmp_path / "collect.sqlite3").exists()  # nothing created: `wbe collect init` still works there
+
+
+SEEN_RE = re.compile(r'name="seen_state" value="([a-z]+)"><input type="hidden" name="seen_version" value="(\d+)"')
+
+
+def test_a_stale_page_is_refused_with_409_naming_who_did_what_when(site):
+    sid = submitted(site)
+    reviewer, admin = site["b"]["reviewer"], site["b"]["admin"]
+    stale = SEEN_RE.search(reviewer.get(f"/s/{sid}").text).groups()  # the reviewer opens the page …
+    fresh = SEEN_RE.search(admin.get(f"/s/{sid}").text).groups()
+    assert stale == fresh == ("submitted", "2")
+    assert admin.post(f"/s/{sid}/return", {"note": "请改正", "seen_state": fresh[0],
+                                           "seen_version": fresh[1]}).status_code == 303  # … the admin returns it
+    refused = reviewer.post(f"/s/{sid}/accept", {"seen_state": stale[0], "seen_version": stale[1]})
+    assert refused.status_code == 409
+    message = error_message(refused.text)
+    assert "财政局管理员（admin）" in message and "退回" in message and "刷新" in message, message
+    assert "Traceback" not in refused.text
+    with site["collect"].session() as session:
+        assert session.get(Submission, sid).state == "returned"
+    # a reviewer who refreshes sees the new state and may act on it
+    now = SEEN_RE.search(reviewer.get(f"/s/{sid}").text).groups()
+    assert now == ("returned", "3")
+    assert reviewer.post(f"/s/{sid}/accept", {"seen_state": now[0], "seen_version": now[1]}).status_code == 303
+    # the department's double click on 提交 (a page showing the draft) is refused the same way
+    dept = site["b"]["450001"]
+    response = dept.upload(department_workbook(site["tmp"], "450001"))
+    draft = int(response.headers["location"].rsplit("/", 1)[1])
+    page = SEEN_RE.search(dept.get(f"/s/{draft}").text).groups()
+    assert dept.post(f"/s/{draft}/submit", {"seen_state": page[0], "seen_version": page[1]}).status_code == 303
+    again = dept.post(f"/s/{draft}/submit", {"seen_state": page[0], "seen_version": page[1]})
+    assert again.status_code == 409 and "乐亭县应急管理局本级（450001）" in error_message(again.text)

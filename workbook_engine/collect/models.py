@@ -131,6 +131,9 @@ class Submission(Base):
     uploaded_at: Mapped[datetime] = mapped_column(DateTime, nullable=False, default=now)
     submitted_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
     state: Mapped[str] = mapped_column(String(20), nullable=False, default=UPLOADED)
+    # Incremented by every change of state; a change is made only where state and version are still those
+    # the actor saw (workflow._move), so a stale page or a concurrent second change is refused.
+    version: Mapped[int] = mapped_column(Integer, nullable=False, default=1, server_default="1")
     errors: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
     warnings: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
     projects: Mapped[int] = mapped_column(Integer, nullable=False, default=0)

@@ -9,10 +9,11 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
+from datetime import datetime, timezone
 from decimal import Decimal
 from pathlib import Path
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from ..errors import InputError, WorkbookEngineError
@@ -24,6 +25,7 @@ from .models import (
     RETURNED,
     REVIEWER,
     SUBMITTED,
+    STATE_NAMES,
     SUPERSEDED,
     UPLOADED,
     Blob,
@@ -140,58 +142,151 @@ def _own_department(session: Session, user: User) -> Department:
     return session.get(Department, user.department_id)
 
 
-def _move(session: Session, submission: Submission, to_state: str, user: User | None, note: str = "") -> None:
-    session.add(Transition(submission_id=submission.id, from_state=submission.state, to_state=to_state,
+class Conflict(WorkflowError):
+    """A state change refused because the submission changed since the actor saw it (a stale page, or a
+    second reviewer or the department acting at the same moment); the message says who did what when."""
+
+
+@dataclass(frozen=True)
+class Seen:
+    """The state and version of a submission as the actor's page showed them (the form carries both)."""
+
+    state: str
+    version: int
+
+
+ACTION_NAMES = {SUBMITTED: "提交", RETURNED: "退回", ACCEPTED: "审核通过", SUPERSEDED: "以新版本取代",
+                UPLOADED: "上传"}
+
+
+def local_time(moment: datetime | None, pattern: str = "%Y-%m-%d %H:%M:%S") -> str:
+    """A stored UTC time in the server's own time zone (the county's)."""
+    if moment is None:
+        return ""
+    return moment.replace(tzinfo=timezone.utc).astimezone().strftime(pattern)
+
+
+def last_change(session: Session, submission_id: int) -> str:
+    """Who did what to the submission last, and when, in one Chinese phrase."""
+    found = session.execute(select(Transition, User).outerjoin(User, User.id == Transition.user_id)
+                            .where(Transition.submission_id == submission_id)
+                            .order_by(Transition.id.desc()).limit(1)).first()
+    if found is None:
+        return "它已被改动"
+    transition, actor = found
+    who = (f"{actor.display_name}（{actor.username}）" if actor.display_name else actor.username) if actor else "系统"
+    return f"{who} 已于 {local_time(transition.at)} {ACTION_NAMES.get(transition.to_state, transition.to_state)}了它"
+
+
+def _conflict(session: Session, submission_id: int, seen_state: str) -> Conflict:
+    session.rollback()
+    current = session.get(Submission, submission_id)
+    now_state = STATE_NAMES.get(current.state, current.state) if current is not None else "不存在"
+    return Conflict(f"第 {submission_id} 号提交在您打开页面之后已被改动：{last_change(session, submission_id)}"
+                    f"（您看到的状态是“{STATE_NAMES.get(seen_state, seen_state)}”，现在是“{now_state}”）。"
+                    "您的操作没有执行。请刷新页面，看清当前状态后再操作。")
+
+
+def _lock_department(session: Session, department_id: int) -> None:
+    """Serialise the state changes of one department: a row lock on PostgreSQL (SQLite's writers are already
+    serialised by BEGIN IMMEDIATE, and FOR UPDATE is ignored there)."""
+    session.execute(select(Department.id).where(Department.id == department_id).with_for_update())
+
+
+def _fresh(session: Session, submission_id: int) -> Submission:
+    """The submission as committed now (after the lock), not as this session first read it."""
+    found = session.execute(select(Submission).where(Submission.id == submission_id)
+                            .execution_options(populate_existing=True)).scalar_one_or_none()
+    if found is None:
+        raise NotFound("没有这个提交记录。")
+    return found
+
+
+def _check_seen(session: Session, submission: Submission, seen: Seen | None) -> Seen:
+    """What the change is conditional on: what the actor saw, refused at once when it is no longer so."""
+    if seen is None:
+        return Seen(submission.state, submission.version)
+    if (submission.state, submission.version) != (seen.state, seen.version):
+        raise _conflict(session, submission.id, seen.state)
+    return seen
+
+
+def _move(session: Session, submission: Submission, to_state: str, user: User | None, note: str = "", *,
+          seen: Seen | None = None, submitted_at: datetime | None = None) -> None:
+    """Change the state where it is still the one seen (``UPDATE … WHERE state = :seen AND version = :seen``);
+    refused with Conflict, and nothing written, when another change came first."""
+    seen = seen or Seen(submission.state, submission.version)
+    values: dict[str, object] = {"state": to_state, "version": seen.version + 1}
+    if submitted_at is not None:
+        values["submitted_at"] = submitted_at
+    result = session.execute(
+        update(Submission).where(Submission.id == submission.id, Submission.state == seen.state,
+                                 Submission.version == seen.version).values(**values)
+        .execution_options(synchronize_session=False))
+    if result.rowcount != 1:  # type: ignore[attr-defined]  # an UPDATE's Result is a CursorResult
+        raise _conflict(session, submission.id, seen.state)
+    session.add(Transition(submission_id=submission.id, from_state=seen.state, to_state=to_state,
                            user_id=user.id if user else None, note=note))
-    submission.state = to_state
+    session.flush()
+    session.refresh(submission)
 
 
-def submit(session: Session, user: User, submission_id: int) -> Submission:
-    """The department hands a draft to the bureau; its earlier submissions are superseded."""
+def submit(session: Session, user: User, submission_id: int, *, seen: Seen | None = None) -> Submission:
+    """The department hands a draft to the bureau; its earlier submissions are superseded (all in one
+    transaction, under the department's lock, each a conditional update)."""
     submission = visible_submission(session, user, submission_id)
     if user.role != DEPARTMENT:
         raise Forbidden("只有部门填报人可以提交本部门的工作簿。")
+    _lock_department(session, submission.department_id)
+    submission = _fresh(session, submission_id)
     if submission.state != UPLOADED:
+        if seen is not None and (submission.state, submission.version) != (seen.state, seen.version):
+            raise _conflict(session, submission.id, seen.state)
         raise WorkflowError("这个版本已经提交过了。")
-    for older in session.scalars(select(Submission).where(
+    seen = _check_seen(session, submission, seen)
+    for older in list(session.scalars(select(Submission).where(
             Submission.department_id == submission.department_id, Submission.id != submission.id,
-            Submission.state.in_((SUBMITTED, RETURNED, ACCEPTED)))):
+            Submission.state.in_((SUBMITTED, RETURNED, ACCEPTED))).execution_options(populate_existing=True))):
         _move(session, older, SUPERSEDED, user, f"被第 {submission.id} 号提交取代")
-    _move(session, submission, SUBMITTED, user)
-    submission.submitted_at = now()
+    _move(session, submission, SUBMITTED, user, seen=seen, submitted_at=now())
     audit(session, "submit", f"提交第 {submission.id} 号（{submission.filename}）", user=user,
           department_id=submission.department_id)
     session.commit()
     return submission
 
 
-def _reviewable(session: Session, user: User, submission_id: int) -> Submission:
+def _reviewable(session: Session, user: User, submission_id: int, seen: Seen | None) -> tuple[Submission, Seen]:
     if not is_bureau(user):
         raise Forbidden("只有财政审核人可以退回或通过。")
     submission = visible_submission(session, user, submission_id)
+    _lock_department(session, submission.department_id)
+    submission = _fresh(session, submission_id)
+    seen = _check_seen(session, submission, seen)
     if submission.state not in (SUBMITTED, RETURNED, ACCEPTED):
         raise WorkflowError("只能审核部门当前提交的版本。")
-    return submission
+    return submission, seen
 
 
-def return_submission(session: Session, user: User, submission_id: int, note: str = "") -> Submission:
-    submission = _reviewable(session, user, submission_id)
+def return_submission(session: Session, user: User, submission_id: int, note: str = "", *,
+                      seen: Seen | None = None) -> Submission:
+    submission, seen = _reviewable(session, user, submission_id, seen)
     if submission.state == RETURNED:
         raise WorkflowError("这个版本已经退回。")
-    _move(session, submission, RETURNED, user, note)
+    _move(session, submission, RETURNED, user, note, seen=seen)
     audit(session, "return", f"退回第 {submission.id} 号" + (f"：{note}" if note else ""), user=user,
           department_id=submission.department_id)
     session.commit()
     return submission
 
 
-def accept(session: Session, user: User, submission_id: int, note: str = "") -> Submission:
-    submission = _reviewable(session, user, submission_id)
+def accept(session: Session, user: User, submission_id: int, note: str = "", *,
+           seen: Seen | None = None) -> Submission:
+    submission, seen = _reviewable(session, user, submission_id, seen)
     if submission.errors:
         raise WorkflowError(f"这个版本还有 {submission.errors} 个错误，不能通过。请退回部门修改。")
     if submission.state == ACCEPTED:
         raise WorkflowError("这个版本已经通过。")
-    _move(session, submission, ACCEPTED, user, note)
+    _move(session, submission, ACCEPTED, user, note, seen=seen)
     audit(session, "accept", f"通过第 {submission.id} 号", user=user, department_id=submission.department_id)
     session.commit()
     return submission

@@ -190,6 +190,17 @@ def text_field(form: Any, name: str, limit: int = 5000) -> str:
     return value.strip()[:limit] if isinstance(value, str) else ""
 
 
+def seen_of(form: Any) -> workflow.Seen | None:
+    """The state and version the page showed (hidden fields of every state-changing form); None when a
+    client sends neither (the change is then conditional on the state read at the time of the request)."""
+    state, version = text_field(form, "seen_state", 20), text_field(form, "seen_version", 12)
+    if not state and not version:
+        return None
+    if state not in STATE_NAMES or not version.isdigit():
+        raise workflow.Conflict("页面已过期或表单不完整，您的操作没有执行。请刷新页面后再操作。")
+    return workflow.Seen(state, int(version))
+
+
 # --- login, logout, password ---------------------------------------------------------------------------
 
 async def home(request: Request) -> Response:
@@ -370,10 +381,11 @@ async def submission_page(request: Request) -> Response:
 
 @requires(DEPARTMENT)
 async def submission_submit(request: Request) -> Response:
-    await posted(request)
+    form = await posted(request)
     who = viewer(request)
     submission_id = int_param(request.path_params["sid"])
-    await in_db(request, lambda s: workflow.submit(s, user_row(s, who), submission_id))
+    seen = seen_of(form)
+    await in_db(request, lambda s: workflow.submit(s, user_row(s, who), submission_id, seen=seen))
     return RedirectResponse(f"/s/{submission_id}", status_code=303)
 
 
@@ -476,8 +488,9 @@ async def submission_return(request: Request) -> Response:
     form = await posted(request)
     who = viewer(request)
     submission_id = int_param(request.path_params["sid"])
+    seen = seen_of(form)
     await in_db(request, lambda s: workflow.return_submission(s, user_row(s, who), submission_id,
-                                                              text_field(form, "note")))
+                                                              text_field(form, "note"), seen=seen))
     return RedirectResponse(f"/s/{submission_id}", status_code=303)
 
 
@@ -486,7 +499,9 @@ async def submission_accept(request: Request) -> Response:
     form = await posted(request)
     who = viewer(request)
     submission_id = int_param(request.path_params["sid"])
-    await in_db(request, lambda s: workflow.accept(s, user_row(s, who), submission_id, text_field(form, "note")))
+    seen = seen_of(form)
+    await in_db(request, lambda s: workflow.accept(s, user_row(s, who), submission_id, text_field(form, "note"),
+                                                   seen=seen))
     return RedirectResponse(f"/s/{submission_id}", status_code=303)
 
 
@@ -625,7 +640,7 @@ def local_time(moment, pattern: str = "%Y-%m-%d %H:%M") -> str:
 
 # --- errors and installation ---------------------------------------------------------------------------
 
-STATUS = {workflow.NotFound: 404, workflow.Forbidden: 403, accounts.AccountError: 400}
+STATUS = {workflow.NotFound: 404, workflow.Forbidden: 403, workflow.Conflict: 409, accounts.AccountError: 400}
 
 
 async def engine_error(request: Request, exc: Exception) -> Response:

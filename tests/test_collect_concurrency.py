@@ -166,3 +166,62 @@ def test_a_second_reviewer_cannot_overturn_the_first_from_a_stale_page(collectio
         fresh = session.get(Submission, sid)
         accept(session, as_user(session, second), sid, seen=Seen(fresh.state, fresh.version))  # after a refresh
         assert session.get(Submission, sid).state == ACCEPTED
+
+
+def in_thread(fn: Callable[[], object], seconds: float) -> object:
+    """fn's result, or TimeoutError when it has not finished within ``seconds`` (it is left to end)."""
+    result: list[object] = []
+    thread = threading.Thread(target=lambda: result.append(fn()), daemon=True)
+    thread.start()
+    thread.join(seconds)
+    if not result:
+        raise TimeoutError
+    return result[0]
+
+
+@pytest.mark.parametrize("collection", ["sqlite"], indirect=True)
+def test_readers_never_wait_for_a_writer_on_sqlite(collection):
+    from workbook_engine.collect import board as board_module
+    from workbook_engine.collect.accounts import current_session, login
+
+    with collection.writer() as session:
+        token = login(session, "reviewer1", _password(collection, "reviewer1")).token
+    writer = collection.writer()
+    try:
+        writer.add(Submission(department_id=department_id(collection, "450001"), sha256=SHA, filename="w.xlsx",
+                              uploaded_by=user_id(collection, "450001"), state=UPLOADED))
+        writer.flush()  # the write lock is held, the transaction open (a long upload, a slow disk)
+
+        def read() -> tuple[int, bool]:
+            with collection.session() as session:
+                rows = board_module.board(session, collection.collection(session).id)
+                return len(rows), current_session(session, token) is not None
+
+        assert in_thread(read, 5) == (3, True)  # the busy timeout is 30 s: a reader that queued would show
+    finally:
+        writer.rollback()
+        writer.close()
+
+
+def _password(collect: Collect, name: str) -> str:
+    from workbook_engine.collect.accounts import _set_password
+
+    with collect.writer() as session:
+        _set_password(session, session.scalar(select(User).where(User.username == name)), "审核员的新密码1234",
+                      must_change=False)
+        session.commit()
+    return "审核员的新密码1234"
+
+
+def test_the_pool_holds_a_connection_for_every_worker_thread(collection):
+    from workbook_engine.collect.database import WORKER_THREADS
+
+    def check_out_all() -> int:
+        held = [collection.db.engine.connect() for _ in range(WORKER_THREADS)]
+        try:
+            return len(held)
+        finally:
+            for connection in held:
+                connection.close()
+
+    assert in_thread(check_out_all, 10) == WORKER_THREADS  # the default pool (15) would wait 30 s for the 16th

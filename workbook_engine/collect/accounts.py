@@ -14,10 +14,11 @@ from datetime import timedelta
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session
 
 from ..errors import WorkbookEngineError
+from .database import begin_write
 from .models import AuditEntry, LoginAttempt, LoginSession, User, now
 
 # argon2id with OWASP's recommended minimum (19 MiB, 2 passes, 1 lane): memory-hard, and cheap enough that a
@@ -156,12 +157,17 @@ def current_session(session: Session, token: str | None) -> LoginSession | None:
         return None
     moment = now()
     if moment >= found.expires_at or moment - found.last_seen >= SESSION_IDLE or not found.user.active:
-        session.delete(found)
+        session_id = found.id
+        begin_write(session)  # a reading session (the gate's) becomes a writer's only here
+        session.execute(delete(LoginSession).where(LoginSession.id == session_id))
         session.commit()
         return None
     if moment - found.last_seen > timedelta(minutes=1):  # do not write on every request
-        found.last_seen = moment
+        session_id = found.id
+        begin_write(session)
+        session.execute(update(LoginSession).where(LoginSession.id == session_id).values(last_seen=moment))
         session.commit()
+        found = session.get(LoginSession, session_id)
     return found
 
 

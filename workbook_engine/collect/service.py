@@ -39,7 +39,12 @@ class Collect:
         self.work.mkdir(exist_ok=True)
 
     def session(self) -> Session:
+        """A reading session (never waits for a writer)."""
         return self.db.session()
+
+    def writer(self) -> Session:
+        """A session for a change: it takes the write lock first (SQLite), so changes queue instead of failing."""
+        return self.db.writer()
 
     def collection(self, session: Session) -> Collection:
         found = session.scalar(select(Collection).order_by(Collection.id))

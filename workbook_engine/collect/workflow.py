@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 
 from ..errors import InputError, WorkbookEngineError
 from .accounts import audit
+from .database import begin_write
 from .models import (
     ACCEPTED,
     ADMIN,
@@ -188,8 +189,9 @@ def _conflict(session: Session, submission_id: int, seen_state: str) -> Conflict
 
 
 def _lock_department(session: Session, department_id: int) -> None:
-    """Serialise the state changes of one department: a row lock on PostgreSQL (SQLite's writers are already
-    serialised by BEGIN IMMEDIATE, and FOR UPDATE is ignored there)."""
+    """Serialise the state changes of one department: a row lock on PostgreSQL; on SQLite the write lock
+    (a reading transaction is ended and one begun IMMEDIATE; FOR UPDATE is ignored there)."""
+    begin_write(session)
     session.execute(select(Department.id).where(Department.id == department_id).with_for_update())
 
 

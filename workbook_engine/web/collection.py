@@ -144,10 +144,20 @@ def requires(*roles: str) -> Callable:
 
 
 async def in_db(request: Request, fn: Callable[..., Any], *args: Any) -> Any:
-    """Run ``fn(session, *args)`` in a thread with its own session."""
+    """Run ``fn(session, *args)`` in a thread with its own reading session (never waits for a writer)."""
 
     def run() -> Any:
         with collect_of(request).session() as session:
+            return fn(session, *args)
+
+    return await run_in_threadpool(run)
+
+
+async def in_writer(request: Request, fn: Callable[..., Any], *args: Any) -> Any:
+    """Run ``fn(session, *args)`` in a thread with its own writing session (a change of any kind)."""
+
+    def run() -> Any:
+        with collect_of(request).writer() as session:
             return fn(session, *args)
 
     return await run_in_threadpool(run)
@@ -229,7 +239,7 @@ async def login(request: Request) -> Response:
     password = password if isinstance(password, str) else ""
     address = request.client.host if request.client else ""
     try:
-        done = await in_db(request, accounts.login, username, password, address)
+        done = await in_writer(request, accounts.login, username, password, address)
     except accounts.AccountError as exc:
         await asyncio.sleep(0.3)  # slows guessing further (the rate limit is the real barrier)
         return cpage(request, "login.html", {"message": str(exc), "username": username, "next": "/"},
@@ -247,7 +257,7 @@ async def login(request: Request) -> Response:
 
 async def logout(request: Request) -> Response:
     await posted(request)
-    await in_db(request, accounts.logout, viewer(request).token)
+    await in_writer(request, accounts.logout, viewer(request).token)
     response = RedirectResponse("/login", status_code=303)
     response.delete_cookie(LOGIN_COOKIE, path="/")
     return response
@@ -270,7 +280,7 @@ async def password_change(request: Request) -> Response:
         accounts.change_password(session, user_row(session, who), old, new, keep_token=who.token)
 
     try:
-        await in_db(request, change)
+        await in_writer(request, change)
     except accounts.AccountError as exc:
         return cpage(request, "password.html", {"message": str(exc), "done": False}, 400)
     return cpage(request, "password.html", {"message": "", "done": True})
@@ -337,7 +347,7 @@ async def department_upload(request: Request) -> Response:
     def store(session) -> int:
         return workflow.upload(collect, session, user_row(session, who), name, data, checked=checked).id
 
-    submission_id = await in_db(request, store)
+    submission_id = await in_writer(request, store)
     return RedirectResponse(f"/s/{submission_id}", status_code=303)
 
 
@@ -385,7 +395,7 @@ async def submission_submit(request: Request) -> Response:
     who = viewer(request)
     submission_id = int_param(request.path_params["sid"])
     seen = seen_of(form)
-    await in_db(request, lambda s: workflow.submit(s, user_row(s, who), submission_id, seen=seen))
+    await in_writer(request, lambda s: workflow.submit(s, user_row(s, who), submission_id, seen=seen))
     return RedirectResponse(f"/s/{submission_id}", status_code=303)
 
 
@@ -478,7 +488,7 @@ async def submission_opinion(request: Request) -> Response:
     seq = text_field(form, "indicator", 10)
     indicator = int(seq) if seq.isdigit() else None
     text = text_field(form, "text")
-    await in_db(request, lambda s: workflow.add_opinion(s, user_row(s, who), submission_id, text,
+    await in_writer(request, lambda s: workflow.add_opinion(s, user_row(s, who), submission_id, text,
                                                         project_code=project, indicator_seq=indicator))
     return RedirectResponse(f"/s/{submission_id}#opinions", status_code=303)
 
@@ -489,7 +499,7 @@ async def submission_return(request: Request) -> Response:
     who = viewer(request)
     submission_id = int_param(request.path_params["sid"])
     seen = seen_of(form)
-    await in_db(request, lambda s: workflow.return_submission(s, user_row(s, who), submission_id,
+    await in_writer(request, lambda s: workflow.return_submission(s, user_row(s, who), submission_id,
                                                               text_field(form, "note"), seen=seen))
     return RedirectResponse(f"/s/{submission_id}", status_code=303)
 
@@ -500,7 +510,7 @@ async def submission_accept(request: Request) -> Response:
     who = viewer(request)
     submission_id = int_param(request.path_params["sid"])
     seen = seen_of(form)
-    await in_db(request, lambda s: workflow.accept(s, user_row(s, who), submission_id, text_field(form, "note"),
+    await in_writer(request, lambda s: workflow.accept(s, user_row(s, who), submission_id, text_field(form, "note"),
                                                    seen=seen))
     return RedirectResponse(f"/s/{submission_id}", status_code=303)
 
@@ -570,7 +580,7 @@ async def county_merge(request: Request) -> Response:
         return paths
 
     try:
-        paths = await in_db(request, stage)
+        paths = await in_writer(request, stage)
     except WorkbookEngineError:
         shutil.rmtree(item.folder, ignore_errors=True)
         raise
@@ -613,7 +623,7 @@ async def admin_reset(request: Request) -> Response:
             raise workflow.NotFound(f"没有用户“{username}”。")
         return accounts.reset_password(session, user_row(session, who), target)
 
-    password = await in_db(request, reset)
+    password = await in_writer(request, reset)
     return cpage(request, "password_shown.html", {"username": username, "password": password,
                                                   "what": "已重置密码"})
 
@@ -624,7 +634,7 @@ async def admin_add_department(request: Request) -> Response:
     who = viewer(request)
     code, name = text_field(form, "code", 20), text_field(form, "name", 200)
     collect = collect_of(request)
-    _department, password = await in_db(request, lambda s: add_department(collect, s, user_row(s, who), code, name))
+    _department, password = await in_writer(request, lambda s: add_department(collect, s, user_row(s, who), code, name))
     return cpage(request, "password_shown.html", {"username": code, "password": password,
                                                   "what": f"已添加部门 {code} {name}"})
 

@@ -320,3 +320,38 @@ def test_a_stale_page_is_refused_with_409_naming_who_did_what_when(site):
     assert dept.post(f"/s/{draft}/submit", {"seen_state": page[0], "seen_version": page[1]}).status_code == 303
     again = dept.post(f"/s/{draft}/submit", {"seen_state": page[0], "seen_version": page[1]})
     assert again.status_code == 409 and "乐亭县应急管理局本级（450001）" in error_message(again.text)
+
+
+@pytest.mark.parametrize("site", ["sqlite"], indirect=True)  # the database plays no part
+def test_admin_adds_a_viewer_who_reads_everything_and_changes_nothing(site):
+    sid = submitted(site)
+    admin = site["b"]["admin"]
+    assert 'id="add-user"' in admin.get("/admin").text
+    made = admin.post("/admin/users", {"username": "chakan", "role": "viewer", "display_name": "查看员"})
+    assert made.status_code == 200
+    password = re.search(r'id="new-password">([^<]+)<', made.text).group(1)
+    refused = admin.post("/admin/users", {"username": "chakan", "role": "viewer"})
+    assert refused.status_code == 400 and "已存在" in error_message(refused.text)
+    assert site["b"]["reviewer"].post("/admin/users", {"username": "x2", "role": "admin"}).status_code == 403
+    viewer = Browser(site["app"])
+    try:
+        assert viewer.login("chakan", password).status_code == 303
+        home = viewer.get("/")
+        assert home.headers["location"] == "/board"
+        board = viewer.get("/board").text
+        assert DEPT1_NAME in board and 'id="merge-accepted"' not in board and 'id="change-password-notice"' in board
+        page = viewer.get(f"/s/{sid}")
+        assert page.status_code == 200 and 'id="accept"' not in page.text and 'id="opinion-form"' not in page.text
+        assert viewer.get(f"/s/{sid}/file").status_code == 200
+        for action in ("return", "accept", "opinion"):
+            assert viewer.post(f"/s/{sid}/{action}", {"text": "x"}).status_code == 403
+        assert viewer.post("/county/merge").status_code == 403
+        assert viewer.get("/admin").status_code == 403
+    finally:
+        viewer.close()
+    with site["collect"].session() as session:
+        from workbook_engine.collect.models import AuditEntry
+
+        entry = session.scalar(select(AuditEntry).where(AuditEntry.action == "add_user"))
+        assert entry.username == "admin" and "chakan" in entry.detail
+        assert session.get(Submission, sid).state == "submitted"

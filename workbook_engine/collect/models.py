@@ -21,12 +21,15 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
-# Roles of an account: a department's staff, and the bureau's reviewers and administrators.
+# Roles of an account: a department's staff, and the bureau's reviewers, administrators and viewers (who
+# see everything a reviewer sees and change nothing).
 DEPARTMENT = "department"
 REVIEWER = "reviewer"
 ADMIN = "admin"
-ROLES = (DEPARTMENT, REVIEWER, ADMIN)
-ROLE_NAMES = {DEPARTMENT: "部门填报人", REVIEWER: "财政审核人", ADMIN: "财政管理员"}
+VIEWER = "viewer"
+ROLES = (DEPARTMENT, REVIEWER, ADMIN, VIEWER)
+BUREAU_ROLES = (REVIEWER, VIEWER, ADMIN)  # accounts that `wbe collect user add` and the admin page create
+ROLE_NAMES = {DEPARTMENT: "部门填报人", REVIEWER: "财政审核人", ADMIN: "财政管理员", VIEWER: "财政查看人"}
 
 # States of one submission. An upload is a draft only its department sees until it is submitted; a newer
 # submission supersedes the older ones of its department.

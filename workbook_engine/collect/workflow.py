@@ -29,6 +29,7 @@ from .models import (
     STATE_NAMES,
     SUPERSEDED,
     UPLOADED,
+    VIEWER,
     Blob,
     Department,
     Opinion,
@@ -57,7 +58,13 @@ class Forbidden(WorkflowError):
 
 
 def is_bureau(user: User) -> bool:
+    """May review (opinions, return, accept): reviewers and administrators."""
     return user.role in (REVIEWER, ADMIN)
+
+
+def sees_every_department(user: User) -> bool:
+    """Sees every department's submitted versions: the bureau, viewers included (read only)."""
+    return user.role in (REVIEWER, ADMIN, VIEWER)
 
 
 @dataclass
@@ -335,7 +342,7 @@ def visible_submission(session: Session, user: User, submission_id: int) -> Subm
     if user.role == DEPARTMENT:
         if user.department_id is None or submission.department_id != user.department_id:
             raise NotFound("没有这个提交记录。")
-    elif not is_bureau(user) or submission.state == UPLOADED:
+    elif not sees_every_department(user) or submission.state == UPLOADED:
         raise NotFound("没有这个提交记录。")
     return submission
 
@@ -343,7 +350,7 @@ def visible_submission(session: Session, user: User, submission_id: int) -> Subm
 def visible_department(session: Session, user: User, department_id: int) -> Department:
     department = session.get(Department, department_id)
     if department is None or (user.role == DEPARTMENT and user.department_id != department_id) or (
-            user.role not in (DEPARTMENT, REVIEWER, ADMIN)):
+            user.role not in (DEPARTMENT, REVIEWER, ADMIN, VIEWER)):
         raise NotFound("没有这个部门。")
     return department
 

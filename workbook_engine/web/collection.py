@@ -39,6 +39,7 @@ from ..collect.models import (
     STATE_NAMES,
     SUBMITTED,
     UPLOADED,
+    VIEWER,
     Department,
     User,
 )
@@ -51,8 +52,9 @@ from .uploads import UploadRefused, kind_of_name, read_form, uploaded_files
 log = logging.getLogger("workbook_engine.web")
 LOGIN_COOKIE = "wbe_login"
 OPEN_PATHS = ("/login", "/static/", "/healthz")
-BUREAU = (REVIEWER, ADMIN)
-ANY = (DEPARTMENT, REVIEWER, ADMIN)
+BUREAU = (REVIEWER, ADMIN)  # may review and merge
+READERS = (REVIEWER, ADMIN, VIEWER)  # see the board and every submitted version
+ANY = (DEPARTMENT, REVIEWER, ADMIN, VIEWER)
 
 
 @dataclass(frozen=True)
@@ -76,6 +78,10 @@ class Viewer:
     @property
     def is_bureau(self) -> bool:
         return self.role in BUREAU
+
+    @property
+    def sees_board(self) -> bool:
+        return self.role in READERS
 
 
 def viewer_of(user: User, token: str) -> Viewer:
@@ -215,7 +221,7 @@ def seen_of(form: Any) -> workflow.Seen | None:
 
 async def home(request: Request) -> Response:
     who = viewer(request)
-    return RedirectResponse("/board" if who.is_bureau else "/dept", status_code=303)
+    return RedirectResponse("/board" if who.sees_board else "/dept", status_code=303)
 
 
 async def login_form(request: Request) -> Response:
@@ -520,7 +526,7 @@ def _board_rows(request: Request, session):
     return collection, board_module.board(session, collection.id)
 
 
-@requires(*BUREAU)
+@requires(*READERS)
 async def board_page(request: Request) -> Response:
     query = request.query_params
     state = query.get("state", "")
@@ -543,7 +549,7 @@ async def board_page(request: Request) -> Response:
                                          "states": board_module.BOARD_STATES})
 
 
-@requires(*BUREAU)
+@requires(*READERS)
 async def board_download(request: Request) -> Response:
     target = private_file(request, "board.xlsx")
 
@@ -639,6 +645,18 @@ async def admin_add_department(request: Request) -> Response:
                                                   "what": f"已添加部门 {code} {name}"})
 
 
+@requires(ADMIN)
+async def admin_add_user(request: Request) -> Response:
+    form = await posted(request)
+    who = viewer(request)
+    username, role = text_field(form, "username", 100), text_field(form, "role", 20)
+    display_name = text_field(form, "display_name", 200)
+    _user, password = await in_writer(request, lambda s: accounts.add_account(
+        s, username, role, display_name=display_name, by=user_row(s, who)))
+    return cpage(request, "password_shown.html", {"username": username, "password": password,
+                                                  "what": f"已添加账号 {username}（{ROLE_NAMES[role]}）"})
+
+
 def local_time(moment, pattern: str = "%Y-%m-%d %H:%M") -> str:
     """A stored UTC time shown in the server's own time zone (the county's)."""
     from datetime import timezone
@@ -694,6 +712,7 @@ def routes() -> list[Route]:
         Route("/admin", admin_page),
         Route("/admin/reset", admin_reset, methods=["POST"]),
         Route("/admin/departments", admin_add_department, methods=["POST"]),
+        Route("/admin/users", admin_add_user, methods=["POST"]),
     ]
 
 

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import functools
 import logging
-import secrets as _secrets
 import shutil
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -336,15 +335,13 @@ async def department_upload(request: Request) -> Response:
     if len(data) > settings.max_upload:
         raise UploadRefused(f"{name}：文件超过大小上限。", 413)
     collect = collect_of(request)
-    incoming = collect.work / f"upload-{_secrets.token_hex(12)}{suffix}"
-    incoming.write_bytes(data)
-    try:
-        job = request.app.state.runner.submit(request.state.sid, "校验上传的工作簿", collect.work, "/dept",
+    with collect.scratch() as folder:  # removed on every path; a killed server's is swept at the next start
+        incoming = folder / f"upload{suffix}"
+        incoming.write_bytes(data)
+        job = request.app.state.runner.submit(request.state.sid, "校验上传的工作簿", folder, "/dept",
                                               collection_tasks.analyse_upload, str(incoming), name,
                                               str(analysis_cache(request)))
         result = await request.app.state.runner.wait(job, 600)
-    finally:
-        incoming.unlink(missing_ok=True)
     if not result or not result.get("ok"):
         message = (result or {}).get("message") or "处理时发生意外问题，没有保存任何内容。请重试。"
         return error_page(request, message, 422, back="/dept")
@@ -718,7 +715,7 @@ def routes() -> list[Route]:
 
 def install(app, *, data_dir, database_url: str | None = None, **_options: Any) -> Collect:
     """Switch the app into collection mode over DATA_DIR (and its database)."""
-    collect = Collect(data_dir, database_url)
+    collect = Collect(data_dir, database_url, sweep=True)
     with collect.session() as session:
         collect.collection(session)  # a clear message when the folder was never initialised
     app.state.collect = collect

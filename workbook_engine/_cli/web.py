@@ -47,11 +47,16 @@ def collect_init_command(
                                      help="部门名单 .xlsx（第一个工作表表头：部门编码 | 部门名称），或去年合并后的县级工作簿"),
     database: Optional[str] = typer.Option(None, "--database", help="PostgreSQL 地址 postgresql://…（默认：数据文件夹中的 SQLite）"),
     passwords: Optional[Path] = typer.Option(None, "--passwords", help="初始密码表 .xlsx 的位置（默认：数据文件夹/初始密码.xlsx）"),
+    config: Optional[Path] = typer.Option(None, "--config", readable=False,
+                                          help="本县的审核配置 wbe.toml（与 wbe validate 读取的格式相同；管理员可在网页上修改）"),
 ) -> None:
     from ..collect.initialise import init_collection
 
-    target, accounts = init_collection(data_dir, year, departments, database_url=database, passwords=passwords)
+    target, accounts = init_collection(data_dir, year, departments, database_url=database, passwords=passwords,
+                                       config=config)
     typer.echo(f"已初始化 {year} 年度征集：{len(accounts) - 1} 个部门账号和 1 个管理员账号（admin）。")
+    if config is not None:
+        typer.echo(f"审核配置：{config}（每个提交都按它检查，与 wbe validate 在该 wbe.toml 旁的结果相同）。")
     typer.echo(f"初始密码表：{target}（只在这个文件中；请分发后妥善保管）。启动网页：wbe serve --data {data_dir}")
 
 

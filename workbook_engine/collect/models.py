@@ -59,6 +59,8 @@ class Collection(Base):
     year: Mapped[int] = mapped_column(Integer, nullable=False)
     name: Mapped[str] = mapped_column(String(200), nullable=False, default="")
     created_at: Mapped[datetime] = mapped_column(DateTime, nullable=False, default=now)
+    # The county's review configuration (wbe.toml text in the blob store); None = the defaults.
+    config_sha256: Mapped[str | None] = mapped_column(String(64), nullable=True)
 
 
 class Department(Base):
@@ -144,6 +146,7 @@ class Submission(Base):
     budget: Mapped[str] = mapped_column(String(40), nullable=False, default="0")  # Decimal text, 万元
     grades: Mapped[dict] = mapped_column(JSON, nullable=False, default=dict)  # project code -> grade
     report: Mapped[dict] = mapped_column(JSON, nullable=False, default=dict)  # the findings (Report.to_dict)
+    config_sha256: Mapped[str | None] = mapped_column(String(64), nullable=True)  # the wbe.toml it was checked with
 
     department: Mapped[Department] = relationship()
     uploader: Mapped[User] = relationship()

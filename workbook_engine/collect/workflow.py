@@ -80,24 +80,22 @@ class Checked:
     grades: dict
     dept_codes: list[str]
     sha256: str = ""  # of the bytes checked, when known (a caller that checked elsewhere says what it checked)
+    config_sha256: str | None = None  # the county configuration it was checked with (None: the defaults)
 
 
-def check_file(path: Path) -> Checked:
-    """Validate and review a workbook the way `wbe validate` does (the input guard first: an unreadable or
-    hostile file raises InputError with the CLI's message)."""
-    from ..findings import Report
-    from ..review import ReviewConfig, review_book
-    from ..validation import check
+def check_file(path: Path, config_text: str | None = None, config_sha256: str | None = None) -> Checked:
+    """Validate and review a staged workbook exactly as `wbe validate` does with the county's wbe.toml
+    beside it (collect/config.py; the input guard first: an unreadable or hostile file raises InputError
+    with the CLI's message)."""
+    from .config import county_check, grades_of
 
-    checked = check(path)
-    result = review_book(checked.book, checked.loaded, checked.report, ReviewConfig())
-    report = Report(checked.report.file, [*checked.report.findings, *result.report.findings])
-    report.sort()
+    checked = county_check(path, config_text)
+    report = checked.report
     book = checked.book
     return Checked(report.to_dict(), len(report.errors), len(report.warnings), len(book.projects),
                    len(book.indicators), book.total_budget(),
-                   {g.code: {"name": g.name, "score": g.score, "grade": g.grade} for g in result.grades},
-                   [d.code for d in book.departments()])
+                   {g.code: {"name": g.name, "score": g.score, "grade": g.grade} for g in grades_of(checked)},
+                   [d.code for d in book.departments()], config_sha256=config_sha256)
 
 
 def upload(collect: Collect, session: Session, user: User, filename: str, data: bytes, *,
@@ -107,8 +105,11 @@ def upload(collect: Collect, session: Session, user: User, filename: str, data: 
     Refused, and nothing stored, when the file is not a readable workbook (the CLI's input guard and
     message) or when its 部门编码 is not the user's department.
     """
+    from .config import current
+
     department = department or _own_department(session, user)
     dept_id, dept_code, dept_name = department.id, department.code, department.name
+    county = current(collect, session)
     session.rollback()  # no database lock is held while the file is checked and written below
     if len(data) > MAX_UPLOAD_BYTES:
         raise InputError(f"{filename}：文件超过 {MAX_UPLOAD_BYTES // (1024 * 1024)} MB 的上传上限。")
@@ -118,7 +119,7 @@ def upload(collect: Collect, session: Session, user: User, filename: str, data: 
             path = folder / ("upload" + (Path(shown).suffix.lower() if Path(shown).suffix else ".xlsx"))
             path.write_bytes(data)
             try:
-                checked = check_file(path)
+                checked = check_file(path, county.text, county.sha256)
             except InputError as exc:
                 raise InputError(str(exc).replace(str(path), shown)) from None
     codes = checked.dept_codes
@@ -135,7 +136,8 @@ def upload(collect: Collect, session: Session, user: User, filename: str, data: 
     submission = Submission(department_id=dept_id, sha256=sha, filename=shown[:300], uploaded_by=user.id,
                             state=UPLOADED, errors=checked.errors, warnings=checked.warnings,
                             projects=checked.projects, indicators=checked.indicators,
-                            budget=str(checked.budget), grades=checked.grades, report=checked.report)
+                            budget=str(checked.budget), grades=checked.grades, report=checked.report,
+                            config_sha256=checked.config_sha256)
     session.add(submission)
     session.flush()
     audit(session, "upload", f"上传 {shown}（{sha[:12]}…，{checked.errors} 个错误，{checked.warnings} 个警告）",

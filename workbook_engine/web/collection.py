@@ -26,6 +26,7 @@ from starlette.routing import Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from ..collect import accounts, workflow
+from ..collect import config as county_config
 from ..collect import board as board_module
 from ..collect.initialise import add_department
 from ..collect.models import (
@@ -335,12 +336,13 @@ async def department_upload(request: Request) -> Response:
     if len(data) > settings.max_upload:
         raise UploadRefused(f"{name}：文件超过大小上限。", 413)
     collect = collect_of(request)
+    county = await in_db(request, lambda s: county_config.current(collect, s))
     with collect.scratch() as folder:  # removed on every path; a killed server's is swept at the next start
         incoming = folder / f"upload{suffix}"
         incoming.write_bytes(data)
         job = request.app.state.runner.submit(request.state.sid, "校验上传的工作簿", folder, "/dept",
                                               collection_tasks.analyse_upload, str(incoming), name,
-                                              str(analysis_cache(request)))
+                                              str(analysis_cache(request)), county.text or None, county.sha256)
         result = await request.app.state.runner.wait(job, 600)
     if not result or not result.get("ok"):
         message = (result or {}).get("message") or "处理时发生意外问题，没有保存任何内容。请重试。"
@@ -371,17 +373,23 @@ async def submission_page(request: Request) -> Response:
         returned = workflow.returned_before(session, submission)
         return {"s": submission, "department": department, "versions": versions,
                 "opinions": opinion_rows(workflow.opinions(session, who, submission.id)), "returned_before": returned,
-                "path": str(workflow.blob_path(collect, submission)), "uploader": submission.uploader.username}
+                "path": workflow.blob_path(collect, submission), "uploader": submission.uploader.username,
+                "config_text": county_config.text_of(collect, submission.config_sha256)}
 
     data = await in_db(request, load)
     submission = data["s"]
-    analysis = collection_tasks.load_cached(analysis_cache(request), submission.sha256)
-    if analysis is None:
-        job = request.app.state.runner.submit(request.state.sid, "读取工作簿", collect.work, request.url.path,
-                                              collection_tasks.cached_analysis, data["path"], submission.filename,
-                                              str(analysis_cache(request)), submission.sha256)
-        await request.app.state.runner.wait(job, 600)
-        analysis = collection_tasks.load_cached(analysis_cache(request), submission.sha256)
+    cache = analysis_cache(request)
+    analysis = collection_tasks.load_cached(cache, submission.sha256, submission.config_sha256)
+    if analysis is None:  # derived data deleted: computed again, with the configuration it was checked with
+        with collect.scratch() as folder:
+            staged = folder / "submission.xlsx"
+            shutil.copyfile(data["path"], staged)
+            job = request.app.state.runner.submit(request.state.sid, "读取工作簿", folder, request.url.path,
+                                                  collection_tasks.cached_analysis, str(staged), submission.filename,
+                                                  str(cache), submission.sha256, data["config_text"],
+                                                  submission.config_sha256)
+            await request.app.state.runner.wait(job, 600)
+        analysis = collection_tasks.load_cached(cache, submission.sha256, submission.config_sha256)
         if analysis is None:
             return error_page(request, "无法读取这个提交的文件。请联系管理员。", 500)
     projects = analysis.get("project_names", {})
@@ -600,16 +608,23 @@ async def county_merge(request: Request) -> Response:
 
 # --- administration ------------------------------------------------------------------------------------
 
-@requires(ADMIN)
-async def admin_page(request: Request) -> Response:
-    def load(session):
+def _admin_data(request: Request) -> Callable[[Any], dict[str, Any]]:
+    collect = collect_of(request)
+
+    def load(session: Any) -> dict[str, Any]:
         from sqlalchemy import select
 
         users = list(session.scalars(select(User).order_by(User.role, User.username)))
-        return {"users": [(u, u.department) for u in users]}
+        return {"users": [(u, u.department) for u in users], "config": county_config.current(collect, session)}
 
-    return cpage(request, "admin.html", {**(await in_db(request, load)), "ROLE_NAMES": ROLE_NAMES,
-                                         "shown_password": None})
+    return load
+
+
+@requires(ADMIN)
+async def admin_page(request: Request) -> Response:
+    return cpage(request, "admin.html", {**(await in_db(request, _admin_data(request))), "ROLE_NAMES": ROLE_NAMES,
+                                         "shown_password": None,
+                                         "config_saved": request.query_params.get("config") == "saved"})
 
 
 @requires(ADMIN)
@@ -640,6 +655,22 @@ async def admin_add_department(request: Request) -> Response:
     _department, password = await in_writer(request, lambda s: add_department(collect, s, user_row(s, who), code, name))
     return cpage(request, "password_shown.html", {"username": code, "password": password,
                                                   "what": f"已添加部门 {code} {name}"})
+
+
+@requires(ADMIN)
+async def admin_config(request: Request) -> Response:
+    """The county's review configuration (wbe.toml), changed by an administrator; in the audit log."""
+    form = await posted(request)
+    who = viewer(request)
+    text = form.get("config")
+    text = text if isinstance(text, str) else ""
+    collect = collect_of(request)
+    try:
+        await in_writer(request, lambda s: county_config.set_config(collect, s, text, by=user_row(s, who)))
+    except county_config.ConfigRefused as exc:
+        return cpage(request, "admin.html", {**(await in_db(request, _admin_data(request))), "ROLE_NAMES": ROLE_NAMES,
+                                             "config_message": str(exc), "config_draft": text}, 400)
+    return RedirectResponse("/admin?config=saved#config", status_code=303)
 
 
 @requires(ADMIN)
@@ -710,6 +741,7 @@ def routes() -> list[Route]:
         Route("/admin/reset", admin_reset, methods=["POST"]),
         Route("/admin/departments", admin_add_department, methods=["POST"]),
         Route("/admin/users", admin_add_user, methods=["POST"]),
+        Route("/admin/config", admin_config, methods=["POST"]),
     ]
 
 

@@ -195,8 +195,21 @@ def test_the_story_in_the_page(site):
     reference = site["tmp"] / "reference.xlsx"
     assert api.merge([fixed_path], reference).written
     assert api.read_book(county) == api.read_book(reference)
-    assert site["b"]["450001"].get(f"/merge/{item}/download").status_code in (403, 404)
+    assert site["b"]["450001"].get(f"/merge/{item}/download").status_code == 403  # the merge page is the bureau's
+    assert site["b"]["450001"].get("/merge").status_code == 403
     assert site["b"]["reviewer"].get(f"/merge/{item}/download").status_code == 404  # another browser session
+
+    # the same browser, next user: the admin logs out, a department logs in there and finds nothing
+    admin = site["b"]["admin"]
+    assert admin.post("/logout").status_code == 303
+    admin.csrf = re.search(r'name="csrf" value="([^"]+)"', admin.get("/login").text).group(1)
+    assert admin.login("450001", site["passwords"]["450001"]).status_code == 303
+    leaked = admin.get(f"/merge/{item}/download")
+    assert leaked.status_code == 403 and "第二部门" not in leaked.text
+    admin.post("/logout")
+    admin.csrf = re.search(r'name="csrf" value="([^"]+)"', admin.get("/login").text).group(1)
+    assert admin.login("reviewer", site["passwords"]["reviewer"]).status_code == 303
+    assert admin.get(f"/merge/{item}/download").status_code == 404  # a new page session: the item is not its own
 
 
 HOSTILE = [name for name in corpus.REFUSED if name not in ("directory", "missing-path", "no-read-permission")]

@@ -130,13 +130,13 @@ def login(session: Session, username: str, password: str, address: str = "") -> 
         ok = False
     else:
         ok = verify_password(found[1], password)
-    rehashed = hash_password(password) if ok and HASHER.check_needs_rehash(found[1]) else None
-    if not ok:
+    if not ok or found is None:
         session.add(LoginAttempt(username=username, address=address))
         audit(session, "login_failed", "用户名或密码错误", username=username, address=address)
         session.commit()
         raise AccountError("用户名或密码错误。")
-    user = session.get(User, found[0])
+    rehashed = hash_password(password) if HASHER.check_needs_rehash(found[1]) else None
+    user = session.get_one(User, found[0])
     if rehashed is not None:
         user.password_hash = rehashed
     session.execute(delete(LoginAttempt).where(LoginAttempt.username == username))
@@ -168,7 +168,7 @@ def current_session(session: Session, token: str | None) -> LoginSession | None:
         begin_write(session)
         session.execute(update(LoginSession).where(LoginSession.id == session_id).values(last_seen=moment))
         session.commit()
-        found = session.get(LoginSession, session_id)
+        return session.get(LoginSession, session_id)
     return found
 
 
@@ -189,7 +189,7 @@ def change_password(session: Session, user: User, old: str, new: str, *, keep_to
         raise AccountError("原密码不正确。")
     check_password_rules(new, name)
     hashed = hash_password(new)
-    user = session.get(User, user_id)
+    user = session.get_one(User, user_id)
     _set_password(session, user, new, must_change=False, keep_token=keep_token, hashed=hashed)
     audit(session, "password_changed", "修改了自己的密码", user=user)
     session.commit()

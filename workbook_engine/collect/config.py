@@ -9,7 +9,8 @@ wbe.toml beside it: the file is staged in a scratch folder with the wbe.toml nex
 
 from __future__ import annotations
 
-import tomllib
+import os
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -20,6 +21,11 @@ from ..errors import InputError
 from .accounts import audit
 from .database import begin_write
 from .models import Blob, User
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # Python 3.10: the backport, as review/config.py reads it
+    import tomli as tomllib
 
 if TYPE_CHECKING:
     from ..validation import Checked as ValidationChecked
@@ -52,7 +58,7 @@ def validate_text(text: str, origin: str = CONFIG_NAME) -> None:
         raise ConfigRefused(str(exc)) from None
 
 
-def read_file(path: str | Path) -> str:
+def read_file(path: str | os.PathLike[str]) -> str:
     source = Path(path)
     try:
         text = source.read_text(encoding="utf-8")

@@ -12,8 +12,9 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import Any
 
-from sqlalchemy import Engine, create_engine, event, inspect
+from sqlalchemy import Connection, Engine, create_engine, event, inspect
 from sqlalchemy.orm import Session, sessionmaker
 
 from ..errors import InputError, UsageError
@@ -41,7 +42,7 @@ def database_url(data_dir: str | os.PathLike[str], url: str | None = None) -> st
 
 def _sqlite_events(engine: Engine) -> None:
     @event.listens_for(engine, "connect")
-    def on_connect(dbapi_connection, _record) -> None:
+    def on_connect(dbapi_connection: Any, _record: Any) -> None:
         dbapi_connection.isolation_level = None  # we issue BEGIN ourselves (below)
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA journal_mode=WAL")
@@ -51,7 +52,7 @@ def _sqlite_events(engine: Engine) -> None:
         cursor.close()
 
     @event.listens_for(engine, "begin")
-    def on_begin(connection) -> None:
+    def on_begin(connection: Connection) -> None:
         writes = connection.get_execution_options().get(WRITE_OPTION, False)
         connection.exec_driver_sql("BEGIN IMMEDIATE" if writes else "BEGIN")
 
@@ -76,7 +77,7 @@ def begin_write(session: Session) -> None:
     session.connection(execution_options={WRITE_OPTION: True})
 
 
-def alembic_config(connection=None):
+def alembic_config(connection: Connection | None = None) -> Any:
     from alembic.config import Config
 
     config = Config()

@@ -12,12 +12,16 @@ import os
 import re
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from ..errors import InputError, OutputError
 from .accounts import audit, create_user
 from .database import SQLITE_NAME
-from .models import ADMIN, DEPARTMENT, ROLE_NAMES, Collection, Department
+from .models import ADMIN, DEPARTMENT, ROLE_NAMES, Collection, Department, User
 from .service import Collect
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
 
 CODE = re.compile(r"^\d{6}$")
 PASSWORDS_NAME = "初始密码.xlsx"
@@ -83,7 +87,7 @@ def _read_list(path: Path) -> list[tuple[str, str]] | None:
     return listed
 
 
-def _text(value) -> str:
+def _text(value: object) -> str:
     if isinstance(value, float) and value.is_integer():
         value = int(value)
     if isinstance(value, int):
@@ -165,7 +169,7 @@ def write_passwords(accounts: list[Account], output: Path, year: int) -> Path:
     return output
 
 
-def add_department(collect: Collect, session, admin, code: str, name: str) -> tuple[Department, str]:
+def add_department(collect: Collect, session: Session, admin: User, code: str, name: str) -> tuple[Department, str]:
     """An administrator adds a department (and its account); returns it and the account's initial password."""
     from .workflow import Forbidden, WorkflowError
 

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from decimal import Decimal
 from pathlib import Path
+from typing import TYPE_CHECKING, Any, Protocol
 
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
@@ -40,6 +41,9 @@ from .models import (
 )
 from .service import Collect
 
+if TYPE_CHECKING:
+    from ..diff import Diff
+
 MAX_UPLOAD_BYTES = 20 * 1024 * 1024
 
 
@@ -57,12 +61,25 @@ class Forbidden(WorkflowError):
     pass
 
 
-def is_bureau(user: User) -> bool:
+class Actor(Protocol):
+    """Who is asking, as the visibility gates need it: a User row, or the page's copy of it (a Viewer)."""
+
+    @property
+    def id(self) -> int: ...
+
+    @property
+    def role(self) -> str: ...
+
+    @property
+    def department_id(self) -> int | None: ...
+
+
+def is_bureau(user: Actor) -> bool:
     """May review (opinions, return, accept): reviewers and administrators."""
     return user.role in (REVIEWER, ADMIN)
 
 
-def sees_every_department(user: User) -> bool:
+def sees_every_department(user: Actor) -> bool:
     """Sees every department's submitted versions: the bureau, viewers included (read only)."""
     return user.role in (REVIEWER, ADMIN, VIEWER)
 
@@ -149,7 +166,7 @@ def upload(collect: Collect, session: Session, user: User, filename: str, data: 
 def _own_department(session: Session, user: User) -> Department:
     if user.role != DEPARTMENT or user.department_id is None:
         raise Forbidden("只有部门填报人可以上传本部门的工作簿。")
-    return session.get(Department, user.department_id)
+    return session.get_one(Department, user.department_id)
 
 
 class Conflict(WorkflowError):
@@ -329,13 +346,13 @@ def add_opinion(session: Session, user: User, submission_id: int, text: str, *, 
     return opinion
 
 
-def opinions(session: Session, user: User, submission_id: int) -> list[Opinion]:
+def opinions(session: Session, user: Actor, submission_id: int) -> list[Opinion]:
     submission = visible_submission(session, user, submission_id)
     return list(session.scalars(select(Opinion).where(Opinion.submission_id == submission.id)
                                 .order_by(Opinion.created_at, Opinion.id)))
 
 
-def visible_submission(session: Session, user: User, submission_id: int) -> Submission:
+def visible_submission(session: Session, user: Actor, submission_id: int) -> Submission:
     """The submission if this user may see it: a department user their own department's, the bureau any
     submitted one (a department's drafts stay its own). Anything else is NotFound."""
     submission = session.get(Submission, submission_id)
@@ -349,7 +366,7 @@ def visible_submission(session: Session, user: User, submission_id: int) -> Subm
     return submission
 
 
-def visible_department(session: Session, user: User, department_id: int) -> Department:
+def visible_department(session: Session, user: Actor, department_id: int) -> Department:
     department = session.get(Department, department_id)
     if department is None or (user.role == DEPARTMENT and user.department_id != department_id) or (
             user.role not in (DEPARTMENT, REVIEWER, ADMIN, VIEWER)):
@@ -357,7 +374,7 @@ def visible_department(session: Session, user: User, department_id: int) -> Depa
     return department
 
 
-def history(session: Session, user: User, department_id: int) -> list[Submission]:
+def history(session: Session, user: Actor, department_id: int) -> list[Submission]:
     """A department's submissions, newest first (drafts only for the department itself)."""
     department = visible_department(session, user, department_id)
     query = select(Submission).where(Submission.department_id == department.id)
@@ -374,7 +391,8 @@ def returned_before(session: Session, submission: Submission) -> Submission | No
         Submission.id.in_(returned)).order_by(Submission.id.desc()))
 
 
-def diff(collect: Collect, session: Session, user: User, old_id: int, new_id: int, output: Path | None = None):
+def diff(collect: Collect, session: Session, user: User, old_id: int, new_id: int,
+         output: Path | None = None) -> Diff:
     """The semantic diff between two visible submissions (library diff); with ``output`` also the workbook."""
     from .. import api
 
@@ -428,14 +446,14 @@ def _annotate_opinions(session: Session, user: User, submission: Submission, sou
         row = None
         author = opinion.author.display_name or opinion.author.username
         if opinion.indicator_seq is not None and indicator_table is not None:
-            record = indicators.get((opinion.project_code, opinion.indicator_seq))
-            if record is not None:
-                sheet, row, column = indicator_table.sheet_name, record.row, "三级指标"
+            indicator = indicators.get((opinion.project_code, opinion.indicator_seq))
+            if indicator is not None:
+                sheet, row, column = indicator_table.sheet_name, indicator.row, "三级指标"
                 cell = _cell(indicator_table, "level3", row)
         elif opinion.project_code and project_table is not None:
-            record = projects.get(opinion.project_code)
-            if record is not None:
-                sheet, row, column = project_table.sheet_name, record.row, "项目名称"
+            project = projects.get(opinion.project_code)
+            if project is not None:
+                sheet, row, column = project_table.sheet_name, project.row, "项目名称"
                 cell = _cell(project_table, "name", row)
         target = opinion.project_code + (f" 指标 {opinion.indicator_seq}" if opinion.indicator_seq else "")
         found.append(finding("WBE-W080", Location(None, sheet, cell, row, column), target or "整体", author=author,
@@ -445,7 +463,7 @@ def _annotate_opinions(session: Session, user: User, submission: Submission, sou
                     title=f"审核意见：{len(found)} 条（第 {submission.id} 号提交，{submission.filename}）")
 
 
-def _cell(table, field_name: str, row: int | None) -> str | None:
+def _cell(table: Any, field_name: str, row: int | None) -> str | None:
     from ..a1 import cell_name
 
     col = table.columns.get(field_name)

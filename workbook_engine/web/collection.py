@@ -47,6 +47,7 @@ from ..collect.service import Collect
 from ..errors import InputError, WorkbookEngineError
 from . import collection_tasks
 from .app import attachment, check_csrf, error_page, findings_context, page, start_job
+from .security import SESSION_COOKIE
 from .uploads import UploadRefused, kind_of_name, read_form, uploaded_files
 
 log = logging.getLogger("workbook_engine.web")
@@ -266,6 +267,9 @@ async def logout(request: Request) -> Response:
     await in_writer(request, accounts.logout, viewer(request).token)
     response = RedirectResponse("/login", status_code=303)
     response.delete_cookie(LOGIN_COOKIE, path="/")
+    # the page's browser session goes too: its items (a county merge, uploads, diffs) are not the next
+    # user's of this browser, who gets a new session and finds none of them
+    response.delete_cookie(SESSION_COOKIE, path="/")
     return response
 
 
@@ -571,39 +575,22 @@ async def board_download(request: Request) -> Response:
 async def county_merge(request: Request) -> Response:
     """Stage every accepted submission into a merge job of this browser session and show the merge page
     of `wbe serve` (conflicts, choices, download with 合并记录)."""
-    from ..collect.county import accepted_submissions, stage_accepted
+    from ..collect.county import stage_county_merge
     from . import tasks
 
     await posted(request)
     who = viewer(request)
     collect = collect_of(request)
     item = request.app.state.workspace.new_item(request.state.sid, type="merge")
-
-    def stage(session):
-        collection = collect.collection(session)
-        accepted = accepted_submissions(session, collection.id)
-        if not accepted:
-            raise workflow.WorkflowError("还没有已通过的部门，无法合并。")
-        paths = stage_accepted(collect, accepted, item.folder)
-        accounts.audit(session, "merge", f"合并 {len(accepted)} 个已通过部门的提交（第 "
-                       + "、".join(str(s.id) for s in accepted) + " 号）", user=user_row(session, who))
-        session.commit()
-        return paths
-
     try:
-        paths = await in_writer(request, stage)
+        staged = await in_writer(request, lambda s: stage_county_merge(collect, s, user_row(s, who), item.folder))
     except WorkbookEngineError:
         shutil.rmtree(item.folder, ignore_errors=True)
         raise
-    inputs = []
-    for number, path in enumerate(paths, start=1):
-        name = f"in-{number:03d}.xlsx"
-        path.rename(item.folder / name)
-        inputs.append(name)
-    labels = [p.name for p in paths]
-    item.update(display=f"{len(inputs)} 个已通过部门", inputs=inputs, labels=labels)
+    inputs = [p.name for p in staged.inputs]
+    item.update(display=f"{len(inputs)} 个已通过部门", inputs=inputs, labels=staged.labels)
     return await start_job(request, item, f"合并 {len(inputs)} 个已通过部门", f"/merge/{item.id}", tasks.merge_task,
-                           str(item.folder), inputs, labels, None, None)
+                           str(item.folder), inputs, staged.labels, None, None)
 
 
 # --- administration ------------------------------------------------------------------------------------
@@ -745,6 +732,25 @@ def routes() -> list[Route]:
     ]
 
 
+# Routes of `wbe serve`'s own page that in collection mode only these roles may open: the merge page holds
+# every accepted department's data (the county merge runs through it).
+PAGE_ROUTE_ROLES = {"/merge": BUREAU}
+
+
+def guard_page_routes(app: Any) -> None:
+    """Give the page's routes under each PAGE_ROUTE_ROLES prefix the role check of the collection routes."""
+    guarded = []
+    for route in app.router.routes:
+        roles = next((r for prefix, r in PAGE_ROUTE_ROLES.items()
+                      if isinstance(route, Route) and (route.path == prefix or route.path.startswith(prefix + "/"))),
+                     None)
+        if roles is not None:
+            route = Route(route.path, requires(*roles)(route.endpoint), methods=sorted(route.methods or ()),
+                          name=route.name)
+        guarded.append(route)
+    app.router.routes[:] = guarded
+
+
 def install(app, *, data_dir, database_url: str | None = None, **_options: Any) -> Collect:
     """Switch the app into collection mode over DATA_DIR (and its database)."""
     collect = Collect(data_dir, database_url, sweep=True)
@@ -752,6 +758,7 @@ def install(app, *, data_dir, database_url: str | None = None, **_options: Any) 
         collect.collection(session)  # a clear message when the folder was never initialised
     app.state.collect = collect
     app.state.templates.env.filters["local"] = local_time
+    guard_page_routes(app)
     app.router.routes[0:0] = routes()
     app.add_exception_handler(WorkbookEngineError, engine_error)
     app.add_middleware(CollectionGate, collect=collect)

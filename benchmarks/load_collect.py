@@ -2,7 +2,10 @@
 different generated workbook; then every submission is checked in the database (SHA-256 of what was sent,
 the blob on disk, the board's state).
 
-    python -m benchmarks.load_collect [--users 100] [--database postgresql://…]
+    python -m benchmarks.load_collect [--users 100] [--viewers 20] [--database postgresql://…]
+
+With --viewers, that many bureau viewers (accounts of the viewer role) reload the status board throughout
+the load, and the board's response times are reported too (readers must not wait for writers).
 
 Runs the real `wbe serve --data DIR` in its own process group on a free 127.0.0.1 port (so that
 tests/test_collect_crash.py can SIGKILL it mid-load with the same code); every request has a timeout.
@@ -191,6 +194,40 @@ def one_user(base: str, username: str, password: str, path: Path, acknowledged: 
     return outcome
 
 
+def add_viewers(folder: Path, count: int, database: str | None = None) -> dict[str, str]:
+    """``count`` viewer accounts (viewer01, …); returns their passwords."""
+    from workbook_engine.collect.accounts import add_account
+    from workbook_engine.collect.service import Collect
+
+    collect = Collect(folder / "data", database)
+    made: dict[str, str] = {}
+    try:
+        for number in range(1, count + 1):
+            with collect.writer() as session:
+                user, password = add_account(session, f"viewer{number:02d}", "viewer", by_name="load_collect")
+                made[user.username] = password
+    finally:
+        collect.close()
+    return made
+
+
+def watch_board(base: str, username: str, password: str, stop: threading.Event) -> list[float]:
+    """Log in and reload /board until ``stop``; the time of each reload (an error counts as TIMEOUT)."""
+    times: list[float] = []
+    with httpx.Client(base_url=base, timeout=TIMEOUT, follow_redirects=False) as client:
+        csrf = CSRF_RE.search(client.get("/login").text).group(1)
+        client.post("/login", data={"csrf": csrf, "username": username, "password": password, "next": "/"})
+        while not stop.is_set():
+            start = time.perf_counter()
+            try:
+                ok = client.get("/board").status_code == 200
+            except httpx.HTTPError:
+                ok = False
+            times.append(time.perf_counter() - start if ok else TIMEOUT)
+            stop.wait(0.2)
+    return times
+
+
 def run_users(base: str, departments, passwords: dict[str, str], *, acknowledged: Acknowledged | None = None,
               stagger: float = 0.0) -> list[Outcome]:
     """All users at once (one thread each), optionally starting ``stagger`` seconds apart."""
@@ -249,6 +286,7 @@ def percentile(values: list[float], share: float) -> float:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--users", type=int, default=100)
+    parser.add_argument("--viewers", type=int, default=0, help="bureau viewers reloading the board meanwhile")
     parser.add_argument("--database", default=None, help="postgresql://… (default: SQLite in the data folder)")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="wbe-load-collect-") as temp:
@@ -256,13 +294,21 @@ def main() -> None:
         made = time.perf_counter()
         departments = department_books(folder, args.users)
         passwords = initialise(folder, departments, args.database)
+        viewers = add_viewers(folder, args.viewers, args.database)
         print(f"prepared {args.users} departments and workbooks in {time.perf_counter() - made:.1f} s")
         before = resource.getrusage(resource.RUSAGE_CHILDREN)
         server = Server(folder / "data", args.database, folder / "server.log")
         try:
+            stop = threading.Event()
+            watching = cf.ThreadPoolExecutor(max(1, args.viewers))
+            boards = [watching.submit(watch_board, server.url, name, password, stop)
+                      for name, password in viewers.items()]
             start = time.perf_counter()
             outcomes = run_users(server.url, departments, passwords)
             wall = time.perf_counter() - start
+            stop.set()
+            board_times = [t for f in boards for t in f.result()]
+            watching.shutdown()
         finally:
             server.stop()
         after = resource.getrusage(resource.RUSAGE_CHILDREN)  # the server and the workers it reaped
@@ -277,6 +323,9 @@ def main() -> None:
             if values:
                 print(f"  {step:7} median {statistics.median(values):6.2f} s  p95 {percentile(values, 0.95):6.2f} s"
                       f"  max {max(values):6.2f} s")
+        if board_times:
+            print(f"  board   median {statistics.median(board_times):6.3f} s  p95 {percentile(board_times, 0.95):6.3f} s"
+                  f"  max {max(board_times):6.3f} s  ({len(board_times)} reloads by {args.viewers} viewers)")
         states = checked["states"]
         pending = sum(1 for s in states.values() if s == "已提交·待审核")
         print(f"  board: {pending} of {len(states)} departments 已提交·待审核")

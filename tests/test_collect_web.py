@@ -195,8 +195,21 @@ def test_the_story_in_the_page(site):
     reference = site["tmp"] / "reference.xlsx"
     assert api.merge([fixed_path], reference).written
     assert api.read_book(county) == api.read_book(reference)
-    assert site["b"]["450001"].get(f"/merge/{item}/download").status_code in (403, 404)
+    assert site["b"]["450001"].get(f"/merge/{item}/download").status_code == 403  # the merge page is the bureau's
+    assert site["b"]["450001"].get("/merge").status_code == 403
     assert site["b"]["reviewer"].get(f"/merge/{item}/download").status_code == 404  # another browser session
+
+    # the same browser, next user: the admin logs out, a department logs in there and finds nothing
+    admin = site["b"]["admin"]
+    assert admin.post("/logout").status_code == 303
+    admin.csrf = re.search(r'name="csrf" value="([^"]+)"', admin.get("/login").text).group(1)
+    assert admin.login("450001", site["passwords"]["450001"]).status_code == 303
+    leaked = admin.get(f"/merge/{item}/download")
+    assert leaked.status_code == 403 and "第二部门" not in leaked.text
+    admin.post("/logout")
+    admin.csrf = re.search(r'name="csrf" value="([^"]+)"', admin.get("/login").text).group(1)
+    assert admin.login("reviewer", site["passwords"]["reviewer"]).status_code == 303
+    assert admin.get(f"/merge/{item}/download").status_code == 404  # a new page session: the item is not its own
 
 
 HOSTILE = [name for name in corpus.REFUSED if name not in ("directory", "missing-path", "no-read-permission")]
@@ -288,3 +301,70 @@ def test_serving_a_folder_that_was_never_initialised_says_what_to_do(tmp_path):
         with pytest.raises(InputError, match="wbe collect init"):
             create_app(data_dir=folder, executor="thread", work_dir=tmp_path / "work")
     assert not (tmp_path / "collect.sqlite3").exists()  # nothing created: `wbe collect init` still works there
+
+
+SEEN_RE = re.compile(r'name="seen_state" value="([a-z]+)"><input type="hidden" name="seen_version" value="(\d+)"')
+
+
+def test_a_stale_page_is_refused_with_409_naming_who_did_what_when(site):
+    sid = submitted(site)
+    reviewer, admin = site["b"]["reviewer"], site["b"]["admin"]
+    stale = SEEN_RE.search(reviewer.get(f"/s/{sid}").text).groups()  # the reviewer opens the page …
+    fresh = SEEN_RE.search(admin.get(f"/s/{sid}").text).groups()
+    assert stale == fresh == ("submitted", "2")
+    assert admin.post(f"/s/{sid}/return", {"note": "请改正", "seen_state": fresh[0],
+                                           "seen_version": fresh[1]}).status_code == 303  # … the admin returns it
+    refused = reviewer.post(f"/s/{sid}/accept", {"seen_state": stale[0], "seen_version": stale[1]})
+    assert refused.status_code == 409
+    message = error_message(refused.text)
+    assert "财政局管理员（admin）" in message and "退回" in message and "刷新" in message, message
+    assert "Traceback" not in refused.text
+    with site["collect"].session() as session:
+        assert session.get(Submission, sid).state == "returned"
+    # a reviewer who refreshes sees the new state and may act on it
+    now = SEEN_RE.search(reviewer.get(f"/s/{sid}").text).groups()
+    assert now == ("returned", "3")
+    assert reviewer.post(f"/s/{sid}/accept", {"seen_state": now[0], "seen_version": now[1]}).status_code == 303
+    # the department's double click on 提交 (a page showing the draft) is refused the same way
+    dept = site["b"]["450001"]
+    response = dept.upload(department_workbook(site["tmp"], "450001"))
+    draft = int(response.headers["location"].rsplit("/", 1)[1])
+    page = SEEN_RE.search(dept.get(f"/s/{draft}").text).groups()
+    assert dept.post(f"/s/{draft}/submit", {"seen_state": page[0], "seen_version": page[1]}).status_code == 303
+    again = dept.post(f"/s/{draft}/submit", {"seen_state": page[0], "seen_version": page[1]})
+    assert again.status_code == 409 and "乐亭县应急管理局本级（450001）" in error_message(again.text)
+
+
+@pytest.mark.parametrize("site", ["sqlite"], indirect=True)  # the database plays no part
+def test_admin_adds_a_viewer_who_reads_everything_and_changes_nothing(site):
+    sid = submitted(site)
+    admin = site["b"]["admin"]
+    assert 'id="add-user"' in admin.get("/admin").text
+    made = admin.post("/admin/users", {"username": "chakan", "role": "viewer", "display_name": "查看员"})
+    assert made.status_code == 200
+    password = re.search(r'id="new-password">([^<]+)<', made.text).group(1)
+    refused = admin.post("/admin/users", {"username": "chakan", "role": "viewer"})
+    assert refused.status_code == 400 and "已存在" in error_message(refused.text)
+    assert site["b"]["reviewer"].post("/admin/users", {"username": "x2", "role": "admin"}).status_code == 403
+    viewer = Browser(site["app"])
+    try:
+        assert viewer.login("chakan", password).status_code == 303
+        home = viewer.get("/")
+        assert home.headers["location"] == "/board"
+        board = viewer.get("/board").text
+        assert DEPT1_NAME in board and 'id="merge-accepted"' not in board and 'id="change-password-notice"' in board
+        page = viewer.get(f"/s/{sid}")
+        assert page.status_code == 200 and 'id="accept"' not in page.text and 'id="opinion-form"' not in page.text
+        assert viewer.get(f"/s/{sid}/file").status_code == 200
+        for action in ("return", "accept", "opinion"):
+            assert viewer.post(f"/s/{sid}/{action}", {"text": "x"}).status_code == 403
+        assert viewer.post("/county/merge").status_code == 403
+        assert viewer.get("/admin").status_code == 403
+    finally:
+        viewer.close()
+    with site["collect"].session() as session:
+        from workbook_engine.collect.models import AuditEntry
+
+        entry = session.scalar(select(AuditEntry).where(AuditEntry.action == "add_user"))
+        assert entry.username == "admin" and "chakan" in entry.detail
+        assert session.get(Submission, sid).state == "submitted"

@@ -25,6 +25,7 @@ from workbook_engine.collect.models import (
     User,
 )
 from workbook_engine.collect.workflow import (
+    Forbidden,
     NotFound,
     WorkflowError,
     accept,
@@ -188,9 +189,12 @@ def test_bureau_cannot_upload_and_department_cannot_review(collection, tmp_path)
         assert session.get(Submission, draft.id).state == SUBMITTED
 
 
-def test_merge_refused_without_accepted(collection, tmp_path):
+def test_merge_refused_without_accepted_and_to_anyone_but_the_bureau(collection, tmp_path):
     with collection.session() as session, pytest.raises(WorkflowError, match="已通过"):
             merge_accepted(collection, session, user(session, "admin"), tmp_path / "x.xlsx")
+    with collection.session() as session, pytest.raises(Forbidden, match="财政审核人"):
+            merge_accepted(collection, session, user(session, "450001"), tmp_path / "x.xlsx")
+    assert not (tmp_path / "x.xlsx").exists()
 
 
 def test_board_filter_sort_and_chart(collection, tmp_path):

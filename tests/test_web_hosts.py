@@ -48,7 +48,7 @@ def test_serve_passes_the_served_hosts(monkeypatch: pytest.MonkeyPatch) -> None:
     seen: dict[str, object] = {}
     monkeypatch.setattr(uvicorn, "run", lambda app, **kw: seen.update(app=app, **kw))
     serve_command(host="127.0.0.1", port=8765, open_browser=False, max_upload_mb=20, token=None, data=None,
-                  database=None, allow_host=["proxy.example"])
+                  database=None, library=None, allow_host=["proxy.example"])
     with TestClient(seen["app"], base_url="http://proxy.example") as client:  # type: ignore[arg-type]  # ASGI app
         assert client.get("/healthz").status_code == 200
         assert client.get("/healthz", headers={"host": "evil.example"}).status_code == 400

@@ -35,6 +35,11 @@ COLLECT = [
     ("export", web.collect_export_command, "导出每个部门最新（或全部）的提交和征集状态表（.xlsx）。", ""),
 ]
 
+COLLECT_USER = [
+    ("add", web.collect_user_add_command, "添加财政局的账号：审核人（reviewer）、查看人（viewer）或管理员（admin）。",
+     "不加 --password-stdin 时生成随机密码并只显示一次；写入审计日志。退出码：0 已添加，1 被拒绝，2 无法打开数据。"),
+]
+
 
 def register(target: typer.Typer, commands: list) -> None:
     for name, function, summary, more in commands:
@@ -45,6 +50,10 @@ def register(target: typer.Typer, commands: list) -> None:
 register(app, COMMANDS)
 collect_app = typer.Typer(cls=SubGroup, no_args_is_help=True, rich_markup_mode=None)
 register(collect_app, COLLECT)
+collect_user_app = typer.Typer(cls=SubGroup, no_args_is_help=True, rich_markup_mode=None)
+register(collect_user_app, COLLECT_USER)
+COLLECT_USER_SUMMARY = "征集的账号：添加财政局的审核人、查看人或管理员（部门账号随部门一起添加）。"
+collect_app.add_typer(collect_user_app, name="user", short_help=COLLECT_USER_SUMMARY, help=COLLECT_USER_SUMMARY)
 COLLECT_SUMMARY = "征集：各部门在网页上提交工作簿，财政局审核、退回、合并（wbe serve --data 提供网页）。"
 app.add_typer(collect_app, name="collect", short_help=COLLECT_SUMMARY, help=COLLECT_SUMMARY)
 register(app, [library.SUGGEST])

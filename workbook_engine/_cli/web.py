@@ -56,11 +56,16 @@ def collect_init_command(
                                      help="部门名单 .xlsx（第一个工作表表头：部门编码 | 部门名称），或去年合并后的县级工作簿"),
     database: Optional[str] = typer.Option(None, "--database", help="PostgreSQL 地址 postgresql://…（默认：数据文件夹中的 SQLite）"),
     passwords: Optional[Path] = typer.Option(None, "--passwords", help="初始密码表 .xlsx 的位置（默认：数据文件夹/初始密码.xlsx）"),
+    config: Optional[Path] = typer.Option(None, "--config", readable=False,
+                                          help="本县的审核配置 wbe.toml（与 wbe validate 读取的格式相同；管理员可在网页上修改）"),
 ) -> None:
     from ..collect.initialise import init_collection
 
-    target, accounts = init_collection(data_dir, year, departments, database_url=database, passwords=passwords)
+    target, accounts = init_collection(data_dir, year, departments, database_url=database, passwords=passwords,
+                                       config=config)
     typer.echo(f"已初始化 {year} 年度征集：{len(accounts) - 1} 个部门账号和 1 个管理员账号（admin）。")
+    if config is not None:
+        typer.echo(f"审核配置：{config}（每个提交都按它检查，与 wbe validate 在该 wbe.toml 旁的结果相同）。")
     typer.echo(f"初始密码表：{target}（只在这个文件中；请分发后妥善保管）。启动网页：wbe serve --data {data_dir}")
 
 
@@ -81,3 +86,38 @@ def collect_export_command(
     finally:
         collect.close()
     typer.echo(f"已导出 {len(written) - 1} 个提交和征集状态表 → {output}")
+
+
+@handle_errors
+def collect_user_add_command(
+    data_dir: Path = typer.Argument(..., help="数据文件夹"),
+    name: str = typer.Argument(..., help="用户名（以英文字母开头，只用英文字母、数字和 _ . -）"),
+    role: str = typer.Option(..., "--role", help="角色：reviewer（财政审核人）、viewer（财政查看人，只读）或 admin（财政管理员）"),
+    display_name: str = typer.Option("", "--display-name", help="页面上显示的名称，如 张三"),
+    password_stdin: bool = typer.Option(False, "--password-stdin",
+                                        help="从标准输入读取密码（一行）；不加则生成一个随机密码并只显示这一次，首次登录后请修改"),
+    database: Optional[str] = typer.Option(None, "--database", help="PostgreSQL 地址（默认：数据文件夹中的 SQLite）"),
+) -> None:
+    import sys
+
+    from ..collect.accounts import add_account
+    from ..collect.models import ROLE_NAMES
+    from ..collect.service import Collect
+    from ..errors import UsageError
+
+    password: str | None = None
+    if password_stdin:
+        password = sys.stdin.readline().rstrip("\r\n")
+        if not password:
+            raise UsageError("标准输入中没有密码：--password-stdin 需要从标准输入读入一行密码。")
+    collect = Collect(data_dir, database)
+    try:
+        with collect.writer() as session:
+            collect.collection(session)
+            _user, shown = add_account(session, name, role, display_name=display_name, password=password,
+                                       by_name="wbe collect user add")
+    finally:
+        collect.close()
+    typer.echo(f"已添加账号 {name.strip()}（{ROLE_NAMES[role]}）。")
+    if password is None:
+        typer.echo(f"初始密码（只显示这一次，请告知本人；首次登录后请修改）：{shown}")

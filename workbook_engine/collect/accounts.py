@@ -8,17 +8,19 @@ the database does not let anyone log in.
 from __future__ import annotations
 
 import hashlib
+import re
 import secrets
 from dataclasses import dataclass
 from datetime import timedelta
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session
 
 from ..errors import WorkbookEngineError
-from .models import AuditEntry, LoginAttempt, LoginSession, User, now
+from .database import begin_write
+from .models import BUREAU_ROLES, ROLE_NAMES, AuditEntry, LoginAttempt, LoginSession, User, now
 
 # argon2id with OWASP's recommended minimum (19 MiB, 2 passes, 1 lane): memory-hard, and cheap enough that a
 # hundred departments logging in within a minute do not saturate a 2-core county server (docs/security.md).
@@ -128,13 +130,13 @@ def login(session: Session, username: str, password: str, address: str = "") -> 
         ok = False
     else:
         ok = verify_password(found[1], password)
-    rehashed = hash_password(password) if ok and HASHER.check_needs_rehash(found[1]) else None
-    if not ok:
+    if not ok or found is None:
         session.add(LoginAttempt(username=username, address=address))
         audit(session, "login_failed", "用户名或密码错误", username=username, address=address)
         session.commit()
         raise AccountError("用户名或密码错误。")
-    user = session.get(User, found[0])
+    rehashed = hash_password(password) if HASHER.check_needs_rehash(found[1]) else None
+    user = session.get_one(User, found[0])
     if rehashed is not None:
         user.password_hash = rehashed
     session.execute(delete(LoginAttempt).where(LoginAttempt.username == username))
@@ -156,12 +158,17 @@ def current_session(session: Session, token: str | None) -> LoginSession | None:
         return None
     moment = now()
     if moment >= found.expires_at or moment - found.last_seen >= SESSION_IDLE or not found.user.active:
-        session.delete(found)
+        session_id = found.id
+        begin_write(session)  # a reading session (the gate's) becomes a writer's only here
+        session.execute(delete(LoginSession).where(LoginSession.id == session_id))
         session.commit()
         return None
     if moment - found.last_seen > timedelta(minutes=1):  # do not write on every request
-        found.last_seen = moment
+        session_id = found.id
+        begin_write(session)
+        session.execute(update(LoginSession).where(LoginSession.id == session_id).values(last_seen=moment))
         session.commit()
+        return session.get(LoginSession, session_id)
     return found
 
 
@@ -182,7 +189,7 @@ def change_password(session: Session, user: User, old: str, new: str, *, keep_to
         raise AccountError("原密码不正确。")
     check_password_rules(new, name)
     hashed = hash_password(new)
-    user = session.get(User, user_id)
+    user = session.get_one(User, user_id)
     _set_password(session, user, new, must_change=False, keep_token=keep_token, hashed=hashed)
     audit(session, "password_changed", "修改了自己的密码", user=user)
     session.commit()
@@ -219,4 +226,33 @@ def create_user(session: Session, username: str, role: str, *, department_id: in
                 display_name=display_name)
     session.add(user)
     session.flush()
+    return user, password
+
+
+USERNAME = re.compile(r"^[A-Za-z][A-Za-z0-9_.\-]{1,99}$")
+
+
+def add_account(session: Session, username: str, role: str, *, display_name: str = "",
+                password: str | None = None, by: User | None = None, by_name: str = "") -> tuple[User, str]:
+    """A reviewer, viewer or administrator account (`wbe collect user add`, the admin page), in the audit
+    log. Without ``password`` one is generated, returned once, and the user is asked to change it (the
+    notice on every page, as for department accounts); a given one must follow the password rules."""
+    username, display_name = username.strip(), display_name.strip()
+    if role not in BUREAU_ROLES:
+        names = "、".join(f"{r}（{ROLE_NAMES[r]}）" for r in BUREAU_ROLES)
+        raise AccountError(f"角色“{role}”不可用。请选择 {names}；部门账号随部门一起添加。")
+    if not USERNAME.match(username):
+        raise AccountError(f"用户名“{username}”不可用：请以英文字母开头，只用英文字母、数字和 _ . -，2–100 个字符"
+                           "（6 位数字留给部门账号）。")
+    if len(display_name) > 200:
+        raise AccountError("显示名称过长（最多 200 字）。")
+    if password is not None:
+        check_password_rules(password, username)
+    begin_write(session)
+    chosen = password is not None
+    user, password = create_user(session, username, role, display_name=display_name, password=password)
+    user.must_change_password = not chosen  # a generated password is changed at first login
+    audit(session, "add_user", f"添加账号 {username}（{ROLE_NAMES[role]}" + (f"，{display_name}" if display_name else "")
+          + "）", user=by, username=by_name)
+    session.commit()
     return user, password

@@ -8,6 +8,7 @@ import re
 import shutil
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -16,6 +17,9 @@ from .accounts import audit
 from .board import ACCEPTED_STATE, board, write_board
 from .models import STATE_NAMES, UPLOADED, Department, Submission, User
 from .service import Collect
+
+if TYPE_CHECKING:
+    from ..merge import MergeOutcome, Progress
 from .workflow import WorkflowError, blob_path
 
 _UNSAFE = re.compile(r'[\\/:*?"<>|\x00-\x1f]')
@@ -28,42 +32,60 @@ def safe_name(text: str) -> str:
 
 def accepted_submissions(session: Session, collection_id: int) -> list[Submission]:
     """Each department's current submission where it is accepted, in 部门编码 order."""
-    return [row.submission for row in board(session, collection_id) if row.state == ACCEPTED_STATE]
+    return [row.submission for row in board(session, collection_id)
+            if row.state == ACCEPTED_STATE and row.submission is not None]
+
+
+@dataclass
+class StagedMerge:
+    """The accepted submissions staged for the county merge: ``inputs[i]`` is a copy of ``sources[i]``'s file
+    and ``labels[i]`` its name in 合并记录 (部门编码.xlsx), in 部门编码 order."""
+
+    sources: list[Submission]
+    inputs: list[Path]
+    labels: list[str]
 
 
 @dataclass
 class CountyMerge:
-    outcome: object  # merge.MergeOutcome
+    outcome: MergeOutcome
     sources: list[Submission]
     inputs: list[Path]
 
 
-def stage_accepted(collect: Collect, submissions: list[Submission], folder: Path) -> list[Path]:
-    """Copies of the accepted files named 部门编码.xlsx (the names the 合并记录 shows), in 部门编码 order."""
-    paths = []
-    for submission in submissions:
-        target = folder / f"{submission.department.code}.xlsx"
-        shutil.copyfile(blob_path(collect, submission), target)
-        paths.append(target)
-    return paths
+def stage_county_merge(collect: Collect, session: Session, user: User, folder: Path) -> StagedMerge:
+    """The one way into the county merge, for the library and the page: only the bureau's reviewers and
+    administrators may merge; every department's accepted current version is staged into ``folder`` as
+    in-NNN.xlsx (labelled 部门编码.xlsx); the merge is written to the audit log."""
+    from .workflow import Forbidden, is_bureau
 
-
-def merge_accepted(collect: Collect, session: Session, user: User, output: Path, *, prefer: str | None = None,
-                   progress=None) -> CountyMerge:
-    """Merge all accepted submissions (the library merge, exactly as `wbe merge 部门编码.xlsx … -o OUT`)."""
-    from .. import api
-
+    if not is_bureau(user):
+        raise Forbidden("只有财政审核人和管理员可以合并县级工作簿。")
     collection = collect.collection(session)
     submissions = accepted_submissions(session, collection.id)
     if not submissions:
         raise WorkflowError("还没有已通过的部门，无法合并。")
-    with collect.scratch() as folder:
-        inputs = stage_accepted(collect, submissions, folder)
-        outcome = api.merge(inputs, output, prefer=prefer, progress=progress)
-    audit(session, "merge", f"合并 {len(submissions)} 个已通过部门" + ("，已写出" if outcome.written else "，未写出（有冲突或错误）"),
-          user=user)
+    inputs, labels = [], []
+    for number, submission in enumerate(submissions, start=1):
+        target = folder / f"in-{number:03d}.xlsx"
+        shutil.copyfile(blob_path(collect, submission), target)
+        inputs.append(target)
+        labels.append(f"{submission.department.code}.xlsx")
+    audit(session, "merge", f"合并 {len(submissions)} 个已通过部门的提交（第 "
+          + "、".join(str(s.id) for s in submissions) + " 号）", user=user)
     session.commit()
-    return CountyMerge(outcome, submissions, inputs)
+    return StagedMerge(submissions, inputs, labels)
+
+
+def merge_accepted(collect: Collect, session: Session, user: User, output: Path, *, prefer: str | None = None,
+                   progress: Progress | None = None) -> CountyMerge:
+    """Merge all accepted submissions (the library merge, exactly as `wbe merge 部门编码.xlsx … -o OUT`)."""
+    from .. import api
+
+    with collect.scratch() as folder:
+        staged = stage_county_merge(collect, session, user, folder)
+        outcome = api.merge(staged.inputs, output, prefer=prefer, progress=progress, labels=staged.labels)
+    return CountyMerge(outcome, staged.sources, staged.inputs)
 
 
 def export(collect: Collect, output_dir: str | os.PathLike[str], *, every: bool = False,

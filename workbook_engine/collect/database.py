@@ -1,8 +1,10 @@
 """Opening the collection's database: SQLite in the data folder by default, PostgreSQL through a URL.
 
 SQLite runs in WAL mode with foreign keys on and FULL synchronous commits (an acknowledged submission
-survives a killed server); every transaction begins IMMEDIATE so that concurrent writers queue on the busy
-timeout instead of failing. The schema is brought up to date by the Alembic migrations shipped in
+survives a killed server). Readers never wait for writers: a session from ``session()`` begins a plain
+(deferred) transaction, a WAL reader that neither blocks nor is blocked; only a session from ``writer()``
+begins IMMEDIATE, so that concurrent writers queue on the busy timeout instead of failing. Connection pools
+are sized to the web's worker threads, so that no request waits for a connection either. The schema is brought up to date by the Alembic migrations shipped in
 migrations/ (run through alembic's command API; no alembic.ini is needed).
 """
 
@@ -10,14 +12,21 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import Any
 
-from sqlalchemy import Engine, create_engine, event, inspect
+from sqlalchemy import Connection, Engine, create_engine, event, inspect
 from sqlalchemy.orm import Session, sessionmaker
 
 from ..errors import InputError, UsageError
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 SQLITE_NAME = "collect.sqlite3"
+WRITE_OPTION = "wbe_write"  # the execution option of a writer's connections (BEGIN IMMEDIATE on SQLite)
+# Database sessions open at once in one server process: one per thread of the pool that runs them (anyio's
+# default limiter, which Starlette's run_in_threadpool uses, has 40 tokens), plus the job runner's threads.
+WORKER_THREADS = 40
+POOL_SIZE = 8  # connections kept open
+POOL_OVERFLOW = WORKER_THREADS + 8 - POOL_SIZE  # opened when busy, up to one per worker thread
 
 
 def database_url(data_dir: str | os.PathLike[str], url: str | None = None) -> str:
@@ -33,7 +42,7 @@ def database_url(data_dir: str | os.PathLike[str], url: str | None = None) -> st
 
 def _sqlite_events(engine: Engine) -> None:
     @event.listens_for(engine, "connect")
-    def on_connect(dbapi_connection, _record) -> None:
+    def on_connect(dbapi_connection: Any, _record: Any) -> None:
         dbapi_connection.isolation_level = None  # we issue BEGIN ourselves (below)
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA journal_mode=WAL")
@@ -43,19 +52,32 @@ def _sqlite_events(engine: Engine) -> None:
         cursor.close()
 
     @event.listens_for(engine, "begin")
-    def on_begin(connection) -> None:
-        connection.exec_driver_sql("BEGIN IMMEDIATE")
+    def on_begin(connection: Connection) -> None:
+        writes = connection.get_execution_options().get(WRITE_OPTION, False)
+        connection.exec_driver_sql("BEGIN IMMEDIATE" if writes else "BEGIN")
 
 
 def make_engine(url: str) -> Engine:
+    pool = {"pool_size": POOL_SIZE, "max_overflow": POOL_OVERFLOW, "pool_timeout": 30}
     if url.startswith("sqlite"):
-        engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False})
+        engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False}, **pool)
         _sqlite_events(engine)
         return engine
-    return create_engine(url, pool_pre_ping=True)
+    return create_engine(url, pool_pre_ping=True, **pool)
 
 
-def alembic_config(connection=None):
+def begin_write(session: Session) -> None:
+    """Make the session's transaction a writer's from here on. On SQLite a reading transaction is ended and
+    a new one begun IMMEDIATE (so the caller must read again what it needs; changes not yet flushed are
+    lost, so call this first); on PostgreSQL nothing changes (rows are locked with FOR UPDATE instead)."""
+    connection = session.connection()
+    if connection.dialect.name != "sqlite" or connection.get_execution_options().get(WRITE_OPTION, False):
+        return
+    session.rollback()
+    session.connection(execution_options={WRITE_OPTION: True})
+
+
+def alembic_config(connection: Connection | None = None) -> Any:
     from alembic.config import Config
 
     config = Config()
@@ -88,9 +110,17 @@ class Database:
         self.url = database_url(self.data_dir, url)
         self.engine = make_engine(self.url)
         self.sessions = sessionmaker(self.engine, expire_on_commit=False)
+        self.writers = sessionmaker(self.engine.execution_options(**{WRITE_OPTION: True}), expire_on_commit=False)
 
     def session(self) -> Session:
+        """A session for reading (on SQLite a WAL reader: it never waits for a writer). It may write too —
+        its first write then takes the lock — but a transaction that reads and then writes should be a
+        writer's, or SQLite may refuse it when another write came in between."""
         return self.sessions()
+
+    def writer(self) -> Session:
+        """A session whose transactions take the write lock when they begin (BEGIN IMMEDIATE on SQLite)."""
+        return self.writers()
 
     def dispose(self) -> None:
         self.engine.dispose()

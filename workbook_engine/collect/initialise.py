@@ -12,12 +12,16 @@ import os
 import re
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from ..errors import InputError, OutputError
 from .accounts import audit, create_user
 from .database import SQLITE_NAME
-from .models import ADMIN, DEPARTMENT, ROLE_NAMES, Collection, Department
+from .models import ADMIN, DEPARTMENT, ROLE_NAMES, Collection, Department, User
 from .service import Collect
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
 
 CODE = re.compile(r"^\d{6}$")
 PASSWORDS_NAME = "初始密码.xlsx"
@@ -83,7 +87,7 @@ def _read_list(path: Path) -> list[tuple[str, str]] | None:
     return listed
 
 
-def _text(value) -> str:
+def _text(value: object) -> str:
     if isinstance(value, float) and value.is_integer():
         value = int(value)
     if isinstance(value, int):
@@ -93,13 +97,16 @@ def _text(value) -> str:
 
 def init_collection(data_dir: str | os.PathLike[str], year: int, departments: str | os.PathLike[str], *,
                     database_url: str | None = None, passwords: str | os.PathLike[str] | None = None,
-                    name: str = "") -> tuple[Path, list[Account]]:
+                    name: str = "", config: str | os.PathLike[str] | None = None) -> tuple[Path, list[Account]]:
     """Create the collection; returns the passwords file and the accounts written to it.
 
     Refused when the folder (or database) already holds a collection, or the passwords file exists: an
     initial password is never written twice and a collection never re-created over its submissions.
     """
+    from .config import read_file, store
+
     listed = read_departments(departments)
+    config_text = read_file(config) if config is not None else None  # refused before anything is created
     data = Path(data_dir)
     target = Path(passwords) if passwords else data / PASSWORDS_NAME
     if target.exists():
@@ -126,8 +133,12 @@ def init_collection(data_dir: str | os.PathLike[str], year: int, departments: st
                 user, password = create_user(session, code, DEPARTMENT, department_id=department.id,
                                              display_name=dept_name)
                 accounts.append(Account(user.username, DEPARTMENT, code, dept_name, password))
+            if config_text is not None and config_text.strip():
+                collection.config_sha256 = store(collect, session, config_text)
             write_passwords(accounts, target, year)
-            audit(session, "init", f"初始化 {year} 年度征集：{len(listed)} 个部门", username="wbe collect init")
+            audit(session, "init", f"初始化 {year} 年度征集：{len(listed)} 个部门"
+                  + (f"；审核配置 {config}（{collection.config_sha256[:12]}…）" if collection.config_sha256 else ""),
+                  username="wbe collect init")
             session.commit()
     finally:
         collect.close()
@@ -158,7 +169,7 @@ def write_passwords(accounts: list[Account], output: Path, year: int) -> Path:
     return output
 
 
-def add_department(collect: Collect, session, admin, code: str, name: str) -> tuple[Department, str]:
+def add_department(collect: Collect, session: Session, admin: User, code: str, name: str) -> tuple[Department, str]:
     """An administrator adds a department (and its account); returns it and the account's initial password."""
     from .workflow import Forbidden, WorkflowError
 

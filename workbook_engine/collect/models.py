@@ -21,12 +21,15 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
-# Roles of an account: a department's staff, and the bureau's reviewers and administrators.
+# Roles of an account: a department's staff, and the bureau's reviewers, administrators and viewers (who
+# see everything a reviewer sees and change nothing).
 DEPARTMENT = "department"
 REVIEWER = "reviewer"
 ADMIN = "admin"
-ROLES = (DEPARTMENT, REVIEWER, ADMIN)
-ROLE_NAMES = {DEPARTMENT: "部门填报人", REVIEWER: "财政审核人", ADMIN: "财政管理员"}
+VIEWER = "viewer"
+ROLES = (DEPARTMENT, REVIEWER, ADMIN, VIEWER)
+BUREAU_ROLES = (REVIEWER, VIEWER, ADMIN)  # accounts that `wbe collect user add` and the admin page create
+ROLE_NAMES = {DEPARTMENT: "部门填报人", REVIEWER: "财政审核人", ADMIN: "财政管理员", VIEWER: "财政查看人"}
 
 # States of one submission. An upload is a draft only its department sees until it is submitted; a newer
 # submission supersedes the older ones of its department.
@@ -56,6 +59,8 @@ class Collection(Base):
     year: Mapped[int] = mapped_column(Integer, nullable=False)
     name: Mapped[str] = mapped_column(String(200), nullable=False, default="")
     created_at: Mapped[datetime] = mapped_column(DateTime, nullable=False, default=now)
+    # The county's review configuration (wbe.toml text in the blob store); None = the defaults.
+    config_sha256: Mapped[str | None] = mapped_column(String(64), nullable=True)
 
 
 class Department(Base):
@@ -131,6 +136,9 @@ class Submission(Base):
     uploaded_at: Mapped[datetime] = mapped_column(DateTime, nullable=False, default=now)
     submitted_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
     state: Mapped[str] = mapped_column(String(20), nullable=False, default=UPLOADED)
+    # Incremented by every change of state; a change is made only where state and version are still those
+    # the actor saw (workflow._move), so a stale page or a concurrent second change is refused.
+    version: Mapped[int] = mapped_column(Integer, nullable=False, default=1, server_default="1")
     errors: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
     warnings: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
     projects: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
@@ -138,6 +146,7 @@ class Submission(Base):
     budget: Mapped[str] = mapped_column(String(40), nullable=False, default="0")  # Decimal text, 万元
     grades: Mapped[dict] = mapped_column(JSON, nullable=False, default=dict)  # project code -> grade
     report: Mapped[dict] = mapped_column(JSON, nullable=False, default=dict)  # the findings (Report.to_dict)
+    config_sha256: Mapped[str | None] = mapped_column(String(64), nullable=True)  # the wbe.toml it was checked with
 
     department: Mapped[Department] = relationship()
     uploader: Mapped[User] = relationship()

@@ -10,12 +10,17 @@ from __future__ import annotations
 import hashlib
 import os
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
 
 
 class BlobStore:
-    def __init__(self, root: str | os.PathLike[str]):
+    """``spool`` gives the folder for files being written (the process's spool folder, on the same disk,
+    so that a killed writer's half file is swept with it); without it they are written beside the blob."""
+
+    def __init__(self, root: str | os.PathLike[str], spool: Callable[[], Path] | None = None):
         self.root = Path(root)
+        self.spool = spool
 
     def path(self, sha256: str) -> Path:
         if len(sha256) != 64 or any(c not in "0123456789abcdef" for c in sha256):
@@ -32,7 +37,10 @@ class BlobStore:
         if target.is_file() and self.verify(digest):
             return digest
         target.parent.mkdir(parents=True, exist_ok=True)
-        handle, temp_name = tempfile.mkstemp(prefix=".incoming.", dir=target.parent)
+        folder = self.spool() if self.spool else target.parent
+        if folder != target.parent and os.stat(folder).st_dev != os.stat(target.parent).st_dev:
+            folder = target.parent  # blobs on another disk: a link cannot cross it
+        handle, temp_name = tempfile.mkstemp(prefix=".incoming.", dir=folder)
         try:
             with os.fdopen(handle, "wb") as out:
                 out.write(data)

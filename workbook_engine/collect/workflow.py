@@ -9,14 +9,17 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
+from datetime import datetime, timezone
 from decimal import Decimal
 from pathlib import Path
+from typing import TYPE_CHECKING, Any, Protocol
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from ..errors import InputError, WorkbookEngineError
 from .accounts import audit
+from .database import begin_write
 from .models import (
     ACCEPTED,
     ADMIN,
@@ -24,8 +27,10 @@ from .models import (
     RETURNED,
     REVIEWER,
     SUBMITTED,
+    STATE_NAMES,
     SUPERSEDED,
     UPLOADED,
+    VIEWER,
     Blob,
     Department,
     Opinion,
@@ -35,6 +40,9 @@ from .models import (
     now,
 )
 from .service import Collect
+
+if TYPE_CHECKING:
+    from ..diff import Diff
 
 MAX_UPLOAD_BYTES = 20 * 1024 * 1024
 
@@ -53,8 +61,27 @@ class Forbidden(WorkflowError):
     pass
 
 
-def is_bureau(user: User) -> bool:
+class Actor(Protocol):
+    """Who is asking, as the visibility gates need it: a User row, or the page's copy of it (a Viewer)."""
+
+    @property
+    def id(self) -> int: ...
+
+    @property
+    def role(self) -> str: ...
+
+    @property
+    def department_id(self) -> int | None: ...
+
+
+def is_bureau(user: Actor) -> bool:
+    """May review (opinions, return, accept): reviewers and administrators."""
     return user.role in (REVIEWER, ADMIN)
+
+
+def sees_every_department(user: Actor) -> bool:
+    """Sees every department's submitted versions: the bureau, viewers included (read only)."""
+    return user.role in (REVIEWER, ADMIN, VIEWER)
 
 
 @dataclass
@@ -70,24 +97,22 @@ class Checked:
     grades: dict
     dept_codes: list[str]
     sha256: str = ""  # of the bytes checked, when known (a caller that checked elsewhere says what it checked)
+    config_sha256: str | None = None  # the county configuration it was checked with (None: the defaults)
 
 
-def check_file(path: Path) -> Checked:
-    """Validate and review a workbook the way `wbe validate` does (the input guard first: an unreadable or
-    hostile file raises InputError with the CLI's message)."""
-    from ..findings import Report
-    from ..review import ReviewConfig, review_book
-    from ..validation import check
+def check_file(path: Path, config_text: str | None = None, config_sha256: str | None = None) -> Checked:
+    """Validate and review a staged workbook exactly as `wbe validate` does with the county's wbe.toml
+    beside it (collect/config.py; the input guard first: an unreadable or hostile file raises InputError
+    with the CLI's message)."""
+    from .config import county_check, grades_of
 
-    checked = check(path)
-    result = review_book(checked.book, checked.loaded, checked.report, ReviewConfig())
-    report = Report(checked.report.file, [*checked.report.findings, *result.report.findings])
-    report.sort()
+    checked = county_check(path, config_text)
+    report = checked.report
     book = checked.book
     return Checked(report.to_dict(), len(report.errors), len(report.warnings), len(book.projects),
                    len(book.indicators), book.total_budget(),
-                   {g.code: {"name": g.name, "score": g.score, "grade": g.grade} for g in result.grades},
-                   [d.code for d in book.departments()])
+                   {g.code: {"name": g.name, "score": g.score, "grade": g.grade} for g in grades_of(checked)},
+                   [d.code for d in book.departments()], config_sha256=config_sha256)
 
 
 def upload(collect: Collect, session: Session, user: User, filename: str, data: bytes, *,
@@ -97,8 +122,11 @@ def upload(collect: Collect, session: Session, user: User, filename: str, data: 
     Refused, and nothing stored, when the file is not a readable workbook (the CLI's input guard and
     message) or when its 部门编码 is not the user's department.
     """
+    from .config import current
+
     department = department or _own_department(session, user)
     dept_id, dept_code, dept_name = department.id, department.code, department.name
+    county = current(collect, session)
     session.rollback()  # no database lock is held while the file is checked and written below
     if len(data) > MAX_UPLOAD_BYTES:
         raise InputError(f"{filename}：文件超过 {MAX_UPLOAD_BYTES // (1024 * 1024)} MB 的上传上限。")
@@ -108,7 +136,7 @@ def upload(collect: Collect, session: Session, user: User, filename: str, data: 
             path = folder / ("upload" + (Path(shown).suffix.lower() if Path(shown).suffix else ".xlsx"))
             path.write_bytes(data)
             try:
-                checked = check_file(path)
+                checked = check_file(path, county.text, county.sha256)
             except InputError as exc:
                 raise InputError(str(exc).replace(str(path), shown)) from None
     codes = checked.dept_codes
@@ -125,7 +153,8 @@ def upload(collect: Collect, session: Session, user: User, filename: str, data: 
     submission = Submission(department_id=dept_id, sha256=sha, filename=shown[:300], uploaded_by=user.id,
                             state=UPLOADED, errors=checked.errors, warnings=checked.warnings,
                             projects=checked.projects, indicators=checked.indicators,
-                            budget=str(checked.budget), grades=checked.grades, report=checked.report)
+                            budget=str(checked.budget), grades=checked.grades, report=checked.report,
+                            config_sha256=checked.config_sha256)
     session.add(submission)
     session.flush()
     audit(session, "upload", f"上传 {shown}（{sha[:12]}…，{checked.errors} 个错误，{checked.warnings} 个警告）",
@@ -137,61 +166,155 @@ def upload(collect: Collect, session: Session, user: User, filename: str, data: 
 def _own_department(session: Session, user: User) -> Department:
     if user.role != DEPARTMENT or user.department_id is None:
         raise Forbidden("只有部门填报人可以上传本部门的工作簿。")
-    return session.get(Department, user.department_id)
+    return session.get_one(Department, user.department_id)
 
 
-def _move(session: Session, submission: Submission, to_state: str, user: User | None, note: str = "") -> None:
-    session.add(Transition(submission_id=submission.id, from_state=submission.state, to_state=to_state,
+class Conflict(WorkflowError):
+    """A state change refused because the submission changed since the actor saw it (a stale page, or a
+    second reviewer or the department acting at the same moment); the message says who did what when."""
+
+
+@dataclass(frozen=True)
+class Seen:
+    """The state and version of a submission as the actor's page showed them (the form carries both)."""
+
+    state: str
+    version: int
+
+
+ACTION_NAMES = {SUBMITTED: "提交", RETURNED: "退回", ACCEPTED: "审核通过", SUPERSEDED: "以新版本取代",
+                UPLOADED: "上传"}
+
+
+def local_time(moment: datetime | None, pattern: str = "%Y-%m-%d %H:%M:%S") -> str:
+    """A stored UTC time in the server's own time zone (the county's)."""
+    if moment is None:
+        return ""
+    return moment.replace(tzinfo=timezone.utc).astimezone().strftime(pattern)
+
+
+def last_change(session: Session, submission_id: int) -> str:
+    """Who did what to the submission last, and when, in one Chinese phrase."""
+    found = session.execute(select(Transition, User).outerjoin(User, User.id == Transition.user_id)
+                            .where(Transition.submission_id == submission_id)
+                            .order_by(Transition.id.desc()).limit(1)).first()
+    if found is None:
+        return "它已被改动"
+    transition, actor = found
+    who = (f"{actor.display_name}（{actor.username}）" if actor.display_name else actor.username) if actor else "系统"
+    return f"{who} 已于 {local_time(transition.at)} {ACTION_NAMES.get(transition.to_state, transition.to_state)}了它"
+
+
+def _conflict(session: Session, submission_id: int, seen_state: str) -> Conflict:
+    session.rollback()
+    current = session.get(Submission, submission_id)
+    now_state = STATE_NAMES.get(current.state, current.state) if current is not None else "不存在"
+    return Conflict(f"第 {submission_id} 号提交在您打开页面之后已被改动：{last_change(session, submission_id)}"
+                    f"（您看到的状态是“{STATE_NAMES.get(seen_state, seen_state)}”，现在是“{now_state}”）。"
+                    "您的操作没有执行。请刷新页面，看清当前状态后再操作。")
+
+
+def _lock_department(session: Session, department_id: int) -> None:
+    """Serialise the state changes of one department: a row lock on PostgreSQL; on SQLite the write lock
+    (a reading transaction is ended and one begun IMMEDIATE; FOR UPDATE is ignored there)."""
+    begin_write(session)
+    session.execute(select(Department.id).where(Department.id == department_id).with_for_update())
+
+
+def _fresh(session: Session, submission_id: int) -> Submission:
+    """The submission as committed now (after the lock), not as this session first read it."""
+    found = session.execute(select(Submission).where(Submission.id == submission_id)
+                            .execution_options(populate_existing=True)).scalar_one_or_none()
+    if found is None:
+        raise NotFound("没有这个提交记录。")
+    return found
+
+
+def _check_seen(session: Session, submission: Submission, seen: Seen | None) -> Seen:
+    """What the change is conditional on: what the actor saw, refused at once when it is no longer so."""
+    if seen is None:
+        return Seen(submission.state, submission.version)
+    if (submission.state, submission.version) != (seen.state, seen.version):
+        raise _conflict(session, submission.id, seen.state)
+    return seen
+
+
+def _move(session: Session, submission: Submission, to_state: str, user: User | None, note: str = "", *,
+          seen: Seen | None = None, submitted_at: datetime | None = None) -> None:
+    """Change the state where it is still the one seen (``UPDATE … WHERE state = :seen AND version = :seen``);
+    refused with Conflict, and nothing written, when another change came first."""
+    seen = seen or Seen(submission.state, submission.version)
+    values: dict[str, object] = {"state": to_state, "version": seen.version + 1}
+    if submitted_at is not None:
+        values["submitted_at"] = submitted_at
+    result = session.execute(
+        update(Submission).where(Submission.id == submission.id, Submission.state == seen.state,
+                                 Submission.version == seen.version).values(**values)
+        .execution_options(synchronize_session=False))
+    if result.rowcount != 1:  # type: ignore[attr-defined]  # an UPDATE's Result is a CursorResult
+        raise _conflict(session, submission.id, seen.state)
+    session.add(Transition(submission_id=submission.id, from_state=seen.state, to_state=to_state,
                            user_id=user.id if user else None, note=note))
-    submission.state = to_state
+    session.flush()
+    session.refresh(submission)
 
 
-def submit(session: Session, user: User, submission_id: int) -> Submission:
-    """The department hands a draft to the bureau; its earlier submissions are superseded."""
+def submit(session: Session, user: User, submission_id: int, *, seen: Seen | None = None) -> Submission:
+    """The department hands a draft to the bureau; its earlier submissions are superseded (all in one
+    transaction, under the department's lock, each a conditional update)."""
     submission = visible_submission(session, user, submission_id)
     if user.role != DEPARTMENT:
         raise Forbidden("只有部门填报人可以提交本部门的工作簿。")
+    _lock_department(session, submission.department_id)
+    submission = _fresh(session, submission_id)
     if submission.state != UPLOADED:
+        if seen is not None and (submission.state, submission.version) != (seen.state, seen.version):
+            raise _conflict(session, submission.id, seen.state)
         raise WorkflowError("这个版本已经提交过了。")
-    for older in session.scalars(select(Submission).where(
+    seen = _check_seen(session, submission, seen)
+    for older in list(session.scalars(select(Submission).where(
             Submission.department_id == submission.department_id, Submission.id != submission.id,
-            Submission.state.in_((SUBMITTED, RETURNED, ACCEPTED)))):
+            Submission.state.in_((SUBMITTED, RETURNED, ACCEPTED))).execution_options(populate_existing=True))):
         _move(session, older, SUPERSEDED, user, f"被第 {submission.id} 号提交取代")
-    _move(session, submission, SUBMITTED, user)
-    submission.submitted_at = now()
+    _move(session, submission, SUBMITTED, user, seen=seen, submitted_at=now())
     audit(session, "submit", f"提交第 {submission.id} 号（{submission.filename}）", user=user,
           department_id=submission.department_id)
     session.commit()
     return submission
 
 
-def _reviewable(session: Session, user: User, submission_id: int) -> Submission:
+def _reviewable(session: Session, user: User, submission_id: int, seen: Seen | None) -> tuple[Submission, Seen]:
     if not is_bureau(user):
         raise Forbidden("只有财政审核人可以退回或通过。")
     submission = visible_submission(session, user, submission_id)
+    _lock_department(session, submission.department_id)
+    submission = _fresh(session, submission_id)
+    seen = _check_seen(session, submission, seen)
     if submission.state not in (SUBMITTED, RETURNED, ACCEPTED):
         raise WorkflowError("只能审核部门当前提交的版本。")
-    return submission
+    return submission, seen
 
 
-def return_submission(session: Session, user: User, submission_id: int, note: str = "") -> Submission:
-    submission = _reviewable(session, user, submission_id)
+def return_submission(session: Session, user: User, submission_id: int, note: str = "", *,
+                      seen: Seen | None = None) -> Submission:
+    submission, seen = _reviewable(session, user, submission_id, seen)
     if submission.state == RETURNED:
         raise WorkflowError("这个版本已经退回。")
-    _move(session, submission, RETURNED, user, note)
+    _move(session, submission, RETURNED, user, note, seen=seen)
     audit(session, "return", f"退回第 {submission.id} 号" + (f"：{note}" if note else ""), user=user,
           department_id=submission.department_id)
     session.commit()
     return submission
 
 
-def accept(session: Session, user: User, submission_id: int, note: str = "") -> Submission:
-    submission = _reviewable(session, user, submission_id)
+def accept(session: Session, user: User, submission_id: int, note: str = "", *,
+           seen: Seen | None = None) -> Submission:
+    submission, seen = _reviewable(session, user, submission_id, seen)
     if submission.errors:
         raise WorkflowError(f"这个版本还有 {submission.errors} 个错误，不能通过。请退回部门修改。")
     if submission.state == ACCEPTED:
         raise WorkflowError("这个版本已经通过。")
-    _move(session, submission, ACCEPTED, user, note)
+    _move(session, submission, ACCEPTED, user, note, seen=seen)
     audit(session, "accept", f"通过第 {submission.id} 号", user=user, department_id=submission.department_id)
     session.commit()
     return submission
@@ -223,13 +346,13 @@ def add_opinion(session: Session, user: User, submission_id: int, text: str, *, 
     return opinion
 
 
-def opinions(session: Session, user: User, submission_id: int) -> list[Opinion]:
+def opinions(session: Session, user: Actor, submission_id: int) -> list[Opinion]:
     submission = visible_submission(session, user, submission_id)
     return list(session.scalars(select(Opinion).where(Opinion.submission_id == submission.id)
                                 .order_by(Opinion.created_at, Opinion.id)))
 
 
-def visible_submission(session: Session, user: User, submission_id: int) -> Submission:
+def visible_submission(session: Session, user: Actor, submission_id: int) -> Submission:
     """The submission if this user may see it: a department user their own department's, the bureau any
     submitted one (a department's drafts stay its own). Anything else is NotFound."""
     submission = session.get(Submission, submission_id)
@@ -238,20 +361,20 @@ def visible_submission(session: Session, user: User, submission_id: int) -> Subm
     if user.role == DEPARTMENT:
         if user.department_id is None or submission.department_id != user.department_id:
             raise NotFound("没有这个提交记录。")
-    elif not is_bureau(user) or submission.state == UPLOADED:
+    elif not sees_every_department(user) or submission.state == UPLOADED:
         raise NotFound("没有这个提交记录。")
     return submission
 
 
-def visible_department(session: Session, user: User, department_id: int) -> Department:
+def visible_department(session: Session, user: Actor, department_id: int) -> Department:
     department = session.get(Department, department_id)
     if department is None or (user.role == DEPARTMENT and user.department_id != department_id) or (
-            user.role not in (DEPARTMENT, REVIEWER, ADMIN)):
+            user.role not in (DEPARTMENT, REVIEWER, ADMIN, VIEWER)):
         raise NotFound("没有这个部门。")
     return department
 
 
-def history(session: Session, user: User, department_id: int) -> list[Submission]:
+def history(session: Session, user: Actor, department_id: int) -> list[Submission]:
     """A department's submissions, newest first (drafts only for the department itself)."""
     department = visible_department(session, user, department_id)
     query = select(Submission).where(Submission.department_id == department.id)
@@ -268,7 +391,8 @@ def returned_before(session: Session, submission: Submission) -> Submission | No
         Submission.id.in_(returned)).order_by(Submission.id.desc()))
 
 
-def diff(collect: Collect, session: Session, user: User, old_id: int, new_id: int, output: Path | None = None):
+def diff(collect: Collect, session: Session, user: User, old_id: int, new_id: int,
+         output: Path | None = None) -> Diff:
     """The semantic diff between two visible submissions (library diff); with ``output`` also the workbook."""
     from .. import api
 
@@ -322,14 +446,14 @@ def _annotate_opinions(session: Session, user: User, submission: Submission, sou
         row = None
         author = opinion.author.display_name or opinion.author.username
         if opinion.indicator_seq is not None and indicator_table is not None:
-            record = indicators.get((opinion.project_code, opinion.indicator_seq))
-            if record is not None:
-                sheet, row, column = indicator_table.sheet_name, record.row, "三级指标"
+            indicator = indicators.get((opinion.project_code, opinion.indicator_seq))
+            if indicator is not None:
+                sheet, row, column = indicator_table.sheet_name, indicator.row, "三级指标"
                 cell = _cell(indicator_table, "level3", row)
         elif opinion.project_code and project_table is not None:
-            record = projects.get(opinion.project_code)
-            if record is not None:
-                sheet, row, column = project_table.sheet_name, record.row, "项目名称"
+            project = projects.get(opinion.project_code)
+            if project is not None:
+                sheet, row, column = project_table.sheet_name, project.row, "项目名称"
                 cell = _cell(project_table, "name", row)
         target = opinion.project_code + (f" 指标 {opinion.indicator_seq}" if opinion.indicator_seq else "")
         found.append(finding("WBE-W080", Location(None, sheet, cell, row, column), target or "整体", author=author,
@@ -339,7 +463,7 @@ def _annotate_opinions(session: Session, user: User, submission: Submission, sou
                     title=f"审核意见：{len(found)} 条（第 {submission.id} 号提交，{submission.filename}）")
 
 
-def _cell(table, field_name: str, row: int | None) -> str | None:
+def _cell(table: Any, field_name: str, row: int | None) -> str | None:
     from ..a1 import cell_name
 
     col = table.columns.get(field_name)

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import functools
 import logging
-import secrets as _secrets
 import shutil
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -27,6 +26,7 @@ from starlette.routing import Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from ..collect import accounts, workflow
+from ..collect import config as county_config
 from ..collect import board as board_module
 from ..collect.initialise import add_department
 from ..collect.models import (
@@ -39,6 +39,7 @@ from ..collect.models import (
     STATE_NAMES,
     SUBMITTED,
     UPLOADED,
+    VIEWER,
     Department,
     User,
 )
@@ -48,13 +49,15 @@ from . import collection_tasks
 from . import permissions as perm
 from .app import attachment, check_csrf, error_page, findings_context, page, start_job
 from .app import routes as page_routes
+from .security import SESSION_COOKIE
 from .uploads import UploadRefused, kind_of_name, read_form, uploaded_files
 
 log = logging.getLogger("workbook_engine.web")
 LOGIN_COOKIE = "wbe_login"
 OPEN_PATHS = ("/login", "/static/", "/healthz")
-BUREAU = (REVIEWER, ADMIN)
-ANY = (DEPARTMENT, REVIEWER, ADMIN)
+BUREAU = (REVIEWER, ADMIN)  # may review and merge
+READERS = (REVIEWER, ADMIN, VIEWER)  # see the board and every submitted version
+ANY = (DEPARTMENT, REVIEWER, ADMIN, VIEWER)
 
 
 @dataclass(frozen=True)
@@ -78,6 +81,10 @@ class Viewer:
     @property
     def is_bureau(self) -> bool:
         return self.role in BUREAU
+
+    @property
+    def sees_board(self) -> bool:
+        return self.role in READERS
 
 
 def viewer_of(user: User, token: str) -> Viewer:
@@ -146,10 +153,20 @@ def requires(*roles: str) -> Callable:
 
 
 async def in_db(request: Request, fn: Callable[..., Any], *args: Any) -> Any:
-    """Run ``fn(session, *args)`` in a thread with its own session."""
+    """Run ``fn(session, *args)`` in a thread with its own reading session (never waits for a writer)."""
 
     def run() -> Any:
         with collect_of(request).session() as session:
+            return fn(session, *args)
+
+    return await run_in_threadpool(run)
+
+
+async def in_writer(request: Request, fn: Callable[..., Any], *args: Any) -> Any:
+    """Run ``fn(session, *args)`` in a thread with its own writing session (a change of any kind)."""
+
+    def run() -> Any:
+        with collect_of(request).writer() as session:
             return fn(session, *args)
 
     return await run_in_threadpool(run)
@@ -192,11 +209,22 @@ def text_field(form: Any, name: str, limit: int = 5000) -> str:
     return value.strip()[:limit] if isinstance(value, str) else ""
 
 
+def seen_of(form: Any) -> workflow.Seen | None:
+    """The state and version the page showed (hidden fields of every state-changing form); None when a
+    client sends neither (the change is then conditional on the state read at the time of the request)."""
+    state, version = text_field(form, "seen_state", 20), text_field(form, "seen_version", 12)
+    if not state and not version:
+        return None
+    if state not in STATE_NAMES or not version.isdigit():
+        raise workflow.Conflict("页面已过期或表单不完整，您的操作没有执行。请刷新页面后再操作。")
+    return workflow.Seen(state, int(version))
+
+
 # --- login, logout, password ---------------------------------------------------------------------------
 
 async def home(request: Request) -> Response:
     who = viewer(request)
-    return RedirectResponse("/board" if who.is_bureau else "/dept", status_code=303)
+    return RedirectResponse("/board" if who.sees_board else "/dept", status_code=303)
 
 
 async def login_form(request: Request) -> Response:
@@ -220,7 +248,7 @@ async def login(request: Request) -> Response:
     password = password if isinstance(password, str) else ""
     address = request.client.host if request.client else ""
     try:
-        done = await in_db(request, accounts.login, username, password, address)
+        done = await in_writer(request, accounts.login, username, password, address)
     except accounts.AccountError as exc:
         await asyncio.sleep(0.3)  # slows guessing further (the rate limit is the real barrier)
         return cpage(request, "login.html", {"message": str(exc), "username": username, "next": "/"},
@@ -238,9 +266,12 @@ async def login(request: Request) -> Response:
 
 async def logout(request: Request) -> Response:
     await posted(request)
-    await in_db(request, accounts.logout, viewer(request).token)
+    await in_writer(request, accounts.logout, viewer(request).token)
     response = RedirectResponse("/login", status_code=303)
     response.delete_cookie(LOGIN_COOKIE, path="/")
+    # the page's browser session goes too: its items (a county merge, uploads, diffs) are not the next
+    # user's of this browser, who gets a new session and finds none of them
+    response.delete_cookie(SESSION_COOKIE, path="/")
     return response
 
 
@@ -261,7 +292,7 @@ async def password_change(request: Request) -> Response:
         accounts.change_password(session, user_row(session, who), old, new, keep_token=who.token)
 
     try:
-        await in_db(request, change)
+        await in_writer(request, change)
     except accounts.AccountError as exc:
         return cpage(request, "password.html", {"message": str(exc), "done": False}, 400)
     return cpage(request, "password.html", {"message": "", "done": True})
@@ -311,15 +342,14 @@ async def department_upload(request: Request) -> Response:
     if len(data) > settings.max_upload:
         raise UploadRefused(f"{name}：文件超过大小上限。", 413)
     collect = collect_of(request)
-    incoming = collect.work / f"upload-{_secrets.token_hex(12)}{suffix}"
-    incoming.write_bytes(data)
-    try:
-        job = request.app.state.runner.submit(request.state.sid, "校验上传的工作簿", collect.work, "/dept",
+    county = await in_db(request, lambda s: county_config.current(collect, s))
+    with collect.scratch() as folder:  # removed on every path; a killed server's is swept at the next start
+        incoming = folder / f"upload{suffix}"
+        incoming.write_bytes(data)
+        job = request.app.state.runner.submit(request.state.sid, "校验上传的工作簿", folder, "/dept",
                                               collection_tasks.analyse_upload, str(incoming), name,
-                                              str(analysis_cache(request)))
+                                              str(analysis_cache(request)), county.text or None, county.sha256)
         result = await request.app.state.runner.wait(job, 600)
-    finally:
-        incoming.unlink(missing_ok=True)
     if not result or not result.get("ok"):
         message = (result or {}).get("message") or "处理时发生意外问题，没有保存任何内容。请重试。"
         return error_page(request, message, 422, back="/dept")
@@ -328,7 +358,7 @@ async def department_upload(request: Request) -> Response:
     def store(session) -> int:
         return workflow.upload(collect, session, user_row(session, who), name, data, checked=checked).id
 
-    submission_id = await in_db(request, store)
+    submission_id = await in_writer(request, store)
     return RedirectResponse(f"/s/{submission_id}", status_code=303)
 
 
@@ -349,17 +379,23 @@ async def submission_page(request: Request) -> Response:
         returned = workflow.returned_before(session, submission)
         return {"s": submission, "department": department, "versions": versions,
                 "opinions": opinion_rows(workflow.opinions(session, who, submission.id)), "returned_before": returned,
-                "path": str(workflow.blob_path(collect, submission)), "uploader": submission.uploader.username}
+                "path": workflow.blob_path(collect, submission), "uploader": submission.uploader.username,
+                "config_text": county_config.text_of(collect, submission.config_sha256)}
 
     data = await in_db(request, load)
     submission = data["s"]
-    analysis = collection_tasks.load_cached(analysis_cache(request), submission.sha256)
-    if analysis is None:
-        job = request.app.state.runner.submit(request.state.sid, "读取工作簿", collect.work, request.url.path,
-                                              collection_tasks.cached_analysis, data["path"], submission.filename,
-                                              str(analysis_cache(request)), submission.sha256)
-        await request.app.state.runner.wait(job, 600)
-        analysis = collection_tasks.load_cached(analysis_cache(request), submission.sha256)
+    cache = analysis_cache(request)
+    analysis = collection_tasks.load_cached(cache, submission.sha256, submission.config_sha256)
+    if analysis is None:  # derived data deleted: computed again, with the configuration it was checked with
+        with collect.scratch() as folder:
+            staged = folder / "submission.xlsx"
+            shutil.copyfile(data["path"], staged)
+            job = request.app.state.runner.submit(request.state.sid, "读取工作簿", folder, request.url.path,
+                                                  collection_tasks.cached_analysis, str(staged), submission.filename,
+                                                  str(cache), submission.sha256, data["config_text"],
+                                                  submission.config_sha256)
+            await request.app.state.runner.wait(job, 600)
+        analysis = collection_tasks.load_cached(cache, submission.sha256, submission.config_sha256)
         if analysis is None:
             return error_page(request, "无法读取这个提交的文件。请联系管理员。", 500)
     projects = analysis.get("project_names", {})
@@ -372,10 +408,11 @@ async def submission_page(request: Request) -> Response:
 
 @requires(DEPARTMENT)
 async def submission_submit(request: Request) -> Response:
-    await posted(request)
+    form = await posted(request)
     who = viewer(request)
     submission_id = int_param(request.path_params["sid"])
-    await in_db(request, lambda s: workflow.submit(s, user_row(s, who), submission_id))
+    seen = seen_of(form)
+    await in_writer(request, lambda s: workflow.submit(s, user_row(s, who), submission_id, seen=seen))
     return RedirectResponse(f"/s/{submission_id}", status_code=303)
 
 
@@ -468,7 +505,7 @@ async def submission_opinion(request: Request) -> Response:
     seq = text_field(form, "indicator", 10)
     indicator = int(seq) if seq.isdigit() else None
     text = text_field(form, "text")
-    await in_db(request, lambda s: workflow.add_opinion(s, user_row(s, who), submission_id, text,
+    await in_writer(request, lambda s: workflow.add_opinion(s, user_row(s, who), submission_id, text,
                                                         project_code=project, indicator_seq=indicator))
     return RedirectResponse(f"/s/{submission_id}#opinions", status_code=303)
 
@@ -478,8 +515,9 @@ async def submission_return(request: Request) -> Response:
     form = await posted(request)
     who = viewer(request)
     submission_id = int_param(request.path_params["sid"])
-    await in_db(request, lambda s: workflow.return_submission(s, user_row(s, who), submission_id,
-                                                              text_field(form, "note")))
+    seen = seen_of(form)
+    await in_writer(request, lambda s: workflow.return_submission(s, user_row(s, who), submission_id,
+                                                              text_field(form, "note"), seen=seen))
     return RedirectResponse(f"/s/{submission_id}", status_code=303)
 
 
@@ -488,7 +526,9 @@ async def submission_accept(request: Request) -> Response:
     form = await posted(request)
     who = viewer(request)
     submission_id = int_param(request.path_params["sid"])
-    await in_db(request, lambda s: workflow.accept(s, user_row(s, who), submission_id, text_field(form, "note")))
+    seen = seen_of(form)
+    await in_writer(request, lambda s: workflow.accept(s, user_row(s, who), submission_id, text_field(form, "note"),
+                                                   seen=seen))
     return RedirectResponse(f"/s/{submission_id}", status_code=303)
 
 
@@ -497,7 +537,7 @@ def _board_rows(request: Request, session):
     return collection, board_module.board(session, collection.id)
 
 
-@requires(*BUREAU)
+@requires(*READERS)
 async def board_page(request: Request) -> Response:
     query = request.query_params
     state = query.get("state", "")
@@ -520,7 +560,7 @@ async def board_page(request: Request) -> Response:
                                          "states": board_module.BOARD_STATES})
 
 
-@requires(*BUREAU)
+@requires(*READERS)
 async def board_download(request: Request) -> Response:
     target = private_file(request, "board.xlsx")
 
@@ -537,53 +577,43 @@ async def board_download(request: Request) -> Response:
 async def county_merge(request: Request) -> Response:
     """Stage every accepted submission into a merge job of this browser session and show the merge page
     of `wbe serve` (conflicts, choices, download with 合并记录)."""
-    from ..collect.county import accepted_submissions, stage_accepted
+    from ..collect.county import stage_county_merge
     from . import tasks
 
     await posted(request)
     who = viewer(request)
     collect = collect_of(request)
     item = request.app.state.workspace.new_item(request.state.sid, type="merge")
-
-    def stage(session):
-        collection = collect.collection(session)
-        accepted = accepted_submissions(session, collection.id)
-        if not accepted:
-            raise workflow.WorkflowError("还没有已通过的部门，无法合并。")
-        paths = stage_accepted(collect, accepted, item.folder)
-        accounts.audit(session, "merge", f"合并 {len(accepted)} 个已通过部门的提交（第 "
-                       + "、".join(str(s.id) for s in accepted) + " 号）", user=user_row(session, who))
-        session.commit()
-        return paths
-
     try:
-        paths = await in_db(request, stage)
+        staged = await in_writer(request, lambda s: stage_county_merge(collect, s, user_row(s, who), item.folder))
     except WorkbookEngineError:
         shutil.rmtree(item.folder, ignore_errors=True)
         raise
-    inputs = []
-    for number, path in enumerate(paths, start=1):
-        name = f"in-{number:03d}.xlsx"
-        path.rename(item.folder / name)
-        inputs.append(name)
-    labels = [p.name for p in paths]
-    item.update(display=f"{len(inputs)} 个已通过部门", inputs=inputs, labels=labels)
+    inputs = [p.name for p in staged.inputs]
+    item.update(display=f"{len(inputs)} 个已通过部门", inputs=inputs, labels=staged.labels)
     return await start_job(request, item, f"合并 {len(inputs)} 个已通过部门", f"/merge/{item.id}", tasks.merge_task,
-                           str(item.folder), inputs, labels, None, None)
+                           str(item.folder), inputs, staged.labels, None, None)
 
 
 # --- administration ------------------------------------------------------------------------------------
 
-@requires(ADMIN)
-async def admin_page(request: Request) -> Response:
-    def load(session):
+def _admin_data(request: Request) -> Callable[[Any], dict[str, Any]]:
+    collect = collect_of(request)
+
+    def load(session: Any) -> dict[str, Any]:
         from sqlalchemy import select
 
         users = list(session.scalars(select(User).order_by(User.role, User.username)))
-        return {"users": [(u, u.department) for u in users]}
+        return {"users": [(u, u.department) for u in users], "config": county_config.current(collect, session)}
 
-    return cpage(request, "admin.html", {**(await in_db(request, load)), "ROLE_NAMES": ROLE_NAMES,
-                                         "shown_password": None})
+    return load
+
+
+@requires(ADMIN)
+async def admin_page(request: Request) -> Response:
+    return cpage(request, "admin.html", {**(await in_db(request, _admin_data(request))), "ROLE_NAMES": ROLE_NAMES,
+                                         "shown_password": None,
+                                         "config_saved": request.query_params.get("config") == "saved"})
 
 
 @requires(ADMIN)
@@ -600,7 +630,7 @@ async def admin_reset(request: Request) -> Response:
             raise workflow.NotFound(f"没有用户“{username}”。")
         return accounts.reset_password(session, user_row(session, who), target)
 
-    password = await in_db(request, reset)
+    password = await in_writer(request, reset)
     return cpage(request, "password_shown.html", {"username": username, "password": password,
                                                   "what": "已重置密码"})
 
@@ -611,9 +641,37 @@ async def admin_add_department(request: Request) -> Response:
     who = viewer(request)
     code, name = text_field(form, "code", 20), text_field(form, "name", 200)
     collect = collect_of(request)
-    _department, password = await in_db(request, lambda s: add_department(collect, s, user_row(s, who), code, name))
+    _department, password = await in_writer(request, lambda s: add_department(collect, s, user_row(s, who), code, name))
     return cpage(request, "password_shown.html", {"username": code, "password": password,
                                                   "what": f"已添加部门 {code} {name}"})
+
+
+@requires(ADMIN)
+async def admin_config(request: Request) -> Response:
+    """The county's review configuration (wbe.toml), changed by an administrator; in the audit log."""
+    form = await posted(request)
+    who = viewer(request)
+    text = form.get("config")
+    text = text if isinstance(text, str) else ""
+    collect = collect_of(request)
+    try:
+        await in_writer(request, lambda s: county_config.set_config(collect, s, text, by=user_row(s, who)))
+    except county_config.ConfigRefused as exc:
+        return cpage(request, "admin.html", {**(await in_db(request, _admin_data(request))), "ROLE_NAMES": ROLE_NAMES,
+                                             "config_message": str(exc), "config_draft": text}, 400)
+    return RedirectResponse("/admin?config=saved#config", status_code=303)
+
+
+@requires(ADMIN)
+async def admin_add_user(request: Request) -> Response:
+    form = await posted(request)
+    who = viewer(request)
+    username, role = text_field(form, "username", 100), text_field(form, "role", 20)
+    display_name = text_field(form, "display_name", 200)
+    _user, password = await in_writer(request, lambda s: accounts.add_account(
+        s, username, role, display_name=display_name, by=user_row(s, who)))
+    return cpage(request, "password_shown.html", {"username": username, "password": password,
+                                                  "what": f"已添加账号 {username}（{ROLE_NAMES[role]}）"})
 
 
 def local_time(moment, pattern: str = "%Y-%m-%d %H:%M") -> str:
@@ -627,7 +685,7 @@ def local_time(moment, pattern: str = "%Y-%m-%d %H:%M") -> str:
 
 # --- errors and installation ---------------------------------------------------------------------------
 
-STATUS = {workflow.NotFound: 404, workflow.Forbidden: 403, accounts.AccountError: 400}
+STATUS = {workflow.NotFound: 404, workflow.Forbidden: 403, workflow.Conflict: 409, accounts.AccountError: 400}
 
 
 async def engine_error(request: Request, exc: Exception) -> Response:
@@ -665,18 +723,22 @@ def routes() -> list[Route]:
         Route("/s/{sid}/opinion", perm.allow("collect.submission_opinion", *BUREAU)(submission_opinion), methods=["POST"]),
         Route("/s/{sid}/return", perm.allow("collect.submission_return", *BUREAU)(submission_return), methods=["POST"]),
         Route("/s/{sid}/accept", perm.allow("collect.submission_accept", *BUREAU)(submission_accept), methods=["POST"]),
-        Route("/board", perm.allow("collect.board_page", *BUREAU)(board_page)),
-        Route("/board.xlsx", perm.allow("collect.board_download", *BUREAU)(board_download)),
+        Route("/board", perm.allow("collect.board_page", *READERS)(board_page)),
+        Route("/board.xlsx", perm.allow("collect.board_download", *READERS)(board_download)),
         Route("/county/merge", perm.allow("collect.county_merge", *BUREAU)(county_merge), methods=["POST"]),
         Route("/admin", perm.allow("collect.admin_page", ADMIN)(admin_page)),
         Route("/admin/reset", perm.allow("collect.admin_reset", ADMIN)(admin_reset), methods=["POST"]),
         Route("/admin/departments", perm.allow("collect.admin_add_department", ADMIN)(admin_add_department), methods=["POST"]),
+        Route("/admin/users", perm.allow("collect.admin_add_user", ADMIN)(admin_add_user), methods=["POST"]),
+        Route("/admin/config", perm.allow("collect.admin_config", ADMIN)(admin_config), methods=["POST"]),
     ]
 
 
+# Routes of `wbe serve`'s own page that in collection mode only these roles may open: the merge page holds
+# every accepted department's data (the county merge runs through it).
 def install(app, *, data_dir, database_url: str | None = None, **_options: Any) -> Collect:
     """Switch the app into collection mode over DATA_DIR (and its database)."""
-    collect = Collect(data_dir, database_url)
+    collect = Collect(data_dir, database_url, sweep=True)
     with collect.session() as session:
         collect.collection(session)  # a clear message when the folder was never initialised
     app.state.collect = collect

@@ -1,23 +1,58 @@
-"""The collection box's CPU-heavy work, run in the web app's worker pool: one validation and review pass
-per upload gives both the counts the database keeps and the findings page's data (cached by SHA-256)."""
+"""The collection box's CPU-heavy work, run in the web app's worker pool: each upload is checked with the
+county's review configuration (collect/config.py: the wbe.toml beside the staged file, then ``api.check``,
+exactly what `wbe validate` prints), which gives both the counts the database keeps and the findings page's
+data (cached by the file's SHA-256 and the configuration's)."""
 
 from __future__ import annotations
 
 import hashlib
 from decimal import Decimal
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .storage import read_json, write_json
 from .tasks import analysis_of, run_safely
 
+if TYPE_CHECKING:
+    from ..collect.workflow import Checked
 
-def analysis_path(cache: Path, sha256: str) -> Path:
-    return cache / f"{sha256}.json"
+
+def analysis_path(cache: Path, sha256: str, config: str = "default") -> Path:
+    return cache / f"{sha256}-{config}.json"
 
 
-def analyse_upload(path: str, display: str, cache: str) -> dict[str, Any]:
+def county_analysis(source: Path, config_text: str | None) -> dict[str, Any]:
+    """The findings page data of a staged workbook checked with the county's configuration.
+
+    The preview comes from the page's own analysis (web/tasks.analysis_of); the findings, counts and grades
+    are replaced by those of ``api.check`` with the county's wbe.toml beside the file, so that the page shows
+    exactly what `wbe validate --format json` reports for it. (analysis_of reviews with the defaults; when
+    it takes the configuration itself, the second pass here goes.)"""
+    from ..collect.config import county_check, grades_of
+    from ..findings import position_key
+    from .tasks import _projects_by_row, _row_contexts, finding_rows
+
+    checked = county_check(source, config_text)
+    analysis = analysis_of(source)
+    findings = sorted(checked.report.findings, key=position_key)
+    rows = finding_rows(findings)
+    owners = _projects_by_row(checked.book, checked.loaded)
+    for item in rows:
+        if not item["project"] and item["sheet"] and item["row"]:
+            item["project"] = owners.get((item["sheet"], item["row"]), "")
+    analysis["findings"] = rows
+    analysis["rows"] = _row_contexts(findings, checked.loaded)
+    analysis["summary"].update(errors=sum(1 for f in findings if f.is_error),
+                               warnings=sum(1 for f in findings if not f.is_error))
+    analysis["grades"] = [g.to_dict() for g in grades_of(checked)]
+    return analysis
+
+
+def analyse_upload(path: str, display: str, cache: str, config_text: str | None = None,
+                   config_sha256: str | None = None) -> dict[str, Any]:
     """Check an uploaded file (the CLI's input guard first) and cache its findings page data."""
+    from ..collect.config import config_key
+
     source = Path(path)
 
     def work() -> dict[str, Any]:
@@ -26,10 +61,10 @@ def analyse_upload(path: str, display: str, cache: str) -> dict[str, Any]:
         check_xlsx(source)
         data = source.read_bytes()
         sha = hashlib.sha256(data).hexdigest()
-        analysis = analysis_of(source)
+        analysis = county_analysis(source, config_text)
         analysis.update(kind="canonical", kind_text="规范工作簿", display=display, source_findings=[])
         Path(cache).mkdir(parents=True, exist_ok=True)
-        write_json(analysis_path(Path(cache), sha), analysis)
+        write_json(analysis_path(Path(cache), sha, config_key(config_sha256)), analysis)
         summary = analysis["summary"]
         return {"checked": {
             "report": {"findings": [{k: f[k] for k in ("code", "severity", "sheet", "cell", "message")}
@@ -38,35 +73,43 @@ def analyse_upload(path: str, display: str, cache: str) -> dict[str, Any]:
             "indicators": summary["indicators"], "budget": summary["budget"],
             "grades": {g["code"]: {"name": g["name"], "score": g["score"], "grade": g["grade"]}
                        for g in analysis["grades"]},
-            "dept_codes": [d["code"] for d in summary["departments"]], "sha256": sha}}
+            "dept_codes": [d["code"] for d in summary["departments"]], "sha256": sha,
+            "config_sha256": config_sha256}}
 
     return run_safely({path: display, str(source.parent): ""}, work)
 
 
-def cached_analysis(path: str, display: str, cache: str, sha256: str) -> dict[str, Any]:
-    """The findings page data of a stored file, computed once per content."""
-    target = analysis_path(Path(cache), sha256)
+def cached_analysis(path: str, display: str, cache: str, sha256: str, config_text: str | None = None,
+                    config_sha256: str | None = None) -> dict[str, Any]:
+    """The findings page data of a stored file (staged at ``path``), computed once per content and
+    configuration."""
+    from ..collect.config import config_key
+
+    target = analysis_path(Path(cache), sha256, config_key(config_sha256))
 
     def work() -> dict[str, Any]:
         if not target.is_file():
-            analysis = analysis_of(Path(path))
+            analysis = county_analysis(Path(path), config_text)
             analysis.update(kind="canonical", kind_text="规范工作簿", display=display, source_findings=[])
             Path(cache).mkdir(parents=True, exist_ok=True)
             write_json(target, analysis)
         return {}
 
-    return run_safely({path: display}, work)
+    return run_safely({path: display, str(Path(path).parent): ""}, work)
 
 
-def load_cached(cache: Path, sha256: str) -> dict[str, Any] | None:
+def load_cached(cache: Path, sha256: str, config_sha256: str | None = None) -> dict[str, Any] | None:
+    from ..collect.config import config_key
+
     try:
-        return read_json(analysis_path(cache, sha256))
+        return read_json(analysis_path(cache, sha256, config_key(config_sha256)))
     except (OSError, ValueError):
         return None
 
 
-def checked_from(data: dict[str, Any]):
+def checked_from(data: dict[str, Any]) -> Checked:
     from ..collect.workflow import Checked
 
     return Checked(data["report"], data["errors"], data["warnings"], data["projects"], data["indicators"],
-                   Decimal(data["budget"]), data["grades"], data["dept_codes"], data["sha256"])
+                   Decimal(data["budget"]), data["grades"], data["dept_codes"], data["sha256"],
+                   data.get("config_sha256"))

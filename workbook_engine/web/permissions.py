@@ -24,9 +24,10 @@ PAGE = "page"
 DEPARTMENT = "department"  # the same names as collect.models (the web reaches the library through api.py)
 REVIEWER = "reviewer"
 ADMIN = "admin"
-ROLES = (ANONYMOUS, PAGE, DEPARTMENT, REVIEWER, ADMIN)
+VIEWER = "viewer"  # the bureau's read-only account: sees the box, changes nothing, merges nothing
+ROLES = (ANONYMOUS, PAGE, DEPARTMENT, REVIEWER, ADMIN, VIEWER)
 EVERYONE = ROLES
-SIGNED_IN = (PAGE, DEPARTMENT, REVIEWER, ADMIN)  # whoever may use the page's tools
+SIGNED_IN = (PAGE, DEPARTMENT, REVIEWER, ADMIN, VIEWER)  # whoever may use the page's tools
 BUREAU = (PAGE, REVIEWER, ADMIN)  # merging every department's books: not a department's staff
 
 Endpoint = Callable[[Request], Awaitable[Response]]

@@ -81,21 +81,13 @@ def check(path: str | os.PathLike[str], config: ReviewConfig | None = None, *, r
     The one "validate, then review" composition (the CLI, the web page, the collection box): the report
     holds the validation and review findings in report order, ``checked.review`` the review alone (findings
     by criterion, grades capped by the validation errors)."""
-    from .validation import check as check_book
-
-    checked = check_book(Path(path))
     if not review:
-        return checked
-    from .findings import Report
-    from .review import load_config, review_book
+        from .validation import check as check_book
 
-    config = config if config is not None else load_config(checked.loaded.path)
-    result = review_book(checked.book, checked.loaded, checked.report, config)
-    report = Report(checked.report.file, [*checked.report.findings, *result.report.findings])
-    report.sort()
-    checked.report = report
-    checked.review = result
-    return checked
+        return check_book(Path(path))
+    from .review import check_and_review
+
+    return check_and_review(path, config)
 
 
 def validate(path: str | os.PathLike[str], *, review: bool) -> Report:

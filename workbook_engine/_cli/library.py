@@ -137,6 +137,6 @@ LIBRARY_COMMANDS = [
     ("info", info_command, "显示指标库的内容：输入文件、年度、县、部门、项目和指标数。", ""),
     ("search", search_command, "在指标库中查找指标：值的分布、常用依据、使用的项目。", ""),
 ]
-SUGGEST = ("suggest", suggest_command, "按指标库中相似项目的做法，给每个项目建议指标（典型指标值、单位、依据）。",
+SUGGEST = ("suggest", suggest_command, "按指标库中相似项目的做法，给每个项目建议指标。",
            "缺少的类别排在前面。-o 写出带“指标建议”工作表的副本（原工作簿不变）。")
 LIBRARY_SUMMARY = "指标库：从全部工作簿归集的指标，查找、建议，并按同类项目审核目标（wbe review --library）。"

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy.orm import Session
 
 from ..errors import InputError
+from ..io.atomic import atomic_path
 from .accounts import audit
 from .database import begin_write
 from .models import Blob, User
@@ -130,7 +131,8 @@ def place_beside(path: Path, text: str | None) -> None:
     """Put the configuration next to a staged workbook, where `wbe validate` (and api.check) look for it."""
     target = path.parent / CONFIG_NAME
     if text:
-        target.write_text(text, encoding="utf-8")
+        with atomic_path(target, overwrite=True) as temp:
+            temp.write_text(text, encoding="utf-8")
     else:
         target.unlink(missing_ok=True)
 

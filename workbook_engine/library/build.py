@@ -316,8 +316,8 @@ def build(inputs: Sequence[str | os.PathLike[str]], library: str | os.PathLike[s
         for path, digest in chunk:
             if path in books:
                 add(path, digest, pa.table(book_rows(books.pop(path), region=region)))
-        store.save(manifest)
-    store.save(manifest)
+        store.write_manifest(manifest)
+    store.write_manifest(manifest)
     if refresh and (result.added or result.replaced or not (store.index / "records.parquet").exists()):
         refresh_index(store)
     return result

@@ -18,7 +18,6 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -110,7 +109,7 @@ class Store:
             shutil.rmtree(self.data, ignore_errors=True)
             shutil.rmtree(self.index, ignore_errors=True)
         self.root.mkdir(parents=True, exist_ok=True)
-        self.save(Manifest())
+        self.write_manifest(Manifest())
 
     def load(self) -> Manifest:
         try:
@@ -119,13 +118,13 @@ class Store:
         except (ValueError, TypeError, KeyError) as exc:
             raise InputError(f"{self.root / MANIFEST}：指标库清单已损坏（{exc}）。请重建指标库。") from None
 
-    def save(self, manifest: Manifest) -> None:
+    def write_manifest(self, manifest: Manifest) -> None:
         """Write the manifest atomically (a crash leaves the old one)."""
         body = {"version": manifest.version, "inputs": [entry.__dict__ for entry in manifest.inputs]}
-        handle, temp = tempfile.mkstemp(prefix=".manifest.", dir=self.root)
-        with os.fdopen(handle, "w", encoding="utf-8") as out:
-            json.dump(body, out, ensure_ascii=False, indent=1)
-        os.replace(temp, self.root / MANIFEST)
+        from ..io.atomic import atomic_path
+
+        with atomic_path(self.root / MANIFEST, overwrite=True) as temp:
+            temp.write_text(json.dumps(body, ensure_ascii=False, indent=1), encoding="utf-8")
 
     def write_part(self, table: pa.Table, digest: str) -> None:
         """One input's rows, into its partitions (files named after the input's hash)."""

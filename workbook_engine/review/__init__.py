@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..canonical_reader import LoadedWorkbook
 from ..findings import (
@@ -27,6 +27,9 @@ from .config import OFF, ReviewConfig, load_config
 from .grading import ProjectGrade, errors_per_project, grade_projects
 from .rules import RULES, ReviewContext
 from .year_rules import YEAR_REVIEW_RULES, YearView, year_view
+
+if TYPE_CHECKING:
+    from ..validation import Checked
 
 __all__ = ["review", "review_book", "review_findings", "review_check", "ReviewResult", "ProjectGrade",
            "ReviewConfig", "load_config"]
@@ -117,10 +120,23 @@ def review_book(book: Book, loaded: LoadedWorkbook, validation: Report, config: 
     return ReviewResult(report, grades, validation, config, year_view(book, grades, loaded.path))
 
 
-def review(path: str | Path, *, config: ReviewConfig | None = None) -> ReviewResult:
-    """Review a canonical workbook; the config defaults to the wbe.toml beside it (api.check composes)."""
-    from ..api import check as check_and_review
+def check_and_review(path: str | Path, config: ReviewConfig | None = None) -> Checked:
+    """The one "validate, then review" composition (api.check with review): the report holds the validation
+    and review findings in report order, ``checked.review`` the review alone (findings by criterion, grades
+    capped by the validation errors); ``config`` None is the wbe.toml beside the workbook, else the defaults."""
+    from ..validation import check as check_book
 
-    result = check_and_review(path, config, review=True).review
-    assert result is not None  # check with review=True always reviews
+    checked = check_book(Path(path))
+    config = config if config is not None else load_config(checked.loaded.path)
+    result = review_book(checked.book, checked.loaded, checked.report, config)
+    report = Report(checked.report.file, [*checked.report.findings, *result.report.findings])
+    report.sort()
+    checked.report = report
+    checked.review = result
+    return checked
+
+
+def review(path: str | Path, *, config: ReviewConfig | None = None) -> ReviewResult:
+    """Review a canonical workbook; the config defaults to the wbe.toml beside it."""
+    result: ReviewResult = check_and_review(path, config).review
     return result

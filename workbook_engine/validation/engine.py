@@ -9,7 +9,7 @@ import functools
 from collections.abc import Callable, Iterable, Sequence
 from decimal import Decimal
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import pandas as pd
 
@@ -28,9 +28,6 @@ from .year_schemas import YEAR_SCHEMAS
 
 GENERIC_SCHEMA_CODE = "WBE-E099"  # a failed schema check whose field declared no code for it
 
-if TYPE_CHECKING:
-    from ..review import ReviewResult
-
 # Extra checks run after the rules (api.py plugs the review rules in here); each returns findings.
 ExtraCheck = Callable[[Book, LoadedWorkbook], Iterable[Finding]]
 
@@ -38,11 +35,11 @@ ExtraCheck = Callable[[Book, LoadedWorkbook], Iterable[Finding]]
 class Checked:
     """The result of validating a file: the report, and the typed book for commands that go on."""
 
-    def __init__(self, report: Report, book: Book, loaded: LoadedWorkbook, review: ReviewResult | None = None):
+    def __init__(self, report: Report, book: Book, loaded: LoadedWorkbook, review: Any = None):
         self.report = report
         self.book = book
         self.loaded = loaded
-        self.review = review  # the review's findings and grades when api.check ran it (report has its findings)
+        self.review = review  # review.ReviewResult when api.check reviewed (typed Any: the validator does not know the review)
 
     def location(self, kind: str, record: Any, field_name: str | None = None, *, extra: bool = False,
                  file: str | None = None) -> Location:

@@ -579,6 +579,7 @@ def create_app(*, max_upload_mb: float = 20, token: str | None = None, work_dir:
     app.state.secrets = secrets_
     app.state.workspace = space
     app.state.templates = templates
+    app.state.error_page = error_page  # the refusal page of permissions.py
     app.add_middleware(AccountScope, secrets_=secrets_)  # innermost: after the login gate found the account
     if data_dir is not None:
         if install_collection is None:

@@ -75,8 +75,7 @@ def _refusal(conn: HTTPConnection, permission: Permission | None) -> Response | 
         return None
     if permission is not None and role == ANONYMOUS and conn.scope.get("method") in ("GET", "HEAD"):
         return RedirectResponse("/login", status_code=303)
-    from .app import error_page
-
+    error_page = conn.app.state.error_page  # app.py's page, set by create_app (permissions stays below app)
     message = ("这个地址没有声明权限，已拒绝。" if permission is None else
                "请先登录。" if role == ANONYMOUS else "您的账号没有权限执行这个操作。")
     return error_page(Request(conn.scope), message, 403, back="/")

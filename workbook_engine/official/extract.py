@@ -20,11 +20,11 @@ from pathlib import Path
 from typing import Any, Iterable
 
 from ..a1 import cell_name
-from ..document_format import ITEM_RE as _ITEM_RE
-from ..document_format import MEASURE_RE, parse_chinese_number
+from ..document_format import parse_chinese_number
 from ..document_format import label as _label
 from ..findings import Finding, Location, Report, finding
 from ..io.calamine_reader import CalamineWorkbook, SheetGrid
+from ..grammar import grammar
 from ..io.parallel import map_in_order
 from ..layout import CellSpec, ProjectTemplate, RowSpec, inverse_pattern, project_template, workbook_template
 from ..model import Book, Goal, Indicator, Project
@@ -34,8 +34,6 @@ from ..sheets import BY_KIND, spec_for_sheet_name
 from ..sheets.goals import CATEGORIES
 from ..values import as_text, parse_number, parse_percent_cell, resolve_plan
 
-# Items may hold line breaks in their text (measures may anyway).
-ITEM_RE = re.compile(_ITEM_RE.pattern, re.S)
 
 INDICATOR_KEYS = tuple(f"indicator.{f}" for f in ("level1", "level2", "level3", "description", "value", "basis"))
 
@@ -459,7 +457,7 @@ def read_goals(grid: Grid, code: str, name: str, year: int | None, findings: lis
             else:
                 same = [g for g in goals if g.category == category]
                 if category == CATEGORIES[1]:
-                    match = ITEM_RE.match(text)
+                    match = grammar().item_re.match(text)  # items may hold line breaks
                     if match and (not same or same[-1].content):
                         goals.append(Goal(code, name, year, category, int(match.group(1)), match.group(2), ""))
                     elif same and not same[-1].content:
@@ -471,7 +469,7 @@ def read_goals(grid: Grid, code: str, name: str, year: int | None, findings: lis
                               text=text[:30])
                         continue
                 elif category == CATEGORIES[2]:
-                    match = MEASURE_RE.match(text)
+                    match = grammar().measure_re.match(text)
                     number = parse_chinese_number(match.group(1)) if match else None
                     if match and number is not None:
                         goals.append(Goal(code, name, year, category, number, "", match.group(2)))

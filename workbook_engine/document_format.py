@@ -11,7 +11,6 @@ import unicodedata
 from dataclasses import dataclass
 from typing import Any, Iterator
 
-from .layout import workbook_template
 from .model import Book
 from .sheets.goals import CATEGORIES
 
@@ -109,17 +108,19 @@ def part_one(book: Book, dept_code: str) -> Iterator[Block]:
 
     The text export, the Word document and the official workbook's department sheet all write part one
     from these blocks, so they cannot disagree on what is printed, in which order, or how items are numbered."""
-    cfg = workbook_template()["department"]
-    for heading, category in zip(cfg["sections"], CATEGORIES):
+    from .grammar import grammar
+
+    form = grammar()
+    for heading, category in zip(form.sections, CATEGORIES):
         yield Block(SECTION, heading)
         for goal in book.goals_of(dept_code, category):
             if not goal.content and not goal.title:
                 continue
             if category == CATEGORIES[1]:
-                yield Block(ITEM, cfg["item"].format(seq=goal.seq or "", title=goal.title))
+                yield Block(ITEM, form.item_form.format(seq=goal.seq or "", title=goal.title))
                 yield Block(PARAGRAPH, goal.content)
             elif category == CATEGORIES[2]:
-                yield Block(PARAGRAPH, cfg["measure"].format(seq_cn=chinese_number(goal.seq or 0),
+                yield Block(PARAGRAPH, form.measure_form.format(seq_cn=chinese_number(goal.seq or 0),
                                                              content=goal.content))
             else:
                 yield Block(PARAGRAPH, goal.content)

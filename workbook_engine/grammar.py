@@ -67,7 +67,8 @@ _SECTION_NUMBER_RE = re.compile(f"^[{NUMERALS}]+\\s*[、.．]\\s*")
 class Grammar:
     """The document's headings, labels and patterns, as the templates have them."""
 
-    parts: tuple[tuple[str, ...], ...]       # 第一部分 / 部门整体绩效目标, …
+    parts: tuple[tuple[str, ...], ...]       # 第一部分 / 部门整体绩效目标, … (label-normalised, for reading)
+    part_lines: dict[str, tuple[str, ...]]   # one/two -> the lines as printed
     sections: tuple[str, ...]                # 一、总体绩效目标, … (as printed)
     section_names: dict[str, str]            # 总体绩效目标 (heading without its number) -> goal category
     item_form: str                           # {seq}、{title}
@@ -126,7 +127,8 @@ def _compile() -> Grammar:
 
     department = workbook_template()["department"]
     project = project_template()
-    parts = tuple(tuple(label(line) for line in lines) for lines in publish_template()["parts"].values())
+    part_lines = {key: tuple(lines) for key, lines in publish_template()["parts"].items()}
+    parts = tuple(tuple(label(line) for line in lines) for lines in part_lines.values())
     sections = tuple(department["sections"])
     names = {_SECTION_NUMBER_RE.sub("", label(s)): category for s, category in zip(sections, CATEGORIES)}
     section_re = re.compile(f"^[{NUMERALS}]+\\s*[、.．]\\s*(" + "|".join(re.escape(n) for n in names) + ")$")
@@ -134,7 +136,7 @@ def _compile() -> Grammar:
     tails = "|".join(re.escape(line) for part in parts for line in part[1:])
     part_re = re.compile(f"^(?:{heads})(?:{tails})?$")
     return Grammar(
-        parts=parts, sections=sections, section_names=names, item_form=department["item"],
+        parts=parts, part_lines=part_lines, sections=sections, section_names=names, item_form=department["item"],
         measure_form=department["measure"], department_title=department["title"], title_form=project.title,
         project=project, section_re=section_re, part_re=part_re,
         item_re=compile_form(department["item"], flags=re.S),

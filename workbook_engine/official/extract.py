@@ -435,9 +435,9 @@ def read_unit(grid: Grid, templates: list[str]) -> dict[str, str]:
 
 def read_goals(grid: Grid, code: str, name: str, year: int | None, findings: list[Finding]) -> list[Goal]:
     """部门整体绩效目标: section headings, then paragraphs, numbered items and measures."""
-    cfg = workbook_template()["department"]
-    sections = {label(s): c for s, c in zip(cfg["sections"], CATEGORIES)}
-    title = label(cfg["title"])
+    form = grammar()
+    sections = {label(s): c for s, c in zip(form.sections, CATEGORIES)}
+    title = label(form.department_title)
     goals: list[Goal] = []
     category: str | None = None
     for r in grid.nonempty_rows():
@@ -452,7 +452,7 @@ def read_goals(grid: Grid, code: str, name: str, year: int | None, findings: lis
                 pass
             elif category is None:
                 _note(findings, "WBE-E071", grid.name, r, c, v, "before_heading", cell=cell_name(r + 1, c),
-                      text=text[:40], heading=cfg["sections"][0])
+                      text=text[:40], heading=form.sections[0])
                 continue
             else:
                 same = [g for g in goals if g.category == category]

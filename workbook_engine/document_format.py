@@ -7,22 +7,25 @@ this module instead of reaching into each other.
 
 from __future__ import annotations
 
-import re
 import unicodedata
 from dataclasses import dataclass
-from typing import Iterator
+from typing import Any, Iterator
 
-from .layout import workbook_template
 from .model import Book
 from .sheets.goals import CATEGORIES
 
 # -- text patterns -----------------------------------------------------------------------------------------
-PROJECT_TITLE_RE = re.compile(r"^(\d+)\s*[.．、]\s*(.+?)绩效目标表$")
-ITEM_RE = re.compile(r"^(\d+)\s*[、.．]\s*(.+)$")  # 1、标题 (分项绩效目标)
-MEASURE_RE = re.compile(r"^[（(]([一二三四五六七八九十百千零〇两]+)[）)]\s*(.*)$", re.S)  # （一）措施; may span lines
-SECTION_RE = re.compile(r"^[一二三四五六七八九十]+\s*[、.．]\s*(总体绩效目标|分项绩效目标|工作保障措施)$")
-PART_RE = re.compile(r"^第[一二三四五六七八九十]+部分(部门整体绩效目标|预算项目绩效目标)?$")
-SECTION_HEADINGS = {"总体绩效目标": CATEGORIES[0], "分项绩效目标": CATEGORIES[1], "工作保障措施": CATEGORIES[2]}
+# The patterns of headings, items, measures and titles are compiled from templates/ by grammar.py; these
+# names stay for callers that read them once (resolved at each access, so WBE_TEMPLATE_DIR is honoured).
+_GRAMMAR_NAMES = {"PROJECT_TITLE_RE": "title_re", "ITEM_RE": "item_re", "MEASURE_RE": "measure_re",
+                  "SECTION_RE": "section_re", "PART_RE": "part_re", "SECTION_HEADINGS": "section_names"}
+
+
+def __getattr__(name: str) -> Any:
+    if name in _GRAMMAR_NAMES:
+        from .grammar import grammar
+        return getattr(grammar(), _GRAMMAR_NAMES[name])
+    raise AttributeError(name)
 
 
 def label(text: str) -> str:
@@ -105,17 +108,19 @@ def part_one(book: Book, dept_code: str) -> Iterator[Block]:
 
     The text export, the Word document and the official workbook's department sheet all write part one
     from these blocks, so they cannot disagree on what is printed, in which order, or how items are numbered."""
-    cfg = workbook_template()["department"]
-    for heading, category in zip(cfg["sections"], CATEGORIES):
+    from .grammar import grammar
+
+    form = grammar()
+    for heading, category in zip(form.sections, CATEGORIES):
         yield Block(SECTION, heading)
         for goal in book.goals_of(dept_code, category):
             if not goal.content and not goal.title:
                 continue
             if category == CATEGORIES[1]:
-                yield Block(ITEM, cfg["item"].format(seq=goal.seq or "", title=goal.title))
+                yield Block(ITEM, form.item_form.format(seq=goal.seq or "", title=goal.title))
                 yield Block(PARAGRAPH, goal.content)
             elif category == CATEGORIES[2]:
-                yield Block(PARAGRAPH, cfg["measure"].format(seq_cn=chinese_number(goal.seq or 0),
+                yield Block(PARAGRAPH, form.measure_form.format(seq_cn=chinese_number(goal.seq or 0),
                                                              content=goal.content))
             else:
                 yield Block(PARAGRAPH, goal.content)

@@ -17,11 +17,11 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any, Iterator
 
-from ..document_format import (ITEM_RE, MEASURE_RE, PART_RE, PROJECT_TITLE_RE, SECTION_HEADINGS, SECTION_RE, label,
-                               parse_chinese_number)
+from ..document_format import label, parse_chinese_number
+from ..grammar import grammar
 from ..errors import DocumentError, UsageError
 from ..io.guard import read_text_document as read_bounded
-from ..layout import CellSpec, RowSpec, inverse_pattern, project_template, publish_template
+from ..layout import CellSpec, RowSpec, inverse_pattern, project_template
 from ..model import Book, Goal, Indicator, Project
 from ..sheets import BY_KIND
 from ..sheets.goals import CATEGORIES
@@ -138,17 +138,17 @@ class DocumentParser:
         while (item := self.peek()) is not None:
             if isinstance(item, Paragraph):
                 text = item.text
-                if PROJECT_TITLE_RE.match(label(text)) and self._next_is_row():
+                if grammar().title_re.match(label(text)) and self._next_is_row():
                     self.parse_project()
                     continue
-                section = SECTION_RE.match(label(text))
+                section = grammar().section_re.match(label(text))
                 if section:
-                    category = SECTION_HEADINGS[section.group(1)]
+                    category = grammar().section_names[section.group(1)]
                 elif category is not None and not self._is_furniture(text):
                     self.add_goal(category, item)
                 self.pos += 1
             else:
-                raise self.error("这里出现了表格，但前面没有“N.项目名称绩效目标表”形式的表名。请检查表名是否缺失。")
+                raise self.error(f"这里出现了表格，但前面没有“{grammar().title_example()}”形式的表名。请检查表名是否缺失。")
         if not self.projects and not self.goals:
             raise self.error("没有找到任何部门目标或项目绩效目标表。请确认这是部门预算绩效文本的文本导出。", 1)
 
@@ -160,8 +160,7 @@ class DocumentParser:
     def _is_furniture(text: str) -> bool:
         """Part headings, alone or as one heading on two lines (第二部分 / 预算项目绩效目标 in a .docx)."""
         key = label(text)
-        headings = {label(line) for lines in publish_template()["parts"].values() for line in lines}
-        return key in headings or bool(PART_RE.match(key)) or key.startswith("第") and key.endswith("部分")
+        return grammar().is_part_heading(key)
 
     def add_goal(self, category: str, item: Paragraph) -> None:
         text = item.text
@@ -169,7 +168,7 @@ class DocumentParser:
         if category == CATEGORIES[0]:
             self.goals.append((category, len(same) + 1, "", text, item.line))
         elif category == CATEGORIES[1]:
-            match = ITEM_RE.match(text)
+            match = grammar().item_re.match(text)
             if match and (not same or same[-1][3]):
                 self.goals.append((category, int(match.group(1)), match.group(2).strip(), "", item.line))
             elif same and not same[-1][3]:
@@ -181,7 +180,7 @@ class DocumentParser:
             else:
                 raise self.error(f"分项绩效目标应以“1、标题”开头，实际为“{text[:30]}”。", item.line)
         else:
-            match = MEASURE_RE.match(text)
+            match = grammar().measure_re.match(text)
             if match and parse_chinese_number(match.group(1)) is not None:
                 self.goals.append((category, parse_chinese_number(match.group(1)) or 0, "", match.group(2),
                                    item.line))
@@ -212,7 +211,8 @@ class DocumentParser:
         template = project_template()
         title_item = self.peek()
         assert isinstance(title_item, Paragraph)
-        match = PROJECT_TITLE_RE.match(title_item.text.strip()) or PROJECT_TITLE_RE.match(label(title_item.text))
+        title_re = grammar().title_re
+        match = title_re.match(title_item.text.strip()) or title_re.match(label(title_item.text))
         assert match is not None
         seq, stem = int(match.group(1)), match.group(2).strip()
         self.pos += 1

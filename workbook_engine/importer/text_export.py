@@ -9,7 +9,8 @@ the same Book back.
 from __future__ import annotations
 
 from ..document_format import part_one
-from ..layout import flat_text, project_layout, publish_template, title_text
+from ..grammar import grammar
+from ..layout import flat_text, project_layout, title_text
 from ..model import Book, Department
 
 LINE_BREAK_ARTEFACT = "    "
@@ -27,7 +28,7 @@ def write_text_document(book: Book, dept_code: str | None = None) -> str:
         return ""
     dept = next((d for d in departments if d.code == dept_code), departments[0])
     part = book.for_department(dept.code)
-    parts = publish_template()["parts"]
+    parts = grammar().part_lines
     out: list[str] = [*parts["one"], " "]
     out.extend(block.text for block in part_one(book, dept.code))
     out += ["", " ", parts["two"][0], " ", *parts["two"][1:], " "]

@@ -20,11 +20,11 @@ from pathlib import Path
 from typing import Any, Iterable
 
 from ..a1 import cell_name
-from ..document_format import ITEM_RE as _ITEM_RE
-from ..document_format import MEASURE_RE, parse_chinese_number
+from ..document_format import parse_chinese_number
 from ..document_format import label as _label
 from ..findings import Finding, Location, Report, finding
 from ..io.calamine_reader import CalamineWorkbook, SheetGrid
+from ..grammar import grammar
 from ..io.parallel import map_in_order
 from ..layout import CellSpec, ProjectTemplate, RowSpec, inverse_pattern, project_template, workbook_template
 from ..model import Book, Goal, Indicator, Project
@@ -34,8 +34,52 @@ from ..sheets import BY_KIND, spec_for_sheet_name
 from ..sheets.goals import CATEGORIES
 from ..values import as_text, parse_number, parse_percent_cell, resolve_plan
 
-# Items may hold line breaks in their text (measures may anyway).
-ITEM_RE = re.compile(_ITEM_RE.pattern, re.S)
+
+# An indicator row as read: field name (indicator.level1 …) -> its text.
+IndicatorValues = dict[str, str]
+
+
+class _IndicatorRows:
+    """Reads indicator rows: each sheet column belongs to the indicator column whose header is at or left of
+    it, up to the next header; a cell under a merge takes the merge's shown value. One pass per row."""
+
+    def __init__(self, grid: Any, columns: list[tuple[int, int, CellSpec]]) -> None:
+        self.grid = grid
+        self.owner: list[int | None] = [None] * max(grid.width, max((col + 1 for col, _, _ in columns), default=0))
+        for index, (col, nxt, _) in enumerate(columns):
+            for c in range(col, min(nxt, len(self.owner))):
+                self.owner[c] = index
+        self.fields = [spec.field or "" for _, _, spec in columns]
+        self.heads_at = [col for col, _, _ in columns]
+        self.plain = [spec.field for _, _, spec in columns if not spec.merge and spec.field]
+        self.blank: IndicatorValues = dict.fromkeys(self.fields, "")
+
+    def read(self, r: int) -> IndicatorValues | None:
+        """Row ``r``'s values, its cells marked used; None when it has no indicator cells of its own."""
+        grid, owner = self.grid, self.owner
+        # The first filled cell of each column's span (filled cells are never under a merge) ...
+        first: dict[int, tuple[int, Any]] = {}
+        for cell in grid._filled[r]:  # the grid's row index, read directly: this loop is extract's hot path
+            index = owner[cell[0]]
+            if index is not None and index not in first:
+                first[index] = cell
+        # ... unless the column's own cell is under a merge that shows a value there.
+        columns_covered = grid.covered.get(r)
+        if columns_covered:
+            for index, col in enumerate(self.heads_at):
+                if col in columns_covered:
+                    shown = grid.raw(*columns_covered[col])
+                    if not _blank(shown):
+                        first[index] = (col, shown)
+        values = self.blank.copy()
+        used, fields = grid.used, self.fields
+        for index, (c, v) in first.items():
+            used.add(columns_covered.get(c, (r, c)) if columns_covered else (r, c))
+            values[fields[index]] = v if v.__class__ is str else parse_text(v)
+        if not any(map(values.get, self.plain)):
+            return None
+        return values
+
 
 INDICATOR_KEYS = tuple(f"indicator.{f}" for f in ("level1", "level2", "level3", "description", "value", "basis"))
 
@@ -305,69 +349,51 @@ class ProjectSheetReader:
         return (int(sheet_seq.group(1)) if sheet_seq else None), ""
 
     # -- indicators ----------------------------------------------------------------------------------
-    def read_indicators(self, header_row: int, rows: list[int]) -> list[Indicator]:
-        template = self.template
+    def read_indicators(self, header_row: int, rows: list[int]) -> list[IndicatorValues]:
+        """The indicator block under ``header_row``: one record per row that has its own indicator cells."""
+        columns = self._indicator_columns(header_row)
+        reader = _IndicatorRows(self.grid, columns)
+        merged = [(spec.field or "") for _, _, spec in columns if spec.merge]
+        indicators: list[IndicatorValues] = []
+        previous: IndicatorValues = {}
+        for r in rows[bisect.bisect_right(rows, header_row):]:
+            values = reader.read(r)
+            if values is None:
+                continue  # a row without its own indicator cells: what is left in it is reported below
+            self._continue_merges(r, values, previous, merged, columns[0][0])
+            previous = values
+            indicators.append(values)
+        return indicators
+
+    def _indicator_columns(self, header_row: int) -> list[tuple[int, int, CellSpec]]:
+        """(first column, next header's column, cell spec) of each header the grammar's indicator block names
+        and the sheet has; a missing header is reported."""
+        block = grammar().indicator_header
         for c, v in self.grid.filled(header_row):
             if self.is_label(v):
                 self.grid.take(header_row, c)
-        heads = sorted((self.grid.find_label(header_row, h.label or ""), h) for h in template.indicator_header.cells
-                       if self.grid.find_label(header_row, h.label or "") is not None)
+        found = {id(h): self.grid.find_label(header_row, h.label or "") for h in block.cells}
+        heads = sorted((col, h) for h in block.cells if (col := found[id(h)]) is not None)
         columns: list[tuple[int, int, CellSpec]] = []
         for index, (col, head) in enumerate(heads):
             nxt = heads[index + 1][0] if index + 1 < len(heads) else 10**6
-            spec = next((s for s in template.indicator_cells if s.col == head.col), None)
+            spec = next((s for s in grammar().indicator_cells if s.col == head.col), None)
             if spec is not None:
                 columns.append((col, nxt, spec))
-        missing = [h.label for h in template.indicator_header.cells
-                   if self.grid.find_label(header_row, h.label or "") is None]
+        missing = [h.label for h in block.cells if found[id(h)] is None]
         if missing:
             self.note("WBE-E072", header_row, 0, variant="columns", labels="、".join(str(m) for m in missing))
-        indicators: list[Indicator] = []
-        previous: dict[str, str] = {}
-        grid = self.grid
-        used, covered = grid.used, grid.covered
-        # Which indicator column each sheet column belongs to: from its header cell up to the next header.
-        owner: list[int | None] = [None] * max(grid.width, max((col + 1 for col, _, _ in columns), default=0))
-        for index, (col, nxt, _) in enumerate(columns):
-            for c in range(col, min(nxt, len(owner))):
-                owner[c] = index
-        fields = [spec.field or "" for _, _, spec in columns]
-        heads_at = [col for col, _, _ in columns]
-        plain = [spec.field for _, _, spec in columns if not spec.merge]
-        merged = [(spec.field or "") for _, _, spec in columns if spec.merge]
-        filled = grid._filled
-        blank_values = dict.fromkeys(fields, "")
-        for r in rows[bisect.bisect_right(rows, header_row):]:
-            # The first filled cell of each column's span (filled cells are never under a merge) ...
-            first: dict[int, tuple[int, Any]] = {}
-            for cell in filled[r]:
-                index = owner[cell[0]]
-                if index is not None and index not in first:
-                    first[index] = cell
-            # ... unless the column's own cell is under a merge that shows a value there.
-            columns_covered = covered.get(r)
-            if columns_covered:
-                for index, col in enumerate(heads_at):
-                    if col in columns_covered:
-                        at = columns_covered[col]
-                        shown = grid.raw(*at)
-                        if not _blank(shown):
-                            first[index] = (col, shown)
-            values = blank_values.copy()
-            for index, (c, v) in first.items():
-                used.add(columns_covered.get(c, (r, c)) if columns_covered else (r, c))
-                values[fields[index]] = v if v.__class__ is str else parse_text(v)
-            if not any(map(values.get, plain)):
-                continue  # a row without its own indicator cells: what is left in it is reported below
-            for name in merged:
+        return columns
+
+    def _continue_merges(self, r: int, values: IndicatorValues, previous: IndicatorValues, merged: list[str],
+                         first_col: int) -> None:
+        """A blank 一级/二级 cell continues the row above (a merge Excel lost); none above is reported."""
+        for name in merged:
+            if not values[name]:
+                values[name] = previous.get(name, "")
                 if not values[name]:
-                    values[name] = previous.get(name, "")
-                    if not values[name]:
-                        self.note("WBE-E071", r, columns[0][0], variant="no_merge", row=r + 1,
-                                  name=BY_KIND["indicators"].header_of(name.split(".", 1)[1]))
-            previous = values
-            indicators.append(values)  # type: ignore[arg-type]
-        return indicators  # type: ignore[return-value]
+                    self.note("WBE-E071", r, first_col, variant="no_merge", row=r + 1,
+                              name=BY_KIND["indicators"].header_of(name.split(".", 1)[1]))
 
     # -- typed values --------------------------------------------------------------------------------
     def build(self, seq: int | None, stem: str, indicator_values: list[dict[str, str]]):
@@ -437,9 +463,9 @@ def read_unit(grid: Grid, templates: list[str]) -> dict[str, str]:
 
 def read_goals(grid: Grid, code: str, name: str, year: int | None, findings: list[Finding]) -> list[Goal]:
     """部门整体绩效目标: section headings, then paragraphs, numbered items and measures."""
-    cfg = workbook_template()["department"]
-    sections = {label(s): c for s, c in zip(cfg["sections"], CATEGORIES)}
-    title = label(cfg["title"])
+    form = grammar()
+    sections = {label(s): c for s, c in zip(form.sections, CATEGORIES)}
+    title = label(form.department_title)
     goals: list[Goal] = []
     category: str | None = None
     for r in grid.nonempty_rows():
@@ -454,12 +480,12 @@ def read_goals(grid: Grid, code: str, name: str, year: int | None, findings: lis
                 pass
             elif category is None:
                 _note(findings, "WBE-E071", grid.name, r, c, v, "before_heading", cell=cell_name(r + 1, c),
-                      text=text[:40], heading=cfg["sections"][0])
+                      text=text[:40], heading=form.sections[0])
                 continue
             else:
                 same = [g for g in goals if g.category == category]
                 if category == CATEGORIES[1]:
-                    match = ITEM_RE.match(text)
+                    match = grammar().item_re.match(text)  # items may hold line breaks
                     if match and (not same or same[-1].content):
                         goals.append(Goal(code, name, year, category, int(match.group(1)), match.group(2), ""))
                     elif same and not same[-1].content:
@@ -471,7 +497,7 @@ def read_goals(grid: Grid, code: str, name: str, year: int | None, findings: lis
                               text=text[:30])
                         continue
                 elif category == CATEGORIES[2]:
-                    match = MEASURE_RE.match(text)
+                    match = grammar().measure_re.match(text)
                     number = parse_chinese_number(match.group(1)) if match else None
                     if match and number is not None:
                         goals.append(Goal(code, name, year, category, number, "", match.group(2)))

@@ -29,6 +29,7 @@ from ..errors import InputError
 from ..io.atomic import atomic_path
 from ..io.cell_text import excel_text, word_text
 from ..document_format import ITEM, SECTION, part_one
+from ..grammar import grammar
 from ..layout import PUBLISH_TEMPLATE, Cell, Context, Row, project_layout, project_template, publish_template, title_text, \
     workbook_template
 from ..model import Book, Department, Indicator, Project, group_indicators
@@ -436,7 +437,7 @@ class DocumentWriter:
         self.paragraph("\n".join(lines), "part")
 
     def part_one(self, book: Book, dept: Department) -> None:
-        self.part_heading(self.settings["parts"]["one"])
+        self.part_heading(list(grammar().part_lines["one"]))
         for block in part_one(book, dept.code):
             style = {SECTION: "section", ITEM: "item"}.get(block.kind, "body")
             self.paragraph(block.text, style)
@@ -444,7 +445,7 @@ class DocumentWriter:
     def part_two(self, dept: Department, projects: list[Project],
                  indicators: dict[str, list[Indicator]]) -> None:
         page_break = bool(self.settings["styles"]["project"].get("page_break"))
-        self.paragraph("\n".join(self.settings["parts"]["two"]), "part", page_break=True)
+        self.paragraph("\n".join(grammar().part_lines["two"]), "part", page_break=True)
         for index, project in enumerate(projects):
             self.paragraph(title_text(project, dept), "project", page_break=page_break and index > 0)
             rows = project_layout(project, dept, indicators.get(project.code, []))

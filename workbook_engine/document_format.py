@@ -7,7 +7,6 @@ this module instead of reaching into each other.
 
 from __future__ import annotations
 
-import unicodedata
 from dataclasses import dataclass
 from typing import Any, Iterator
 
@@ -26,11 +25,6 @@ def __getattr__(name: str) -> Any:
         from .grammar import grammar
         return getattr(grammar(), _GRAMMAR_NAMES[name])
     raise AttributeError(name)
-
-
-def label(text: str) -> str:
-    """A label cell's comparison form: NFKC, no whitespace (其中：财政    资金 -> 其中:财政资金)."""
-    return "".join(unicodedata.normalize("NFKC", text).split())
 
 
 # -- Chinese numerals --------------------------------------------------------------------------------------

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import functools
 import re
+import unicodedata
 from dataclasses import dataclass
 
 from .layout import (CellSpec, ProjectTemplate, RowSpec, project_template, publish_template, template_dir,
@@ -19,6 +20,11 @@ from .layout import (CellSpec, ProjectTemplate, RowSpec, project_template, publi
 from .sheets.goals import CATEGORIES
 
 NUMERALS = "一二三四五六七八九十百千万零〇两"
+
+
+def label(text: str) -> str:
+    """A label cell's comparison form: NFKC, no whitespace (其中：财政    资金 -> 其中:财政资金)."""
+    return "".join(unicodedata.normalize("NFKC", text).split())
 _NUMERAL_RUN_RE = re.compile(f"[{NUMERALS}]+")
 _PLACEHOLDER_RE = re.compile(r"\{([A-Za-z_][A-Za-z0-9_.]*)\}")
 # Punctuation a form writes, and what reading it accepts in its place (with spaces around it).
@@ -123,8 +129,6 @@ class Grammar:
 
 
 def _compile() -> Grammar:
-    from .document_format import label  # the comparison form lives with the numerals (no cycle at import)
-
     department = workbook_template()["department"]
     project = project_template()
     part_lines = {key: tuple(lines) for key, lines in publish_template()["parts"].items()}

@@ -17,7 +17,8 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any, Iterator
 
-from ..document_format import label, parse_chinese_number
+from ..document_format import parse_chinese_number
+from ..grammar import label
 from ..grammar import grammar
 from ..errors import DocumentError, UsageError
 from ..io.guard import read_text_document as read_bounded

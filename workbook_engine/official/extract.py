@@ -21,7 +21,7 @@ from typing import Any, Iterable
 
 from ..a1 import cell_name
 from ..document_format import parse_chinese_number
-from ..document_format import label as _label
+from ..grammar import label as _label
 from ..findings import Finding, Location, Report, finding
 from ..io.calamine_reader import CalamineWorkbook, SheetGrid
 from ..grammar import grammar

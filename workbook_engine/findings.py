@@ -370,6 +370,19 @@ _ENTRIES: tuple[Entry, ...] = (
            "{author}（{when}）：“{text}”。", "请按意见修改后重新提交。",
            what="a reviewer's opinion on a submission (project or indicator), in the annotated copy",
            example="王审核：满意度指标偏低", remedy="change the workbook and submit it again"),
+    # The annotated copy holds nothing that was not in the input as such (issue 26; docs/decisions.md 26.T3)
+    _entry("WBE-W261", STRUCTURE, "共享公式在批注副本中写为数值",
+           "工作表 {sheet} 有 {count} 个单元格使用共享公式（如 {first}），批注副本无法原样保留共享公式，"
+           "这些单元格在副本中写为原文件保存的计算结果。",
+           "原文件中的公式未改动；如需查看或修改公式，请打开原文件。",
+           what="the annotated copy writes a shared formula's cached value (openpyxl would expand it into new formulas)",
+           example="B2:B9 filled down with =A2*2", remedy="open the original file for the formulas"),
+    _entry("WBE-W262", STRUCTURE, "外部链接未带入批注副本",
+           "工作簿含 {count} 个外部链接（引用其他工作簿），批注副本已将其删除；"
+           "引用外部工作簿的 {cells} 个公式在副本中写为原文件保存的计算结果。",
+           "原文件未改动；请核对外部数据是否应直接填入本工作簿。",
+           what="external links (xl/externalLinks/) are dropped from the annotated copy, their formulas written as values",
+           example="=[1]Sheet1!A1", remedy="type the linked values into the workbook"),
 )
 
 

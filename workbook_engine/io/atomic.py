@@ -12,8 +12,10 @@ import contextlib
 import errno
 import gc
 import os
+import signal
 import sys
 import tempfile
+import threading
 import traceback
 from collections.abc import Iterable, Iterator
 from pathlib import Path
@@ -57,6 +59,18 @@ def atomic_path(path: str | os.PathLike[str], *, inputs: Iterable[str | os.PathL
                 overwrite: bool = False, suffix: str | None = None) -> Iterator[Path]:
     """Yield a temporary path in the target's folder; on success it replaces the target atomically."""
     target = check_output(path, inputs=inputs, overwrite=overwrite, suffix=suffix)
+    staged = _STAGE.get(_key(target)) if _STAGE is not None else None
+    if staged is not None:  # one part of a multi-file output: complete it, the stage places it with the rest
+        try:
+            yield staged
+            _finish(staged, target)
+        except BaseException as exc:
+            _release(exc)
+            cause = os_error_in(exc)
+            if cause is None:
+                raise
+            raise OutputError(f"{target}：{os_error_text(cause)}") from None
+        return
     parent = target.parent if str(target.parent) else Path(".")
     try:
         handle, temp_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".part", dir=parent)
@@ -77,6 +91,95 @@ def atomic_path(path: str | os.PathLike[str], *, inputs: Iterable[str | os.PathL
     finally:
         with contextlib.suppress(OSError):
             temp.unlink()
+
+
+# target -> its staged temporary file, while a ``staged_outputs`` block runs. A module global, not a context
+# variable: forked render workers (io/parallel.py) inherit it and write into the files the parent made.
+_STAGE: dict[Path, Path] | None = None
+_BLOCKED = {getattr(signal, name) for name in ("SIGINT", "SIGTERM", "SIGHUP") if hasattr(signal, name)}
+
+
+def _key(target: Path) -> Path:
+    return Path(os.path.abspath(target))
+
+
+def staged_path(path: str | os.PathLike[str]) -> Path:
+    """Where a staged output is being written (the target itself outside a ``staged_outputs`` block)."""
+    if _STAGE is not None and _key(Path(path)) in _STAGE:
+        return _STAGE[_key(Path(path))]
+    return Path(path)
+
+
+@contextlib.contextmanager
+def staged_outputs(targets: Iterable[str | os.PathLike[str]], *, overwrite: bool = False) -> Iterator[None]:
+    """Outputs that belong together (a .docx and its PDF, a folder of workbooks): each ``atomic_path`` inside
+    the block writes a staged ``.NAME.*.part`` file, and only when the whole block succeeds are they all moved
+    into place, with the signals held off meanwhile. An interruption or error before that leaves every old
+    output as it was; a failure while placing puts back the ones already placed.
+
+    The targets' folders must exist (``jobs.output_folders``) before the block starts."""
+    global _STAGE
+    previous = _STAGE
+    stage: dict[Path, Path] = {}
+    try:
+        for target in targets:
+            target = Path(target)
+            parent = target.parent if str(target.parent) else Path(".")
+            try:
+                handle, name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".part", dir=parent)
+            except OSError as exc:
+                raise OutputError(f"{target}：{os_error_text(exc)}") from None
+            os.close(handle)
+            stage[_key(target)] = Path(name)
+        _STAGE = {**(previous or {}), **stage}
+        yield
+        _STAGE = previous
+        _place_all(stage, overwrite)
+    finally:
+        _STAGE = previous
+        for temp in stage.values():
+            with contextlib.suppress(OSError):
+                temp.unlink()
+
+
+def _place_all(stage: dict[Path, Path], overwrite: bool) -> None:
+    """Move every staged file into place, all or none: a replaced file is kept under a backup name until
+    the last one is placed."""
+    main_thread = threading.current_thread() is threading.main_thread()
+    if main_thread:
+        held = signal.pthread_sigmask(signal.SIG_BLOCK, _BLOCKED)
+    placed: list[tuple[Path, Path | None]] = []  # target, its backup (None: it did not exist)
+    try:
+        for target, temp in stage.items():
+            backup = None
+            if target.exists():
+                backup = target.with_name(f".{target.name}.{os.getpid()}.old")
+                with contextlib.suppress(FileNotFoundError):
+                    backup.unlink()
+                os.link(target, backup)
+            try:
+                _place(temp, target, overwrite)
+            except BaseException:
+                if backup is not None:
+                    backup.unlink()
+                raise
+            placed.append((target, backup))
+    except BaseException as exc:
+        for target, backup in reversed(placed):
+            with contextlib.suppress(OSError):
+                os.replace(backup, target) if backup is not None else target.unlink()
+        cause = os_error_in(exc)
+        if cause is None:
+            raise
+        raise OutputError(f"{next(iter(stage))}：{os_error_text(cause)}") from None
+    else:
+        for _, backup in placed:
+            if backup is not None:
+                with contextlib.suppress(OSError):
+                    backup.unlink()
+    finally:
+        if main_thread:
+            signal.pthread_sigmask(signal.SIG_SETMASK, held)
 
 
 NO_SPACE = (errno.ENOSPC, errno.EDQUOT, errno.EFBIG)

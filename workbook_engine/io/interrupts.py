@@ -13,8 +13,10 @@ import contextlib
 import os
 import signal
 import subprocess
+import time
 
 TERMINATING = tuple(getattr(signal, name) for name in ("SIGTERM", "SIGHUP") if hasattr(signal, name))
+GROUP_EXIT_SECONDS = 5
 INTERRUPTED = "已中断；输出文件未被改动，临时文件已删除。"
 
 
@@ -57,3 +59,10 @@ def stop_child(process: subprocess.Popen) -> None:
     with contextlib.suppress(ProcessLookupError):
         process.kill()
     process.wait()
+    deadline = time.monotonic() + GROUP_EXIT_SECONDS
+    while time.monotonic() < deadline:  # soffice.bin may outlive soffice by a moment: its files go after it
+        try:
+            os.killpg(process.pid, 0)
+        except (ProcessLookupError, PermissionError):
+            return
+        time.sleep(0.05)

@@ -1,4 +1,6 @@
-"""The publish job: validate first, pick departments and output paths, write .docx (and PDF) atomically."""
+"""The publish job: validate first, pick departments and output paths, write .docx (and PDF) atomically.
+
+The documents and their PDFs are one output: staged together and moved into place only when all are done."""
 
 from __future__ import annotations
 
@@ -7,7 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..errors import UsageError
-from ..io.atomic import check_output
+from ..io.atomic import check_output, staged_outputs, staged_path
 from ..io.guard import check_workload
 from ..jobs import JobResult, Progress, blocking_errors, choose_departments, is_directory_target, output_folders, \
     output_paths
@@ -51,19 +53,20 @@ def publish_documents(book_path: str | os.PathLike[str], output: str | os.PathLi
             if target.parent.exists():
                 check_output(target, inputs=[book_path], overwrite=overwrite)
     project_template(), workbook_template(), publish_template()  # a missing layout: before any folder is made
-    with output_folders(paths):
+    targets = [target for path in paths for target in ((path, path.with_suffix(".pdf")) if pdf else (path,))]
+    with output_folders(paths), staged_outputs(targets, overwrite=overwrite):  # all in place, or none
         for number, (department, path) in enumerate(zip(departments, paths), start=1):
             result.files.append(write_document(checked.book, department, path, finance_bureau=finance_bureau,
                                                inputs=[book_path], overwrite=overwrite))
             if progress is not None:
                 progress(number, len(departments), department)
-    if pdf:
-        def converted(done: int) -> None:
-            if progress is not None and done < len(departments):
-                progress(done, len(departments), departments[done])
+        if pdf:
+            def converted(done: int) -> None:
+                if progress is not None and done < len(departments):
+                    progress(done, len(departments), departments[done])
 
-        pdfs = convert_to_pdf([(f.path, f.path.with_suffix(".pdf")) for f in result.files],
-                              inputs=[Path(book_path)], progress=converted, overwrite=overwrite)
-        for published, written in zip(result.files, pdfs):
-            published.pdf = written
+            pdfs = convert_to_pdf([(staged_path(f.path), f.path.with_suffix(".pdf")) for f in result.files],
+                                  inputs=[Path(book_path)], progress=converted, overwrite=overwrite)
+            for published, written in zip(result.files, pdfs):
+                published.pdf = written
     return result

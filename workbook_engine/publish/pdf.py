@@ -3,12 +3,14 @@
 A plain ``soffice --convert-to pdf`` prints the TOC field's cached text (LibreOffice 7 ignores Word's
 updateFields flag), so we run a small Basic macro instead: it opens each document hidden, updates every
 index twice (the second pass sees the page numbers the first one shifted) and exports the PDF. The macro
-lives in a private, throw-away LibreOffice profile, so runs in parallel and the user's own LibreOffice
+lives in a private, throw-away LibreOffice profile (with the child's TMPDIR and copies of the documents in
+the same work folder, removed on every path: no lock or temp file beside the outputs), so runs in parallel and the user's own LibreOffice
 settings never interfere. One LibreOffice start converts all documents of a run.
 """
 
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
 import tempfile
@@ -128,10 +130,18 @@ def require_soffice() -> str:
     return found
 
 
-def _run(command: list[str], timeout: float, poll: Callable[[], None] | None = None) -> None:
-    """Run LibreOffice, calling ``poll`` twice a second (progress); stop it on timeout or interruption."""
+def _run(command: list[str], timeout: float, poll: Callable[[], None] | None = None,
+         temp: Path | None = None) -> None:
+    """Run LibreOffice, calling ``poll`` twice a second (progress); stop it on timeout or interruption.
+
+    ``temp``: the child's TMPDIR, inside the run's work folder, so its temp files go when the folder does."""
+    env = None
+    if temp is not None:
+        temp.mkdir(exist_ok=True)
+        env = {**os.environ, "TMPDIR": str(temp), "TMP": str(temp), "TEMP": str(temp)}
     try:
-        process = start_child(command, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        process = start_child(command, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                              env=env)
     except OSError as exc:
         raise ExternalToolError(f"无法启动 LibreOffice（{exc.strerror or exc}）。") from None
     deadline = time.monotonic() + timeout
@@ -160,31 +170,35 @@ def convert_to_pdf(pairs: Iterable[tuple[Path, Path]], *, inputs: Iterable[Path]
     if not pairs:
         return []
     executable = require_soffice()
-    with tempfile.TemporaryDirectory(prefix="wbe-pdf-") as work:
+    with tempfile.TemporaryDirectory(prefix="wbe-pdf-", ignore_cleanup_errors=True) as work:
         work_dir = Path(work)
+        temp = work_dir / "tmp"
         profile = work_dir / "profile"
         base = [executable, f"-env:UserInstallation={profile.as_uri()}", "--headless", "--norestore",
                 "--nologo", "--nodefault"]
-        _run([*base, "--terminate_after_init"], START_TIMEOUT)
+        _run([*base, "--terminate_after_init"], START_TIMEOUT, temp=temp)
         _replace_fonts(profile)
         module = profile / "user" / "basic" / "Standard" / "Module1.xba"
         module.parent.mkdir(parents=True, exist_ok=True)
         module.write_text(MACRO, encoding="utf-8")
         produced = [work_dir / f"out-{n}.pdf" for n in range(len(pairs))]
+        sources = [work_dir / f"in-{n}.docx" for n in range(len(pairs))]
+        for (src, _), copy in zip(pairs, sources):  # LibreOffice's .~lock files land here, not beside the outputs
+            shutil.copyfile(src, copy)
         listing = work_dir / "list.txt"
-        listing.write_text("".join(f"{Path(src).resolve().as_uri()}\t{out.as_uri()}\n"
-                                   for (src, _), out in zip(pairs, produced)), encoding="ascii")
+        listing.write_text("".join(f"{copy.as_uri()}\t{out.as_uri()}\n"
+                                   for copy, out in zip(sources, produced)), encoding="ascii")
 
         def count() -> None:
             if progress is not None:
                 progress(sum(1 for out in produced if out.exists()))
 
         _run([*base, f'macro:///Standard.Module1.ExportAll("{listing.as_uri()}")'],
-             START_TIMEOUT + SECONDS_PER_DOCUMENT * len(pairs), count)
+             START_TIMEOUT + SECONDS_PER_DOCUMENT * len(pairs), count, temp=temp)
         written: list[Path] = []
         for (src, target), out in zip(pairs, produced):
             if not out.exists() or out.stat().st_size == 0:
-                raise ExternalToolError(f"LibreOffice 未能把 {src} 转换为 PDF。请在 LibreOffice 中打开该文件检查。")
+                raise ExternalToolError(f"LibreOffice 未能生成 {target}。请在 LibreOffice 中打开对应的 .docx 检查。")
             with atomic_path(target, inputs=[*inputs, src], overwrite=overwrite) as temp:
                 shutil.copyfile(out, temp)
             written.append(Path(target))

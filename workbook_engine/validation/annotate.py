@@ -1,13 +1,20 @@
 """An annotated copy of a workbook: offending cells filled and commented, plus a 校验结果 sheet.
 
 openpyxl is used here because styles and comments matter; the input file is only read, and the copy is
-written atomically.
+written atomically. The copy never holds a formula, link or part that was not in the input as such: openpyxl
+would expand a shared formula into one new formula per cell and keep external-link parts, so shared-formula
+cells and formulas into other workbooks are written as the values the input saved, the links dropped, and
+each case is a finding on the results sheet (WBE-W261, WBE-W262; docs/decisions.md 26.T3).
 """
 
 from __future__ import annotations
 
 import os
+import posixpath
+import re
+import zipfile
 from collections import defaultdict
+from xml.etree import ElementTree
 from pathlib import Path
 from typing import Iterable, Sequence
 
@@ -23,7 +30,7 @@ from ..io.cell_text import report_text
 from ..io.guard import check_workload
 from ..io.trim import trimmed_copy
 from ..sheets import FINDINGS_SHEET
-from ..findings import Finding, Report
+from ..findings import Finding, Location, Report, finding, produces
 
 ERROR_FILL = PatternFill("solid", fgColor="FFC7CE")
 WARNING_FILL = PatternFill("solid", fgColor="FFEB9C")
@@ -39,6 +46,7 @@ GROUP_HEADER = "审核要点"
 Appendix = tuple[str, Sequence[str], Iterable[Sequence[object]]]
 
 
+@produces("WBE-W261", "WBE-W262")
 def annotate(source: str | os.PathLike[str], report: Report, output: str | os.PathLike[str], *,
              sheet_name: str = FINDINGS_SHEET, overwrite: bool = False, title: str | None = None,
              appendix: Appendix | None = None) -> Path:
@@ -50,7 +58,10 @@ def annotate(source: str | os.PathLike[str], report: Report, output: str | os.Pa
     check_output(output, inputs=[source], overwrite=overwrite, suffix=".xlsx")
     check_workload(source, "annotate")  # openpyxl is the slowest reader (docs/performance.md)
     with trimmed_copy(source) as loadable:
-        workbook = load_workbook(loadable, keep_vba=False, rich_text=False)
+        workbook = load_workbook(loadable, keep_vba=False, rich_text=False, keep_links=False)
+    faithful = _as_in_input(workbook, source)
+    if faithful:
+        report = Report(report.file, [*report.findings, *faithful])
     by_cell: dict[tuple[str, str], list[Finding]] = defaultdict(list)
     for finding in report.findings:
         if finding.sheet in workbook.sheetnames and finding.cell:
@@ -73,6 +84,108 @@ def annotate(source: str | os.PathLike[str], report: Report, output: str | os.Pa
     with atomic_path(output, inputs=[source], overwrite=overwrite, suffix=".xlsx") as temp:
         workbook.save(temp)
     return Path(output)
+
+
+_NS = {"m": "http://schemas.openxmlformats.org/spreadsheetml/2006/main",
+       "r": "http://schemas.openxmlformats.org/officeDocument/2006/relationships",
+       "rel": "http://schemas.openxmlformats.org/package/2006/relationships"}
+_MAIN = "{%s}" % _NS["m"]
+_EXTERNAL_REF = re.compile(r"\[\d+\]")  # =[1]Sheet1!A1: a formula into the n-th external workbook
+
+
+def _sheet_parts(archive: zipfile.ZipFile) -> dict[str, str]:
+    """Sheet name -> its part in the zip, from workbook.xml and its relationships."""
+    rels = ElementTree.fromstring(archive.read("xl/_rels/workbook.xml.rels"))
+    targets = {r.get("Id"): r.get("Target", "") for r in rels.findall("rel:Relationship", _NS)}
+    book = ElementTree.fromstring(archive.read("xl/workbook.xml"))
+    parts = {}
+    for sheet in book.iterfind("m:sheets/m:sheet", _NS):
+        target = targets.get(sheet.get(f"{{{_NS['r']}}}id"), "")
+        parts[sheet.get("name", "")] = target.lstrip("/") if target.startswith("/") else posixpath.normpath(
+            posixpath.join("xl", target))
+    return parts
+
+
+def _cached(cell: ElementTree.Element) -> object:
+    """The value the input saved for a formula cell, as openpyxl would hold it."""
+    text = cell.findtext(f"{_MAIN}v")
+    kind = cell.get("t", "n")
+    if text is None:
+        return None
+    if kind == "n":
+        number = float(text)
+        return int(number) if number.is_integer() and "." not in text and "E" not in text.upper() else number
+    if kind == "b":
+        return text == "1"
+    return text
+
+
+def _formula_cells(archive: zipfile.ZipFile, part: str) -> tuple[dict[str, object], dict[str, object]]:
+    """The shared-formula cells and the cells with a formula into another workbook, with their saved values."""
+    shared: dict[str, object] = {}
+    external: dict[str, object] = {}
+    with archive.open(part) as stream:
+        for _, element in ElementTree.iterparse(stream):
+            if element.tag != f"{_MAIN}c":
+                continue
+            formula = element.find(f"{_MAIN}f")
+            if formula is not None:
+                if formula.get("t") == "shared":
+                    shared[element.get("r", "")] = _cached(element)
+                elif _EXTERNAL_REF.search(formula.text or ""):
+                    external[element.get("r", "")] = _cached(element)
+            element.clear()
+    return shared, external
+
+
+def _set_value(sheet: Worksheet, coordinate: str, value: object) -> None:
+    cell = sheet[coordinate]
+    if isinstance(cell, MergedCell):
+        return
+    cell.value = value
+    if isinstance(value, str):
+        cell.data_type = "s"  # a saved text starting with "=" is text, never a new formula
+
+
+def _as_in_input(workbook, source: str | os.PathLike[str]) -> list[Finding]:
+    """Write shared formulas and formulas into other workbooks as the input's saved values, drop the names
+    that point into other workbooks; the findings that say so."""
+    try:
+        archive = zipfile.ZipFile(source)
+    except (OSError, zipfile.BadZipFile):
+        return []  # not a zip (an .xls read otherwise): openpyxl read no such parts either
+    with archive:
+        names = archive.namelist()
+        links = [n for n in names if n.startswith("xl/externalLinks/") and n.endswith(".xml")
+                 and "/_rels/" not in n]
+        try:
+            parts = _sheet_parts(archive)
+        except (KeyError, ElementTree.ParseError):
+            return []
+        found: list[Finding] = []
+        external_cells = 0
+        for name, part in parts.items():
+            if name not in workbook.sheetnames or part not in names or not isinstance(workbook[name], Worksheet):
+                continue
+            shared, external = _formula_cells(archive, part)
+            sheet = workbook[name]
+            for coordinate, value in {**external, **shared}.items():
+                _set_value(sheet, coordinate, value)
+            external_cells += len(external)
+            if shared:
+                first = next(iter(shared))
+                found.append(finding("WBE-W261", Location(sheet=name, cell=first), None, sheet=name,
+                                     count=len(shared), first=first))
+    if links or external_cells:
+        for defined in [key for key, value in workbook.defined_names.items()
+                        if _EXTERNAL_REF.search(str(value.attr_text or ""))]:
+            del workbook.defined_names[defined]
+        found.append(finding("WBE-W262", NOWHERE_LOCATION, None, count=max(len(links), 1 if external_cells else 0),
+                             cells=external_cells))
+    return found
+
+
+NOWHERE_LOCATION = Location()
 
 
 def _anchor(sheet: Worksheet, cell: str) -> str:

@@ -678,3 +678,41 @@ class Report:
 
     def exit_code(self) -> int:
         return 0 if self.valid else 1
+
+
+# -- input refusals (issue 26, hostile input round 3) --------------------------------------------------------
+# A refusal is not a finding (nothing of the file was read): it is the one line an InputError carries, with
+# a code tools can branch on (``exc.code``). code -> (title, template, fix); every template names the file
+# (``{path}``) and, where there is one, the part (``{part}``).
+_RESAVE = "请用 Excel 或 WPS 打开并另存后再试；打不开时请向发件人要一份新的。"
+REFUSALS: dict[str, tuple[str, str, str]] = {
+    "WBE-I010": ("读取程序无法读取", "{path}：{what}时读取程序无法读取该文件（{error}），文件已损坏或不是 Excel/WPS 生成的，已拒绝。",
+                 _RESAVE),
+    "WBE-I011": ("读取程序异常终止", "{path}：{what}时读取程序{how}（内存上限 {memory} MB），文件已损坏或是恶意构造的，已拒绝。",
+                 _RESAVE),
+    "WBE-I012": ("读取超时", "{path}：{what}超过 {seconds} 秒的时间上限，已停止并拒绝该文件。",
+                 "请用 Excel 或 WPS 打开并另存（删除不需要的内容）后再试。"),
+    "WBE-I020": ("压缩包中的内部文件重名", "{path}：压缩包中的内部文件 {part} 出现不止一次（或名称含空字符等不可见字符），"
+                 "不同程序会读到不同的内容，已拒绝。", _RESAVE),
+    "WBE-I021": ("压缩包目录与文件头不一致", "{path}：压缩包目录中的内部文件 {part} 与其文件头记录的名称（{local}）不一致，"
+                 "文件已损坏或被篡改，已拒绝。", _RESAVE),
+    "WBE-I022": ("压缩包有多个目录结尾", "{path}：压缩包含有 {count} 个目录结尾记录（应为 1 个），不同程序会读到不同的内容，已拒绝。",
+                 _RESAVE),
+    "WBE-I023": ("内部文件的根元素不对", "{path}：内部文件 {part} 的根元素是 <{root}>，应为 <{expected}>，"
+                 "Excel 不会生成这样的文件，已拒绝。", _RESAVE),
+    "WBE-I024": ("XML 声明重复或根元素前有内容", "{path}：内部文件 {part} {problem}，Excel 不会生成这样的文件，已拒绝。", _RESAVE),
+    "WBE-I025": ("内部文件的名称或类型不对", "{path}：内部文件 {part} {problem}，Excel 不会生成这样的文件，已拒绝。", _RESAVE),
+    "WBE-I026": ("XML 编码不是 UTF-8", "{path}：内部文件 {part} 声明的编码是“{encoding}”，不是 UTF-8，"
+                 "Excel 不会生成这样的文件，已拒绝。", _RESAVE),
+    "WBE-I030": ("内部文件的元素过多", "{path}：内部文件 {part} 含有 {count} 个以上 <{element}> 元素，超过上限 {limit} 个，"
+                 "处理会过慢，已拒绝。", "请用 Excel 或 WPS 打开，清除不需要的格式、批注或合并后另存再试。"),
+    "WBE-I040": ("日期无法按 1904 日期系统读取", "{path}：工作簿使用 1904 日期系统，{cell} 的日期/数值无法可靠读取，已拒绝。",
+                 "请在 Excel 中取消“使用 1904 日期系统”（文件→选项→高级）后另存再试。"),
+    "WBE-I041": ("文档已损坏", "{path}：文档的内容无法读取（{error}），已拒绝。", "请在 Word 或 WPS 中打开并另存为 .docx 后再试。"),
+}
+
+
+def refusal_message(code: str, /, **fields: Any) -> str:
+    """The one line of refusal ``code`` (REFUSALS) with its fields; a missing field is a bug (KeyError)."""
+    _title, template, fix = REFUSALS[code]
+    return (template + fix).format(**fields)

@@ -18,7 +18,9 @@ from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.worksheet.worksheet import Worksheet
 
 from ..a1 import sheet_ref
-from ..io.atomic import atomic_path, check_output
+from ..errors import OutputError
+from ..io.atomic import atomic_path, check_output, os_error_in, os_error_text
+from ..io.containment import run_contained
 from ..io.cell_text import report_text
 from ..io.guard import check_workload
 from ..io.trim import trimmed_copy
@@ -49,11 +51,21 @@ def annotate(source: str | os.PathLike[str], report: Report, output: str | os.Pa
     """
     check_output(output, inputs=[source], overwrite=overwrite, suffix=".xlsx")
     check_workload(source, "annotate")  # openpyxl is the slowest reader (docs/performance.md)
-    with trimmed_copy(source) as loadable:
-        workbook = load_workbook(loadable, keep_vba=False, rich_text=False)
+    with trimmed_copy(source) as loadable, \
+            atomic_path(output, inputs=[source], overwrite=overwrite, suffix=".xlsx") as temp:
+        # openpyxl loads, marks and saves in a contained child (io/containment.py): a memory limit and a
+        # deadline; the temporary output belongs to this process, which removes it on every path.
+        run_contained(lambda: _write_copy(loadable, report, temp, sheet_name, title, appendix, Path(output)),
+                      path=source, what="写出带批注的副本")
+    return Path(output)
+
+
+def _write_copy(loadable: Path, report: Report, temp: Path, sheet_name: str, title: str | None,
+                appendix: Appendix | None, output: Path) -> None:
+    workbook = load_workbook(loadable, keep_vba=False, rich_text=False)
     by_cell: dict[tuple[str, str], list[Finding]] = defaultdict(list)
     for finding in report.findings:
-        if finding.sheet in workbook.sheetnames and finding.cell:
+        if finding.sheet is not None and finding.sheet in workbook.sheetnames and finding.cell:
             by_cell[(finding.sheet, _anchor(workbook[finding.sheet], finding.cell))].append(finding)
     for (sheet, cell), findings in by_cell.items():
         target = workbook[sheet][cell]
@@ -70,9 +82,13 @@ def annotate(source: str | os.PathLike[str], report: Report, output: str | os.Pa
     if appendix is not None:
         write_appendix(results, *appendix)
     workbook.active = 0
-    with atomic_path(output, inputs=[source], overwrite=overwrite, suffix=".xlsx") as temp:
+    try:
         workbook.save(temp)
-    return Path(output)
+    except Exception as exc:  # a full disk in the child: the same one line as atomic_path gives
+        cause = os_error_in(exc)
+        if cause is None:
+            raise
+        raise OutputError(f"{output}：{os_error_text(cause)}") from None
 
 
 def _anchor(sheet: Worksheet, cell: str) -> str:

@@ -686,7 +686,7 @@ class Report:
 # (``{path}``) and, where there is one, the part (``{part}``).
 _RESAVE = "请用 Excel 或 WPS 打开并另存后再试；打不开时请向发件人要一份新的。"
 REFUSALS: dict[str, tuple[str, str, str]] = {
-    "WBE-I010": ("读取程序无法读取", "{path}：{what}时读取程序无法读取该文件（{error}），文件已损坏或不是 Excel/WPS 生成的，已拒绝。",
+    "WBE-I010": ("读取程序无法读取", "{path}：{what}时读取程序无法读取该文件（{error}），文件已损坏或不是 Office/WPS 生成的，已拒绝。",
                  _RESAVE),
     "WBE-I011": ("读取程序异常终止", "{path}：{what}时读取程序{how}（内存上限 {memory} MB），文件已损坏或是恶意构造的，已拒绝。",
                  _RESAVE),
@@ -704,7 +704,7 @@ REFUSALS: dict[str, tuple[str, str, str]] = {
     "WBE-I025": ("内部文件的名称或类型不对", "{path}：内部文件 {part} {problem}，Excel 不会生成这样的文件，已拒绝。", _RESAVE),
     "WBE-I026": ("XML 编码不是 UTF-8", "{path}：内部文件 {part} 声明的编码是“{encoding}”，不是 UTF-8，"
                  "Excel 不会生成这样的文件，已拒绝。", _RESAVE),
-    "WBE-I030": ("内部文件的元素过多", "{path}：内部文件 {part} 含有 {count} 个以上 <{element}> 元素，超过上限 {limit} 个，"
+    "WBE-I030": ("内部文件的元素过多", "{path}：内部文件 {part} 含有超过 {limit} 个 XML 标记（<{element}> 等），"
                  "处理会过慢，已拒绝。", "请用 Excel 或 WPS 打开，清除不需要的格式、批注或合并后另存再试。"),
     "WBE-I040": ("日期无法按 1904 日期系统读取", "{path}：工作簿使用 1904 日期系统，{cell} 的日期/数值无法可靠读取，已拒绝。",
                  "请在 Excel 中取消“使用 1904 日期系统”（文件→选项→高级）后另存再试。"),

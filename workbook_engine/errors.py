@@ -12,7 +12,7 @@ class WorkbookEngineError(Exception):
     """Base class of every error the engine raises on purpose."""
 
     exit_code = 2
-    code: str | None = None  # the refusal catalogue's code (findings.REFUSALS), when it has one
+    code: str | None = None  # its WBE-I… catalogue code (findings.INPUT_CODES), when it has one
 
 
 class InputError(WorkbookEngineError):
@@ -70,7 +70,7 @@ class ExternalToolError(WorkbookEngineError):
 
 
 def coded(kind: type[WorkbookEngineError], code: str, **fields: object) -> WorkbookEngineError:
-    """An error of ``kind`` whose message is the refusal catalogue's ``code`` (findings.REFUSALS) with
+    """An error of ``kind`` whose message is catalogue entry ``code`` (a WBE-I… refusal) with
     ``fields``; the code travels with it (``exc.code``), for tools that branch on it."""
     from .findings import refusal_message
 

@@ -24,6 +24,7 @@ by a signal or an exit of its own ``UnsafeInput`` (WBE-I011), one past the deadl
 from __future__ import annotations
 
 import contextlib
+import faulthandler
 import functools
 import os
 import pickle
@@ -89,6 +90,7 @@ def _address_space() -> int:
 def _enter_child(limit: Limits) -> None:
     """In the new child: quiet stdout/stderr, Ctrl-C left to the parent, the limits set."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    faulthandler.disable()  # its dump would go to the parent's stderr (it keeps its own descriptor)
     for name in ("SIGTERM", "SIGHUP"):
         if hasattr(signal, name):
             signal.signal(getattr(signal, name), signal.SIG_DFL)

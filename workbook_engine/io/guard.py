@@ -13,6 +13,7 @@ import os
 import posixpath
 import re
 import struct
+import unicodedata
 import zipfile
 import zlib
 from dataclasses import dataclass, field
@@ -609,10 +610,28 @@ def _check_names(path: Path, infos: list[zipfile.ZipInfo]) -> None:
             raise coded(UnsafeInput, "WBE-I020", path=path, part=_shown(raw))
         if _BAD_NAME_RE.search(raw):
             raise coded(UnsafeInput, "WBE-I025", path=path, part=_shown(raw), problem="的名称含有控制字符、反斜杠或路径跳转")
-        key = raw.lower()
-        if key in seen:
+        keys = {_name_key(spelling) for spelling in _spellings(raw, info.flag_bits)}
+        if keys & seen:
             raise coded(UnsafeInput, "WBE-I020", path=path, part=_shown(raw))
-        seen.add(key)
+        seen |= keys
+
+
+def _spellings(name: str, flags: int) -> set[str]:
+    """The name as zipfile read it and, without the UTF-8 flag, as a reader that assumes UTF-8 reads it."""
+    names = {name}
+    if not flags & 0x800:
+        try:
+            names.add(name.encode("cp437").decode("utf-8"))
+        except (UnicodeEncodeError, UnicodeDecodeError):
+            pass
+    return names
+
+
+def _name_key(name: str) -> str:
+    """A name as a lenient reader might match it: case, Unicode form, outer spaces and invisible format
+    characters (zero-width space) ignored; two entries with one key are ambiguous."""
+    text = unicodedata.normalize("NFKC", name)
+    return "".join(c for c in text if unicodedata.category(c) != "Cf").strip().casefold()
 
 
 def _shown(name: str) -> str:

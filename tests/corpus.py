@@ -350,6 +350,240 @@ REFUSED: dict[str, Callable[[Path], Path]] = {
         PROJECTS_PART: lambda d: d.decode().replace('encoding="UTF-8"', 'encoding="UTF-16"').encode("utf-16")}),
 }
 
+
+# -- issue 26: hostile input round 3, as families (the attack in several spellings) ---------------------------
+# Each family is one attack; its spellings are generated, not hand-picked, so that a fix for one spelling
+# that misses the others fails. The suite runs the first spelling of each family through every command
+# (REFUSED) and every spelling through the library API (tests/test_hostile_input.py); the exhaustive run is
+# benchmarks/hostile_matrix.py. ``FAMILY_CODES`` says which refusal code (errors.coded) each family gets.
+SHEET_CT = b"application/vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml"
+
+
+def _sample_parts() -> list[tuple[str, bytes]]:
+    with zipfile.ZipFile(SAMPLE) as archive:
+        return [(info.filename, archive.read(info.filename)) for info in archive.infolist()]
+
+
+def _write_parts(target: Path, parts: list[tuple[str, bytes]]) -> Path:
+    import warnings
+
+    with warnings.catch_warnings(), zipfile.ZipFile(target, "w", zipfile.ZIP_DEFLATED) as archive:
+        warnings.simplefilter("ignore")  # a duplicate name is the point of some files
+        for name, data in parts:
+            archive.writestr(name, data)
+    return target
+
+
+def _hostile_sheet() -> bytes:
+    """The 项目 sheet with the far cell that made calamine abort (round 2)."""
+    return far_rows(FAR_CELL)(dict(_sample_parts())[PROJECTS_PART])
+
+
+def _patch_names(data: bytes, old: bytes, new: bytes, *, local: bool = True, central: bool = True,
+                 count: int = 1) -> bytes:
+    """Replace an entry's name (same length) in local headers and/or the central directory."""
+    assert len(old) == len(new)
+    out = bytearray(data)
+    for signature, offset, wanted in ((b"PK\x03\x04", 30, local), (b"PK\x01\x02", 46, central)):
+        done, at = 0, 0
+        while wanted and done < count and (at := out.find(signature, at)) >= 0:
+            length = struct.unpack_from("<H", out, at + (26 if offset == 30 else 28))[0]
+            if out[at + offset: at + offset + length] == old:
+                out[at + offset: at + offset + length] = new
+                done += 1
+            at += 4
+    return bytes(out)
+
+
+def _duplicate(order: str, second: str) -> Callable[[Path], Path]:
+    """The 项目 part twice: the benign one and a hostile one named ``second`` (placeholder bytes patched)."""
+    def build(folder: Path) -> Path:
+        parts = _sample_parts()
+        placeholder = PROJECTS_PART + "Z" if second == "nul" else second
+        hostile = (placeholder, _hostile_sheet())
+        index = next(i for i, (name, _) in enumerate(parts) if name == PROJECTS_PART)
+        parts.insert(index if order == "before" else index + 1, hostile)
+        target = _write_parts(folder / f"dup-{order}-{second.replace('/', '_')}.xlsx", parts)
+        if second == "nul":  # xl/worksheets/sheet2.xmlZ -> xl/worksheets/sheet2.xml\0 (lengths kept)
+            target.write_bytes(_patch_names(target.read_bytes(), placeholder.encode(), PROJECTS_PART.encode() + b"\x00"))
+        return target
+    return build
+
+
+def _local_mismatch(where: str) -> Callable[[Path], Path]:
+    """The hostile sheet stored as sheet8 with its local header (or its directory entry) saying sheet2."""
+    def build(folder: Path) -> Path:
+        parts = [(name, data) for name, data in _sample_parts() if name != PROJECTS_PART]
+        parts += [("xl/worksheets/sheet8.xml", _hostile_sheet()), (PROJECTS_PART, dict(_sample_parts())[PROJECTS_PART])]
+        target = _write_parts(folder / f"local-mismatch-{where}.xlsx", parts)
+        old, new = b"xl/worksheets/sheet8.xml", b"xl/worksheets/sheet9.xml"
+        target.write_bytes(_patch_names(target.read_bytes(), old, new, local=where == "local",
+                                        central=where == "central"))
+        return target
+    return build
+
+
+def _two_end_records(how: str) -> Callable[[Path], Path]:
+    def build(folder: Path) -> Path:
+        benign = SAMPLE.read_bytes()
+        target = folder / f"two-eocd-{how}.xlsx"
+        if how == "appended-zip":  # a hostile package, then the benign one: readers differ on which is read
+            hostile = _write_parts(folder / "hostile-part.zip", [
+                (n, _hostile_sheet() if n == PROJECTS_PART else d) for n, d in _sample_parts()]).read_bytes()
+            target.write_bytes(hostile + benign)
+        else:  # the end record repeated inside the comment of the first
+            end = benign.rindex(b"PK\x05\x06")
+            record = bytearray(benign[end:end + 22])
+            struct.pack_into("<H", record, 20, 22)
+            target.write_bytes(benign[:end] + bytes(record) + benign[end:end + 22])
+        return target
+    return build
+
+
+def _wrapped(open_tag: bytes, close_tag: bytes, *, merge: bool = False) -> Callable[[bytes], bytes]:
+    def change(xml: bytes) -> bytes:
+        xml = merged_over(b"A11:XFD1048576")(xml) if merge else far_rows(FAR_CELL)(xml)
+        at = xml.index(b"<worksheet")
+        return xml[:at] + open_tag + xml[at:] + close_tag
+    return change
+
+
+def _renamed_root(root: bytes, hostile: bool = False) -> Callable[[bytes], bytes]:
+    return lambda xml: (far_rows(FAR_CELL)(xml) if hostile else xml).replace(b"<worksheet", b"<" + root, 1).replace(
+        b"</worksheet>", b"</" + root + b">")
+
+
+def _prolog(before_root: bytes) -> Callable[[bytes], bytes]:
+    def change(xml: bytes) -> bytes:
+        xml = far_rows(FAR_CELL)(xml)
+        at = xml.index(b"<worksheet")
+        return xml[:at] + before_root + xml[at:]
+    return change
+
+
+def _renamed_part(new_name: str) -> Callable[[Path], Path]:
+    """The 项目 sheet stored as ``new_name`` (relationship and content type follow it)."""
+    def build(folder: Path) -> Path:
+        short = PROJECTS_PART.split("/", 1)[1].encode()
+        parts = []
+        for name, data in _sample_parts():
+            if name == PROJECTS_PART:
+                parts.append((new_name, data))
+                continue
+            if name == "xl/_rels/workbook.xml.rels":
+                data = data.replace(short, new_name.split("/", 1)[1].encode())
+            if name == "[Content_Types].xml":
+                data = data.replace(b"/" + PROJECTS_PART.encode(), b"/" + new_name.encode())
+            parts.append((name, data))
+        return _write_parts(folder / ("renamed-" + new_name.rsplit("/", 1)[1].replace(".", "_") + ".xlsx"), parts)
+    return build
+
+
+def _content_type(change: Callable[[bytes], bytes], name: str) -> Callable[[Path], Path]:
+    return lambda folder: rezip(SAMPLE, folder / name, replace={"[Content_Types].xml": change})
+
+
+def _declared(part: str, encoding: bytes, name: str) -> Callable[[Path], Path]:
+    return lambda folder: rezip(SAMPLE, folder / name, replace={
+        part: lambda d: d.replace(b'encoding="UTF-8"', b'encoding="' + encoding + b'"', 1)})
+
+
+def _styles(inner: bytes, count: int, parent: bytes = b"cellXfs") -> Callable[[bytes], bytes]:
+    def change(xml: bytes) -> bytes:
+        at = xml.index(b"</" + parent + b">")
+        return xml[:at] + inner * count + xml[at:]
+    return change
+
+
+def _comments_bomb(folder: Path) -> Path:
+    return rezip(SAMPLE, folder / "comments-bomb.xlsx", replace={
+        "xl/comments1.xml": lambda d: d.replace(b"</commentList>", b'<comment ref="A1" authorId="0"><text>'
+                                                + b"<r/>" * 2_100_000 + b"</text></comment></commentList>")})
+
+
+def _docx_wrapped(folder: Path) -> Path:
+    import docx as python_docx
+
+    plain = folder / "plain-w.docx"
+    document = python_docx.Document()
+    document.add_paragraph("第一部分")
+    document.save(str(plain))
+
+    def wrap(xml: bytes) -> bytes:
+        at = xml.index(b"<w:document")
+        return xml[:at] + b"<wrap>" + xml[at:] + b"</wrap>"
+    return rezip(plain, folder / "docx-wrapped.docx", replace={"word/document.xml": wrap})
+
+
+def _spellings(prefix: str, builders: dict[str, Callable[[Path], Path]]) -> dict[str, Callable[[Path], Path]]:
+    return {f"{prefix}-{name}": build for name, build in builders.items()}
+
+
+FAMILIES: dict[str, dict[str, Callable[[Path], Path]]] = {
+    "zip-duplicate-name": _spellings("zip-duplicate-name", {
+        "nul-after": _duplicate("after", "nul"), "nul-before": _duplicate("before", "nul"),
+        "exact": _duplicate("after", PROJECTS_PART), "case": _duplicate("after", PROJECTS_PART.upper()),
+    }),
+    "zip-local-header-mismatch": _spellings("zip-local-header-mismatch", {
+        "local": _local_mismatch("local"), "central": _local_mismatch("central")}),
+    "zip-two-end-records": _spellings("zip-two-end-records", {
+        "appended-zip": _two_end_records("appended-zip"), "in-comment": _two_end_records("in-comment")}),
+    "sheet-root-not-worksheet": _spellings("sheet-root-not-worksheet", {
+        "wrapped": _rezipped("root-wrapped.xlsx", replace={PROJECTS_PART: _wrapped(b"<wrap>", b"</wrap>")}),
+        "wrapped-prefixed": _rezipped("root-wrapped-ns.xlsx", replace={PROJECTS_PART: _wrapped(
+            b'<q:outer xmlns:q="urn:x">', b"</q:outer>")}),
+        "wrapped-merge-bomb": _rezipped("root-wrapped-merge.xlsx", replace={PROJECTS_PART: _wrapped(
+            b"<wrap>", b"</wrap>", merge=True)}),
+        "chartsheet": _rezipped("root-chartsheet.xlsx", replace={PROJECTS_PART: _renamed_root(b"chartsheet")}),
+        "dialogsheet": _rezipped("root-dialogsheet.xlsx", replace={PROJECTS_PART: _renamed_root(b"dialogsheet")}),
+        "unknown": _rezipped("root-unknown.xlsx", replace={PROJECTS_PART: _renamed_root(b"sheetx", hostile=True)}),
+    }),
+    "xml-prolog-ambiguous": _spellings("xml-prolog-ambiguous", {
+        "second-declaration": _rezipped("prolog-decl.xlsx", replace={PROJECTS_PART: _prolog(
+            b'<?xml version="1.0" encoding="UTF-8"?>')}),
+        "text-before-root": _rezipped("prolog-text.xlsx", replace={PROJECTS_PART: _prolog(b"garbage")}),
+        "declaration-after-comment": _rezipped("prolog-comment.xlsx", replace={PROJECTS_PART: _prolog(
+            b'<!-- x --><?xml version="1.0"?>')}),
+        "element-before-root": _rezipped("prolog-element.xlsx", replace={PROJECTS_PART: _prolog(b"<a/>")}),
+    }),
+    "sheet-part-name": _spellings("sheet-part-name", {
+        "bin": _renamed_part("xl/worksheets/sheet2.bin"), "no-extension": _renamed_part("xl/worksheets/sheet2"),
+        "bak": _renamed_part("xl/worksheets/sheet2.xml.bak"),
+    }),
+    "sheet-content-type": _spellings("sheet-content-type", {
+        "override-dropped": _content_type(lambda d: re.sub(
+            rb'<Override PartName="/xl/worksheets/sheet2.xml"[^>]*/>', b"", d), "ct-dropped.xlsx"),
+        "override-chartsheet": _content_type(lambda d: d.replace(
+            b'/xl/worksheets/sheet2.xml" ContentType="' + SHEET_CT,
+            b'/xl/worksheets/sheet2.xml" ContentType="' + SHEET_CT.replace(b"worksheet", b"chartsheet")), "ct-chart.xlsx"),
+    }),
+    "declared-encoding": _spellings("declared-encoding", {
+        "gbk-strings": _declared(STRINGS_PART, b"GBK", "enc-gbk.xlsx"),
+        "unknown-sheet": _declared(PROJECTS_PART, b"x-no-such-encoding", "enc-unknown.xlsx"),
+        "gb2312-workbook": _declared("xl/workbook.xml", b"gb2312", "enc-gb2312.xlsx"),
+        "latin1-styles": _declared("xl/styles.xml", b"ISO-8859-1", "enc-latin1.xlsx"),
+    }),
+    "styles-bomb": _spellings("styles-bomb", {
+        "cell-xfs": _rezipped("xf-bomb.xlsx", replace={"xl/styles.xml": _styles(b"<xf/>", 450_000)}),
+        "fonts": _rezipped("font-bomb.xlsx", replace={"xl/styles.xml": _styles(b"<font><b/></font>", 250_000, b"fonts")}),
+        "fills": _rezipped("fill-bomb.xlsx", replace={"xl/styles.xml": _styles(b"<fill/>", 450_000, b"fills")}),
+    }),
+    "comments-bomb": {"comments-bomb-runs": _comments_bomb},
+    "docx-root-wrapped": {"docx-root-wrapped": _docx_wrapped},
+}
+# The refusal code each family gets (None: a refusal of round 2 without a code, e.g. the far cell named).
+FAMILY_CODES: dict[str, set[str | None]] = {
+    "zip-duplicate-name": {"WBE-I020"}, "zip-local-header-mismatch": {"WBE-I021"},
+    "zip-two-end-records": {"WBE-I022"}, "sheet-root-not-worksheet": {"WBE-I023"},
+    "xml-prolog-ambiguous": {"WBE-I024", "WBE-I023"}, "sheet-part-name": {"WBE-I025"},
+    "sheet-content-type": {"WBE-I025"}, "declared-encoding": {"WBE-I026"}, "styles-bomb": {"WBE-I030"},
+    "comments-bomb": {"WBE-I030", None}, "docx-root-wrapped": {"WBE-I010"},
+}
+# One spelling per family in REFUSED (every command of the suite meets it).
+for _family, _members in FAMILIES.items():
+    _first = next(iter(_members))
+    REFUSED[_first] = _members[_first]
+
 # What the message must say for some of them (besides the file name).
 REFUSED_SAYS: dict[str, str] = {
     "legacy-xls": "另存为", "xlsb": "另存为", "ods": "另存为", "csv": "另存为", "encrypted": "密码",

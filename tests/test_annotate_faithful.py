@@ -105,7 +105,7 @@ def test_shared_formulas_are_never_expanded_into_new_formulas(tmp_path):
 
 
 def test_external_links_are_dropped_with_a_finding(tmp_path):
-    rows = [f'<row r="1"><c r="A1"><f>[1]Sheet1!A1</f><v>42</v></c><c r="B1"><f>A1+1</f><v>43</v></c></row>']
+    rows = ['<row r="1"><c r="A1"><f>[1]Sheet1!A1</f><v>42</v></c><c r="B1"><f>A1+1</f><v>43</v></c></row>']
     names = '<definedNames><definedName name="外部">[1]Sheet1!$A$1</definedName></definedNames>'
     source = _write(tmp_path / "linked.xlsx", rows, link=True, names=names)
     out = annotate(source, Report(str(source)), tmp_path / "copy.xlsx")

@@ -28,8 +28,8 @@ def _fields(text: str) -> set[str]:
 @pytest.mark.parametrize("code", sorted(CATALOGUE))
 def test_every_entry_is_complete(code):
     entry = CATALOGUE[code]
-    assert re.fullmatch(r"WBE-[EWR]\d{3}", code) and entry.code == code
-    assert entry.severity == (ERROR if code[4] == "E" else WARNING)
+    assert re.fullmatch(r"WBE-[EWRI]\d{3}", code) and entry.code == code
+    assert entry.severity == (ERROR if code[4] in "EI" else WARNING)  # I: input refused, an error
     assert entry.title and entry.what and entry.example and entry.remedy
     if code.startswith("WBE-R"):
         assert entry.criterion in CRITERIA and 0 < entry.points <= 100

@@ -26,7 +26,7 @@ from workbook_engine.validation.rules import RULES
 
 from .conftest import ROOT, SAMPLE, run_cli
 
-CODE = re.compile(r"WBE-[EWR]\d{3}")
+CODE = re.compile(r"WBE-[EWRI]\d{3}")
 PACKAGE = ROOT / "workbook_engine"
 
 

@@ -12,6 +12,7 @@ class WorkbookEngineError(Exception):
     """Base class of every error the engine raises on purpose."""
 
     exit_code = 2
+    code: str | None = None  # its WBE-I… catalogue code (findings.INPUT_CODES), when it has one
 
 
 class InputError(WorkbookEngineError):
@@ -66,3 +67,13 @@ class UsageError(WorkbookEngineError):
 
 class ExternalToolError(WorkbookEngineError):
     """A program the engine needs is missing or failed (LibreOffice for PDF); exit status 2."""
+
+
+def coded(kind: type[WorkbookEngineError], code: str, **fields: object) -> WorkbookEngineError:
+    """An error of ``kind`` whose message is catalogue entry ``code`` (a WBE-I… refusal) with
+    ``fields``; the code travels with it (``exc.code``), for tools that branch on it."""
+    from .findings import refusal_message
+
+    error = kind(refusal_message(code, **fields))
+    error.code = code
+    return error

@@ -30,6 +30,7 @@ CRITERIA: tuple[str, ...] = ("完整性", "相关性", "适当性", "可行性")
 STRUCTURE, CELLS, CROSS, EXTRACT_SECTION, COLLECT_SECTION, REVIEW_SECTION = (
     "structure", "cells", "cross", "extract", "collect", "review")
 YEAR_SECTION = "year"  # the budget year's sheets: 运行监控 and 绩效自评 (issue 22)
+INPUT_SECTION = "input"  # WBE-I…: input refused before it is read (issue 26)
 
 
 # -- where -------------------------------------------------------------------------------------------------
@@ -102,7 +103,8 @@ class Entry:
 def _entry(code: str, section: str, title: str, template: str, fix: str = "", *, what: str, example: str,
            remedy: str, variants: Mapping[str, tuple[str, str]] | None = None, criterion: str | None = None,
            points: int = 0) -> Entry:
-    severity = ERROR if code[4] == "E" else WARNING  # WBE-E… errors, WBE-W… and WBE-R… warnings
+    # WBE-E… errors and WBE-I… input refusals are errors; WBE-W… and WBE-R… warnings
+    severity = ERROR if code[4] in "EI" else WARNING
     return Entry(code, severity, section, title, template, fix, dict(variants or {}), what, example, remedy,
                  criterion, points)
 
@@ -853,3 +855,69 @@ class Report:
 
     def exit_code(self) -> int:
         return 0 if self.valid else 1
+
+
+# -- input refusals (issue 26, hostile input round 3) --------------------------------------------------------
+# WBE-I… codes: the input was refused before anything of it was read (severity error, like WBE-E…). A refusal
+# is not a finding of a report: it is the one line an InputError carries (``errors.coded``), with the code
+# tools can branch on (``exc.code``). Every template names the file (``{path}``) and, where there is one, the
+# part (``{part}``). They are catalogue entries like the others, so docs/rules.md lists them and the
+# declaration test requires a producer and a test for each.
+_RESAVE = "请用 Excel 或 WPS 打开并另存后再试；打不开时请向发件人要一份新的。"
+_INPUT_ENTRIES: tuple[Entry, ...] = (
+    _entry("WBE-I010", INPUT_SECTION, "读取程序无法读取",
+           "{path}：{what}时读取程序无法读取该文件（{error}），文件已损坏或不是 Office/WPS 生成的，已拒绝。", _RESAVE,
+           what="the contained reader raised on the file (any exception of calamine, openpyxl or python-docx)",
+           example="a truncated sheet part", remedy="re-save in Excel or WPS"),
+    _entry("WBE-I011", INPUT_SECTION, "读取程序异常终止",
+           "{path}：{what}时读取程序{how}（内存上限 {memory} MB），文件已损坏或是恶意构造的，已拒绝。", _RESAVE,
+           what="the contained reader died (signal, abort, allocation failure) or ran out of its memory limit",
+           example="a far cell that makes calamine allocate 512 GB", remedy="re-save in Excel or WPS"),
+    _entry("WBE-I012", INPUT_SECTION, "读取超时",
+           "{path}：{what}超过 {seconds} 秒的时间上限，已停止并拒绝该文件。",
+           "请用 Excel 或 WPS 打开并另存（删除不需要的内容）后再试。",
+           what="the contained reader ran past its deadline (WBE_READER_SECONDS)", example="a merge bomb",
+           remedy="re-save without the unneeded content"),
+    _entry("WBE-I020", INPUT_SECTION, "压缩包中的内部文件重名",
+           "{path}：压缩包中的内部文件 {part} 出现不止一次（或名称含空字符等不可见字符），不同程序会读到不同的内容，已拒绝。",
+           _RESAVE, what="a zip entry name appears twice, or differs from another only by a NUL or invisible suffix",
+           example="xl/worksheets/sheet1.xml and xl/worksheets/sheet1.xml\\0", remedy="re-save in Excel or WPS"),
+    _entry("WBE-I021", INPUT_SECTION, "压缩包目录与文件头不一致",
+           "{path}：压缩包目录中的内部文件 {part} 与其文件头记录的名称（{local}）不一致，文件已损坏或被篡改，已拒绝。",
+           _RESAVE, what="the central directory names an entry differently from its local header",
+           example="central sheet1.xml, local sheet2.xml", remedy="re-save in Excel or WPS"),
+    _entry("WBE-I022", INPUT_SECTION, "压缩包有多个目录结尾",
+           "{path}：压缩包含有 {count} 个目录结尾记录（应为 1 个），不同程序会读到不同的内容，已拒绝。", _RESAVE,
+           what="more than one end-of-central-directory record (two packages in one file)",
+           example="a second zip appended", remedy="re-save in Excel or WPS"),
+    _entry("WBE-I023", INPUT_SECTION, "内部文件的根元素不对",
+           "{path}：内部文件 {part} 的根元素是 <{root}>，应为 <{expected}>，Excel 不会生成这样的文件，已拒绝。", _RESAVE,
+           what="a part's root is not the element its role requires (wrapped, chartsheet, dialogsheet)",
+           example="<wrap><worksheet>…</worksheet></wrap>", remedy="re-save in Excel or WPS"),
+    _entry("WBE-I024", INPUT_SECTION, "XML 声明重复或根元素前有内容",
+           "{path}：内部文件 {part} {problem}，Excel 不会生成这样的文件，已拒绝。", _RESAVE,
+           what="a second XML declaration, or text or markup before the root", example="two <?xml …?> lines",
+           remedy="re-save in Excel or WPS"),
+    _entry("WBE-I025", INPUT_SECTION, "内部文件的名称或类型不对",
+           "{path}：内部文件 {part} {problem}，Excel 不会生成这样的文件，已拒绝。", _RESAVE,
+           what="a part named or typed other than the content types and relationships give it",
+           example="a worksheet stored as xl/worksheets/sheet1.bin", remedy="re-save in Excel or WPS"),
+    _entry("WBE-I026", INPUT_SECTION, "XML 编码不是 UTF-8",
+           "{path}：内部文件 {part} 声明的编码是“{encoding}”，不是 UTF-8，Excel 不会生成这样的文件，已拒绝。", _RESAVE,
+           what="a part declares an encoding other than UTF-8/UTF-16 (GBK, unknown)", example='encoding="GBK"',
+           remedy="re-save in Excel or WPS"),
+    _entry("WBE-I030", INPUT_SECTION, "内部文件的元素过多",
+           "{path}：内部文件 {part} 含有超过 {limit} 个 XML 标记（<{element}> 等），处理会过慢，已拒绝。",
+           "请用 Excel 或 WPS 打开，清除不需要的格式、批注或合并后另存再试。",
+           what="a part has more elements than its limit (styles, comments, merges)",
+           example="1.5 M <xf/> in styles.xml", remedy="clear unneeded formats, comments or merges"),
+)
+CATALOGUE.update({e.code: e for e in _INPUT_ENTRIES})
+INPUT_CODES: tuple[str, ...] = tuple(e.code for e in _INPUT_ENTRIES)
+
+
+def refusal_message(code: str, /, **fields: Any) -> str:
+    """The one line of refusal ``code`` (a WBE-I… entry) with its fields; a missing field is a bug (KeyError)."""
+    entry = CATALOGUE[code]
+    assert entry.section == INPUT_SECTION, code
+    return entry.message(**fields)

@@ -16,6 +16,7 @@ import docx
 from docx.oxml.ns import qn
 
 from ..errors import DocumentError
+from ..io.containment import run_contained
 from ..io.guard import check_docx
 from ..model import Book
 from .text_document import Paragraph, Row, parse_tokens
@@ -136,5 +137,6 @@ def read_docx_document(path: str | Path, *, year: int | None = None, dept_code: 
                        dept_name: str | None = None) -> Book:
     """Read a published .docx into a Book."""
     p = check_docx(path)
-    return parse_tokens(docx_tokens(p), path=str(p), year=year, dept_code=dept_code, dept_name=dept_name,
+    tokens = run_contained(lambda: docx_tokens(p), path=p, what="读取 Word 文档")  # python-docx contained (issue 26)
+    return parse_tokens(tokens, path=str(p), year=year, dept_code=dept_code, dept_name=dept_name,
                         spaces_are_breaks=False)

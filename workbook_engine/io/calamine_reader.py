@@ -14,6 +14,7 @@ from typing import Any
 import python_calamine
 
 from ..errors import InputUnreadable, UnsupportedFormat
+from .containment import ContainedReader
 from .guard import SAVE_AS_XLSX, inspect_xlsx
 from .sheet_scan import SheetScan, scan_sheet
 from .trim import calamine_copy
@@ -37,8 +38,42 @@ class SheetGrid:
         return ""
 
 
+class _OpenBook:
+    """The calamine side of a workbook, in the contained reader's child (io/containment.py)."""
+
+    def __init__(self, path: Path, readable: Path):
+        self.path = path
+        try:
+            self.book = python_calamine.CalamineWorkbook.from_path(str(readable))
+        except Exception as exc:  # calamine raises its own error types for every kind of damage
+            raise UnsupportedFormat(f"{path}：无法作为 xlsx 读取（{_short(exc)}）。{SAVE_AS_XLSX}") from None
+
+    def summary(self) -> tuple[list[str], dict[str, bool]]:
+        visible = {m.name: str(m.visible).lower().endswith("visible") and "hidden" not in str(m.visible).lower()
+                   for m in self.book.sheets_metadata}
+        return list(self.book.sheet_names), visible
+
+    def read(self, name: str) -> tuple[list[list[Any]], list[tuple[int, int, int, int]]]:
+        try:
+            sheet = self.book.get_sheet_by_name(name)
+            rows = sheet.to_python(skip_empty_area=False)
+            merged = [(r0, c0, r1, c1) for (r0, c0), (r1, c1) in (sheet.merged_cell_ranges or [])]
+        except Exception as exc:
+            raise InputUnreadable(f"{self.path}：工作表“{name}”已损坏，无法读取（{_short(exc)}）。"
+                                  "请用 Excel 或 WPS 打开并另存后再试；打不开时请向发件人要一份新的。") from None
+        return rows, merged
+
+    def close(self) -> None:
+        self.book.close()
+
+
 class CalamineWorkbook:
-    """An opened workbook: sheet names and their grids, read on demand."""
+    """An opened workbook: sheet names and their grids, read on demand.
+
+    calamine runs in a contained child (io/containment.py: a memory limit and a deadline), opened once and
+    asked for one sheet at a time; the grids come back pickled. An abort, an allocation failure or a
+    runaway in the Rust reader is one line (UnsafeInput), whatever spelling of the file caused it.
+    """
 
     def __init__(self, path: str | Path):
         self.inspection = inspect_xlsx(path)
@@ -48,24 +83,20 @@ class CalamineWorkbook:
         if any(part.facts.new_error_values for part in self.inspection.parts.values()):
             self._folder = tempfile.TemporaryDirectory(prefix="wbe-errors-")
             readable = calamine_copy(self.inspection, self._folder.name)
+        source = self.path
         try:
-            self._book = python_calamine.CalamineWorkbook.from_path(str(readable))
-        except Exception as exc:  # calamine raises its own error types for every kind of damage
-            raise UnsupportedFormat(f"{self.path}：无法作为 xlsx 读取（{_short(exc)}）。{SAVE_AS_XLSX}") from None
-        self.sheet_names: list[str] = list(self._book.sheet_names)
-        self._visible = {m.name: str(m.visible).lower().endswith("visible") and "hidden" not in str(m.visible).lower()
-                         for m in self._book.sheets_metadata}
+            self._reader: ContainedReader[_OpenBook] = ContainedReader(
+                lambda: _OpenBook(source, readable), _OpenBook.summary, path=self.path, what="读取工作簿")
+        except BaseException:
+            if self._folder is not None:
+                self._folder.cleanup()
+            raise
+        names, visible = self._reader.summary
+        self.sheet_names: list[str] = names
+        self._visible: dict[str, bool] = visible
 
     def grid(self, name: str) -> SheetGrid:
-        try:
-            sheet = self._book.get_sheet_by_name(name)
-            rows = sheet.to_python(skip_empty_area=False)
-            merged = [
-                (r0, c0, r1, c1) for (r0, c0), (r1, c1) in (sheet.merged_cell_ranges or [])
-            ]
-        except Exception as exc:
-            raise InputUnreadable(f"{self.path}：工作表“{name}”已损坏，无法读取（{_short(exc)}）。"
-                                  "请用 Excel 或 WPS 打开并另存后再试；打不开时请向发件人要一份新的。") from None
+        rows, merged = self._reader.call("read", name)
         return SheetGrid(name, rows, self._visible.get(name, True), merged)
 
     @property
@@ -81,7 +112,7 @@ class CalamineWorkbook:
                                   "请用 Excel 打开并另存后再试。") from None
 
     def close(self) -> None:
-        self._book.close()
+        self._reader.close()
         if self._folder is not None:
             self._folder.cleanup()
 

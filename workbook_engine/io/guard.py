@@ -13,6 +13,7 @@ import os
 import posixpath
 import re
 import struct
+import unicodedata
 import zipfile
 import zlib
 from dataclasses import dataclass, field
@@ -21,12 +22,14 @@ from pathlib import Path
 from ..a1 import cell_name
 from ..errors import (
     EncryptedWorkbook,
+    coded,
     InputNotFound,
     InputUnreadable,
     UnsafeInput,
     UnsupportedFormat,
 )
 from .xml_scan import (
+    CONTENT_TYPES,
     SHARED_STRINGS,
     WORKBOOK,
     WORKSHEET,
@@ -73,6 +76,9 @@ RESAVE = "请用 Excel 或 WPS 打开并另存后再试；打不开时请向发�
 _ROOT_RE = re.compile(rb"<[A-Za-z_]")
 _ROOT_RE_UTF16 = re.compile(rb"<\x00[A-Za-z_]\x00|\x00<\x00[A-Za-z_]")
 _XML_SUFFIXES = (".xml", ".rels", ".vml")
+_DECLARATION_RE = re.compile(rb"\s*<\?xml\s[^>]{0,512}?\?>")
+_DECLARED_ENCODING_RE = re.compile(rb"""encoding\s*=\s*["']([^"']*)["']""")
+_ENCODINGS = {b"utf-8", b"utf8", b"utf-16", b"utf-16le", b"utf-16be", b"us-ascii", b"ascii"}
 _MACRO_PARTS = re.compile(r"(?i)(^|/)(vbaProject\.bin|macrosheets/|dialogsheets/|vbaProjectSignature)")
 
 
@@ -85,6 +91,7 @@ class PartInfo:
     facts: PartFacts = field(default_factory=PartFacts)
     problem: str | None = None  # why its XML cannot be read, reported with the sheet's name
     uses: int = 0  # how many <sheet> entries of the workbook point at this part
+    markup: int = 0  # "<" characters in an XML part: a bound on its elements, counted at C speed
 
     @property
     def is_sheet(self) -> bool:
@@ -240,8 +247,10 @@ def _inspect_xlsx(p: Path) -> Inspection:
         kind = "CSV/文本文件" if suffix in (".csv", ".txt", ".tsv") else "不是 Excel 工作簿"
         raise UnsupportedFormat(f"{p}：{kind}（不是 xlsx 格式）。{SAVE_AS_XLSX}")
     inspection = _inspect_zip(p, _check_kind, "xlsx")
+    _check_prologs(inspection)
     _map_sheets(inspection)
-    _check_workbook_limits(inspection)
+    _check_workbook_limits(inspection)  # first: the far cell or the bomb named when the guard sees it
+    _check_sheet_parts(inspection)
     return inspection
 
 
@@ -322,15 +331,20 @@ def _inspect_zip(p: Path, check_kind, kind: str) -> Inspection:
     """Directory limits, then every part streamed (real size, CRC, DTD, XML scan)."""
     inspection = Inspection(p)
     try:
+        with p.open("rb") as raw:
+            _check_end_records(p, raw)
         with zipfile.ZipFile(p) as archive:
             infos = archive.infolist()
+            _check_names(p, infos)
             check_kind(p, {info.filename for info in infos})
             _check_directory(p, infos)
             with p.open("rb") as raw:
                 budget = MAX_XML_ELEMENTS
                 for info in infos:
+                    _check_local_header(p, raw, info)
                     part = inspection.parts[info.filename] = _stream_part(p, raw, info, budget)
                     budget -= part.facts.elements
+                    _check_markup(p, part)
     except zipfile.BadZipFile:
         raise UnsupportedFormat(f"{p}：文件已损坏或不完整（不是有效的 zip/{kind}）。请重新保存或重新下载该文件。") from None
     except OSError as exc:
@@ -435,6 +449,8 @@ def _stream_part(path: Path, raw, info: zipfile.ZipInfo, budget: int) -> PartInf
                               "疑似“压缩炸弹”或被篡改，已拒绝。")
         _check_size(path, info.filename, part.size, info.compress_size)
         crc = zlib.crc32(out, crc)
+        if is_xml:
+            part.markup += out.count(b"<")
         if not head:
             is_xml = is_xml or _looks_like_xml(out)
             if is_xml:
@@ -500,10 +516,20 @@ def _looks_like_xml(data: bytes) -> bool:
 
 
 def _check_encoding(path: Path, name: str, head: bytes) -> None:
-    """Worksheets must be UTF-8, as Excel, WPS and LibreOffice write them (readers differ on the rest)."""
+    """Worksheets must be UTF-8, as Excel, WPS and LibreOffice write them (readers differ on the rest); no
+    part may declare an encoding other than UTF-8 or UTF-16 (GBK, an unknown name: expat and calamine
+    would each do something else with it)."""
     utf16 = head.startswith((b"\xff\xfe", b"\xfe\xff")) or head[:2] in (b"<\x00", b"\x00<")
     if utf16 and name.lower().startswith("xl/worksheets/"):
         raise UnsupportedFormat(f"{path}：工作表 {name} 不是 UTF-8 编码，Excel 不会生成这样的文件。{SAVE_AS_XLSX}")
+    if utf16:
+        return
+    declaration = _DECLARATION_RE.match(head.lstrip(b"\xef\xbb\xbf"))
+    if declaration is not None:
+        encoding = _DECLARED_ENCODING_RE.search(declaration.group(0))
+        if encoding is not None and encoding.group(1).strip().lower() not in _ENCODINGS:
+            raise coded(UnsupportedFormat, "WBE-I026", path=path, part=name,
+                        encoding=encoding.group(1)[:40].decode("ascii", "replace"))
 
 
 def _refuse_elements(path: Path) -> None:
@@ -550,7 +576,7 @@ def check_docx(path: str | os.PathLike[str]) -> Path:
                                 "请在 Word 或 WPS 中另存为“Word 文档 (*.docx)”后再试。")
     if not any(head.startswith(m) for m in ZIP_MAGIC):
         raise UnsupportedFormat(f"{p}：不是 docx 文件。请另存为“Word 文档 (*.docx)”，或导入文本导出 (.txt)。")
-    _inspect_zip(p, _check_docx_kind, "docx")
+    _check_prologs(_inspect_zip(p, _check_docx_kind, "docx"))
     return p
 
 
@@ -559,3 +585,181 @@ def _check_docx_kind(path: Path, names: set[str]) -> None:
         raise UnsupportedFormat(f"{path}：这是 Excel 工作簿，不是发布的绩效文档。校验工作簿请用 wbe validate。")
     if "word/document.xml" not in names:
         raise UnsupportedFormat(f"{path}：压缩包里没有 Word 正文 (word/document.xml)，不是 docx 文件。")
+
+
+# -- canonical packages (issue 26) ---------------------------------------------------------------------------
+# The guard and the readers must see one package: what two zip or XML parsers could read differently is
+# refused, not guessed (docs/security.md, "Canonical packages only").
+_BAD_NAME_RE = re.compile(r"[\x00-\x1f\x7f\\]|(^|/)\.\.?(/|$)|^/|//")
+MAX_STYLE_MARKUP = 400_000  # "<" in styles.xml: Excel keeps at most 64,000 cell formats and 1,024 fonts
+MAX_COMMENT_MARKUP = 2_000_000  # "<" in a comments or VML part (30,000 annotated cells are about 400,000)
+MAX_PART_MARKUP = 4_000_000  # "<" in any other XML part that is not a worksheet or the shared strings
+_MARKUP_LIMITS = {"styleSheet": (MAX_STYLE_MARKUP, "xf>、<font"), "comments": (MAX_COMMENT_MARKUP, "comment"),
+                  "xml": (MAX_COMMENT_MARKUP, "shape")}
+_SHEET_TYPES = {"worksheet": "worksheet", "chartsheet": "chartsheet", "dialogsheet": "dialogsheet",
+                "macrosheet": "macrosheet", "xlMacrosheet": "macrosheet", "xlIntlMacrosheet": "macrosheet"}
+
+
+def _check_names(path: Path, infos: list[zipfile.ZipInfo]) -> None:
+    """Each entry named once (case ignored, as OPC part names are), without NUL, control characters,
+    backslashes or path tricks: zipfile cuts a name at NUL, other readers do not."""
+    seen: set[str] = set()
+    for info in infos:
+        raw = info.orig_filename
+        if "\x00" in raw:
+            raise coded(UnsafeInput, "WBE-I020", path=path, part=_shown(raw))
+        if _BAD_NAME_RE.search(raw):
+            raise coded(UnsafeInput, "WBE-I025", path=path, part=_shown(raw), problem="的名称含有控制字符、反斜杠或路径跳转")
+        keys = {_name_key(spelling) for spelling in _spellings(raw, info.flag_bits)}
+        if keys & seen:
+            raise coded(UnsafeInput, "WBE-I020", path=path, part=_shown(raw))
+        seen |= keys
+
+
+def _spellings(name: str, flags: int) -> set[str]:
+    """The name as zipfile read it and, without the UTF-8 flag, as a reader that assumes UTF-8 reads it."""
+    names = {name}
+    if not flags & 0x800:
+        try:
+            names.add(name.encode("cp437").decode("utf-8"))
+        except (UnicodeEncodeError, UnicodeDecodeError):
+            pass
+    return names
+
+
+def _name_key(name: str) -> str:
+    """A name as a lenient reader might match it: case, Unicode form, outer spaces and invisible format
+    characters (zero-width space) ignored; two entries with one key are ambiguous."""
+    text = unicodedata.normalize("NFKC", name)
+    return "".join(c for c in text if unicodedata.category(c) != "Cf").strip().casefold()
+
+
+def _shown(name: str) -> str:
+    text = name.encode("unicode_escape").decode("ascii") if any(ord(c) < 32 for c in name) else name
+    return text[:120]
+
+
+def _check_local_header(path: Path, raw, info: zipfile.ZipInfo) -> None:
+    """The local header names the entry as the central directory does (readers that walk local headers,
+    and those that trust the directory, would otherwise read different entries)."""
+    raw.seek(info.header_offset)
+    header = raw.read(30)
+    if len(header) < 30 or header[:4] != b"PK\x03\x04":
+        raise zipfile.BadZipFile(info.filename)
+    flags, = struct.unpack("<H", header[6:8])
+    name_length, = struct.unpack("<H", header[26:28])
+    local = raw.read(name_length)
+    text = local.decode("utf-8" if flags & 0x800 else "cp437", "replace")
+    if text != info.orig_filename:
+        raise coded(UnsafeInput, "WBE-I021", path=path, part=_shown(info.orig_filename), local=_shown(text))
+
+
+def _check_end_records(path: Path, raw) -> None:
+    """One end-of-central-directory record: a second one (a zip appended to a zip, a record hidden in the
+    comment) lets two readers open two different packages."""
+    raw.seek(0, os.SEEK_END)
+    size = raw.tell()
+    start = max(0, size - (65_535 + 22 + 20))
+    raw.seek(start)
+    tail = raw.read()
+    found = 0
+    at = tail.find(b"PK\x05\x06")
+    while at >= 0:
+        record = tail[at:at + 22]
+        if len(record) == 22:
+            cd_size, cd_offset = struct.unpack("<II", record[12:20])
+            here = start + at
+            if cd_offset == 0xFFFFFFFF or _points_at_directory(raw, cd_offset, cd_size, size) or \
+                    _points_at_directory(raw, here - cd_size, cd_size, size):  # where zipfile looks (concat)
+                found += 1
+        at = tail.find(b"PK\x05\x06", at + 1)
+    if found > 1:
+        raise coded(UnsafeInput, "WBE-I022", path=path, count=found)
+    if b"PK\x06\x06" in tail[:-22] and tail.count(b"PK\x06\x06") > 1:
+        raise coded(UnsafeInput, "WBE-I022", path=path, count=tail.count(b"PK\x06\x06"))
+
+
+def _points_at_directory(raw, offset: int, length: int, size: int) -> bool:
+    if length == 0:
+        return True
+    if offset < 0 or offset + 4 > size:
+        return False
+    raw.seek(offset)
+    return raw.read(4) == b"PK\x01\x02"
+
+
+def _check_markup(path: Path, part: PartInfo) -> None:
+    """Bounded work on every part a reader parses: styles, comments, drawings (issue 26)."""
+    root = part.facts.root
+    if part.facts.kind in (WORKSHEET, SHARED_STRINGS) or not root:
+        return
+    limit, element = _MARKUP_LIMITS.get(root, (MAX_PART_MARKUP, "元素"))
+    if part.markup > limit:
+        raise coded(UnsafeInput, "WBE-I030", path=path, part=part.name, element=element, limit=limit)
+
+
+def _check_prologs(inspection: Inspection) -> None:
+    """An XML part whose parse stopped before its root (a second XML declaration, text before the root,
+    a broken prolog) is refused: the guard saw nothing of it, a reader may read on."""
+    for part in inspection.parts.values():
+        if part.problem and not part.facts.root:
+            raise coded(UnsafeInput, "WBE-I024", path=inspection.path, part=part.name,
+                        problem="在根元素之前已不是有效的 XML（XML 声明重复、根元素之前有文字或其他内容）")
+
+
+def _content_type(inspection: Inspection, name: str) -> str | None:
+    types = inspection.parts.get("[Content_Types].xml")
+    if types is None or types.facts.kind != CONTENT_TYPES:
+        return None
+    override = types.facts.overrides.get(name.lower())
+    if override is not None:
+        return override
+    return types.facts.defaults.get(posixpath.splitext(name)[1].lstrip(".").lower())
+
+
+def _check_sheet_parts(inspection: Inspection) -> None:
+    """Every part a <sheet> reads: there under that exact name, named .xml, typed by the content types as
+    the relationship says, with the root element the relationship says (a worksheet wrapped in an unknown
+    element, or renamed chartsheet, is read as a worksheet by calamine and not by a strict parser)."""
+    p, parts = inspection.path, inspection.parts
+    if "[Content_Types].xml" not in parts:
+        raise coded(UnsafeInput, "WBE-I025", path=p, part="[Content_Types].xml", problem="缺失（每个 xlsx 都有它）")
+    for book in [part for part in parts.values() if part.facts.kind == WORKBOOK]:
+        folder, base = posixpath.split(book.name)
+        rels = parts.get(posixpath.join(folder, "_rels", base + ".rels"))
+        if rels is None:
+            continue
+        for _sheet, ids in book.facts.sheets:
+            for rel_id in dict.fromkeys(ids):
+                target = rels.facts.targets.get(rel_id)
+                if target is None:
+                    continue
+                kind = rels.facts.types.get(rel_id, "").rpartition("/")[2]
+                _check_sheet_part(inspection, _resolve(folder, target), _SHEET_TYPES.get(kind, "worksheet"))
+    for part in parts.values():
+        if part.name.lower().startswith("xl/worksheets/") and part.name.lower().endswith(".xml") \
+                and part.facts.root and part.facts.root != "worksheet":
+            raise coded(UnsafeInput, "WBE-I023", path=p, part=part.name, root=part.facts.root, expected="worksheet")
+
+
+def _resolve(folder: str, target: str) -> str:
+    return target.lstrip("/") if target.startswith("/") else posixpath.normpath(posixpath.join(folder, target))
+
+
+def _check_sheet_part(inspection: Inspection, name: str, expected: str) -> None:
+    p = inspection.path
+    part = inspection.parts.get(name)
+    if part is None:
+        if any(other.lower() == name.lower() for other in inspection.parts) or "%" in name:
+            raise coded(UnsafeInput, "WBE-I025", path=p, part=name, problem="与工作簿中登记的名称不完全一致（大小写或编码不同）")
+        return  # a sheet without its part: calamine refuses the file (UnsupportedFormat)
+    if not name.lower().endswith(".xml"):
+        raise coded(UnsafeInput, "WBE-I025", path=p, part=name, problem="是工作表，但文件名不以 .xml 结尾")
+    content_type = _content_type(inspection, name)
+    wanted = f"{expected}+xml"
+    if content_type is None or not content_type.lower().endswith(wanted.lower()):
+        shown = content_type or "未登记"
+        raise coded(UnsafeInput, "WBE-I025", path=p, part=name,
+                    problem=f"是工作表，但内容类型（[Content_Types].xml）为“{shown[:80]}”，不是 {expected}")
+    if part.facts.root != expected:
+        raise coded(UnsafeInput, "WBE-I023", path=p, part=name, root=part.facts.root or "（无）", expected=expected)

@@ -29,8 +29,12 @@ WORKSHEET = "worksheet"
 SHARED_STRINGS = "sst"
 WORKBOOK = "workbook"
 RELATIONSHIPS = "Relationships"
+CONTENT_TYPES = "Types"
 OTHER = "other"
-_KINDS = {WORKSHEET, SHARED_STRINGS, WORKBOOK, RELATIONSHIPS}
+_KINDS = {WORKSHEET, SHARED_STRINGS, WORKBOOK, RELATIONSHIPS, CONTENT_TYPES}
+# Roots that readers parse for cells like a worksheet's (calamine reads a sheet by its relationship, not by
+# its root): each is scanned as a worksheet, so that its far cells and merges count (issue 26).
+SHEET_ROOTS = {"worksheet", "chartsheet", "dialogsheet", "macrosheet"}
 
 _REF_RE = re.compile(r"\$?([A-Za-z]+)\$?([0-9]+)")
 ROOT_BYTES = 64 * 1024  # fed first: the root element must start within this (the guard's prolog limit)
@@ -100,8 +104,13 @@ class PartFacts:
     strings: int = 0  # <si> elements really there
     # workbook: (sheet name, relationship ids) per <sheet>
     sheets: list[tuple[str, list[str]]] = field(default_factory=list)
-    # relationships: id -> target
+    # relationships: id -> target, id -> type
     targets: dict[str, str] = field(default_factory=dict)
+    types: dict[str, str] = field(default_factory=dict)
+    root: str = ""  # the root element's local name, as written
+    # content types: extension (lower case) -> type, part name (lower case, no leading /) -> type
+    defaults: dict[str, str] = field(default_factory=dict)
+    overrides: dict[str, str] = field(default_factory=dict)
 
 
 def column_number(letters: str) -> int:
@@ -221,6 +230,9 @@ class PartScanner:
 
     def _root(self, name: str, attrs: dict[str, str]) -> None:
         kind = _local(name)
+        self.facts.root = kind
+        if kind in SHEET_ROOTS:
+            kind = WORKSHEET
         self.facts.kind = kind if kind in _KINDS else OTHER
         if kind == WORKSHEET and self._early is not None:
             self._parser.StartElementHandler = None
@@ -239,6 +251,8 @@ class PartScanner:
             self._parser.StartElementHandler = self._sheet
         elif kind == RELATIONSHIPS:
             self._parser.StartElementHandler = self._relationship
+        elif kind == CONTENT_TYPES:
+            self._parser.StartElementHandler = self._content_type
         else:
             self._stop()
 
@@ -262,6 +276,15 @@ class PartScanner:
         self._count()
         if _local(name) == "Relationship" and "Id" in attrs:
             self.facts.targets[attrs["Id"]] = attrs.get("Target", "")
+            self.facts.types[attrs["Id"]] = attrs.get("Type", "")
+
+    def _content_type(self, name: str, attrs: dict[str, str]) -> None:
+        self._count()
+        local = _local(name)
+        if local == "Default":
+            self.facts.defaults[attrs.get("Extension", "").lower()] = attrs.get("ContentType", "")
+        elif local == "Override":
+            self.facts.overrides[attrs.get("PartName", "").lstrip("/").lower()] = attrs.get("ContentType", "")
 
 
 def _sheet_handlers(facts: PartFacts, budget: int):

@@ -25,12 +25,15 @@ from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.worksheet.worksheet import Worksheet
 
 from ..a1 import sheet_ref
-from ..io.atomic import atomic_path, check_output
+from ..errors import OutputError
+from ..io.atomic import atomic_path, check_output, os_error_in, os_error_text
+from ..io.containment import run_contained
 from ..io.cell_text import report_text
 from ..io.guard import check_workload
 from ..io.trim import trimmed_copy
 from ..sheets import FINDINGS_SHEET
-from ..findings import Finding, Location, Report, finding, produces
+from ..findings import Finding, Location, Report, produces
+from ..findings import finding as make_finding
 
 ERROR_FILL = PatternFill("solid", fgColor="FFC7CE")
 WARNING_FILL = PatternFill("solid", fgColor="FFEB9C")
@@ -57,14 +60,25 @@ def annotate(source: str | os.PathLike[str], report: Report, output: str | os.Pa
     """
     check_output(output, inputs=[source], overwrite=overwrite, suffix=".xlsx")
     check_workload(source, "annotate")  # openpyxl is the slowest reader (docs/performance.md)
-    with trimmed_copy(source) as loadable:
-        workbook = load_workbook(loadable, keep_vba=False, rich_text=False, keep_links=False)
-    faithful = _as_in_input(workbook, source)
+    with trimmed_copy(source) as loadable, \
+            atomic_path(output, inputs=[source], overwrite=overwrite, suffix=".xlsx") as temp:
+        # openpyxl loads, marks and saves in a contained child (io/containment.py): a memory limit and a
+        # deadline; the temporary output belongs to this process, which removes it on every path.
+        run_contained(lambda: _write_copy(loadable, source, report, temp, sheet_name, title, appendix,
+                                          Path(output)),
+                      path=source, what="写出带批注的副本")
+    return Path(output)
+
+
+def _write_copy(loadable: Path, source: str | os.PathLike[str], report: Report, temp: Path, sheet_name: str,
+                title: str | None, appendix: Appendix | None, output: Path) -> None:
+    workbook = load_workbook(loadable, keep_vba=False, rich_text=False, keep_links=False)
+    faithful = _as_in_input(workbook, source)  # no formula or link that was not in the input as such
     if faithful:
         report = Report(report.file, [*report.findings, *faithful])
     by_cell: dict[tuple[str, str], list[Finding]] = defaultdict(list)
     for finding in report.findings:
-        if finding.sheet in workbook.sheetnames and finding.cell:
+        if finding.sheet is not None and finding.sheet in workbook.sheetnames and finding.cell:
             by_cell[(finding.sheet, _anchor(workbook[finding.sheet], finding.cell))].append(finding)
     for (sheet, cell), findings in by_cell.items():
         target = workbook[sheet][cell]
@@ -81,15 +95,19 @@ def annotate(source: str | os.PathLike[str], report: Report, output: str | os.Pa
     if appendix is not None:
         write_appendix(results, *appendix)
     workbook.active = 0
-    with atomic_path(output, inputs=[source], overwrite=overwrite, suffix=".xlsx") as temp:
+    try:
         workbook.save(temp)
-    return Path(output)
+    except Exception as exc:  # a full disk in the child: the same one line as atomic_path gives
+        cause = os_error_in(exc)
+        if cause is None:
+            raise
+        raise OutputError(f"{output}：{os_error_text(cause)}") from None
 
 
 _NS = {"m": "http://schemas.openxmlformats.org/spreadsheetml/2006/main",
        "r": "http://schemas.openxmlformats.org/officeDocument/2006/relationships",
        "rel": "http://schemas.openxmlformats.org/package/2006/relationships"}
-_MAIN = "{%s}" % _NS["m"]
+_MAIN = "{{{}}}".format(_NS["m"])
 _EXTERNAL_REF = re.compile(r"\[\d+\]")  # =[1]Sheet1!A1: a formula into the n-th external workbook
 
 
@@ -174,13 +192,13 @@ def _as_in_input(workbook, source: str | os.PathLike[str]) -> list[Finding]:
             external_cells += len(external)
             if shared:
                 first = next(iter(shared))
-                found.append(finding("WBE-W261", Location(sheet=name, cell=first), None, sheet=name,
+                found.append(make_finding("WBE-W261", Location(sheet=name, cell=first), None, sheet=name,
                                      count=len(shared), first=first))
     if links or external_cells:
         for defined in [key for key, value in workbook.defined_names.items()
                         if _EXTERNAL_REF.search(str(value.attr_text or ""))]:
             del workbook.defined_names[defined]
-        found.append(finding("WBE-W262", NOWHERE_LOCATION, None, count=max(len(links), 1 if external_cells else 0),
+        found.append(make_finding("WBE-W262", NOWHERE_LOCATION, None, count=max(len(links), 1 if external_cells else 0),
                              cells=external_cells))
     return found
 

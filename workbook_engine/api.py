@@ -33,7 +33,7 @@ def __getattr__(name: str) -> Any:
 
 
 __all__ = ["new_workbook", "import_document", "validate", "check", "annotate", "read_book", "review",
-           "annotate_review", "merge", "diff", "render", "extract", "publish",
+           "annotate_review", "merge", "diff", "render", "extract", "publish", "render_form", "publish_form",
            "Report", "RenderResult", "PublishResult", "check_output"]
 
 
@@ -166,3 +166,23 @@ def publish(book: str | os.PathLike[str], output: str | os.PathLike[str], *, dep
 
     return publish_documents(book, output, dept=dept, force=force, pdf=pdf, finance_bureau=finance_bureau,
                              progress=progress, overwrite=overwrite)
+
+
+def render_form(book: str | os.PathLike[str], output: str | os.PathLike[str], *, form: str,
+                period: str | None = None, dept: str | None = None, force: bool = False,
+                overwrite: bool = False) -> Any:
+    """Validate, then write the budget-year form of each department: ``form`` is ``monitor`` (项目支出绩效目标
+    执行监控表, for the ``period`` such as 1-7) or ``evaluation`` (项目支出绩效自评表); one sheet per project."""
+    from .official.forms import render_forms
+
+    return render_forms(book, output, kind=form, period=period, dept=dept, force=force, overwrite=overwrite)
+
+
+def publish_form(book: str | os.PathLike[str], output: str | os.PathLike[str], *, form: str,
+                 period: str | None = None, dept: str | None = None, force: bool = False, pdf: bool = False,
+                 overwrite: bool = False) -> Any:
+    """Validate, then write the budget-year forms as a Word document (.docx, and PDF with ``pdf``)."""
+    from .publish.forms import publish_forms
+
+    return publish_forms(book, output, kind=form, period=period, dept=dept, force=force, pdf=pdf,
+                         overwrite=overwrite)

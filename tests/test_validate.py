@@ -160,14 +160,18 @@ def test_rule_fires_at_the_cell(edit_sample, code, changes, func, cell):
 FILE_CASES = {"WBE-W027": "test_macro_workbook_is_read_and_macros_are_not_kept",
               # text no cell can hold, control characters: corpus.py cases run by test_data_safety.py
               "WBE-E028": "test_unstorable_text_is_named_at_its_cell_by_render_and_publish",
-              "WBE-W029": "test_unstorable_text_is_named_at_its_cell_by_render_and_publish"}
+              "WBE-W029": "test_unstorable_text_is_named_at_its_cell_by_render_and_publish",
+              # a schema check that declares no code of its own (tests/test_check_declarations.py)
+              "WBE-E099": "test_a_schema_check_without_a_code_becomes_a_generic_finding"}
 
 
 def test_every_code_has_a_failing_case():
     """Review codes (WBE-R…) have theirs in test_review.py, extract's in test_extract.py, the collection
-    box's reviewer opinions (WBE-W080) in test_collect_workflow.py."""
+    box's reviewer opinions (WBE-W080) in test_collect_workflow.py, the budget year's (section year) in
+    test_budget_year_checks.py and test_scoring.py."""
     collect = {code for code, entry in CATALOGUE.items() if entry.section == COLLECT_SECTION}
-    assert {c[0] for c in CASES} | set(FILE_CASES) == set(CODES) - set(REVIEW) - set(EXTRACT) - collect
+    year = {code for code, entry in CATALOGUE.items() if entry.section == "year"}
+    assert {c[0] for c in CASES} | set(FILE_CASES) == set(CODES) - set(REVIEW) - set(EXTRACT) - collect - year
 
 
 def test_findings_name_sheet_row_column_and_value(edit_sample):

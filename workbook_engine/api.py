@@ -17,6 +17,8 @@ if TYPE_CHECKING:  # the implementations are imported by the function that needs
     from .official.pipeline import RenderResult
     from .publish.job import PublishResult
     from .review import ReviewConfig, ReviewResult
+    from .scoring import ScoreResult
+    from .year_next import NextYear
     from .validation import Checked
     from .validation.annotate import Appendix
 
@@ -34,6 +36,7 @@ def __getattr__(name: str) -> Any:
 
 __all__ = ["new_workbook", "import_document", "validate", "check", "annotate", "read_book", "review",
            "annotate_review", "merge", "diff", "render", "extract", "publish", "render_form", "publish_form",
+           "score", "next_year_workbook",
            "Report", "RenderResult", "PublishResult", "check_output"]
 
 
@@ -186,3 +189,90 @@ def publish_form(book: str | os.PathLike[str], output: str | os.PathLike[str], *
 
     return publish_forms(book, output, kind=form, period=period, dept=dept, force=force, pdf=pdf,
                          overwrite=overwrite)
+
+
+def score(path: str | os.PathLike[str]) -> ScoreResult:
+    """The 绩效自评 scores of every project in the 自评 sheets (scoring.py; weights from the wbe.toml beside the
+    workbook), with the validation findings of those sheets (errors there make `wbe score` exit 1)."""
+    from .scoring import EVALUATION_SHEETS, ScoreResult, score_book
+    from .validation import check as check_book
+    from .year_config import load_year_config
+
+    checked = check_book(Path(path))
+    projects = score_book(checked.book, load_year_config(checked.loaded.path))
+    findings = [f for f in checked.report.findings if f.sheet in EVALUATION_SHEETS]
+    return ScoreResult(str(path), projects, findings, {p.code: p.name for p in checked.book.projects})
+
+
+def next_year_workbook(source: str | os.PathLike[str], output: str | os.PathLike[str], *, year: int,
+                       overwrite: bool = False) -> NextYear:
+    """Next year's workbook from this year's (`wbe new NEXT --from BOOK --year N`): part one, every project and
+    its indicators carried forward, project codes re-issued for the year, this year's 实际完成值 noted as a
+    reference in 指标值确定依据 (year_next.py)."""
+    from .year_next import carry_forward
+
+    return carry_forward(Path(source), Path(output), year=year, overwrite=overwrite)
+
+
+# -- the 指标库 (issue 23: workbook_engine/library/) ---------------------------------------------------------
+
+def library_build(inputs: Sequence[str | os.PathLike[str]], library: str | os.PathLike[str], *, append: bool = False,
+                  overwrite: bool = False, region: str | None = None) -> Any:
+    """Read workbooks, folders and Parquet exports into the library's Parquet dataset (a new library unless
+    ``append``); every input through the guard, a bad one listed and skipped. Returns a library.build.BuildResult."""
+    from .library.build import build
+
+    return build(inputs, library, append=append, overwrite=overwrite, region=region)
+
+
+def library_info(library: str | os.PathLike[str]) -> Any:
+    """What a library holds: inputs, years, regions, departments, projects, indicators (library.query.Info)."""
+    from .library.query import info
+
+    return info(library)
+
+
+def library_search(library: str | os.PathLike[str], text: str, *, level1: str | None = None,
+                   level2: str | None = None, limit: int = 20) -> list[Any]:
+    """Library records matching ``text`` (character bigrams), with distributions and projects using them."""
+    from .library.query import Library
+
+    with Library(library) as opened:
+        return opened.search(text, level1=level1, level2=level2, limit=limit)
+
+
+def suggest(book: str | os.PathLike[str], library: str | os.PathLike[str], *,
+            output: str | os.PathLike[str] | None = None, overwrite: bool = False) -> Any:
+    """Indicators similar projects use, per project of ``book``; with ``output`` a copy with a 指标建议 sheet."""
+    from .library.suggest import suggest as suggest_indicators
+
+    return suggest_indicators(book, library, output=output, overwrite=overwrite)
+
+
+def peer_review(book: str | os.PathLike[str], library: str | os.PathLike[str]) -> list[Any]:
+    """The peer findings (WBE-R201…R203) of a canonical workbook against a library."""
+    from .review.peers import peer_findings
+    from .validation import check as check_book
+
+    checked = check_book(Path(book))
+    return peer_findings(checked.book, library, loaded=checked.loaded)
+
+
+def check_with_library(path: str | os.PathLike[str], library: str | os.PathLike[str], *, review: bool) -> Checked:
+    """check() with the peer review of ``library`` as a further extra check (`wbe validate --library`)."""
+    from .review.peers import peer_check
+    from .validation import check as check_book
+
+    extra = [peer_check(library)]
+    if review:
+        from .review import review_check
+
+        extra.insert(0, review_check())
+    return check_book(Path(path), extra_checks=tuple(extra))
+
+
+def review_with_library(path: str | os.PathLike[str], library: str | os.PathLike[str]) -> ReviewResult:
+    """review() plus the peer findings of ``library``, graded together (`wbe review --library`)."""
+    from .review.peers import review_with_peers
+
+    return review_with_peers(path, library)

@@ -64,7 +64,7 @@ class LoadedWorkbook:
 
 
 def load_workbook(path: str | Path) -> LoadedWorkbook:
-    """Open a canonical workbook (calamine) and locate its three tables."""
+    """Open a canonical workbook (calamine) and locate its tables (an optional sheet may be absent)."""
     with CalamineWorkbook(path) as book:
         findings: list[Finding] = []
         tables: dict[str, SheetTable | None] = {}
@@ -79,6 +79,8 @@ def load_workbook(path: str | Path) -> LoadedWorkbook:
         for spec in SPECS:
             name = by_spec.get(spec.kind)
             if name is None:
+                if spec.optional:  # the budget year's sheets: a book without them is complete
+                    continue
                 findings.append(finding("WBE-E001", name=spec.name, alias=spec.alias, headers="、".join(spec.headers)))
                 tables[spec.kind] = None
                 continue
@@ -291,6 +293,6 @@ def read_table(spec: SheetSpec, grid: SheetGrid, findings: list[Finding]) -> She
         if check_text:
             _unstorable_text(spec, sheet, excel_row, values, columns, extras, extra_columns, findings)
         rows.append(RawRow(excel_row, values, {h: v for h, v in extras.items() if not is_blank(v)}))
-    if not rows and hits:
+    if not rows and hits and not spec.optional:  # an empty budget-year sheet waits for its month
         findings.append(finding("WBE-W005", Location(sheet=sheet), name=sheet))
     return SheetTable(spec, sheet, header_row, columns, extra_columns, rows)

@@ -60,7 +60,8 @@ _FORMATS: dict[str, dict[str, Any]] = {
     "title": {**_BASE, "bold": True, "font_size": 14},
     "plain": {},
 }
-_KIND_FORMATS = {"text": "text", "code": "code", "int": "int", "year": "int", "money": "money", "percent": "percent"}
+_KIND_FORMATS = {"text": "text", "code": "code", "int": "int", "year": "int", "money": "money", "percent": "percent",
+                 "number": "money"}
 
 
 class Formats:
@@ -100,7 +101,7 @@ def write_cell(sheet, row: int, col: int, kind: str, value: Any, formats: Format
         points = Decimal(value)
         fine = points != points.to_integral_value()
         sheet.write_number(row, col, float(points) / 100, formats.named("percent_fine" if fine else name, mark))
-    elif kind == "money":
+    elif kind in ("money", "number"):
         sheet.write_number(row, col, float(value), formats.named(name, mark))
     elif kind in ("int", "year") and isinstance(value, int):
         sheet.write_number(row, col, value, formats.named(name, mark))
@@ -231,7 +232,7 @@ def _column_writer(sheet, spec: SheetSpec, col: int, kind: str, header: str,
                 return
             points = Decimal(value)
             write_number(row, col, float(points) / 100, fmt if points == points.to_integral_value() else fine)
-    elif kind == "money":
+    elif kind in ("money", "number"):
         def write(row: int, value: Any) -> None:
             if value is None or value == "":
                 write_blank(row, col, None, fmt)
@@ -287,6 +288,10 @@ LISTS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("一级指标", LEVEL1_NAMES),
     ("二级指标", LEVEL2_NAMES),
 )
+# The budget year's dropdowns (Column.choices), one list per column header; written after LISTS when a
+# budget-year sheet is written (a book without them keeps its lists sheet as before).
+YEAR_LISTS: tuple[tuple[str, tuple[str, ...]], ...] = tuple(
+    dict.fromkeys((c.header, c.choices) for spec in SPECS for c in spec.columns if c.choices))
 
 
 def _add_validations(sheet, spec: SheetSpec, last_row: int) -> None:
@@ -321,11 +326,36 @@ def _add_validations(sheet, spec: SheetSpec, last_row: int) -> None:
                 "input_title": "累计支出百分比", "input_message": "输入如 25%（截至该月底累计支出占预算的比例）。",
                 "error_title": "百分比不对", "error_message": "应为 0% 到 100% 之间的百分比。",
             })
+    _add_choice_validations(sheet, spec, last_row)
 
 
-def _write_lists(workbook, formats: Formats) -> None:
+def _add_choice_validations(sheet: Any, spec: SheetSpec, last_row: int) -> None:
+    """Dropdowns of columns with choices (the budget year's sheets); a multiple-choice column only informs,
+    so that 经费保障、人员保障 can be typed."""
+    lists = {name: (len(LISTS) + i, values) for i, (name, values) in enumerate(YEAR_LISTS)}
+    for col, column in enumerate(spec.columns):
+        if not column.choices:
+            continue
+        list_col, values = lists[column.header]
+        sheet.data_validation(1, col, last_row, col, {
+            "validate": "list",
+            "source": _list_ref(list_col, len(values)),
+            "error_type": "information" if column.multiple else "warning",
+            "error_title": f"{column.header}不在列表中",
+            "error_message": f"请从下拉列表中选择{column.header}"
+                             + ("；可填多项，用、分隔。" if column.multiple else "。"),
+        })
+    for col, column in enumerate(spec.columns):
+        if spec.optional and column.kind in ("money", "number"):
+            sheet.data_validation(1, col, last_row, col, {
+                "validate": "decimal", "criteria": ">=", "value": 0, "error_type": "warning",
+                "error_title": f"{column.header}不对", "error_message": f"{column.header}应为不小于 0 的数字。",
+            })
+
+
+def _write_lists(workbook, formats: Formats, year: bool = False) -> None:
     sheet = workbook.add_worksheet(LISTS_SHEET)
-    for col, (name, values) in enumerate(LISTS):
+    for col, (name, values) in enumerate((*LISTS, *YEAR_LISTS) if year else LISTS):
         sheet.set_column(col, col, 20)
         sheet.write_string(0, col, name, formats.header)
         for row, value in enumerate(values, start=1):
@@ -333,7 +363,7 @@ def _write_lists(workbook, formats: Formats) -> None:
     sheet.hide()
 
 
-def _write_help(workbook, formats: Formats) -> None:
+def _write_help(workbook, formats: Formats, specs: Iterable[SheetSpec] = SPECS) -> None:
     sheet = workbook.add_worksheet(HELP_SHEET)
     sheet.set_column(0, 0, 12)
     sheet.set_column(1, 1, 16)
@@ -347,9 +377,9 @@ def _write_help(workbook, formats: Formats) -> None:
     for col, text in enumerate(headers):
         sheet.write_string(3, col, text, formats.header)
     kinds = {"text": "文本", "code": "文本（编码）", "int": "整数", "year": "四位年份", "money": "数字 0.00（万元）",
-             "percent": "百分比"}
+             "percent": "百分比", "number": "数字"}
     row = 4
-    for spec in SPECS:
+    for spec in specs:
         for column in spec.columns:
             values = (spec.name, column.header, "是" if column.required else "否", kinds[column.kind], column.note)
             for col, text in enumerate(values):
@@ -360,8 +390,11 @@ def _write_help(workbook, formats: Formats) -> None:
 
 def write_book(book: Book, path: str | os.PathLike[str], *, inputs: Iterable[str | os.PathLike[str]] = (),
                overwrite: bool = False, marks: Marks | None = None, extra_sheets: ExtraSheets | None = None,
-               verify: Callable[[Path], None] | None = None) -> None:
+               verify: Callable[[Path], None] | None = None, year_sheets: Iterable[str] = ()) -> None:
     """Write a canonical workbook atomically; ``inputs`` are paths the output must not replace.
+
+    An optional sheet (the budget year's) is written when the book holds rows of it or its kind is in
+    ``year_sheets`` (then empty, with headers, dropdowns and formats for staff to fill in).
 
     ``marks`` highlight cells, ``extra_sheets`` adds sheets after the canonical ones, and ``verify`` is
     called on the complete temporary file before it replaces the target: raising there writes nothing.
@@ -371,12 +404,16 @@ def write_book(book: Book, path: str | os.PathLike[str], *, inputs: Iterable[str
         workbook = xlsxwriter.Workbook(str(temp), {**WORKBOOK_OPTIONS, "in_memory": True})
         formats = Formats(workbook)
         layout = Layout(book)
-        for spec in SPECS:
+        year_sheets = set(year_sheets)
+        # The budget year's sheets are written when they hold rows or are asked for.
+        written = [spec for spec in SPECS
+                   if not spec.optional or book.records(spec.kind) or spec.kind in year_sheets]
+        for spec in written:
             _write_sheet(workbook, spec, book.records(spec.kind), formats, layout, marks)
         if extra_sheets is not None:
             extra_sheets(workbook, formats, layout)
-        _write_help(workbook, formats)
-        _write_lists(workbook, formats)
+        _write_help(workbook, formats, written)
+        _write_lists(workbook, formats, any(spec.optional for spec in written))
         workbook.close()
         del workbook, formats  # xlsxwriter's cell tables are not needed while the file is checked
         if verify is not None:

@@ -9,7 +9,7 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
-from .identity import ENTITY_NAMES, FieldRef
+from .identity import ENTITY_NAMES, ENTITY_OF_KIND, FieldRef
 from .sheets import BY_KIND
 from .findings import json_value
 from .values import as_text, is_blank
@@ -21,7 +21,7 @@ def show(value: Any, column_kind: str = "text") -> str:
     """One value as staff read it."""
     if is_blank(value):
         return BLANK
-    if column_kind == "money":
+    if column_kind in ("money", "number"):
         return f"{Decimal(value):.2f}"
     if column_kind == "percent":
         return format(Decimal(value).quantize(Decimal("0.01")).normalize(), "f") + "%"
@@ -87,10 +87,12 @@ def record_dict(kind: str, record: Any) -> dict[str, Any]:
 
 def record_label(kind: str, record: Any) -> str:
     """A record named the way staff would look for it: 项目 <编码>（<名称>）, 指标 <项目编码> 产出/数量/…"""
-    entity = ENTITY_NAMES[{"goals": "goal", "projects": "project", "indicators": "indicator"}[kind]]
+    entity = ENTITY_NAMES[ENTITY_OF_KIND[kind]]
     if kind == "projects":
         return f"{entity} {record.code}（{short(record.name, 30)}）"
-    if kind == "indicators":
+    if kind in ("monitor_projects", "evaluation_projects"):
+        return f"{entity} {record.project_code}"
+    if kind in ("indicators", "monitor_indicators", "evaluation_indicators"):
         return f"{entity} {record.project_code} {record.level1}/{record.level2}/{short(record.level3, 30)}"
     seq = "" if record.seq is None else f" 第 {record.seq} 条"
     return f"{entity} {record.dept_code} {record.category}{seq}"

@@ -34,7 +34,7 @@ class Change:
     """One difference. ``key``, ``field`` (a header), ``old`` and ``new`` are the JSON contract."""
 
     kind: str  # added | removed | changed | moved
-    entity: str  # department | goal | project | indicator
+    entity: str  # department | goal | project | indicator | monitor_/evaluation_ project | indicator
     key: dict[str, Any]
     field: str | None
     old: Any
@@ -113,7 +113,9 @@ class ChangeSet:
         for own, line in lines:
             counts = folded.get(own) if own is not None else None
             if counts:
-                units = {"goal": "条部门目标", "project": "个项目", "indicator": "个指标"}
+                units = {"goal": "条部门目标", "project": "个项目", "indicator": "个指标",
+                         "monitor_project": "行监控项目", "monitor_indicator": "行监控指标",
+                         "evaluation_project": "行自评项目", "evaluation_indicator": "行自评指标"}
                 line += "（含 " + "、".join(f"{n} {units[e]}" for e, n in counts.items()) + "）"
             text.append(line)
         return "\n".join([*text, self.summary()])
@@ -129,7 +131,7 @@ def _parent(change: Change, parents: set[tuple]) -> tuple | None:
     department = (change.kind, "department", (record.dept_code,))
     if department in parents:
         return department
-    if change.entity == "indicator":
+    if change.entity != "project" and hasattr(record, "project_code"):
         project = (change.kind, "project", (record.project_code,))
         if project in parents:
             return project

@@ -16,7 +16,7 @@ from __future__ import annotations
 import functools
 import json
 from dataclasses import dataclass, field
-from typing import Any, Callable, Iterable, Mapping, Sequence
+from typing import Any, Callable, Iterable, Mapping, Sequence, TypeVar
 
 from .a1 import cell_name
 
@@ -29,6 +29,7 @@ CRITERIA: tuple[str, ...] = ("完整性", "相关性", "适当性", "可行性")
 # Sections of the catalogue, in the order docs/rules.md lists them.
 STRUCTURE, CELLS, CROSS, EXTRACT_SECTION, COLLECT_SECTION, REVIEW_SECTION = (
     "structure", "cells", "cross", "extract", "collect", "review")
+YEAR_SECTION = "year"  # the budget year's sheets: 运行监控 and 绩效自评 (issue 22)
 
 
 # -- where -------------------------------------------------------------------------------------------------
@@ -210,6 +211,11 @@ _ENTRIES: tuple[Entry, ...] = (
     _entry("WBE-E023", CELLS, "一级指标不在指标体系内",
            "一级指标“{text}”不在指标体系内。", "请选择 产出指标、效益指标、满意度指标（2021 版另有 成本指标）。",
            what="一级指标 is not in the framework", example="投入指标", remedy="产出指标 / 效益指标 / 满意度指标 / 成本指标"),
+    _entry("WBE-E099", CELLS, "单元格未通过校验",
+           "“{header}”的值“{text}”未通过校验“{check}”。", "请按说明页中该列的要求改正。",
+           what="a schema check that declares no code of its own failed (the finding names pandera's check); "
+                "such a failure is never dropped", example="a `str_length` check added to 项目名称",
+           remedy="fix the value as the column's note says"),
     _entry("WBE-E024", CELLS, "二级指标不属于所填一级指标",
            "二级指标“{level2}”不属于一级指标“{level1}”。", "{canonical}下可选：{allowed}。",
            what="二级指标 does not belong to its 一级指标", example="产出指标 / 经济效益指标",
@@ -532,7 +538,141 @@ _REVIEW_ENTRIES: tuple[Entry, ...] = (
                                      "请设为 ≥90% 左右，或在指标值确定依据中说明为何这么低。")}),
 )
 
-CATALOGUE: dict[str, Entry] = {e.code: e for e in (*_ENTRIES, *_REVIEW_ENTRIES)}
+# -- the budget year (issue 22): 监控 and 自评 sheets, validation/year_rules.py and scoring.py; WBE-E230…W249,
+# and the next-year review rule WBE-R230 (review/year_rules.py).
+_YEAR_ENTRIES: tuple[Entry, ...] = (
+    _entry("WBE-E230", YEAR_SECTION, "项目表中没有这个项目",
+           "{sheet}的项目编码“{code}”在项目表中不存在。", "请改正项目编码，或先在项目表中添加该项目。",
+           what="a 监控/自评 row names a project that 项目 does not hold", example="监控项目 B2 = 13022524P00CL0E1003XX",
+           remedy="correct the code"),
+    _entry("WBE-E231", YEAR_SECTION, "指标表中没有这个指标",
+           "{sheet}中的指标“{level1}/{level2}/{level3}”在指标表的项目 {code} 下不存在。",
+           "监控和自评只针对已设定的绩效指标：请与指标表的一级、二级、三级指标名称保持一致。",
+           what="a 监控/自评 indicator row that 指标 does not hold (key 项目编码, 一级, 二级, 三级)",
+           example="三级指标 renamed in 监控指标", remedy="use the indicator's names as set"),
+    _entry("WBE-E232", YEAR_SECTION, "年度指标值与设定的目标不一致",
+           "{sheet}的年度指标值“{value}”与指标表的指标值“{goal}”不一致。",
+           "年度指标值是设定的目标，只能通过正式的目标调整改变：请改回“{goal}”。",
+           variants={"budget": ("{sheet}的年初预算数 {value} 与项目表的预算数 {goal} 不一致。",
+                                "年初预算数即项目表的预算数，请改为 {goal}；年中调整请填在全年预算数。")},
+           what="年度指标值 differs from 指标's 指标值 (or 年初预算数 from 项目's 预算数)",
+           example="监控指标 F2 = ≥10次, 指标 ≥12次", remedy="keep the goal as set"),
+    _entry("WBE-E233", YEAR_SECTION, "选项不在可选范围内",
+           "“{header}”的“{text}”不是可选项。", "请从下拉列表选择：{choices}。",
+           variants={"multiple": ("“{header}”的“{text}”不是可选项。", "请从下拉列表选择，可选多项（用、分隔）：{choices}。")},
+           what="偏差原因类别, 完成目标可能性 or 完成程度 not one of its choices", example="完成目标可能性 = 能",
+           remedy="choose from the dropdown"),
+    _entry("WBE-E234", YEAR_SECTION, "监控期间不对",
+           "监控期间“{text}”不是“1-7月”这样的写法。", "请写成起止月份，如 {period}。",
+           variants={"other": ("监控期间“{text}”与本县规定的监控期间 {period} 不同。",
+                               "请改为 {period}；如本县另有规定，请在 wbe.toml 的 [tool.workbook-engine.year] 中设置 "
+                               "monitor-period。")},
+           what="监控期间 is not like 1-7月, or not the county's period (wbe.toml monitor-period, default 1-7月)",
+           example="7月 / 1-6月", remedy="1-7月"),
+    _entry("WBE-E235", YEAR_SECTION, "执行数超过全年预算数",
+           "执行数 {executed} 万元超过全年预算数 {budget} 万元。", "请核对执行数和全年预算数（万元）。",
+           variants={"evaluation": ("全年执行数 {executed} 万元超过全年预算数 {budget} 万元。",
+                                    "请核对全年执行数和全年预算数（万元）。")},
+           what="执行数 (全年执行数) above 全年预算数", example="执行数 250.00, 全年预算数 200.00",
+           remedy="correct the amounts"),
+    _entry("WBE-W236", YEAR_SECTION, "预算执行进度落后于支出计划",
+           "截至 {month}月末，按项目的资金支出计划应支出约 {expected}，实际执行 {actual}（{executed} / {budget} 万元），"
+           "落后 {behind} 个百分点。",
+           "请分析原因并在年度目标执行情况或备注中说明纠偏措施（阈值 {threshold} 个百分点，可在 wbe.toml 设置）。",
+           what="execution share behind the project's own 资金支出计划 at the end of the period (interpolated "
+                "between 3月底/6月底/10月底/12月底; threshold wbe.toml behind-plan-points, default 10)",
+           example="plan 58.3% at 1-7月, executed 30%", remedy="explain and correct"),
+    _entry("WBE-E237", YEAR_SECTION, "预计完不成目标但没有偏差原因",
+           "“{name}”全年预计完成“{expected}”达不到年度指标值“{target}”，但没有填写偏差原因。",
+           "请在偏差原因类别中选择原因（经费保障、制度保障、人员保障、硬件条件保障、其他）并填写偏差原因说明。",
+           variants={"impossible": ("“{name}”完成目标可能性为 完全不可能，但没有填写偏差原因。",
+                                    "请在偏差原因类别中选择原因并填写偏差原因说明。")},
+           what="全年预计完成情况 short of 年度指标值 (direction-aware), or 完全不可能, without a 偏差原因 (无偏差 "
+                "counts as none)", example="年度指标值 ≥12次, 全年预计 10次, no cause", remedy="give the cause"),
+    _entry("WBE-E238", YEAR_SECTION, "完全不可能完成目标但没有纠偏措施",
+           "“{name}”完成目标可能性为 完全不可能，但没有填写纠偏措施。", "请填写将采取的纠偏措施。",
+           what="完全不可能 without 纠偏措施", example="完成目标可能性 = 完全不可能, 纠偏措施 empty",
+           remedy="describe the corrective action"),
+    _entry("WBE-E239", YEAR_SECTION, "定性指标得分超出完成程度的分档",
+           "“{name}”完成程度为 {attainment}，得分应在 {low}–{high} 分（分值 {points} 的 {band}），填写的得分是 {score}。",
+           "请按财预〔2020〕10号的分档改正得分或完成程度。",
+           what="a qualitative indicator's typed 得分 outside its band (达成 80–100 %, 部分达成 60–80 %, "
+                "未达成 0–60 % of 分值)", example="部分达成, 分值 10, 得分 9", remedy="a score within the band"),
+    _entry("WBE-E240", YEAR_SECTION, "未完成目标但没有偏差原因分析及改进措施",
+           "“{name}”没有完成年度指标值“{target}”（实际 {actual}，得分 {score} / {points}），但没有填写偏差原因分析及改进措施。",
+           "请说明未完成的原因和改进措施。",
+           what="an indicator short of its target (score below 分值) without 偏差原因分析及改进措施",
+           example="≥12次, actual 10次, analysis empty", remedy="explain the shortfall"),
+    _entry("WBE-W241", YEAR_SECTION, "得分与计算结果不同",
+           "“{name}”填写的得分 {typed} 与按实际完成值计算的 {computed} 不同（{method}）。",
+           "请核对实际完成值和得分；如按单位自定的评分规则，请在偏差原因分析中说明。",
+           what="a typed 得分 differs from the computed one (both shown)", example="得分 10, computed 8.33",
+           remedy="check the value and the score"),
+    _entry("WBE-W242", YEAR_SECTION, "实际完成值远超目标（目标可能定得过低）",
+           "“{name}”实际完成 {actual}，是年度指标值“{target}”的 {ratio}，超过 {limit}%。",
+           "实际远超目标说明目标设定偏低（财预〔2020〕10号：可按偏离程度扣分，本工具不自动扣分，请评价人员酌情考虑）；明年请按实际水平设定目标。",
+           what="实际完成值 far above a ≥ target (default > 150 %, wbe.toml far-above-percent): the target was set "
+                "too low", example="≥10次, actual 20次", remedy="set next year's target from the actual"),
+    _entry("WBE-E243", YEAR_SECTION, "定性指标没有完成程度",
+           "“{name}”的年度指标值“{target}”是定性表述，需要在完成程度中选择 达成、部分达成 或 未达成。",
+           "请选择完成程度；本年不适用的指标填 不适用。",
+           what="a qualitative indicator without 完成程度 (it cannot be scored)", example="按时完成, 完成程度 empty",
+           remedy="choose 达成 / 部分达成 / 未达成"),
+    _entry("WBE-E244", YEAR_SECTION, "实际完成值无法与年度指标值比较",
+           "“{name}”的实际完成值“{actual}”不是数值，无法与年度指标值“{target}”比较。",
+           "请填写与目标同单位的数值，如 {example}；本年不适用的指标填 不适用。",
+           variants={"unit": ("“{name}”的实际完成值“{actual}”的单位“{unit}”与年度指标值“{target}”的单位“{target_unit}”不同，"
+                              "无法比较。", "请填写与目标同单位的数值，如 {example}。"),
+                     "empty": ("“{name}”的实际完成值为空，无法与年度指标值“{target}”比较。",
+                               "请填写与目标同单位的数值，如 {example}；本年不适用的指标填 不适用。")},
+           what="实际完成值 not a number in the target's unit (a quantitative target cannot be scored)",
+           example="≥12次, actual 较多", remedy="a number with the target's unit"),
+    _entry("WBE-E245", YEAR_SECTION, "同一项目或指标重复填报",
+           "项目 {code} 在{sheet}中重复（第一次在第 {first} 行）。", "请删除重复的行。",
+           variants={"indicator": ("指标 {level1}/{level2}/{level3} 在{sheet}中重复（第一次在第 {first} 行）。",
+                                   "请删除重复的行。")},
+           what="a project or indicator appears twice in a 监控/自评 sheet", example="two 监控项目 rows for one project",
+           remedy="delete the duplicate"),
+    _entry("WBE-W246", YEAR_SECTION, "分值之和与权重不符",
+           "项目 {code} 的{level1}填写的分值合计 {total}，与权重 {weight} 分不同。",
+           "财预〔2020〕10号原则上：预算执行率 10、产出 50、效益 30、满意度 10 分；请核对分值或在 wbe.toml 中调整权重。",
+           what="typed 分值 of a 一级 add up to more than, or (all typed) differ from, its weight",
+           example="产出 分值 20+20+20", remedy="points that add up"),
+    _review("WBE-R230", "适当性", 4, "指标值低于上年实际完成值", "a new target weaker than last year's actual (历史标准)",
+            "2025 ≥10次, 2024 actual 12次", "≥12次",
+            "“{name}”的目标“{value}”低于上年实际完成值“{actual}”（指标值确定依据：{reference}）。",
+            "目标应不低于已达到的水平（财预〔2015〕88号 适当性）：请提高目标，或在指标值确定依据中说明为何降低。"),
+)
+
+CATALOGUE: dict[str, Entry] = {e.code: e for e in (*_ENTRIES, *_REVIEW_ENTRIES, *_YEAR_ENTRIES)}
+
+# -- the review that knows the peers (issue 23: review/peers.py, the 指标库) ---------------------------------
+PEERS_SECTION = "peers"
+_PEER_ENTRIES: tuple[Entry, ...] = (
+    _entry("WBE-R201", PEERS_SECTION, "目标明显低于同类项目",
+           "“{name}”的目标“{value}”明显低于同类项目：指标库中 {peers} 个项目对这个指标（单位 {unit}，{direction}）"
+           "设定的中位数为 {median}，10% 分位数为 {p10}。",
+           "请参考同类项目把目标调整到 {typical} 左右，或在指标值确定依据中说明本项目为何更低。",
+           variants={"upper": ("“{name}”的上限“{value}”明显宽于同类项目：指标库中 {peers} 个项目对这个指标（单位 {unit}，"
+                               "{direction}）设定的中位数为 {median}，90% 分位数为 {p90}。",
+                               "请参考同类项目把上限调整到 {typical} 左右，或在指标值确定依据中说明本项目为何更宽。")},
+           what="a target weaker than the peers' (below their p10, or above their p90 for ≤; ≥ 20 peers, wbe.toml)",
+           example="≥60% where 25 peers set a median of ≥95%", remedy="a target near the peers' median, or a reason",
+           criterion="适当性", points=4),
+    _entry("WBE-R202", PEERS_SECTION, "指标与相似项目不符",
+           "“{name}”在 {peers} 个相似项目中没有一个使用，而本项目缺少多数相似项目都有的指标：{missing}。",
+           "请核对这个指标是否适合本项目，并考虑补充上述指标（wbe suggest 列出它们的典型指标值和依据）。",
+           what="an indicator no similar project uses while the project lacks the ones most peers use",
+           example="提高效率 in a project whose 8 peers all measure 隐患整改率", remedy="the indicators of similar projects",
+           criterion="相关性", points=3),
+    _entry("WBE-R203", PEERS_SECTION, "照抄上年目标而上年已超额完成",
+           "“{name}”的目标“{value}”与上年（{last_year} 年）相同，而上年实际完成值“{actual}”已超过这个目标。",
+           "请按历史标准参考上年的实际完成情况调整目标（如 {suggest}），或在指标值确定依据中说明为何不变。",
+           what="a target copied unchanged from last year while last year's actual result exceeded it",
+           example="≥90% again after an actual 98%", remedy="a target that reflects last year's result",
+           criterion="适当性", points=3),
+)
+CATALOGUE.update({e.code: e for e in _PEER_ENTRIES})
 
 # Codes by section, in catalogue order.
 REVIEW_CODES: tuple[str, ...] = tuple(c for c, e in CATALOGUE.items() if e.section == REVIEW_SECTION)
@@ -595,14 +735,36 @@ def finding(code: str, at: Location = NOWHERE, value: Any = None, /, *, variant:
                    item.message(variant, **fields), group=item.criterion, project=project, file=at.file)
 
 
-_SHEET_ORDER = {"部门目标": 1, "项目": 2, "指标": 3}
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def produces(*codes: str) -> Callable[[F], F]:
+    """Declare the codes a check can report, where the check is defined (frictionless: "a check declares its
+    errors"). An unknown code fails at import; tests derive "every code has a producer" from these marks."""
+    unknown = [code for code in codes if code not in CATALOGUE]
+    if unknown:
+        raise KeyError(f"codes not in the catalogue: {', '.join(unknown)}")
+
+    def mark(check: F) -> F:
+        check.codes = codes  # type: ignore[attr-defined]  # a plain function attribute, read by declared_codes
+        return check
+
+    return mark
+
+
+def declared_codes(check: Callable[..., Any]) -> tuple[str, ...]:
+    """The codes a check declared with ``produces`` (none for an undeclared one)."""
+    return tuple(getattr(check, "codes", ()))
+
+
+_SHEET_ORDER = {"部门目标": 1, "项目": 2, "指标": 3, "监控项目": 4, "监控指标": 5, "自评项目": 6, "自评指标": 7}
 
 
 def position_key(f: Finding) -> tuple:
     """File, then the canonical workbook's sheet order, then row, then column; workbook-level findings first."""
     return (
         f.file or "",
-        _SHEET_ORDER.get(f.sheet or "", 0 if f.sheet is None else 4),
+        _SHEET_ORDER.get(f.sheet or "", 0 if f.sheet is None else 8),
         f.sheet or "",
         f.row or 0,
         len(f.cell or ""),

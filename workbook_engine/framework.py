@@ -64,7 +64,7 @@ def canonical_level2(level1: str | None, name: str | None) -> str | None:
     if level1 == "满意度指标" and "满意度" in key:
         key = "服务对象满意度"
     full = key + "指标"
-    allowed = set()
+    allowed: set[str] = set()
     for framework in FRAMEWORKS.values():
         allowed.update(framework.get(level1 or "", ()))
     return full if full in allowed else None

@@ -19,9 +19,16 @@ from .sheets import BY_KIND, SPECS
 from .values import is_blank
 
 # The entity each sheet kind holds (departments live on the goals sheet).
-ENTITY_OF_KIND = {"goals": "goal", "projects": "project", "indicators": "indicator"}
+ENTITY_OF_KIND = {"goals": "goal", "projects": "project", "indicators": "indicator",
+                  "monitor_projects": "monitor_project", "monitor_indicators": "monitor_indicator",
+                  "evaluation_projects": "evaluation_project", "evaluation_indicators": "evaluation_indicator"}
 KIND_OF_ENTITY = {entity: kind for kind, entity in ENTITY_OF_KIND.items()}
-ENTITY_NAMES = {"department": "部门", "goal": "部门目标", "project": "项目", "indicator": "指标"}
+ENTITY_NAMES = {"department": "部门", "goal": "部门目标", "project": "项目", "indicator": "指标",
+                "monitor_project": "监控项目", "monitor_indicator": "监控指标",
+                "evaluation_project": "自评项目", "evaluation_indicator": "自评指标"}
+# The budget year's sheets: a project row keyed by 项目编码, an indicator row keyed like 指标.
+YEAR_PROJECT_KINDS = ("monitor_projects", "evaluation_projects")
+YEAR_INDICATOR_KINDS = ("monitor_indicators", "evaluation_indicators")
 KINDS = tuple(spec.kind for spec in SPECS)
 
 DEPARTMENT_FIELDS = ("dept_name", "year")
@@ -98,8 +105,10 @@ def record_key(kind: str, record: Any) -> tuple:
     """The identity of a record within a county workbook (see the module docstring)."""
     if kind == "projects":
         return (record.code,)
-    if kind == "indicators":
+    if kind == "indicators" or kind in YEAR_INDICATOR_KINDS:
         return (record.project_code, stem(record.level1), stem(record.level2), "".join(record.level3.split()))
+    if kind in YEAR_PROJECT_KINDS:
+        return (record.project_code,)
     return (record.dept_code, record.category, record.seq)
 
 
@@ -132,9 +141,16 @@ def group_of(kind: str, record: Any) -> tuple:
     """The records among which 序号 orders: a department's projects, a project's indicators, a goal category."""
     if kind == "projects":
         return (record.dept_code,)
-    if kind == "indicators":
+    if kind == "indicators" or kind in YEAR_INDICATOR_KINDS:
         return (record.project_code,)
+    if kind in YEAR_PROJECT_KINDS:
+        return (record.dept_code,)
     return (record.dept_code, record.category)
+
+
+def has_seq(kind: str) -> bool:
+    """Whether a sheet kind carries a 序号 (the budget year's sheets follow 项目 and 指标 instead)."""
+    return SEQ in BY_KIND[kind].fields
 
 
 def _goal_signature(goal: Any) -> tuple:

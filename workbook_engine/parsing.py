@@ -12,7 +12,7 @@ from typing import Any
 
 from .canonical_reader import LoadedWorkbook, SheetTable
 from .findings import Finding, Location, finding
-from .model import Book, Goal, Indicator, Project
+from .model import RECORD_TYPES, YEAR_KINDS, Book, Goal, Indicator, Project, record_fields
 from .sheets.projects import PLAN_FIELDS
 from .values import ParsedPercent, as_text, fold, is_blank, parse_number, parse_percent_cell, resolve_plan
 
@@ -35,6 +35,7 @@ def parse_int(value: Any) -> int | None:
     """An integer cell (序号, 年度) or None; 3.0 and "３" are accepted, 3.5 and "三" are not."""
     if is_blank(value) or isinstance(value, bool):
         return None
+    number: int | None
     if isinstance(value, int):
         number = value
     elif isinstance(value, float):
@@ -164,4 +165,31 @@ def parse_book(loaded: LoadedWorkbook) -> tuple[Book, list[Finding]]:
                 basis=parser.text(raw, "basis"),
                 row=row, extra=raw_row.extras,
             ))
+    for kind in YEAR_KINDS:
+        table = loaded.table(kind)
+        if table is not None:
+            book.records(kind).extend(parse_generic(kind, table, findings))
     return book, findings
+
+
+def parse_generic(kind: str, table: SheetTable, findings: list[Finding]) -> list[Any]:
+    """The records of a sheet whose columns are text, codes and numbers only (the budget year's sheets)."""
+    parser = TableParser(table, findings)
+    record_type = RECORD_TYPES[kind]
+    names = record_fields(record_type)
+    records: list[Any] = []
+    for raw_row in table.rows:
+        raw, row = raw_row.values, raw_row.row
+        values: dict[str, Any] = {}
+        for name in names:
+            column_kind = table.spec.column(name).kind
+            if column_kind in ("money", "number"):
+                values[name] = parser.money(raw, name, row)
+            elif column_kind == "code":
+                values[name] = parser.code(raw, name)
+            elif column_kind in ("int", "year"):
+                values[name] = parser.integer(raw, name, row, "WBE-E021")
+            else:
+                values[name] = parser.text(raw, name)
+        records.append(record_type(**values, row=row, extra=raw_row.extras))
+    return records

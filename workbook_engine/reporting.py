@@ -158,6 +158,10 @@ def print_review(result: ReviewResult, console: Console | None = None, show_all:
         _shown_findings(result.report, console, show_all, with_project=True)
     if result.grades:
         _print_grades(result, console)
+    if result.year:  # the budget year (issue 22): each project's 绩效自评 beside its goal-setting grade
+        console.print("本年度绩效自评（财预〔2020〕10号）与目标审核：")
+        for view in result.year:
+            console.print(Text("  " + _safe(view.text())))
     tally = "，".join(f"{grade} {sum(g.grade == grade for g in result.grades)} 个" for grade in GRADE_STYLE)
     console.print(f"{escape(result.report.file)}：{escape(summary_line(result))}。项目等级：{tally}。")
 
@@ -216,12 +220,12 @@ def print_merge(outcome: MergeOutcome, console: Console | None = None) -> None:
 
     def out(line: str) -> None:
         console.out(terminal_text(line))  # conflict lines quote cell values
-    for report in outcome.invalid:
-        out(f"{report.file}：未通过校验，{len(report.errors)} 个错误。")
-        for f in report.errors:
+    for refused in outcome.invalid:
+        out(f"{refused.file}：未通过校验，{len(refused.errors)} 个错误。")
+        for f in refused.errors:
             out(f"  {f.location.text()} {f.code} {f.message}".replace("   ", " "))
     plan = outcome.plan
-    if outcome.invalid and plan is None:
+    if plan is None:  # only when inputs failed validation: there is nothing to plan from
         out(f"合并未完成：{len(outcome.invalid)} 个输入未通过校验，未写出 {outcome.output}。"
             "请先改正（wbe validate），或加 --force 仍然合并。")
         return
@@ -239,7 +243,8 @@ def print_merge(outcome: MergeOutcome, console: Console | None = None) -> None:
         for f in report.errors:
             out(f"  合并结果 {f.sheet}!{f.cell} {f.code} {f.message}")
     if not outcome.written:
-        out(f"合并未完成：合并结果有 {len(report.errors)} 个校验错误，未写出 {outcome.output}。加 --force 仍然写出。")
+        errors = len(report.errors) if report is not None else 0
+        out(f"合并未完成：合并结果有 {errors} 个校验错误，未写出 {outcome.output}。加 --force 仍然写出。")
         return
     book = plan.book
     settled = ""

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import typer
 
-from . import commands, web
+from . import commands, library, web, year
 from .app import Command, SubGroup, app
 
 # name, function, summary (one line in `wbe --help`), more (the rest of `wbe NAME --help`)
@@ -25,6 +25,8 @@ COMMANDS = [
     ("extract", commands.extract_command, "把官方工作簿（可能已在 Excel/WPS 中修改）读回规范工作簿。", ""),
     ("publish", commands.publish_command, "发布部门预算绩效文本 .docx，加 --pdf 同时生成 PDF。",
      "先校验；有错误时不发布（--force 仍然发布）。"),
+    ("score", year.score_command, "计算绩效自评得分：预算执行率、各指标得分、总分和等级。",
+     "按财预〔2020〕10号评分；权重见 wbe.toml。退出码：0 完成，1 自评表有错误，2 无法读取。"),
     ("serve", web.serve_command, "启动网页（中文），供不用命令行的同事使用：http://HOST:PORT/。", ""),
 ]
 
@@ -45,5 +47,9 @@ collect_app = typer.Typer(cls=SubGroup, no_args_is_help=True, rich_markup_mode=N
 register(collect_app, COLLECT)
 COLLECT_SUMMARY = "征集：各部门在网页上提交工作簿，财政局审核、退回、合并（wbe serve --data 提供网页）。"
 app.add_typer(collect_app, name="collect", short_help=COLLECT_SUMMARY, help=COLLECT_SUMMARY)
+register(app, [library.SUGGEST])
+library_app = typer.Typer(cls=SubGroup, no_args_is_help=True, rich_markup_mode=None)
+register(library_app, library.LIBRARY_COMMANDS)
+app.add_typer(library_app, name="library", short_help=library.LIBRARY_SUMMARY, help=library.LIBRARY_SUMMARY)
 
 __all__ = ["app"]

@@ -120,13 +120,16 @@ class Group(TyperGroup):
     command_class = Command
 
     def main(self, args: Sequence[str] | None = None, prog_name: str | None = None,
-             complete_var: str | None = None, standalone_mode: bool = True, **extra: Any) -> Any:
+             complete_var: str | None = None, standalone_mode: bool = True, windows_expand_args: bool = True,
+             **extra: Any) -> Any:
         argv = list(sys.argv[1:] if args is None else args)
         try:
-            status = super().main(argv, prog_name or "wbe", complete_var, standalone_mode=False, **extra)
-        except Exception as exc:
-            if not _is_click_error(exc):
+            status = super().main(argv, prog_name or "wbe", complete_var, standalone_mode=False,
+                                  windows_expand_args=windows_expand_args, **extra)
+        except Exception as error:
+            if not _is_click_error(error):
                 raise
+            exc: Any = error  # a click exception (format_message, exit_code), matched by shape above
             if type(exc).__name__ == "NoArgsIsHelpError":
                 typer.echo(exc.format_message(), err=True)  # `wbe` alone: the help, as click does
             elif exc.exit_code == USAGE_EXIT:

@@ -15,6 +15,8 @@ from .common import FORMAT_HELP, OVERWRITE, OutputFormat, Prefer, emit, findings
 
 FORMAT = typer.Option(OutputFormat.text, "--format", help=FORMAT_HELP)
 SHOW_ALL = typer.Option(False, "--all", help="列出全部问题（默认先给汇总和前几条）")
+LIBRARY_OPTION = typer.Option(None, "--library", readable=False,
+                              help="指标库文件夹：同时按同类项目审核目标（WBE-R201…R203，见 docs/library.md）")
 
 
 class FormKind(str, Enum):
@@ -36,10 +38,17 @@ def new_command(
     dept_code: str = typer.Option("", "--dept-code", help="6 位部门编码，如 450001"),
     dept_name: str = typer.Option("", "--dept-name", help="部门名称，如 乐亭县应急管理局本级"),
     year: Optional[int] = typer.Option(None, "--year", help="预算年度，如 2025"),
+    source: Optional[Path] = typer.Option(None, "--from", help="从本年度的工作簿生成下一年度的（需同时给出 --year）",
+                                          readable=False),
     overwrite: bool = OVERWRITE,
 ) -> None:
     from .. import api
 
+    if source is not None:  # the budget year (issue 22): _cli/year.py
+        from .year import new_from
+
+        new_from(book, source, year, overwrite)
+        return
     api.new_workbook(book, dept_code=dept_code, dept_name=dept_name, year=year, overwrite=overwrite)
     typer.echo(f"已创建 {book}")
 
@@ -73,13 +82,17 @@ def validate_command(
                                 help="同时运行审核规则（WBE-R…，默认为警告）；--no-review 只做校验"),
     show_all: bool = SHOW_ALL,
     overwrite: bool = OVERWRITE,
+    library: Optional[Path] = LIBRARY_OPTION,
 ) -> None:
     from .. import api
     from ..reporting import print_report
 
     if annotate is not None:
         api.check_output(annotate, inputs=[book], overwrite=overwrite, suffix=".xlsx")
-    report = api.validate(book, review=review)
+    if library is not None:  # the peer review (WBE-R201…R203, issue 23)
+        report = api.check_with_library(book, library, review=review).report
+    else:
+        report = api.validate(book, review=review)
     if annotate is not None:
         api.annotate(book, report, annotate, overwrite=overwrite)
     emit(report, format, annotate, print_report, show_all)
@@ -92,13 +105,14 @@ def review_command(
     annotate: Optional[Path] = typer.Option(None, "--annotate", help="写出带审核批注的工作簿副本"),
     show_all: bool = SHOW_ALL,
     overwrite: bool = OVERWRITE,
+    library: Optional[Path] = LIBRARY_OPTION,
 ) -> None:
     from .. import api
     from ..reporting import print_review
 
     if annotate is not None:
         api.check_output(annotate, inputs=[book], overwrite=overwrite, suffix=".xlsx")
-    result = api.review(book)
+    result = api.review(book) if library is None else api.review_with_library(book, library)
     if annotate is not None:
         api.annotate_review(book, result, annotate, overwrite=overwrite)
     emit(result, format, annotate, print_review, show_all)

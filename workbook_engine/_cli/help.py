@@ -61,7 +61,7 @@ def chinese(text: str) -> str:
     return _DEFAULT.sub(lambda m: f"[默认：{m.group(1)}]", text)
 
 
-class HelpFormatter(typer.Context.formatter_class):  # type: ignore[misc,name-defined]
+class HelpFormatter(typer.Context.formatter_class):  # type: ignore[misc,valid-type]  # click's class, wherever typer keeps click
     """click's HelpFormatter, measuring by terminal cells and speaking Chinese."""
 
     def write_usage(self, prog: str, args: str = "", prefix: str | None = None) -> None:

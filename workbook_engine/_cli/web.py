@@ -20,6 +20,7 @@ def serve_command(
     token: Optional[str] = typer.Option(None, "--token", help="访问口令；监听非本机地址时必需（不给则自动生成并显示）"),
     data: Optional[Path] = typer.Option(None, "--data", help="收集模式：收集箱的数据文件夹（wbe collect init 创建）"),
     database: Optional[str] = typer.Option(None, "--database", help="收集模式的数据库，如 postgresql://…（默认 DATA 中的 SQLite）"),
+    library: Optional[Path] = typer.Option(None, "--library", help="指标库文件夹（wbe library build 建立）：提供“指标库”页面 /library"),
 ) -> None:
     import webbrowser
 
@@ -31,7 +32,8 @@ def serve_command(
     token, generated = access_token(host, token)
     if generated:
         typer.echo(f"监听 {host} 需要访问口令；本次生成的口令：{token}")
-    web_app = create_app(max_upload_mb=max_upload_mb, token=token, data_dir=data, database_url=database)
+    web_app = create_app(max_upload_mb=max_upload_mb, token=token, data_dir=data, database_url=database,
+                         **({"library": library} if library is not None else {}))
     url = f"http://{'127.0.0.1' if host in ('0.0.0.0', '::') else host}:{port}/"
     typer.echo(f"网页已启动：{url}（按 Ctrl+C 停止）")
     if open_browser:

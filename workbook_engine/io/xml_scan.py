@@ -15,7 +15,7 @@ plain way every writer spells it (see ``_PlainSheet``) is still parsed by expat,
 the DTD refusal, but without element handlers; its facts are counted from the same bytes by patterns that
 such a spelling makes unambiguous. Anything else in it, however legal, makes the scan decline, and the
 guard scans the part again the handler way (``PartScanner(fast=False)``): the facts and refusals are the
-same either way (tests/test_perf_g_plain_sheet.py).
+same either way (tests/test_guard_fast_sheet_scan.py).
 """
 
 from __future__ import annotations

@@ -126,7 +126,7 @@ def merge_files(inputs: Sequence[str | os.PathLike[str]], output: str | os.PathL
         from .verify import check_written
 
         # The validator alone (the review rules only warn; validity is what counts), on the file as written,
-        # and the file read back must hold exactly the planned book (docs/decisions.md 15.M.1).
+        # and the file read back must hold exactly the planned book (docs/decisions.md 15.14).
         report = check_written(temp, plan.book, Path(output)).report
         report.file = str(output)
         outcome.result_report = report

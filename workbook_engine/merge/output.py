@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any, Callable
 
 from ..canonical_writer import CellMark, Layout, Marks, write_book
-from ..identity import ENTITY_NAMES
+from ..identity import ENTITY_NAMES, KINDS
 from ..model import Book
 from ..report_sheets import Link, write_table
 from ..sheets import CONFLICTS_SHEET, MERGE_LOG_SHEET
@@ -38,7 +38,7 @@ def write_merge(plan: MergePlan, output: str | os.PathLike[str], *,
 
 
 def _positions(book: Book) -> dict[int, tuple[str, int]]:
-    return {id(r): (kind, i) for kind in ("goals", "projects", "indicators") for i, r in enumerate(book.records(kind))}
+    return {id(r): (kind, i) for kind in KINDS for i, r in enumerate(book.records(kind))}
 
 
 def _targets(conflict: Conflict, book: Book, positions: dict[int, tuple[str, int]]) -> list[tuple[str, int]]:

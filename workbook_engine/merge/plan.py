@@ -14,7 +14,7 @@ from typing import Any, Callable, Iterable
 from ..describe import department_label, json_scalar, record_label, short, show_field, where_they_differ
 from ..findings import Location
 from ..identity import (DEPARTMENT_REFS, ENTITY_OF_KIND, FieldRef, compared_fields, copy_record, departments,
-                        group_of, key_dict, same)
+                        group_of, has_seq, key_dict, same)
 from ..model import Book
 from ..validation.engine import Checked
 
@@ -283,6 +283,8 @@ def apply_departments(book: Book, departments: dict[str, tuple[str, int | None]]
 def sequence_collisions(kind: str, records: list[Any], where: dict[int, list[Member]], policy: Policy,
                         conflicts: list[Conflict]) -> None:
     """Different records given the same 序号 in one group (a department's projects, a project's indicators)."""
+    if not has_seq(kind):
+        return
     groups: dict[tuple, dict[int, list[Any]]] = defaultdict(lambda: defaultdict(list))
     for record in records:
         if record.seq is not None:
@@ -314,6 +316,8 @@ def renumber(kind: str, records: list[Any], rank: Callable[[Any], Any]) -> list[
     Within each group records are ordered by (序号, rank); a record whose 序号 is not above the previous
     one's gets the previous plus one, so records after a collision shift by one and the rest keep theirs.
     """
+    if not has_seq(kind):
+        return []
     groups: dict[tuple, list[Any]] = defaultdict(list)
     for record in records:
         if record.seq is not None:

@@ -8,7 +8,7 @@ same rules as an extra check inside ``validate`` (WBE-R… warnings there).
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -27,6 +27,7 @@ from ..validation.engine import check
 from .config import OFF, ReviewConfig, load_config
 from .grading import ProjectGrade, errors_per_project, grade_projects
 from .rules import RULES, ReviewContext
+from .year_rules import YEAR_REVIEW_RULES, YearView, year_view
 
 __all__ = ["review", "review_book", "review_findings", "review_check", "ReviewResult", "ProjectGrade",
            "ReviewConfig", "load_config"]
@@ -37,7 +38,7 @@ def review_findings(book: Book, loaded: LoadedWorkbook, config: ReviewConfig) ->
     context = ReviewContext(book, loaded, config)
     found: list[Finding] = []
     severities: dict[tuple[str, str | None], str] = {}  # (code, project) -> severity, looked up once each
-    for rule in RULES:
+    for rule in (*RULES, *YEAR_REVIEW_RULES):  # the budget year's rule (issue 22) after review/rules.py's
         if all(config.globally_off(code) for code in rule.codes):  # type: ignore[attr-defined]
             continue
         for f in rule(context):
@@ -72,6 +73,7 @@ class ReviewResult:
     grades: list[ProjectGrade]
     validation: Report
     config: ReviewConfig
+    year: list[YearView] = field(default_factory=list)  # 绩效自评 beside the review grade (issue 22)
 
     @property
     def valid(self) -> bool:
@@ -96,6 +98,7 @@ class ReviewResult:
             "validation": {"valid": self.validation.valid, "errors": len(self.validation.errors),
                            "warnings": len(self.validation.warnings)},
             "config": str(self.config.source) if self.config.source else None,
+            "year": [v.to_dict() for v in self.year],
         }
 
     def to_json(self) -> str:
@@ -111,7 +114,8 @@ def review_book(book: Book, loaded: LoadedWorkbook, validation: Report, config: 
               if (table := loaded.table(kind)) is not None}
     errors = errors_per_project(book, [f for f in validation.findings if f.is_error and f.code not in REVIEW_CODES],
                                 sheets)
-    return ReviewResult(report, grade_projects(book, report.findings, config, errors), validation, config)
+    grades = grade_projects(book, report.findings, config, errors)
+    return ReviewResult(report, grades, validation, config, year_view(book, grades, loaded.path))
 
 
 def review(path: str | Path, *, config: ReviewConfig | None = None) -> ReviewResult:

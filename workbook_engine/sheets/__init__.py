@@ -2,13 +2,19 @@
 
 from __future__ import annotations
 
-from . import goals, indicators, projects
+from . import evaluation_indicators, evaluation_projects, goals, indicators, monitor_indicators, monitor_projects, projects
 from .base import Column, SheetSpec, normalize_header
 
 GOALS = goals.SPEC
 PROJECTS = projects.SPEC
 INDICATORS = indicators.SPEC
-SPECS: tuple[SheetSpec, ...] = (GOALS, PROJECTS, INDICATORS)
+MONITOR_PROJECTS = monitor_projects.SPEC
+MONITOR_INDICATORS = monitor_indicators.SPEC
+EVALUATION_PROJECTS = evaluation_projects.SPEC
+EVALUATION_INDICATORS = evaluation_indicators.SPEC
+# The budget year's sheets (issue 22) are optional: a book without them is complete.
+YEAR_SPECS: tuple[SheetSpec, ...] = (MONITOR_PROJECTS, MONITOR_INDICATORS, EVALUATION_PROJECTS, EVALUATION_INDICATORS)
+SPECS: tuple[SheetSpec, ...] = (GOALS, PROJECTS, INDICATORS, *YEAR_SPECS)
 BY_KIND = {spec.kind: spec for spec in SPECS}
 
 # Sheets the engine writes beside the canonical ones; readers skip them without a note.
@@ -32,7 +38,8 @@ def spec_for_sheet_name(name: str) -> SheetSpec | None:
 
 
 __all__ = [
-    "Column", "SheetSpec", "GOALS", "PROJECTS", "INDICATORS", "SPECS", "BY_KIND", "HELP_SHEET", "LISTS_SHEET",
+    "Column", "SheetSpec", "GOALS", "PROJECTS", "INDICATORS", "MONITOR_PROJECTS", "MONITOR_INDICATORS",
+    "EVALUATION_PROJECTS", "EVALUATION_INDICATORS", "YEAR_SPECS", "SPECS", "BY_KIND", "HELP_SHEET", "LISTS_SHEET",
     "FINDINGS_SHEET", "REVIEW_SHEET", "MERGE_LOG_SHEET", "CONFLICTS_SHEET", "DIFF_SHEET", "AUXILIARY_SHEETS",
     "spec_for_sheet_name", "normalize_header",
 ]

@@ -12,7 +12,9 @@ class Column:
     """One column of a canonical sheet.
 
     ``kind`` decides how cells are parsed and written: text, code (identifiers kept as text), int, year,
-    money (万元, 0.00) or percent (the spending plan, written as Excel percentages).
+    money (万元, 0.00), number (a Decimal such as a score, 0.00) or percent (the spending plan, written as
+    Excel percentages). ``choices`` are the dropdown values of the column (a list in the hidden lists
+    sheet); ``multiple`` when a cell may hold several of them (separated by 、).
     """
 
     field: str
@@ -22,11 +24,17 @@ class Column:
     width: float = 14
     note: str = ""
     aliases: tuple[str, ...] = ()
+    choices: tuple[str, ...] = ()
+    multiple: bool = False
 
 
 @dataclass(frozen=True)
 class SheetSpec:
-    """A canonical sheet: its Chinese name, English alias and ordered columns."""
+    """A canonical sheet: its Chinese name, English alias and ordered columns.
+
+    An ``optional`` sheet (the budget year's) may be absent: a book without it is complete, and it is written
+    only when it holds rows or is asked for.
+    """
 
     kind: str
     name: str
@@ -34,6 +42,7 @@ class SheetSpec:
     columns: tuple[Column, ...]
     note: str = ""
     key: tuple[str, ...] = field(default=())
+    optional: bool = False
 
     @property
     def headers(self) -> list[str]:

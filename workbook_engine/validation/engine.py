@@ -5,7 +5,9 @@ It never stops at the first problem. Unreadable input raises an InputError (exit
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Iterable, Sequence
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -20,7 +22,11 @@ from ..sheets import BY_KIND
 from ..sheets.goals import CATEGORIES
 from .rules import RULES, RuleContext
 from .pandera_import import pa
-from .schemas import SCHEMAS
+from .schemas import CODES_KEY, MISSING, SCHEMAS
+from .year_rules import year_findings
+from .year_schemas import YEAR_SCHEMAS
+
+GENERIC_SCHEMA_CODE = "WBE-E099"  # a failed schema check whose field declared no code for it
 
 # Extra checks run after the rules (api.py plugs the review rules in here); each returns findings.
 ExtraCheck = Callable[[Book, LoadedWorkbook], Iterable[Finding]]
@@ -116,6 +122,7 @@ def _finish(loaded: LoadedWorkbook, book: Book, parse_findings: list[Finding], s
     context = RuleContext(book, loaded)
     for rule in RULES:
         report.extend(rule(context))
+    report.extend(year_findings(context))  # the budget year's sheets (issue 22), when the book has them
     for extra in extra_checks:
         report.extend(extra(book, loaded))
     report.sort()
@@ -130,7 +137,7 @@ def _frame(kind: str, records: list[Any]) -> pd.DataFrame:
     for field_name in record_fields(type(records[0])) if records else spec.fields:
         column = spec.column(field_name)
         values = [getattr(r, field_name) for r in records]
-        if column.kind in ("money", "percent"):
+        if column.kind in ("money", "percent", "number"):
             data[field_name] = pd.Series([float(v) if v is not None else None for v in values], index=index,
                                          dtype="float64")
         elif column.kind in ("int", "year"):
@@ -141,26 +148,19 @@ def _frame(kind: str, records: list[Any]) -> pd.DataFrame:
     return pd.DataFrame(data, index=index)
 
 
-def _schema_code(kind: str, field_name: str, check: str) -> str | None:
-    if check == "not_nullable":
-        return "WBE-E010"
-    if check.startswith("str_matches"):
-        return "WBE-E017" if field_name == "dept_code" else "WBE-E018"
-    if field_name == "year":
-        return "WBE-E020"
-    if field_name == "seq":
-        return "WBE-E021"
-    if field_name == "category":
-        return "WBE-E022"
-    if field_name == "level1":
-        return "WBE-E023"
-    if check == "cents":
-        return "WBE-E013"
-    if field_name in ("budget", "fiscal", "other"):
-        return "WBE-E012"
-    if field_name in ("q1", "q2", "q3", "q4"):
-        return "WBE-E015"
-    return None
+@functools.cache
+def schema_codes(kind: str) -> dict[str, dict[str, str]]:
+    """The codes the ``kind`` schema's fields declared (schemas.coded): field -> check name -> code."""
+    columns = {**SCHEMAS, **YEAR_SCHEMAS}[kind].to_schema().columns
+    return {name: dict((column.metadata or {}).get(CODES_KEY, {})) for name, column in columns.items()}
+
+
+def _schema_code(kind: str, field_name: str, check: str) -> str:
+    """The code of a failure case: the one its field declared for the check, else the generic WBE-E099."""
+    name = check.split("(", 1)[0]
+    if name == "not_nullable":
+        return MISSING
+    return schema_codes(kind).get(field_name, {}).get(name, GENERIC_SCHEMA_CODE)
 
 
 def schema_findings(book: Book, loaded: LoadedWorkbook, reported: set) -> list[Finding]:
@@ -172,7 +172,7 @@ def schema_findings_many(items: Sequence[tuple[Book, LoadedWorkbook, set]]) -> l
     """schema_findings of several books (one list each), with one lazy pandera pass per sheet kind and set of
     columns: the rows of all books are checked in one frame and each failure case goes back to its book."""
     found: list[list[Finding]] = [[] for _ in items]
-    for kind, schema in SCHEMAS.items():
+    for kind, schema in (*SCHEMAS.items(), *YEAR_SCHEMAS.items()):
         groups: dict[tuple[str, ...], list[int]] = {}
         frames: dict[int, pd.DataFrame] = {}
         for number, (book, loaded, _reported_cells) in enumerate(items):
@@ -213,13 +213,13 @@ def _case_findings(kind: str, cases: list[tuple[Any, int]], book: Book, loaded: 
     """Cell findings of one book's pandera failure cases (each with its Excel row)."""
     findings: list[Finding] = []
     table = loaded.table(kind)
+    if table is None:  # only sheets that were read have frames, hence failure cases
+        return findings
     records = book.records(kind)
     by_row = {r.row: r for r in records}
     for case, row in cases:
         field_name, check = case.column, str(case.check)
         code = _schema_code(kind, field_name, check)
-        if code is None:
-            continue
         row = int(row)
         header = table.spec.header_of(field_name)
         if (table.sheet_name, row, header) in reported:
@@ -228,7 +228,7 @@ def _case_findings(kind: str, cases: list[tuple[Any, int]], book: Book, loaded: 
         value = getattr(record, field_name, None) if record is not None else None
         if field_name in ("q1", "q2", "q3", "q4") and value is not None:
             value = float(value) / 100
-        elif hasattr(value, "as_tuple"):
+        elif isinstance(value, Decimal):
             value = float(value)
         if code == "WBE-E010":
             value = None if value in ("", None) else value
@@ -237,5 +237,5 @@ def _case_findings(kind: str, cases: list[tuple[Any, int]], book: Book, loaded: 
             shown = f"{case.failure_case:g}"
         at = Location.at(table.sheet_name, row, table.columns.get(field_name), header)
         findings.append(finding(code, at, value, header=header, text="" if shown is None else str(shown),
-                                choices="、".join(CATEGORIES)))
+                                choices="、".join(CATEGORIES), check=check))
     return findings

@@ -1,17 +1,18 @@
 """Cross-row and cross-sheet rules: sums, the spending plan, keys, the indicator framework.
 
 Rules read typed records (model.py) and the tables' column positions (to name cells); they do not know
-which library read the file. Each rule is a function that yields findings; RULES lists them in order.
+which library read the file. Each rule is a function that yields findings and declares the codes it can
+report (``produces``); RULES lists them in order.
 """
 
 from __future__ import annotations
 
 from collections import Counter, defaultdict
 from decimal import Decimal
-from typing import Callable, Iterator
+from typing import Any, Callable, Iterator
 
 from ..canonical_reader import LoadedWorkbook
-from ..findings import Finding, Location, finding
+from ..findings import Finding, Location, finding, produces
 from ..framework import FRAMEWORKS, canonical_level1, canonical_level2, frameworks_of, stem
 from ..model import Book
 from ..sheets.goals import CATEGORIES
@@ -27,7 +28,7 @@ class RuleContext:
         self.loaded = loaded
 
     def at(self, code: str, kind: str, row: int | None, field_name: str | None, value: object, /,
-           variant: str | None = None, **fields: object) -> Finding:
+           variant: str | None = None, **fields: Any) -> Finding:
         """A finding of ``code`` at a record's field; the message is the catalogue's, with ``fields``."""
         table = self.loaded.table(kind)
         sheet = table.sheet_name if table else None
@@ -50,6 +51,7 @@ def _pct(points: Decimal) -> str:
     return text + "%"
 
 
+@produces("WBE-E030")
 def budget_adds_up(ctx: RuleContext) -> Iterator[Finding]:
     for p in ctx.book.projects:
         if p.budget is None or p.fiscal is None:
@@ -61,6 +63,7 @@ def budget_adds_up(ctx: RuleContext) -> Iterator[Finding]:
                          total=_fmt(Decimal(total)))
 
 
+@produces("WBE-E031", "WBE-E032")
 def plan_is_cumulative(ctx: RuleContext) -> Iterator[Finding]:
     headers = ("3月底", "6月底", "10月底", "12月底")
     for p in ctx.book.projects:
@@ -75,6 +78,7 @@ def plan_is_cumulative(ctx: RuleContext) -> Iterator[Finding]:
             yield ctx.at("WBE-E032", "projects", p.row, "q4", float(plan[3]) / 100, percent=_pct(plan[3]))
 
 
+@produces("WBE-E033", "WBE-E045")
 def project_keys(ctx: RuleContext) -> Iterator[Finding]:
     first_row: dict[str, int | None] = {}
     for p in ctx.book.projects:
@@ -96,6 +100,7 @@ def project_keys(ctx: RuleContext) -> Iterator[Finding]:
             seen[key] = p.row
 
 
+@produces("WBE-E034", "WBE-E035", "WBE-E039")
 def indicators_belong(ctx: RuleContext) -> Iterator[Finding]:
     projects = {p.code: p for p in ctx.book.projects if p.code}
     counted: Counter[str] = Counter()
@@ -115,6 +120,7 @@ def indicators_belong(ctx: RuleContext) -> Iterator[Finding]:
             yield ctx.at("WBE-E035", "projects", p.row, "code", p.code, code=p.code, name=p.name)
 
 
+@produces("WBE-E023", "WBE-E024", "WBE-E036", "WBE-W037", "WBE-W044")
 def framework_fits(ctx: RuleContext) -> Iterator[Finding]:
     seen_frameworks: dict[str, list] = defaultdict(list)
     by_project: dict[str, set[str]] = defaultdict(set)
@@ -152,6 +158,7 @@ def framework_fits(ctx: RuleContext) -> Iterator[Finding]:
             yield ctx.at("WBE-W044", "projects", p.row, "code", p.code, code=p.code, name=p.name)
 
 
+@produces("WBE-E040")
 def indicator_values_parse(ctx: RuleContext) -> Iterator[Finding]:
     for ind in ctx.book.indicators:
         parsed = parse_indicator_value(ind.value)
@@ -160,6 +167,7 @@ def indicator_values_parse(ctx: RuleContext) -> Iterator[Finding]:
                          operator=parsed.operator)
 
 
+@produces("WBE-E042")
 def duplicate_indicators(ctx: RuleContext) -> Iterator[Finding]:
     seen: dict[tuple[str, str, str, str], int | None] = {}
     for ind in ctx.book.indicators:
@@ -173,6 +181,7 @@ def duplicate_indicators(ctx: RuleContext) -> Iterator[Finding]:
             seen[key] = ind.row
 
 
+@produces("WBE-E019", "WBE-E038", "WBE-E043")
 def departments_consistent(ctx: RuleContext) -> Iterator[Finding]:
     first: dict[str, tuple[str, int | None, int | None]] = {}
     for g in ctx.book.goals:
@@ -203,6 +212,7 @@ def departments_consistent(ctx: RuleContext) -> Iterator[Finding]:
                          year=dept[1])
 
 
+@produces("WBE-E041", "WBE-W046")
 def goals_keys(ctx: RuleContext) -> Iterator[Finding]:
     seen: dict[tuple[str, str, int], int | None] = {}
     for g in ctx.book.goals:
@@ -224,6 +234,7 @@ IMPLAUSIBLE_WAN = Decimal(10000)
 MONEY_FIELDS = (("budget", "预算数"), ("fiscal", "财政资金"), ("other", "其他资金"))
 
 
+@produces("WBE-W049")
 def amounts_plausible(ctx: RuleContext) -> Iterator[Finding]:
     for p in ctx.book.projects:
         for field_name, header in MONEY_FIELDS:
@@ -234,6 +245,7 @@ def amounts_plausible(ctx: RuleContext) -> Iterator[Finding]:
                 break
 
 
+@produces("WBE-W050")
 def standard_level_names(ctx: RuleContext) -> Iterator[Finding]:
     for ind in ctx.book.indicators:
         level1 = canonical_level1(ind.level1)

@@ -1,13 +1,17 @@
 """pandera DataFrameModels: what a valid row of each canonical sheet is, column by column.
 
 The frames checked here are typed (see parsing.py): one row per record, indexed by the Excel row number,
-money and plan as floats, blanks as None. Each check has a name that maps to a stable finding code, so the
-failure cases pandera collects in one lazy pass become cell-precise findings.
+money and plan as floats, blanks as None. Every field declares, where it is defined, the catalogue code of
+each of its checks (``coded``), so the failure cases pandera collects in one lazy pass become cell-precise
+findings; a check that declares no code still becomes a finding (WBE-E099), never nothing. A blank in a
+field that is not nullable is WBE-E010 everywhere.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from decimal import Decimal
+from typing import Any
 
 import pandas as pd
 
@@ -18,6 +22,23 @@ from .pandera_import import Series, pa
 
 DEPT_CODE_PATTERN = r"^\d{6}$"
 PROJECT_CODE_PATTERN = r"^\d{6}\d{2}P[0-9A-Za-z]{12}$"
+
+
+CODES_KEY = "wbe_codes"  # the key of a field's pandera metadata that holds its checks' codes
+MISSING = "WBE-E010"  # pandera's not_nullable, for every field
+
+
+def coded(codes: Mapping[str, str], **field: Any) -> Any:
+    """A pandera field whose checks name the catalogue code they report: pandera's check name (as in its
+    failure cases: ``str_matches``, ``greater_than_or_equal_to``, or a custom check's name) -> code."""
+    return pa.Field(metadata={CODES_KEY: dict(codes)}, **field)
+
+
+MONEY = {"greater_than_or_equal_to": "WBE-E012", "cents": "WBE-E013"}
+PLAN = {"in_range": "WBE-E015"}
+DEPT_CODE = {"str_matches": "WBE-E017"}
+PROJECT_CODE = {"str_matches": "WBE-E018"}
+SEQ = {"greater_than_or_equal_to": "WBE-E021"}
 
 
 def _at_most_two_decimals(value: object) -> bool:
@@ -33,11 +54,12 @@ def _is_level1(value: object) -> bool:
 
 
 class GoalsSchema(pa.DataFrameModel):
-    dept_code: Series[str] = pa.Field(nullable=False, str_matches=DEPT_CODE_PATTERN)
+    dept_code: Series[str] = coded(DEPT_CODE, nullable=False, str_matches=DEPT_CODE_PATTERN)
     dept_name: Series[str] = pa.Field(nullable=False)
-    year: Series[pd.Int64Dtype] = pa.Field(nullable=False, in_range={"min_value": 2000, "max_value": 2100})
-    category: Series[str] = pa.Field(nullable=False, isin=list(CATEGORIES))
-    seq: Series[pd.Int64Dtype] = pa.Field(nullable=False, ge=1)
+    year: Series[pd.Int64Dtype] = coded({"in_range": "WBE-E020"}, nullable=False,
+                                     in_range={"min_value": 2000, "max_value": 2100})
+    category: Series[str] = coded({"isin": "WBE-E022"}, nullable=False, isin=list(CATEGORIES))
+    seq: Series[pd.Int64Dtype] = coded(SEQ, nullable=False, ge=1)
     title: Series[str] = pa.Field(nullable=True)
     content: Series[str] = pa.Field(nullable=False)
 
@@ -47,19 +69,19 @@ class GoalsSchema(pa.DataFrameModel):
 
 
 class ProjectsSchema(pa.DataFrameModel):
-    dept_code: Series[str] = pa.Field(nullable=False, str_matches=DEPT_CODE_PATTERN)
-    seq: Series[pd.Int64Dtype] = pa.Field(nullable=False, ge=1)
-    code: Series[str] = pa.Field(nullable=False, str_matches=PROJECT_CODE_PATTERN)
+    dept_code: Series[str] = coded(DEPT_CODE, nullable=False, str_matches=DEPT_CODE_PATTERN)
+    seq: Series[pd.Int64Dtype] = coded(SEQ, nullable=False, ge=1)
+    code: Series[str] = coded(PROJECT_CODE, nullable=False, str_matches=PROJECT_CODE_PATTERN)
     name: Series[str] = pa.Field(nullable=False)
     table_title: Series[str] = pa.Field(nullable=True)
-    budget: Series[float] = pa.Field(nullable=False, ge=0)
-    fiscal: Series[float] = pa.Field(nullable=False, ge=0)
-    other: Series[float] = pa.Field(nullable=True, ge=0)
+    budget: Series[float] = coded(MONEY, nullable=False, ge=0)
+    fiscal: Series[float] = coded(MONEY, nullable=False, ge=0)
+    other: Series[float] = coded(MONEY, nullable=True, ge=0)
     purpose: Series[str] = pa.Field(nullable=False)
-    q1: Series[float] = pa.Field(nullable=False, in_range={"min_value": 0, "max_value": 100})
-    q2: Series[float] = pa.Field(nullable=False, in_range={"min_value": 0, "max_value": 100})
-    q3: Series[float] = pa.Field(nullable=False, in_range={"min_value": 0, "max_value": 100})
-    q4: Series[float] = pa.Field(nullable=False, in_range={"min_value": 0, "max_value": 100})
+    q1: Series[float] = coded(PLAN, nullable=False, in_range={"min_value": 0, "max_value": 100})
+    q2: Series[float] = coded(PLAN, nullable=False, in_range={"min_value": 0, "max_value": 100})
+    q3: Series[float] = coded(PLAN, nullable=False, in_range={"min_value": 0, "max_value": 100})
+    q4: Series[float] = coded(PLAN, nullable=False, in_range={"min_value": 0, "max_value": 100})
     goal: Series[str] = pa.Field(nullable=False)
 
     @pa.check("budget", "fiscal", "other", name="cents", element_wise=True)
@@ -72,10 +94,10 @@ class ProjectsSchema(pa.DataFrameModel):
 
 
 class IndicatorsSchema(pa.DataFrameModel):
-    dept_code: Series[str] = pa.Field(nullable=False, str_matches=DEPT_CODE_PATTERN)
-    project_code: Series[str] = pa.Field(nullable=False, str_matches=PROJECT_CODE_PATTERN)
-    seq: Series[pd.Int64Dtype] = pa.Field(nullable=False, ge=1)
-    level1: Series[str] = pa.Field(nullable=False)
+    dept_code: Series[str] = coded(DEPT_CODE, nullable=False, str_matches=DEPT_CODE_PATTERN)
+    project_code: Series[str] = coded(PROJECT_CODE, nullable=False, str_matches=PROJECT_CODE_PATTERN)
+    seq: Series[pd.Int64Dtype] = coded(SEQ, nullable=False, ge=1)
+    level1: Series[str] = coded({"level1": "WBE-E023"}, nullable=False)
     level2: Series[str] = pa.Field(nullable=False)
     level3: Series[str] = pa.Field(nullable=False)
     description: Series[str] = pa.Field(nullable=True)

@@ -527,7 +527,7 @@ def create_app(*, max_upload_mb: float = 20, token: str | None = None, work_dir:
                data_dir: str | Path | None = None, database_url: str | None = None, max_age_hours: float = 24,
                workers: int | None = None, executor: str = "process", merge_factor: int = 5,
                fast_wait: float = FAST_WAIT, install_collection: Callable[..., Any] | None = None,
-               **collection_options: Any) -> Starlette:
+               library: str | Path | None = None, **collection_options: Any) -> Starlette:
     """The web app. ``work_dir`` holds the sessions' private folders (a fresh temporary folder by default,
     deleted at shutdown); ``data_dir`` switches on the collection box (workbook_engine/web/collection.py);
     ``executor='thread'`` runs jobs in threads instead of processes (for fast in-process tests); a request
@@ -567,6 +567,10 @@ def create_app(*, max_upload_mb: float = 20, token: str | None = None, work_dir:
         if install_collection is None:
             raise TypeError("create_app(data_dir=...) needs install_collection (use workbook_engine.web.create_app)")
         install_collection(app, data_dir=data_dir, database_url=database_url, **collection_options)
+    if library is not None:  # the 指标库 page (issue 23): web/library_page.py adds its routes
+        from .library_page import install as install_library
+
+        install_library(app, library)
     app.add_middleware(SecurityMiddleware, secrets_=secrets_)
     return app
 

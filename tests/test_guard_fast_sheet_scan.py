@@ -1,4 +1,4 @@
-"""The guard's fast worksheet scan (io/xml_scan._PlainSheet, issue 15) finds what the handler scan finds.
+"""The guard's fast worksheet scan (io/xml_scan._PlainSheet) finds what the handler scan finds.
 
 A worksheet spelled plainly is counted by patterns instead of a Python call per element; anything else
 makes the fast scan decline and the guard scans the part again with the handlers. These tests generate

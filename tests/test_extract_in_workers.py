@@ -1,4 +1,4 @@
-"""Issue 15: extract reads several official workbooks in worker processes (io/parallel.py).
+"""extract reads several official workbooks in worker processes (io/parallel.py).
 
 The book, the report and any error must be exactly those of reading the files one after another in this
 process; Ctrl-C and SIGTERM must end the command as before (已中断, status 130/143, no output, no worker left).

@@ -1,4 +1,4 @@
-"""Issue 15 (merge): the cheaper check of the written merge keeps its guarantee — the findings are those
+"""The cheaper check of the written merge keeps its guarantee — the findings are those
 ``wbe validate`` gives of the output, and a file that does not read back as planned is never put in place."""
 
 from __future__ import annotations

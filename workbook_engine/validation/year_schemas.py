@@ -1,0 +1,98 @@
+"""pandera models of the budget year's sheets (监控项目, 监控指标, 自评项目, 自评指标; issue 22).
+
+As schemas.py: typed frames, one row per record, money as floats, blanks as None; each field declares its
+checks' codes (``coded``: patterns, money and not-null as for 项目 and 指标). The sheets are optional: a book
+without them has no frame to check.
+"""
+
+from __future__ import annotations
+
+from .pandera_import import Series, pa
+from .schemas import DEPT_CODE, DEPT_CODE_PATTERN, MONEY, PROJECT_CODE, PROJECT_CODE_PATTERN, _at_most_two_decimals, coded
+
+
+
+class MonitorProjectsSchema(pa.DataFrameModel):
+    dept_code: Series[str] = coded(DEPT_CODE, nullable=False, str_matches=DEPT_CODE_PATTERN)
+    project_code: Series[str] = coded(PROJECT_CODE, nullable=False, str_matches=PROJECT_CODE_PATTERN)
+    period: Series[str] = pa.Field(nullable=False)
+    initial_budget: Series[float] = coded(MONEY, nullable=False, ge=0)
+    full_budget: Series[float] = coded(MONEY, nullable=False, ge=0)
+    executed: Series[float] = coded(MONEY, nullable=False, ge=0)
+    expected_executed: Series[float] = coded(MONEY, nullable=True, ge=0)
+    goal_progress: Series[str] = pa.Field(nullable=False)
+    note: Series[str] = pa.Field(nullable=True)
+
+    @pa.check("initial_budget", "full_budget", "executed", "expected_executed", name="cents", element_wise=True)
+    def cents(cls, value: float) -> bool:  # noqa: N805 - pandera passes the class
+        return _at_most_two_decimals(value)
+
+    class Config:
+        strict = False
+        coerce = False
+
+
+class MonitorIndicatorsSchema(pa.DataFrameModel):
+    dept_code: Series[str] = coded(DEPT_CODE, nullable=False, str_matches=DEPT_CODE_PATTERN)
+    project_code: Series[str] = coded(PROJECT_CODE, nullable=False, str_matches=PROJECT_CODE_PATTERN)
+    level1: Series[str] = pa.Field(nullable=False)
+    level2: Series[str] = pa.Field(nullable=False)
+    level3: Series[str] = pa.Field(nullable=False)
+    target: Series[str] = pa.Field(nullable=False)
+    progress: Series[str] = pa.Field(nullable=False)
+    expected: Series[str] = pa.Field(nullable=False)
+    deviation_causes: Series[str] = pa.Field(nullable=True)
+    deviation_note: Series[str] = pa.Field(nullable=True)
+    likelihood: Series[str] = pa.Field(nullable=False)
+    corrective: Series[str] = pa.Field(nullable=True)
+    note: Series[str] = pa.Field(nullable=True)
+
+    class Config:
+        strict = False
+        coerce = False
+
+
+class EvaluationProjectsSchema(pa.DataFrameModel):
+    dept_code: Series[str] = coded(DEPT_CODE, nullable=False, str_matches=DEPT_CODE_PATTERN)
+    project_code: Series[str] = coded(PROJECT_CODE, nullable=False, str_matches=PROJECT_CODE_PATTERN)
+    initial_budget: Series[float] = coded(MONEY, nullable=False, ge=0)
+    full_budget: Series[float] = coded(MONEY, nullable=False, ge=0)
+    executed: Series[float] = coded(MONEY, nullable=False, ge=0)
+    achievement: Series[str] = pa.Field(nullable=False)
+    conclusion: Series[str] = pa.Field(nullable=True)
+    problems: Series[str] = pa.Field(nullable=True)
+    improvements: Series[str] = pa.Field(nullable=True)
+
+    @pa.check("initial_budget", "full_budget", "executed", name="cents", element_wise=True)
+    def cents(cls, value: float) -> bool:  # noqa: N805
+        return _at_most_two_decimals(value)
+
+    class Config:
+        strict = False
+        coerce = False
+
+
+class EvaluationIndicatorsSchema(pa.DataFrameModel):
+    dept_code: Series[str] = coded(DEPT_CODE, nullable=False, str_matches=DEPT_CODE_PATTERN)
+    project_code: Series[str] = coded(PROJECT_CODE, nullable=False, str_matches=PROJECT_CODE_PATTERN)
+    level1: Series[str] = pa.Field(nullable=False)
+    level2: Series[str] = pa.Field(nullable=False)
+    level3: Series[str] = pa.Field(nullable=False)
+    target: Series[str] = pa.Field(nullable=False)
+    actual: Series[str] = pa.Field(nullable=False)
+    attainment: Series[str] = pa.Field(nullable=True)
+    points: Series[float] = pa.Field(nullable=True)
+    score: Series[float] = pa.Field(nullable=True)
+    analysis: Series[str] = pa.Field(nullable=True)
+
+    class Config:
+        strict = False
+        coerce = False
+
+
+YEAR_SCHEMAS: dict[str, type[pa.DataFrameModel]] = {
+    "monitor_projects": MonitorProjectsSchema,
+    "monitor_indicators": MonitorIndicatorsSchema,
+    "evaluation_projects": EvaluationProjectsSchema,
+    "evaluation_indicators": EvaluationIndicatorsSchema,
+}

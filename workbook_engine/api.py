@@ -35,7 +35,7 @@ def __getattr__(name: str) -> Any:
 
 
 __all__ = ["new_workbook", "import_document", "validate", "check", "annotate", "read_book", "review",
-           "annotate_review", "merge", "diff", "render", "extract", "publish", "render_form", "publish_form",
+           "annotate_review", "merge", "diff", "render", "extract", "publish", "render_form",
            "score", "next_year_workbook",
            "Report", "RenderResult", "PublishResult", "check_output"]
 
@@ -179,16 +179,6 @@ def render_form(book: str | os.PathLike[str], output: str | os.PathLike[str], *,
     from .official.forms import render_forms
 
     return render_forms(book, output, kind=form, period=period, dept=dept, force=force, overwrite=overwrite)
-
-
-def publish_form(book: str | os.PathLike[str], output: str | os.PathLike[str], *, form: str,
-                 period: str | None = None, dept: str | None = None, force: bool = False, pdf: bool = False,
-                 overwrite: bool = False) -> Any:
-    """Validate, then write the budget-year forms as a Word document (.docx, and PDF with ``pdf``)."""
-    from .publish.forms import publish_forms
-
-    return publish_forms(book, output, kind=form, period=period, dept=dept, force=force, pdf=pdf,
-                         overwrite=overwrite)
 
 
 def score(path: str | os.PathLike[str]) -> ScoreResult:

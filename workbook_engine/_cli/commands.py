@@ -251,24 +251,10 @@ def publish_command(
     force: bool = typer.Option(False, "--force", help="校验有错误时仍然发布"),
     format: OutputFormat = FORMAT,
     overwrite: bool = OVERWRITE,
-    form: Optional[FormKind] = typer.Option(None, "--form", help="发布年中或年末的表格：monitor 监控表，evaluation 自评表"),
-    period: Optional[str] = PERIOD,
 ) -> None:
     from .. import api
     from ..reporting import progress_bar
 
-    if form is not None:
-        result = api.publish_form(book, output, form=form.value, period=period, dept=dept, force=force, pdf=pdf,
-                                  overwrite=overwrite)
-        if format is OutputFormat.json:
-            typer.echo(result.to_json())
-            raise typer.Exit(result.exit_code())
-        report_validation(result, book, "发布")
-        for published in result.files:
-            also = f"，PDF：{published.pdf}" if published.pdf else ""
-            typer.echo(f"已发布{FORM_LABELS[form.value]} {published.department.code}{published.department.name} → "
-                       f"{published.path}：{published.projects} 张项目表，{published.indicators} 个指标{also}。")
-        return
     with progress_bar("发布", before="校验中") as progress:
         result = api.publish(book, output, dept=dept, force=force, pdf=pdf, finance_bureau=finance_bureau,
                              progress=progress, overwrite=overwrite)

@@ -35,18 +35,13 @@ from .forms_values import key_of, record_key, records
 
 _PERIOD_IN_LABEL = re.compile(r"\d{1,2}\s*[-—–~～至到]\s*\d{1,2}\s*月")
 RECORD_CLASSES = {"goals": Goal, "projects": Project, "indicators": Indicator,
-                  "monitor_projects": "MonitorProject", "monitor_indicators": "MonitorIndicator",
-                  "evaluation_projects": "EvaluationProject", "evaluation_indicators": "EvaluationIndicator"}
+                  "monitor_projects": model.MonitorProject, "monitor_indicators": model.MonitorIndicator,
+                  "evaluation_projects": model.EvaluationProject, "evaluation_indicators": model.EvaluationIndicator}
 YEAR_LISTS = ("monitor_projects", "monitor_indicators", "evaluation_projects", "evaluation_indicators")
 
 
 def record_class(kind: str) -> Any:
-    found = RECORD_CLASSES[kind]
-    if not isinstance(found, str):
-        return found
-    from . import forms_records
-
-    return getattr(model, found, None) or getattr(forms_records, found)
+    return RECORD_CLASSES[kind]
 
 
 def label_key(text: Any) -> str:
@@ -181,6 +176,8 @@ class FormSheetReader:
             return self.values
         for offset, spec in enumerate(template.indicator_header):
             self.take_row(spec, header + offset, {})
+        for helper in template.helpers:  # the hidden helper columns' captions, written beside the header
+            self.grid.used.add(self.grid.anchor(header, helper.col))
         first = header + len(template.indicator_header)
         footer_rows: list[tuple[FormRowSpec, int]] = []
         search = first

@@ -71,7 +71,14 @@ def render_forms(book_path: str | os.PathLike[str], output: str | os.PathLike[st
 
 # --- recognising forms among extract's inputs ------------------------------------------------------------
 
-_TITLE_STEMS = tuple(name.encode("utf-8") for name in FORM_NAMES.values())
+def _stems(name: str) -> tuple[bytes, ...]:
+    """The title as UTF-8 and as XML character references (openpyxl without lxml writes ``&#39033;``...)."""
+    return (name.encode("utf-8"), "".join(f"&#{ord(ch)};" for ch in name).encode("ascii"),
+            "".join(f"&#x{ord(ch):x};" for ch in name).encode("ascii"),
+            "".join(f"&#x{ord(ch):X};" for ch in name).encode("ascii"))
+
+
+_TITLE_STEMS = tuple(stem for name in FORM_NAMES.values() for stem in _stems(name))
 _SEARCHED_PARTS = ("xl/sharedStrings.xml",)
 
 

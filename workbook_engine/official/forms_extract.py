@@ -515,17 +515,16 @@ def _indicator_record(builder: FormBuilder, template: FormTemplate, row: dict[st
     score = None
     if score_cell is not None and (score_cell[1], score_cell[2]) not in formulas and not _blank(score_cell[0]):
         score = builder.points(score_cell, "得分")  # a typed 得分 (the formula replaced)
-    from .forms_values import band_of, default_points
+    from .forms_values import default_points, split_actual
 
     defaults = default_points(builder.goals.indicators_of(indicator.project_code))
     position = next((n for n, i in enumerate(builder.goals.indicators_of(indicator.project_code)) if i is indicator), -1)
     points = typed_points
     if points is not None and 0 <= position < len(defaults) and points == defaults[position]:
         points = None  # the default split, as rendered: not a 分值 of its own
-    if not (actual or analysis or points is not None or score is not None) or cls is None:
+    attainment, actual = split_actual(actual)  # 达成：按时完成 -> 完成程度 and 实际完成值
+    if not (actual or attainment or analysis or points is not None or score is not None) or cls is None:
         return None
-    band = band_of(actual)
-    attainment = next((w for w in ("部分达成", "未达成", "达成") if actual.startswith(w)), "") if band is not None else ""
     del level1, level2
     return cls(indicator.dept_code, indicator.project_code, indicator.level1, indicator.level2, indicator.level3,
                indicator.value, actual, attainment, points, score, analysis)

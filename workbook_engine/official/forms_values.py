@@ -17,12 +17,16 @@ from ..framework import canonical_level1
 from ..layout import standard_level
 from ..model import Book, Department, Indicator, Project
 from ..values import base_unit, parse_indicator_value
+from ..year_config import DEFAULT_QUALITATIVE
 from .forms_layout import EVALUATION, MONITOR, Lookup
 
 BUDGET_POINTS = Decimal(10)
 # 财预〔2020〕10号 原则上: 产出 50, 效益 30, 满意度 10 (预算执行率 10); 成本指标 counts with 产出.
 LEVEL1_POINTS = {"产出指标": Decimal(50), "效益指标": Decimal(30), "满意度指标": Decimal(10), "成本指标": Decimal(0)}
-QUALITATIVE_BANDS = {"达成": Decimal(1), "部分达成": Decimal("0.8"), "未达成": Decimal("0.6")}
+# The share of 分值 a qualitative row scores, as scoring.py by default (year_config.DEFAULT_QUALITATIVE); the
+# band formula of evaluation-form.toml writes the same shares.
+QUALITATIVE_BANDS = {word: share / 100 for word, share in DEFAULT_QUALITATIVE.items()}
+BAND_WORDS = ("部分达成", "未达成", "达成")  # longest first: 达成 is the tail of the other two
 NOT_APPLICABLE = ("不适用", "/", "—")
 CENT = Decimal("0.01")
 
@@ -94,7 +98,7 @@ def is_not_applicable(text: str) -> bool:
 
 def band_of(text: str) -> Decimal | None:
     stripped = str(text).strip()
-    for word in ("部分达成", "未达成", "达成"):
+    for word in BAND_WORDS:
         if stripped.startswith(word):
             return QUALITATIVE_BANDS[word]
     return None
@@ -198,11 +202,32 @@ class ProjectForm:
             if attr == "points":
                 typed = _attr(found, "points")
                 return typed if typed is not None else (self.points[index] if index < len(self.points) else None)
+            if attr == "actual" and record == "evaluation_indicator":
+                return shown_actual(found)
             return _attr(found, attr)
         if record == "target":
             target = parse_target(indicator.value)
             return {"direction": target.direction, "number": target.number, "unit": target.unit}[attr]
         return None
+
+
+def shown_actual(record: Any) -> Any:
+    """实际完成值 as the form shows it: a qualitative row's 完成程度 leads (``达成：按时完成``), since the form's
+    band formula and the read-back take it from there (the form has no column of its own for it)."""
+    actual = _attr(record, "actual")
+    attainment = str(_attr(record, "attainment") or "").strip()
+    if attainment not in QUALITATIVE_BANDS or str(actual or "").strip().startswith(BAND_WORDS):
+        return actual
+    return f"{attainment}：{actual}" if str(actual or "").strip() else attainment
+
+
+def split_actual(text: str) -> tuple[str, str]:
+    """(完成程度, 实际完成值) of a form's 实际完成值 cell: ``达成：按时完成`` -> (达成, 按时完成)."""
+    stripped = text.strip()
+    for word in BAND_WORDS:
+        if stripped.startswith(word):
+            return word, stripped[len(word):].lstrip("：:，,、 ")
+    return "", stripped
 
 
 def _attr(record: Any, attr: str) -> Any:

@@ -17,8 +17,9 @@ from workbook_engine.layout import standard_level
 from workbook_engine.official.forms import is_form_workbook
 from workbook_engine.official.forms_render import DATA_SHEET
 from workbook_engine.scoring import score_book
+from workbook_engine.values import parse_indicator_value
 
-from .conftest import SAMPLE, run_cli
+from .conftest import SAMPLE, libreoffice_convert, needs_soffice, run_cli
 from .year_books import filled_year
 
 MONITOR_TITLE = "项目支出绩效目标执行监控表（{year}年度）"
@@ -285,3 +286,46 @@ def test_cli_refuses_a_period_for_the_evaluation_form(year_book, tmp_path):
     assert result.returncode == 2
     assert "--period 只用于 --form monitor" in result.stderr and "Traceback" not in result.stderr
     assert not (tmp_path / "e.xlsx").exists()
+
+
+# --- LibreOffice: its recalculation of the 得分 formulas equals the engine, and its re-save reads back ---------
+
+@needs_soffice
+@pytest.mark.libreoffice
+def test_libreoffice_recalculates_the_scores_the_engine_computes(year_book, evaluation_form, tmp_path):
+    _, book = year_book
+    project = book.projects[0]
+    indicators = book.indicators_of(project.code)
+    quantitative = next(i for i in indicators if re.match(r"^≥\d", i.value or ""))
+    qualitative = [i for i in indicators if parse_indicator_value(i.value).kind != "quantitative"]
+    unit = re.sub(r"[≥\d.]", "", quantitative.value)
+    low = f"{(Decimal(re.sub(r'[^0-9.]', '', quantitative.value)) * Decimal('0.8')).normalize()}{unit}"
+
+    def edit(sheet):
+        after = find(sheet, "三级指标")[0]
+        actual_c = find(sheet, "实际完成值")[1]
+        sheet.cell(find(sheet, quantitative.level3, after=after)[0], actual_c).value = low
+        sheet.cell(find(sheet, qualitative[0].level3, after=after)[0], actual_c).value = "部分达成：推迟一个月"
+        sheet.cell(find(sheet, qualitative[1].level3, after=after)[0], actual_c).value = "不适用"
+
+    workbook = openpyxl.load_workbook(evaluation_form)  # openpyxl keeps no cached values: LibreOffice computes
+    edit(workbook.worksheets[0])
+    typed = tmp_path / "typed.xlsx"
+    workbook.save(typed)
+    resaved = libreoffice_convert(typed, "xlsx:Calc MS Excel 2007 XML", tmp_path / "lo")
+    back, report = extract([resaved], tmp_path / "back.xlsx")
+    assert report.findings == []
+    scored = next(s for s in score_book(back) if s.project_code == project.code)
+    methods = {s.record.level3: s for s in scored.indicators}
+    assert methods[qualitative[1].level3].score is None  # 不适用: left out, the total rescaled
+    assert methods[qualitative[0].level3].record.attainment == "部分达成"
+    shown = openpyxl.load_workbook(resaved, data_only=True).worksheets[0]
+    header_r = find(shown, "一级指标")[0]
+    score_c = find(shown, "得分", after=header_r - 1)[1]
+    for indicator, expected in zip(indicators, scored.indicators):
+        r = find(shown, indicator.level3, after=header_r)[0]
+        value = shown.cell(r, score_c).value
+        assert (None if value in (None, "") else Decimal(str(value)).quantize(Decimal("0.01"))) == expected.score
+    total_r = find(shown, "总分")[0]
+    assert Decimal(str(shown.cell(total_r, score_c).value)).quantize(Decimal("0.01")) == scored.total
+    assert shown.cell(total_r, score_c + 1).value == scored.grade

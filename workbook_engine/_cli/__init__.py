@@ -20,10 +20,10 @@ COMMANDS = [
      "退出码：0 已写出；1 输入有错误或有冲突，未写出；2 无法读取。"),
     ("diff", commands.diff_command, "比对同一工作簿的两个版本，列出内容上的变化。",
      "退出码：0 相同，1 有变化，2 无法读取。"),
-    ("render", commands.render_command, "渲染官方工作簿（项目汇总、部门整体绩效目标、每个项目一张表）；"
-     "--form monitor 生成执行监控表，--form evaluation 生成绩效自评表。",
-     "先校验；有错误时不渲染（--force 仍然渲染）。"),
-    ("extract", commands.extract_command, "把官方工作簿或监控表、自评表（可能已在 Excel/WPS 中修改）读回规范工作簿。",
+    ("render", commands.render_command, "渲染官方工作簿，或用 --form 生成执行监控表、绩效自评表。",
+     "官方工作簿：项目汇总、部门整体绩效目标、每个项目一张表；--form monitor 执行监控表，--form evaluation "
+     "绩效自评表，每个项目一张。先校验；有错误时不渲染（--force 仍然渲染）。"),
+    ("extract", commands.extract_command, "把官方工作簿或监控表、自评表读回规范工作簿。",
      "监控表、自评表按标题识别，读入监控项目、监控指标、自评项目、自评指标；表中改动的绩效目标不采用并逐格列出。"),
     ("publish", commands.publish_command, "发布部门预算绩效文本 .docx，加 --pdf 同时生成 PDF。",
      "先校验；有错误时不发布（--force 仍然发布）。"),

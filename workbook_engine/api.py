@@ -37,7 +37,8 @@ def __getattr__(name: str) -> Any:
 
 
 __all__ = ["new_workbook", "import_document", "validate", "check", "annotate", "read_book", "review",
-           "annotate_review", "merge", "diff", "render", "extract", "publish", "score", "next_year_workbook",
+           "annotate_review", "merge", "diff", "render", "extract", "publish", "render_form",
+           "score", "next_year_workbook",
            "Report", "RenderResult", "PublishResult", "check_output"]
 
 
@@ -172,6 +173,16 @@ def publish(book: str | os.PathLike[str], output: str | os.PathLike[str], *, dep
 
     return publish_documents(book, output, dept=dept, force=force, pdf=pdf, finance_bureau=finance_bureau,
                              progress=progress, overwrite=overwrite)
+
+
+def render_form(book: str | os.PathLike[str], output: str | os.PathLike[str], *, form: str,
+                period: str | None = None, dept: str | None = None, force: bool = False,
+                overwrite: bool = False) -> Any:
+    """Validate, then write the budget-year form of each department: ``form`` is ``monitor`` (项目支出绩效目标
+    执行监控表, for the ``period`` such as 1-7) or ``evaluation`` (项目支出绩效自评表); one sheet per project."""
+    from .official.forms import render_forms
+
+    return render_forms(book, output, kind=form, period=period, dept=dept, force=force, overwrite=overwrite)
 
 
 def score(path: str | os.PathLike[str]) -> ScoreResult:

@@ -4,6 +4,7 @@ The library is imported inside each command, never at module level (see _cli/app
 
 from __future__ import annotations
 
+from enum import Enum
 from pathlib import Path
 from typing import Optional
 
@@ -16,6 +17,19 @@ FORMAT = typer.Option(OutputFormat.text, "--format", help=FORMAT_HELP)
 SHOW_ALL = typer.Option(False, "--all", help="列出全部问题（默认先给汇总和前几条）")
 LIBRARY_OPTION = typer.Option(None, "--library", readable=False,
                               help="指标库文件夹：同时按同类项目审核目标（WBE-R201…R203，见 docs/library.md）")
+
+
+class FormKind(str, Enum):
+    """The budget-year forms (issue 22): 运行监控 and 绩效自评."""
+
+    monitor = "monitor"
+    evaluation = "evaluation"
+
+
+FORM = typer.Option(None, "--form",
+                    help="生成年中或年末的表格：monitor 项目支出绩效目标执行监控表，evaluation 项目支出绩效自评表")
+PERIOD = typer.Option(None, "--period", help="监控期间，如 1-7（默认 1-7月，或工作簿“监控项目”中已填的期间）；只用于 --form monitor")
+FORM_LABELS = {"monitor": "监控表", "evaluation": "自评表"}
 
 
 @handle_errors
@@ -159,10 +173,19 @@ def render_command(
     force: bool = typer.Option(False, "--force", help="校验有错误时仍然渲染"),
     format: OutputFormat = FORMAT,
     overwrite: bool = OVERWRITE,
+    form: Optional[FormKind] = FORM,
+    period: Optional[str] = PERIOD,
 ) -> None:
     from .. import api
     from ..reporting import progress_bar
 
+    if form is not None:
+        _render_form(book, output, form.value, period, dept, force, format, overwrite)
+        return
+    if period is not None:
+        from ..errors import UsageError
+
+        raise UsageError("--period 只用于 --form monitor（监控表的监控期间）。")
     with progress_bar("渲染", before="校验中") as progress:
         result = api.render(book, output, dept=dept, force=force, progress=progress, overwrite=overwrite)
     if format is OutputFormat.json:
@@ -171,6 +194,24 @@ def render_command(
     report_validation(result, book, "渲染")
     for rendered in result.files:
         typer.echo(f"已渲染 {rendered.department.code}{rendered.department.name} → {rendered.path}："
+                   f"{rendered.projects} 张项目表，{rendered.indicators} 个指标。")
+
+
+def _render_form(book: Path, output: str, form: str, period: Optional[str], dept: Optional[str], force: bool,
+                 format: OutputFormat, overwrite: bool) -> None:
+    """`wbe render --form monitor|evaluation`: the budget-year forms, one sheet per project."""
+    from .. import api
+    from ..errors import UsageError
+
+    if period is not None and form != "monitor":
+        raise UsageError("--period 只用于 --form monitor（监控表的监控期间）。")
+    result = api.render_form(book, output, form=form, period=period, dept=dept, force=force, overwrite=overwrite)
+    if format is OutputFormat.json:
+        typer.echo(result.to_json())
+        raise typer.Exit(result.exit_code())
+    report_validation(result, book, "渲染")
+    for rendered in result.files:
+        typer.echo(f"已生成{FORM_LABELS[form]} {rendered.department.code}{rendered.department.name} → {rendered.path}："
                    f"{rendered.projects} 张项目表，{rendered.indicators} 个指标。")
 
 

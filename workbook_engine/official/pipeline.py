@@ -86,6 +86,13 @@ def extract_official(inputs: Iterable[str | os.PathLike[str]], output: str | os.
     if not paths:
         named = "、".join(str(p) for p in inputs)
         raise UsageError(f"{named}：没有找到要读取的官方工作簿（.xlsx）。请给出 render 生成的工作簿或其所在文件夹。")
-    book, report = extract_workbooks(paths)
+    from .forms import split_form_paths
+
+    forms, others = split_form_paths(paths)  # 监控表/自评表 (issue 22) are read by their own reader
+    book, report = extract_workbooks(others) if others or not forms else (Book(), Report(""))
+    if forms:
+        from .forms_extract import combine_with_forms
+
+        book, report = combine_with_forms(book, report, forms, bool(others))
     write_book(book, output, inputs=paths, overwrite=overwrite)
     return book, report

@@ -1,0 +1,116 @@
+"""The budget-year forms jobs: `wbe render --form monitor|evaluation` (validate, pick departments and paths,
+write atomically) and the extract hook that recognises forms among the workbooks given to `wbe extract`."""
+
+from __future__ import annotations
+
+import os
+import zipfile
+from pathlib import Path
+from typing import Iterable
+
+from ..io.atomic import check_output
+from ..io.guard import check_workload
+from ..jobs import JobResult, Progress, blocking_errors, choose_departments, is_directory_target, output_folders, \
+    output_paths
+from ..layout import workbook_template
+from ..model import Book
+from ..validation import check
+from .forms_layout import FORM_NAMES, FORM_TEMPLATES, form_template, normalize_period
+from .forms_render import RenderedForm, render_form_department
+from .forms_values import records
+
+
+class FormResult(JobResult):
+    """The input's report, the forms written, and the errors that stopped rendering (if any)."""
+
+
+def book_period(book: Book, fallback: str) -> str:
+    """The 监控期间 the book's 监控项目 already use (the first one typed), else ``fallback``."""
+    for record in records(book, "monitor")[0]:
+        period = str(getattr(record, "period", "") or "").strip()
+        if period:
+            try:
+                return normalize_period(period)
+            except Exception:
+                continue
+    return fallback
+
+
+def render_forms(book_path: str | os.PathLike[str], output: str | os.PathLike[str], *, kind: str,
+                 period: str | None = None, dept: str | None = None, force: bool = False,
+                 progress: Progress | None = None, overwrite: bool = False) -> FormResult:
+    """Validate a canonical workbook and write the department's 监控表 or 自评表 (one sheet per project)."""
+    template = form_template(kind)  # an unknown form or a missing template is said before anything else
+    wanted = normalize_period(period) if period else None
+    target = Path(output)
+    if not is_directory_target(output) and (target.suffix.lower() != ".xlsx" or target.parent.exists()):
+        check_output(target, inputs=[book_path], overwrite=overwrite, suffix=".xlsx")
+    check_workload(book_path, "render")
+    checked = check(book_path)
+    departments = choose_departments(checked.book, dept)
+    paths = output_paths(output, departments)
+    result = FormResult(checked.report)
+    blocking = blocking_errors(checked, {d.code for d in departments}, force)
+    if blocking:
+        result.refused = blocking
+        return result
+    for path in paths:
+        if path.parent.exists():
+            check_output(path, inputs=[book_path], overwrite=overwrite, suffix=".xlsx")
+    workbook_template()
+    chosen = wanted or book_period(checked.book, normalize_period(template.period))
+    with output_folders(paths):
+        for number, (department, path) in enumerate(zip(departments, paths), start=1):
+            file: RenderedForm = render_form_department(checked.book, department, kind, path, period=chosen,
+                                                        inputs=[book_path], overwrite=overwrite)
+            result.files.append(file)
+            if progress is not None:
+                progress(number, len(departments), department)
+    return result
+
+
+# --- recognising forms among extract's inputs ------------------------------------------------------------
+
+def _stems(name: str) -> tuple[bytes, ...]:
+    """The title as UTF-8 and as XML character references (openpyxl without lxml writes ``&#39033;``...)."""
+    return (name.encode("utf-8"), "".join(f"&#{ord(ch)};" for ch in name).encode("ascii"),
+            "".join(f"&#x{ord(ch):x};" for ch in name).encode("ascii"),
+            "".join(f"&#x{ord(ch):X};" for ch in name).encode("ascii"))
+
+
+_TITLE_STEMS = tuple(stem for name in FORM_NAMES.values() for stem in _stems(name))
+_SEARCHED_PARTS = ("xl/sharedStrings.xml",)
+
+
+def is_form_workbook(path: str | os.PathLike[str]) -> bool:
+    """Whether a workbook holds a 监控表 or 自评表 title (looked up in its shared strings, or in the sheets'
+    inline strings, without reading the sheets). False for anything that is not a readable zip: the
+    ordinary extract then reports it as it does."""
+    try:
+        with zipfile.ZipFile(path) as archive:
+            names = archive.namelist()
+            parts = [n for n in names if n in _SEARCHED_PARTS]
+            if not parts:
+                parts = [n for n in names if n.startswith("xl/worksheets/sheet") and n.endswith(".xml")][:3]
+            for name in parts:
+                info = archive.getinfo(name)
+                if info.file_size > 64 * 1024 * 1024:
+                    continue
+                data = archive.read(name)
+                if any(stem in data for stem in _TITLE_STEMS):
+                    return True
+    except (OSError, zipfile.BadZipFile, KeyError, RuntimeError):
+        return False
+    return False
+
+
+def split_form_paths(paths: Iterable[Path]) -> tuple[list[Path], list[Path]]:
+    """(forms, other workbooks) in the order given."""
+    forms: list[Path] = []
+    others: list[Path] = []
+    for path in paths:
+        (forms if is_form_workbook(path) else others).append(path)
+    return forms, others
+
+
+__all__ = ["FormResult", "render_forms", "is_form_workbook", "split_form_paths", "book_period", "FORM_TEMPLATES"]

@@ -185,7 +185,10 @@ def _as_in_input(workbook, source: str | os.PathLike[str]) -> list[Finding]:
         for name, part in parts.items():
             if name not in workbook.sheetnames or part not in names or not isinstance(workbook[name], Worksheet):
                 continue
-            shared, external = _formula_cells(archive, part)
+            try:
+                shared, external = _formula_cells(archive, part)
+            except (ElementTree.ParseError, ValueError, KeyError, OSError, zipfile.BadZipFile):
+                continue  # a part the strict parser refuses: openpyxl read it some other way, left as it read it
             sheet = workbook[name]
             for coordinate, value in {**external, **shared}.items():
                 _set_value(sheet, coordinate, value)

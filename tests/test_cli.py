@@ -38,12 +38,12 @@ def test_help_fits_80_columns_in_chinese_and_is_never_cut(name):
 
 
 def help_texts(name: str | None) -> list[str]:
-    import click
+    from typer.core import TyperGroup
     from typer.main import get_command
 
     command = get_command(app)
     if name is not None:
-        assert isinstance(command, click.Group)  # the app has subcommands
+        assert isinstance(command, TyperGroup)  # the app has subcommands
         command = command.commands[name]
     return [command.help or "", *(getattr(param, "help", None) or "" for param in command.params)]
 

@@ -39,7 +39,7 @@ def main() -> None:
     paths = department_workbooks(args.folder, args.departments, args.projects, args.indicators)
     output = args.folder.parent / "county-merged.xlsx"
     outcome = merge_files(paths, output)
-    assert outcome.written, "the benchmark inputs should merge cleanly"
+    assert outcome.written and outcome.plan is not None, "the benchmark inputs should merge cleanly"
     sources: list = []
     rows = [
         (f"wbe merge of {len(paths)} department workbooks, end to end (read + validate each, plan, write, "

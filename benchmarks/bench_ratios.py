@@ -198,10 +198,11 @@ def table(rows: list[Row], results: dict[str, Runs]) -> None:
             print(f"| {row.what} | {ours.wall:.2f} | — | | {ratio} | {target} | {holds} | {ours.peak:.0f} | |")
             continue
         yard = results[row.yardstick]
-        ratio = ours.wall / yard.wall
-        holds = "yes" if ratio <= row.target else "no"
+        assert row.target is not None  # a row with a yardstick has a ratio target
+        times = ours.wall / yard.wall
+        holds = "yes" if times <= row.target else "no"
         memory = "" if ours.peak < 400 else " (≥ 400 MB)"
-        print(f"| {row.what} | {ours.wall:.2f} | {row.yardstick} | {yard.wall:.2f} | {ratio:.2f}× | "
+        print(f"| {row.what} | {ours.wall:.2f} | {row.yardstick} | {yard.wall:.2f} | {times:.2f}× | "
               f"≤ {row.target:.1f}× | {holds} | {ours.peak:.0f}{memory} | {yard.peak:.0f} |")
     print()
     print("Commands:")

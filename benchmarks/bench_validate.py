@@ -17,7 +17,7 @@ from pathlib import Path
 import pandas as pd
 
 from workbook_engine.canonical_reader import load_workbook
-from workbook_engine.validation import validate
+from workbook_engine.api import validate
 
 from .generate import ensure_county_workbook
 

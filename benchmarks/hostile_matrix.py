@@ -92,8 +92,12 @@ def main() -> None:
     runs = [(case, command, path) for case, path in built.items() for command in COMMANDS]
     slowest = (0.0, "")
     broken = 0
+
+    def run_one(case_run: tuple[str, str, Path]) -> tuple[str, str, list[str], float]:
+        return run(*case_run, folder)
+
     with concurrent.futures.ThreadPoolExecutor(args.jobs) as pool:
-        for case, command, problems, seconds in pool.map(lambda r: run(*r, folder), runs):
+        for case, command, problems, seconds in pool.map(run_one, runs):
             slowest = max(slowest, (seconds, f"{case} / {command}"))
             if problems:
                 broken += 1

@@ -31,6 +31,7 @@ import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TypedDict
 
 import httpx
 import openpyxl
@@ -38,6 +39,14 @@ import openpyxl
 ROOT = Path(__file__).resolve().parent.parent
 CSRF_RE = re.compile(r'name="csrf" value="([^"]+)"')
 TIMEOUT = 120.0
+
+
+def csrf_in(page: str) -> str:
+    """The form's CSRF token (RuntimeError when the page has none: one_user records it as the user's error)."""
+    match = CSRF_RE.search(page)
+    if match is None:
+        raise RuntimeError("no CSRF token on the page")
+    return match.group(1)
 
 
 def free_port() -> int:
@@ -167,7 +176,7 @@ def one_user(base: str, username: str, password: str, path: Path, acknowledged: 
     try:
         with httpx.Client(base_url=base, timeout=TIMEOUT, follow_redirects=False) as client:
             start = time.perf_counter()
-            csrf = CSRF_RE.search(client.get("/login").text).group(1)
+            csrf = csrf_in(client.get("/login").text)
             response = client.post("/login", data={"csrf": csrf, "username": username, "password": password,
                                                    "next": "/"})
             if response.status_code != 303:
@@ -215,7 +224,7 @@ def watch_board(base: str, username: str, password: str, stop: threading.Event) 
     """Log in and reload /board until ``stop``; the time of each reload (an error counts as TIMEOUT)."""
     times: list[float] = []
     with httpx.Client(base_url=base, timeout=TIMEOUT, follow_redirects=False) as client:
-        csrf = CSRF_RE.search(client.get("/login").text).group(1)
+        csrf = csrf_in(client.get("/login").text)
         client.post("/login", data={"csrf": csrf, "username": username, "password": password, "next": "/"})
         while not stop.is_set():
             start = time.perf_counter()
@@ -240,7 +249,13 @@ def run_users(base: str, departments, passwords: dict[str, str], *, acknowledged
         return [f.result() for f in futures]
 
 
-def verify(data: Path, outcomes: list[Outcome], database: str | None = None) -> dict[str, object]:
+class Verified(TypedDict):
+    problems: list[str]
+    states: dict[str, str]  # department code -> its board state
+    stored: int  # submission rows
+
+
+def verify(data: Path, outcomes: list[Outcome], database: str | None = None) -> Verified:
     """Every acknowledged upload stored with the SHA-256 sent and its blob intact; every acknowledged submit
     in state submitted; no submission row without its complete file; the database's own integrity check."""
     from sqlalchemy import select

@@ -32,7 +32,9 @@ TIMEOUT = 180.0
 async def one_user(base: str, path: Path) -> tuple[float, int | None, int | None]:
     """Upload ``path`` as a new browser would and wait for the findings page: (seconds, errors, warnings)."""
     async with httpx.AsyncClient(base_url=base, timeout=TIMEOUT, follow_redirects=True) as client:
-        csrf = CSRF_RE.search((await client.get("/")).text).group(1)
+        page = CSRF_RE.search((await client.get("/")).text)
+        assert page is not None, "no CSRF token on the upload page"
+        csrf = page.group(1)
         start = time.perf_counter()
         response = await client.post("/upload", data={"csrf": csrf},
                                      files={"file": (path.name, path.read_bytes())})

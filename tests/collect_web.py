@@ -26,8 +26,10 @@ class Browser:
 
     def login(self, username: str, password: str):
         # the login form's token, as a browser has it (logging out ends the page session and its token)
-        self.csrf = CSRF_RE.search(self.client.get("/login").text).group(1) if self.client.cookies.get(
-            "wbe_session") is None else self.csrf
+        if self.client.cookies.get("wbe_session") is None:
+            match = CSRF_RE.search(self.client.get("/login").text)
+            assert match is not None, "no CSRF token on the login page"
+            self.csrf = match.group(1)
         response = self.client.post("/login", data={"csrf": self.csrf, "username": username,
                                                     "password": password, "next": "/"})
         return response

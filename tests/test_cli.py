@@ -38,9 +38,13 @@ def test_help_fits_80_columns_in_chinese_and_is_never_cut(name):
 
 
 def help_texts(name: str | None) -> list[str]:
+    from typer.core import TyperGroup
     from typer.main import get_command
 
-    command = get_command(app) if name is None else get_command(app).commands[name]
+    command = get_command(app)
+    if name is not None:
+        assert isinstance(command, TyperGroup)  # the app has subcommands
+        command = command.commands[name]
     return [command.help or "", *(getattr(param, "help", None) or "" for param in command.params)]
 
 

@@ -48,12 +48,16 @@ def collection(request, tmp_path) -> Iterator[Collect]:
 
 def user_id(collect: Collect, name: str) -> int:
     with collect.session() as session:
-        return session.scalar(select(User.id).where(User.username == name))
+        found = session.scalar(select(User.id).where(User.username == name))
+        assert found is not None, name
+        return found
 
 
 def department_id(collect: Collect, code: str) -> int:
     with collect.session() as session:
-        return session.scalar(select(Department.id).where(Department.code == code))
+        found = session.scalar(select(Department.id).where(Department.code == code))
+        assert found is not None, code
+        return found
 
 
 def stored(collect: Collect, department: int, state: str, uploader: int) -> int:
@@ -207,8 +211,9 @@ def _password(collect: Collect, name: str) -> str:
     from workbook_engine.collect.accounts import _set_password
 
     with collect.writer() as session:
-        _set_password(session, session.scalar(select(User).where(User.username == name)), "审核员的新密码1234",
-                      must_change=False)
+        user = session.scalar(select(User).where(User.username == name))
+        assert user is not None, name
+        _set_password(session, user, "审核员的新密码1234", must_change=False)
         session.commit()
     return "审核员的新密码1234"
 

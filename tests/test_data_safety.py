@@ -190,7 +190,7 @@ def formula_like_book(seed_book):
 def formula_like_cells(path: Path) -> list[tuple[str, str, object, str]]:
     """(sheet, cell, value, data type) of every cell whose value is one of FORMULA_LIKE."""
     workbook = openpyxl.load_workbook(path)
-    found = []
+    found: list[tuple[str, str, object, str]] = []
     for sheet in workbook.worksheets:
         for row in sheet.iter_rows():
             for cell in row:

@@ -115,11 +115,14 @@ def test_the_scale_doc_query_runs_on_duckdb(library: Path):
     import duckdb
 
     text = (ROOT / "docs" / "scale.md").read_text(encoding="utf-8")
-    sql = re.search(r"<!-- tested-query -->\s*```sql\n(.*?)```", text, re.S).group(1)
+    tested = re.search(r"<!-- tested-query -->\s*```sql\n(.*?)```", text, re.S)
+    assert tested is not None, "docs/scale.md lost its tested query"
+    sql = tested.group(1)
     sql = sql.replace("indicators", f"read_parquet('{library / 'data'}/**/*.parquet', hive_partitioning = true)", 1)
     rows = duckdb.connect().execute(sql).fetchall()
     with Library(library) as opened:
         record = opened.record(SATISFACTION)
+        assert record is not None
         opened.attach([record], examples=0)
     top = next(r for r in rows if tuple(r[:3]) == SATISFACTION)
     dist = record.distributions[0]
@@ -199,7 +202,9 @@ def test_a_target_weaker_than_peers_is_flagged_with_the_peer_median(library: Pat
     path = tmp_path / "weak.xlsx"
     write_book(book, path)
     with Library(library) as opened:
-        opened.attach([record := opened.record(SATISFACTION)], examples=0)
+        record = opened.record(SATISFACTION)
+        assert record is not None
+        opened.attach([record], examples=0)
     median = record.distributions[0].typical()
     result = run_cli("review", path, "--library", library, "--format", "json", "--all")
     findings = [f for f in json.loads(result.stdout)["findings"] if f["code"] == "WBE-R201"]

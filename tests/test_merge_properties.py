@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 from workbook_engine.api import merge, read_book
 from workbook_engine.canonical_writer import write_book
 from workbook_engine.importer import import_document
-from workbook_engine.model import Book
+from workbook_engine.model import Book, Goal, Indicator, Project
 
 from .conftest import SEED
 
@@ -35,8 +35,9 @@ def department_books(draw, dept_code: str = "450001", code_prefix: str = "") -> 
         record = draw(st.sampled_from(book.projects + book.goals))
         field = "purpose" if hasattr(record, "purpose") else "content"
         setattr(record, field, draw(TEXT).strip() or "文字")
-    for record in (*book.goals, *book.projects, *book.indicators):
-        record.dept_code = dept_code
+    owned: tuple[Goal | Project | Indicator, ...] = (*book.goals, *book.projects, *book.indicators)
+    for item in owned:
+        item.dept_code = dept_code
     if code_prefix:
         # characters 10-11 (after the P) are 00 in every seed code: replacing them keeps codes unique
         rename = {p.code: p.code[:9] + code_prefix + p.code[9 + len(code_prefix):] for p in book.projects}
@@ -56,7 +57,7 @@ def merged(books: list[Book]) -> Book:
             paths.append(path)
         out = Path(folder) / "merged.xlsx"
         outcome = merge(paths, out)
-        assert outcome.written and not outcome.plan.conflicts
+        assert outcome.written and outcome.plan is not None and not outcome.plan.conflicts
         return read_book(out)
 
 

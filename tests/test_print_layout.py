@@ -135,7 +135,9 @@ def _lines(pdf: Path, page: int) -> list[tuple[float, float, str]]:
 
 def _pages(pdf: Path) -> int:
     info = subprocess.run(["pdfinfo", str(pdf)], capture_output=True, text=True, check=True).stdout
-    return int(re.search(r"Pages:\s+(\d+)", info).group(1))
+    pages = re.search(r"Pages:\s+(\d+)", info)
+    assert pages is not None, info
+    return int(pages.group(1))
 
 
 def _page_text(pdf: Path, page: int) -> str:
@@ -154,14 +156,21 @@ def songti_profile(tmp_path_factory) -> str:
         pytest.skip("Noto Sans Mono CJK SC (fonts-noto-cjk) is not installed")
     folder = tmp_path_factory.mktemp("lo-profile")
     url = folder.as_uri()
-    subprocess.run([soffice(), f"-env:UserInstallation={url}", "--headless", "--terminate_after_init"],
+    subprocess.run([_soffice(), f"-env:UserInstallation={url}", "--headless", "--terminate_after_init"],
                    capture_output=True, timeout=180)
     _replace_fonts(folder, {"宋体": "Noto Sans Mono CJK SC"})
     return url
 
 
+def _soffice() -> str:
+    """LibreOffice's program: the tests using it are skipped (needs_lo) when it is missing."""
+    program = soffice()
+    assert program is not None
+    return program
+
+
 def _to_pdf(profile: str, source: Path) -> Path:
-    subprocess.run([soffice(), f"-env:UserInstallation={profile}", "--headless", "--convert-to", "pdf",
+    subprocess.run([_soffice(), f"-env:UserInstallation={profile}", "--headless", "--convert-to", "pdf",
                     "--outdir", str(source.parent), str(source)], capture_output=True, timeout=300, check=True)
     return source.with_suffix(".pdf")
 

@@ -13,7 +13,9 @@ CSRF_RE = re.compile(r'name="csrf" value="([^"]+)"')
 
 
 def csrf_of(client: TestClient) -> str:
-    return CSRF_RE.search(client.get("/").text).group(1)
+    match = CSRF_RE.search(client.get("/").text)
+    assert match is not None, "no CSRF token on the page"
+    return match.group(1)
 
 
 def follow_job(client: TestClient, response, timeout: float = 120):
@@ -67,8 +69,10 @@ def html_table_grid(table_html: str) -> list[list[str]]:
                 continue
             attrs, text = cells[index]
             index += 1
-            span = int((re.search(r'colspan="(\d+)"', attrs) or [None, 1])[1])
-            rowspan = int((re.search(r'rowspan="(\d+)"', attrs) or [None, 1])[1])
+            colspan_attr = re.search(r'colspan="(\d+)"', attrs)
+            rowspan_attr = re.search(r'rowspan="(\d+)"', attrs)
+            span = int(colspan_attr[1]) if colspan_attr else 1
+            rowspan = int(rowspan_attr[1]) if rowspan_attr else 1
             if rowspan > 1:
                 pending[col] = [rowspan - 1, span]
             out.append(html.unescape(text))

@@ -31,8 +31,8 @@ def filled_year(book: Book) -> Book:
     for project in year.evaluation_projects:
         project.executed = budgets[project.project_code]
         project.achievement = "全部完成年度目标"
-    for row in year.evaluation_indicators:
-        row.actual = met(row.target)
-        if parse_indicator_value(row.target).kind != "quantitative":
-            row.attainment = "达成"
+    for evaluated in year.evaluation_indicators:
+        evaluated.actual = met(evaluated.target)
+        if parse_indicator_value(evaluated.target).kind != "quantitative":
+            evaluated.attainment = "达成"
     return year

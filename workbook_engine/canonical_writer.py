@@ -67,6 +67,18 @@ _KIND_FORMATS = {"text": "text", "code": "code", "int": "int", "year": "int", "m
 class Formats:
     """The few cell formats of the canonical workbook, created once per workbook (marked variants on demand)."""
 
+    # One attribute per key of _FORMATS, set in __init__ (xlsxwriter ships no type information).
+    header: Any
+    text: Any
+    code: Any
+    int: Any
+    money: Any
+    percent: Any
+    percent_fine: Any
+    note: Any
+    title: Any
+    plain: Any
+
     def __init__(self, workbook: xlsxwriter.Workbook):
         self._workbook = workbook
         self._marked: dict[tuple[str, str | None, bool], Any] = {}

@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import json
 import os
-from dataclasses import dataclass, field
+import dataclasses
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -41,10 +42,10 @@ class Change:
     new: Any
     label: str = ""
     ref: FieldRef | None = None
-    old_record: Any = field(default=None, repr=False)
-    new_record: Any = field(default=None, repr=False)
+    old_record: Any = dataclasses.field(default=None, repr=False)
+    new_record: Any = dataclasses.field(default=None, repr=False)
     # Where the change is: in the new file, or in the old one for a removal (filled by diff_files).
-    location: Location | None = field(default=None, repr=False, compare=False)
+    location: Location | None = dataclasses.field(default=None, repr=False, compare=False)
 
     def to_dict(self) -> dict[str, Any]:
         def convert(value: Any) -> Any:
@@ -110,13 +111,13 @@ class ChangeSet:
             own = (change.kind, change.entity, tuple(change.key.values()))
             lines.append((own if own in parents else None, terminal_text(change.text(), one_line=True)))
         text = []
-        for own, line in lines:
-            counts = folded.get(own) if own is not None else None
-            if counts:
+        for owner, line in lines:
+            folded_counts = folded.get(owner) if owner is not None else None
+            if folded_counts:
                 units = {"goal": "条部门目标", "project": "个项目", "indicator": "个指标",
                          "monitor_project": "行监控项目", "monitor_indicator": "行监控指标",
                          "evaluation_project": "行自评项目", "evaluation_indicator": "行自评指标"}
-                line += "（含 " + "、".join(f"{n} {units[e]}" for e, n in counts.items()) + "）"
+                line += "（含 " + "、".join(f"{n} {units[e]}" for e, n in folded_counts.items()) + "）"
             text.append(line)
         return "\n".join([*text, self.summary()])
 
@@ -207,7 +208,7 @@ def diff_files(old: str | os.PathLike[str], new: str | os.PathLike[str]) -> Diff
     """Read both workbooks (whatever their findings) and compute their differences."""
     from .validation import check
 
-    before, after = check(old), check(new)
+    before, after = check(Path(old)), check(Path(new))
     changes = diff_books(before.book, after.book)
     for change in changes.changes:
         change.location = _source_location(change, before, after, str(old), str(new))
@@ -286,9 +287,9 @@ def _location(change: Change, index: dict[int, tuple[str, int]], shown: Book) ->
         return kind, position, change.field if change.kind in ("changed", "moved") else None
     if change.entity == "department":
         code = change.key["部门编码"]
-        position = next((i for i, g in enumerate(shown.goals) if g.dept_code == code), None)
-        if position is not None:
-            return "goals", position, change.field
+        goal_position = next((i for i, g in enumerate(shown.goals) if g.dept_code == code), None)
+        if goal_position is not None:
+            return "goals", goal_position, change.field
     return None
 
 
@@ -297,6 +298,7 @@ def _diff_marks(diff: Diff, index: dict[int, tuple[str, int]]) -> Marks:
     for change in diff.changes.changes:
         if change.entity == "department":
             if change.kind == "changed":
+                assert change.ref is not None  # a changed department always names its field (diff_books)
                 comment = f"原{change.field}：{show_field(change.ref, change.old)}"
                 for goal in diff.new.goals:
                     if goal.dept_code == change.key["部门编码"]:
@@ -311,6 +313,7 @@ def _diff_marks(diff: Diff, index: dict[int, tuple[str, int]]) -> Marks:
             marks[(kind, position, None)] = CellMark(strike=True, comment=f"已删除{row}")
         else:
             kind, position = index[id(change.new_record)]
+            assert change.ref is not None  # changed and moved records always name their field (diff_books)
             old = show_field(change.ref, change.old)
             if change.kind == "moved":
                 marks[(kind, position, change.field)] = CellMark(MOVED_FILL, comment=f"移动：原序号 {old}")

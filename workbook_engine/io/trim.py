@@ -74,8 +74,8 @@ def find_cut(archive: zipfile.ZipFile, name: str, keep: int = TRAILING_ROWS_KEPT
             end = base + closing.start()
             break
     if end is None:  # the closing tag sits in the carried tail
-        match = _SHEETDATA_END_RE.search(carry)
-        end = offset + match.start() if match else None
+        tail_end = _SHEETDATA_END_RE.search(carry)
+        end = offset + tail_end.start() if tail_end else None
     if end is None or len(rows_after) <= keep or rows_after[keep] >= end:
         return None
     return Cut(rows_after[keep], end)

@@ -216,7 +216,8 @@ def info(library: Store | str | os.PathLike[str]) -> Info:
             indicators, departments, projects, regions, evaluated = con.execute(INFO_SQL).fetchone() or (0,) * 5
             years = [row[0] for row in con.execute("SELECT DISTINCT year FROM ind ORDER BY 1").fetchall()]
             region_list = [row[0] for row in con.execute("SELECT DISTINCT region FROM ind ORDER BY 1").fetchall()]
-            groups = con.execute("SELECT count(*) FROM records").fetchone()[0] if _has(store, "records") else 0
+            groups = (con.execute("SELECT count(*) FROM records").fetchone() or (0,))[0] \
+                if _has(store, "records") else 0
         else:
             indicators = departments = projects = evaluated = groups = 0
             years, region_list = [], []
@@ -357,7 +358,8 @@ class Library:
             for row in self.con.execute(
                     "SELECT d.* FROM dists d JOIN wanted USING (key_level1, key_level2, key_level3)").fetchall():
                 record = by_key[(row[0], row[1], row[2])]
-                record.distributions.append(Distribution(row[3], row[4], int(row[5]), *map(float, row[6:11]),
+                p10, median, p90, lo, hi = map(float, row[6:11])
+                record.distributions.append(Distribution(row[3], row[4], int(row[5]), p10, median, p90, lo, hi,
                                                          list(row[11])))
             for record in records:
                 record.distributions.sort(key=lambda d: (-d.n, d.unit, d.direction))

@@ -75,7 +75,7 @@ def read_sources(paths: Sequence[str | os.PathLike[str]], *, base: str | os.Path
 
     # One pandera pass over all inputs (its fixed cost per file was most of the reading); the inputs read in
     # several processes when there are cores for it (io/parallel.py).
-    checked = check_many(ordered, on_read=on_read)
+    checked = check_many([os.fspath(p) for p in ordered], on_read=on_read)
     read: list[Source] = []
     for number, (path, result) in enumerate(zip(ordered, checked)):
         is_base = base is not None and number == 0

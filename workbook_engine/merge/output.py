@@ -5,6 +5,7 @@ with the conflicting cells marked. The last step of a merge; nothing here decide
 from __future__ import annotations
 
 import os
+from decimal import Decimal
 from pathlib import Path
 from typing import Any, Callable
 
@@ -63,7 +64,7 @@ def _conflict_marks(plan: MergePlan, positions: dict[int, tuple[str, int]]) -> M
         for kind, index in _targets(conflict, plan.book, positions):
             key = (kind, index, header)
             previous = marks.get(key)
-            text = _comment(conflict) if previous is None else previous.comment + "\n\n" + _comment(conflict)
+            text = _comment(conflict) if previous is None else (previous.comment or "") + "\n\n" + _comment(conflict)
             marks[key] = CellMark(CONFLICT_FILL, comment=text)
     return marks
 
@@ -75,7 +76,7 @@ def _departments_text(book: Book) -> str:
 def _write_log(workbook, formats, plan: MergePlan) -> Any:
     rows: list[list[Any]] = []
     totals = [0, 0, 0]
-    budget = 0
+    budget: int | Decimal = 0
     for number, source in enumerate(plan.sources, start=1):
         departments, projects, indicators, total = book_totals(source.book)
         rows.append([number, source.role, source.label, source.sha256, _departments_text(source.book), projects,

@@ -6,7 +6,8 @@ from __future__ import annotations
 
 import hashlib
 from collections import defaultdict
-from dataclasses import dataclass, field
+import dataclasses
+from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
 from typing import Any, Callable, Iterable
@@ -80,7 +81,7 @@ class Conflict:
     field: str | None  # header; None for a whole row
     candidates: list[Candidate]
     chosen: int | None = None
-    targets: list[tuple[str, Any]] = field(default_factory=list)  # (sheet kind, merged record) to mark
+    targets: list[tuple[str, Any]] = dataclasses.field(default_factory=list)  # (sheet kind, merged record) to mark
     department: str | None = None  # for department fields: mark every goal row of this department
 
     def title(self) -> str:
@@ -202,6 +203,7 @@ def settle_field(ref: FieldRef, values: list[Any], origins: list[Location], orde
     candidates = [Candidate(show_field(ref, base[0]), base[1], None, "基准", base[0])] if base is not None else []
     candidates += [Candidate(show_field(ref, values[i]), origins[i], orders[i], value=values[i]) for i in changed]
     chosen = policy.pick([c.order for c in candidates])
+    assert chosen is not None  # every changed value's candidate has an input order, so one is eligible
     return candidates[chosen].value, candidates, chosen
 
 

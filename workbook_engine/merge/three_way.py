@@ -88,6 +88,7 @@ def _merge_existing(kind: str, base: Source, original: Any, sides: list[Source],
         conflict = Conflict("deleted", ENTITY_OF_KIND[kind], key_dict(kind, original), record_label(kind, original),
                             None, candidates, chosen)
         conflicts.append(conflict)
+        assert chosen is not None  # every side's candidate has its input order, so one is eligible
         if candidates[chosen].value == "deleted":
             return None
         merged = merge_members(kind, present, policy, conflicts, base=(base, original))
@@ -104,7 +105,7 @@ def _added_groups(kind: str, added: list[tuple[Source, list[Any]]]) -> dict[tupl
     groups: dict[tuple, list[Member]] = defaultdict(list)
     for source, records in added:
         for position, goal in enumerate(records):
-            key = (goal.dept_code, goal.category, goal.title, goal.content)
+            key: tuple[Any, ...] = (goal.dept_code, goal.category, goal.title, goal.content)
             if any(s is source for s, _ in groups.get(key, ())):
                 key = ("#unmatched", source.order, position)
             groups[key].append((source, goal))

@@ -303,6 +303,8 @@ async def password_change(request: Request) -> Response:
 @requires(DEPARTMENT)
 async def department_home(request: Request) -> Response:
     who = viewer(request)
+    if who.department_id is None:  # what visible_department answers for a department it cannot find
+        raise workflow.NotFound("没有这个部门。")
     return await department_page(request, who.department_id)
 
 

@@ -84,7 +84,9 @@ class Secrets:
         if self.token is None:
             return True
         cookie = conn.cookies.get(TOKEN_COOKIE)
-        return bool(cookie) and hmac.compare_digest(cookie, self.access_cookie())
+        if not cookie:
+            return False
+        return hmac.compare_digest(cookie, self.access_cookie())
 
 
 class SecurityMiddleware:
@@ -102,7 +104,7 @@ class SecurityMiddleware:
         conn = HTTPConnection(scope)
         sid = self.secrets.session_from_cookie(conn.cookies.get(SESSION_COOKIE))
         fresh = sid is None
-        if fresh:
+        if sid is None:
             sid = new_id()
         scope.setdefault("state", {})
         scope["state"]["sid"] = sid

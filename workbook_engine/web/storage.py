@@ -29,7 +29,9 @@ def new_id() -> str:
 
 
 def valid_id(value: str | None) -> bool:
-    return bool(value) and ID_RE.fullmatch(value) is not None
+    if not value:
+        return False
+    return ID_RE.fullmatch(value) is not None
 
 
 def write_json(path: Path, data: Any) -> None:

@@ -272,11 +272,11 @@ def make_output(folder: str, what: str, display: str, force: bool = False) -> di
         elif what == "canonical":
             shutil.copyfile(book, temp / f"{stem}-规范工作簿.xlsx")
         elif what == "official":
-            result = api.render(book, str(temp) + "/", force=force, progress=step)
-            refused = len(result.refused)
+            rendered = api.render(book, str(temp) + "/", force=force, progress=step)
+            refused = len(rendered.refused)
         elif what in ("docx", "pdf"):
-            result = api.publish(book, str(temp) + "/", force=force, pdf=what == "pdf", progress=step)
-            refused = len(result.refused)
+            published = api.publish(book, str(temp) + "/", force=force, pdf=what == "pdf", progress=step)
+            refused = len(published.refused)
             if what == "pdf":
                 for docx in temp.glob("*.docx"):
                     docx.unlink()

@@ -7,6 +7,7 @@ columns) are reported here as findings, never as exceptions.
 
 from __future__ import annotations
 
+import os
 import datetime as dt
 import operator
 from dataclasses import dataclass, field
@@ -63,7 +64,7 @@ class LoadedWorkbook:
         return self.tables.get(kind)
 
 
-def load_workbook(path: str | Path) -> LoadedWorkbook:
+def load_workbook(path: str | os.PathLike[str]) -> LoadedWorkbook:
     """Open a canonical workbook (calamine) and locate its tables (an optional sheet may be absent)."""
     with CalamineWorkbook(path) as book:
         findings: list[Finding] = []
@@ -77,20 +78,21 @@ def load_workbook(path: str | Path) -> LoadedWorkbook:
             if spec is not None and spec.kind not in by_spec:
                 by_spec[spec.kind] = name
         for spec in SPECS:
-            name = by_spec.get(spec.kind)
-            if name is None:
+            found = by_spec.get(spec.kind)
+            if found is None:
                 if spec.optional:  # the budget year's sheets: a book without them is complete
                     continue
                 findings.append(finding("WBE-E001", name=spec.name, alias=spec.alias, headers="、".join(spec.headers)))
                 tables[spec.kind] = None
                 continue
+            name = found
             grid = book.grid(name)
             grids[name] = grid
             if not grid.visible:
                 findings.append(finding("WBE-W009", Location(sheet=name), name=name))
-            tables[spec.kind] = read_table(spec, grid, findings)
-            findings.extend(read_as_shown(tables[spec.kind], book.inspection))
-            findings.extend(scan_findings(tables[spec.kind], book.scan(name)))
+            table = tables[spec.kind] = read_table(spec, grid, findings)
+            findings.extend(read_as_shown(table, book.inspection))
+            findings.extend(scan_findings(table, book.scan(name)))
         sheet_names = list(book.sheet_names)
     return LoadedWorkbook(Path(path), sheet_names, tables, findings, grids)
 

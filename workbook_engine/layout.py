@@ -8,6 +8,7 @@ cell with ``rowspan`` > 1 and ``covered`` cells below it. Styles are abstract na
 
 from __future__ import annotations
 
+import sys
 import functools
 import importlib.resources
 import os
@@ -19,10 +20,10 @@ from typing import Any, Iterable
 
 from .errors import InputError
 
-try:
+if sys.version_info >= (3, 11):
     import tomllib
-except ModuleNotFoundError:  # Python 3.10
-    import tomli as tomllib  # type: ignore[no-redef]
+else:  # Python 3.10: the same parser, packaged as tomli
+    import tomli as tomllib
 from .framework import canonical_level1, canonical_level2
 from .model import Department, Indicator, Project
 from .sheets import BY_KIND
@@ -328,9 +329,9 @@ def project_layout(project: Project, dept: Department, indicators: Iterable[Indi
     # by two merges), by a reader made once per field (the field's record and attribute looked up once).
     readers: dict[str, Any] = {}
     for spec in template.indicator_cells:
-        for name in ((spec.field,) if spec.field and spec.label is None and spec.template is None else ()) \
+        for read_name in ((spec.field,) if spec.field and spec.label is None and spec.template is None else ()) \
                 + spec.merge:
-            readers.setdefault(name, _reader(name))
+            readers.setdefault(read_name, _reader(read_name))
     plan = [(spec, spec.field if spec.label is None and spec.template is None else None,
              field_kind(spec.field) if spec.field else "text", spec.merge)
             for spec in template.indicator_cells]

@@ -186,10 +186,13 @@ NO_SPACE = (errno.ENOSPC, errno.EDQUOT, errno.EFBIG)
 _LXML_IO_ERRORS = {f"IO_{errno.errorcode[code]}": code for code in NO_SPACE}
 
 
-def os_error_in(exc: BaseException) -> OSError | None:
+def os_error_in(error: BaseException) -> OSError | None:
     """The OSError behind a writer's failure: itself, or what a library wrapped it in (xlsxwriter's
     FileCreateError carries it as its argument)."""
+    exc: BaseException | None = error
     for _ in range(5):
+        if exc is None:
+            return None
         if isinstance(exc, OSError):
             return exc
         if not isinstance(exc, Exception):  # Ctrl-C, SIGTERM: never reported as a disk problem
@@ -215,7 +218,7 @@ def os_error_text(exc: OSError, *, writing: bool = True) -> str:
     return f"写入失败（{reason}），文件没有写出，原有文件未被改动。"
 
 
-def _release(exc: BaseException) -> None:
+def _release(error: BaseException) -> None:
     """Drop the failed writer's objects now, their own close errors unheard.
 
     A zip writer interrupted by a full disk stays referenced from the traceback; when it is collected later
@@ -225,6 +228,7 @@ def _release(exc: BaseException) -> None:
     sys.unraisablehook = lambda unraisable: None
     try:
         seen: set[int] = set()
+        exc: BaseException | None = error
         while exc is not None and id(exc) not in seen:  # the wrapped errors hold the zip writer's frames
             seen.add(id(exc))
             traceback.clear_frames(exc.__traceback__)

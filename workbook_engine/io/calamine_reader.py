@@ -6,6 +6,7 @@ calamine returns cached values for formula cells and never executes anything; we
 
 from __future__ import annotations
 
+import os
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -75,7 +76,7 @@ class CalamineWorkbook:
     runaway in the Rust reader is one line (UnsafeInput), whatever spelling of the file caused it.
     """
 
-    def __init__(self, path: str | Path):
+    def __init__(self, path: str | os.PathLike[str]):
         self.inspection = inspect_xlsx(path)
         self.path = self.inspection.path
         readable = self.path

@@ -547,7 +547,7 @@ def _check_prolog(path: Path, name: str, head: bytes) -> None:
     utf16 = head.startswith((b"\xff\xfe", b"\xfe\xff")) or head[:2] in (b"<\x00", b"\x00<")
     match = (_ROOT_RE_UTF16 if utf16 else _ROOT_RE).search(head)
     prolog = head[: match.start()] if match else head
-    markers = (b"<!DOCTYPE", b"<!ENTITY")
+    markers: tuple[bytes, ...] = (b"<!DOCTYPE", b"<!ENTITY")
     if utf16:
         markers += tuple(m.decode().encode(enc) for m in markers for enc in ("utf-16-le", "utf-16-be"))
     if any(m in prolog for m in markers) or (match is None and len(head) >= PROLOG_BYTES):

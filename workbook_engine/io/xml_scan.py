@@ -23,6 +23,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from functools import lru_cache
+from typing import Any
 from xml.parsers import expat
 
 WORKSHEET = "worksheet"
@@ -220,7 +221,7 @@ class PartScanner:
         self.declined = self.done = True
         self._plain = None
 
-    def _forbid(self, *args) -> None:
+    def _forbid(self, *args: Any) -> Any:  # any expat handler's signature
         raise XmlProblem("含有 DTD/实体声明")
 
     def _stop(self) -> None:
@@ -456,6 +457,10 @@ class _PlainPart:
         self.carry = b""
         self.started = False  # the XML declaration was skipped
         self.tags = 0  # start tags, the root included
+
+    def result(self, facts: PartFacts) -> None:
+        """Put the counted facts into ``facts`` (each kind of part counts its own)."""
+        raise NotImplementedError
 
     def feed(self, data: bytes, final: bool) -> None:
         text = self.carry + data if self.carry else data

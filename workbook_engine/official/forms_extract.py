@@ -406,7 +406,7 @@ def _match_rows(rows: list[dict[str, tuple[Any, int, int]]], indicators: list[In
         last1, last2 = level1, level2
         key = (indicators[0].project_code if indicators else "", *_key_tail(level1, level2,
                                                                              _text(row.get("indicator.level3"))))
-        found = by_key.get(key)  # type: ignore[arg-type]
+        found = by_key.get(key)
         if found is not None and id(found) not in taken:
             taken.add(id(found))
             pairs.append((row, found))

@@ -47,7 +47,7 @@ _FIELD_RE = re.compile(r"\{([a-z_]+(?:\.[a-z0-9_]+)?)\}")
 
 # --- low-level WordprocessingML -----------------------------------------------------------------------
 
-def _el(tag: str, **attrs: str):
+def _el(tag: str, **attrs: str | int) -> Any:
     element = OxmlElement(tag)
     for name, value in attrs.items():
         element.set(qn(f"w:{name}"), str(value))

@@ -8,6 +8,7 @@ same rules as an extra check inside ``validate`` (WBE-R… warnings there).
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -120,7 +121,7 @@ def review_book(book: Book, loaded: LoadedWorkbook, validation: Report, config: 
     return ReviewResult(report, grades, validation, config, year_view(book, grades, loaded.path))
 
 
-def check_and_review(path: str | Path, config: ReviewConfig | None = None) -> Checked:
+def check_and_review(path: str | os.PathLike[str], config: ReviewConfig | None = None) -> Checked:
     """The one "validate, then review" composition (api.check with review): the report holds the validation
     and review findings in report order, ``checked.review`` the review alone (findings by criterion, grades
     capped by the validation errors); ``config`` None is the wbe.toml beside the workbook, else the defaults."""

@@ -8,6 +8,7 @@ grade thresholds. Without a wbe.toml the defaults apply. A wbe.toml that cannot 
 
 from __future__ import annotations
 
+import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -15,10 +16,10 @@ from typing import Any
 from ..errors import InputError
 from ..findings import CATALOGUE, ERROR, REVIEW_CODES, WARNING
 
-try:
+if sys.version_info >= (3, 11):
     import tomllib
-except ModuleNotFoundError:  # Python 3.10: the same parser, packaged as tomli
-    import tomli as tomllib  # type: ignore[no-redef]
+else:  # Python 3.10: the same parser, packaged as tomli
+    import tomli as tomllib
 
 CONFIG_NAME = "wbe.toml"
 OFF = "off"

@@ -5,6 +5,7 @@ It never stops at the first problem. Unreadable input raises an InputError (exit
 
 from __future__ import annotations
 
+import os
 import functools
 from collections.abc import Callable, Iterable, Sequence
 from decimal import Decimal
@@ -63,7 +64,7 @@ def validate(path: str | Path, *, extra_checks: Iterable[ExtraCheck] = ()) -> Re
     return check(path, extra_checks=extra_checks).report
 
 
-def check(path: str | Path, *, extra_checks: Iterable[ExtraCheck] = ()) -> Checked:
+def check(path: str | os.PathLike[str], *, extra_checks: Iterable[ExtraCheck] = ()) -> Checked:
     """Load, parse and validate; keep the book so render/merge need not read the file twice."""
     return validate_loaded(load_workbook(path), extra_checks=extra_checks)
 

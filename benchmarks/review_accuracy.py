@@ -52,6 +52,7 @@ class Measurement:
     hard_errors: list[tuple[int, str, str]] = field(default_factory=list)  # (csv line, code, value)
     misses: list[tuple[int, str, str]] = field(default_factory=list)
     alarms: list[tuple[int, str, str]] = field(default_factory=list)
+    grades: dict[str, str] = field(default_factory=dict)  # labelled project key -> the review's grade
 
     @property
     def recall(self) -> float:
@@ -120,6 +121,9 @@ def measure(indicators_csv: Path = INDICATORS, projects_csv: Path = PROJECTS, *,
         if f.sheet == sheet and f.row in index_of_row:
             errors.setdefault(index_of_row[f.row], set()).add(f.code)
     m = Measurement(rows=len(rows))
+    key_of = {p.code: p.name for p in book.projects}
+    by_name = {p["name"]: p["project"] for p in projects}
+    m.grades = {by_name[key_of[g.code]]: g.grade for g in result.grades if key_of.get(g.code) in by_name}
     for n, row in enumerate(rows):
         expected = set(row["expected"].split())
         got = fired.get(n, set())

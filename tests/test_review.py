@@ -42,10 +42,12 @@ SAMPLE_REVIEW = [
     ("WBE-R125", "指标", "H24 H36 H43 H44 H52 H61 H62"),
     ("WBE-R126", "指标", "F38"),
     ("WBE-R127", "指标", "H57"),  # issue 11: 享受社会保险补贴人员数量 ≥95% (a count given as a percentage)
+    ("WBE-R129", "指标", "H16 H51 H60 H69 H78"),  # issue 24: 按时完成 / 全部实现 as an effect: no level, no fact
 ]
-SAMPLE_GRADES = [(70, "中"), (76, "良"), (68, "中"), (73, "中"), (49, "差"), (59, "差"), (67, "中"), (66, "中"),
-                 (77, "良")]
-SAMPLE_TOTAL = 130
+# issue 24: WBE-R129 (按时完成 as an effect) costs projects 2, 6, 7, 8, 9 four points each.
+SAMPLE_GRADES = [(70, "中"), (72, "中"), (68, "中"), (73, "中"), (49, "差"), (55, "差"), (63, "中"), (62, "中"),
+                 (73, "中")]
+SAMPLE_TOTAL = 135
 
 
 def sample_review_findings() -> set[tuple[str, str, str]]:
@@ -90,7 +92,7 @@ def test_sample_findings_are_grouped_by_criterion_then_position():
     groups = [f.group for f in result.report.findings]
     assert groups == sorted(groups, key=CRITERIA.index)
     assert all(f.group == REVIEW[f.code][0] for f in result.report.findings)
-    assert {c: len(v) for c, v in result.by_criterion().items()} == {"完整性": 2, "相关性": 97, "适当性": 31, "可行性": 0}
+    assert {c: len(v) for c, v in result.by_criterion().items()} == {"完整性": 2, "相关性": 97, "适当性": 36, "可行性": 0}
     projects = {f.project for f in result.report.findings}
     assert projects == {p.code for p in result.grades}
 
@@ -131,6 +133,9 @@ CASES = [
     ("WBE-R125", {"项目": {"N2": "明显改善企业安全状况"}}, "N2", {"项目": {"N2": "隐患整改率达95%"}}),
     ("WBE-R126", {"指标": {"F2": "组织专家审查次数（≥12次）"}}, "F2", {"指标": {"F2": "组织专家审查次数"}}),
     ("WBE-R126", {"指标": {"F21": "监管覆盖率达95%"}}, "F21", {"指标": {"F21": "监管覆盖率"}}),
+    ("WBE-R128", {"指标": {"F16": "促进经济健康发展", "H16": "≥95%"}}, "F16", {"指标": {"F16": "受益群众", "H16": "≥500人"}}),
+    ("WBE-R129", {"指标": {"H16": "影响程度明显"}}, "H16", {"指标": {"H16": "显著提升"}}),
+    ("WBE-R139", {"指标": {"F3": "造林成活率", "H3": "≥60%"}}, "H3", {"指标": {"F3": "造林成活率", "H3": "≥90%"}}),
     ("WBE-R131", {"指标": {"H6": "≥120%"}}, "H6", {"指标": {"H6": "=100%"}}),
     ("WBE-R132", {"指标": {"H21": "≤95%"}}, "H21", {"指标": {"F21": "安全事故发生率", "H21": "≤1%"}}),
     ("WBE-R133", {"指标": {"H10": "≥100%"}}, "H10", {"指标": {"H10": "≥95%"}}),
@@ -367,7 +372,7 @@ def test_review_text_groups_under_the_four_criteria():
     assert positions == sorted(positions)
     assert "可行性（" not in out  # nothing to say under 可行性 for the sample
     assert "WBE-R101" in out and "项目等级" in out
-    assert re.search(r"优 0 个，良 2 个，中 5 个，差 2 个", out.replace("\n", ""))
+    assert re.search(r"优 0 个，良 0 个，中 7 个，差 2 个", out.replace("\n", ""))
 
 
 def test_review_of_an_invalid_book_exits_1_and_says_so(edit_sample):
@@ -399,7 +404,7 @@ def test_review_annotated_copy(tmp_path, sample_copy):
     assert "WBE-R101" in cell.comment.text and "WBE-R126" in cell.comment.text
     assert cell.fill.fgColor.rgb.endswith("FFEB9C")
     rows = list(workbook["审核结果"].iter_rows(values_only=True))
-    assert rows[0][0].startswith(f"审核结果：{SAMPLE_TOTAL} 条审核意见（完整性 2，相关性 97，适当性 31，可行性 0）")
+    assert rows[0][0].startswith(f"审核结果：{SAMPLE_TOTAL} 条审核意见（完整性 2，相关性 97，适当性 36，可行性 0）")
     assert rows[1][8] == "审核要点"
     findings = [r for r in rows[2:2 + SAMPLE_TOTAL]]
     assert {(r[1], r[3], r[4]) for r in findings} == sample_review_findings()

@@ -528,6 +528,15 @@ _REVIEW_ENTRIES: tuple[Entry, ...] = (
                 "money": ("“{name}”是金额，指标值却以“{unit}”计（“{value}”），单位与指标相矛盾。",
                           "请改正单位或指标名称，如 ≤50万元。"),
             }),
+    _review("WBE-R128", "适当性", 4, "口号式指标配了百分比", "an abstract aim (促进…发展, 维护…稳定) with a percentage",
+            "促进林业健康发展 ≥100%", "a countable effect",
+            "效益指标“{name}”是口号式的目标，指标值“{value}”没有可以计数或核对的对象。",
+            "请写成本项目带来的可核对效果，如“林木病虫害成灾率 ≤3‰”“受益群众 ≥5000人”“事故起数较上年下降 10%”。"),
+    _review("WBE-R129", "适当性", 4, "定性指标值既不是等级也不是事实", "a qualitative value outside the accepted scale",
+            "有效, 影响程度明显, 是/否", "好/较好/一般/差, 达到…标准",
+            "指标值“{value}”既不是等级（如 好/较好/一般/差、优/良/中/差、达标/合格），也不是可核对的事实，无法考核。",
+            "请写成数值目标（如 ≥95%、≤3起），或用分级表述、标准（如“达到国家C级标准”“显著提升”）；"
+            "可接受的分级见 templates/review-scale.toml。"),
     _review("WBE-R131", "可行性", 5, "百分比超过 100%", "a percentage above 100%", "≥120%", "≤100%",
             "指标值“{value}”超过 100%。", "比率最多 100%；如是增长幅度，请在名称和描述中写明“较上年增长”，否则请改正。"),
     _review("WBE-R132", "可行性", 5, "应提高的比率用了“≤”", "≤ on a rate that should rise", "覆盖率 ≤95%", "≥95%",
@@ -551,6 +560,10 @@ _REVIEW_ENTRIES: tuple[Entry, ...] = (
             "请把目标提高到 ≥{floor}%（或写 =100%），或改正名称。",
             variants={"completion": ("“{name}”是应当接近 100% 的比率，目标“{value}”低于 {floor}%，达到了也说明不了完成得好。",
                                      "请设为 ≥90% 左右，或在指标值确定依据中说明为何这么低。")}),
+    _review("WBE-R139", "可行性", 4, "目标低于行业标准", "a target below the sector norm (templates/standards.toml)",
+            "造林成活率 ≥60%", "≥85%",
+            "“{name}”的目标“{value}”低于行业标准 {floor}（{source}）。",
+            "请把目标提高到不低于 {floor}，或在指标值确定依据中说明本项目为何低于标准。"),
 )
 
 # -- the budget year (issue 22): 监控 and 自评 sheets, validation/year_rules.py and scoring.py; WBE-E230…W249,

@@ -35,6 +35,7 @@ from ..values import (
     unit_cost,
 )
 from .config import ReviewConfig
+from .standards import scale, standards
 from .similarity import (
     all_bigrams,
     content_bigrams,
@@ -292,7 +293,8 @@ def quantified(ctx: ReviewContext) -> Iterator[Finding]:
         if value.kind in ("empty", "malformed"):
             continue  # WBE-E010 / WBE-E040
         unit = base_unit(value.unit)
-        if ctx.level2[n] == "数量指标" and (value.kind != "quantitative" or unit in ("", "%")):
+        if ctx.level2[n] == "数量指标" and (value.kind != "quantitative" or unit in ("", "%")) \
+                and not (unit == "%" and "覆盖" in ctx.names[n]):  # coverage of the targets: a placement real tables use
             yield ctx.indicator("WBE-R121", n, "value",
                                 "rate" if unit == "%" and value.kind == "quantitative" else None)
         if ctx.is_cost(n) and not is_money(value):
@@ -324,12 +326,16 @@ def vague_words(ctx: ReviewContext) -> Iterator[Finding]:
         return
     any_word = re.compile("|".join(map(re.escape, words)))  # one search per text; the words listed in config order
     for n, ind in enumerate(ctx.book.indicators):
-        if any_word.search(ind.value):
+        if any_word.search(ind.value) and not _BASELINE_RE.search(fold(ind.value)):  # 较上年（62%）逐步提高 is checkable
             yield ctx.indicator("WBE-R125", n, "value", words=_words([w for w in words if w in ind.value]))
     for p in ctx.book.projects:
         found = [w for w in words if w in p.goal] if any_word.search(p.goal) else []
         if found:
             yield ctx.flag("WBE-R125", "projects", p.row, "goal", p.goal, p.code or None, "goal", words=_words(found))
+
+
+# An explicit baseline in brackets: a number the vague word is measured against.
+_BASELINE_RE = re.compile(r"[(（][^)）]*\d[^)）]*[)）]")
 
 
 @rule("WBE-R126")
@@ -377,7 +383,7 @@ def amounts_and_deadlines(ctx: ReviewContext) -> Iterator[Finding]:
 # Inputs (money, staff, budget execution) that 101号 says are not performance targets ("财力、人力和物力等投入
 # 数量不能作为绩效目标") when written as outputs or effects.
 INPUT_TERMS = re.compile(
-    r"(?:资金|预算|经费)(?:到位|拨付|支付|执行|使用|支出|下达)率|(?:资金|预算|支出|经费)(?:执行|支出)?进度"
+    r"(?:资金|预算|经费)(?:到位|拨付|支付|执行|使用|支出|下达)(?:及时)?率|(?:资金|预算|支出|经费)(?:执行|支出)?进度"
     r"|资金投入|财政投入|投入资金|经费投入|投入经费|预算资金|资金总额|资金规模|预算投入|人员投入|投入(?:保洁|工作)?人员"
     r"|投入人力|到位资金")
 _INPUT_NAME_WORDS = ("资金", "经费", "投入", "预算", "拨付", "补助金", "补贴金")
@@ -574,6 +580,52 @@ def targets_too_low(ctx: ReviewContext) -> Iterator[Finding]:
             yield ctx.indicator("WBE-R138", n, "value", "completion", floor=config.rate_floor)
 
 
+# WBE-R128: an abstract aim (促进…健康发展, 维护社会和谐稳定) given a percentage: nothing countable is measured.
+_SLOGAN_RE = re.compile(r"^(?:促进|推动|推进|维护|保障|助力|加快|服务|巩固|确保|实现)"
+                        r".*(?:发展|稳定|和谐|繁荣|振兴|进步|大局|建设)$")
+
+
+@rule("WBE-R128")
+def slogans(ctx: ReviewContext) -> Iterator[Finding]:
+    for n, ind in enumerate(ctx.book.indicators):
+        value = ctx.values[n]
+        if ctx.level1[n] == "效益指标" and value.kind == "quantitative" and base_unit(value.unit) == "%" \
+                and _SLOGAN_RE.search(ctx.names[n]) and not _has(ctx.names[n], ("率", "数", "量")):
+            yield ctx.indicator("WBE-R128", n, "level3")
+
+
+@rule("WBE-R129")
+def qualitative_values(ctx: ReviewContext) -> Iterator[Finding]:
+    """Qualitative values outside the accepted scale (templates/review-scale.toml) on the rows that may be
+    qualitative; effects only for now (质量 rows like 按时完成 are left to a later decision, docs/decisions.md 24.3)."""
+    accepted, vague = scale(), ctx.config.vague_words
+    for n, ind in enumerate(ctx.book.indicators):
+        value = ctx.values[n]
+        if value.kind != "qualitative" or ctx.level1[n] != "效益指标" or is_deadline(value):
+            continue
+        text = fold(ind.value).replace(" ", "")
+        if accepted.accepts(text) or any(w in text for w in vague):  # vague words are WBE-R125
+            continue
+        yield ctx.indicator("WBE-R129", n, "value")
+
+
+@rule("WBE-R139")
+def below_sector_norm(ctx: ReviewContext) -> Iterator[Finding]:
+    table = standards()
+    if not table:
+        return
+    for n, ind in enumerate(ctx.book.indicators):
+        value = ctx.values[n]
+        if value.kind != "quantitative" or value.number is None or not _is_lower_bound(value):
+            continue
+        name = ctx.names[n]
+        for norm in table:
+            if norm.name.search(name) and value.unit == norm.unit and value.number < norm.floor:
+                yield ctx.indicator("WBE-R139", n, "value", floor=f"{norm.floor.normalize():f}{norm.unit}",
+                                    source=norm.source)
+                break
+
+
 RULES: tuple[ReviewRule, ...] = (
     placeholders,
     empty_values,
@@ -593,4 +645,7 @@ RULES: tuple[ReviewRule, ...] = (
     amounts_and_deadlines,
     cost_lower_bound,
     targets_too_low,
+    slogans,
+    qualitative_values,
+    below_sector_norm,
 )

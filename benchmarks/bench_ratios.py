@@ -157,8 +157,9 @@ def measure(commands: dict[str, list[str]], repeat: int, warm: bool = True) -> d
 
 def county(scale: int) -> Path:
     """The county workbook at ``scale`` (generated when missing)."""
-    from .generate import county_book
     from workbook_engine.canonical_writer import write_book
+
+    from .generate import county_book
 
     path = OUT / ("county.xlsx" if scale == 1 else f"county-x{scale}.xlsx")
     if not path.exists():

@@ -10,8 +10,8 @@ workbooks when missing. Prints a Markdown table for docs/performance.md.
 from __future__ import annotations
 
 import argparse
-import platform
 import os
+import platform
 import shutil
 import statistics
 import tempfile

@@ -16,8 +16,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from workbook_engine.canonical_reader import load_workbook
 from workbook_engine.api import validate
+from workbook_engine.canonical_reader import load_workbook
 
 from .generate import ensure_county_workbook
 

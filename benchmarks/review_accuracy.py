@@ -110,7 +110,9 @@ def measure(indicators_csv: Path = INDICATORS, projects_csv: Path = PROJECTS, *,
         if related_threshold is not None:
             config = replace(config, related_threshold=related_threshold)
         result = review_book(checked.book, checked.loaded, checked.report, config)
-    sheet = checked.loaded.table("indicators").sheet_name
+    table = checked.loaded.table("indicators")
+    assert table is not None  # the labelled books have their 指标 sheet
+    sheet = table.sheet_name
     index_of_row = {ind.row: n for n, ind in enumerate(checked.book.indicators)}
     fired: dict[int, set[str]] = {}
     for f in result.report.findings:

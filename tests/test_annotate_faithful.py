@@ -85,7 +85,8 @@ def _formulas(path: Path) -> dict[str, str]:
         assert 'name="数据"' in archive.read("xl/workbook.xml").decode()
         sheet_xml = archive.read("xl/worksheets/sheet2.xml").decode()  # the results sheet comes first
     cells = re.findall(r'<c r="([A-Z]+\d+)"[^>]*>(.*?)</c>', sheet_xml)
-    return {cell: (re.search(r"<f[^>]*>([^<]*)</f>", body) or [None, ""])[1] for cell, body in cells if "<f" in body}
+    found = {cell: re.search(r"<f[^>]*>([^<]*)</f>", body) for cell, body in cells if "<f" in body}
+    return {cell: match.group(1) if match else "" for cell, match in found.items()}
 
 
 def test_shared_formulas_are_never_expanded_into_new_formulas(tmp_path):

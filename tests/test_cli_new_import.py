@@ -5,8 +5,7 @@ from __future__ import annotations
 import openpyxl
 import pytest
 
-from workbook_engine.api import read_book
-from workbook_engine.api import validate
+from workbook_engine.api import read_book, validate
 
 from .conftest import SEED, libreoffice_convert, needs_soffice, run_cli
 

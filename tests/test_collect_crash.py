@@ -7,9 +7,8 @@ from __future__ import annotations
 
 import threading
 
-import pytest
-
 import httpx
+import pytest
 
 from benchmarks.load_collect import (
     CSRF_RE,

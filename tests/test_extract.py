@@ -198,10 +198,10 @@ def books(draw) -> Book:
         for seq in range(1, draw(st.integers(0, 3)) + 1):
             pcode = f"13022599P{d:05d}{seq:07d}"
             project_name = draw(lines)
-            table_title = draw(st.one_of(st.just(""), lines.filter(lambda t, name=project_name: t != name)))
+            table_title = draw(st.one_of(st.just(""), lines.filter(project_name.__ne__)))
             project = Project(code, seq, pcode, project_name, table_title, draw(money), draw(money),
                               draw(st.one_of(st.none(), money)), draw(texts),
-                              *(draw(st.one_of(st.none(), points)) for _ in range(4)), draw(texts))
+                              *(draw(st.one_of(st.none(), points)) for _ in range(4)), draw(texts))  # type: ignore[call-arg]  # the four quarters
             book.projects.append(project)
             for n in range(1, draw(st.integers(0, 8)) + 1):
                 level1, level2 = draw(levels)

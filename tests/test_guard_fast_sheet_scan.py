@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import functools
 import zipfile
+from collections.abc import Sequence
 from pathlib import Path
 
 import pytest
@@ -26,7 +27,7 @@ from .conftest import SAMPLE
 MAIN = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
 
 
-def scan(data: bytes, *, fast: bool, cuts: list[int] = (), budget: int = 10**9):
+def scan(data: bytes, *, fast: bool, cuts: Sequence[int] = (), budget: int = 10**9):
     """What one scan of a part says: ("facts", PartFacts), ("problem", message), ("too many",) or
     ("declined",) (the fast scan only)."""
     scanner = PartScanner(budget, fast=fast)
@@ -231,7 +232,7 @@ def test_guard_reads_the_sample_without_declining(monkeypatch) -> None:
 
 
 def inspect_both(path: Path, monkeypatch) -> tuple:
-    results = []
+    results: list[object] = []
     for fast in (True, False):
         guard._CACHE.clear()
         monkeypatch.setattr(guard, "PartScanner", functools.partial(xml_scan.PartScanner, fast=fast))

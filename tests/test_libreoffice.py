@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from workbook_engine.api import read_book
-from workbook_engine.api import validate
+from workbook_engine.api import read_book, validate
 
 from .conftest import SAMPLE, libreoffice_convert, needs_soffice
 

@@ -9,9 +9,8 @@ from decimal import Decimal
 import openpyxl
 import pytest
 
-from workbook_engine.api import merge, read_book
+from workbook_engine.api import merge, read_book, validate
 from workbook_engine.diff import diff_files
-from workbook_engine.api import validate
 
 from .conftest import ROOT, SAMPLE, libreoffice_convert, needs_soffice, run_cli
 from .workbooks import append_project, department, edited, fill_of, save, set_cells

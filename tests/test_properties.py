@@ -18,13 +18,12 @@ import xlsxwriter
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
-from workbook_engine.api import read_book
+from workbook_engine.api import Report, read_book, validate
 from workbook_engine.canonical_writer import write_book
 from workbook_engine.errors import UnwritableText
 from workbook_engine.importer import import_document
 from workbook_engine.io.cell_text import EXCEL_MAX_CHARS, excel_length
 from workbook_engine.sheets import SPECS
-from workbook_engine.api import Report, validate
 from workbook_engine.validation.annotate import annotate
 
 from .conftest import SEED

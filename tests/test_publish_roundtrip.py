@@ -43,7 +43,7 @@ def department(draw, code: str, year: int) -> Book:
         plan = [draw(percent) for _ in range(4)]
         book.projects.append(Project(code, seq, project_code + str(seq), project_name, table_title, draw(money),
                                      draw(money), draw(money), draw(text(0, 60) | st.just("")), *plan,
-                                     draw(text(0, 60) | st.just(""))))
+                                     draw(text(0, 60) | st.just(""))))  # type: ignore[call-arg]  # *plan: the four quarters
         levels = draw(st.lists(st.tuples(st.sampled_from(["产出指标", "效益指标", "满意度指标"]),
                                           st.sampled_from(["数量指标", "质量指标", "社会效益指标", "时效指标"])),
                                min_size=0, max_size=7))

@@ -11,12 +11,18 @@ from pathlib import Path
 import openpyxl
 import pytest
 
+from workbook_engine.api import validate
 from workbook_engine.errors import InputError
 from workbook_engine.review import review
-from workbook_engine.api import validate
 from workbook_engine.validation.codes import CODES, CRITERIA, REVIEW
-from workbook_engine.values import (base_unit, is_deadline, is_duration, money_in_wan, parse_indicator_value,
-                                    quantities_in_text)
+from workbook_engine.values import (
+    base_unit,
+    is_deadline,
+    is_duration,
+    money_in_wan,
+    parse_indicator_value,
+    quantities_in_text,
+)
 
 from .conftest import SAMPLE, libreoffice_convert, needs_soffice, run_cli
 

@@ -7,10 +7,9 @@ import json
 import openpyxl
 import pytest
 
-from workbook_engine.api import read_book
-from workbook_engine.importer import import_document
-from workbook_engine.api import validate
+from workbook_engine.api import read_book, validate
 from workbook_engine.findings import CATALOGUE, COLLECT_SECTION
+from workbook_engine.importer import import_document
 from workbook_engine.validation.codes import CODES, EXTRACT, REVIEW
 
 from .conftest import SAMPLE, SEED, run_cli

@@ -9,10 +9,9 @@ from decimal import Decimal
 
 import pytest
 
-from workbook_engine.api import read_book
+from workbook_engine.api import read_book, validate
 from workbook_engine.canonical_writer import write_book
 from workbook_engine.model import Book
-from workbook_engine.api import validate
 from workbook_engine.values import VALUE_KINDS, is_deadline, is_duration, is_money, parse_indicator_value, unit_cost
 
 from .conftest import SAMPLE

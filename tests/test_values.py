@@ -7,7 +7,12 @@ from decimal import Decimal
 import pytest
 
 from workbook_engine.values import (
-    decimals_of, parse_indicator_value, parse_number, parse_percent_cell, resolve_plan, to_cents,
+    decimals_of,
+    parse_indicator_value,
+    parse_number,
+    parse_percent_cell,
+    resolve_plan,
+    to_cents,
 )
 
 

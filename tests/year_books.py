@@ -6,8 +6,8 @@ import re
 from decimal import Decimal
 
 from workbook_engine.budget_year import with_year_rows
-from workbook_engine.values import parse_indicator_value
 from workbook_engine.model import Book
+from workbook_engine.values import parse_indicator_value
 
 _OPERATOR = re.compile(r"^(≥|≤|=|＞|＜|>|<)")
 

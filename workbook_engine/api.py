@@ -18,9 +18,9 @@ if TYPE_CHECKING:  # the implementations are imported by the function that needs
     from .publish.job import PublishResult
     from .review import ReviewConfig, ReviewResult
     from .scoring import ScoreResult
-    from .year_next import NextYear
     from .validation import Checked
     from .validation.annotate import Appendix
+    from .year_next import NextYear
 
 _LAZY = {"RenderResult": "official.pipeline", "PublishResult": "publish.job", "Report": "findings",
          "Library": "library.query", "number_text": "library.query", "LEVEL1_NAMES": "framework",

@@ -7,21 +7,21 @@ columns) are reported here as findings, never as exceptions.
 
 from __future__ import annotations
 
-import os
 import datetime as dt
 import operator
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from .a1 import cell_name
+from .findings import Finding, Location, finding
 from .io.calamine_reader import CalamineWorkbook, SheetGrid
 from .io.cell_text import all_storable, text_problem
 from .io.guard import Inspection
 from .io.sheet_scan import SheetScan
-from .shown_values import number_formats, shown_text
 from .sheets import SPECS, SheetSpec, spec_for_sheet_name
-from .findings import Finding, Location, finding
+from .shown_values import number_formats, shown_text
 from .values import as_text, is_blank
 
 HEADER_SEARCH_ROWS = 10

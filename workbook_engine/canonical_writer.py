@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
-from operator import attrgetter
 from decimal import Decimal
+from operator import attrgetter
 from pathlib import Path
 from typing import Any, Callable, Iterable
 

@@ -9,9 +9,9 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
+from .findings import json_value
 from .identity import ENTITY_NAMES, ENTITY_OF_KIND, FieldRef
 from .sheets import BY_KIND
-from .findings import json_value
 from .values import as_text, is_blank
 
 BLANK = "（空）"

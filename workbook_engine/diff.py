@@ -8,19 +8,31 @@ a change: 序号 is the published order.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
-import dataclasses
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from .canonical_writer import CellMark, Layout, Marks, write_book
-from .describe import (department_label, json_scalar, record_dict, record_label, short, show, show_field,
-                       text_change)
+from .describe import department_label, json_scalar, record_dict, record_label, short, show, show_field, text_change
 from .findings import Location
-from .identity import (DEPARTMENT_REFS, ENTITY_NAMES, ENTITY_OF_KIND, KIND_OF_ENTITY, KINDS, SEQ, FieldRef,
-                       compared_fields, department_key, departments, key_dict, match, same)
+from .identity import (
+    DEPARTMENT_REFS,
+    ENTITY_NAMES,
+    ENTITY_OF_KIND,
+    KIND_OF_ENTITY,
+    KINDS,
+    SEQ,
+    FieldRef,
+    compared_fields,
+    department_key,
+    departments,
+    key_dict,
+    match,
+    same,
+)
 from .io.cell_text import terminal_text
 from .model import Book
 from .report_sheets import Link, write_table

@@ -15,8 +15,15 @@ import re
 import unicodedata
 from dataclasses import dataclass
 
-from .layout import (CellSpec, ProjectTemplate, RowSpec, project_template, publish_template, template_dir,
-                     workbook_template)
+from .layout import (
+    CellSpec,
+    ProjectTemplate,
+    RowSpec,
+    project_template,
+    publish_template,
+    template_dir,
+    workbook_template,
+)
 from .sheets.goals import CATEGORIES
 
 NUMERALS = "一二三四五六七八九十百千万零〇两"

@@ -8,11 +8,11 @@ cell with ``rowspan`` > 1 and ``covered`` cells below it. Styles are abstract na
 
 from __future__ import annotations
 
-import sys
 import functools
 import importlib.resources
 import os
 import re
+import sys
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path

@@ -344,7 +344,7 @@ def deadline_year_month(value: IndicatorValue) -> tuple[int | None, int | None]:
     dotted = _DOTTED_DATE_RE.match(text)
     if dotted:
         year, month = re.split(r"[./-]", text)[:2]
-        return int(year), int(re.match(r"\d+", month).group(0))  # type: ignore[union-attr]
+        return int(year), int(re.match(r"\d+", month).group(0))  # type: ignore[union-attr]  # the period matched digits
     match = _DEADLINE_RE.match(text)
     if not match:
         return None, None

@@ -10,8 +10,7 @@ from typing import Optional
 
 import typer
 
-from .common import FORMAT_HELP, OVERWRITE, OutputFormat, Prefer, emit, findings_json, handle_errors, \
-    report_validation
+from .common import FORMAT_HELP, OVERWRITE, OutputFormat, Prefer, emit, findings_json, handle_errors, report_validation
 
 FORMAT = typer.Option(OutputFormat.text, "--format", help=FORMAT_HELP)
 SHOW_ALL = typer.Option(False, "--all", help="列出全部问题（默认先给汇总和前几条）")

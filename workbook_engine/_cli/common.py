@@ -66,7 +66,7 @@ def handle_errors(command: F) -> F:
             fail(f"错误：处理时发生意外问题（{type(exc).__name__}: {str(exc)[:200]}）。"
                  "请检查输入文件；如问题持续，请设置 WBE_DEBUG=1 重试并报告。", 2)
 
-    return wrapper  # type: ignore[return-value]
+    return wrapper  # type: ignore[return-value]  # functools.wraps keeps the signature typer reads
 
 
 def emit(result: Any, format: OutputFormat, annotate: Optional[Path], printer: Callable[..., None],

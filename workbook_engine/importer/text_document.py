@@ -18,9 +18,8 @@ from pathlib import Path
 from typing import Any, Iterator
 
 from ..document_format import parse_chinese_number
-from ..grammar import label
-from ..grammar import grammar
 from ..errors import DocumentError, UsageError
+from ..grammar import grammar, label
 from ..io.guard import read_text_document as read_bounded
 from ..layout import CellSpec, RowSpec, inverse_pattern, project_template
 from ..model import Book, Goal, Indicator, Project
@@ -312,7 +311,7 @@ class DocumentParser:
                 raise self.error(f"指标行的{heads}为空，且上方没有可延续的合并单元格。", row.line)
             texts.update({name: current[name] for name in merged})
             indicators.append(Indicator(dept_code="", project_code=code, seq=len(indicators) + 1, row=row.line,
-                                        **{name: texts.get(name, "") for name in _INDICATOR_FIELDS}))
+                                        **{name: texts.get(name, "") for name in _INDICATOR_FIELDS}))  # type: ignore[arg-type]  # the six text fields, by name
         return indicators
 
     def amount(self, row: Row, index: int, what: str) -> Decimal | None:

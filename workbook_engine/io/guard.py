@@ -22,11 +22,11 @@ from pathlib import Path
 from ..a1 import cell_name
 from ..errors import (
     EncryptedWorkbook,
-    coded,
     InputNotFound,
     InputUnreadable,
     UnsafeInput,
     UnsupportedFormat,
+    coded,
 )
 from .xml_scan import (
     CONTENT_TYPES,

@@ -13,8 +13,8 @@ from pathlib import Path
 from typing import Any, Callable, Sequence
 
 from ..errors import UsageError
-from ..io.atomic import check_output
 from ..findings import Report, dumps_report
+from ..io.atomic import check_output
 from .nway import plan_merge
 from .output import write_merge
 from .plan import PREFER_CHOICES, Conflict, MergePlan, Source, sha256_of

@@ -11,8 +11,20 @@ from typing import Any
 
 from ..identity import KINDS, key_is_usable, record_key
 from ..model import Book
-from .plan import (ChoicePolicy, Conflict, MergePlan, Member, Policy, Source, apply_departments, department_versions,
-                   merge_departments, merge_members, renumber, sequence_collisions)
+from .plan import (
+    ChoicePolicy,
+    Conflict,
+    Member,
+    MergePlan,
+    Policy,
+    Source,
+    apply_departments,
+    department_versions,
+    merge_departments,
+    merge_members,
+    renumber,
+    sequence_collisions,
+)
 
 
 def plan_merge(sources: list[Source], *, prefer: str | None = None, conflicts_sheet: bool = False,

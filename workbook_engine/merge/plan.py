@@ -4,9 +4,9 @@
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 from collections import defaultdict
-import dataclasses
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
@@ -14,8 +14,18 @@ from typing import Any, Callable, Iterable
 
 from ..describe import department_label, json_scalar, record_label, short, show_field, where_they_differ
 from ..findings import Location
-from ..identity import (DEPARTMENT_REFS, ENTITY_OF_KIND, FieldRef, compared_fields, copy_record, departments,
-                        group_of, has_seq, key_dict, same)
+from ..identity import (
+    DEPARTMENT_REFS,
+    ENTITY_OF_KIND,
+    FieldRef,
+    compared_fields,
+    copy_record,
+    departments,
+    group_of,
+    has_seq,
+    key_dict,
+    same,
+)
 from ..model import Book
 from ..validation.engine import Checked
 

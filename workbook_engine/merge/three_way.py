@@ -17,8 +17,19 @@ from ..findings import Location
 from ..identity import ENTITY_OF_KIND, KINDS, compared_fields, departments, key_dict, match, same
 from ..model import Book
 from .nway import group_by_key
-from .plan import (Candidate, Conflict, MergePlan, Member, Policy, Source, apply_departments,
-                   department_versions, merge_departments, merge_members, renumber)
+from .plan import (
+    Candidate,
+    Conflict,
+    Member,
+    MergePlan,
+    Policy,
+    Source,
+    apply_departments,
+    department_versions,
+    merge_departments,
+    merge_members,
+    renumber,
+)
 
 
 def plan_three_way(base: Source, sides: list[Source], *, prefer: str | None = None,

@@ -19,9 +19,9 @@ from typing import Any
 import python_calamine
 
 from ..canonical_reader import LoadedWorkbook, SheetTable, read_table
+from ..describe import record_label
 from ..errors import OutputError
 from ..findings import Finding
-from ..describe import record_label
 from ..io import guard
 from ..io.calamine_reader import SheetGrid
 from ..model import Book

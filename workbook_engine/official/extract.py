@@ -13,27 +13,26 @@ from __future__ import annotations
 import bisect
 import functools
 import operator
-from dataclasses import dataclass, fields, replace
 import os
 import re
+from dataclasses import dataclass, fields, replace
 from pathlib import Path
 from typing import Any, Iterable
 
 from ..a1 import cell_name
 from ..document_format import parse_chinese_number
-from ..grammar import label as _label
+from ..errors import UsageError
 from ..findings import Finding, Location, Report, finding
-from ..io.calamine_reader import CalamineWorkbook, SheetGrid
 from ..grammar import grammar
+from ..grammar import label as _label
+from ..io.calamine_reader import CalamineWorkbook, SheetGrid
 from ..io.parallel import map_in_order
 from ..layout import CellSpec, ProjectTemplate, RowSpec, inverse_pattern, project_template, workbook_template
 from ..model import Book, Goal, Indicator, Project
 from ..parsing import parse_code, parse_int, parse_text
-from ..errors import UsageError
 from ..sheets import BY_KIND, spec_for_sheet_name
 from ..sheets.goals import CATEGORIES
 from ..values import as_text, parse_number, parse_percent_cell, resolve_plan
-
 
 # An indicator row as read: field name (indicator.level1 …) -> its text.
 IndicatorValues = dict[str, str]
@@ -120,9 +119,9 @@ class Grid:
         for r0, c0, r1, c1 in grid.merged or []:
             at = (r0, c0)
             for r in range(r0, r1 + 1):
-                columns = range(c0 + 1, c1 + 1) if r == r0 else range(c0, c1 + 1)
-                if columns:
-                    covered.setdefault(r, {}).update(dict.fromkeys(columns, at))
+                spanned = range(c0 + 1, c1 + 1) if r == r0 else range(c0, c1 + 1)
+                if spanned:
+                    covered.setdefault(r, {}).update(dict.fromkeys(spanned, at))
         self.covered = covered
         self.used: set[tuple[int, int]] = set()
         # Non-blank as _blank decides (None, '', white space and NaN are blank), inlined: this sees every cell.
@@ -428,7 +427,7 @@ class ProjectSheetReader:
         dept_name = as_text(v.get("dept.name", "")).strip()
         project = Project(dept_code, seq, typed("project.code"), name, stem if stem and stem != name else "",
                           typed("project.budget"), typed("project.fiscal"), typed("project.other"),
-                          typed("project.purpose"), *plan, typed("project.goal"))
+                          typed("project.purpose"), *plan, typed("project.goal"))  # type: ignore[call-arg, arg-type]  # *plan: the four quarters
         level1, level2, level3, description, value, basis = INDICATOR_KEYS
         indicators = [
             Indicator(dept_code, project.code, n, get(level1, ""), get(level2, ""), get(level3, ""),
@@ -577,11 +576,11 @@ def read_official(path: str | os.PathLike[str]) -> FileResult:
         goals = read_goals(department, code, unit.get("dept.name", ""), year, findings)
         if goals and year is None:
             _note(findings, "WBE-W074", department.name, None, None)
-    for grid in (summary, department):
-        if grid is not None:
-            for r in grid.nonempty_rows()[:2]:
-                for c, _ in grid.filled(r):
-                    grid.take(r, c)
+    for other in (summary, department):
+        if other is not None:
+            for r in other.nonempty_rows()[:2]:
+                for c, _ in other.filled(r):
+                    other.take(r, c)
     if department is not None:
         report_unplaced(department, department.nonempty_rows(), findings)
     return FileResult(goals, file_projects, [replace(f, file=str(path)) for f in findings])  # each names its file

@@ -10,8 +10,15 @@ from typing import Iterable
 
 from ..io.atomic import check_output
 from ..io.guard import check_workload
-from ..jobs import JobResult, Progress, blocking_errors, choose_departments, is_directory_target, output_folders, \
-    output_paths
+from ..jobs import (
+    JobResult,
+    Progress,
+    blocking_errors,
+    choose_departments,
+    is_directory_target,
+    output_folders,
+    output_paths,
+)
 from ..layout import workbook_template
 from ..model import Book
 from ..validation import check

@@ -14,22 +14,33 @@ from __future__ import annotations
 import json
 import os
 import re
-from pathlib import Path
 from dataclasses import dataclass, field, fields, replace
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
 from .. import model
 from ..a1 import cell_name
-from ..document_format import label
 from ..findings import Finding, Location, Report, finding
+from ..grammar import label
 from ..io.calamine_reader import CalamineWorkbook
 from ..model import Book, Goal, Indicator, Project
 from ..parsing import parse_text
 from ..values import as_text, parse_number
 from .extract import Grid
-from .forms_layout import (EVALUATION, FORM_TEMPLATES, MONITOR, TICKS, UNTICKED, FormCellSpec, FormRowSpec,
-                           FormTemplate, form_template, label_text, normalize_period)
+from .forms_layout import (
+    EVALUATION,
+    FORM_TEMPLATES,
+    MONITOR,
+    TICKS,
+    UNTICKED,
+    FormCellSpec,
+    FormRowSpec,
+    FormTemplate,
+    form_template,
+    label_text,
+    normalize_period,
+)
 from .forms_render import DATA_SHEET
 from .forms_values import key_of, record_key, records
 

@@ -247,8 +247,8 @@ def _cell(spec: FormCellSpec, lookup: Lookup, period: str, tick_text: Mapping[st
             first = next((c for c in chosen), None)
             value = note if note and first == spec.option else "√"
         return FormCell(spec.col, spec.span, spec.style, value, "text", spec=spec)
-    value = lookup(spec.field) if spec.field else None
-    return FormCell(spec.col, spec.span, spec.style, value, kind, spec=spec)
+    looked_up = lookup(spec.field) if spec.field else None
+    return FormCell(spec.col, spec.span, spec.style, looked_up, kind, spec=spec)
 
 
 def _merge_vertically(rows: list[FormRow]) -> None:
@@ -265,10 +265,10 @@ def form_layout(template: FormTemplate, project_lookup: Lookup, indicator_lookup
                 period: str) -> list[FormRow]:
     """The rows of one project's form (unit line first, title excluded), with vertical merges resolved."""
     ticks = template.tick_text
-    rows = [FormRow(spec.id, "fixed", [_cell(c, project_lookup, period, ticks) for c in spec.cells])
-            for spec in template.rows]
-    for spec in template.indicator_header:
-        rows.append(FormRow(spec.id, "header", [_cell(c, project_lookup, period, ticks) for c in spec.cells]))
+    rows = [FormRow(row.id, "fixed", [_cell(c, project_lookup, period, ticks) for c in row.cells])
+            for row in template.rows]
+    for header in template.indicator_header:
+        rows.append(FormRow(header.id, "header", [_cell(c, project_lookup, period, ticks) for c in header.cells]))
     previous: dict[int, tuple[Any, ...]] = {}
     for index, lookup in enumerate(indicator_lookups):
         cells = []
@@ -284,7 +284,7 @@ def form_layout(template: FormTemplate, project_lookup: Lookup, indicator_lookup
             cells.append(cell)
         helpers = [_cell(spec, lookup, period, ticks) for spec in template.helpers]
         rows.append(FormRow("indicator", "indicator", cells, helpers, index))
-    for spec in template.footer:
-        rows.append(FormRow(spec.id, "footer", [_cell(c, project_lookup, period, ticks) for c in spec.cells]))
+    for footer in template.footer:
+        rows.append(FormRow(footer.id, "footer", [_cell(c, project_lookup, period, ticks) for c in footer.cells]))
     _merge_vertically(rows)
     return rows

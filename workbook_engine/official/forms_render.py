@@ -25,10 +25,19 @@ from ..layout import workbook_template
 from ..model import Book, Department
 from ..safe_names import unique_sheet_names
 from .forms_layout import EVALUATION, FormCell, FormRow, FormTemplate, fill_text, form_layout, form_template
-from .forms_values import (BUDGET_POINTS, ProjectForm, budget_score, grade_of, indicator_score, is_not_applicable,
-                           parse_target, project_forms, total_score)
+from .forms_values import (
+    BUDGET_POINTS,
+    ProjectForm,
+    budget_score,
+    grade_of,
+    indicator_score,
+    is_not_applicable,
+    parse_target,
+    project_forms,
+    total_score,
+)
 from .heights import text_height
-from .render import CM_PER_INCH, A4
+from .render import A4, CM_PER_INCH
 
 # The hidden sheet that keeps the goals (and the year sheets) as rendered: extract keeps these and reports
 # any change typed over them in the form (WBE-W221).

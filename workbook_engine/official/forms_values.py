@@ -177,7 +177,10 @@ class ProjectForm:
         return lambda name: self.get(name, None, None)
 
     def indicator_lookups(self) -> list[Lookup]:
-        return [(lambda name, i=i: self.get(name, self.indicators[i], i)) for i in range(len(self.indicators))]
+        return [self._indicator_lookup(i) for i in range(len(self.indicators))]
+
+    def _indicator_lookup(self, index: int) -> Lookup:
+        return lambda name: self.get(name, self.indicators[index], index)
 
     def get(self, name: str, indicator: Indicator | None, index: int | None) -> Any:
         record, _, attr = name.partition(".")

@@ -13,8 +13,15 @@ from ..findings import Report
 from ..io.atomic import check_output
 from ..io.guard import check_workload
 from ..io.parallel import map_in_order
-from ..jobs import JobResult, Progress, blocking_errors, choose_departments, is_directory_target, output_folders, \
-    output_paths
+from ..jobs import (
+    JobResult,
+    Progress,
+    blocking_errors,
+    choose_departments,
+    is_directory_target,
+    output_folders,
+    output_paths,
+)
 from ..layout import project_template, workbook_template
 from ..model import Book, Department
 from ..validation import check

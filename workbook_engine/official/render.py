@@ -21,11 +21,10 @@ import xlsxwriter
 
 from ..a1 import cell_name, column_letter, sheet_ref
 from ..canonical_writer import WORKBOOK_OPTIONS
+from ..document_format import PARAGRAPH, part_one
 from ..io.atomic import atomic_path
 from ..io.cell_text import excel_text
-from ..layout import (Cell, Context, percent_decimals, project_layout, project_template, title_text,
-                      workbook_template)
-from ..document_format import PARAGRAPH, part_one
+from ..layout import Cell, Context, percent_decimals, project_layout, project_template, title_text, workbook_template
 from ..model import Book, Department, Indicator, Project, group_indicators
 from ..safe_names import unique_sheet_names
 from .heights import row_heights, text_height

@@ -25,13 +25,22 @@ from docx.oxml import OxmlElement, parse_xml
 from docx.oxml.ns import nsdecls, qn
 from docx.shared import Cm, Pt
 
+from ..document_format import ITEM, SECTION, part_one
 from ..errors import InputError
+from ..grammar import grammar
 from ..io.atomic import atomic_path
 from ..io.cell_text import excel_text, word_text
-from ..document_format import ITEM, SECTION, part_one
-from ..grammar import grammar
-from ..layout import PUBLISH_TEMPLATE, Cell, Context, Row, project_layout, project_template, publish_template, title_text, \
-    workbook_template
+from ..layout import (
+    PUBLISH_TEMPLATE,
+    Cell,
+    Context,
+    Row,
+    project_layout,
+    project_template,
+    publish_template,
+    title_text,
+    workbook_template,
+)
 from ..model import Book, Department, Indicator, Project, group_indicators
 
 TWIPS_PER_CM = 567

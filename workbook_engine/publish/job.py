@@ -11,8 +11,15 @@ from pathlib import Path
 from ..errors import UsageError
 from ..io.atomic import check_output, staged_outputs, staged_path
 from ..io.guard import check_workload
-from ..jobs import JobResult, Progress, blocking_errors, choose_departments, is_directory_target, output_folders, \
-    output_paths
+from ..jobs import (
+    JobResult,
+    Progress,
+    blocking_errors,
+    choose_departments,
+    is_directory_target,
+    output_folders,
+    output_paths,
+)
 from ..layout import project_template, publish_template, workbook_template
 from ..validation import check
 from .document import write_document

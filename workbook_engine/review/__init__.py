@@ -42,7 +42,7 @@ def review_findings(book: Book, loaded: LoadedWorkbook, config: ReviewConfig) ->
     found: list[Finding] = []
     severities: dict[tuple[str, str | None], str] = {}  # (code, project) -> severity, looked up once each
     for rule in (*RULES, *YEAR_REVIEW_RULES):  # the budget year's rule (issue 22) after review/rules.py's
-        if all(config.globally_off(code) for code in rule.codes):  # type: ignore[attr-defined]
+        if all(config.globally_off(code) for code in rule.codes):  # type: ignore[attr-defined]  # set by @rule
             continue
         for f in rule(context):
             severity = severities.get((f.code, f.project))

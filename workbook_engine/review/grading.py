@@ -91,7 +91,7 @@ def grade_projects(book: Book, findings: Iterable[Finding], config: ReviewConfig
         seen.add(p.code)
         grade = ProjectGrade(p.dept_code, p.code, p.name, p.row)
         for code, count in per_project.get(p.code, Counter()).items():
-            grade.counts[CATALOGUE[code].criterion] += count
+            grade.counts[CATALOGUE[code].criterion or ""] += count  # review codes all have their criterion
             grade.deduction += config.setting(code, p.code).points * min(count, config.cap)
         grade.score = max(0, 100 - grade.deduction)
         grade.errors = errors.get(p.code, 0)

@@ -56,7 +56,7 @@ def load_rules(workbook: str | os.PathLike[str] | None) -> PeerRules:
     try:
         import tomllib
     except ModuleNotFoundError:  # Python 3.10
-        import tomli as tomllib  # type: ignore[no-redef]  # same API, the 3.10 backport
+        import tomli as tomllib  # type: ignore[no-redef,unused-ignore]  # same API, the 3.10 backport
     try:
         table = tomllib.loads(path.read_text(encoding="utf-8")).get("tool", {}).get("workbook-engine", {}) \
             .get("library", {})

@@ -9,7 +9,6 @@ and yields findings with the catalogue's code; the runner (review/__init__.py) a
 from __future__ import annotations
 
 import functools
-
 import re
 from collections import defaultdict
 from decimal import Decimal
@@ -35,7 +34,6 @@ from ..values import (
     unit_cost,
 )
 from .config import ReviewConfig
-from .standards import scale, standards
 from .similarity import (
     all_bigrams,
     content_bigrams,
@@ -43,6 +41,7 @@ from .similarity import (
     sectors_of,
     with_neighbours,
 )
+from .standards import scale, standards
 
 # Placeholders left from a template: **, XX, ××, …, ○○, □□ (after NFKC, ＊ is *, Ｘ is X and … is ...).
 _PLACEHOLDER_RE = re.compile(r"\*{2,}|(?<![A-Za-z])[Xx]{2,}(?![A-Za-z])|×{2,}|\.{3,}|○{2,}|□{2,}")
@@ -145,7 +144,7 @@ def rule(*codes: str) -> Callable[[ReviewRule], ReviewRule]:
     """Mark which codes a rule can report, so rules switched off everywhere are not run."""
 
     def mark(function: ReviewRule) -> ReviewRule:
-        function.codes = codes  # type: ignore[attr-defined]
+        function.codes = codes  # type: ignore[attr-defined]  # a rule's codes, on the function
         return function
 
     return mark
@@ -171,7 +170,8 @@ def placeholders(ctx: ReviewContext) -> Iterator[Finding]:
                     continue
                 if kind == "indicators" and field_name == "value" and ctx.values[n].kind == "malformed":
                     continue  # WBE-E040 already names it
-                header = ctx.loaded.table(kind).spec.header_of(field_name)
+                table = ctx.loaded.table(kind)
+                header = table.spec.header_of(field_name) if table is not None else field_name
                 yield ctx.flag("WBE-R101", kind, record.row, field_name, text, project, header=header,
                                placeholder=match.group(0))
 
@@ -587,7 +587,7 @@ _SLOGAN_RE = re.compile(r"^(?:促进|推动|推进|维护|保障|助力|加快|�
 
 @rule("WBE-R128")
 def slogans(ctx: ReviewContext) -> Iterator[Finding]:
-    for n, ind in enumerate(ctx.book.indicators):
+    for n, _ in enumerate(ctx.book.indicators):
         value = ctx.values[n]
         if ctx.level1[n] == "效益指标" and value.kind == "quantitative" and base_unit(value.unit) == "%" \
                 and _SLOGAN_RE.search(ctx.names[n]) and not _has(ctx.names[n], ("率", "数", "量")):
@@ -614,7 +614,7 @@ def below_sector_norm(ctx: ReviewContext) -> Iterator[Finding]:
     table = standards()
     if not table:
         return
-    for n, ind in enumerate(ctx.book.indicators):
+    for n, _ in enumerate(ctx.book.indicators):
         value = ctx.values[n]
         if value.kind != "quantitative" or value.number is None or not _is_lower_bound(value):
             continue

@@ -5,15 +5,16 @@ from __future__ import annotations
 
 import functools
 import re
+import sys
 from dataclasses import dataclass
 from decimal import Decimal
 
 from ..layout import template_dir
 
-try:
+if sys.version_info >= (3, 11):
     import tomllib
-except ModuleNotFoundError:  # Python 3.10
-    import tomli as tomllib  # type: ignore[no-redef]
+else:  # Python 3.10: the same parser, packaged as tomli
+    import tomli as tomllib
 
 SCALE_FILE, STANDARDS_FILE = "review-scale.toml", "standards.toml"
 

@@ -2,7 +2,15 @@
 
 from __future__ import annotations
 
-from . import evaluation_indicators, evaluation_projects, goals, indicators, monitor_indicators, monitor_projects, projects
+from . import (
+    evaluation_indicators,
+    evaluation_projects,
+    goals,
+    indicators,
+    monitor_indicators,
+    monitor_projects,
+    projects,
+)
 from .base import Column, SheetSpec, normalize_header
 
 GOALS = goals.SPEC

@@ -14,9 +14,9 @@ import posixpath
 import re
 import zipfile
 from collections import defaultdict
-from xml.etree import ElementTree
 from pathlib import Path
 from typing import Iterable, Sequence
+from xml.etree import ElementTree
 
 from openpyxl import load_workbook
 from openpyxl.cell.cell import MergedCell
@@ -26,14 +26,14 @@ from openpyxl.worksheet.worksheet import Worksheet
 
 from ..a1 import sheet_ref
 from ..errors import OutputError
+from ..findings import Finding, Location, Report, produces
+from ..findings import finding as make_finding
 from ..io.atomic import atomic_path, check_output, os_error_in, os_error_text
-from ..io.containment import run_contained
 from ..io.cell_text import report_text
+from ..io.containment import run_contained
 from ..io.guard import check_workload
 from ..io.trim import trimmed_copy
 from ..sheets import FINDINGS_SHEET
-from ..findings import Finding, Location, Report, produces
-from ..findings import finding as make_finding
 
 ERROR_FILL = PatternFill("solid", fgColor="FFC7CE")
 WARNING_FILL = PatternFill("solid", fgColor="FFEB9C")

@@ -5,8 +5,8 @@ It never stops at the first problem. Unreadable input raises an InputError (exit
 
 from __future__ import annotations
 
-import os
 import functools
+import os
 from collections.abc import Callable, Iterable, Sequence
 from decimal import Decimal
 from pathlib import Path
@@ -21,8 +21,8 @@ from ..model import Book, record_fields
 from ..parsing import parse_book
 from ..sheets import BY_KIND
 from ..sheets.goals import CATEGORIES
-from .rules import RULES, RuleContext
 from .pandera_import import pa
+from .rules import RULES, RuleContext
 from .schemas import CODES_KEY, MISSING, SCHEMAS
 from .year_rules import year_findings
 from .year_schemas import YEAR_SCHEMAS

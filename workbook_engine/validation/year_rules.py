@@ -16,12 +16,12 @@ from ..findings import Finding, produces
 from ..identity import record_key
 from ..model import Project
 from ..scoring import score_book
+from ..sheets import BY_KIND
 from ..sheets.evaluation_indicators import ATTAINMENTS, NOT_APPLICABLE
 from ..sheets.evaluation_indicators import SPEC as EVALUATION
 from ..sheets.monitor_indicators import DEVIATION_CAUSES, IMPOSSIBLE, LIKELIHOODS
 from ..sheets.monitor_indicators import SPEC as MONITOR
 from ..values import base_unit, fold, parse_indicator_value
-from ..sheets import BY_KIND
 from ..year_config import YearConfig, load_year_config, parse_period
 from .rules import RuleContext
 

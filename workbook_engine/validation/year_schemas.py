@@ -8,8 +8,15 @@ without them has no frame to check.
 from __future__ import annotations
 
 from .pandera_import import Series, pa
-from .schemas import DEPT_CODE, DEPT_CODE_PATTERN, MONEY, PROJECT_CODE, PROJECT_CODE_PATTERN, _at_most_two_decimals, coded
-
+from .schemas import (
+    DEPT_CODE,
+    DEPT_CODE_PATTERN,
+    MONEY,
+    PROJECT_CODE,
+    PROJECT_CODE_PATTERN,
+    _at_most_two_decimals,
+    coded,
+)
 
 
 class MonitorProjectsSchema(pa.DataFrameModel):

@@ -26,8 +26,8 @@ from starlette.routing import Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from ..collect import accounts, workflow
-from ..collect import config as county_config
 from ..collect import board as board_module
+from ..collect import config as county_config
 from ..collect.initialise import add_department
 from ..collect.models import (
     ACCEPTED,
@@ -146,7 +146,7 @@ def requires(*roles: str) -> Callable:
                 return error_page(request, "您的账号没有权限打开这个页面。", 403, back="/")
             return await endpoint(request)
 
-        wrapper.roles = roles  # type: ignore[attr-defined]
+        wrapper.roles = roles  # type: ignore[attr-defined]  # the declaration, read by the route test
         return wrapper
 
     return decorate

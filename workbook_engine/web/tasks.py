@@ -148,10 +148,10 @@ def finding_rows(findings, file: str = "") -> list[dict[str, Any]]:
 
 def analysis_of(book_path: Path) -> dict[str, Any]:
     """Everything the findings and preview pages show, from one validation and one review pass."""
+    from .. import api
     from ..document_format import part_one
     from ..findings import position_key
     from ..layout import Context, project_layout, title_text, workbook_template
-    from .. import api
 
     checked = api.check(book_path)  # validation and review (the wbe.toml beside the book, else the defaults)
     result = checked.review

@@ -76,3 +76,70 @@ def test_limits_are_configurable_and_bad_values_fall_back(monkeypatch):
 def test_input_codes_are_errors_of_their_own_section():
     assert INPUT_CODES and all(code.startswith("WBE-I") for code in INPUT_CODES)
     assert {CATALOGUE[code].severity for code in INPUT_CODES} == {ERROR}
+
+
+_STORM = '''
+import multiprocessing, signal, sys, time
+from workbook_engine.io import containment
+
+class Storm(Exception):
+    pass
+
+armed = False
+
+def on_interrupt(signum, frame):
+    global armed
+    if armed:  # like the CLI's handler, it raises into whatever code runs; once per call
+        armed = False
+        raise Storm()
+
+def idle():
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    time.sleep(30)
+
+if __name__ == "__main__":
+    sleeper = multiprocessing.get_context("fork").Process(target=idle)
+    sleeper.start()  # a multiprocessing child, as the CLI has its worker pool
+    signal.signal(signal.SIGINT, on_interrupt)
+    end = time.monotonic() + float(sys.argv[1])
+    calls = 0
+    while time.monotonic() < end:
+        try:
+            armed = True
+            containment.run_contained(lambda: 1, path="x.xlsx", what="读取工作簿")
+            armed = False
+            calls += 1
+        except Storm:
+            pass
+    armed = False
+    sleeper.terminate()
+    sleeper.join()
+    print("done", calls, flush=True)
+'''
+
+
+def test_ctrl_c_to_the_whole_group_never_runs_parent_code_in_a_child(tmp_path):
+    """A terminal's Ctrl-C reaches the just-forked child too; it must never unwind into the parent's code (a
+    second "parent" that prints and runs the exit handlers: the CI failure of test_extract_in_workers)."""
+    import signal
+    import subprocess
+    import sys
+
+    script = tmp_path / "storm.py"
+    script.write_text(_STORM, encoding="utf-8")
+    process = subprocess.Popen([sys.executable, str(script), "3"], stdout=subprocess.PIPE,
+                               stderr=subprocess.PIPE, text=True, start_new_session=True)
+    time.sleep(0.8)
+    started = time.monotonic()
+    while process.poll() is None and time.monotonic() - started < 2.0:
+        try:
+            os.killpg(process.pid, signal.SIGINT)
+        except ProcessLookupError:
+            break
+        time.sleep(0.002)
+    out, err = process.communicate(timeout=60)
+    assert process.returncode == 0, err
+    assert err == ""
+    lines = out.splitlines()
+    assert len(lines) == 1 and lines[0].startswith("done "), out
+    assert int(lines[0].split()[1]) > 0

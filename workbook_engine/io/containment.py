@@ -87,13 +87,16 @@ def _address_space() -> int:
         return 0
 
 
-def _enter_child(limit: Limits) -> None:
-    """In the new child: quiet stdout/stderr, Ctrl-C left to the parent, the limits set."""
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-    faulthandler.disable()  # its dump would go to the parent's stderr (it keeps its own descriptor)
+def _enter_child(limit: Limits, mask: set[signal.Signals]) -> None:
+    """In the new child: Ctrl-C left to the parent and SIGTERM/SIGHUP fatal at once (no Python handler of
+    the parent's may run here: it would unwind into the parent's code and its exit handlers), set while
+    the signals are still blocked, then the parent's mask back; quiet stdout/stderr; the limits set."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # a Ctrl-C pending since the fork is discarded
     for name in ("SIGTERM", "SIGHUP"):
         if hasattr(signal, name):
             signal.signal(getattr(signal, name), signal.SIG_DFL)
+    signal.pthread_sigmask(signal.SIG_SETMASK, mask)
+    faulthandler.disable()  # its dump would go to the parent's stderr (it keeps its own descriptor)
     with contextlib.suppress(OSError):
         devnull = os.open(os.devnull, os.O_WRONLY)
         os.dup2(devnull, 1)
@@ -143,10 +146,14 @@ def _answer(sock: socket.socket, work: Callable[[], Any]) -> None:
         _send(sock, ("memory", None))
 
 
-def _child_main(sock: socket.socket, limit: Limits, body: Callable[[socket.socket], None]) -> None:
+def _child_main(sock: socket.socket, parent_end: socket.socket, limit: Limits, mask: set[signal.Signals],
+                body: Callable[[socket.socket], None]) -> None:
+    """The child's whole life: it starts with the signals blocked and ends in ``os._exit``, whatever
+    happens in between, so it never returns into the parent's code nor runs the parent's exit handlers."""
     status = 0
     try:
-        _enter_child(limit)
+        parent_end.close()
+        _enter_child(limit, mask)
         body(sock)
     except BaseException:  # noqa: BLE001 - whatever happens, the child never returns into the parent's code
         status = 70
@@ -165,10 +172,8 @@ class _Child:
         previous = signal.pthread_sigmask(signal.SIG_BLOCK, blocked)
         try:
             pid = os.fork()
-            if pid == 0:  # the child
-                parent_end.close()
-                signal.pthread_sigmask(signal.SIG_SETMASK, previous)
-                _child_main(child_end, self.limit, body)
+            if pid == 0:  # the child, signals still blocked
+                _child_main(child_end, parent_end, self.limit, previous, body)
         finally:
             if pid != 0:
                 signal.pthread_sigmask(signal.SIG_SETMASK, previous)

@@ -87,7 +87,7 @@ def _address_space() -> int:
         return 0
 
 
-def _enter_child(limit: Limits, mask: set[signal.Signals]) -> None:
+def _enter_child(limit: Limits, mask: set[int | signal.Signals]) -> None:
     """In the new child: Ctrl-C left to the parent and SIGTERM/SIGHUP fatal at once (no Python handler of
     the parent's may run here: it would unwind into the parent's code and its exit handlers), set while
     the signals are still blocked, then the parent's mask back; quiet stdout/stderr; the limits set."""
@@ -146,7 +146,7 @@ def _answer(sock: socket.socket, work: Callable[[], Any]) -> None:
         _send(sock, ("memory", None))
 
 
-def _child_main(sock: socket.socket, parent_end: socket.socket, limit: Limits, mask: set[signal.Signals],
+def _child_main(sock: socket.socket, parent_end: socket.socket, limit: Limits, mask: set[int | signal.Signals],
                 body: Callable[[socket.socket], None]) -> None:
     """The child's whole life: it starts with the signals blocked and ends in ``os._exit``, whatever
     happens in between, so it never returns into the parent's code nor runs the parent's exit handlers."""

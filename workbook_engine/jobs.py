@@ -114,3 +114,36 @@ def output_paths(output: str | os.PathLike[str], departments: list[Department], 
         raise UsageError(f"工作簿中有 {len(departments)} 个部门。请用 -o 文件夹/（以 / 结尾）为每个部门各生成一个工作簿，"
                          "或用 --dept 部门编码 只渲染一个部门。")
     return [Path(output)]
+
+
+@dataclass
+class WorkbookJob:
+    """What a per-department workbook job (render, the budget-year forms) starts from."""
+
+    checked: Any  # validation.Checked
+    departments: list[Department]
+    paths: list[Path]
+    blocking: list[Finding]  # errors that stop it: nothing is written when there are any
+
+
+def start_workbook_job(book_path: str | os.PathLike[str], output: str | os.PathLike[str], *, dept: str | None,
+                       force: bool, overwrite: bool) -> WorkbookJob:
+    """Check the output before validating (a refusal costs nothing), the workload, then validate; choose the
+    departments and their .xlsx paths; when nothing blocks, check every output before the first is written."""
+    from .io.atomic import check_output
+    from .io.guard import check_workload
+    from .validation import check
+
+    target = Path(output)
+    if not is_directory_target(output) and (target.suffix.lower() != ".xlsx" or target.parent.exists()):
+        check_output(target, inputs=[book_path], overwrite=overwrite, suffix=".xlsx")
+    check_workload(book_path, "render")
+    checked = check(book_path)
+    departments = choose_departments(checked.book, dept)
+    paths = output_paths(output, departments)
+    blocking = blocking_errors(checked, {d.code for d in departments}, force)
+    if not blocking:
+        for path in paths:
+            if path.parent.exists():
+                check_output(path, inputs=[book_path], overwrite=overwrite, suffix=".xlsx")
+    return WorkbookJob(checked, departments, paths, blocking)

@@ -20,20 +20,8 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from .errors import InputError
+from .county_config import ConfigError, engine_table
 from .values import fold
-
-try:
-    import tomllib
-except ModuleNotFoundError:  # Python 3.10: the same parser, packaged as tomli
-    import tomli as tomllib
-
-CONFIG_NAME = "wbe.toml"  # as review/config.py (not imported: the review imports the validation)
-
-
-class ConfigError(InputError):
-    """A [tool.workbook-engine.year] table that cannot be used (exit 2)."""
-
 
 BUDGET_RATE = "预算执行率"
 DEFAULT_PERIOD = "1-7月"
@@ -73,21 +61,8 @@ class YearConfig:
 
 def load_year_config(workbook: str | Path | None) -> YearConfig:
     """The settings for a workbook: its directory's wbe.toml (the year table), or the defaults."""
-    if workbook is None:
-        return YearConfig()
-    path = Path(workbook).resolve().parent / CONFIG_NAME
-    if not path.is_file():
-        return YearConfig()
-    try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ConfigError(f"{path}：无法读取配置（{exc}）。") from exc
-    except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"{path}：不是有效的 TOML（{exc}）。请改正或删除该文件。") from exc
-    table = data.get("tool", {}).get("workbook-engine", {}).get("year", {})
-    if not isinstance(table, dict):
-        raise ConfigError(f"{path}：{TABLE} 应是一个表。")
-    return parse_year_config(table, path)
+    found = engine_table(workbook, "year")
+    return YearConfig() if found is None else parse_year_config(*found)
 
 
 def _number(value: Any, where: str, key: str, low: int, high: int) -> Decimal:

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy.orm import Session
 
+from ..county_config import CONFIG_NAME
 from ..errors import InputError
 from ..io.atomic import atomic_path
 from .accounts import audit
@@ -32,7 +33,6 @@ if TYPE_CHECKING:
     from ..validation import Checked as ValidationChecked
     from .service import Collect
 
-CONFIG_NAME = "wbe.toml"  # as review/config.py reads it beside a workbook
 MAX_CONFIG_BYTES = 256 * 1024
 
 

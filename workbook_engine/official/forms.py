@@ -8,20 +8,14 @@ import zipfile
 from pathlib import Path
 from typing import Iterable
 
-from ..io.atomic import check_output
-from ..io.guard import check_workload
 from ..jobs import (
     JobResult,
     Progress,
-    blocking_errors,
-    choose_departments,
-    is_directory_target,
     output_folders,
-    output_paths,
+    start_workbook_job,
 )
 from ..layout import workbook_template
 from ..model import Book
-from ..validation import check
 from .forms_layout import FORM_NAMES, FORM_TEMPLATES, form_template, normalize_period
 from .forms_render import RenderedForm, render_form_department
 from .forms_values import records
@@ -49,21 +43,12 @@ def render_forms(book_path: str | os.PathLike[str], output: str | os.PathLike[st
     """Validate a canonical workbook and write the department's 监控表 or 自评表 (one sheet per project)."""
     template = form_template(kind)  # an unknown form or a missing template is said before anything else
     wanted = normalize_period(period) if period else None
-    target = Path(output)
-    if not is_directory_target(output) and (target.suffix.lower() != ".xlsx" or target.parent.exists()):
-        check_output(target, inputs=[book_path], overwrite=overwrite, suffix=".xlsx")
-    check_workload(book_path, "render")
-    checked = check(book_path)
-    departments = choose_departments(checked.book, dept)
-    paths = output_paths(output, departments)
+    job = start_workbook_job(book_path, output, dept=dept, force=force, overwrite=overwrite)
+    checked, departments, paths = job.checked, job.departments, job.paths
     result = FormResult(checked.report)
-    blocking = blocking_errors(checked, {d.code for d in departments}, force)
-    if blocking:
-        result.refused = blocking
+    if job.blocking:
+        result.refused = job.blocking
         return result
-    for path in paths:
-        if path.parent.exists():
-            check_output(path, inputs=[book_path], overwrite=overwrite, suffix=".xlsx")
     workbook_template()
     chosen = wanted or book_period(checked.book, normalize_period(template.period))
     with output_folders(paths):

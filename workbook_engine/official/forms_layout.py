@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any, Callable, Mapping
 
 from ..errors import InputError
-from ..layout import _read_toml, template_dir
+from ..layout import CellSpec, _read_toml, template_dir
 
 MONITOR = "monitor"
 EVALUATION = "evaluation"
@@ -40,23 +40,16 @@ def normalize_period(text: str) -> str:
 
 
 @dataclass(frozen=True)
-class FormCellSpec:
-    """One cell of a form template."""
+class FormCellSpec(CellSpec):
+    """One cell of a form template: a goal table's cell (layout.CellSpec) that may also be a tick box for one
+    option, a formula, a cell staff fill in, or a goal cell read back and compared."""
 
-    col: int
-    span: int
-    style: str
     id: str | None = None
-    label: str | None = None
-    field: str | None = None
-    template: str | None = None
     tick: str | None = None
     option: str | None = None
     formula: str | None = None
-    continues: bool = False
     input: bool = False
     goal: bool = False
-    merge: tuple[str, ...] = ()
     header: str = ""
 
     @property
@@ -115,10 +108,11 @@ def _cells(raw: list[dict[str, Any]], columns: int, where: str, name: str, *, he
     for item in raw:
         span = int(item.get("span", 1))
         cells.append(FormCellSpec(
-            col, span, item.get("style", "text"), item.get("id"), item.get("label"), item.get("field"),
-            item.get("template"), item.get("tick"), item.get("option"), item.get("formula"),
-            bool(item.get("continue", False)), bool(item.get("input", False)), bool(item.get("goal", False)),
-            tuple(item.get("merge", ())), item.get("header", "")))
+            col, span, item.get("style", "text"), label=item.get("label"), field=item.get("field"),
+            template=item.get("template"), continues=bool(item.get("continue", False)),
+            merge=tuple(item.get("merge", ())), id=item.get("id"), tick=item.get("tick"),
+            option=item.get("option"), formula=item.get("formula"), input=bool(item.get("input", False)),
+            goal=bool(item.get("goal", False)), header=item.get("header", "")))
         col += span
     if not helpers and col != columns:
         raise InputError(f"版式模板 {name}：{where} 的各格共占 {col} 列，应为 {columns} 列。")

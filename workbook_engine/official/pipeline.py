@@ -10,21 +10,15 @@ from typing import Iterable
 from ..canonical_writer import write_book
 from ..errors import UsageError
 from ..findings import Report
-from ..io.atomic import check_output
-from ..io.guard import check_workload
 from ..io.parallel import map_in_order
 from ..jobs import (
     JobResult,
     Progress,
-    blocking_errors,
-    choose_departments,
-    is_directory_target,
     output_folders,
-    output_paths,
+    start_workbook_job,
 )
 from ..layout import project_template, workbook_template
 from ..model import Book, Department
-from ..validation import check
 from .extract import extract_file_names, extract_workbooks
 from .render import RenderedFile, render_department
 
@@ -41,21 +35,12 @@ class RenderResult(JobResult):
 def render_official(book_path: str | os.PathLike[str], output: str | os.PathLike[str], *, dept: str | None = None,
                     force: bool = False, progress: Progress | None = None, overwrite: bool = False) -> RenderResult:
     """Validate a canonical workbook and write the official workbook(s); refuse on errors unless forced."""
-    target = Path(output)
-    if not is_directory_target(output) and (target.suffix.lower() != ".xlsx" or target.parent.exists()):
-        check_output(target, inputs=[book_path], overwrite=overwrite, suffix=".xlsx")  # before validating
-    check_workload(book_path, "render")
-    checked = check(book_path)
-    departments = choose_departments(checked.book, dept)
-    paths = output_paths(output, departments)
+    job = start_workbook_job(book_path, output, dept=dept, force=force, overwrite=overwrite)
+    checked, departments, paths = job.checked, job.departments, job.paths
     result = RenderResult(checked.report)
-    blocking = blocking_errors(checked, {d.code for d in departments}, force)
-    if blocking:
-        result.refused = blocking
+    if job.blocking:
+        result.refused = job.blocking
         return result
-    for path in paths:  # every output checked before the first is written: a refusal changes nothing
-        if path.parent.exists():
-            check_output(path, inputs=[book_path], overwrite=overwrite, suffix=".xlsx")
     total = sum(len(checked.book.projects_of(d.code)) for d in departments)
     done = 0
     project_template(), workbook_template()  # a missing layout is reported before any folder is made

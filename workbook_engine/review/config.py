@@ -8,20 +8,13 @@ grade thresholds. Without a wbe.toml the defaults apply. A wbe.toml that cannot 
 
 from __future__ import annotations
 
-import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ..errors import InputError
+from ..county_config import ConfigError, config_path, engine_table
 from ..findings import CATALOGUE, ERROR, REVIEW_CODES, WARNING
 
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # Python 3.10: the same parser, packaged as tomli
-    import tomli as tomllib
-
-CONFIG_NAME = "wbe.toml"
 OFF = "off"
 SEVERITIES = (ERROR, WARNING, OFF)
 
@@ -44,10 +37,6 @@ DEFAULT_RATE_FLOOR = 60
 DEFAULT_FULL_RATE_FLOOR = 90
 DEFAULT_BOILERPLATE_MIN_PROJECTS = 3
 DEFAULT_RELATED_THRESHOLD = 0.2  # chosen on tests/data/labelled_indicators.csv (docs/review-rules.md)
-
-
-class ConfigError(InputError):
-    """A wbe.toml that cannot be used (bad TOML, unknown code, wrong type)."""
 
 
 @dataclass(frozen=True)
@@ -92,24 +81,13 @@ class ReviewConfig:
 
 
 def config_path_for(workbook: str | Path) -> Path:
-    return Path(workbook).resolve().parent / CONFIG_NAME
+    return config_path(workbook)
 
 
 def load_config(workbook: str | Path) -> ReviewConfig:
     """The review settings for a workbook: its directory's wbe.toml, or the defaults."""
-    path = config_path_for(workbook)
-    if not path.is_file():
-        return ReviewConfig()
-    try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ConfigError(f"{path}：无法读取审核配置（{exc}）。") from exc
-    except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"{path}：不是有效的 TOML（{exc}）。请改正或删除该文件。") from exc
-    table = data.get("tool", {}).get("workbook-engine", {}).get("review", {})
-    if not isinstance(table, dict):
-        raise ConfigError(f"{path}：[tool.workbook-engine.review] 应是一个表。")
-    return parse_config(table, path)
+    found = engine_table(workbook, "review", what="审核配置")
+    return ReviewConfig() if found is None else parse_config(*found)
 
 
 def parse_config(table: dict[str, Any], path: Path | None = None) -> ReviewConfig:

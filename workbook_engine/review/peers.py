@@ -46,25 +46,15 @@ class PeerRules:
 
 def load_rules(workbook: str | os.PathLike[str] | None) -> PeerRules:
     """The thresholds for a workbook: its folder's wbe.toml, or the defaults (a bad value is a clear error)."""
-    from ..errors import InputError
+    from ..county_config import ConfigError, engine_table
 
-    if workbook is None:
+    found = engine_table(workbook, "library", what="指标库审核设置")
+    if found is None:
         return PeerRules()
-    path = Path(workbook).resolve().parent / "wbe.toml"
-    if not path.is_file():
-        return PeerRules()
-    try:
-        import tomllib
-    except ModuleNotFoundError:  # Python 3.10
-        import tomli as tomllib  # type: ignore[no-redef,unused-ignore]  # same API, the 3.10 backport
-    try:
-        table = tomllib.loads(path.read_text(encoding="utf-8")).get("tool", {}).get("workbook-engine", {}) \
-            .get("library", {})
-    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
-        raise InputError(f"{path}：无法读取指标库审核设置（{exc}）。") from None
+    table, path = found
     known = {f.name: f.type for f in fields(PeerRules)}
     values: dict[str, Any] = {}
-    for name, value in (table.items() if isinstance(table, dict) else ()):
+    for name, value in table.items():
         if name == "off":
             from ..findings import CATALOGUE, PEERS_SECTION
 
@@ -72,14 +62,14 @@ def load_rules(workbook: str | os.PathLike[str] | None) -> PeerRules:
             wrong = [str(c) for c in codes if not (isinstance(c, str) and c in CATALOGUE
                                                    and CATALOGUE[c].section == PEERS_SECTION)]
             if wrong:
-                raise InputError(f"{path}：[tool.workbook-engine.library] off 中的 {'、'.join(wrong)} 不是指标库审核规则"
+                raise ConfigError(f"{path}：[tool.workbook-engine.library] off 中的 {'、'.join(wrong)} 不是指标库审核规则"
                                  "代码（WBE-R201、WBE-R202、WBE-R203）。")
             values["off"] = tuple(codes)
             continue
         if name not in known:
-            raise InputError(f"{path}：[tool.workbook-engine.library] 没有设置项 {name}（可用：{'、'.join(known)}）。")
+            raise ConfigError(f"{path}：[tool.workbook-engine.library] 没有设置项 {name}（可用：{'、'.join(known)}）。")
         if isinstance(value, bool) or not isinstance(value, (int, float)) or value < 0:
-            raise InputError(f"{path}：[tool.workbook-engine.library] {name} 应为非负数字。")
+            raise ConfigError(f"{path}：[tool.workbook-engine.library] {name} 应为非负数字。")
         values[name] = int(value) if known[name] == "int" else float(value)
     return PeerRules(**values)
 

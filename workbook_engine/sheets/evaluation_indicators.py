@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from .base import Column, SheetSpec
+from .year_columns import INDICATOR_KEY
 
 ATTAINMENTS = ("达成", "部分达成", "未达成")
 # What marks an indicator that does not apply this year, in 实际完成值 or 完成程度: left out of the score.
@@ -16,11 +17,7 @@ SPEC = SheetSpec(
     key=("project_code", "level1", "level2", "level3"),
     optional=True,
     columns=(
-        Column("dept_code", "部门编码", "code", width=10, note="6 位部门编码，与项目表一致。"),
-        Column("project_code", "项目编码", "code", width=24, note="指标所属项目的项目编码。"),
-        Column("level1", "一级指标", width=12, note="与指标表相同。"),
-        Column("level2", "二级指标", width=18, note="与指标表相同。"),
-        Column("level3", "三级指标", width=26, note="与指标表相同。"),
+        *INDICATOR_KEY,
         Column("target", "年度指标值", width=14, note="设定的年度目标，须与指标表的指标值一致。"),
         Column("actual", "实际完成值", width=14,
                note="全年实际完成的值，如 12次、98%；本年不适用的指标填 不适用（不计分，总分按 100 折算）。"),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from .base import Column, SheetSpec
+from .year_columns import BUDGETS, project_key
 
 SPEC = SheetSpec(
     kind="evaluation_projects",
@@ -12,10 +13,8 @@ SPEC = SheetSpec(
     key=("project_code",),
     optional=True,
     columns=(
-        Column("dept_code", "部门编码", "code", width=10, note="6 位部门编码，与项目表一致。"),
-        Column("project_code", "项目编码", "code", width=24, note="所评价项目的项目编码（项目表中已有）。"),
-        Column("initial_budget", "年初预算数", "money", width=11, note="万元，两位小数；即项目表的预算数。"),
-        Column("full_budget", "全年预算数", "money", width=11, note="万元，两位小数；含年中调整后的全年预算。"),
+        *project_key("所评价项目的项目编码（项目表中已有）。"),
+        *BUDGETS,
         Column("executed", "全年执行数", "money", width=11,
                note="万元，两位小数；执行率 = 全年执行数 ÷ 全年预算数，预算执行率得分 = 10 × 执行率。"),
         Column("achievement", "实际完成情况", width=50, note="年度总体目标的实际完成情况。"),

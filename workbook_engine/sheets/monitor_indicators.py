@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from .base import Column, SheetSpec
+from .year_columns import INDICATOR_KEY
 
 DEVIATION_CAUSES = ("经费保障", "制度保障", "人员保障", "硬件条件保障", "其他")
 LIKELIHOODS = ("确定能", "有可能", "完全不可能")
@@ -16,11 +17,7 @@ SPEC = SheetSpec(
     key=("project_code", "level1", "level2", "level3"),
     optional=True,
     columns=(
-        Column("dept_code", "部门编码", "code", width=10, note="6 位部门编码，与项目表一致。"),
-        Column("project_code", "项目编码", "code", width=24, note="指标所属项目的项目编码。"),
-        Column("level1", "一级指标", width=12, note="与指标表相同。"),
-        Column("level2", "二级指标", width=18, note="与指标表相同。"),
-        Column("level3", "三级指标", width=26, note="与指标表相同。"),
+        *INDICATOR_KEY,
         Column("target", "年度指标值", width=14, note="设定的年度目标，须与指标表的指标值一致；目标调整须走正式程序。"),
         Column("progress", "执行情况", width=18, note="监控期末的完成情况，如 8次、96%。"),
         Column("expected", "全年预计完成情况", width=16, note="预计全年完成的值，如 ≥12次、100%。"),

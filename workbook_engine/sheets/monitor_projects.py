@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from .base import Column, SheetSpec
+from .year_columns import BUDGETS, project_key
 
 SPEC = SheetSpec(
     kind="monitor_projects",
@@ -12,11 +13,9 @@ SPEC = SheetSpec(
     key=("project_code",),
     optional=True,
     columns=(
-        Column("dept_code", "部门编码", "code", width=10, note="6 位部门编码，与项目表一致。"),
-        Column("project_code", "项目编码", "code", width=24, note="所监控项目的项目编码（项目表中已有）。"),
+        *project_key("所监控项目的项目编码（项目表中已有）。"),
         Column("period", "监控期间", width=10, note="如 1-7月（部分县为 1-6月）。"),
-        Column("initial_budget", "年初预算数", "money", width=11, note="万元，两位小数；即项目表的预算数。"),
-        Column("full_budget", "全年预算数", "money", width=11, note="万元，两位小数；含年中调整后的全年预算。"),
+        *BUDGETS,
         Column("executed", "执行数", "money", width=11, note="万元，两位小数；截至监控期末的累计支出，不超过全年预算数。"),
         Column("expected_executed", "全年预计执行数", "money", required=False, width=13,
                note="万元，两位小数；预计全年支出。"),

@@ -53,7 +53,15 @@ def _is_level1(value: object) -> bool:
     return canonical_level1(str(value)) is not None
 
 
-class GoalsSchema(pa.DataFrameModel):
+class SheetModel(pa.DataFrameModel):
+    """A canonical sheet's frame: columns staff add are kept (not strict), values as read (no coercion)."""
+
+    class Config:
+        strict = False
+        coerce = False
+
+
+class GoalsSchema(SheetModel):
     dept_code: Series[str] = coded(DEPT_CODE, nullable=False, str_matches=DEPT_CODE_PATTERN)
     dept_name: Series[str] = pa.Field(nullable=False)
     year: Series[pd.Int64Dtype] = coded({"in_range": "WBE-E020"}, nullable=False,
@@ -63,12 +71,8 @@ class GoalsSchema(pa.DataFrameModel):
     title: Series[str] = pa.Field(nullable=True)
     content: Series[str] = pa.Field(nullable=False)
 
-    class Config:
-        strict = False
-        coerce = False
 
-
-class ProjectsSchema(pa.DataFrameModel):
+class ProjectsSchema(SheetModel):
     dept_code: Series[str] = coded(DEPT_CODE, nullable=False, str_matches=DEPT_CODE_PATTERN)
     seq: Series[pd.Int64Dtype] = coded(SEQ, nullable=False, ge=1)
     code: Series[str] = coded(PROJECT_CODE, nullable=False, str_matches=PROJECT_CODE_PATTERN)
@@ -88,12 +92,8 @@ class ProjectsSchema(pa.DataFrameModel):
     def cents(cls, value: float) -> bool:  # noqa: N805 - pandera passes the class
         return _at_most_two_decimals(value)
 
-    class Config:
-        strict = False
-        coerce = False
 
-
-class IndicatorsSchema(pa.DataFrameModel):
+class IndicatorsSchema(SheetModel):
     dept_code: Series[str] = coded(DEPT_CODE, nullable=False, str_matches=DEPT_CODE_PATTERN)
     project_code: Series[str] = coded(PROJECT_CODE, nullable=False, str_matches=PROJECT_CODE_PATTERN)
     seq: Series[pd.Int64Dtype] = coded(SEQ, nullable=False, ge=1)
@@ -107,10 +107,6 @@ class IndicatorsSchema(pa.DataFrameModel):
     @pa.check("level1", name="level1", element_wise=True)
     def level1_known(cls, value: str) -> bool:  # noqa: N805
         return _is_level1(value)
-
-    class Config:
-        strict = False
-        coerce = False
 
 
 SCHEMAS: dict[str, type[pa.DataFrameModel]] = {

@@ -14,14 +14,29 @@ from .schemas import (
     MONEY,
     PROJECT_CODE,
     PROJECT_CODE_PATTERN,
+    SheetModel,
     _at_most_two_decimals,
     coded,
 )
 
 
-class MonitorProjectsSchema(pa.DataFrameModel):
+class YearProjectModel(SheetModel):
+    """The key of every budget-year row: the project (部门编码, 项目编码), checked as in 项目."""
+
     dept_code: Series[str] = coded(DEPT_CODE, nullable=False, str_matches=DEPT_CODE_PATTERN)
     project_code: Series[str] = coded(PROJECT_CODE, nullable=False, str_matches=PROJECT_CODE_PATTERN)
+
+
+class YearIndicatorModel(YearProjectModel):
+    """An indicator's key (一级/二级/三级) and its goal as set (年度指标值), as in 指标."""
+
+    level1: Series[str] = pa.Field(nullable=False)
+    level2: Series[str] = pa.Field(nullable=False)
+    level3: Series[str] = pa.Field(nullable=False)
+    target: Series[str] = pa.Field(nullable=False)
+
+
+class MonitorProjectsSchema(YearProjectModel):
     period: Series[str] = pa.Field(nullable=False)
     initial_budget: Series[float] = coded(MONEY, nullable=False, ge=0)
     full_budget: Series[float] = coded(MONEY, nullable=False, ge=0)
@@ -34,18 +49,8 @@ class MonitorProjectsSchema(pa.DataFrameModel):
     def cents(cls, value: float) -> bool:  # noqa: N805 - pandera passes the class
         return _at_most_two_decimals(value)
 
-    class Config:
-        strict = False
-        coerce = False
 
-
-class MonitorIndicatorsSchema(pa.DataFrameModel):
-    dept_code: Series[str] = coded(DEPT_CODE, nullable=False, str_matches=DEPT_CODE_PATTERN)
-    project_code: Series[str] = coded(PROJECT_CODE, nullable=False, str_matches=PROJECT_CODE_PATTERN)
-    level1: Series[str] = pa.Field(nullable=False)
-    level2: Series[str] = pa.Field(nullable=False)
-    level3: Series[str] = pa.Field(nullable=False)
-    target: Series[str] = pa.Field(nullable=False)
+class MonitorIndicatorsSchema(YearIndicatorModel):
     progress: Series[str] = pa.Field(nullable=False)
     expected: Series[str] = pa.Field(nullable=False)
     deviation_causes: Series[str] = pa.Field(nullable=True)
@@ -54,14 +59,8 @@ class MonitorIndicatorsSchema(pa.DataFrameModel):
     corrective: Series[str] = pa.Field(nullable=True)
     note: Series[str] = pa.Field(nullable=True)
 
-    class Config:
-        strict = False
-        coerce = False
 
-
-class EvaluationProjectsSchema(pa.DataFrameModel):
-    dept_code: Series[str] = coded(DEPT_CODE, nullable=False, str_matches=DEPT_CODE_PATTERN)
-    project_code: Series[str] = coded(PROJECT_CODE, nullable=False, str_matches=PROJECT_CODE_PATTERN)
+class EvaluationProjectsSchema(YearProjectModel):
     initial_budget: Series[float] = coded(MONEY, nullable=False, ge=0)
     full_budget: Series[float] = coded(MONEY, nullable=False, ge=0)
     executed: Series[float] = coded(MONEY, nullable=False, ge=0)
@@ -74,27 +73,13 @@ class EvaluationProjectsSchema(pa.DataFrameModel):
     def cents(cls, value: float) -> bool:  # noqa: N805
         return _at_most_two_decimals(value)
 
-    class Config:
-        strict = False
-        coerce = False
 
-
-class EvaluationIndicatorsSchema(pa.DataFrameModel):
-    dept_code: Series[str] = coded(DEPT_CODE, nullable=False, str_matches=DEPT_CODE_PATTERN)
-    project_code: Series[str] = coded(PROJECT_CODE, nullable=False, str_matches=PROJECT_CODE_PATTERN)
-    level1: Series[str] = pa.Field(nullable=False)
-    level2: Series[str] = pa.Field(nullable=False)
-    level3: Series[str] = pa.Field(nullable=False)
-    target: Series[str] = pa.Field(nullable=False)
+class EvaluationIndicatorsSchema(YearIndicatorModel):
     actual: Series[str] = pa.Field(nullable=False)
     attainment: Series[str] = pa.Field(nullable=True)
     points: Series[float] = pa.Field(nullable=True)
     score: Series[float] = pa.Field(nullable=True)
     analysis: Series[str] = pa.Field(nullable=True)
-
-    class Config:
-        strict = False
-        coerce = False
 
 
 YEAR_SCHEMAS: dict[str, type[pa.DataFrameModel]] = {

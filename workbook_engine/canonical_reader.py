@@ -73,6 +73,8 @@ def load_workbook(path: str | os.PathLike[str]) -> LoadedWorkbook:
         by_spec: dict[str, str] = {}
         if book.has_macros:
             findings.append(finding("WBE-W027"))
+        if book.inspection.legacy:
+            findings.append(finding("WBE-W028", kind=book.inspection.legacy))
         for name in book.sheet_names:
             spec = spec_for_sheet_name(name)
             if spec is not None and spec.kind not in by_spec:

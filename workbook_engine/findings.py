@@ -162,6 +162,13 @@ _ENTRIES: tuple[Entry, ...] = (
            "请在原文件中保留宏。",
            what="the workbook contains macros (VBA, Excel 4.0 macro sheets): never run, not kept in the engine's "
                 "outputs", example="a `.xlsm`", remedy="keep the macros in your own file"),
+    _entry("WBE-W028", STRUCTURE, "旧版格式的工作簿（按数值读取，输出为 xlsx）",
+           "这是{kind}，已直接读取其中各工作表的数值。引擎写出的文件（如带批注的副本）是 .xlsx，原文件不变；"
+           "旧版文件中的数字格式、隐藏行列和公式不在读取范围，文本列中的数字按存储的值读取（如 0.9 而非 90%）。",
+           "需要按显示的样子核对时，请在 Excel 或 WPS 中另存为 .xlsx 后再校验。",
+           what="an Excel 97-2003 (.xls) or WPS (.et/.ett) file: its values read directly, outputs written as .xlsx; "
+                "number formats, hidden rows and formulas of such a file are not read",
+           example="`部门目标.xls`, `部门目标.et`", remedy="save as .xlsx to have numbers checked as they are shown"),
     # Cells (pandera schemas and parsing)
     _entry("WBE-E010", CELLS, "必填项为空",
            "“{header}”是必填项，不能为空。", "请填写{header}。",

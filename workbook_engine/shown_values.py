@@ -78,7 +78,7 @@ def number_formats(inspection: Inspection, sheet_name: str, cells: set[Cell]) ->
     part = inspection.sheets.get(sheet_name)
     if part is None:
         return {}
-    with zipfile.ZipFile(inspection.path) as archive:
+    with zipfile.ZipFile(inspection.readable) as archive:
         styles = _style_formats(archive)
         if not styles:
             return {}

@@ -79,7 +79,7 @@ class CalamineWorkbook:
     def __init__(self, path: str | os.PathLike[str]):
         self.inspection = inspect_xlsx(path)
         self.path = self.inspection.path
-        readable = self.path
+        readable = self.inspection.readable
         self._folder: tempfile.TemporaryDirectory | None = None
         if any(part.facts.new_error_values for part in self.inspection.parts.values()):
             self._folder = tempfile.TemporaryDirectory(prefix="wbe-errors-")

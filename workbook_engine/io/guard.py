@@ -26,6 +26,7 @@ from ..errors import (
     InputUnreadable,
     UnsafeInput,
     UnsupportedFormat,
+    WorkbookEngineError,
     coded,
 )
 from .xml_scan import (
@@ -46,6 +47,7 @@ ZIP_MAGIC = (b"PK\x03\x04", b"PK\x05\x06")
 # indicators) is far below each; 1,048,576 rows of trailing formatting inflate to about 100 MB.
 MAX_ENTRY_BYTES = 256 * 1024 * 1024  # one inflated part
 MAX_TOTAL_BYTES = 512 * 1024 * 1024  # all inflated parts together
+MAX_LEGACY_BYTES = 64 * 1024 * 1024  # an .xls or WPS file (binary, uncompressed: a county's is a few MB)
 MAX_RATIO = 200  # inflated / compressed, for parts larger than RATIO_FLOOR
 RATIO_FLOOR = 8 * 1024 * 1024
 MAX_ENTRIES = 10_000
@@ -126,9 +128,16 @@ class PartInfo:
 class Inspection:
     """The result of checking a workbook file; the parts are safe to parse within the limits above."""
 
-    path: Path
+    path: Path  # the user's file, named in every message
     parts: dict[str, PartInfo] = field(default_factory=dict)
     sheets: dict[str, str] = field(default_factory=dict)  # sheet name -> worksheet part
+    copy: Path | None = None  # an .xls or WPS file's private .xlsx (io/legacy.py), parsed in its place
+    legacy: str | None = None  # the kind of such a file, for WBE-W028
+
+    @property
+    def readable(self) -> Path:
+        """The zip to parse: the file itself, or an .xls's copy."""
+        return self.path if self.copy is None else self.copy
 
     @property
     def has_macros(self) -> bool:
@@ -242,7 +251,7 @@ def _inspect_xlsx(p: Path) -> Inspection:
             raise EncryptedWorkbook(
                 f"{p}：工作簿设置了打开密码（已加密），无法读取。请在 Excel 中取消密码（文件→信息→保护工作簿）后另存再试。"
             )
-        raise UnsupportedFormat(f"{p}：这是旧版 Excel 97-2003 (.xls) 文件，不支持。{SAVE_AS_XLSX}")
+        return _inspect_legacy(p)
     if not any(head.startswith(m) for m in ZIP_MAGIC):
         kind = "CSV/文本文件" if suffix in (".csv", ".txt", ".tsv") else "不是 Excel 工作簿"
         raise UnsupportedFormat(f"{p}：{kind}（不是 xlsx 格式）。{SAVE_AS_XLSX}")
@@ -251,6 +260,27 @@ def _inspect_xlsx(p: Path) -> Inspection:
     _map_sheets(inspection)
     _check_workbook_limits(inspection)  # first: the far cell or the bomb named when the guard sees it
     _check_sheet_parts(inspection)
+    return inspection
+
+
+def _inspect_legacy(p: Path) -> Inspection:
+    """An .xls or WPS .et: calamine's reading of it as a private .xlsx (io/legacy.py), guarded as any
+    other; the inspection names the user's file and reads the copy."""
+    from .legacy import as_xlsx, kind_of
+
+    try:
+        size = p.stat().st_size
+    except OSError as exc:
+        raise InputUnreadable(f"{p}：无法读取（{exc.strerror or exc}）。") from None
+    if size > MAX_LEGACY_BYTES:
+        raise UnsafeInput(f"{p}：文件大于 {MAX_LEGACY_BYTES // 2**20} MB 的上限，已拒绝。请按部门拆分后另存为 xlsx 再试。")
+    copy = as_xlsx(p, max_area=MAX_SHEET_AREA, max_sheets=MAX_SHEETS)
+    try:
+        inspection = _inspect_xlsx(copy)
+    except WorkbookEngineError as exc:  # a limit of the copy: said of the user's file
+        exc.args = (str(exc).replace(str(copy), str(p)),)
+        raise
+    inspection.path, inspection.copy, inspection.legacy = p, copy, kind_of(p)
     return inspection
 
 

@@ -41,7 +41,7 @@ def scan_sheet(inspection: Inspection, sheet_name: str) -> SheetScan:
     part = inspection.parts.get(inspection.sheets.get(sheet_name, ""))
     if part is None or not (part.has_formulas or part.has_hidden):
         return scan
-    with zipfile.ZipFile(inspection.path) as archive, archive.open(part.name) as source:
+    with zipfile.ZipFile(inspection.readable) as archive, archive.open(part.name) as source:
         _parse(source, scan)
     return scan
 

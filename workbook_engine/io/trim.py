@@ -85,7 +85,7 @@ def find_cut(archive: zipfile.ZipFile, name: str, keep: int = TRAILING_ROWS_KEPT
 def trimmed_copy(path: str | os.PathLike[str], inspection: Inspection | None = None) -> Iterator[Path]:
     """Yield the path of a workbook openpyxl can load quickly: the file itself, or a trimmed copy."""
     inspection = inspection or inspect_xlsx(path)
-    with zipfile.ZipFile(inspection.path) as archive:
+    with zipfile.ZipFile(inspection.readable) as archive:
         cuts = {
             name: cut for name, part in inspection.parts.items()
             if name.lower().startswith("xl/worksheets/") and part.size >= TRIM_FROM_BYTES
@@ -93,10 +93,10 @@ def trimmed_copy(path: str | os.PathLike[str], inspection: Inspection | None = N
         }
         cleaned = {name for name, part in inspection.parts.items() if part.facts.non_characters}
         if not cuts and not cleaned:
-            yield inspection.path
+            yield inspection.readable
             return
         with tempfile.TemporaryDirectory(prefix="wbe-trim-") as folder:
-            copy = Path(folder) / ("trimmed" + inspection.path.suffix.lower())
+            copy = Path(folder) / ("trimmed" + inspection.readable.suffix.lower())
             with zipfile.ZipFile(copy, "w", zipfile.ZIP_DEFLATED, allowZip64=True) as out:
                 for info in archive.infolist():
                     with archive.open(info) as source, out.open(_fresh(info), "w", force_zip64=True) as target:
@@ -142,7 +142,7 @@ def calamine_copy(inspection: Inspection, folder: str | os.PathLike[str]) -> Pat
     """A copy for calamine in ``folder`` where cached error values it does not know (#SPILL!, #CALC!, …, from
     Excel 365) read as #N/A: an error value like the others, instead of a sheet calamine refuses whole."""
     copy = Path(folder) / "errors-mapped.xlsx"
-    with zipfile.ZipFile(inspection.path) as archive, zipfile.ZipFile(copy, "w", zipfile.ZIP_DEFLATED,
+    with zipfile.ZipFile(inspection.readable) as archive, zipfile.ZipFile(copy, "w", zipfile.ZIP_DEFLATED,
                                                                    allowZip64=True) as out:
         for info in archive.infolist():
             with archive.open(info) as source, out.open(_fresh(info), "w", force_zip64=True) as target:

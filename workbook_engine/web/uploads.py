@@ -17,7 +17,7 @@ from starlette.requests import Request
 
 from .storage import display_name
 
-KNOWN_SUFFIXES = (".xlsx", ".xlsm", ".xls", ".xlsb", ".ods", ".csv", ".tsv", ".docx", ".doc", ".txt")
+KNOWN_SUFFIXES = (".xlsx", ".xlsm", ".xls", ".xlt", ".et", ".ett", ".xlsb", ".ods", ".csv", ".tsv", ".docx", ".doc", ".txt")
 OVERHEAD = 64 * 1024  # multipart boundaries and the small fields
 
 
@@ -66,8 +66,8 @@ def uploaded_files(form: FormData, field: str) -> list[UploadFile]:
 
 def kind_of_name(name: str) -> tuple[str, str]:
     """(what a file is read as, the suffix it is stored under). 'docx' or 'txt' is a published document,
-    anything else 'xlsx': it goes to the workbook guard, which refuses .xls, .csv, .ods … with the same
-    message as the CLI."""
+    anything else 'xlsx': it goes to the workbook guard, which reads .xls and WPS .et (io/legacy.py) and
+    refuses .csv, .ods … with the same message as the CLI."""
     suffix = Path(name).suffix.lower()
     kind = "docx" if suffix in (".docx", ".doc") else "txt" if suffix == ".txt" else "xlsx"
     return kind, stored_suffix(name)

@@ -16,6 +16,7 @@ import pytest
 
 from workbook_engine.canonical_writer import write_book
 from workbook_engine.io import parallel
+from workbook_engine.jobs import output_paths
 from workbook_engine.official.pipeline import render_official
 
 from .conftest import ROOT
@@ -73,16 +74,22 @@ def test_workers_write_the_same_workbooks_as_one_process(county, tmp_path, monke
 
 
 @pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT])
-def test_an_interrupt_stops_every_worker_and_leaves_no_temporary_file(signum, tmp_path):
+def test_an_interrupt_stops_every_worker_and_leaves_the_old_folder_as_it_was(signum, tmp_path):
+    """A folder of department workbooks is one output (issue 26): an interruption while the workers fill the
+    stage leaves every old file as it was and no new one, no temporary file and no worker."""
+    book = small_book(40, 12)
     source = tmp_path / "county.xlsx"
-    write_book(small_book(40, 12), source)
+    write_book(book, source)
     out = tmp_path / "out"
-    process = subprocess.Popen([sys.executable, "-m", "workbook_engine", "render", str(source), "-o", f"{out}/"],
-                               cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    out.mkdir()
+    old = output_paths(f"{out}/", book.departments())[5]
+    old.write_bytes(b"last week's official workbook")
+    process = subprocess.Popen([sys.executable, "-m", "workbook_engine", "render", str(source), "-o", f"{out}/",
+                                "--overwrite"], cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                                env={**os.environ, parallel.WORKERS_ENV: "3"}, start_new_session=True)
     deadline = time.monotonic() + 120
-    while time.monotonic() < deadline and not (out.is_dir() and list(out.glob("*.xlsx"))):
-        time.sleep(0.02)
+    while time.monotonic() < deadline and not any(p.stat().st_size > 0 for p in out.glob(".*.part")):
+        time.sleep(0.02)  # a worker has written a department into the stage
     assert process.poll() is None, process.communicate()
     children = _children(process.pid)
     if signum == signal.SIGINT:  # Ctrl-C reaches the whole foreground process group
@@ -92,11 +99,22 @@ def test_an_interrupt_stops_every_worker_and_leaves_no_temporary_file(signum, tm
     _, stderr = process.communicate(timeout=60)
     assert process.returncode == 128 + signum, stderr
     assert "已中断" in stderr and "Traceback" not in stderr
-    assert not [p for p in out.iterdir() if p.name.endswith(".part")]
-    assert len(list(out.glob("*.xlsx"))) < 40
-    for name in out.glob("*.xlsx"):
-        openpyxl.load_workbook(name, read_only=True).close()  # every file left is complete
+    assert sorted(p.name for p in out.iterdir()) == [old.name]
+    assert old.read_bytes() == b"last week's official workbook"
     assert children and not [pid for pid in children if _alive(pid)]
+
+
+def test_a_folder_is_placed_whole(tmp_path):
+    """After a complete run every department is in place at once and the stage is gone."""
+    book = small_book(6, 2)
+    source = tmp_path / "county.xlsx"
+    write_book(book, source)
+    result = render_official(source, f"{tmp_path / 'out'}/")
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == \
+        sorted(p.name for p in output_paths(f"{tmp_path / 'out'}/", book.departments()))
+    assert len(result.files) == 6
+    for file in result.files:
+        openpyxl.load_workbook(file.path, read_only=True).close()
 
 
 def _children(pid: int) -> list[int]:

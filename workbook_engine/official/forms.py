@@ -8,6 +8,7 @@ import zipfile
 from pathlib import Path
 from typing import Iterable
 
+from ..io.atomic import staged_outputs
 from ..jobs import (
     JobResult,
     Progress,
@@ -51,7 +52,7 @@ def render_forms(book_path: str | os.PathLike[str], output: str | os.PathLike[st
         return result
     workbook_template()
     chosen = wanted or book_period(checked.book, normalize_period(template.period))
-    with output_folders(paths):
+    with output_folders(paths), staged_outputs(paths, overwrite=overwrite):  # a folder: all in place, or none
         for number, (department, path) in enumerate(zip(departments, paths), start=1):
             file: RenderedForm = render_form_department(checked.book, department, kind, path, period=chosen,
                                                         inputs=[book_path], overwrite=overwrite)

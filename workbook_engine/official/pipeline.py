@@ -10,6 +10,7 @@ from typing import Iterable
 from ..canonical_writer import write_book
 from ..errors import UsageError
 from ..findings import Report
+from ..io.atomic import staged_outputs
 from ..io.parallel import map_in_order
 from ..jobs import (
     JobResult,
@@ -61,7 +62,7 @@ def render_official(book_path: str | os.PathLike[str], output: str | os.PathLike
         if progress is not None:
             progress(done, total, departments[0])
 
-    with output_folders(paths):
+    with output_folders(paths), staged_outputs(paths, overwrite=overwrite):  # a folder: all in place, or none
         if len(departments) == 1:  # one workbook: progress sheet by sheet
             result.files.append(render_department(checked.book, departments[0], paths[0], inputs=[book_path],
                                                   on_sheet=sheet_written, overwrite=overwrite))

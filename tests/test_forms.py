@@ -329,3 +329,119 @@ def test_libreoffice_recalculates_the_scores_the_engine_computes(year_book, eval
     total_r = find(shown, "总分")[0]
     assert Decimal(str(shown.cell(total_r, score_c).value)).quantize(Decimal("0.01")) == scored.total
     assert shown.cell(total_r, score_c + 1).value == scored.grade
+
+
+# --- a county's own weights, qualitative shares and grades (wbe.toml) in the cached values and the formulas ---
+
+COUNTY_TOML = """[tool.workbook-engine.year]
+weights = { "预算执行率" = 20, "产出指标" = 40, "效益指标" = 25, "满意度指标" = 15 }
+qualitative = { "达成" = 90, "部分达成" = 65, "未达成" = 20 }
+grades = { "优" = 95, "良" = 85, "中" = 70 }
+"""
+
+
+@pytest.fixture(scope="module")
+def county(year_book, tmp_path_factory):
+    """The year book in a folder with the county's wbe.toml, and its evaluation form rendered by the CLI."""
+    import shutil
+
+    from workbook_engine.year_config import load_year_config
+
+    folder = tmp_path_factory.mktemp("county")
+    (folder / "wbe.toml").write_text(COUNTY_TOML, encoding="utf-8")
+    book = folder / "year.xlsx"
+    shutil.copy(year_book[0], book)
+    out = folder / "evaluation.xlsx"
+    result = run_cli("render", "--form", "evaluation", book, "-o", out)
+    assert result.returncode == 0, result.stderr
+    return folder, book, out, load_year_config(book)
+
+
+def test_the_evaluation_form_carries_the_countys_weights(year_book, county):
+    _, book = year_book
+    _, _, form, config = county
+    assert config.weights["预算执行率"] == 20 and config.qualitative["达成"] == 90  # the wbe.toml was read
+    scores = {s.project_code: s for s in score_book(book, config)}
+    defaults = {s.project_code: s for s in score_book(book)}
+    formulas = openpyxl.load_workbook(form)
+    cached = openpyxl.load_workbook(form, data_only=True)
+    sheets = [s.title for s in formulas.worksheets if s.title != DATA_SHEET]
+    assert any(scores[p.code].total != defaults[p.code].total for p in book.projects)  # the county's differ
+    for title, project in zip(sheets, book.projects):
+        sheet, shown = formulas[title], cached[title]
+        expected = scores[project.code]
+        r = find(sheet, "年度资金总额")[0]
+        assert shown.cell(r, find(sheet, "分值")[1]).value == 20
+        assert Decimal(str(shown.cell(r, find(sheet, "得分")[1]).value)) == expected.budget_score
+        header_r = find(sheet, "一级指标")[0]
+        points_c = find(sheet, "分值", after=header_r - 1)[1]
+        score_c = find(sheet, "得分", after=header_r - 1)[1]
+        rows = indicator_rows(sheet, "一级指标", len(expected.indicators), 1)
+        for r, scored in zip(rows, expected.indicators):
+            assert Decimal(str(shown.cell(r, points_c).value)) == scored.points
+            assert Decimal(str(shown.cell(r, score_c).value)) == scored.score
+        total_r = find(sheet, "总分")[0]
+        assert Decimal(str(shown.cell(total_r, score_c).value)) == expected.total
+        assert shown.cell(total_r, score_c + 1).value == expected.grade
+        grade_formula = str(sheet.cell(total_r, score_c + 1).value)
+        assert ">=95," in grade_formula and ">=85," in grade_formula and ">=90," not in grade_formula
+    band = [str(c.value) for row in formulas[sheets[0]].iter_rows() for c in row
+            if str(c.value).startswith("=IF(LEFT(TRIM(")]
+    assert band and all(",90," in f and ",65," in f and ",20," in f for f in band)
+
+
+@needs_soffice
+@pytest.mark.libreoffice
+def test_libreoffice_recalculates_the_countys_scores_as_wbe_score(year_book, county, tmp_path):
+    """Typed as staff would, re-saved (recalculated) by LibreOffice, read back beside the same wbe.toml: every
+    得分, 总分 and 等级 LibreOffice shows equals `wbe score` with that wbe.toml."""
+    import json
+    import shutil
+
+    _, book = year_book
+    _, _, form, _ = county
+    project = book.projects[0]
+    indicators = book.indicators_of(project.code)
+    quantitative = next(i for i in indicators if re.match(r"^≥\d", i.value or ""))
+    qualitative = [i for i in indicators if parse_indicator_value(i.value).kind != "quantitative"]
+    unit = re.sub(r"[≥\d.]", "", quantitative.value)
+    low = f"{(Decimal(re.sub(r'[^0-9.]', '', quantitative.value)) * Decimal('0.7')).normalize()}{unit}"
+    workbook = openpyxl.load_workbook(form)
+    sheet = workbook.worksheets[0]
+    after = find(sheet, "三级指标")[0]
+    actual_c = find(sheet, "实际完成值")[1]
+    analysis_c = find(sheet, "偏差原因分析及改进措施")[1]
+    for indicator, text in ((quantitative, low), (qualitative[0], "部分达成：推迟一个月"),
+                            (qualitative[1], "未达成：未开展"), (qualitative[2], "不适用")):
+        r = find(sheet, indicator.level3, after=after)[0]
+        sheet.cell(r, actual_c).value = text
+        sheet.cell(r, analysis_c).value = "原因已查明，明年改进"
+    typed = tmp_path / "typed.xlsx"
+    workbook.save(typed)
+    resaved = libreoffice_convert(typed, "xlsx:Calc MS Excel 2007 XML", tmp_path / "lo")
+    back_dir = tmp_path / "back"
+    back_dir.mkdir()
+    shutil.copy(county[0] / "wbe.toml", back_dir / "wbe.toml")
+    back = back_dir / "back.xlsx"
+    _, report = extract([resaved], back)
+    assert [f.code for f in report.findings] == []  # the recalculated 得分 are the engine's: no WBE-W241
+    result = run_cli("score", back, "--format", "json")
+    assert result.returncode == 0, result.stdout + result.stderr
+    scored = next(p for p in json.loads(result.stdout)["projects"] if p["project_code"] == project.code)
+    assert scored["total"] != next(s for s in score_book(read_book(back)) if s.project_code == project.code).total
+    shown = openpyxl.load_workbook(resaved, data_only=True).worksheets[0]
+    header_r = find(shown, "一级指标")[0]
+    score_c = find(shown, "得分", after=header_r - 1)[1]
+    points_c = find(shown, "分值", after=header_r - 1)[1]
+    by_name = {i["level3"]: i for i in scored["indicators"]}
+    for indicator in indicators:
+        r = find(shown, indicator.level3, after=header_r)[0]
+        value = shown.cell(r, score_c).value
+        assert (None if value in (None, "") else round(float(value), 2)) == by_name[indicator.level3]["score"]
+        assert round(float(shown.cell(r, points_c).value), 2) == by_name[indicator.level3]["points"]
+    assert by_name[qualitative[2].level3]["score"] is None
+    total_r = find(shown, "总分")[0]
+    assert round(float(shown.cell(total_r, score_c).value), 2) == scored["total"]
+    assert shown.cell(total_r, score_c + 1).value == scored["grade"]
+    budget_r = find(shown, "年度资金总额")[0]
+    assert round(float(shown.cell(budget_r, find(shown, "得分")[1]).value), 2) == scored["budget_score"]

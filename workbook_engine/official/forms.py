@@ -6,7 +6,7 @@ from __future__ import annotations
 import os
 import zipfile
 from pathlib import Path
-from typing import Iterable
+from typing import Any, Iterable
 
 from ..io.atomic import staged_outputs
 from ..jobs import (
@@ -17,7 +17,8 @@ from ..jobs import (
 )
 from ..layout import workbook_template
 from ..model import Book
-from .forms_layout import FORM_NAMES, FORM_TEMPLATES, form_template, normalize_period
+from ..year_config import YearConfig, load_year_config
+from .forms_layout import EVALUATION, FORM_NAMES, FORM_TEMPLATES, form_template, normalize_period
 from .forms_render import RenderedForm, render_form_department
 from .forms_values import records
 
@@ -38,6 +39,14 @@ def book_period(book: Book, fallback: str) -> str:
     return fallback
 
 
+def form_config(checked: Any, kind: str) -> YearConfig:
+    """The county's year settings for the evaluation form's 分值 and 得分 (the wbe.toml beside the book, as
+    validate and `wbe score` find it); the monitor form needs none, so it never reads the table."""
+    if kind != EVALUATION:
+        return YearConfig()
+    return load_year_config(checked.loaded.path)
+
+
 def render_forms(book_path: str | os.PathLike[str], output: str | os.PathLike[str], *, kind: str,
                  period: str | None = None, dept: str | None = None, force: bool = False,
                  progress: Progress | None = None, overwrite: bool = False) -> FormResult:
@@ -52,10 +61,11 @@ def render_forms(book_path: str | os.PathLike[str], output: str | os.PathLike[st
         return result
     workbook_template()
     chosen = wanted or book_period(checked.book, normalize_period(template.period))
+    config = form_config(checked, kind)
     with output_folders(paths), staged_outputs(paths, overwrite=overwrite):  # a folder: all in place, or none
         for number, (department, path) in enumerate(zip(departments, paths), start=1):
             file: RenderedForm = render_form_department(checked.book, department, kind, path, period=chosen,
-                                                        inputs=[book_path], overwrite=overwrite)
+                                                        inputs=[book_path], overwrite=overwrite, config=config)
             result.files.append(file)
             if progress is not None:
                 progress(number, len(departments), department)
@@ -106,4 +116,4 @@ def split_form_paths(paths: Iterable[Path]) -> tuple[list[Path], list[Path]]:
     return forms, others
 
 
-__all__ = ["FormResult", "render_forms", "is_form_workbook", "split_form_paths", "book_period", "FORM_TEMPLATES"]
+__all__ = ["FormResult", "render_forms", "form_config", "is_form_workbook", "split_form_paths", "book_period", "FORM_TEMPLATES"]

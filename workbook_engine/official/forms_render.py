@@ -24,9 +24,9 @@ from ..io.cell_text import excel_text
 from ..layout import workbook_template
 from ..model import Book, Department
 from ..safe_names import unique_sheet_names
+from ..year_config import YearConfig
 from .forms_layout import EVALUATION, FormCell, FormRow, FormTemplate, fill_text, form_layout, form_template
 from .forms_values import (
-    BUDGET_POINTS,
     ProjectForm,
     budget_score,
     grade_of,
@@ -51,6 +51,9 @@ EXTRA_STYLES: dict[str, dict[str, Any]] = {
 }
 NUMBER_FORMATS = {"money": "0.00", "text": "@", "ratio": "0.00%", "points": "0.00"}
 _REF_RE = re.compile(r"\{([a-z_0-9]+)(?:\.([a-z_0-9]+))?\}")
+# A county's figure in a formula: {config.weights.预算执行率}, {config.qualitative.达成}, {config.grades.优}
+# (year_config.YearConfig, from the wbe.toml beside the book).
+_CONFIG_RE = re.compile(r"\{config\.(weights|qualitative|grades)\.([^{}.]+)\}")
 
 
 class FormStyles:
@@ -122,8 +125,22 @@ def _col_of(cells: Iterable[FormCell], cell_id: str) -> int | None:
     return next((c.col for c in cells if c.spec is not None and c.spec.id == cell_id), None)
 
 
-def resolve(formula: str, row: FormRow, at: int, placed: Placed, template: FormTemplate) -> str:
-    """A template formula with its {id}, {row.id} and {indicators.id} references as A1 references."""
+def config_figures(formula: str, config: YearConfig) -> str:
+    """A template formula with its {config.table.name} figures written in (the county's wbe.toml)."""
+    def one(match: re.Match[str]) -> str:
+        table: dict[str, Decimal] = getattr(config, match.group(1))
+        if match.group(2) not in table:
+            raise ValueError(f"formula figure {match.group(0)} not in the year configuration")
+        return format(table[match.group(2)].normalize(), "f")
+
+    return _CONFIG_RE.sub(one, formula)
+
+
+def resolve(formula: str, row: FormRow, at: int, placed: Placed, template: FormTemplate,
+            config: YearConfig | None = None) -> str:
+    """A template formula with its {id}, {row.id} and {indicators.id} references as A1 references, and the
+    county's figures ({config.…}) as numbers."""
+    formula = config_figures(formula, config or YearConfig())
     own = [*row.cells, *row.helpers]
 
     def one(match: re.Match[str]) -> str:
@@ -172,12 +189,12 @@ def cached_values(form: ProjectForm, rows: list[FormRow]) -> dict[tuple[int, int
                 if cell.spec.id == "rate":
                     out[(r, cell.col)] = "" if rate is None else float(rate)
                 elif cell.spec.id == "score":
-                    score = budget_score(full, executed, BUDGET_POINTS)
+                    score = budget_score(full, executed, form.budget_points)
                     out[(r, cell.col)] = "" if score is None else float(score)
     budget = None
     if form.kind == EVALUATION:
         budget = budget_score(_number(getattr(record, "full_budget", None)),
-                              _number(getattr(record, "executed", None)))
+                              _number(getattr(record, "executed", None)), form.budget_points)
     scored: list[tuple[Decimal | None, Decimal | None, bool]] = []
     for r, row in enumerate(rows):
         if row.section != "indicator" or row.index is None:
@@ -185,7 +202,7 @@ def cached_values(form: ProjectForm, rows: list[FormRow]) -> dict[tuple[int, int
         indicator = form.indicators[row.index]
         actual = str(_cell_value(row, "actual") or "")
         points = _number(_cell_value(row, "points"))
-        score = indicator_score(parse_target(indicator.value), actual, points)
+        score = indicator_score(parse_target(indicator.value), actual, points, form.config)
         scored.append((score, points, not is_not_applicable(actual)))
         for cell in [*row.cells, *row.helpers]:
             if cell.spec is None or cell.spec.formula is None:
@@ -194,7 +211,7 @@ def cached_values(form: ProjectForm, rows: list[FormRow]) -> dict[tuple[int, int
                 out[(r, cell.col)] = "" if score is None else float(score)
             elif cell.spec.id == "applies":
                 out[(r, cell.col)] = 0 if is_not_applicable(actual) else 1
-    total = total_score(budget, scored) if form.kind == EVALUATION else None
+    total = total_score(budget, scored, form.budget_points) if form.kind == EVALUATION else None
     for r, row in enumerate(rows):
         if row.section != "footer":
             continue
@@ -206,7 +223,7 @@ def cached_values(form: ProjectForm, rows: list[FormRow]) -> dict[tuple[int, int
             elif cell.spec.id == "score":
                 out[(r, cell.col)] = "" if total is None else float(total)
             elif cell.spec.id == "grade":
-                out[(r, cell.col)] = grade_of(total)
+                out[(r, cell.col)] = grade_of(total, form.config)
     return out
 
 
@@ -298,7 +315,7 @@ def write_form_sheet(workbook: xlsxwriter.Workbook, styles: FormStyles, name: st
         for cell in [*row.cells, *row.helpers]:
             if cell.covered:
                 continue
-            formula = resolve(cell.formula, row, at, placed, template) if cell.formula else None
+            formula = resolve(cell.formula, row, at, placed, template, form.config) if cell.formula else None
             fmt = styles.get(cell.style, cell.input)
             _write(sheet, at, cell.col, at + cell.rowspan - 1, cell.col + cell.span - 1, cell, fmt, formula,
                    cached.get((index, cell.col)))
@@ -344,11 +361,12 @@ def write_data_sheet(workbook: xlsxwriter.Workbook, book: Book) -> None:
 
 def render_form_department(book: Book, dept: Department, kind: str, path: str | os.PathLike[str], *,
                            period: str, inputs: Iterable[str | os.PathLike[str]] = (),
-                           overwrite: bool = False) -> RenderedForm:
-    """Write one department's forms (one sheet per project) atomically."""
+                           overwrite: bool = False, config: YearConfig | None = None) -> RenderedForm:
+    """Write one department's forms (one sheet per project) atomically; ``config``: the county's weights,
+    qualitative shares and grades (the wbe.toml beside the book), in the cached values and the formulas."""
     template = form_template(kind)
     settings = workbook_template()
-    forms = project_forms(book, dept, kind, period)
+    forms = project_forms(book, dept, kind, period, config)
     names = unique_sheet_names([fill_text(template.sheet_name, f.project_lookup(), period) for f in forms],
                                reserved=(DATA_SHEET,))
     part = book.for_department(dept.code)

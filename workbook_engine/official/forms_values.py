@@ -3,8 +3,9 @@ the 监控/自评 sheets), the target as the value parser reads it, and the scor
 
 The 监控/自评 records are found by key (项目编码; 项目编码 + 一级/二级/三级指标), as the canonical sheets key
 them. Scores: the engine's own scoring (workbook_engine/scoring.py) where it exists; the formulas of
-evaluation-form.toml compute the same figures (tests/test_forms_evaluation.py checks both after LibreOffice
-recalculates the sheet).
+evaluation-form.toml compute the same figures (tests/test_forms.py checks both after LibreOffice recalculates
+the sheet). A county's own weights, qualitative shares and grades (wbe.toml, year_config.py) are carried by
+``ProjectForm.config``: into the cached values here and into the formulas by the renderer (decision 22.F7).
 """
 
 from __future__ import annotations
@@ -15,16 +16,16 @@ from typing import Any, Iterable
 
 from ..framework import canonical_level1
 from ..layout import standard_level
-from ..model import Book, Department, Indicator, Project
+from ..model import Book, Department, EvaluationIndicator, Indicator, Project
+from ..scoring import indicator_points
 from ..values import base_unit, parse_indicator_value
-from ..year_config import DEFAULT_QUALITATIVE
+from ..year_config import BUDGET_RATE, DEFAULT_QUALITATIVE, YearConfig
 from .forms_layout import EVALUATION, MONITOR, Lookup
 
-BUDGET_POINTS = Decimal(10)
-# 财预〔2020〕10号 原则上: 产出 50, 效益 30, 满意度 10 (预算执行率 10); 成本指标 counts with 产出.
-LEVEL1_POINTS = {"产出指标": Decimal(50), "效益指标": Decimal(30), "满意度指标": Decimal(10), "成本指标": Decimal(0)}
+# 财预〔2020〕10号 原则上: 预算执行率 10 (产出 50, 效益 30, 满意度 10: year_config.DEFAULT_WEIGHTS).
+BUDGET_POINTS = YearConfig().weights[BUDGET_RATE]
 # The share of 分值 a qualitative row scores, as scoring.py by default (year_config.DEFAULT_QUALITATIVE); the
-# band formula of evaluation-form.toml writes the same shares.
+# band formula of evaluation-form.toml writes the county's shares ({config.qualitative.…}).
 QUALITATIVE_BANDS = {word: share / 100 for word, share in DEFAULT_QUALITATIVE.items()}
 BAND_WORDS = ("部分达成", "未达成", "达成")  # longest first: 达成 is the tail of the other two
 NOT_APPLICABLE = ("不适用", "/", "—")
@@ -96,20 +97,23 @@ def is_not_applicable(text: str) -> bool:
     return str(text).strip() in NOT_APPLICABLE
 
 
-def band_of(text: str) -> Decimal | None:
+def band_of(text: str, config: YearConfig | None = None) -> Decimal | None:
+    """The share of 分值 (0–1) the 完成程度 leading ``text`` earns: the county's, else the defaults."""
+    shares = QUALITATIVE_BANDS if config is None else {w: s / 100 for w, s in config.qualitative.items()}
     stripped = str(text).strip()
     for word in BAND_WORDS:
         if stripped.startswith(word):
-            return QUALITATIVE_BANDS[word]
+            return shares[word]
     return None
 
 
-def indicator_score(target: Target, actual: str, points: Decimal | None) -> Decimal | None:
+def indicator_score(target: Target, actual: str, points: Decimal | None,
+                    config: YearConfig | None = None) -> Decimal | None:
     """The score the row's 得分 formula shows (None for a blank cell), exactly as evaluation-form.toml."""
     if is_not_applicable(actual) or points is None:
         return None
     if target.direction == "定性":
-        band = band_of(actual)
+        band = band_of(actual, config)
         return None if band is None else round2(points * band)
     number = parse_actual(actual, target) if str(actual).strip() else None
     if number is None:
@@ -128,36 +132,34 @@ def budget_score(full: Decimal | None, executed: Decimal | None, points: Decimal
     return round2(min(points, points * executed / full))
 
 
-def default_points(indicators: list[Indicator]) -> list[Decimal]:
-    """Each 一级's points split evenly over its indicators (成本指标 shares the 产出 points)."""
-    groups: dict[str, list[int]] = {}
-    for index, indicator in enumerate(indicators):
-        level1 = canonical_level1(indicator.level1) or indicator.level1
-        group = "产出指标" if level1 == "成本指标" else level1
-        groups.setdefault(group, []).append(index)
-    points = [Decimal(0)] * len(indicators)
-    for group, members in groups.items():
-        total = LEVEL1_POINTS.get(group, Decimal(0))
-        for index in members:
-            points[index] = round2(total / len(members))
-    return points
+def default_points(indicators: list[Indicator], config: YearConfig | None = None,
+                   typed: list[Decimal | None] | None = None) -> list[Decimal]:
+    """Each indicator's 分值 as scoring.py gives it: a ``typed`` one kept, the rest of its 一级's weight (the
+    county's, 成本指标 with 产出 unless weighted itself) split evenly, the last taking the remainder."""
+    rows = [EvaluationIndicator(i.dept_code, i.project_code, canonical_level1(i.level1) or i.level1, i.level2,
+                                i.level3, i.value, "", "", typed[n] if typed and n < len(typed) else None, None, "")
+            for n, i in enumerate(indicators)]
+    return indicator_points(rows, config or YearConfig())[0]
 
 
-def total_score(budget: Decimal | None, scores: Iterable[tuple[Decimal | None, Decimal | None, bool]]
-                ) -> Decimal | None:
-    """(budget score + Σ scores) × 100 / (10 + Σ points of applicable rows), as the 总分 formula."""
+def total_score(budget: Decimal | None, scores: Iterable[tuple[Decimal | None, Decimal | None, bool]],
+                budget_points: Decimal = BUDGET_POINTS) -> Decimal | None:
+    """(budget score + Σ scores) × 100 / (预算执行率's weight, when scored, + Σ points of applicable rows), as
+    the 总分 formula and scoring.score_project."""
     rows = list(scores)
     if budget is None and all(score is None for score, _, _ in rows):
         return None
     earned = (budget or Decimal(0)) + sum((s for s, _, _ in rows if s is not None), Decimal(0))
-    possible = BUDGET_POINTS + sum((p for _, p, applies in rows if applies and p is not None), Decimal(0))
+    possible = (Decimal(0) if budget is None else budget_points) + sum(
+        (p for _, p, applies in rows if applies and p is not None), Decimal(0))
     return round2(earned * 100 / possible) if possible > 0 else None
 
 
-def grade_of(total: Decimal | None) -> str:
+def grade_of(total: Decimal | None, config: YearConfig | None = None) -> str:
     if total is None:
         return ""
-    return "优" if total >= 90 else "良" if total >= 80 else "中" if total >= 60 else "差"
+    grades = (config or YearConfig()).grades
+    return next((grade for grade in ("优", "良", "中") if total >= grades[grade]), "差")
 
 
 @dataclass
@@ -172,6 +174,12 @@ class ProjectForm:
     record: Any = None
     indicator_records: list[Any] = field(default_factory=list)
     points: list[Decimal] = field(default_factory=list)
+    config: YearConfig = field(default_factory=YearConfig)
+
+    @property
+    def budget_points(self) -> Decimal:
+        """预算执行率's weight (the county's)."""
+        return self.config.weights.get(BUDGET_RATE, Decimal(0))
 
     def project_lookup(self) -> Lookup:
         return lambda name: self.get(name, None, None)
@@ -194,7 +202,7 @@ class ProjectForm:
             return getattr(self.project, attr)
         if record in ("monitor", "evaluation"):
             if attr == "budget_points":
-                return BUDGET_POINTS
+                return self.budget_points
             return _attr(self.record, attr)
         if indicator is None or index is None:
             return None
@@ -241,8 +249,10 @@ def _attr(record: Any, attr: str) -> Any:
     return getattr(record, attr, None)
 
 
-def project_forms(book: Book, dept: Department, kind: str, period: str) -> list[ProjectForm]:
-    """The forms of one department's projects, in 序号 order, with what the book's year sheets hold."""
+def project_forms(book: Book, dept: Department, kind: str, period: str,
+                  config: YearConfig | None = None) -> list[ProjectForm]:
+    """The forms of one department's projects, in 序号 order, with what the book's year sheets hold; the
+    evaluation's 分值 split by the county's weights (``config``, the wbe.toml beside the book)."""
     from ..model import group_indicators
 
     part = book.for_department(dept.code)
@@ -250,10 +260,13 @@ def project_forms(book: Book, dept: Department, kind: str, period: str) -> list[
     project_records, indicator_records = records(book, kind)
     by_code = {r.project_code: r for r in project_records if r.dept_code == dept.code}
     by_key = {record_key(r): r for r in indicator_records if r.dept_code == dept.code}
+    config = config or YearConfig()
     forms = []
     for project in part.projects_of(dept.code):
         indicators = by_project.get(project.code, [])
         found = [by_key.get(key_of(i)) for i in indicators]
+        typed = [_attr(r, "points") for r in found]
         forms.append(ProjectForm(kind, dept, project, indicators, period, by_code.get(project.code), found,
-                                 default_points(indicators) if kind == EVALUATION else []))
+                                 default_points(indicators, config, typed) if kind == EVALUATION else [],
+                                 config))
     return forms

@@ -366,7 +366,7 @@ def test_review_json_contract():
     assert sorted(c for codes in data["criteria"].values() for c in codes) == sorted(REVIEW)
     assert [(p["score"], p["grade"]) for p in data["projects"]] == SAMPLE_GRADES
     assert set(data["projects"][0]) == {"dept_code", "code", "name", "score", "grade", "deduction", "criteria",
-                                        "errors", "limit"}
+                                        "errors", "limit", "defects"}
     assert data["validation"] == {"valid": True, "errors": 0, "warnings": 0}
 
 

@@ -1,12 +1,20 @@
-"""Per-project grade 优/良/中/差 from the review findings (the scoring is documented in docs/review-rules.md).
+"""Per-project grade 优/良/中/差 from the review findings: defects cost what a reviewer would charge
+(the scale and two worked examples are in docs/review-rules.md, "评分").
 
 A project starts at 100 points; each finding costs its rule's points (catalogue default, wbe.toml may change
 them per project), but at most ``cap`` findings of one rule count, so one habit repeated on every row does not
-outweigh several different problems. The score picks the grade by the thresholds (优 ≥ 90, 良 ≥ 75, 中 ≥ 60).
+outweigh several different problems. A missing category (WBE-R104) costs its points once per category it lacks:
+an absent 时效 and 成本 are two gaps, and each costs more than any wording issue. The score picks the grade by the
+thresholds (优 ≥ 90, 良 ≥ 75, 中 ≥ 60).
 
-Two limits then apply, because a reviewer returns such a table whatever else it does well: a project with any
-validation error (on its own rows, its department's 部门目标 rows, or the workbook as a whole) is at best 差
-(its score is capped just below the 中 threshold), and one without any 效益指标 is at best 良.
+Points alone let a project with several small defects stay 优 (two 4-point rows leave 92), which no reviewer
+does; so the grade then counts *defects*: distinct rows with a finding that is more than wording (points above
+WORDING_POINTS), plus each missing category. SEVERAL defects make it at best 良; MANY defects, or defects under
+BROAD of the four criteria (完整性/相关性/适当性/可行性), at best 中.
+
+Two limits apply before those, because a reviewer returns such a table whatever else it does well: a project
+with any validation error (on its own rows, its department's 部门目标 rows, or the workbook as a whole) is at
+best 差 (its score is capped just below the 中 threshold), and one without any 效益指标 is at best 良.
 """
 
 from __future__ import annotations
@@ -19,8 +27,14 @@ from ..findings import CATALOGUE, CRITERIA, Finding
 from ..framework import canonical_level1
 from ..model import Book
 from .config import ReviewConfig
+from .rules import missing_categories
 
 GRADES = ("优", "良", "中", "差")
+# A finding of at most this many points is a wording issue (R112 description, R103 basis, R125 vague word):
+# it costs its points but does not make its row a defect.
+WORDING_POINTS = 2
+SEVERAL, MANY, BROAD = 2, 4, 3  # defects for 良 at best, for 中 at best; criteria with defects for 中 at best
+MISSING_CATEGORY = "WBE-R104"
 
 
 @dataclass
@@ -34,12 +48,13 @@ class ProjectGrade:
     score: int = 100
     grade: str = "优"
     errors: int = 0  # validation errors that concern the project
-    limit: str = ""  # why the grade was capped: 有校验错误 / 缺少效益指标
+    limit: str = ""  # why the grade was capped: 有校验错误 / 缺少效益指标 / 有 N 处问题… (docs/review-rules.md)
+    defects: int = 0  # distinct rows with more than a wording issue, plus each missing category
 
     def to_dict(self) -> dict[str, Any]:
         return {"dept_code": self.dept_code, "code": self.code, "name": self.name, "score": self.score,
                 "grade": self.grade, "deduction": self.deduction, "criteria": dict(self.counts),
-                "errors": self.errors, "limit": self.limit or None}
+                "errors": self.errors, "limit": self.limit or None, "defects": self.defects}
 
 
 def grade_of(score: int, config: ReviewConfig) -> str:
@@ -79,10 +94,19 @@ def grade_projects(book: Book, findings: Iterable[Finding], config: ReviewConfig
     (errors_per_project), which the caller passes in: the review does not validate."""
     errors = errors or Counter()
     with_effects = {i.project_code for i in book.indicators if canonical_level1(i.level1) == "效益指标"}
+    missing = missing_categories(book)
     per_project: dict[str, Counter[str]] = defaultdict(Counter)
+    defect_rows: dict[str, set[tuple[str | None, int | None]]] = defaultdict(set)
+    defect_criteria: dict[str, set[str]] = defaultdict(set)
     for f in findings:
-        if f.project and CATALOGUE[f.code].criterion is not None:
-            per_project[f.project][f.code] += 1
+        criterion = CATALOGUE[f.code].criterion
+        if not f.project or criterion is None:
+            continue
+        per_project[f.project][f.code] += 1
+        if config.setting(f.code, f.project).points > WORDING_POINTS:
+            defect_criteria[f.project].add(criterion)
+            if f.code != MISSING_CATEGORY:  # counted once per missing category below
+                defect_rows[f.project].add((f.sheet, f.row))
     grades: list[ProjectGrade] = []
     seen: set[str] = set()
     for p in book.projects:
@@ -90,15 +114,34 @@ def grade_projects(book: Book, findings: Iterable[Finding], config: ReviewConfig
             continue
         seen.add(p.code)
         grade = ProjectGrade(p.dept_code, p.code, p.name, p.row)
+        gaps = len(missing.get(p.code, ()))
         for code, count in per_project.get(p.code, Counter()).items():
             grade.counts[CATALOGUE[code].criterion or ""] += count  # review codes all have their criterion
-            grade.deduction += config.setting(code, p.code).points * min(count, config.cap)
+            charged = gaps if code == MISSING_CATEGORY and gaps else min(count, config.cap)
+            grade.deduction += config.setting(code, p.code).points * charged
+        has_gap = MISSING_CATEGORY in per_project.get(p.code, ()) and \
+            config.setting(MISSING_CATEGORY, p.code).points > WORDING_POINTS
+        grade.defects = len(defect_rows.get(p.code, ())) + (max(gaps, 1) if has_gap else 0)
         grade.score = max(0, 100 - grade.deduction)
         grade.errors = errors.get(p.code, 0)
+        broad = len(defect_criteria.get(p.code, ()))
         if grade.errors:
             grade.score, grade.limit = min(grade.score, max(0, config.grades["中"] - 1)), "有校验错误"
-        elif p.code not in with_effects:
+            grade.grade = grade_of(grade.score, config)
+            grades.append(grade)
+            continue
+        if p.code not in with_effects:
             grade.score, grade.limit = min(grade.score, max(0, config.grades["优"] - 1)), "缺少效益指标"
+        if grade.defects >= MANY or broad >= BROAD:
+            ceiling = max(0, config.grades["良"] - 1)
+            reason = (f"有 {grade.defects} 处问题，等级最高为 中" if grade.defects >= MANY
+                      else f"问题涉及 {broad} 项审核要点，等级最高为 中")
+        elif grade.defects >= SEVERAL:
+            ceiling, reason = max(0, config.grades["优"] - 1), f"有 {grade.defects} 处问题，等级最高为 良"
+        else:
+            ceiling, reason = 100, ""
+        if grade.score > ceiling:  # named only where it lowers the grade the points give
+            grade.score, grade.limit = ceiling, reason
         grade.grade = grade_of(grade.score, config)
         grades.append(grade)
     return grades

@@ -188,16 +188,30 @@ def empty_values(ctx: ReviewContext) -> Iterator[Finding]:
             yield ctx.indicator("WBE-R103", n, "basis")
 
 
+def missing_categories(book: Book, level1: list[str | None] | None = None,
+                       level2: list[str | None] | None = None) -> dict[str, list[str]]:
+    """The expected 二级 (数量/质量/时效/成本) each project with indicators lacks (WBE-R104; the grade charges
+    each one); ``level1``/``level2`` are the canonical names per indicator when the caller has them."""
+    if level1 is None:
+        level1 = [canonical_level1(i.level1) for i in book.indicators]
+    if level2 is None:
+        level2 = [canonical_level2(l1, i.level2) for l1, i in zip(level1, book.indicators)]
+    present: dict[str, set[str | None]] = defaultdict(set)
+    for n, ind in enumerate(book.indicators):
+        present[ind.project_code].add(level2[n])
+        if level1[n] == "成本指标":
+            present[ind.project_code].add("成本指标")  # the 2021 framework's 成本 is a level 1
+    return {code: gaps for code, names in present.items()
+            if (gaps := [name for name in EXPECTED_LEVEL2 if name not in names])}
+
+
 @rule("WBE-R104")
 def expected_categories(ctx: ReviewContext) -> Iterator[Finding]:
+    gaps = missing_categories(ctx.book, ctx.level1, ctx.level2)
     for p in ctx.book.projects:
-        rows = ctx.by_project.get(p.code)
-        if not p.code or not rows:
+        if not p.code or not ctx.by_project.get(p.code):
             continue  # a project without indicators is WBE-E035
-        present = {ctx.level2[n] for n in rows}
-        if any(ctx.level1[n] == "成本指标" for n in rows):
-            present.add("成本指标")  # the 2021 framework's 成本 is a level 1
-        missing = [name for name in EXPECTED_LEVEL2 if name not in present]
+        missing = gaps.get(p.code)
         if missing:
             yield ctx.flag("WBE-R104", "projects", p.row, "code", p.code, p.code, code=p.code, name=p.name,
                            missing="、".join(missing), deadline=ctx.deadline_example(p.dept_code, p.code),

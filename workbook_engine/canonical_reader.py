@@ -44,6 +44,7 @@ class SheetTable:
     columns: dict[str, int]  # field -> 0-based column
     extra_columns: dict[str, int]  # header text -> 0-based column
     rows: list[RawRow]
+    date1904: bool = False  # the workbook's date system, for a number shown as a date (values.stored_number)
 
     def cell(self, field_name: str, row: int) -> str | None:
         col = self.columns.get(field_name)
@@ -299,4 +300,4 @@ def read_table(spec: SheetSpec, grid: SheetGrid, findings: list[Finding]) -> She
         rows.append(RawRow(excel_row, values, {h: v for h, v in extras.items() if not is_blank(v)}))
     if not rows and hits and not spec.optional:  # an empty budget-year sheet waits for its month
         findings.append(finding("WBE-W005", Location(sheet=sheet), name=sheet))
-    return SheetTable(spec, sheet, header_row, columns, extra_columns, rows)
+    return SheetTable(spec, sheet, header_row, columns, extra_columns, rows, grid.date1904)

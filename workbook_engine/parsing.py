@@ -83,19 +83,26 @@ class TableParser:
 
     def money(self, raw: dict[str, Any], field_name: str, row: int) -> Decimal | None:
         value = raw.get(field_name, "")
-        parsed = parse_number(value)
+        parsed = parse_number(value, self.table.date1904)
         if parsed.error:
-            self.note("WBE-E011", field_name, row, value, problem=parsed.error, text=as_text(value))
-            return None
+            if parsed.value is not None:  # a number formatted as a date: refused, but not blanked
+                self.note("WBE-E011", field_name, row, value, "date", text=as_text(value),
+                          number=_number_text(parsed.value))
+            else:
+                self.note("WBE-E011", field_name, row, value, problem=parsed.error, text=as_text(value))
+            return parsed.value
         if parsed.from_text and parsed.value is not None:
             self.note("WBE-W025", field_name, row, value, text=as_text(value), number=parsed.value)
         return parsed.value
 
     def plan(self, raw: dict[str, Any], row: int) -> list[Decimal | None]:
-        cells: list[ParsedPercent] = [parse_percent_cell(raw.get(f, "")) for f in PLAN_FIELDS]
+        cells: list[ParsedPercent] = [parse_percent_cell(raw.get(f, ""), self.table.date1904) for f in PLAN_FIELDS]
         for field_name, cell in zip(PLAN_FIELDS, cells):
-            if cell.style == "invalid":
+            if cell.style == "invalid" or (cell.style == "date" and cell.points is None):
                 self.note("WBE-E014", field_name, row, cell.raw, text=as_text(cell.raw))
+            elif cell.style == "date":
+                self.note("WBE-E014", field_name, row, cell.raw, "date", text=as_text(cell.raw),
+                          number=_number_text(cell.points))
         points, ambiguous = resolve_plan(cells)
         if ambiguous:
             fractions = [c.points * 100 if c.style == "number" and c.points is not None else c.points for c in cells]
@@ -103,6 +110,10 @@ class TableParser:
             self.note("WBE-E048", PLAN_FIELDS[0], row, cells[0].raw, cells="、".join(as_text(c.raw) for c in cells),
                       fractions=_plan_text(fractions), points=_plan_text(as_points))
         return points
+
+
+def _number_text(number: Decimal | None) -> str:
+    return "" if number is None else format(number.normalize(), "f")
 
 
 def _plan_text(points: list[Decimal | None]) -> str:

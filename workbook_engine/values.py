@@ -6,6 +6,7 @@ input, they return what they understood and leave judging to the caller.
 
 from __future__ import annotations
 
+import datetime as dt
 import functools
 import math
 import re
@@ -81,8 +82,37 @@ class ParsedNumber:
     error: str | None = None
 
 
-def parse_number(value: object) -> ParsedNumber:
-    """A numeric cell (or text that holds a number, full-width digits and thousands separators allowed)."""
+_EPOCH_1900 = dt.datetime(1899, 12, 30)  # serial 61 is 1900-03-01: Excel counts a 29 February 1900
+_EPOCH_1904 = dt.datetime(1904, 1, 1)
+_AMBIGUOUS_1900 = dt.datetime(1900, 2, 28)  # calamine shows both 59 and Excel's 60 (29 Feb 1900) as 28 Feb
+
+
+def stored_number(value: dt.date | dt.time | dt.timedelta, date1904: bool = False) -> Decimal | None:
+    """The number Excel stores behind a cell shown as a date, a time or a duration (calamine gives what it
+    shows); None for the one date of the 1900 system that two numbers share."""
+    if isinstance(value, dt.timedelta):
+        days = value.total_seconds() / 86400
+    elif isinstance(value, dt.time):
+        days = (value.hour * 3600 + value.minute * 60 + value.second + value.microsecond / 1e6) / 86400
+    else:
+        moment = value if isinstance(value, dt.datetime) else dt.datetime(value.year, value.month, value.day)
+        moment = moment.replace(tzinfo=None)
+        if date1904:
+            days = (moment - _EPOCH_1904).total_seconds() / 86400
+        elif moment.date() == _AMBIGUOUS_1900.date():
+            return None
+        else:
+            days = (moment - _EPOCH_1900).total_seconds() / 86400 - (1 if moment < _AMBIGUOUS_1900 else 0)
+    # calamine keeps milliseconds: six decimals give back every number of money or percent typed
+    return Decimal(repr(round(days, 6))).normalize() + 0
+
+
+def parse_number(value: object, date1904: bool = False) -> ParsedNumber:
+    """A numeric cell (or text that holds a number, full-width digits and thousands separators allowed).
+
+    ``date1904``: the workbook counts dates from 1904 (Excel for Mac), needed only to recover the number
+    behind a cell formatted as a date.
+    """
     if is_blank(value):
         return ParsedNumber(None)
     if isinstance(value, bool):
@@ -91,8 +121,10 @@ def parse_number(value: object) -> ParsedNumber:
         if isinstance(value, float) and not math.isfinite(value):
             return ParsedNumber(None, error="不是有限的数字")
         return ParsedNumber(Decimal(repr(value)) if isinstance(value, float) else Decimal(value))
-    if hasattr(value, "year"):
-        return ParsedNumber(None, error="是日期，不是数字")
+    if isinstance(value, (dt.date, dt.time, dt.timedelta)):
+        # A number shown as a date: an error to report, but the number behind it is kept, so that
+        # an output written anyway (--force, extract) never blanks what was typed.
+        return ParsedNumber(stored_number(value, date1904), error="是日期，不是数字")
     text = fold(str(value)).strip().replace(",", "").replace(" ", "")
     for suffix in ("万元", "元"):
         if text.endswith(suffix):
@@ -133,14 +165,16 @@ class ParsedPercent:
     """One plan cell: ``points`` in percent points (25 for 25%), and how it was written."""
 
     points: Decimal | None
-    style: str  # "percent" (25% text), "fraction" (0.25), "points" (25), "blank", "invalid"
+    style: str  # "percent" (25% text), "number" (0.25 or 25), "date" (a number shown as a date), "blank", "invalid"
     raw: object = None
 
 
-def parse_percent_cell(value: object) -> ParsedPercent:
+def parse_percent_cell(value: object, date1904: bool = False) -> ParsedPercent:
     """Read a percentage cell without deciding yet whether a bare number is a fraction or points."""
     if is_blank(value):
         return ParsedPercent(None, "blank", value)
+    if isinstance(value, (dt.date, dt.time, dt.timedelta)):  # 0.25 formatted as a time shows 06:00:00
+        return ParsedPercent(stored_number(value, date1904), "date", value)
     if isinstance(value, str):
         text = fold(value).strip().replace(" ", "")
         if text.endswith("%"):
@@ -156,6 +190,9 @@ def parse_percent_cell(value: object) -> ParsedPercent:
     return ParsedPercent(parsed.value, "number", value)
 
 
+_BARE = ("number", "date")  # a bare number, also one behind a date format
+
+
 def resolve_plan(cells: list[ParsedPercent]) -> tuple[list[Decimal | None], bool]:
     """Decide, for one project's four plan cells, what bare numbers mean; return points and ambiguity.
 
@@ -163,12 +200,12 @@ def resolve_plan(cells: list[ParsedPercent]) -> tuple[list[Decimal | None], bool
     in it is at most 1, else as percent points. It is ambiguous when a row mixes numbers at most 1 (other
     than 0) with numbers above 1, or when its only bare numbers are 1 and 0 beside written percentages.
     """
-    bare = [c.points for c in cells if c.style == "number" and c.points is not None]
+    bare = [c.points for c in cells if c.style in _BARE and c.points is not None]
     as_fraction = all(abs(v) <= 1 for v in bare)
     ambiguous = bool(bare) and not as_fraction and any(0 < abs(v) <= 1 for v in bare)
     points: list[Decimal | None] = []
     for cell in cells:
-        if cell.style == "number" and cell.points is not None:
+        if cell.style in _BARE and cell.points is not None:
             points.append(cell.points * 100 if as_fraction else cell.points)
         else:
             points.append(cell.points)

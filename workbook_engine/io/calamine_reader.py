@@ -29,6 +29,7 @@ class SheetGrid:
     rows: list[list[Any]]
     visible: bool = True
     merged: list[tuple[int, int, int, int]] | None = None  # (first_row, first_col, last_row, last_col), 0-based
+    date1904: bool = False  # dates count from 1904: needed to turn a date-formatted number back (values.py)
 
     def value(self, row: int, col: int) -> Any:
         """Value at a 1-based row and 0-based column; '' outside the used area."""
@@ -98,7 +99,7 @@ class CalamineWorkbook:
 
     def grid(self, name: str) -> SheetGrid:
         rows, merged = self._reader.call("read", name)
-        return SheetGrid(name, rows, self._visible.get(name, True), merged)
+        return SheetGrid(name, rows, self._visible.get(name, True), merged, self.inspection.date1904)
 
     @property
     def has_macros(self) -> bool:

@@ -140,6 +140,11 @@ class Inspection:
         return self.path if self.copy is None else self.copy
 
     @property
+    def date1904(self) -> bool:
+        """Whether the workbook counts dates from 1904 (what turns a date back into its number)."""
+        return any(part.facts.date1904 for part in self.parts.values() if part.facts.kind == WORKBOOK)
+
+    @property
     def has_macros(self) -> bool:
         return any(_MACRO_PARTS.search(name) for name in self.parts)
 

@@ -105,6 +105,7 @@ class PartFacts:
     strings: int = 0  # <si> elements really there
     # workbook: (sheet name, relationship ids) per <sheet>
     sheets: list[tuple[str, list[str]]] = field(default_factory=list)
+    date1904: bool = False  # <workbookPr date1904="1">: dates count from 1904 (Excel for Mac)
     # relationships: id -> target, id -> type
     targets: dict[str, str] = field(default_factory=dict)
     types: dict[str, str] = field(default_factory=dict)
@@ -269,9 +270,12 @@ class PartScanner:
 
     def _sheet(self, name: str, attrs: dict[str, str]) -> None:
         self._count()
-        if _local(name) == "sheet":
+        local = _local(name)
+        if local == "sheet":
             ids = [value for key, value in attrs.items() if _local(key) == "id"]
             self.facts.sheets.append((attrs.get("name", ""), ids))
+        elif local == "workbookPr":
+            self.facts.date1904 = attrs.get("date1904", "").strip().lower() in ("1", "true")
 
     def _relationship(self, name: str, attrs: dict[str, str]) -> None:
         self._count()

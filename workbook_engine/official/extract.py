@@ -113,6 +113,7 @@ class Grid:
     def __init__(self, grid: SheetGrid):
         self.name = grid.name
         self.rows = grid.rows
+        self.date1904 = grid.date1904
         # row -> {column: the anchor (first cell) of the merged range it is in}, for every cell of a merged
         # range but its anchor
         covered: dict[int, dict[int, tuple[int, int]]] = {}
@@ -408,19 +409,26 @@ class ProjectSheetReader:
             if kind == "int":
                 return parse_int(raw)
             if kind == "money":
-                parsed = parse_number(raw)
+                parsed = parse_number(raw, self.grid.date1904)
                 if parsed.error:
                     r, c = v.get(f"@{name}", (None, None))
-                    self.note("WBE-E073", r, c, raw, header=spec.header_of(attr), text=as_text(raw),
-                              problem=parsed.error)
+                    if parsed.value is not None:  # a number shown as a date: read, and said so
+                        self.note("WBE-E073", r, c, raw, "date", header=spec.header_of(attr), text=as_text(raw),
+                                  number=format(parsed.value, "f"))
+                    else:
+                        self.note("WBE-E073", r, c, raw, header=spec.header_of(attr), text=as_text(raw),
+                                  problem=parsed.error)
                 return parsed.value
             return parse_text(raw)
 
-        plan_cells = [parse_percent_cell(v.get(f"project.{q}", "")) for q in ("q1", "q2", "q3", "q4")]
+        plan_cells = [parse_percent_cell(v.get(f"project.{q}", ""), self.grid.date1904) for q in ("q1", "q2", "q3", "q4")]
         for q, cell in zip(("q1", "q2", "q3", "q4"), plan_cells):
-            if cell.style == "invalid":
-                r, c = v.get(f"@project.{q}", (None, None))
+            r, c = v.get(f"@project.{q}", (None, None))
+            if cell.style == "invalid" or (cell.style == "date" and cell.points is None):
                 self.note("WBE-E073", r, c, cell.raw, "plan", text=as_text(cell.raw))
+            elif cell.style == "date":
+                self.note("WBE-E073", r, c, cell.raw, "date", header=spec.header_of(q), text=as_text(cell.raw),
+                          number=format(cell.points, "f"))
         plan, _ = resolve_plan(plan_cells)
         name = typed("project.name")
         dept_code = parse_code(v.get("dept.code", ""))

@@ -72,7 +72,7 @@ def test_nobody_sees_the_login_form_first_never_an_upload(site):
 @pytest.mark.parametrize("site", ["sqlite"], indirect=True)  # the database plays no part
 def test_every_route_as_every_role(site):
     sid = submitted(site)
-    targets = {"sid": str(sid), "dept": str(site["dept1"])}
+    targets = {"sid": str(sid), "dept": str(site["dept1"]), "stage": "monitor"}
     allowed_by_path = {}
     for route in collection.routes():
         endpoint = route.endpoint

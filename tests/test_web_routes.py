@@ -22,7 +22,8 @@ from workbook_engine.web.permissions import REVIEWER as REVIEWER_ROLE
 from .collect_helpers import new_collection
 from .collect_web import Browser, collection_app
 
-PARAMS = {"item": "A" * 22, "sid": "1", "dept": "1", "job": "A" * 22, "what": "annotated", "n:int": "0"}
+PARAMS = {"item": "A" * 22, "sid": "1", "dept": "1", "job": "A" * 22, "what": "annotated", "n:int": "0",
+          "stage": "monitor"}
 
 
 def concrete(path: str) -> str:

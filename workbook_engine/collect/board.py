@@ -16,7 +16,7 @@ from pathlib import Path
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from .models import ACCEPTED, RETURNED, SUBMITTED, Department, Submission
+from .models import ACCEPTED, GOALS, RETURNED, SUBMITTED, Department, Submission
 
 NOT_SUBMITTED = "未提交"
 WITH_ERRORS = "已提交·有错误"
@@ -85,13 +85,14 @@ def state_of(submission: Submission | None) -> str:
     return WITH_ERRORS if submission.errors else PENDING
 
 
-def board(session: Session, collection_id: int) -> list[BoardRow]:
-    """One row per department, in 部门编码 order."""
+def board(session: Session, collection_id: int, stage: str = GOALS) -> list[BoardRow]:
+    """One row per department, in 部门编码 order, for the round of ``stage`` (the 目标申报 round by default)."""
     departments = list(session.scalars(select(Department).where(Department.collection_id == collection_id)
                                        .order_by(Department.code)))
     current: dict[int, Submission] = {}
     count: Counter[int] = Counter()
     for submission in session.scalars(select(Submission).where(
+            Submission.stage == stage,
             Submission.state.in_((SUBMITTED, RETURNED, ACCEPTED, "superseded"))).order_by(Submission.id)):
         count[submission.department_id] += 1
         if submission.state in (SUBMITTED, RETURNED, ACCEPTED):

@@ -7,11 +7,12 @@ match these models); files themselves live in the blob store (storage.py), rows 
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import date, datetime, timezone
 
 from sqlalchemy import (
     JSON,
     Boolean,
+    Date,
     DateTime,
     ForeignKey,
     Integer,
@@ -40,6 +41,15 @@ ACCEPTED = "accepted"
 SUPERSEDED = "superseded"
 STATE_NAMES = {UPLOADED: "未提交（草稿）", SUBMITTED: "已提交", RETURNED: "已退回", ACCEPTED: "已通过",
                SUPERSEDED: "已被新版本取代"}
+
+# The stages of the budget year, one collection round each (issue 22): the goals (what the box collected
+# before rounds existed: a submission without a stage of its own is of this round), the 运行监控 in July and
+# the 绩效自评 after year end, whose uploads are the official forms read back into the year sheets.
+GOALS = "goals"
+MONITOR = "monitor"
+EVALUATION = "evaluation"
+STAGES = (GOALS, MONITOR, EVALUATION)
+STAGE_NAMES = {GOALS: "目标申报", MONITOR: "运行监控", EVALUATION: "年度自评"}
 
 
 def now() -> datetime:
@@ -147,9 +157,29 @@ class Submission(Base):
     grades: Mapped[dict] = mapped_column(JSON, nullable=False, default=dict)  # project code -> grade
     report: Mapped[dict] = mapped_column(JSON, nullable=False, default=dict)  # the findings (Report.to_dict)
     config_sha256: Mapped[str | None] = mapped_column(String(64), nullable=True)  # the wbe.toml it was checked with
+    # The round (stage) it belongs to; the file kept under sha256 is the canonical workbook checked, and for a
+    # form uploaded in a 运行监控/年度自评 round the form itself is kept too, as it came (source_sha256).
+    stage: Mapped[str] = mapped_column(String(20), nullable=False, default=GOALS, server_default=GOALS, index=True)
+    source_sha256: Mapped[str | None] = mapped_column(ForeignKey("blobs.sha256"), nullable=True)
+    figures: Mapped[dict] = mapped_column(JSON, nullable=False, default=dict)  # the round's overview figures
 
     department: Mapped[Department] = relationship()
     uploader: Mapped[User] = relationship()
+
+
+class Round(Base):
+    """A collection round the bureau opened for one stage of the year, with its deadline (a collection has at
+    most one round per stage; the 目标申报 round exists without a row)."""
+
+    __tablename__ = "rounds"
+    __table_args__ = (UniqueConstraint("collection_id", "stage", name="uq_rounds_stage"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    collection_id: Mapped[int] = mapped_column(ForeignKey("collections.id"), nullable=False)
+    stage: Mapped[str] = mapped_column(String(20), nullable=False)
+    deadline: Mapped[date | None] = mapped_column(Date, nullable=True)
+    period: Mapped[str] = mapped_column(String(20), nullable=False, default="")  # 监控期间 of a 运行监控 round
+    opened_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"), nullable=True)
+    opened_at: Mapped[datetime] = mapped_column(DateTime, nullable=False, default=now)
 
 
 class Opinion(Base):

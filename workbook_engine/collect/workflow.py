@@ -8,7 +8,7 @@ guessed id of another department's is "not found", exactly like an id that does 
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from decimal import Decimal
 from pathlib import Path
@@ -24,6 +24,7 @@ from .models import (
     ACCEPTED,
     ADMIN,
     DEPARTMENT,
+    GOALS,
     RETURNED,
     REVIEWER,
     STATE_NAMES,
@@ -98,13 +99,16 @@ class Checked:
     dept_codes: list[str]
     sha256: str = ""  # of the bytes checked, when known (a caller that checked elsewhere says what it checked)
     config_sha256: str | None = None  # the county configuration it was checked with (None: the defaults)
+    figures: dict = field(default_factory=dict)  # the round's overview figures (rounds.figures_of)
 
 
-def check_file(path: Path, config_text: str | None = None, config_sha256: str | None = None) -> Checked:
+def check_file(path: Path, config_text: str | None = None, config_sha256: str | None = None, *,
+               stage: str = GOALS) -> Checked:
     """Validate and review a staged workbook exactly as `wbe validate` does with the county's wbe.toml
     beside it (collect/config.py; the input guard first: an unreadable or hostile file raises InputError
-    with the CLI's message)."""
+    with the CLI's message), with the figures of the round's overview."""
     from .config import county_check, grades_of
+    from .rounds import figures_of
 
     checked = county_check(path, config_text)
     report = checked.report
@@ -112,20 +116,26 @@ def check_file(path: Path, config_text: str | None = None, config_sha256: str | 
     return Checked(report.to_dict(), len(report.errors), len(report.warnings), len(book.projects),
                    len(book.indicators), book.total_budget(),
                    {g.code: {"name": g.name, "score": g.score, "grade": g.grade} for g in grades_of(checked)},
-                   [d.code for d in book.departments()], config_sha256=config_sha256)
+                   [d.code for d in book.departments()], config_sha256=config_sha256,
+                   figures=figures_of(checked, stage))
 
 
 def upload(collect: Collect, session: Session, user: User, filename: str, data: bytes, *,
-           department: Department | None = None, checked: Checked | None = None) -> Submission:
-    """Check an uploaded workbook and keep it as a draft of the user's department.
+           department: Department | None = None, checked: Checked | None = None, stage: str = GOALS,
+           source: bytes | None = None) -> Submission:
+    """Check an uploaded workbook and keep it as a draft of the user's department, in the round of ``stage``.
 
     Refused, and nothing stored, when the file is not a readable workbook (the CLI's input guard and
-    message) or when its 部门编码 is not the user's department.
+    message), when its 部门编码 is not the user's department, or when the round is not open. In a
+    运行监控/年度自评 round ``data`` is the canonical workbook read back from the uploaded form ``source``
+    (rounds.read_form); both are kept.
     """
     from .config import current
+    from .rounds import open_for_uploads
 
     department = department or _own_department(session, user)
     dept_id, dept_code, dept_name = department.id, department.code, department.name
+    open_for_uploads(session, department.collection_id, stage)
     county = current(collect, session)
     session.rollback()  # no database lock is held while the file is checked and written below
     if len(data) > MAX_UPLOAD_BYTES:
@@ -136,7 +146,7 @@ def upload(collect: Collect, session: Session, user: User, filename: str, data: 
             path = folder / ("upload" + (Path(shown).suffix.lower() if Path(shown).suffix else ".xlsx"))
             path.write_bytes(data)
             try:
-                checked = check_file(path, county.text, county.sha256)
+                checked = check_file(path, county.text, county.sha256, stage=stage)
             except InputError as exc:
                 raise InputError(str(exc).replace(str(path), shown)) from None
     codes = checked.dept_codes
@@ -150,11 +160,18 @@ def upload(collect: Collect, session: Session, user: User, filename: str, data: 
     if session.get(Blob, sha) is None:
         session.add(Blob(sha256=sha, size=len(data)))
         session.flush()
+    source_sha = None
+    if source is not None:
+        source_sha = collect.blobs.put(source)
+        if session.get(Blob, source_sha) is None:
+            session.add(Blob(sha256=source_sha, size=len(source)))
+            session.flush()
     submission = Submission(department_id=dept_id, sha256=sha, filename=shown[:300], uploaded_by=user.id,
                             state=UPLOADED, errors=checked.errors, warnings=checked.warnings,
                             projects=checked.projects, indicators=checked.indicators,
                             budget=str(checked.budget), grades=checked.grades, report=checked.report,
-                            config_sha256=checked.config_sha256)
+                            config_sha256=checked.config_sha256, stage=stage, source_sha256=source_sha,
+                            figures=checked.figures)
     session.add(submission)
     session.flush()
     audit(session, "upload", f"上传 {shown}（{sha[:12]}…，{checked.errors} 个错误，{checked.warnings} 个警告）",
@@ -272,8 +289,9 @@ def submit(session: Session, user: User, submission_id: int, *, seen: Seen | Non
             raise _conflict(session, submission.id, seen.state)
         raise WorkflowError("这个版本已经提交过了。")
     seen = _check_seen(session, submission, seen)
-    for older in list(session.scalars(select(Submission).where(
+    for older in list(session.scalars(select(Submission).where(  # of the same round only
             Submission.department_id == submission.department_id, Submission.id != submission.id,
+            Submission.stage == submission.stage,
             Submission.state.in_((SUBMITTED, RETURNED, ACCEPTED))).execution_options(populate_existing=True))):
         _move(session, older, SUPERSEDED, user, f"被第 {submission.id} 号提交取代")
     _move(session, submission, SUBMITTED, user, seen=seen, submitted_at=now())
@@ -374,10 +392,13 @@ def visible_department(session: Session, user: Actor, department_id: int) -> Dep
     return department
 
 
-def history(session: Session, user: Actor, department_id: int) -> list[Submission]:
-    """A department's submissions, newest first (drafts only for the department itself)."""
+def history(session: Session, user: Actor, department_id: int, stage: str | None = None) -> list[Submission]:
+    """A department's submissions, newest first (drafts only for the department itself); of one round with
+    ``stage``."""
     department = visible_department(session, user, department_id)
     query = select(Submission).where(Submission.department_id == department.id)
+    if stage is not None:
+        query = query.where(Submission.stage == stage)
     if user.role != DEPARTMENT:
         query = query.where(Submission.state != UPLOADED)
     return list(session.scalars(query.order_by(Submission.id.desc())))
@@ -388,7 +409,7 @@ def returned_before(session: Session, submission: Submission) -> Submission | No
     returned = select(Transition.submission_id).where(Transition.to_state == RETURNED)
     return session.scalar(select(Submission).where(
         Submission.department_id == submission.department_id, Submission.id < submission.id,
-        Submission.id.in_(returned)).order_by(Submission.id.desc()))
+        Submission.stage == submission.stage, Submission.id.in_(returned)).order_by(Submission.id.desc()))
 
 
 def diff(collect: Collect, session: Session, user: User, old_id: int, new_id: int,

@@ -28,14 +28,17 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from ..collect import accounts, workflow
 from ..collect import board as board_module
 from ..collect import config as county_config
+from ..collect import rounds as rounds_module
 from ..collect.initialise import add_department
 from ..collect.models import (
     ACCEPTED,
     ADMIN,
     DEPARTMENT,
+    GOALS,
     RETURNED,
     REVIEWER,
     ROLE_NAMES,
+    STAGE_NAMES,
     STATE_NAMES,
     SUBMITTED,
     UPLOADED,
@@ -185,7 +188,17 @@ def user_row(session, who: Viewer) -> User:
 
 def cpage(request: Request, name: str, context: dict[str, Any] | None = None, status: int = 200) -> Response:
     return page(request, f"collect/{name}", {"viewer": getattr(request.state, "viewer", None),
-                                             "STATE_NAMES": STATE_NAMES, **(context or {})}, status)
+                                             "STATE_NAMES": STATE_NAMES, "STAGE_NAMES": STAGE_NAMES,
+                                             **(context or {})}, status)
+
+
+def stage_param(request: Request) -> str:
+    """The round a page is about (?stage=monitor); the 目标申报 round without one."""
+    return rounds_module.stage_of(request.query_params.get("stage") or GOALS)
+
+
+def rounds_of(request: Request, session: Any) -> list[rounds_module.RoundInfo]:
+    return rounds_module.rounds(session, collect_of(request).collection(session).id)
 
 
 def int_param(value: Any) -> int:
@@ -314,14 +327,21 @@ async def department_view(request: Request) -> Response:
 
 
 async def department_page(request: Request, department_id: int) -> Response:
+    """A department's page of one round (?stage=): its state, upload (and the round's pre-filled form), the
+    bureau's opinions and every version of that round."""
     who = viewer(request)
+    stage = stage_param(request)
 
     def load(session) -> dict[str, Any]:
         department = workflow.visible_department(session, who, department_id)
-        rows = workflow.history(session, who, department.id)
+        rows = workflow.history(session, who, department.id, stage)
         current = next((s for s in rows if s.state in (SUBMITTED, RETURNED, ACCEPTED)), None)
+        all_rounds = rounds_of(request, session)
+        this_round = next(r for r in all_rounds if r.stage == stage)
+        goals = rounds_module.accepted_goals(session, department.id) if this_round.takes_forms else None
         return {"department": department, "submissions": rows, "state": board_module.state_of(current),
-                "current": current,
+                "current": current, "rounds": all_rounds, "round": this_round, "stage": stage,
+                "goals_accepted": goals is not None,
                 "opinions": opinion_rows(workflow.opinions(session, who, current.id)) if current else []}
 
     return cpage(request, "department.html", await in_db(request, load))
@@ -333,6 +353,8 @@ async def department_upload(request: Request) -> Response:
     who = viewer(request)
     form = await read_form(request, settings.max_upload, max_files=1)
     check_csrf(request, form)
+    stage = rounds_module.stage_of(text_field(form, "stage", 20) or GOALS)
+    back = "/dept" + (f"?stage={stage}" if stage != GOALS else "")
     files = uploaded_files(form, "file")
     if not files:
         raise UploadRefused("请先选择要上传的工作簿。")
@@ -344,21 +366,31 @@ async def department_upload(request: Request) -> Response:
     if len(data) > settings.max_upload:
         raise UploadRefused(f"{name}：文件超过大小上限。", 413)
     collect = collect_of(request)
-    county = await in_db(request, lambda s: county_config.current(collect, s))
+
+    def opened(session: Any) -> county_config.CountyConfig:
+        rounds_module.open_for_uploads(session, collect.collection(session).id, stage)
+        return county_config.current(collect, session)
+
+    county = await in_db(request, opened)
+    stored, source = data, None
     with collect.scratch() as folder:  # removed on every path; a killed server's is swept at the next start
         incoming = folder / f"upload{suffix}"
         incoming.write_bytes(data)
-        job = request.app.state.runner.submit(request.state.sid, "校验上传的工作簿", folder, "/dept",
+        job = request.app.state.runner.submit(request.state.sid, "校验上传的工作簿", folder, back,
                                               collection_tasks.analyse_upload, str(incoming), name,
-                                              str(analysis_cache(request)), county.text or None, county.sha256)
+                                              str(analysis_cache(request)), county.text or None, county.sha256,
+                                              stage)
         result = await request.app.state.runner.wait(job, 600)
+        if result and result.get("ok") and result.get("canonical"):  # a form: keep what was read from it too
+            stored, source = Path(result["canonical"]).read_bytes(), data
     if not result or not result.get("ok"):
         message = (result or {}).get("message") or "处理时发生意外问题，没有保存任何内容。请重试。"
-        return error_page(request, message, 422, back="/dept")
+        return error_page(request, message, 422, back=back)
     checked = collection_tasks.checked_from(result["checked"])
 
     def store(session) -> int:
-        return workflow.upload(collect, session, user_row(session, who), name, data, checked=checked).id
+        return workflow.upload(collect, session, user_row(session, who), name, stored, checked=checked,
+                               stage=stage, source=source).id
 
     submission_id = await in_writer(request, store)
     return RedirectResponse(f"/s/{submission_id}", status_code=303)
@@ -379,7 +411,9 @@ async def submission_page(request: Request) -> Response:
         department = session.get(Department, submission.department_id)
         versions = workflow.history(session, who, submission.department_id)
         returned = workflow.returned_before(session, submission)
+        versions = [v for v in versions if v.stage == submission.stage]
         return {"s": submission, "department": department, "versions": versions,
+                "round_name": STAGE_NAMES.get(submission.stage, ""),
                 "opinions": opinion_rows(workflow.opinions(session, who, submission.id)), "returned_before": returned,
                 "path": workflow.blob_path(collect, submission), "uploader": submission.uploader.username,
                 "config_text": county_config.text_of(collect, submission.config_sha256)}
@@ -401,6 +435,8 @@ async def submission_page(request: Request) -> Response:
         if analysis is None:
             return error_page(request, "无法读取这个提交的文件。请联系管理员。", 500)
     projects = analysis.get("project_names", {})
+    if not analysis.get("source_findings") and submission.report.get("source_findings"):
+        analysis["source_findings"] = submission.report["source_findings"]
     return cpage(request, "submission.html", {**data, **findings_context(analysis, request.query_params), "project_names": projects,
                                               "state_text": STATE_NAMES[submission.state],
                                               "can_submit": who.role == DEPARTMENT and submission.state == UPLOADED,
@@ -431,6 +467,26 @@ async def submission_file(request: Request) -> Response:
 
     path, submission, department = await in_db(request, load)
     return attachment(path, f"{department.code}-第{submission.id}号-{Path(submission.filename).stem}.xlsx")
+
+
+@requires(*ANY)
+async def submission_source(request: Request) -> Response:
+    """The form a 运行监控/年度自评 submission was read from, as the department uploaded it."""
+    who = viewer(request)
+    submission_id = int_param(request.path_params["sid"])
+    collect = collect_of(request)
+
+    def load(session):
+        submission = workflow.visible_submission(session, who, submission_id)
+        if not submission.source_sha256:
+            raise workflow.NotFound("这个提交不是由上传的表读入的，没有原表。")
+        path = collect.blobs.path(submission.source_sha256)
+        if not path.is_file():
+            raise workflow.NotFound("这个提交的文件不在存储中。请联系管理员从备份恢复。")
+        return path, submission, session.get(Department, submission.department_id)
+
+    path, submission, department = await in_db(request, load)
+    return attachment(path, f"{department.code}-第{submission.id}号-原表-{Path(submission.filename).name}")
 
 
 def private_file(request: Request, name: str) -> Path:
@@ -534,9 +590,9 @@ async def submission_accept(request: Request) -> Response:
     return RedirectResponse(f"/s/{submission_id}", status_code=303)
 
 
-def _board_rows(request: Request, session):
+def _board_rows(request: Request, session, stage: str = GOALS):
     collection = collect_of(request).collection(session)
-    return collection, board_module.board(session, collection.id)
+    return collection, board_module.board(session, collection.id, stage)
 
 
 @requires(*READERS)
@@ -548,31 +604,88 @@ async def board_page(request: Request) -> Response:
     sort = sort if sort in board_module.SORT_KEYS else "code"
     descending = query.get("desc") == "1"
     search = (query.get("q") or "").strip()[:50]
+    stage = stage_param(request)
 
     def load(session):
-        collection, rows = _board_rows(request, session)
+        collection, rows = _board_rows(request, session, stage)
         shown = board_module.filtered(rows, state=state, query=search, sort=sort, descending=descending)
         counts = {s: sum(1 for r in rows if r.state == s) for s in board_module.BOARD_STATES}
+        all_rounds = rounds_of(request, session)
+        this_round = next(r for r in all_rounds if r.stage == stage)
+        late = {r.department.code for r in rows if r.submission is not None and this_round.overdue(r.last_submitted)}
         return {"collection": collection, "rows": shown, "all_rows": rows, "counts": counts,
                 "chart": board_module.budget_chart_svg(sorted(rows, key=lambda r: r.budget, reverse=True)),
-                "accepted": counts[board_module.ACCEPTED_STATE]}
+                "accepted": counts[board_module.ACCEPTED_STATE], "rounds": all_rounds, "round": this_round,
+                "late": late}
 
     data = await in_db(request, load)
     return cpage(request, "board.html", {**data, "state": state, "sort": sort, "desc": descending, "q": search,
-                                         "states": board_module.BOARD_STATES})
+                                         "states": board_module.BOARD_STATES, "stage": stage,
+                                         "round_saved": query.get("round") == "saved"})
 
 
 @requires(*READERS)
 async def board_download(request: Request) -> Response:
     target = private_file(request, "board.xlsx")
+    stage = stage_param(request)
 
     def make(session):
-        collection, rows = _board_rows(request, session)
+        collection, rows = _board_rows(request, session, stage)
         board_module.write_board(rows, target, year=collection.year)
         return collection
 
     collection = await in_db(request, make)
-    return attachment(target, f"{collection.year}年度征集状态.xlsx")
+    suffix = "" if stage == GOALS else f"（{STAGE_NAMES[stage]}）"
+    return attachment(target, f"{collection.year}年度征集状态{suffix}.xlsx")
+
+
+# --- rounds per stage (issue 22) ---------------------------------------------------------------------
+
+@requires(*BUREAU)
+async def round_open(request: Request) -> Response:
+    """Open a round (目标申报, 运行监控, 年度自评) or change its deadline."""
+    form = await posted(request)
+    who = viewer(request)
+    stage = rounds_module.stage_of(text_field(form, "stage", 20))
+    deadline = rounds_module.parse_deadline(text_field(form, "deadline", 20))
+    collect = collect_of(request)
+    await in_writer(request, lambda s: rounds_module.open_round(collect, s, user_row(s, who), stage, deadline))
+    return RedirectResponse(f"/board?stage={stage}&round=saved", status_code=303)
+
+
+@requires(DEPARTMENT)
+async def department_form(request: Request) -> Response:
+    """The department's form of a 运行监控/年度自评 round, pre-filled from its accepted goals."""
+    who = viewer(request)
+    stage = rounds_module.stage_of(request.path_params["stage"])
+    collect = collect_of(request)
+    target = private_file(request, "form.xlsx")
+    made = await in_writer(request, lambda s: rounds_module.prefilled_form(collect, s, user_row(s, who), stage, target))
+    return attachment(made.path, made.filename)
+
+
+def _overview(request: Request) -> Callable[[Any], rounds_module.Overview]:
+    stage = rounds_module.stage_of(request.path_params["stage"])
+    collect = collect_of(request)
+    return lambda session: rounds_module.overview(collect, session, stage)
+
+
+@requires(*READERS)
+async def round_overview(request: Request) -> Response:
+    """The county overview of a 运行监控 or 年度自评 round: per department and project, with a chart."""
+    view = await in_db(request, _overview(request))
+    rounds_list = await in_db(request, lambda s: rounds_of(request, s))
+    return cpage(request, "overview.html", {"view": view, "chart": rounds_module.overview_chart_svg(view),
+                                            "rounds": rounds_list, "stage": view.round.stage,
+                                            "grades": view.grade_counts()})
+
+
+@requires(*READERS)
+async def round_overview_download(request: Request) -> Response:
+    view = await in_db(request, _overview(request))
+    target = private_file(request, "overview.xlsx")
+    await run_in_threadpool(rounds_module.write_overview, view, target, overwrite=True)
+    return attachment(target, f"{view.year}年度{view.round.name}县级汇总.xlsx")
 
 
 @requires(*BUREAU)
@@ -719,6 +832,7 @@ def routes() -> list[Route]:
         Route("/s/{sid}", perm.allow("collect.submission_page", *ANY)(submission_page)),
         Route("/s/{sid}/submit", perm.allow("collect.submission_submit", DEPARTMENT)(submission_submit), methods=["POST"]),
         Route("/s/{sid}/file", perm.allow("collect.submission_file", *ANY)(submission_file)),
+        Route("/s/{sid}/source", perm.allow("collect.submission_source", *ANY)(submission_source)),
         Route("/s/{sid}/annotated", perm.allow("collect.submission_annotated", *ANY)(submission_annotated)),
         Route("/s/{sid}/diff", perm.allow("collect.submission_diff", *ANY)(submission_diff)),
         Route("/s/{sid}/diff.xlsx", perm.allow("collect.submission_diff_download", *ANY)(submission_diff_download)),
@@ -727,6 +841,11 @@ def routes() -> list[Route]:
         Route("/s/{sid}/accept", perm.allow("collect.submission_accept", *BUREAU)(submission_accept), methods=["POST"]),
         Route("/board", perm.allow("collect.board_page", *READERS)(board_page)),
         Route("/board.xlsx", perm.allow("collect.board_download", *READERS)(board_download)),
+        Route("/rounds/open", perm.allow("collect.round_open", *BUREAU)(round_open), methods=["POST"]),
+        Route("/rounds/{stage}", perm.allow("collect.round_overview", *READERS)(round_overview)),
+        Route("/rounds/{stage}/overview.xlsx", perm.allow("collect.round_overview_download", *READERS)(
+            round_overview_download)),
+        Route("/dept/form/{stage}", perm.allow("collect.department_form", DEPARTMENT)(department_form)),
         Route("/county/merge", perm.allow("collect.county_merge", *BUREAU)(county_merge), methods=["POST"]),
         Route("/admin", perm.allow("collect.admin_page", ADMIN)(admin_page)),
         Route("/admin/reset", perm.allow("collect.admin_reset", ADMIN)(admin_reset), methods=["POST"]),

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from .storage import read_json, write_json
-from .tasks import analysis_of, run_safely
+from .tasks import analysis_of, finding_rows, run_safely
 
 if TYPE_CHECKING:
     from ..collect.workflow import Checked
@@ -21,7 +21,7 @@ def analysis_path(cache: Path, sha256: str, config: str = "default") -> Path:
     return cache / f"{sha256}-{config}.json"
 
 
-def county_analysis(source: Path, config_text: str | None) -> dict[str, Any]:
+def county_analysis(source: Path, config_text: str | None, stage: str = "goals") -> dict[str, Any]:
     """The findings page data of a staged workbook checked with the county's configuration.
 
     The preview comes from the page's own analysis (web/tasks.analysis_of); the findings, counts and grades
@@ -29,6 +29,7 @@ def county_analysis(source: Path, config_text: str | None) -> dict[str, Any]:
     exactly what `wbe validate --format json` reports for it. (analysis_of reviews with the defaults; when
     it takes the configuration itself, the second pass here goes.)"""
     from ..collect.config import county_check, grades_of
+    from ..collect.rounds import figures_of
     from ..findings import position_key
     from .tasks import _projects_by_row, _row_contexts, finding_rows
 
@@ -45,24 +46,34 @@ def county_analysis(source: Path, config_text: str | None) -> dict[str, Any]:
     analysis["summary"].update(errors=sum(1 for f in findings if f.is_error),
                                warnings=sum(1 for f in findings if not f.is_error))
     analysis["grades"] = [g.to_dict() for g in grades_of(checked)]
+    analysis["figures"] = figures_of(checked, stage)  # the round's overview figures (none for 目标申报)
     return analysis
 
 
 def analyse_upload(path: str, display: str, cache: str, config_text: str | None = None,
-                   config_sha256: str | None = None) -> dict[str, Any]:
-    """Check an uploaded file (the CLI's input guard first) and cache its findings page data."""
+                   config_sha256: str | None = None, stage: str = "goals") -> dict[str, Any]:
+    """Check an uploaded file (the CLI's input guard first) and cache its findings page data. In a
+    运行监控/年度自评 round the file is the department's form: it is read back (collect/rounds.read_form)
+    into ``read-back/workbook.xlsx`` beside it, and that canonical workbook is what is checked and kept."""
     from ..collect.config import config_key
 
-    source = Path(path)
+    upload = Path(path)
 
     def work() -> dict[str, Any]:
+        from ..collect.rounds import FORM_OF, read_form
         from ..io.guard import check_xlsx
 
-        check_xlsx(source)
+        check_xlsx(upload)
+        source, notes, canonical = upload, [], ""
+        if stage in FORM_OF:
+            source = upload.parent / "read-back" / "workbook.xlsx"
+            source.parent.mkdir(exist_ok=True)
+            notes = finding_rows(read_form(upload, source, stage))
+            canonical = str(source)
         data = source.read_bytes()
         sha = hashlib.sha256(data).hexdigest()
-        analysis = county_analysis(source, config_text)
-        analysis.update(kind="canonical", kind_text="规范工作簿", display=display, source_findings=[])
+        analysis = county_analysis(source, config_text, stage)
+        analysis.update(kind="canonical", kind_text="规范工作簿", display=display, source_findings=notes)
         Path(cache).mkdir(parents=True, exist_ok=True)
         write_json(analysis_path(Path(cache), sha, config_key(config_sha256)), analysis)
         summary = analysis["summary"]
@@ -74,9 +85,11 @@ def analyse_upload(path: str, display: str, cache: str, config_text: str | None 
             "grades": {g["code"]: {"name": g["name"], "score": g["score"], "grade": g["grade"]}
                        for g in analysis["grades"]},
             "dept_codes": [d["code"] for d in summary["departments"]], "sha256": sha,
-            "config_sha256": config_sha256}}
+            "config_sha256": config_sha256, "figures": analysis["figures"],
+            "source_findings": notes}, "canonical": canonical}
 
-    return run_safely({path: display, str(source.parent): ""}, work)
+    return run_safely({path: display, str(upload.parent / "read-back" / "workbook.xlsx"): display,
+                       str(upload.parent): ""}, work)
 
 
 def cached_analysis(path: str, display: str, cache: str, sha256: str, config_text: str | None = None,
@@ -110,6 +123,9 @@ def load_cached(cache: Path, sha256: str, config_sha256: str | None = None) -> d
 def checked_from(data: dict[str, Any]) -> Checked:
     from ..collect.workflow import Checked
 
-    return Checked(data["report"], data["errors"], data["warnings"], data["projects"], data["indicators"],
+    report = dict(data["report"])
+    if data.get("source_findings"):
+        report["source_findings"] = data["source_findings"]
+    return Checked(report, data["errors"], data["warnings"], data["projects"], data["indicators"],
                    Decimal(data["budget"]), data["grades"], data["dept_codes"], data["sha256"],
-                   data.get("config_sha256"))
+                   data.get("config_sha256"), data.get("figures") or {})

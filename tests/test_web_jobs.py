@@ -1,13 +1,15 @@
-"""A worker that dies answers at once with one Chinese line and is replaced (issue 26)."""
+"""A worker that dies, or a job past its time limit, answers at once with one Chinese line, and the worker
+is replaced or free again (issue 26)."""
 
 from __future__ import annotations
 
 import os
+import signal
 import time
 from pathlib import Path
 from typing import Any
 
-from workbook_engine.web.jobs import INTERRUPTED, JobRunner
+from workbook_engine.web.jobs import INTERRUPTED, JobRunner, timed_out_message
 
 
 def _die() -> dict[str, Any]:
@@ -29,6 +31,61 @@ def test_a_dying_worker_answers_at_once_and_is_replaced(tmp_path: Path) -> None:
         assert time.monotonic() - started < 5
         assert job.result() == {"ok": False, "message": INTERRUPTED}
         assert "\n" not in INTERRUPTED and "工作进程意外退出" in INTERRUPTED
+        again = runner.submit("s", "处理", tmp_path, "/", _ok)
+        assert again.future.result(timeout=30) == {"ok": True}
+    finally:
+        runner.shutdown()
+
+
+def _spin(seconds: float) -> dict[str, Any]:
+    """A task that keeps computing in Python (the alarm stops it)."""
+    end = time.monotonic() + seconds
+    while time.monotonic() < end:
+        sum(range(1000))
+    return {"ok": True, "pid": os.getpid()}
+
+
+def _stuck(seconds: float) -> dict[str, Any]:
+    """A task the alarm cannot reach (as code that never returns to Python): SIGALRM blocked."""
+    signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGALRM})
+    time.sleep(seconds)
+    return {"ok": True}
+
+
+def _pid() -> dict[str, Any]:
+    return {"ok": True, "pid": os.getpid()}
+
+
+def _wait(job, limit: float) -> float:
+    started = time.monotonic()
+    while job.result() is None and time.monotonic() - started < limit:
+        time.sleep(0.05)
+    return time.monotonic() - started
+
+
+def test_a_job_past_its_limit_is_stopped_with_one_line_and_the_worker_serves_the_next(tmp_path: Path) -> None:
+    runner = JobRunner(1, "process", timeout=1.5)
+    try:
+        worker = runner.submit("s", "处理", tmp_path, "/", _pid).future.result(timeout=30)["pid"]
+        job = runner.submit("s", "处理", tmp_path, "/", _spin, 60.0)
+        assert _wait(job, 30) < 10
+        result = job.result()
+        assert result is not None and result["ok"] is False and result["message"] == timed_out_message(1.5)
+        assert "\n" not in result["message"] and "超过 1.5 秒" in result["message"]
+        assert job.status()["state"] == "failed"
+        again = runner.submit("s", "处理", tmp_path, "/", _spin, 0.1).future.result(timeout=30)
+        assert again["ok"] is True and again["pid"] == worker  # the same worker, free again
+    finally:
+        runner.shutdown()
+
+
+def test_a_job_the_alarm_cannot_reach_has_its_worker_killed_and_replaced(tmp_path: Path) -> None:
+    runner = JobRunner(1, "process", timeout=1, grace=1)
+    try:
+        runner.warm()
+        job = runner.submit("s", "处理", tmp_path, "/", _stuck, 60.0)
+        assert _wait(job, 30) < 10
+        assert job.result() == {"ok": False, "message": timed_out_message(1), "timed_out": True}
         again = runner.submit("s", "处理", tmp_path, "/", _ok)
         assert again.future.result(timeout=30) == {"ok": True}
     finally:

@@ -37,7 +37,7 @@ def __getattr__(name: str) -> Any:
 
 
 __all__ = ["new_workbook", "import_document", "validate", "check", "annotate", "read_book", "review",
-           "annotate_review", "merge", "diff", "render", "extract", "publish", "render_form",
+           "annotate_review", "merge", "diff", "render", "extract", "publish", "publish_form", "render_form",
            "score", "next_year_workbook",
            "Report", "RenderResult", "PublishResult", "check_output"]
 
@@ -173,6 +173,18 @@ def publish(book: str | os.PathLike[str], output: str | os.PathLike[str], *, dep
 
     return publish_documents(book, output, dept=dept, force=force, pdf=pdf, finance_bureau=finance_bureau,
                              progress=progress, overwrite=overwrite)
+
+
+def publish_form(book: str | os.PathLike[str], output: str | os.PathLike[str], *, form: str,
+                 period: str | None = None, dept: str | None = None, force: bool = False, pdf: bool = False,
+                 progress: JobProgress | None = None, overwrite: bool = False) -> PublishResult:
+    """Validate, then write the budget-year form of each department as .docx (and PDF): ``form`` is ``monitor``
+    or ``evaluation``, the same rows as render_form's; the 自评表's scores are scoring.py's (the wbe.toml beside
+    the workbook)."""
+    from .publish.forms import publish_forms
+
+    return publish_forms(book, output, kind=form, period=period, dept=dept, force=force, pdf=pdf,
+                         progress=progress, overwrite=overwrite)
 
 
 def render_form(book: str | os.PathLike[str], output: str | os.PathLike[str], *, form: str,

@@ -965,6 +965,58 @@ _INPUT_ENTRIES: tuple[Entry, ...] = (
 CATALOGUE.update({e.code: e for e in _INPUT_ENTRIES})
 INPUT_CODES: tuple[str, ...] = tuple(e.code for e in _INPUT_ENTRIES)
 
+# -- importing the published document (issue 21: wbe import reports every problem at once) -------------------
+# Findings of `wbe import`: each names its place in the document ({place}: 第 N 行 of the text export, 第 N 段 or
+# 表 N 第 M 行 of a .docx) and what to do. Without --force they refuse the import (exit 2, nothing written); with
+# --force the workbook is written and the passages that could not be placed are in its 未归位内容 sheet.
+IMPORT_SECTION = "import"
+_TABLE_FIX = "请检查该表是否缺行、多行或列数不对，改正后重新导入。"
+_IMPORT_ENTRIES: tuple[Entry, ...] = (
+    _entry("WBE-E301", IMPORT_SECTION, "文本缺少标题",
+           "{place}：缺少标题“{heading}”（应在“{before}”之后）；其后的 {count} 段无法确定属于哪一部分，未能读取。",
+           "请补上该标题后重新导入。",
+           variants={"empty": ("{place}：缺少标题“{heading}”（应在“{before}”之后），这一部分没有读到内容。",
+                               "请补上该标题和它的内容后重新导入。")},
+           what="a part-one section heading (一、总体绩效目标 …) is missing; the paragraphs that would belong to it "
+                "are listed, not guessed into another section", example="二、分项绩效目标 deleted",
+           remedy="restore the heading"),
+    _entry("WBE-E302", IMPORT_SECTION, "项目表缺少行",
+           "{place}：表“{table}”缺少{what}（应在这一行之前），这些内容没有读到。", _TABLE_FIX,
+           variants={"end": ("{place}：表“{table}”在这里中断：缺少{what}，实际为{found}。",
+                             "请检查该表是否缺行或被截断，补上后重新导入。")},
+           what="a row of the project table (templates/project-table.toml) is missing, or the table ends early",
+           example="the 项目编码 row deleted", remedy="restore the row"),
+    _entry("WBE-E303", IMPORT_SECTION, "项目表中的数值无法读取",
+           "{place}：表“{table}”的{header}“{text}”不是数字，未能读取。", "请改为数字（万元）后重新导入。",
+           variants={"plan": ("{place}：表“{table}”的支出计划“{text}”不是百分比，未能读取。",
+                              "请改为如 25% 的百分比后重新导入。")},
+           what="a money or quarterly plan cell of a project table that is not a number / percentage",
+           example="3月底 “一半”", remedy="type a number"),
+    _entry("WBE-E304", IMPORT_SECTION, "文本内容无法归位",
+           "{place}：{what}，未能读取。", "请检查文本的这一处，改正后重新导入。",
+           variants={
+               "labels": ("{place}：{what}第 {index} 格应为“{expected}”，实际为“{found}”，这一行未能读取。", _TABLE_FIX),
+               "cells": ("{place}：{what}应有 {expected} 格，实际 {found} 格，这一行未能读取。", _TABLE_FIX),
+               "continued": ("{place}：{what}第 {index} 格应为空（上方合并单元格的延续），实际为“{found}”，未能读取。",
+                             "请检查列数，改正后重新导入。"),
+               "no_merge": ("{place}：指标行的{heads}为空，且上方没有可延续的合并单元格，这一行未能读取。",
+                            "请填写后重新导入。"),
+               "table": ("{place}：这里有一个表格，但前面没有“{form}”形式的表名，该表未能读取。",
+                         "请检查表名是否缺失，补上后重新导入。"),
+               "item": ("{place}：分项绩效目标应以“1、标题”开头，实际为“{text}”，未能读取。",
+                        "请改为“序号、标题”的形式后重新导入。"),
+               "unit": ("{place}：表“{table}”的第一行应为“{expected}”，实际为“{found}”，未能读取部门。",
+                        "请改正这一行后重新导入。"),
+               "outside": ("{place}：“{text}”不在任何标题或项目表之下，未能读取。",
+                           "请把它移到对应的标题下，或删除后重新导入。"),
+           },
+           what="a paragraph, table row or cell that is in no place of the document's grammar (a row with the "
+                "wrong labels or cells, a table without its title, text outside every section); listed, not read",
+           example="a row 预算金额 where the template says 预算数", remedy="correct it, or move it into place"),
+)
+CATALOGUE.update({e.code: e for e in _IMPORT_ENTRIES})
+IMPORT_CODES: tuple[str, ...] = tuple(e.code for e in _IMPORT_ENTRIES)
+
 
 def refusal_message(code: str, /, **fields: Any) -> str:
     """The one line of refusal ``code`` (a WBE-I… entry) with its fields; a missing field is a bug (KeyError)."""

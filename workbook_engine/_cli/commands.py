@@ -250,20 +250,33 @@ def publish_command(
     force: bool = typer.Option(False, "--force", help="校验有错误时仍然发布"),
     format: OutputFormat = FORMAT,
     overwrite: bool = OVERWRITE,
+    form: Optional[FormKind] = typer.Option(
+        None, "--form", help="发布年中或年末的表格（.docx）：monitor 项目支出绩效目标执行监控表，evaluation 项目支出绩效自评表"),
+    period: Optional[str] = PERIOD,
 ) -> None:
     from .. import api
+    from ..errors import UsageError
     from ..reporting import progress_bar
 
+    if period is not None and (form is None or form.value != "monitor"):
+        raise UsageError("--period 只用于 --form monitor（监控表的监控期间）。")
+    if form is not None and finance_bureau:
+        raise UsageError("--finance-bureau 只用于部门预算绩效文本（封面上的审核单位）；监控表、自评表没有封面。")
     with progress_bar("发布", before="校验中") as progress:
-        result = api.publish(book, output, dept=dept, force=force, pdf=pdf, finance_bureau=finance_bureau,
-                             progress=progress, overwrite=overwrite)
+        if form is not None:
+            result = api.publish_form(book, output, form=form.value, period=period, dept=dept, force=force, pdf=pdf,
+                                      progress=progress, overwrite=overwrite)
+        else:
+            result = api.publish(book, output, dept=dept, force=force, pdf=pdf, finance_bureau=finance_bureau,
+                                 progress=progress, overwrite=overwrite)
     if format is OutputFormat.json:
         typer.echo(result.to_json())
         raise typer.Exit(result.exit_code())
     report_validation(result, book, "发布")
+    what = FORM_LABELS[form.value] if form is not None else ""
     for published in result.files:
         also = f"，PDF：{published.pdf}" if published.pdf else ""
-        typer.echo(f"已发布 {published.department.code}{published.department.name} → {published.path}："
+        typer.echo(f"已发布{what} {published.department.code}{published.department.name} → {published.path}："
                    f"{published.projects} 张项目表，{published.indicators} 个指标{also}。")
 
 

@@ -22,6 +22,7 @@ def serve_command(
     database: Optional[str] = typer.Option(None, "--database", help="收集模式的数据库，如 postgresql://…（默认 DATA 中的 SQLite）"),
     library: Optional[Path] = typer.Option(None, "--library", help="指标库文件夹（wbe library build 建立）：提供“指标库”页面 /library"),
     allow_host: Optional[list[str]] = typer.Option(None, "--allow-host", help="另外接受的主机名（Host），如反向代理的域名；可重复"),
+    job_timeout: float = typer.Option(300, "--job-timeout", min=1, help="一项处理（检查、生成、合并）最多运行的秒数，超过即停止并提示"),
 ) -> None:
     import webbrowser
 
@@ -43,7 +44,7 @@ def serve_command(
     if generated:
         typer.echo(f"监听 {host} 需要访问口令；本次生成的口令：{token}")
     web_app = create_app(max_upload_mb=max_upload_mb, token=token, data_dir=data, database_url=database,
-                         allowed_hosts=served_hosts(host, allow_host or ()), on_ready=ready,
+                         allowed_hosts=served_hosts(host, allow_host or ()), on_ready=ready, job_timeout=job_timeout,
                          **({"library": library} if library is not None else {}))
     uvicorn.run(web_app, host=host, port=port, log_level="warning")
 

@@ -25,7 +25,7 @@ from starlette.staticfiles import StaticFiles
 from starlette.templating import Jinja2Templates
 
 from . import tasks
-from .jobs import JobRunner
+from .jobs import JOB_TIMEOUT, JobRunner
 from .permissions import BUREAU, EVERYONE, SIGNED_IN, allow, compose
 from .security import (
     CSRF_FIELD,
@@ -540,11 +540,13 @@ def create_app(*, max_upload_mb: float = 20, token: str | None = None, work_dir:
                workers: int | None = None, executor: str = "process", merge_factor: int = 5,
                fast_wait: float = FAST_WAIT, install_collection: Callable[..., Any] | None = None,
                library: str | Path | None = None, allowed_hosts: Sequence[str] | None = None,
-               on_ready: Callable[[int], None] | None = None, **collection_options: Any) -> Starlette:
+               on_ready: Callable[[int], None] | None = None, job_timeout: float = JOB_TIMEOUT,
+               **collection_options: Any) -> Starlette:
     """The web app. ``work_dir`` holds the sessions' private folders (a fresh temporary folder by default,
     deleted at shutdown); ``data_dir`` switches on the collection box (workbook_engine/web/collection.py);
     ``executor='thread'`` runs jobs in threads instead of processes (for fast in-process tests); a request
-    waits ``fast_wait`` seconds for its job before showing the progress page.
+    waits ``fast_wait`` seconds for its job before showing the progress page; a job running past
+    ``job_timeout`` seconds is stopped with a message (process workers only).
     ``install_collection`` is collection.install (passed in by web/__init__.py: collection.py builds on this
     module, so this module does not import it)."""
     settings = Settings(max_upload_mb=max_upload_mb, token=token, max_age_hours=max_age_hours,
@@ -560,7 +562,7 @@ def create_app(*, max_upload_mb: float = 20, token: str | None = None, work_dir:
                 space.sweep()
                 app.state.runner.forget(settings.max_age)
 
-        app.state.runner = JobRunner(workers, executor)
+        app.state.runner = JobRunner(workers, executor, timeout=job_timeout)
         if on_ready is not None:  # `wbe serve`: warm workers, then say the page is ready (issue 25)
             ready = await asyncio.get_running_loop().run_in_executor(None, app.state.runner.warm)
             on_ready(ready)

@@ -1,7 +1,8 @@
 """Jobs: CPU-heavy tasks run in a pool of worker processes, so that one user's merge of a hundred files
 or PDF publishing never blocks another user's page. A job belongs to the session that started it; its
 progress is a JSON file the task writes (tasks.Progress) and the page polls. A worker that dies takes
-its job down with a clear message; tasks write outputs atomically, so no half file is left behind.
+its job down with a clear message, and a job that runs past its limit is stopped with one (issue 26);
+tasks write outputs atomically, so no half file is left behind.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ import concurrent.futures as cf
 import logging
 import multiprocessing
 import os
+import signal
 import threading
 import time
 from collections.abc import Callable
@@ -26,6 +28,39 @@ log = logging.getLogger("workbook_engine.web")
 PRELOAD = ["workbook_engine.web.tasks", "workbook_engine.api", "workbook_engine.validation.engine",
            "workbook_engine.review"]
 INTERRUPTED = "处理被中断（工作进程意外退出），没有生成任何文件。请重试；如问题持续，请联系管理员。"
+JOB_TIMEOUT = 300.0  # seconds a job may run (wbe serve --job-timeout); a county merge takes well under a minute
+GRACE = 15.0  # past the limit, a worker that did not stop by itself is killed (code that never yields)
+
+
+def timed_out_message(seconds: float) -> str:
+    return (f"处理超过 {seconds:g} 秒仍未完成，已停止，没有生成任何文件。文件可能过大或结构异常："
+            "请检查文件或把它拆小后重试；如问题持续，请联系管理员。")
+
+
+class JobTimedOut(BaseException):
+    """Raised in a worker by its alarm; a BaseException, so that no ``except Exception`` of a task keeps
+    it running."""
+
+
+def _alarm(signum: int, frame: Any) -> None:
+    raise JobTimedOut
+
+
+def run_with_limit(seconds: float, fn: Callable[..., dict[str, Any]], *args: Any) -> dict[str, Any]:
+    """Run a job in a worker under a wall-clock limit (SIGALRM in the worker's main thread): past it the
+    job unwinds, its atomic outputs are never placed, and the worker is free for the next job."""
+    if threading.current_thread() is not threading.main_thread() or not seconds:
+        return fn(*args)  # thread workers (tests) cannot take signals
+    previous = signal.signal(signal.SIGALRM, _alarm)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        return fn(*args)
+    except JobTimedOut:
+        log.warning("job %s stopped after %g s", getattr(fn, "__name__", fn), seconds)
+        return {"ok": False, "message": timed_out_message(seconds), "timed_out": True}
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
 
 
 def _warm_up() -> bool:
@@ -48,6 +83,9 @@ class Job:
     future: cf.Future
     started: float = field(default_factory=time.time)
     on_done: Callable[[dict[str, Any]], None] | None = None
+    pool: cf.Executor | None = None  # the pool it runs in (killed if the job overruns its limit)
+    limit: float = 0.0  # seconds it may run; 0 without a limit
+    overran: bool = False
 
     def result(self) -> dict[str, Any] | None:
         """The task's result when finished (a failed task's result has ok False and a message)."""
@@ -56,6 +94,8 @@ class Job:
         try:
             return self.future.result()
         except BrokenProcessPool:
+            if self.overran:
+                return {"ok": False, "message": timed_out_message(self.limit), "timed_out": True}
             return {"ok": False, "message": INTERRUPTED}
         except cf.CancelledError:
             return {"ok": False, "message": "处理已取消（服务器正在关闭），没有生成任何文件。"}
@@ -76,9 +116,12 @@ class Job:
 class JobRunner:
     """A pool of ``workers`` processes (threads with ``kind='thread'``, for fast in-process tests)."""
 
-    def __init__(self, workers: int | None = None, kind: str = "process"):
+    def __init__(self, workers: int | None = None, kind: str = "process", timeout: float = JOB_TIMEOUT,
+                 grace: float = GRACE):
         self.workers = max(1, workers or os.cpu_count() or 1)
         self.kind = kind
+        self.timeout = timeout
+        self.grace = grace
         self.jobs: dict[str, Job] = {}
         self.lock = threading.Lock()
         self.pool = self._new_pool()
@@ -98,17 +141,40 @@ class JobRunner:
 
     def submit(self, sid: str, title: str, folder: Path, next_url: str, fn: Callable[..., dict[str, Any]],
                *args: Any, on_done: Callable[[dict[str, Any]], None] | None = None) -> Job:
+        limit = self.timeout if self.kind == "process" else 0
         with self.lock:
             try:
-                future = self.pool.submit(fn, *args)
+                future = self.pool.submit(run_with_limit, limit, fn, *args)
             except BrokenProcessPool:
                 self.pool = self._new_pool()  # a worker died earlier: start afresh
-                future = self.pool.submit(fn, *args)
-            job = Job(new_id(), sid, title, folder, next_url, future, on_done=on_done)
+                future = self.pool.submit(run_with_limit, limit, fn, *args)
+            job = Job(new_id(), sid, title, folder, next_url, future, on_done=on_done, pool=self.pool, limit=limit)
             self.jobs[job.id] = job
+        if limit:
+            self._watch(job, limit + self.grace)
         if on_done is not None:
             future.add_done_callback(lambda _f: self._finish(job))
         return job
+
+    def _watch(self, job: Job, seconds: float) -> None:
+        """The backstop of the alarm: a job still running ``seconds`` after it started (stuck in code that
+        never returns to Python) has its pool's workers killed; the pool is replaced and every job that
+        was in it answers at once."""
+        def check() -> None:
+            if job.future.done():
+                return
+            log.error("job %s still running after %g s: killing its pool's workers", job.id, seconds)
+            job.overran = True
+            with self.lock:
+                if self.pool is job.pool:
+                    self.pool = self._new_pool()
+            for process in list(getattr(job.pool, "_processes", {}).values()):  # no public way to kill one
+                process.kill()
+
+        timer = threading.Timer(seconds, check)
+        timer.daemon = True
+        timer.start()
+        job.future.add_done_callback(lambda _f: timer.cancel())
 
     def _finish(self, job: Job) -> None:
         try:

@@ -506,6 +506,12 @@ _REVIEW_ENTRIES: tuple[Entry, ...] = (
             "秸秆综合利用率 in a sewage plant", "an indicator of this project",
             "三级指标“{name}”与项目“{project_name}”的名称、资金用途和绩效目标都没有关系，像是从别的项目复制来的。",
             "请换成本项目资金带来的产出或效果，或在绩效目标中说明两者的联系。"),
+    _review("WBE-R120", "相关性", 6, "指标更像是本部门另一个项目的",
+            "an indicator that fits another project of the department better than its own",
+            "农村公路路面完好率 in a school-meal project, beside 农村公路养护", "each project its own indicators",
+            "三级指标“{name}”与本项目“{project_name}”的名称、资金用途和绩效目标没有共同内容，"
+            "却与本部门的项目“{other_name}”（{other_code}）内容相近，可能放错了项目。",
+            "请核对：属于项目“{other_name}”的，移到该项目的指标中；本项目请换成自己资金带来的产出或效果。"),
     _review("WBE-R121", "适当性", 4, "数量指标没有数量", "数量指标 without number and count unit", "全部承保, ≥95%", "≥12次",
             "数量指标“{name}”的指标值“{value}”没有数字和计量单位。",
             "数量指标应写成 运算符 + 数字 + 计量单位，如 ≥12次、≥25家、≥2000人次；比率请放到质量指标。",

@@ -35,6 +35,7 @@ from ..values import (
 )
 from .config import ReviewConfig
 from .similarity import (
+    OVERLAP_CAP,
     all_bigrams,
     content_bigrams,
     overlap,
@@ -513,9 +514,46 @@ def boilerplate_rows(ctx: ReviewContext) -> Iterator[Finding]:
                                 project_name=own.name if own else ind.project_code)
 
 
-@rule("WBE-R119")
+# WBE-R120: an indicator sharing nothing with its own project's texts but at least this many content bigrams,
+# and this share of its (capped) content, with another project of the department is that project's indicator.
+MISPLACED_SHARED = 2
+MISPLACED_FIT = 0.5
+
+
+def _department_index(ctx: ReviewContext) -> dict[str, dict[str, list[str]]]:
+    """Per department, each bigram of its projects' texts -> the projects (book order) whose texts hold it:
+    an indicator is compared with its department's projects through its own few bigrams, never pairwise."""
+    index: dict[str, dict[str, list[str]]] = defaultdict(lambda: defaultdict(list))
+    for code, project in ctx.projects.items():
+        if code in ctx.by_project or project.purpose or project.goal:
+            for bigram in all_bigrams(ctx.project_text(code)):
+                index[project.dept_code][bigram].append(code)
+    return index
+
+
+def _fits_better(index: dict[str, list[str]], own: str, content: frozenset[str]) -> tuple[str, int] | None:
+    """The project of the department whose texts share the most of an indicator's content, when that is
+    enough to call it the indicator's project (MISPLACED_SHARED, MISPLACED_FIT); ties go to the first."""
+    shared: dict[str, int] = {}
+    for bigram in content:
+        for code in index.get(bigram, ()):
+            if code != own:
+                shared[code] = shared.get(code, 0) + 1
+    if not shared:
+        return None
+    best = max(shared, key=lambda code: shared[code])  # max keeps the first of equal counts (book order)
+    count = shared[best]
+    if count < MISPLACED_SHARED or count / min(len(content), OVERLAP_CAP) < MISPLACED_FIT:
+        return None
+    return best, count
+
+
+@rule("WBE-R119", "WBE-R120")
 def unrelated_indicators(ctx: ReviewContext) -> Iterator[Finding]:
+    """An indicator whose content its project's texts do not share: WBE-R120 when another project of the
+    department fits it (named in the message), else WBE-R119 when it names another sector's things."""
     threshold = ctx.config.related_threshold
+    departments: dict[str, dict[str, list[str]]] | None = None
     for code, rows in ctx.by_project.items():
         project = ctx.projects.get(code)
         if project is None:
@@ -523,17 +561,27 @@ def unrelated_indicators(ctx: ReviewContext) -> Iterator[Finding]:
         text = ctx.project_text(code)
         reference, own_sectors = all_bigrams(text), sectors_of(text)
         near = with_neighbours(own_sectors)
+        misplaced = ctx.config.enabled("WBE-R120", code)
         for n in rows:
             ind = ctx.book.indicators[n]
             if ctx.level1[n] in (None, "满意度指标"):
                 continue
             own = ind.level3 + " " + ind.description
+            content = content_bigrams(own)
+            related = overlap(content, reference) >= threshold
+            if not related and misplaced and len(content) >= MISPLACED_SHARED:
+                if departments is None:
+                    departments = _department_index(ctx)
+                better = _fits_better(departments.get(project.dept_code, {}), code, content)
+                if better is not None:
+                    other = ctx.projects[better[0]]
+                    yield ctx.indicator("WBE-R120", n, "level3", project_name=project.name, other_name=other.name,
+                                        other_code=other.code)
+                    continue
             sectors = sectors_of(own)
             # Judged only when the indicator names a sector's things, the project names nothing of those sectors,
             # and not all of them neighbour the project's own (田间道路 in a farmland project is related).
-            if not sectors or sectors & own_sectors or sectors <= near:
-                continue
-            if overlap(content_bigrams(own), reference) >= threshold:
+            if not sectors or sectors & own_sectors or sectors <= near or related:
                 continue
             yield ctx.indicator("WBE-R119", n, "level3", project_name=project.name)
 

@@ -38,7 +38,9 @@ GENERIC_WORDS: tuple[str, ...] = tuple(sorted({
 SECTORS: dict[str, tuple[str, ...]] = {
     "农业": ("秸秆", "农田", "耕地", "灌溉", "粮食", "种植", "农作物", "化肥", "农药", "畜禽", "养殖", "农机", "良种",
            "种子", "还田", "亩产", "果园", "大棚", "温棚", "蔬菜", "种薯", "作物", "农产品", "土壤", "病虫害"),
-    "林业": ("森林", "林地", "造林", "林区", "林草", "苗木", "植树", "绿化", "湿地", "林业", "护林", "扑火"),
+    "林业": ("森林", "林地", "造林", "林区", "林草", "苗木", "植树", "绿化", "林业", "护林", "扑火"),
+    # Wetland repair is a line of its own (issue 24: a forestry-pest rate in wetland repair is unrelated).
+    "湿地": ("湿地",),
     "水利": ("河道", "河湖", "水库", "堤防", "防洪", "防汛", "度汛", "抗旱", "清淤", "疏浚", "护岸", "水土", "灌区",
            "供水", "饮水", "自来水", "水源", "水厂", "灌溉"),
     "环保": ("污水", "垃圾", "废水", "废气", "排放", "污染", "空气", "扬尘", "噪声", "固废", "危废", "无害化",
@@ -60,7 +62,8 @@ SECTORS: dict[str, tuple[str, ...]] = {
 # Not symmetric: farmland projects build irrigation, but a sewage plant does not grow straw.
 NEIGHBOURS: dict[str, tuple[str, ...]] = {
     "农业": ("水利", "林业", "交通"),
-    "林业": ("农业", "应急"),
+    "林业": ("农业", "应急", "湿地"),  # the forestry bureau's projects include wetland work; not the reverse
+    "湿地": ("水利", "环保"),
     "水利": ("环保", "城建", "应急"),
     "环保": ("水利", "城建"),
     "城建": ("交通", "环保", "水利"),

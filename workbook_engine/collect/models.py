@@ -160,7 +160,7 @@ class Submission(Base):
     # The round (stage) it belongs to; the file kept under sha256 is the canonical workbook checked, and for a
     # form uploaded in a 运行监控/年度自评 round the form itself is kept too, as it came (source_sha256).
     stage: Mapped[str] = mapped_column(String(20), nullable=False, default=GOALS, server_default=GOALS, index=True)
-    source_sha256: Mapped[str | None] = mapped_column(ForeignKey("blobs.sha256"), nullable=True)
+    source_sha256: Mapped[str | None] = mapped_column(String(64), nullable=True)  # a blob's SHA-256 (no FK: 0004)
     figures: Mapped[dict] = mapped_column(JSON, nullable=False, default=dict)  # the round's overview figures
 
     department: Mapped[Department] = relationship()

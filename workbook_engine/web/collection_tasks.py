@@ -60,15 +60,24 @@ def analyse_upload(path: str, display: str, cache: str, config_text: str | None 
     upload = Path(path)
 
     def work() -> dict[str, Any]:
-        from ..collect.rounds import FORM_OF, read_form
-        from ..io.guard import check_xlsx
+        import shutil
 
-        check_xlsx(upload)
+        from ..collect.rounds import FORM_OF, read_form
+        from ..io.guard import inspect_xlsx
+
+        inspection = inspect_xlsx(upload)  # the CLI's input guard; an .xls/.et gets its private .xlsx copy
         source, notes, canonical = upload, [], ""
         if stage in FORM_OF:
             source = upload.parent / "read-back" / "workbook.xlsx"
             source.parent.mkdir(exist_ok=True)
-            notes = finding_rows(read_form(upload, source, stage))
+            notes = finding_rows(read_form(inspection.readable, source, stage))
+            canonical = str(source)
+        elif inspection.copy is not None:  # kept as the .xlsx the engine read, the upload beside it as it came
+            source = upload.parent / "read-back" / "workbook.xlsx"
+            source.parent.mkdir(exist_ok=True)
+            shutil.copyfile(inspection.copy, source)
+            notes = [{"where": "", "message": f"{display}：{inspection.legacy or '旧版格式'}，已转为 .xlsx 检查和保存；"
+                      "上传的原文件一并保存（“下载上传的原表”）。"}]
             canonical = str(source)
         data = source.read_bytes()
         sha = hashlib.sha256(data).hexdigest()

@@ -30,19 +30,16 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint('id'),
         sa.UniqueConstraint('collection_id', 'stage', name='uq_rounds_stage'),
     )
-    with op.batch_alter_table('submissions') as batch:
-        batch.add_column(sa.Column('stage', sa.String(length=20), nullable=False, server_default='goals'))
-        batch.add_column(sa.Column('source_sha256', sa.String(length=64), nullable=True))
-        batch.add_column(sa.Column('figures', sa.JSON(), nullable=False, server_default='{}'))
-        batch.create_index('ix_submissions_stage', ['stage'])
-        batch.create_foreign_key('fk_submissions_source_sha256', 'blobs', ['source_sha256'], ['sha256'])
+    # Plain ALTER TABLE ADD COLUMN (no batch copy of the table): on SQLite a copy would drop a table that the
+    # transitions and opinions of an existing collection point to, which the enforced foreign keys refuse.
+    op.add_column('submissions', sa.Column('stage', sa.String(length=20), nullable=False, server_default='goals'))
+    op.add_column('submissions', sa.Column('source_sha256', sa.String(length=64), nullable=True))
+    op.add_column('submissions', sa.Column('figures', sa.JSON(), nullable=False, server_default='{}'))
+    op.create_index('ix_submissions_stage', 'submissions', ['stage'])
 
 
 def downgrade() -> None:
-    with op.batch_alter_table('submissions') as batch:
-        batch.drop_constraint('fk_submissions_source_sha256', type_='foreignkey')
-        batch.drop_index('ix_submissions_stage')
-        batch.drop_column('figures')
-        batch.drop_column('source_sha256')
-        batch.drop_column('stage')
+    op.drop_index('ix_submissions_stage', table_name='submissions')
+    for column in ('figures', 'source_sha256', 'stage'):  # SQLite >= 3.35 drops a column in place, as PostgreSQL
+        op.execute(f'ALTER TABLE submissions DROP COLUMN {column}')
     op.drop_table('rounds')

@@ -7,12 +7,15 @@ from __future__ import annotations
 import re
 
 import pytest
+from typer.testing import CliRunner
 
 from workbook_engine import api
+from workbook_engine.cli import app
 from workbook_engine.errors import WorkbookEngineError
 from workbook_engine.findings import CATALOGUE
 
 from . import corpus
+from .test_hostile_input import COMMANDS, assert_one_clear_line
 
 MEMBERS = [(family, name) for family, members in corpus.FAMILIES.items() for name in members]
 
@@ -45,3 +48,22 @@ def test_every_spelling_of_a_family_is_refused_with_its_code(family, name, tmp_p
 def test_every_family_has_codes_and_more_than_a_name():
     assert set(corpus.FAMILIES) == set(corpus.FAMILY_CODES)
     assert all(corpus.FAMILIES.values())
+
+
+@pytest.mark.parametrize("command", list(COMMANDS))
+@pytest.mark.parametrize(("family", "name"), MEMBERS, ids=[name for _, name in MEMBERS])
+def test_every_spelling_through_every_command_is_one_line_never_the_catch_all(family, name, command, tmp_path):
+    """The acceptance matrix of issue 26 in-process: exit 2, one Chinese line naming the file, no catch-all
+    ("处理时发生意外问题"), nothing written, the input unchanged."""
+    source = tmp_path / "in"
+    source.mkdir()
+    out = tmp_path / "out"
+    out.mkdir()
+    path = corpus.FAMILIES[family][name](source)
+    before = path.read_bytes()
+    result = CliRunner().invoke(app, COMMANDS[command](path, out))
+    assert result.exit_code == 2, (result.stdout, result.stderr, result.exception)
+    assert result.exception is None or isinstance(result.exception, SystemExit)
+    assert "意外问题" not in result.stderr and "Traceback" not in result.stderr
+    assert_one_clear_line(result.stderr, path, None)
+    assert list(out.iterdir()) == [] and path.read_bytes() == before

@@ -89,6 +89,7 @@ def test_every_command_refuses_every_bad_file(command, bad, refused_files, tmp_p
     result = CliRunner().invoke(app, COMMANDS[command](path, tmp_path))
     assert result.exit_code == 2, (result.stdout, result.stderr, result.exception)
     assert not isinstance(result.exception, Exception) or isinstance(result.exception, SystemExit)
+    assert "意外问题" not in result.stderr  # the catch-all is for bugs only (issue 26)
     says = corpus.REFUSED_SAYS.get(bad) if command != "import" or bad in IMPORT_SAYS_THE_SAME else None
     assert_one_clear_line(result.stderr, path, says)
     assert list(tmp_path.iterdir()) == [], "nothing may be written for a refused input"

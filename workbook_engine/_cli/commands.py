@@ -243,7 +243,7 @@ def extract_command(
 def publish_command(
     book: Path = typer.Argument(..., help="规范工作簿 .xlsx", readable=False),
     output: str = typer.Option(..., "-o", "--output",
-                               help="输出的部门预算绩效文本 .docx；以 / 结尾的文件夹则每个部门各生成一份"),
+                               help="输出的部门预算绩效文本（或 --form 的表格）.docx；以 / 结尾的文件夹则每个部门各生成一份"),
     dept: Optional[str] = typer.Option(None, "--dept", help="只发布这个部门（部门编码）"),
     pdf: bool = typer.Option(False, "--pdf", help="同时用 LibreOffice 生成 PDF（目录已更新）"),
     finance_bureau: str = typer.Option("", "--finance-bureau", help="封面上的审核单位，如 乐亭县财政局"),

@@ -50,6 +50,7 @@ from ..validation import check
 from ..year_config import YearConfig
 from .document import (
     JC,
+    NARROW_EM,
     STYLE_NAMES,
     TWIPS_PER_CM,
     PublishedFile,
@@ -133,8 +134,15 @@ class FormTableWriter:
         self.styles = {**workbook_template()["styles"], **EXTRA_STYLES}
         self.grid = TableGrid.for_page(page, template.column_widths)
         self.margin = float(settings.get("forms", {}).get("cell_margin", self.table["cell_margin"]))
+        self.size = table_font_size(template, page, settings)
 
-    def _cell(self, cell: FormCell, text: str, keep_next: bool) -> str:
+    def _scale(self, cell: FormCell, text: str) -> int | None:
+        """A figure is never broken over two lines: the character width (percent) at which it fits its cell."""
+        needed = len(text) * self.size * NARROW_EM
+        available = self.grid.width(cell.col, cell.span) / 20 - 2 * self.margin * 28.35 - 2
+        return None if needed <= available else max(50, int(100 * available / needed))
+
+    def _cell(self, cell: FormCell, text: str, keep_next: bool, figure: bool) -> str:
         props = self.styles.get(cell.style, {})
         merge = "<w:vMerge/>" if cell.covered else '<w:vMerge w:val="restart"/>' if cell.rowspan > 1 else ""
         span = f'<w:gridSpan w:val="{cell.span}"/>' if cell.span > 1 else ""
@@ -143,7 +151,7 @@ class FormTableWriter:
         valign = "center" if props.get("valign", "center") == "center" else "top"
         paragraph = paragraph_xml("" if cell.covered else text, style_id(FORM_TABLE_STYLE),
                                   align=JC.get(props.get("align", "left"), "left"), bold=bool(props.get("bold")),
-                                  keep_next=keep_next)
+                                  keep_next=keep_next, scale=self._scale(cell, text) if figure else None)
         return (f'<w:tc><w:tcPr><w:tcW w:w="{self.grid.width(cell.col, cell.span)}" w:type="dxa"/>{span}{merge}'
                 f'{borders}<w:vAlign w:val="{valign}"/></w:tcPr>{paragraph}</w:tc>')
 
@@ -168,7 +176,8 @@ class FormTableWriter:
             out.append("<w:tr><w:trPr><w:cantSplit/></w:trPr>")
             for cell in row.cells:
                 value = values.get((index, cell.col)) if cell.formula is not None else cell.value
-                out.append(self._cell(cell, shown_text(cell, value, self.styles), keep))
+                out.append(self._cell(cell, shown_text(cell, value, self.styles), keep,
+                                      figure=value is not None and not isinstance(value, str)))
             out.append("</w:tr>")
         out.append("</w:tbl>")
         return "".join(out)

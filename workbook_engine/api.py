@@ -11,6 +11,7 @@ from .io.atomic import check_output
 if TYPE_CHECKING:  # the implementations are imported by the function that needs them (start-up time)
     from .diff import Diff
     from .findings import Report
+    from .importer import Imported
     from .merge import MergeOutcome, Progress
     from .model import Book
     from .official.pipeline import Progress as JobProgress
@@ -36,7 +37,7 @@ def __getattr__(name: str) -> Any:
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
-__all__ = ["new_workbook", "import_document", "validate", "check", "annotate", "read_book", "review",
+__all__ = ["new_workbook", "import_document", "import_checked", "validate", "check", "annotate", "read_book", "review",
            "annotate_review", "merge", "diff", "render", "extract", "publish", "publish_form", "render_form",
            "score", "next_year_workbook",
            "Report", "RenderResult", "PublishResult", "check_output"]
@@ -65,13 +66,28 @@ def import_document(document: str | os.PathLike[str], output: str | os.PathLike[
                     year: int | None = None, dept_code: str | None = None, dept_name: str | None = None,
                     overwrite: bool = False) -> Book:
     """Parse a published document and write it as a canonical workbook (an existing output only with
-    ``overwrite``: it may be a workbook someone has been typing in)."""
-    from .canonical_writer import write_book
-    from .importer import import_document as read_document
+    ``overwrite``: it may be a workbook someone has been typing in). A document with problems is refused
+    with all of them listed (DocumentProblems); see import_checked for --force."""
+    return import_checked(document, output, year=year, dept_code=dept_code, dept_name=dept_name,
+                          overwrite=overwrite).book
 
-    book = read_document(Path(document), year=year, dept_code=dept_code, dept_name=dept_name)
-    write_book(book, output, inputs=[document], overwrite=overwrite)
-    return book
+
+def import_checked(document: str | os.PathLike[str], output: str | os.PathLike[str], *,
+                   year: int | None = None, dept_code: str | None = None, dept_name: str | None = None,
+                   overwrite: bool = False, force: bool = False) -> Imported:
+    """Import with every problem of the document found at once (WBE-E301…E304, each with its place).
+    Problems refuse the import (DocumentProblems, nothing written) unless ``force``: then the workbook is
+    written with what could not be placed in its 未归位内容 sheet, and the result lists the problems."""
+    from .canonical_writer import write_book
+    from .importer import read_document
+    from .importer.unplaced_sheet import unplaced_sheet
+
+    imported = read_document(Path(document), year=year, dept_code=dept_code, dept_name=dept_name)
+    if imported.findings and not force:
+        raise imported.refusal()
+    extra = unplaced_sheet(imported.passages) if imported.findings else None
+    write_book(imported.book, output, inputs=[document], overwrite=overwrite, extra_sheets=extra)
+    return imported
 
 
 def check(path: str | os.PathLike[str], config: ReviewConfig | None = None, *, review: bool = True) -> Checked:

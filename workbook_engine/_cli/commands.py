@@ -59,17 +59,39 @@ def import_command(
     year: Optional[int] = typer.Option(None, "--year", help="年度；不填则从项目编码推断"),
     dept_code: Optional[str] = typer.Option(None, "--dept-code", help="部门编码（文本中没有时）"),
     dept_name: Optional[str] = typer.Option(None, "--dept-name", help="部门名称（文本中没有时）"),
+    force: bool = typer.Option(False, "--force", help="文本有问题时仍然写出工作簿：未能归位的内容写在“未归位内容”工作表中"),
+    format: OutputFormat = FORMAT,
     overwrite: bool = OVERWRITE,
 ) -> None:
     from .. import api
+    from ..importer import DocumentProblems
 
-    book = api.import_document(document, output, year=year, dept_code=dept_code, dept_name=dept_name,
-                               overwrite=overwrite)
+    try:
+        imported = api.import_checked(document, output, year=year, dept_code=dept_code, dept_name=dept_name,
+                                      overwrite=overwrite, force=force)
+    except DocumentProblems as problems:  # every problem listed, nothing written (exit 2)
+        if format is not OutputFormat.json:
+            raise
+        typer.echo(findings_json(problems.imported.report, output=str(output), written=False))
+        raise typer.Exit(problems.exit_code) from None
+    status = 1 if imported.findings else 0  # written with --force, but the document had problems
+    if format is OutputFormat.json:
+        typer.echo(findings_json(imported.report, output=str(output), written=True))
+        raise typer.Exit(status)
+    book = imported.book
     departments = book.departments()
     typer.echo(
         f"已导入 {document} → {output}：{len(departments)} 个部门，{len(book.projects)} 个项目，"
         f"{len(book.indicators)} 个指标，{len(book.goals)} 条部门目标，预算合计 {book.total_budget():.2f} 万元。"
     )
+    if imported.findings:
+        from ..sheets import UNPLACED_SHEET
+
+        typer.echo(f"注意：导入时发现 {len(imported.findings)} 个问题，已按 --force 写出；"
+                   f"未能归位的内容在“{UNPLACED_SHEET}”工作表中（{len(imported.passages)} 行）：")
+        for number, found in enumerate(imported.findings, start=1):
+            typer.echo(f"  {number}. [{found.code}] {found.message}")
+        raise typer.Exit(status)
 
 
 @handle_errors

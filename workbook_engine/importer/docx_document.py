@@ -2,7 +2,7 @@
 
 It turns the Word body into the same stream of paragraphs and table rows the text export gives (a cell
 covered by a vertical merge becomes an empty cell, a horizontally merged cell is one cell), so one parser
-(text_document.DocumentParser) understands both. The cover is skipped by the parser (it comes before the
+(parser.DocumentParser) understands both. The cover is skipped by the parser (it comes before the
 first section heading); table-of-contents paragraphs are skipped here, by style, as a TOC content control, or
 as the result of a TOC field (FieldTracker); headers and footers are not part of the body at all.
 """
@@ -19,7 +19,8 @@ from ..errors import DocumentError
 from ..io.containment import run_contained
 from ..io.guard import check_docx
 from ..model import Book
-from .text_document import Paragraph, Row, parse_tokens
+from .parser import read_tokens
+from .problems import Imported, Paragraph, Row
 
 TOC_STYLE_PREFIXES = ("toc", "contents", "目录")  # Word, LibreOffice, WPS
 
@@ -84,31 +85,33 @@ def _cell_text(tc) -> str:
     return "\n".join(_text(p) for p in tc.iter(qn("w:p")))
 
 
-def _rows(table, line: int) -> Iterator[Row]:
-    for tr in table.iter(qn("w:tr")):
+def _rows(table, line: int, number: int) -> Iterator[Row]:
+    """The rows of table ``number``, each named 表 N 第 M 行 in a report."""
+    for index, tr in enumerate(table.iter(qn("w:tr")), start=1):
         cells: list[str] = []
         for tc in tr.findall(qn("w:tc")):
             props = tc.find(qn("w:tcPr"))
             merge = props.find(qn("w:vMerge")) if props is not None else None
             continued = merge is not None and merge.get(qn("w:val")) in (None, "continue")
             cells.append("" if continued else _cell_text(tc))
-        yield Row(line, cells, line)
+        yield Row(line, cells, line, f"表 {number} 第 {index} 行")
 
 
 def docx_tokens(path: Path) -> list[Paragraph | Row]:
-    """Paragraphs and rows in body order; 'line' numbers count body blocks (paragraphs and rows), from 1."""
+    """Paragraphs and rows in body order; 'line' numbers count body blocks (paragraphs and rows), from 1, and
+    each item names its place as staff find it: 第 N 段 (paragraphs of the body), 表 N 第 M 行."""
     try:
         document = docx.Document(str(path))
     except Exception as exc:  # python-docx raises many kinds on a damaged package; name the file instead
         raise DocumentError(f"无法作为 Word 文档读取（{type(exc).__name__}: {str(exc)[:120]}）。"
                             "请用 Word 或 WPS 打开并另存为“Word 文档 (*.docx)”后再试。", path=str(path)) from None
     items: list[Paragraph | Row] = []
-    number = 0
+    number = paragraphs = tables = 0
 
     fields = FieldTracker()
 
     def walk(container) -> None:
-        nonlocal number
+        nonlocal number, paragraphs, tables
         for element in container.iterchildren():
             if _is_toc(element):
                 continue
@@ -116,11 +119,13 @@ def docx_tokens(path: Path) -> list[Paragraph | Row]:
                 continue
             if element.tag == qn("w:p"):
                 number += 1
+                paragraphs += 1
                 text = _text(element).strip()
                 if text:
-                    items.append(Paragraph(number, text))
+                    items.append(Paragraph(number, text, f"第 {paragraphs} 段"))
             elif element.tag == qn("w:tbl"):
-                for row in _rows(element, number + 1):
+                tables += 1
+                for row in _rows(element, number + 1, tables):
                     number += 1
                     row.line = row.end_line = number
                     items.append(row)
@@ -133,10 +138,19 @@ def docx_tokens(path: Path) -> list[Paragraph | Row]:
     return items
 
 
-def read_docx_document(path: str | Path, *, year: int | None = None, dept_code: str | None = None,
-                       dept_name: str | None = None) -> Book:
-    """Read a published .docx into a Book."""
+def read_docx_imported(path: str | Path, *, year: int | None = None, dept_code: str | None = None,
+                       dept_name: str | None = None) -> Imported:
+    """Read a published .docx: the book and every problem found (for --force)."""
     p = check_docx(path)
     tokens = run_contained(lambda: docx_tokens(p), path=p, what="读取 Word 文档")  # python-docx contained (issue 26)
-    return parse_tokens(tokens, path=str(p), year=year, dept_code=dept_code, dept_name=dept_name,
-                        spaces_are_breaks=False)
+    return read_tokens(tokens, path=str(p), year=year, dept_code=dept_code, dept_name=dept_name,
+                       spaces_are_breaks=False)
+
+
+def read_docx_document(path: str | Path, *, year: int | None = None, dept_code: str | None = None,
+                       dept_name: str | None = None) -> Book:
+    """Read a published .docx into a Book; DocumentProblems when something was not placed."""
+    imported = read_docx_imported(path, year=year, dept_code=dept_code, dept_name=dept_name)
+    if imported.findings:
+        raise imported.refusal()
+    return imported.book

@@ -10,6 +10,7 @@ from . import (
     monitor_indicators,
     monitor_projects,
     projects,
+    unplaced,
 )
 from .base import Column, SheetSpec, normalize_header
 
@@ -33,7 +34,9 @@ REVIEW_SHEET = "审核结果"
 MERGE_LOG_SHEET = "合并记录"
 CONFLICTS_SHEET = "冲突"
 DIFF_SHEET = "比对结果"
-AUXILIARY_SHEETS = (HELP_SHEET, LISTS_SHEET, FINDINGS_SHEET, MERGE_LOG_SHEET, CONFLICTS_SHEET, REVIEW_SHEET, DIFF_SHEET)
+UNPLACED_SHEET = unplaced.NAME  # what `wbe import --force` could not place (sheets/unplaced.py)
+AUXILIARY_SHEETS = (HELP_SHEET, LISTS_SHEET, FINDINGS_SHEET, MERGE_LOG_SHEET, CONFLICTS_SHEET, REVIEW_SHEET, DIFF_SHEET,
+                    UNPLACED_SHEET)
 
 
 def spec_for_sheet_name(name: str) -> SheetSpec | None:
@@ -48,6 +51,7 @@ def spec_for_sheet_name(name: str) -> SheetSpec | None:
 __all__ = [
     "Column", "SheetSpec", "GOALS", "PROJECTS", "INDICATORS", "MONITOR_PROJECTS", "MONITOR_INDICATORS",
     "EVALUATION_PROJECTS", "EVALUATION_INDICATORS", "YEAR_SPECS", "SPECS", "BY_KIND", "HELP_SHEET", "LISTS_SHEET",
-    "FINDINGS_SHEET", "REVIEW_SHEET", "MERGE_LOG_SHEET", "CONFLICTS_SHEET", "DIFF_SHEET", "AUXILIARY_SHEETS",
+    "FINDINGS_SHEET", "REVIEW_SHEET", "MERGE_LOG_SHEET", "CONFLICTS_SHEET", "DIFF_SHEET", "UNPLACED_SHEET",
+    "AUXILIARY_SHEETS",
     "spec_for_sheet_name", "normalize_header",
 ]

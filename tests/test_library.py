@@ -277,3 +277,52 @@ def test_every_peer_code_has_a_case_here_and_a_section_in_docs_library():
     for code in PEERS:
         assert f'== "{code}"' in source, code  # a test that selects its findings
         assert f"### {code}" in doc, code
+
+
+# -- WBE-R139 with the peers' figures (issue 24) -------------------------------------------------------------
+def _afforestation_library(folder: Path, survival_rates: list[int]) -> Path:
+    """A library of afforestation projects from a Parquet export: one 造林成活率 target per project."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    n = len(survival_rates)
+    folder.mkdir(parents=True, exist_ok=True)
+    export = folder / "afforestation.parquet"
+    pq.write_table(pa.table({
+        "year": [2024] * n, "region": ["130225"] * n, "dept_code": ["470001"] * n, "dept_name": ["某县林业局"] * n,
+        "project_code": [f"13022524P00LY0E1{k:05d}" for k in range(n)], "project_name": ["国土绿化造林"] * n,
+        "purpose": ["荒山造林"] * n, "goal": [""] * n, "level1": ["产出指标"] * n, "level2": ["质量指标"] * n,
+        "level3": ["造林成活率"] * n, "description": [""] * n, "value": [f"≥{v}%" for v in survival_rates],
+        "basis": ["行业标准"] * n, "actual": [""] * n, "score": [None] * n}), export)
+    target = folder / "library"
+    assert api.library_build([export], target).exit_code() == 0
+    return target
+
+
+def _r139(path: Path, *extra: object) -> dict:
+    result = run_cli("review", path, *extra, "--format", "json", "--all")
+    assert result.returncode == 0, result.stderr
+    found = [f for f in json.loads(result.stdout)["findings"] if f["code"] == "WBE-R139"]
+    assert len(found) == 1 and found[0]["cell"] == "H3" and found[0]["value"] == "≥60%"
+    return found[0]
+
+
+def test_a_target_below_the_sector_norm_also_states_the_peers_median_and_p10(tmp_path: Path):
+    from openpyxl import load_workbook
+
+    workbook = load_workbook(SAMPLE)
+    workbook["指标"]["F3"], workbook["指标"]["G3"], workbook["指标"]["H3"] = "造林成活率", "反映造林成活的比例", "≥60%"
+    book = tmp_path / "book" / "afforestation.xlsx"
+    book.parent.mkdir()
+    workbook.save(book)
+    plain = _r139(book)
+    assert "GB/T 15776-2016" in plain["message"] and "指标库" not in plain["message"]
+
+    library = _afforestation_library(tmp_path, list(range(85, 94)))  # 85 … 93: median 89, p10 85.8
+    with_peers = _r139(book, "--library", library)
+    assert "GB/T 15776-2016" in with_peers["message"] and "≥85%" in with_peers["message"]
+    assert "指标库中 9 个同类目标（单位 %）的中位数为 ≥89%，10% 分位数为 85.8%" in with_peers["message"]
+    assert "同类项目多为 ≥89%" in with_peers["message"]
+
+    few = _afforestation_library(tmp_path / "few", [90, 92])  # two values say nothing about a sector
+    assert _r139(book, "--library", few)["message"] == plain["message"]

@@ -584,7 +584,11 @@ _REVIEW_ENTRIES: tuple[Entry, ...] = (
     _review("WBE-R139", "可行性", 4, "目标低于行业标准", "a target below the sector norm (templates/standards.toml)",
             "造林成活率 ≥60%", "≥85%",
             "“{name}”的目标“{value}”低于行业标准 {floor}（{source}）。",
-            "请把目标提高到不低于 {floor}，或在指标值确定依据中说明本项目为何低于标准。"),
+            "请把目标提高到不低于 {floor}，或在指标值确定依据中说明本项目为何低于标准。",
+            variants={"peers": ("“{name}”的目标“{value}”低于行业标准 {floor}（{source}）；指标库中 {peers} 个同类"
+                                "目标（单位 {unit}）的中位数为 {median}，10% 分位数为 {p10}。",
+                                "请把目标提高到不低于 {floor}（同类项目多为 {median}），或在指标值确定依据中说明本项目"
+                                "为何低于标准。")}),
 )
 
 # -- the budget year (issue 22): 监控 and 自评 sheets, validation/year_rules.py and scoring.py; WBE-E230…W249,

@@ -133,25 +133,32 @@ def _findings(book: Book, library: Library, places: _Places, rules: PeerRules) -
     return found
 
 
-def _weaker(library: Library, keyed: list[tuple[Any, tuple[str, str, str], Any]], places: _Places,
-            rules: PeerRules) -> list[Finding]:
+def _distributions(library: Library, wanted: set[tuple[str, ...]], min_n: int) -> dict[tuple[str, ...], tuple]:
+    """(key_level1, key_level2, key_level3, unit, direction) -> (n, p10, median, p90) of the library's values,
+    for the wanted keys with at least ``min_n`` values (one query, whatever the number of keys)."""
     from ..library.query import temp_table
 
     con = library.con
     views = {row[0] for row in con.execute("SELECT view_name FROM duckdb_views()").fetchall()}
-    if "dists" not in views:
-        return []
-    wanted = {(*key, value.unit, value.direction) for _, key, value in keyed
-              if value.number is not None and value.direction in ("≥", "≤") and value.unit not in MONEY}
-    if not wanted:
-        return []
+    if "dists" not in views or not wanted:
+        return {}
     temp_table(con, "peer_keys", {"k1": "VARCHAR", "k2": "VARCHAR", "k3": "VARCHAR", "unit": "VARCHAR",
                                   "direction": "VARCHAR"}, sorted(wanted))
-    dists = {tuple(row[:5]): row[5:] for row in con.execute("""
+    return {tuple(row[:5]): row[5:] for row in con.execute("""
         SELECT d.key_level1, d.key_level2, d.key_level3, d.unit, d.direction, d.n, d.p10, d.median, d.p90
         FROM dists d JOIN peer_keys k ON d.key_level1 = k.k1 AND d.key_level2 = k.k2 AND d.key_level3 = k.k3
                                       AND d.unit = k.unit AND d.direction = k.direction
-        WHERE d.n >= ?""", [rules.min_peers]).fetchall()}
+        WHERE d.n >= ?""", [min_n]).fetchall()}
+
+
+def _weaker(library: Library, keyed: list[tuple[Any, tuple[str, str, str], Any]], places: _Places,
+            rules: PeerRules) -> list[Finding]:
+    wanted: set[tuple[str, ...]] = {(*key, value.unit, value.direction) for _, key, value in keyed
+                                    if value.number is not None and value.direction in ("≥", "≤")
+                                    and value.unit not in MONEY}
+    dists = _distributions(library, wanted, rules.min_peers)
+    if not dists:
+        return []
     found = []
     for ind, key, value in keyed:
         figures = dists.get((*key, value.unit, value.direction))
@@ -245,6 +252,47 @@ def _copied(book: Book, library: Library, keyed: list[tuple[Any, tuple[str, str,
     return found
 
 
+# WBE-R139 with a library: the peers' figures are shown from this many values of the same indicator and unit
+# (fewer say nothing about a sector; the standard itself still applies).
+FIGURES_MIN = 5
+
+
+def with_peer_figures(book: Book, findings: list[Finding], library: Library) -> list[Finding]:
+    """The review's findings with each WBE-R139 (a target below the sector norm) also stating the library's
+    median and 10 % quantile of lower-bound targets (≥) for the same indicator and unit; others unchanged."""
+    from dataclasses import replace
+
+    from ..findings import CATALOGUE
+    from ..library.normalise import level1_key, level2_key, level3_key, parse_value
+    from ..values import parse_indicator_value
+    from .rules import Standard, compact, norm_fields, norm_missed
+
+    at_row = {(ind.project_code, ind.row): ind for ind in book.indicators}
+    targets: dict[int, tuple[Any, Standard, tuple[str, ...]]] = {}
+    for n, f in enumerate(findings):
+        ind = at_row.get((f.project or "", f.row)) if f.code == "WBE-R139" else None
+        if ind is None:
+            continue
+        norm = norm_missed(compact(ind.level3), parse_indicator_value(ind.value))
+        value = parse_value(ind.value or "")
+        if norm is None or value.number is None:
+            continue
+        targets[n] = (ind, norm, (level1_key(ind.level1), level2_key(ind.level1, ind.level2),
+                                  level3_key(ind.level3), value.unit, "≥"))
+    dists = _distributions(library, {wanted for _, _, wanted in targets.values()}, FIGURES_MIN)
+    result = list(findings)
+    for n, (ind, norm, key) in targets.items():
+        figures = dists.get(key)
+        if figures is None:
+            continue
+        unit = key[3]
+        message = CATALOGUE["WBE-R139"].message(
+            "peers", name=ind.level3, value=ind.value, **norm_fields(norm), peers=int(figures[0]), unit=unit or "无",
+            median=f"≥{_num(float(figures[2]))}{unit}", p10=f"{_num(float(figures[1]))}{unit}")
+        result[n] = replace(findings[n], message=message)
+    return result
+
+
 def peer_check(library: str | os.PathLike[str]) -> Any:
     """The peer review as a validator extra check (`wbe validate --library`)."""
 
@@ -260,6 +308,7 @@ def review_with_peers(path: str | os.PathLike[str], library: str | os.PathLike[s
                       config: ReviewConfig | None = None) -> ReviewResult:
     """`wbe review --library`: the review, plus the peer findings, graded together."""
     from ..findings import REVIEW_CODES, Report
+    from ..library.query import Library
     from ..validation.engine import check
     from . import criterion_key, review_book
     from .config import load_config
@@ -268,8 +317,10 @@ def review_with_peers(path: str | os.PathLike[str], library: str | os.PathLike[s
     checked = check(Path(path))
     config = config if config is not None else load_config(checked.loaded.path)
     result = review_book(checked.book, checked.loaded, checked.report, config)
-    extra = peer_findings(checked.book, library, loaded=checked.loaded, config=config)
-    report = Report(result.report.file, [*result.report.findings, *extra])
+    with Library(library) as opened:
+        extra = peer_findings(checked.book, opened, loaded=checked.loaded, config=config)
+        own = with_peer_figures(checked.book, result.report.findings, opened)
+    report = Report(result.report.file, [*own, *extra])
     report.sort(criterion_key)
     sheets = {kind: table.sheet_name for kind in ("goals", "projects", "indicators")
               if (table := checked.loaded.table(kind)) is not None}

@@ -42,7 +42,7 @@ from .similarity import (
     sectors_of,
     with_neighbours,
 )
-from .standards import scale, standards
+from .standards import Standard, scale, standards
 
 # Placeholders left from a template: **, XX, ××, …, ○○, □□ (after NFKC, ＊ is *, Ｘ is X and … is ...).
 _PLACEHOLDER_RE = re.compile(r"\*{2,}|(?<![A-Za-z])[Xx]{2,}(?![A-Za-z])|×{2,}|\.{3,}|○{2,}|□{2,}")
@@ -671,21 +671,30 @@ def qualitative_values(ctx: ReviewContext) -> Iterator[Finding]:
         yield ctx.indicator("WBE-R129", n, "value")
 
 
+def norm_missed(name: str, value: IndicatorValue) -> Standard | None:
+    """The sector norm (templates/standards.toml) a lower-bound target ``value`` of the indicator ``name``
+    (compact form) falls below, or None; WBE-R139 and its peer figures (review/peers.py) both ask here."""
+    if value.kind != "quantitative" or value.number is None or not _is_lower_bound(value):
+        return None
+    for norm in standards():
+        if norm.name.search(name) and value.unit == norm.unit and value.number < norm.floor:
+            return norm
+    return None
+
+
+def norm_fields(norm: Standard) -> dict[str, str]:
+    """The message fields of a missed norm: its floor with unit, and its source."""
+    return {"floor": f"{norm.floor.normalize():f}{norm.unit}", "source": norm.source}
+
+
 @rule("WBE-R139")
 def below_sector_norm(ctx: ReviewContext) -> Iterator[Finding]:
-    table = standards()
-    if not table:
+    if not standards():
         return
     for n, _ in enumerate(ctx.book.indicators):
-        value = ctx.values[n]
-        if value.kind != "quantitative" or value.number is None or not _is_lower_bound(value):
-            continue
-        name = ctx.names[n]
-        for norm in table:
-            if norm.name.search(name) and value.unit == norm.unit and value.number < norm.floor:
-                yield ctx.indicator("WBE-R139", n, "value", floor=f"{norm.floor.normalize():f}{norm.unit}",
-                                    source=norm.source)
-                break
+        norm = norm_missed(ctx.names[n], ctx.values[n])
+        if norm is not None:
+            yield ctx.indicator("WBE-R139", n, "value", **norm_fields(norm))
 
 
 RULES: tuple[ReviewRule, ...] = (

@@ -234,7 +234,7 @@ def test_publish_form_keeps_an_existing_output_unless_overwrite(county, tmp_path
     done = run_cli("publish", "--form", "evaluation", county, "-o", out, "--overwrite", "--format", "json")
     assert done.returncode == 0, done.stderr
     files = json.loads(done.stdout)["files"]
-    assert files[0]["path"] == str(out) and files[0]["projects"] == 9
+    assert files[0]["path"] == str(out) and files[0]["projects"] == 9 and files[0]["form"] == "evaluation"
     assert word_forms(out)[0][0].startswith("项目支出绩效自评表")
 
 
@@ -273,3 +273,20 @@ def test_the_forms_convert_to_pdf(county, tmp_path):
         assert sum(f"{title}（{year}年度）" in page for page in pages) == len(book.projects)
         assert all(project.name in "".join(pages) for project in book.projects)
         assert sorted(p.name for p in tmp_path.iterdir() if p.name.startswith(form)) == [out.name, pdf.name]
+
+
+def test_a_folder_gets_one_form_per_department_named_as_publish_names_them(county, tmp_path):
+    folder = tmp_path / "表格"
+    result = run_cli("publish", "--form", "monitor", county, "-o", f"{folder}/")
+    assert result.returncode == 0, result.stderr
+    dept = read_book(county).departments()[0]
+    written = folder / f"{dept.code}{dept.name}.docx"
+    assert [p.name for p in folder.iterdir()] == [written.name]
+    assert word_forms(written)[0][0].startswith("项目支出绩效目标执行监控表")
+
+
+def test_pdf_without_libreoffice_writes_nothing(county, tmp_path):
+    out = tmp_path / "自评表.docx"
+    result = run_cli("publish", "--form", "evaluation", county, "-o", out, "--pdf", env={"PATH": str(tmp_path)})
+    assert result.returncode == 2 and "找不到 LibreOffice" in result.stderr
+    assert list(tmp_path.iterdir()) == []

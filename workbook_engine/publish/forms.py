@@ -194,6 +194,16 @@ def form_page(settings: dict[str, Any], template: FormTemplate) -> dict[str, Any
 
 
 @dataclass
+class PublishedForm(PublishedFile):
+    """A department's published 监控表 or 自评表 (and its PDF); in JSON with ``form`` as `wbe render --form`."""
+
+    kind: str = ""
+
+    def to_dict(self) -> dict[str, Any]:
+        return {**super().to_dict(), "form": self.kind}
+
+
+@dataclass
 class FormDocument:
     """One department's forms as a python-docx document, with what it holds."""
 
@@ -247,14 +257,14 @@ def build_form_document(forms: list[ProjectForm], dept: Department, template: Fo
 
 def write_form_document(book: Book, dept: Department, kind: str, path: str | os.PathLike[str], *, period: str,
                         config: YearConfig, inputs: Iterable[str | os.PathLike[str]] = (),
-                        overwrite: bool = False) -> PublishedFile:
+                        overwrite: bool = False) -> PublishedForm:
     """Write one department's 监控表 or 自评表 (.docx) atomically."""
     template = form_template(kind)
     forms = project_forms(book, dept, kind, period, config)
     built = build_form_document(forms, dept, template, period)
     with atomic_path(path, inputs=inputs, overwrite=overwrite) as temp:
         built.document.save(str(temp))
-    return PublishedFile(Path(path), dept, built.projects, built.indicators)
+    return PublishedForm(Path(path), dept, built.projects, built.indicators, kind=kind)
 
 
 # --- the job ------------------------------------------------------------------------------------------------
@@ -310,4 +320,4 @@ def publish_forms(book_path: str | os.PathLike[str], output: str | os.PathLike[s
     return result
 
 
-__all__ = ["publish_forms", "write_form_document", "build_form_document", "engine_scores", "shown_text"]
+__all__ = ["PublishedForm", "publish_forms", "write_form_document", "build_form_document", "engine_scores", "shown_text"]

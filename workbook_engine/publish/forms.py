@@ -73,11 +73,12 @@ PX_PER_CHARACTER, PX_PADDING, PT_PER_PX = 7, 5, 0.75  # an Excel column of w cha
 def table_font_size(template: FormTemplate, page: dict[str, Any], settings: dict[str, Any]) -> float:
     """The form's cell text size: Excel's body size scaled as the printed sheet is scaled to the page width
     (fit to one page wide), so that a cell holds what it holds on paper from Excel; never above publish.toml's
-    table size, rounded down to half points."""
+    [forms] size (else [table] size), rounded down to half points."""
     sheet_pt = sum(PX_PER_CHARACTER * w + PX_PADDING for w in template.column_widths) * PT_PER_PX
     text_pt = (page["width"] - page["margin_left"] - page["margin_right"]) * TWIPS_PER_CM / 20
     body = float(workbook_template()["fonts"]["body_size"])
-    return max(6.0, min(float(settings["table"]["size"]), int(body * text_pt / sheet_pt * 2) / 2))
+    largest = float(settings.get("forms", {}).get("size", settings["table"]["size"]))
+    return max(6.0, min(largest, int(body * text_pt / sheet_pt * 2) / 2))
 
 
 # --- what a cell shows --------------------------------------------------------------------------------------
@@ -169,9 +170,10 @@ class FormTableWriter:
         for index, row in enumerate(rows):
             spans.update({c.col: c.rowspan for c in row.cells if not c.covered})
             following = rows[index + 1] if index + 1 < len(rows) else None
-            # a header stays with the first indicator, a short merged block (an 一级) with its rows; the
-            # 绩效指标 column merged down the whole block does not hold it together
-            keep = following is not None and (row.section == "header" or any(
+            # a header stays with the first indicator, the last indicator with the footer, a short merged block
+            # (an 一级) with its rows; the 绩效指标 column merged down the whole block does not hold it together
+            keep = following is not None and (row.section == "header" or following.section == "footer" and
+                                              row.section != "footer" or any(
                 c.covered and spans.get(c.col, 1) <= KEPT_ROWS for c in following.cells))
             out.append("<w:tr><w:trPr><w:cantSplit/></w:trPr>")
             for cell in row.cells:
@@ -184,12 +186,11 @@ class FormTableWriter:
 
 
 def form_page(settings: dict[str, Any], template: FormTemplate) -> dict[str, Any]:
-    """publish.toml's page, turned when the form is landscape (the margins turn with it)."""
-    page = dict(settings["page"])
+    """publish.toml's page with its [forms.page] keys, turned when the form is landscape (width and height
+    swapped; the margins are those of the page as printed)."""
+    page = {**settings["page"], **settings.get("forms", {}).get("page", {})}
     if template.orientation == "landscape":
         page["width"], page["height"] = page["height"], page["width"]
-        page["margin_top"], page["margin_left"] = page["margin_left"], page["margin_top"]
-        page["margin_bottom"], page["margin_right"] = page["margin_right"], page["margin_bottom"]
     return page
 
 

@@ -173,11 +173,14 @@ def test_every_code_has_a_failing_case():
     """Review codes (WBE-R…) have theirs in test_review.py, extract's in test_extract.py, the collection
     box's reviewer opinions (WBE-W080) in test_collect_workflow.py, the budget year's (section year) in
     test_budget_year_checks.py and test_scoring.py, the refusals before reading (WBE-I…) in
-    test_guard_families.py and test_guard_containment.py."""
+    test_guard_families.py and test_guard_containment.py, the import's (WBE-E301…E304) in
+    test_import_problems.py."""
     collect = {code for code, entry in CATALOGUE.items() if entry.section == COLLECT_SECTION}
     year = {code for code, entry in CATALOGUE.items() if entry.section == "year"}
     refused = {code for code, entry in CATALOGUE.items() if entry.section == "input"}
-    assert {c[0] for c in CASES} | set(FILE_CASES) == set(CODES) - set(REVIEW) - set(EXTRACT) - collect - year - refused
+    imported = {code for code, entry in CATALOGUE.items() if entry.section == "import"}
+    assert {c[0] for c in CASES} | set(FILE_CASES) == \
+        set(CODES) - set(REVIEW) - set(EXTRACT) - collect - year - refused - imported
 
 
 def test_findings_name_sheet_row_column_and_value(edit_sample):

@@ -123,6 +123,11 @@ def test_a_monitoring_round_on_the_library(made, tmp_path):
         assert "落后 36.25 个百分点" in slow[header.index("提示")]
         summary = {r[0]: r for r in county["部门汇总"].iter_rows(min_row=3, values_only=True)}
         assert summary["450001"][7] == 1 and summary["450002"][2] == "未提交"
+    from workbook_engine.collect.county import export
+
+    written = export(collect, tmp_path / "导出", every=True)
+    names = sorted(p.name for p in written if p.parent.name.startswith("450001"))
+    assert names == [f"第{goals_id}号-已通过-450001.xlsx", f"第{sub.id}号-运行监控-已退回-监控表.xlsx"]
 
 
 def test_a_self_evaluation_round_scores_as_scoring_py(made, tmp_path):

@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 
 from .accounts import audit
 from .board import ACCEPTED_STATE, board, write_board
-from .models import STATE_NAMES, UPLOADED, Department, Submission, User
+from .models import GOALS, STAGE_NAMES, STATE_NAMES, UPLOADED, Department, Submission, User
 from .service import Collect
 
 if TYPE_CHECKING:
@@ -118,7 +118,8 @@ def export(collect: Collect, output_dir: str | os.PathLike[str], *, every: bool 
             folder.mkdir(exist_ok=True)
             for submission in chosen:
                 stem = Path(submission.filename).stem or "工作簿"
-                target = folder / safe_name(f"第{submission.id}号-{STATE_NAMES[submission.state]}-{stem}.xlsx")
+                stage = f"{STAGE_NAMES[submission.stage]}-" if submission.stage != GOALS else ""  # a form round's
+                target = folder / safe_name(f"第{submission.id}号-{stage}{STATE_NAMES[submission.state]}-{stem}.xlsx")
                 with atomic_path(target, overwrite=overwrite, suffix=".xlsx") as temp:
                     shutil.copyfile(blob_path(collect, submission), temp)
                 written.append(target)

@@ -20,7 +20,7 @@ from .io.calamine_reader import CalamineWorkbook, SheetGrid
 from .io.cell_text import all_storable, text_problem
 from .io.guard import Inspection
 from .io.sheet_scan import SheetScan
-from .sheets import SPECS, SheetSpec, spec_for_sheet_name
+from .sheets import SPECS, UNPLACED_SHEET, SheetSpec, spec_for_sheet_name
 from .shown_values import number_formats, shown_text
 from .values import as_text, is_blank
 
@@ -80,6 +80,8 @@ def load_workbook(path: str | os.PathLike[str]) -> LoadedWorkbook:
             spec = spec_for_sheet_name(name)
             if spec is not None and spec.kind not in by_spec:
                 by_spec[spec.kind] = name
+            elif name == UNPLACED_SHEET:  # what `wbe import --force` could not place: not read, but not forgotten
+                findings.append(finding("WBE-W305", Location(sheet=name), name=name))
         for spec in SPECS:
             found = by_spec.get(spec.kind)
             if found is None:

@@ -1023,6 +1023,12 @@ _IMPORT_ENTRIES: tuple[Entry, ...] = (
            what="a paragraph, table row or cell that is in no place of the document's grammar (a row with the "
                 "wrong labels or cells, a table without its title, text outside every section); listed, not read",
            example="a row 预算金额 where the template says 预算数", remedy="correct it, or move it into place"),
+    _entry("WBE-W305", IMPORT_SECTION, "工作簿中有未归位的导入内容",
+           "工作簿中有“{name}”工作表：导入时未能归位的原文。校验、合并和比对都不读取它，合并的结果中也没有它。",
+           "请把其中的内容移到对应的工作表后删除该表。",
+           what="validate, merge and diff: the book holds the 未归位内容 sheet of `wbe import --force` (not read, "
+                "not merged)", example="a book imported with --force",
+           remedy="move its passages into place and delete the sheet"),
 )
 CATALOGUE.update({e.code: e for e in _IMPORT_ENTRIES})
 IMPORT_CODES: tuple[str, ...] = tuple(e.code for e in _IMPORT_ENTRIES)

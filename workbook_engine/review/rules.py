@@ -520,14 +520,15 @@ MISPLACED_SHARED = 2
 MISPLACED_FIT = 0.5
 
 
-def _department_index(ctx: ReviewContext) -> dict[str, dict[str, list[str]]]:
-    """Per department, each bigram of its projects' texts -> the projects (book order) whose texts hold it:
-    an indicator is compared with its department's projects through its own few bigrams, never pairwise."""
-    index: dict[str, dict[str, list[str]]] = defaultdict(lambda: defaultdict(list))
-    for code, project in ctx.projects.items():
+def _department_index(ctx: ReviewContext, codes: list[str]) -> dict[str, list[str]]:
+    """Each bigram of one department's project texts -> its projects (``codes``, book order) whose texts hold
+    it: an indicator is compared with its department's projects through its own few bigrams, never pairwise."""
+    index: dict[str, list[str]] = defaultdict(list)
+    for code in codes:
+        project = ctx.projects[code]
         if code in ctx.by_project or project.purpose or project.goal:
             for bigram in all_bigrams(ctx.project_text(code)):
-                index[project.dept_code][bigram].append(code)
+                index[bigram].append(code)
     return index
 
 
@@ -553,7 +554,10 @@ def unrelated_indicators(ctx: ReviewContext) -> Iterator[Finding]:
     """An indicator whose content its project's texts do not share: WBE-R120 when another project of the
     department fits it (named in the message), else WBE-R119 when it names another sector's things."""
     threshold = ctx.config.related_threshold
-    departments: dict[str, dict[str, list[str]]] | None = None
+    members: dict[str, list[str]] = defaultdict(list)  # department -> its projects, book order
+    for code, p in ctx.projects.items():
+        members[p.dept_code].append(code)
+    departments: dict[str, dict[str, list[str]]] = {}  # a department's index, built at its first candidate
     for code, rows in ctx.by_project.items():
         project = ctx.projects.get(code)
         if project is None:
@@ -570,9 +574,9 @@ def unrelated_indicators(ctx: ReviewContext) -> Iterator[Finding]:
             content = content_bigrams(own)
             related = overlap(content, reference) >= threshold
             if not related and misplaced and len(content) >= MISPLACED_SHARED:
-                if departments is None:
-                    departments = _department_index(ctx)
-                better = _fits_better(departments.get(project.dept_code, {}), code, content)
+                if project.dept_code not in departments:
+                    departments[project.dept_code] = _department_index(ctx, members[project.dept_code])
+                better = _fits_better(departments[project.dept_code], code, content)
                 if better is not None:
                     other = ctx.projects[better[0]]
                     yield ctx.indicator("WBE-R120", n, "level3", project_name=project.name, other_name=other.name,

@@ -109,7 +109,7 @@ def content_bigrams(text: str) -> frozenset[str]:
     return frozenset(run[i:i + 2] for run in runs for i in range(len(run) - 1))
 
 
-@lru_cache(maxsize=4096)
+@lru_cache(maxsize=1 << 16)  # one per project text: a county's projects fit, R119 and R120 share them
 def all_bigrams(text: str) -> frozenset[str]:
     """Every Han bigram of a text (the side a content bigram is looked up in: nothing is cut out)."""
     folded = unicodedata.normalize("NFKC", text or "")

@@ -99,7 +99,8 @@ def _rows(table, line: int, number: int) -> Iterator[Row]:
 
 def docx_tokens(path: Path) -> list[Paragraph | Row]:
     """Paragraphs and rows in body order; 'line' numbers count body blocks (paragraphs and rows), from 1, and
-    each item names its place as staff find it: 第 N 段 (paragraphs of the body), 表 N 第 M 行."""
+    each item names its place as staff find it: 第 N 段 (the body's paragraphs outside tables, the cover, the
+    table of contents and empty ones included), 表 N 第 M 行 (tables of the body, in order)."""
     try:
         document = docx.Document(str(path))
     except Exception as exc:  # python-docx raises many kinds on a damaged package; name the file instead
@@ -113,9 +114,11 @@ def docx_tokens(path: Path) -> list[Paragraph | Row]:
     def walk(container) -> None:
         nonlocal number, paragraphs, tables
         for element in container.iterchildren():
-            if _is_toc(element):
+            if _is_toc(element):  # not content, but counted: 第 N 段 is the paragraph staff see in Word
+                paragraphs += sum(1 for _ in element.iter(qn("w:p")))
                 continue
             if element.tag == qn("w:p") and fields.in_toc(element):
+                paragraphs += 1
                 continue
             if element.tag == qn("w:p"):
                 number += 1

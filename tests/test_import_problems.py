@@ -20,7 +20,7 @@ from workbook_engine.importer.parser import read_tokens
 from workbook_engine.importer.text_document import parse_text_document, tokens
 from workbook_engine.sheets import UNPLACED_SHEET
 
-from .conftest import SAMPLE, SEED, run_cli
+from .conftest import SAMPLE, SEED, libreoffice_convert, needs_soffice, run_cli
 
 SEED_LINES = SEED.read_text(encoding="utf-8").split("\n")
 
@@ -148,6 +148,23 @@ def test_three_defects_of_a_docx_in_one_report_with_paragraphs_and_table_rows(tm
     forced = run_cli("import", document, "-o", out, "--force")
     assert forced.returncode == 1 and out.exists()
     assert openpyxl.load_workbook(out, read_only=True).sheetnames[:4] == ["部门目标", "项目", "指标", UNPLACED_SHEET]
+
+
+@needs_soffice
+@pytest.mark.libreoffice
+def test_the_damaged_docx_saved_by_libreoffice_and_the_forced_book_resaved(tmp_path):
+    """Staff fix documents in WPS or LibreOffice: the same three problems are found in the resaved .docx, and
+    the book written with --force, resaved by LibreOffice, is read the same (the 未归位内容 sheet included)."""
+    resaved = libreoffice_convert(_docx_with_three_defects(tmp_path), "docx", tmp_path / "lo")
+    assert [f.code for f in read_document(resaved).findings] == ["WBE-E301", "WBE-E302", "WBE-E303"]
+    out = tmp_path / "forced.xlsx"
+    assert run_cli("import", resaved, "-o", out, "--force").returncode == 1
+    book = libreoffice_convert(out, "xlsx", tmp_path / "lo-book")
+    assert read_book(book) == read_book(out)
+    codes = [f["code"] for f in json.loads(run_cli("validate", book, "--no-review", "--format", "json").stdout)
+             ["findings"]]
+    assert codes == [f["code"] for f in json.loads(run_cli("validate", out, "--no-review", "--format", "json")
+                                                   .stdout)["findings"]] and "WBE-W305" in codes
 
 
 def plan_row(tmp_path: Path) -> int:

@@ -326,3 +326,10 @@ def test_a_target_below_the_sector_norm_also_states_the_peers_median_and_p10(tmp
 
     few = _afforestation_library(tmp_path / "few", [90, 92])  # two values say nothing about a sector
     assert _r139(book, "--library", few)["message"] == plain["message"]
+
+    (book.parent / "wbe.toml").write_text('[tool.workbook-engine.review]\nseverity = { "WBE-R139" = "error" }\n',
+                                          encoding="utf-8")
+    result = run_cli("review", book, "--library", library, "--format", "json", "--all")
+    regraded = [f for f in json.loads(result.stdout)["findings"] if f["code"] == "WBE-R139"]
+    assert result.returncode == 1 and [f["severity"] for f in regraded] == ["error"]
+    assert regraded[0]["message"] == with_peers["message"]

@@ -262,7 +262,6 @@ def with_peer_figures(book: Book, findings: list[Finding], library: Library) -> 
     median and 10 % quantile of lower-bound targets (≥) for the same indicator and unit; others unchanged."""
     from dataclasses import replace
 
-    from ..findings import CATALOGUE
     from ..library.normalise import level1_key, level2_key, level3_key, parse_value
     from ..values import parse_indicator_value
     from .rules import Standard, compact, norm_fields, norm_missed
@@ -285,11 +284,11 @@ def with_peer_figures(book: Book, findings: list[Finding], library: Library) -> 
         figures = dists.get(key)
         if figures is None:
             continue
-        unit = key[3]
-        message = CATALOGUE["WBE-R139"].message(
-            "peers", name=ind.level3, value=ind.value, **norm_fields(norm), peers=int(figures[0]), unit=unit or "无",
-            median=f"≥{_num(float(figures[2]))}{unit}", p10=f"{_num(float(figures[1]))}{unit}")
-        result[n] = replace(findings[n], message=message)
+        unit, old = key[3], findings[n]
+        new = finding("WBE-R139", old.location, old.value, variant="peers", project=old.project, name=ind.level3,
+                      value=ind.value, **norm_fields(norm), peers=int(figures[0]), unit=unit or "无",
+                      median=f"≥{_num(float(figures[2]))}{unit}", p10=f"{_num(float(figures[1]))}{unit}")
+        result[n] = new if new.severity == old.severity else replace(new, severity=old.severity)  # wbe.toml's
     return result
 
 

@@ -23,6 +23,7 @@ from sqlalchemy.orm import Session
 from ..errors import InputError
 from .accounts import audit
 from .database import begin_write
+from .figures import MONITOR_FLAGS, figures_of
 from .models import (
     ACCEPTED,
     DEPARTMENT,
@@ -37,7 +38,7 @@ from .models import (
     Submission,
     User,
 )
-from .workflow import Forbidden, NotFound, WorkflowError, is_bureau, staged
+from .workflow import Forbidden, NotFound, WorkflowError, is_bureau, not_open_message, staged
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -45,13 +46,17 @@ else:  # Python 3.10: the backport, as review/config.py reads it
     import tomli as tomllib
 
 if TYPE_CHECKING:
-    from ..validation import Checked as ValidationChecked
     from .service import Collect
 
 FORM_OF = {MONITOR: "monitor", EVALUATION: "evaluation"}  # the `wbe render --form` of a round's uploads
-FORM_NAMES = {MONITOR: "项目支出绩效目标执行监控表", EVALUATION: "项目支出绩效自评表"}
-# Findings on the 监控 sheets that flag a project in the county overview of the 运行监控 round.
-MONITOR_FLAGS = ("WBE-W236", "WBE-E235", "WBE-E237", "WBE-E238")
+
+
+def form_name(stage: str) -> str:
+    """The name of a round's form as the county's template gives it (templates/monitor-form.toml …)."""
+    from ..official.forms_layout import form_template
+
+    return form_template(FORM_OF[stage]).name if stage in FORM_OF else "规范工作簿"
+
 
 
 @dataclass(frozen=True)
@@ -74,7 +79,7 @@ class RoundInfo:
 
     @property
     def form_name(self) -> str:
-        return FORM_NAMES.get(self.stage, "规范工作簿")
+        return form_name(self.stage)
 
     def overdue(self, when: datetime | None = None) -> bool:
         """Whether ``when`` (UTC, as stored; now without one) is after the deadline's day, in local time."""
@@ -170,7 +175,7 @@ def open_for_uploads(session: Session, collection_id: int, stage: str) -> RoundI
     """The round, refused when it was not opened yet (a department cannot upload into it)."""
     found = round_info(session, collection_id, stage)
     if not found.opened:
-        raise WorkflowError(f"财政局还没有开启“{found.name}”轮次，暂不能上传。")
+        raise WorkflowError(not_open_message(stage))
     return found
 
 
@@ -221,14 +226,14 @@ def read_form(path: Path, output: Path, stage: str) -> list[Any]:
     from .. import api
     from ..official.forms import is_form_workbook
 
-    name = FORM_NAMES[stage]
+    name = form_name(stage)
     if not is_form_workbook(path):
         raise InputError(f"{path}：不是{name}。请先在本页下载本部门预填的{name}，填写后上传该文件。")
     book, report = api.extract(path, output, overwrite=True)
     rows = book.monitor_projects + book.monitor_indicators if stage == MONITOR else \
         book.evaluation_projects + book.evaluation_indicators
     if not rows:
-        other = FORM_NAMES[EVALUATION if stage == MONITOR else MONITOR]
+        other = form_name(EVALUATION if stage == MONITOR else MONITOR)
         has_other = bool(book.evaluation_projects or book.evaluation_indicators) if stage == MONITOR else \
             bool(book.monitor_projects or book.monitor_indicators)
         if has_other:
@@ -276,59 +281,6 @@ def upload_form(collect: Collect, session: Session, user: User, filename: str, d
 
 
 # --- the county overview -------------------------------------------------------------------------------
-
-def _float(value: Any) -> float | None:
-    return None if value is None else round(float(value), 2)
-
-
-def figures_of(checked: ValidationChecked, stage: str) -> dict[str, Any]:
-    """What the round's county overview shows of one checked workbook, kept with its submission: for
-    运行监控 each project's 执行率 against its plan at the end of the period and whether it is flagged; for
-    年度自评 each project's scores and grade (scoring.py, with the county's weights beside the file)."""
-    book = checked.book
-    names = {p.code: p.name for p in book.projects}
-    if stage == MONITOR:
-        return {"projects": _monitor_figures(checked, names)}
-    if stage == EVALUATION:
-        from ..scoring import score_book
-        from ..year_config import load_year_config
-
-        scores = score_book(book, load_year_config(checked.loaded.path))
-        return {"projects": [{"code": s.project_code, "name": names.get(s.project_code, ""),
-                              "budget_rate": _float(s.budget_rate), "budget_score": _float(s.budget_score),
-                              "total": _float(s.total), "grade": s.grade or ""} for s in scores]}
-    return {}
-
-
-def _monitor_figures(checked: ValidationChecked, names: dict[str, str]) -> list[dict[str, Any]]:
-    from ..validation.year_rules import planned_share
-    from ..year_config import parse_period
-
-    book, loaded = checked.book, checked.loaded
-    projects = {p.code: p for p in book.projects}
-    sheets = {kind: table.sheet_name for kind in ("monitor_projects", "monitor_indicators")
-              if (table := loaded.table(kind)) is not None}
-    owner = {(sheets.get("monitor_projects"), r.row): r.project_code for r in book.monitor_projects}
-    owner.update({(sheets.get("monitor_indicators"), r.row): r.project_code for r in book.monitor_indicators})
-    flags: dict[str, list[str]] = {}
-    for found in checked.report.findings:
-        code = owner.get((found.sheet, found.row))
-        if code is not None and found.code in MONITOR_FLAGS:
-            flags.setdefault(code, []).append(f"{found.cell or ''} {found.message}".strip())
-    rows = []
-    for row in book.monitor_projects:
-        budget = row.full_budget or row.initial_budget
-        rate = row.executed / budget * 100 if row.executed is not None and budget else None
-        period = parse_period(row.period)
-        project = projects.get(row.project_code)
-        planned = planned_share(project, period[1]) if project is not None and period else None
-        rows.append({"code": row.project_code, "name": names.get(row.project_code, ""), "period": row.period,
-                     "budget": _float(budget), "executed": _float(row.executed), "rate": _float(rate),
-                     "planned": _float(planned),
-                     "behind": _float(planned - rate) if planned is not None and rate is not None else None,
-                     "flagged": bool(flags.get(row.project_code)), "flags": flags.get(row.project_code, [])})
-    return rows
-
 
 @dataclass
 class OverviewDepartment:
@@ -551,4 +503,4 @@ def days_left(deadline: date | None) -> int | None:
 
 
 __all__ = ["RoundInfo", "rounds", "round_info", "open_round", "prefilled_form", "read_form", "figures_of",
-           "overview", "write_overview", "overview_chart_svg", "stage_of", "FORM_OF", "FORM_NAMES"]
+           "overview", "write_overview", "overview_chart_svg", "stage_of", "FORM_OF", "form_name", "MONITOR_FLAGS"]

@@ -27,6 +27,8 @@ from .models import (
     GOALS,
     RETURNED,
     REVIEWER,
+    STAGE_NAMES,
+    STAGES,
     STATE_NAMES,
     SUBMITTED,
     SUPERSEDED,
@@ -35,6 +37,7 @@ from .models import (
     Blob,
     Department,
     Opinion,
+    Round,
     Submission,
     Transition,
     User,
@@ -108,7 +111,7 @@ def check_file(path: Path, config_text: str | None = None, config_sha256: str | 
     beside it (collect/config.py; the input guard first: an unreadable or hostile file raises InputError
     with the CLI's message), with the figures of the round's overview."""
     from .config import county_check, grades_of
-    from .rounds import figures_of
+    from .figures import figures_of
 
     checked = county_check(path, config_text)
     report = checked.report
@@ -131,11 +134,14 @@ def upload(collect: Collect, session: Session, user: User, filename: str, data: 
     (rounds.read_form); both are kept.
     """
     from .config import current
-    from .rounds import open_for_uploads
 
     department = department or _own_department(session, user)
     dept_id, dept_code, dept_name = department.id, department.code, department.name
-    open_for_uploads(session, department.collection_id, stage)
+    if stage not in STAGES:
+        raise NotFound("没有这个征集轮次。")
+    if stage != GOALS and session.scalar(select(Round.id).where(  # the 目标申报 round is open without a row
+            Round.collection_id == department.collection_id, Round.stage == stage)) is None:
+        raise WorkflowError(not_open_message(stage))
     county = current(collect, session)
     session.rollback()  # no database lock is held while the file is checked and written below
     if len(data) > MAX_UPLOAD_BYTES:
@@ -178,6 +184,10 @@ def upload(collect: Collect, session: Session, user: User, filename: str, data: 
           user=user, department_id=dept_id)
     session.commit()
     return submission
+
+
+def not_open_message(stage: str) -> str:
+    return f"财政局还没有开启“{STAGE_NAMES.get(stage, stage)}”轮次，暂不能上传。"
 
 
 def _own_department(session: Session, user: User) -> Department:

@@ -333,3 +333,30 @@ def test_read_document_gives_the_findings_without_raising(tmp_path):
     assert imported.report.exit_code() == 1 and not imported.report.valid
     with pytest.raises(DocumentProblems):
         import_document(document)
+
+
+def test_a_long_list_is_cut_in_the_message_and_whole_in_json(tmp_path):
+    """Every plan cell retyped: each is a problem; the message lists 30 and counts the rest, the JSON has all."""
+    lines = [re.sub(r"^\t(\d+(\.\d+)?)%$", "\t约\\1%", line) for line in SEED_LINES]
+    document = tmp_path / "plans.txt"
+    document.write_text("\n".join(lines), encoding="utf-8")
+    total = sum(line != old for line, old in zip(lines, SEED_LINES))
+    assert total > 30
+    result = run_cli("import", document, "-o", tmp_path / "book.xlsx")
+    assert result.returncode == 2
+    listed = [line for line in result.stderr.splitlines() if "[WBE-E303]" in line]
+    assert len(listed) == 30 and f"另有 {total - 30} 个问题" in result.stderr
+    report = json.loads(run_cli("import", document, "-o", tmp_path / "book.xlsx", "--format", "json").stdout)
+    assert [f["code"] for f in report["findings"]] == ["WBE-E303"] * total
+
+
+def test_a_run_of_stray_text_is_one_problem(tmp_path):
+    document = tmp_path / "tail.txt"
+    document.write_text("\n".join(SEED_LINES) + "\n" + "\n".join(f"（{k}）附注{k}" for k in range(1, 2001)) + "\n",
+                        encoding="utf-8")
+    out = tmp_path / "book.xlsx"
+    result = run_cli("import", document, "-o", out, "--force")
+    assert result.returncode == 1 and "从“（1）附注1”起的 2000 段" in result.stdout
+    rows = list(openpyxl.load_workbook(out, read_only=True)[UNPLACED_SHEET].iter_rows(min_row=3, values_only=True))
+    assert [r[2] for r in rows if isinstance(r[0], int)] == [f"（{k}）附注{k}" for k in range(1, 2001)]
+    assert read_book(out) == read_book(SAMPLE)

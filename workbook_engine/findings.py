@@ -1019,6 +1019,8 @@ _IMPORT_ENTRIES: tuple[Entry, ...] = (
                         "请改正这一行后重新导入。"),
                "outside": ("{place}：“{text}”不在任何标题或项目表之下，未能读取。",
                            "请把它移到对应的标题下，或删除后重新导入。"),
+               "outside_many": ("{place}：从“{text}”起的 {count} 段不在任何标题或项目表之下，未能读取。",
+                                "请把它们移到对应的标题下，或删除后重新导入。"),
            },
            what="a paragraph, table row or cell that is in no place of the document's grammar (a row with the "
                 "wrong labels or cells, a table without its title, text outside every section); listed, not read",

@@ -89,8 +89,9 @@ def import_command(
 
         typer.echo(f"注意：导入时发现 {len(imported.findings)} 个问题，已按 --force 写出；"
                    f"未能归位的内容在“{UNPLACED_SHEET}”工作表中（{len(imported.passages)} 行）：")
-        for number, found in enumerate(imported.findings, start=1):
-            typer.echo(f"  {number}. [{found.code}] {found.message}")
+        from ..importer.problems import listing
+
+        typer.echo("\n".join(listing(imported.findings)))
         raise typer.Exit(status)
 
 

@@ -101,8 +101,12 @@ class DocumentParser:
             elif form.is_part_heading(key):
                 if not self.sections or self.sections[-1].index is not None:
                     self.sections.append(_Section(None, item))
-            elif self.in_part_two:
-                self.problems.add("WBE-E304", item, variant="outside", text=item.text[:40], passages=[(item, None)])
+            elif self.in_part_two:  # text between or after the project tables: one problem per run of it
+                run = [item]
+                while isinstance(following := self.peek(), Paragraph) and self._is_stray(following):
+                    run.append(following)
+                    self.pos += 1
+                self.outside(run)
             elif self.sections:
                 self.sections[-1].paragraphs.append(item)
             # before any heading: the cover, not content
@@ -111,6 +115,24 @@ class DocumentParser:
             others = f"另有 {len(self.problems.entries)} 处内容无法归位。" if self.problems else ""
             raise DocumentError(f"没有找到任何部门目标或项目绩效目标表。{others}请确认这是部门预算绩效文本的文本导出。",
                                 path=self.path, line=1)
+
+    def _is_stray(self, paragraph: Paragraph) -> bool:
+        """Whether a paragraph of part two is neither a project's title, a section nor a part heading."""
+        key = label(paragraph.text)
+        if self.form.title_re.match(key) and isinstance(self.items[self.pos + 1] if self.pos + 1 < len(self.items)
+                                                        else None, Row):
+            return False
+        return not (self.form.section_re.match(key) or self.form.is_part_heading(key))
+
+    def outside(self, run: list[Paragraph]) -> None:
+        """Consecutive paragraphs that belong nowhere: one finding, each paragraph a passage."""
+        first = run[0]
+        passages: list[tuple[Item, int | None]] = [(p, None) for p in run]
+        if len(run) == 1:
+            self.problems.add("WBE-E304", first, variant="outside", text=first.text[:40], passages=passages)
+        else:
+            self.problems.add("WBE-E304", first, variant="outside_many", text=first.text[:40], count=len(run),
+                              passages=passages)
 
     def _next_is_row(self) -> bool:
         following = self.items[self.pos + 1] if self.pos + 1 < len(self.items) else None
@@ -135,10 +157,9 @@ class DocumentParser:
                 self.missing_heading(missing, claimed)
         for section in self.sections:
             if section.index is None:
-                for paragraph in section.paragraphs:
-                    if id(paragraph) not in claimed:
-                        self.problems.add("WBE-E304", paragraph, variant="outside", text=paragraph.text[:40],
-                                          passages=[(paragraph, None)])
+                stray = [p for p in section.paragraphs if id(p) not in claimed]
+                if stray:
+                    self.outside(stray)
                 continue
             category = CATEGORIES[section.index]
             for paragraph in section.paragraphs:

@@ -105,6 +105,18 @@ class Imported:
         return DocumentProblems(self)
 
 
+LISTED = 30  # problems a message lists; the rest are counted (all are in --format json and 未归位内容)
+
+
+def listing(findings: list[Finding]) -> list[str]:
+    """The numbered lines of a problem list, at most LISTED of them and a count of the rest."""
+    lines = [f"  {number}. [{f.code}] {f.message}" for number, f in enumerate(findings[:LISTED], start=1)]
+    if len(findings) > LISTED:
+        lines.append(f"  ……另有 {len(findings) - LISTED} 个问题（--format json 列出全部；加 --force 写出后都在"
+                     f"“{UNPLACED_NAME}”工作表中）。")
+    return lines
+
+
 class DocumentProblems(DocumentError):
     """An import refused because of problems in the document: every one is listed, with its place."""
 
@@ -116,8 +128,7 @@ class DocumentProblems(DocumentError):
         if len(findings) == 1:  # one problem: one line, as before this list existed
             super().__init__(f"{first.message}未写出工作簿；{force}", path=imported.path)
         else:
-            lines = [f"导入时发现 {len(findings)} 个问题，未写出工作簿："]
-            lines += [f"  {number}. [{f.code}] {f.message}" for number, f in enumerate(findings, start=1)]
+            lines = [f"导入时发现 {len(findings)} 个问题，未写出工作簿：", *listing(findings)]
             lines.append(f"请改正文本后重新导入；或{force}")
             super().__init__("\n".join(lines), path=imported.path)
         self.line = first.row  # the first problem's line of a text export (None in a .docx)

@@ -13,7 +13,7 @@ import pytest
 from benchmarks.review_accuracy import build_book
 from workbook_engine.canonical_writer import write_book
 from workbook_engine.findings import CATALOGUE
-from workbook_engine.review.grading import WORDING_POINTS
+from workbook_engine.review.config import DEFAULT_WORDING_POINTS as WORDING_POINTS
 
 from .conftest import run_cli
 
@@ -126,3 +126,35 @@ def test_a_rule_set_to_wording_points_in_wbe_toml_is_no_defect(tmp_path, points,
                                        encoding="utf-8")
     result, _ = grade_of(tmp_path, rows)
     assert result["grade"] == grade
+
+
+def test_the_defect_scale_comes_from_wbe_toml(tmp_path):
+    """A county that lets two defects pass as 优 says so: several-defects = 3; many-defects = 2 makes them 中."""
+    rows = replaced(CLEAN, 群众食品安全满意度=("满意度指标", "服务对象满意度指标", "群众食品安全满意度", "≥70%"))
+    rows.append(("效益指标", "社会效益指标", "促进食品产业健康发展", "≥100%"))
+    toml = tmp_path / "wbe.toml"
+    toml.write_text("[tool.workbook-engine.review]\nseveral-defects = 3\n", encoding="utf-8")
+    assert grade_of(tmp_path, rows, "a.xlsx")[0]["grade"] == "优"
+    toml.write_text("[tool.workbook-engine.review]\nseveral-defects = 1\nmany-defects = 2\n", encoding="utf-8")
+    grade, _ = grade_of(tmp_path, rows, "b.xlsx")
+    assert (grade["score"], grade["grade"], grade["limit"]) == (74, "中", "有 2 处问题，等级最高为 中")
+    toml.write_text("[tool.workbook-engine.review]\nwording-points = 4\n", encoding="utf-8")  # R128, R137: 4 points
+    grade, _ = grade_of(tmp_path, rows, "c.xlsx")
+    assert (grade["defects"], grade["score"], grade["grade"]) == (0, 92, "优")
+
+
+@pytest.mark.parametrize("text, key", [
+    ("several-defects = 0", "several-defects"),
+    ('many-defects = "4"', "many-defects"),
+    ("broad-criteria = 9", "broad-criteria"),
+    ("several-defects = 5\nmany-defects = 3", "many-defects"),
+])
+def test_an_unusable_defect_scale_is_one_line_exit_2(tmp_path, text, key):
+    book, _ = build_book([{"project": "A", "level1": l1, "level2": l2, "level3": l3, "description": "", "value": v,
+                           "expected": ""} for l1, l2, l3, v in CLEAN], [PROJECT])
+    path = tmp_path / "book.xlsx"
+    write_book(book, path)
+    (tmp_path / "wbe.toml").write_text(f"[tool.workbook-engine.review]\n{text}\n", encoding="utf-8")
+    result = run_cli("review", path)
+    assert result.returncode == 2 and "Traceback" not in result.stderr
+    assert result.stderr.strip().count("\n") == 0 and key in result.stderr and "wbe.toml" in result.stderr

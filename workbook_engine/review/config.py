@@ -37,6 +37,9 @@ DEFAULT_RATE_FLOOR = 60
 DEFAULT_FULL_RATE_FLOOR = 90
 DEFAULT_BOILERPLATE_MIN_PROJECTS = 3
 DEFAULT_RELATED_THRESHOLD = 0.2  # chosen on tests/data/labelled_indicators.csv (docs/review-rules.md)
+# The grade's defect scale (review/grading.py, docs/review-rules.md 评分): a finding of at most WORDING points
+# is no defect; SEVERAL defects → at best 良; MANY, or defects under BROAD criteria → at best 中.
+DEFAULT_WORDING_POINTS, DEFAULT_SEVERAL, DEFAULT_MANY, DEFAULT_BROAD = 2, 2, 4, 3
 
 
 @dataclass(frozen=True)
@@ -62,6 +65,10 @@ class ReviewConfig:
     full_rate_floor: int = DEFAULT_FULL_RATE_FLOOR
     boilerplate_min_projects: int = DEFAULT_BOILERPLATE_MIN_PROJECTS
     related_threshold: float = DEFAULT_RELATED_THRESHOLD
+    wording_points: int = DEFAULT_WORDING_POINTS
+    several_defects: int = DEFAULT_SEVERAL
+    many_defects: int = DEFAULT_MANY
+    broad_criteria: int = DEFAULT_BROAD
 
     def setting(self, code: str, project: str | None = None) -> RuleSetting:
         severity = self.severity.get(code, CATALOGUE[code].severity)
@@ -94,7 +101,8 @@ def parse_config(table: dict[str, Any], path: Path | None = None) -> ReviewConfi
     where = f"{path}：" if path else ""
     known = {"off", "severity", "points", "projects", "vague-words", "extra-vague-words", "grades", "cap",
              "copied-set-min-projects", "satisfaction-floor", "rate-floor", "full-rate-floor",
-             "boilerplate-min-projects", "related-threshold"}
+             "boilerplate-min-projects", "related-threshold", "wording-points", "several-defects", "many-defects",
+             "broad-criteria"}
     _no_unknown_keys(table, known, where, "[tool.workbook-engine.review]")
     config = ReviewConfig(source=path)
     config.severity, config.points = _rules(table, where, "[tool.workbook-engine.review]")
@@ -144,6 +152,15 @@ def parse_config(table: dict[str, Any], path: Path | None = None) -> ReviewConfi
         if not isinstance(value, (int, float)) or isinstance(value, bool) or not 0 <= value <= 1:
             raise ConfigError(f"{where}related-threshold 应为 0–1 之间的数，如 related-threshold = 0.2。")
         config.related_threshold = float(value)
+    for key, attr, low, high in (("wording-points", "wording_points", 0, 100), ("several-defects", "several_defects", 1, 99),
+                                 ("many-defects", "many_defects", 1, 99), ("broad-criteria", "broad_criteria", 1, 5)):
+        if key in table:
+            value = table[key]
+            if not isinstance(value, int) or isinstance(value, bool) or not low <= value <= high:
+                raise ConfigError(f"{where}{key} 应为 {low}–{high} 的整数，如 {key} = {getattr(ReviewConfig, attr)}。")
+            setattr(config, attr, value)
+    if config.many_defects < config.several_defects:
+        raise ConfigError(f"{where}many-defects（{config.many_defects}）应不小于 several-defects（{config.several_defects}）。")
     return config
 
 

@@ -9,8 +9,9 @@ thresholds (优 ≥ 90, 良 ≥ 75, 中 ≥ 60).
 
 Points alone let a project with several small defects stay 优 (two 4-point rows leave 92), which no reviewer
 does; so the grade then counts *defects*: distinct rows with a finding that is more than wording (points above
-WORDING_POINTS), plus each missing category. SEVERAL defects make it at best 良; MANY defects, or defects under
-BROAD of the four criteria (完整性/相关性/适当性/可行性), at best 中.
+``wording_points``, 2: R112 description, R103 basis, R125 vague word), plus each missing category.
+``several_defects`` (2) make it at best 良; ``many_defects`` (4), or defects under ``broad_criteria`` (3) of the
+four criteria (完整性/相关性/适当性/可行性), at best 中 (config.py; wbe.toml may move them).
 
 Two limits apply before those, because a reviewer returns such a table whatever else it does well: a project
 with any validation error (on its own rows, its department's 部门目标 rows, or the workbook as a whole) is at
@@ -30,10 +31,6 @@ from .config import ReviewConfig
 from .rules import missing_categories
 
 GRADES = ("优", "良", "中", "差")
-# A finding of at most this many points is a wording issue (R112 description, R103 basis, R125 vague word):
-# it costs its points but does not make its row a defect.
-WORDING_POINTS = 2
-SEVERAL, MANY, BROAD = 2, 4, 3  # defects for 良 at best, for 中 at best; criteria with defects for 中 at best
 MISSING_CATEGORY = "WBE-R104"
 
 
@@ -103,7 +100,7 @@ def grade_projects(book: Book, findings: Iterable[Finding], config: ReviewConfig
         if not f.project or criterion is None:
             continue
         per_project[f.project][f.code] += 1
-        if config.setting(f.code, f.project).points > WORDING_POINTS:
+        if config.setting(f.code, f.project).points > config.wording_points:
             defect_criteria[f.project].add(criterion)
             if f.code != MISSING_CATEGORY:  # counted once per missing category below
                 defect_rows[f.project].add((f.sheet, f.row))
@@ -120,7 +117,7 @@ def grade_projects(book: Book, findings: Iterable[Finding], config: ReviewConfig
             charged = gaps if code == MISSING_CATEGORY and gaps else min(count, config.cap)
             grade.deduction += config.setting(code, p.code).points * charged
         has_gap = MISSING_CATEGORY in per_project.get(p.code, ()) and \
-            config.setting(MISSING_CATEGORY, p.code).points > WORDING_POINTS
+            config.setting(MISSING_CATEGORY, p.code).points > config.wording_points
         grade.defects = len(defect_rows.get(p.code, ())) + (max(gaps, 1) if has_gap else 0)
         grade.score = max(0, 100 - grade.deduction)
         grade.errors = errors.get(p.code, 0)
@@ -132,11 +129,11 @@ def grade_projects(book: Book, findings: Iterable[Finding], config: ReviewConfig
             continue
         if p.code not in with_effects:
             grade.score, grade.limit = min(grade.score, max(0, config.grades["优"] - 1)), "缺少效益指标"
-        if grade.defects >= MANY or broad >= BROAD:
+        if grade.defects >= config.many_defects or broad >= config.broad_criteria:
             ceiling = max(0, config.grades["良"] - 1)
-            reason = (f"有 {grade.defects} 处问题，等级最高为 中" if grade.defects >= MANY
+            reason = (f"有 {grade.defects} 处问题，等级最高为 中" if grade.defects >= config.many_defects
                       else f"问题涉及 {broad} 项审核要点，等级最高为 中")
-        elif grade.defects >= SEVERAL:
+        elif grade.defects >= config.several_defects:
             ceiling, reason = max(0, config.grades["优"] - 1), f"有 {grade.defects} 处问题，等级最高为 良"
         else:
             ceiling, reason = 100, ""

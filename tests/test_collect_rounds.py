@@ -21,7 +21,7 @@ from workbook_engine.errors import InputError
 from workbook_engine.scoring import score_book
 
 from .collect_helpers import BACKENDS, cheap_hashes, department_workbook, new_collection  # noqa: F401
-from .conftest import SAMPLE
+from .conftest import SAMPLE, libreoffice_convert, needs_soffice
 from .round_forms import fill_evaluation, fill_monitor
 
 PLAN_AT_JULY = Decimal(50) + (Decimal(75) - Decimal(50)) * (7 - 6) / (10 - 6)  # the sample's plan: 25/50/75/100 %
@@ -227,3 +227,27 @@ def test_migration_0004_keeps_an_old_collection_as_the_goals_round(made, tmp_pat
         assert (again.stage, again.state, again.figures, again.source_sha256) == (GOALS, ACCEPTED, {}, None)
         assert [r.state for r in board.board(session, 1)][0] == board.ACCEPTED_STATE
         assert [r.stage for r in rounds.rounds(session, 1) if r.opened] == [GOALS]
+
+
+@pytest.mark.libreoffice
+@needs_soffice
+def test_a_form_resaved_by_libreoffice_is_read_back_the_same(tmp_path):
+    """Staff often open the form in WPS or LibreOffice and save it again before uploading."""
+    collect, _ = new_collection(tmp_path, "sqlite")
+    try:
+        with collect.writer() as session:
+            who = users(session)
+            accepted_goals(collect, session, folder=tmp_path)
+            rounds.open_round(collect, session, who["admin"], MONITOR, None)
+            pre = rounds.prefilled_form(collect, session, who["450001"], MONITOR, tmp_path / "pre.xlsx")
+            fill_monitor(pre.path, tmp_path / "filled.xlsx", shares={1: 0.2})
+            resaved = libreoffice_convert(tmp_path / "filled.xlsx", "xlsx", tmp_path / "resaved")
+            assert resaved.read_bytes() != (tmp_path / "filled.xlsx").read_bytes()
+            direct = rounds.upload_form(collect, session, who["450001"], "a.xlsx",
+                                        (tmp_path / "filled.xlsx").read_bytes(), MONITOR)
+            again = rounds.upload_form(collect, session, who["450001"], "b.xlsx", resaved.read_bytes(), MONITOR)
+            assert again.figures == direct.figures and again.errors == direct.errors == 0
+            assert api.read_book(collect.blobs.path(again.sha256)).monitor_indicators == \
+                api.read_book(collect.blobs.path(direct.sha256)).monitor_indicators
+    finally:
+        collect.close()

@@ -144,3 +144,39 @@ def test_an_xls_upload_is_kept_as_it_came_and_read_as_xlsx(site):
     assert dept.post(f"/s/{sid}/submit").status_code == 303
     annotated = dept.get(f"/s/{sid}/annotated")  # the library functions read the kept .xlsx
     assert annotated.status_code == 200 and annotated.content[:2] == b"PK"
+
+
+def test_the_self_evaluation_overview_page_and_workbook(site):
+    from workbook_engine.scoring import score_book
+
+    from .round_forms import fill_evaluation
+
+    dept, admin = site["b"]["450001"], site["b"]["admin"]
+    tmp = site["tmp"]
+    goals = sid_of(upload(dept, department_workbook(tmp, "450001")))
+    assert dept.post(f"/s/{goals}/submit").status_code == 303
+    assert admin.post(f"/s/{goals}/accept").status_code == 303
+    assert admin.post("/rounds/open", {"stage": "evaluation", "deadline": ""}).status_code == 303
+    form = dept.get("/dept/form/evaluation")
+    assert form.status_code == 200
+    (tmp / "自评表.xlsx").write_bytes(form.content)
+    fill_evaluation(tmp / "自评表.xlsx", tmp / "自评表-填好.xlsx", executed_share=0.8, half_of_first=2)
+    monitor_refused = upload(dept, tmp / "自评表-填好.xlsx", "monitor")
+    assert monitor_refused.status_code == 400 and "还没有开启" in error_message(monitor_refused.text)
+    sid = sid_of(upload(dept, tmp / "自评表-填好.xlsx", "evaluation"))
+    assert dept.post(f"/s/{sid}/submit").status_code == 303
+    kept = tmp / "kept.xlsx"
+    kept.write_bytes(dept.get(f"/s/{sid}/file").content)
+    scores = {s.project_code: s for s in score_book(api.read_book(kept))}
+    page = admin.get("/rounds/evaluation").text
+    grades = [s.grade for s in scores.values()]
+    assert f"优 {grades.count('优')}、良 {grades.count('良')}" in page
+    for code, score in scores.items():
+        row = re.search(rf'data-project="{code}" class="">(.*?)</tr>', page, re.S)
+        assert row is not None and f"{float(score.total):.2f}" in row.group(1) and score.grade in row.group(1)
+        assert "80.00%" in row.group(1)  # 预算执行率: 全年执行数 = 0.8 × 全年预算数
+    book = openpyxl.load_workbook(io.BytesIO(admin.get("/rounds/evaluation/overview.xlsx").content))
+    assert book.sheetnames == ["绩效自评汇总", "部门汇总", "汇总图"] and book["汇总图"]._charts
+    rows = {r[3]: r for r in book["绩效自评汇总"].iter_rows(min_row=3, values_only=True)}
+    assert {code: (r[7], r[8]) for code, r in rows.items()} == {
+        code: (pytest.approx(float(s.total)), s.grade) for code, s in scores.items()}

@@ -209,15 +209,19 @@ def prefilled_form(collect: Collect, session: Session, user: User, stage: str, o
     if goals is None:
         raise WorkflowError("本部门的绩效目标（目标申报轮次）还没有通过财政局审核，暂不能生成"
                             f"{found.form_name}。请先在“目标申报”轮次提交并等待审核通过。")
-    department = goals.department
+    shown = f"{goals.department.code}-{collection.year}年度{found.form_name}.xlsx"
+    goals_id = goals.id
     with collect.scratch() as folder:
-        result = api.render_form(staged(collect, goals, folder), output, form=FORM_OF[stage],
-                                 period=found.period or None, overwrite=True, force=True)
+        source = staged(collect, goals, folder)
+        session.rollback()  # no transaction is held while the form is rendered
+        result = api.render_form(source, output, form=FORM_OF[stage], period=found.period or None,
+                                 overwrite=True, force=True)
     if result.refused or not result.files:
         raise WorkflowError(f"无法生成{found.form_name}：已通过的目标工作簿中没有本部门的项目。")
-    audit(session, "form", f"下载{found.form_name}（由第 {goals.id} 号已通过的目标生成）", user=user)
+    begin_write(session)
+    audit(session, "form", f"下载{found.form_name}（由第 {goals_id} 号已通过的目标生成）", user=user)
     session.commit()
-    return Prefilled(output, f"{department.code}-{collection.year}年度{found.form_name}.xlsx")
+    return Prefilled(output, shown)
 
 
 def read_form(path: Path, output: Path, stage: str) -> list[Any]:

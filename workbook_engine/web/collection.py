@@ -660,7 +660,7 @@ async def department_form(request: Request) -> Response:
     stage = rounds_module.stage_of(request.path_params["stage"])
     collect = collect_of(request)
     target = private_file(request, "form.xlsx")
-    made = await in_writer(request, lambda s: rounds_module.prefilled_form(collect, s, user_row(s, who), stage, target))
+    made = await in_db(request, lambda s: rounds_module.prefilled_form(collect, s, user_row(s, who), stage, target))
     return attachment(made.path, made.filename)
 
 

@@ -13,7 +13,7 @@ import shutil
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
-from urllib.parse import quote
+from urllib.parse import quote, urlencode
 
 from starlette.applications import Starlette
 from starlette.datastructures import FormData
@@ -181,23 +181,71 @@ def finding_matches(row: dict[str, Any], chosen: dict[str, str]) -> bool:
     return True
 
 
-def findings_context(analysis: dict[str, Any], query: Any = None) -> dict[str, Any]:
+PAGE_ROWS = 1000  # findings sent at once; more are paged and filtered on the server
+
+
+def findings_context(analysis: dict[str, Any], query: Any = None, folder: Path | None = None) -> dict[str, Any]:
     """What templates/_findings.html needs: the analysis plus the filter choices. ``query`` (the request's
     query parameters) filters the table on the server, for browsers without JavaScript: rows that do not
-    match are sent hidden, so the script can still show them when the filter changes."""
+    match are sent hidden, so the script can still show them when the filter changes. A workbook with
+    more than PAGE_ROWS findings (a county's has 40,000) is filtered on the server and sent a page at a
+    time. The findings come from ``analysis`` or, for the page's own uploads, from ``folder``'s
+    findings.jsonl (tasks.write_analysis), read line by line."""
     chosen = {name: str((query or {}).get(name) or "").strip()[:200] for name in FINDING_FILTERS}
-    rows = [{**row, "hidden": not finding_matches(row, chosen)} for row in analysis["findings"]]
+    if folder is None:
+        all_rows: Any = analysis["findings"]
+        total = len(all_rows)
+        choices = tasks.filter_choices(all_rows)
+    else:
+        all_rows = tasks.stored_findings(folder)
+        total = analysis["finding_count"]
+        choices = {"sheets": analysis["sheets"], "projects": analysis["projects"]}
+    paged = total > PAGE_ROWS
+    try:
+        number = max(1, int(str((query or {}).get("page") or 1)))
+    except ValueError:
+        number = 1
+    rows: list[dict[str, Any]] = []
+    matched = 0
+    for row in all_rows:
+        matches = finding_matches(row, chosen)
+        if not paged:
+            rows.append({**row, "hidden": not matches})
+        elif matches:
+            matched += 1
+            if (number - 1) * PAGE_ROWS < matched <= number * PAGE_ROWS:
+                rows.append({**row, "hidden": False})
+    shown = matched if paged else sum(1 for row in rows if not row["hidden"])
+    keys = {f"{row['sheet']}!{row['row']}" for row in rows if row.get("sheet") and row.get("row")}
+    if folder is None:
+        contexts = {key: value for key, value in analysis.get("rows", {}).items() if key in keys}
+    else:
+        contexts = tasks.stored_rows(folder, keys)
     return {
         "analysis": analysis,
         "summary": analysis["summary"],
         "findings": rows,
+        "finding_total": total,
+        "row_contexts": contexts,
         "chosen": chosen,
-        "shown_count": sum(1 for row in rows if not row["hidden"]),
-        "sheets": sorted({r["sheet"] for r in rows if r["sheet"]}),
-        "projects": sorted({r["project"] for r in rows if r["project"]}),
+        "shown_count": shown,
+        "paging": _paging(number, shown, chosen) if paged else None,
+        **choices,
         "criteria": ["完整性", "相关性", "适当性", "可行性"],
         "project_names": analysis.get("project_names", {}),
     }
+
+
+def _paging(number: int, matched: int, chosen: dict[str, str]) -> dict[str, Any]:
+    pages = max(1, -(-matched // PAGE_ROWS))
+    number = min(number, pages)
+
+    def url(n: int) -> str:
+        return "?" + urlencode({**{k: v for k, v in chosen.items() if v}, "page": n})
+
+    return {"page": number, "pages": pages, "first": (number - 1) * PAGE_ROWS + 1 if matched else 0,
+            "last": min(number * PAGE_ROWS, matched),
+            "prev": url(number - 1) if number > 1 else None, "next": url(number + 1) if number < pages else None}
 
 
 async def upload(request: Request) -> Response:
@@ -206,13 +254,13 @@ async def upload(request: Request) -> Response:
     return await start_job(request, item, "读取与校验", f"/files/{item.id}", tasks.analyse, *analyse_args(item))
 
 
-async def findings(request: Request) -> Response:
+def findings(request: Request) -> Response:  # sync: Starlette runs it off the event loop
     item = own_item(request, "file")
     analysis = load_analysis(item)
     if analysis is None:
         return failed_or_running(request, item)
     return page(request, "findings.html", {"item": item.meta(), "item_id": item.id,
-                                            **findings_context(analysis, request.query_params)})
+                                            **findings_context(analysis, request.query_params, item.folder)})
 
 
 def failed_or_running(request: Request, item: Item) -> Response:
@@ -223,12 +271,12 @@ def failed_or_running(request: Request, item: Item) -> Response:
     return error_page(request, message, 422)
 
 
-async def preview(request: Request) -> Response:
+def preview(request: Request) -> Response:  # sync: Starlette runs it off the event loop
     item = own_item(request, "file")
     analysis = load_analysis(item)
     if analysis is None:
         return failed_or_running(request, item)
-    departments = analysis["preview"]
+    departments = analysis["preview"] if "preview" in analysis else tasks.stored_preview(item.folder)
     try:
         d = int(request.query_params.get("d", 0))
         p = int(request.query_params.get("p", 0))
@@ -243,7 +291,7 @@ async def preview(request: Request) -> Response:
                                           "project": projects[p] if projects else None})
 
 
-async def downloads(request: Request) -> Response:
+def downloads(request: Request) -> Response:  # sync: Starlette runs it off the event loop
     item = own_item(request, "file")
     analysis = load_analysis(item)
     if analysis is None:
@@ -352,7 +400,7 @@ async def diff_start(request: Request) -> Response:
                            "old.xlsx", "new.xlsx", old_name, new_name)
 
 
-async def diff_result(request: Request) -> Response:
+def diff_result(request: Request) -> Response:  # sync: Starlette runs it off the event loop
     item = own_item(request, "diff")
     try:
         data = tasks.read_json(item.folder / "diff.json")
@@ -419,7 +467,7 @@ def unique_labels(labels: list[str]) -> list[str]:
     return out
 
 
-async def merge_result(request: Request) -> Response:
+def merge_result(request: Request) -> Response:  # sync: Starlette runs it off the event loop
     item = own_item(request, "merge")
     try:
         data = tasks.read_json(item.folder / "merge.json")

@@ -10,10 +10,12 @@ token when one is set: SecurityMiddleware checks that before any route).
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
+from starlette.concurrency import run_in_threadpool
 from starlette.requests import HTTPConnection, Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import BaseRoute, Mount, Route
@@ -30,7 +32,7 @@ EVERYONE = ROLES
 SIGNED_IN = (PAGE, DEPARTMENT, REVIEWER, ADMIN, VIEWER)  # whoever may use the page's tools
 BUREAU = (PAGE, REVIEWER, ADMIN)  # merging every department's books: not a department's staff
 
-Endpoint = Callable[[Request], Awaitable[Response]]
+Endpoint = Callable[[Request], "Awaitable[Response] | Response"]  # async, or plain (run in the threadpool)
 
 
 @dataclass(frozen=True)
@@ -83,10 +85,15 @@ def _refusal(conn: HTTPConnection, permission: Permission | None) -> Response | 
 
 def guarded_endpoint(endpoint: Endpoint) -> Endpoint:
     permission = permission_of(endpoint)
+    blocking = not inspect.iscoroutinefunction(endpoint)  # a plain function reads files or renders big pages
 
     async def guarded(request: Request) -> Response:
         refused = _refusal(request, permission)
-        return refused if refused is not None else await endpoint(request)
+        if refused is not None:
+            return refused
+        if blocking:  # off the event loop, as Starlette runs a plain endpoint
+            return await run_in_threadpool(cast(Callable[[Request], Response], endpoint), request)
+        return await cast(Callable[[Request], Awaitable[Response]], endpoint)(request)
 
     guarded.permission = permission  # type: ignore[attr-defined]  # the declaration, for the route test
     guarded.__name__ = getattr(endpoint, "__name__", "endpoint")

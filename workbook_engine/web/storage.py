@@ -16,6 +16,7 @@ import secrets
 import shutil
 import tempfile
 import time
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -50,6 +51,28 @@ def write_json(path: Path, data: Any) -> None:
 def read_json(path: Path) -> Any:
     with path.open(encoding="utf-8") as handle:
         return json.load(handle)
+
+
+def write_lines(path: Path, records: Iterable[Any]) -> None:
+    """JSON Lines, atomically: a page reads only the lines it shows, and parsing one small line at a time
+    never holds the interpreter long enough to stall the event loop."""
+    fd, temp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".part")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            for record in records:
+                handle.write(json.dumps(record, ensure_ascii=False))
+                handle.write("\n")
+        os.replace(temp, path)
+    except BaseException:
+        with _suppress():
+            os.unlink(temp)
+        raise
+
+
+def read_lines(path: Path) -> Iterator[Any]:
+    with path.open(encoding="utf-8") as handle:
+        for line in handle:
+            yield json.loads(line)
 
 
 class _suppress:

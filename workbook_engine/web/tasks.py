@@ -6,20 +6,24 @@ with the library's one-line Chinese message (server paths replaced by the file's
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import shutil
 import traceback
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 from ..errors import WorkbookEngineError
-from .storage import read_json, write_json
+from .storage import read_json, read_lines, write_json, write_lines
 
 log = logging.getLogger("workbook_engine.web")
 
-ANALYSIS = "analysis.json"
+ANALYSIS = "analysis.json"  # the summary, grades and counts; written last, so its presence means the rest is there
+FINDINGS = "findings.jsonl"  # one finding a line, in position order
+ROWS = "rows.jsonl"  # [key, the finding's whole sheet row] a line
+PREVIEW = "preview.json"
 PROGRESS = "progress.json"
 
 
@@ -119,11 +123,50 @@ def analyse(folder: str, input_name: str, suffix_kind: str, display: str) -> dic
         data.update(kind=kind, kind_text=KIND_TEXT[kind], display=display, book=book_path.name,
                     source_findings=extra_findings)
         progress(2, 3, "整理结果")
-        write_json(base / ANALYSIS, data)
+        write_analysis(base, data)
         progress(3, 3, "完成")
         return {"kind": kind, "errors": data["summary"]["errors"], "warnings": data["summary"]["warnings"]}
 
     return run_safely(names, work)
+
+
+def write_analysis(base: Path, data: dict[str, Any]) -> None:
+    """The analysis in four files: a county's is about 45 MB of JSON (42,000 findings, their rows and the
+    preview of 2,000 projects), and the findings page must not read, let alone render, all of it."""
+    data = dict(data)
+    findings, rows, preview = data.pop("findings"), data.pop("rows"), data.pop("preview")
+    data.update(finding_count=len(findings), **filter_choices(findings))
+    write_lines(base / FINDINGS, findings)
+    write_lines(base / ROWS, rows.items())
+    write_json(base / PREVIEW, preview)
+    write_json(base / ANALYSIS, data)
+
+
+def filter_choices(findings: list[dict[str, Any]]) -> dict[str, list[str]]:
+    """The sheets and projects the findings' filter offers."""
+    return {"sheets": sorted({r["sheet"] for r in findings if r["sheet"]}),
+            "projects": sorted({r["project"] for r in findings if r["project"]})}
+
+
+def stored_findings(base: Path) -> Iterator[dict[str, Any]]:
+    return read_lines(base / FINDINGS)
+
+
+def stored_rows(base: Path, keys: set[str]) -> dict[str, Any]:
+    """The row contexts of ``keys`` only; the other lines are not parsed."""
+    found: dict[str, Any] = {}
+    with (base / ROWS).open(encoding="utf-8") as handle:
+        for line in handle:
+            key = line[2:line.index('"', 2)] if line.startswith('["') else ""
+            if key in keys or "\\" in key:  # an escaped key: parse the line to compare
+                record = json.loads(line)
+                if record[0] in keys:
+                    found[record[0]] = record[1]
+    return found
+
+
+def stored_preview(base: Path) -> list[dict[str, Any]]:
+    return read_json(base / PREVIEW)
 
 
 PAGE_FIELDS = ("code", "severity", "sheet", "cell", "row", "column", "value", "message", "title", "group",

@@ -35,10 +35,12 @@
       shown.textContent = String(count);
     }
 
-    filters.addEventListener("input", apply);
-    filters.addEventListener("change", apply);
-    filters.addEventListener("submit", function (e) { e.preventDefault(); apply(); });
-    apply();
+    if (!filters.hasAttribute("data-server")) { // else the server filters and pages: the form submits
+      filters.addEventListener("input", apply);
+      filters.addEventListener("change", apply);
+      filters.addEventListener("submit", function (e) { e.preventDefault(); apply(); });
+      apply();
+    }
 
     table.querySelectorAll("th button[data-sort]").forEach(function (button) {
       button.addEventListener("click", function () {

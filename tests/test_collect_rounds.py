@@ -187,6 +187,24 @@ def test_the_wrong_file_in_a_round_is_one_clear_message(made, tmp_path):
             message = str(refused.value)
             assert expected in message and str(tmp_path) not in message and "\n" not in message, message
         assert session.scalar(select(Submission).where(Submission.stage == MONITOR)) is None
+        # a form of the goals as they were: the department's goals were changed and accepted again since
+        fill_monitor(monitor, tmp_path / "旧表.xlsx")
+        changed = department_workbook(tmp_path, "450001", budget=250)
+        newer = workflow.upload(collect, session, who["450001"], "新目标.xlsx", changed.read_bytes())
+        workflow.submit(session, who["450001"], newer.id)
+        workflow.accept(session, who["admin"], newer.id)
+        with pytest.raises(InputError, match=f"与财政局通过的绩效目标（第 {newer.id} 号）不一致"):
+            rounds.upload_form(collect, session, who["450001"], "旧表.xlsx", (tmp_path / "旧表.xlsx").read_bytes(),
+                               MONITOR)
+        fresh = rounds.prefilled_form(collect, session, who["450001"], MONITOR, tmp_path / "新表.xlsx").path
+        fill_monitor(fresh, tmp_path / "新表-填好.xlsx")
+        taken = rounds.upload_form(collect, session, who["450001"], "新表.xlsx",
+                                   (tmp_path / "新表-填好.xlsx").read_bytes(), MONITOR)
+        assert taken.budget == str(api.read_book(changed).total_budget())
+        # no accepted goals, no form either way
+        with pytest.raises(workflow.WorkflowError, match="还没有通过财政局审核"):
+            rounds.upload_form(collect, session, who["450002"], "新表.xlsx",
+                               (tmp_path / "新表-填好.xlsx").read_bytes(), MONITOR)
 
 
 def test_a_round_not_open_takes_no_uploads_and_a_deadline_marks_late(made, tmp_path):

@@ -79,6 +79,10 @@ def test_a_monitoring_round_through_the_page(site):
     assert "%E7%9B%91%E6%8E%A7%E8%A1%A8" in form.headers["content-disposition"]  # 监控表 in the file name
     (tmp / "下载.xlsx").write_bytes(form.content)
     assert openpyxl.load_workbook(tmp / "下载.xlsx").sheetnames[-1] == "目标数据"
+    wrong = upload(dept, SAMPLE, "monitor", name="目标.xlsx")  # the goals workbook, not the form
+    message = error_message(wrong.text)
+    assert wrong.status_code == 422 and message.startswith("目标.xlsx：不是项目支出绩效目标执行监控表"), message
+    assert str(tmp) not in wrong.text and "Traceback" not in wrong.text
     typed = fill_monitor(tmp / "下载.xlsx", tmp / "监控表-填好.xlsx", shares={0: 0.1})
     sid = sid_of(upload(dept, tmp / "监控表-填好.xlsx", "monitor"))
     shown = dept.get(f"/s/{sid}").text

@@ -38,7 +38,7 @@ from .models import (
     Submission,
     User,
 )
-from .workflow import Forbidden, NotFound, WorkflowError, is_bureau, not_open_message, staged
+from .workflow import Forbidden, NotFound, WorkflowError, blob_path, is_bureau, not_open_message, staged
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -187,6 +187,16 @@ def accepted_goals(session: Session, department_id: int) -> Submission | None:
     return current if current is not None and current.state == ACCEPTED else None
 
 
+def goals_for_forms(session: Session, department_id: int, stage: str) -> Submission:
+    """The accepted goals a form of the round is made from and checked against; refused without them."""
+    goals = accepted_goals(session, department_id)
+    if goals is None:
+        name = form_name(stage)
+        raise WorkflowError(f"本部门的绩效目标（目标申报轮次）还没有通过财政局审核，暂不能生成或上传{name}。"
+                            "请先在“目标申报”轮次提交并等待审核通过。")
+    return goals
+
+
 @dataclass
 class Prefilled:
     path: Path
@@ -205,10 +215,7 @@ def prefilled_form(collect: Collect, session: Session, user: User, stage: str, o
         raise NotFound("这个轮次没有要下载的表。")
     collection = collect.collection(session)
     found = open_for_uploads(session, collection.id, stage)
-    goals = accepted_goals(session, user.department_id)
-    if goals is None:
-        raise WorkflowError("本部门的绩效目标（目标申报轮次）还没有通过财政局审核，暂不能生成"
-                            f"{found.form_name}。请先在“目标申报”轮次提交并等待审核通过。")
+    goals = goals_for_forms(session, user.department_id, stage)
     shown = f"{goals.department.code}-{collection.year}年度{found.form_name}.xlsx"
     goals_id = goals.id
     with collect.scratch() as folder:
@@ -224,9 +231,12 @@ def prefilled_form(collect: Collect, session: Session, user: User, stage: str, o
     return Prefilled(output, shown)
 
 
-def read_form(path: Path, output: Path, stage: str) -> list[Any]:
+def read_form(path: Path, output: Path, stage: str, goals: Path | None = None, goals_id: int | None = None
+              ) -> list[Any]:
     """Read an uploaded form back into a canonical workbook with the year sheets (`wbe extract`); returns the
-    extract's findings. Refused with one Chinese message when the file holds no form of the round."""
+    extract's findings. Refused with one Chinese message when the file holds no form of the round, or when the
+    goals it keeps (its hidden 目标数据) are not those of the accepted goals workbook ``goals`` (a form of an
+    older version of the goals, or one whose hidden sheet was edited)."""
     from .. import api
     from ..official.forms import is_form_workbook
 
@@ -234,6 +244,13 @@ def read_form(path: Path, output: Path, stage: str) -> list[Any]:
     if not is_form_workbook(path):
         raise InputError(f"{path}：不是{name}。请先在本页下载本部门预填的{name}，填写后上传该文件。")
     book, report = api.extract(path, output, overwrite=True)
+    if goals is not None:
+        accepted = api.read_book(goals)
+        codes = {p.dept_code for p in book.projects}
+        if [p for p in accepted.projects if p.dept_code in codes] != book.projects or \
+                [i for i in accepted.indicators if i.dept_code in codes] != book.indicators:
+            raise InputError(f"{path}：表中的项目和指标与财政局通过的绩效目标（第 {goals_id} 号）不一致（可能是按旧版本"
+                             f"目标下载的表）。请在本页重新下载预填的{name}，把填写的内容转过去后再上传。")
     rows = book.monitor_projects + book.monitor_indicators if stage == MONITOR else \
         book.evaluation_projects + book.evaluation_indicators
     if not rows:
@@ -260,6 +277,8 @@ def upload_form(collect: Collect, session: Session, user: User, filename: str, d
     if user.role != DEPARTMENT or user.department_id is None:
         raise Forbidden("只有部门填报人可以上传本部门的表。")
     open_for_uploads(session, collect.collection(session).id, stage)
+    goals = goals_for_forms(session, user.department_id, stage)
+    goals_path, goals_id = blob_path(collect, goals), goals.id
     county = current(collect, session)
     session.rollback()
     if len(data) > MAX_UPLOAD_BYTES:
@@ -273,7 +292,7 @@ def upload_form(collect: Collect, session: Session, user: User, filename: str, d
             from ..io.guard import check_xlsx
 
             check_xlsx(form)
-            notes = read_form(form, canonical, stage)
+            notes = read_form(form, canonical, stage, goals_path, goals_id)
             checked = check_file(canonical, county.text, county.sha256, stage=stage)
         except InputError as exc:
             raise InputError(str(exc).replace(str(form), shown).replace(str(canonical), shown)) from None

@@ -367,11 +367,13 @@ async def department_upload(request: Request) -> Response:
         raise UploadRefused(f"{name}：文件超过大小上限。", 413)
     collect = collect_of(request)
 
-    def opened(session: Any) -> county_config.CountyConfig:
+    def opened(session: Any) -> tuple[county_config.CountyConfig, str | None, int | None]:
         rounds_module.open_for_uploads(session, collect.collection(session).id, stage)
-        return county_config.current(collect, session)
+        goals = rounds_module.goals_for_forms(session, who.department_id, stage) if stage != GOALS else None
+        goals_path = str(workflow.blob_path(collect, goals)) if goals is not None else None
+        return county_config.current(collect, session), goals_path, goals.id if goals is not None else None
 
-    county = await in_db(request, opened)
+    county, goals_path, goals_id = await in_db(request, opened)
     stored, source = data, None
     with collect.scratch() as folder:  # removed on every path; a killed server's is swept at the next start
         incoming = folder / f"upload{suffix}"
@@ -379,7 +381,7 @@ async def department_upload(request: Request) -> Response:
         job = request.app.state.runner.submit(request.state.sid, "校验上传的工作簿", folder, back,
                                               collection_tasks.analyse_upload, str(incoming), name,
                                               str(analysis_cache(request)), county.text or None, county.sha256,
-                                              stage)
+                                              stage, goals_path, goals_id)
         result = await request.app.state.runner.wait(job, 600)
         if result and result.get("ok") and result.get("canonical"):  # a form: keep what was read from it too
             stored, source = Path(result["canonical"]).read_bytes(), data

@@ -51,7 +51,8 @@ def county_analysis(source: Path, config_text: str | None, stage: str = "goals")
 
 
 def analyse_upload(path: str, display: str, cache: str, config_text: str | None = None,
-                   config_sha256: str | None = None, stage: str = "goals") -> dict[str, Any]:
+                   config_sha256: str | None = None, stage: str = "goals", goals: str | None = None,
+                   goals_id: int | None = None) -> dict[str, Any]:
     """Check an uploaded file (the CLI's input guard first) and cache its findings page data. In a
     运行监控/年度自评 round the file is the department's form: it is read back (collect/rounds.read_form)
     into ``read-back/workbook.xlsx`` beside it, and that canonical workbook is what is checked and kept."""
@@ -70,7 +71,7 @@ def analyse_upload(path: str, display: str, cache: str, config_text: str | None 
         if stage in FORM_OF:
             source = upload.parent / "read-back" / "workbook.xlsx"
             source.parent.mkdir(exist_ok=True)
-            notes = finding_rows(read_form(inspection.readable, source, stage))
+            notes = finding_rows(read_form(inspection.readable, source, stage, Path(goals) if goals else None, goals_id))
             canonical = str(source)
         elif inspection.copy is not None:  # kept as the .xlsx the engine read, the upload beside it as it came
             source = upload.parent / "read-back" / "workbook.xlsx"

@@ -369,7 +369,8 @@ async def department_upload(request: Request) -> Response:
 
     def opened(session: Any) -> tuple[county_config.CountyConfig, str | None, int | None]:
         rounds_module.open_for_uploads(session, collect.collection(session).id, stage)
-        goals = rounds_module.goals_for_forms(session, who.department_id, stage) if stage != GOALS else None
+        goals = (rounds_module.goals_for_forms(session, who.department_id or 0, stage)  # a department's own
+                 if stage != GOALS else None)
         goals_path = str(workflow.blob_path(collect, goals)) if goals is not None else None
         return county_config.current(collect, session), goals_path, goals.id if goals is not None else None
 

@@ -360,3 +360,16 @@ def test_a_run_of_stray_text_is_one_problem(tmp_path):
     rows = list(openpyxl.load_workbook(out, read_only=True)[UNPLACED_SHEET].iter_rows(min_row=3, values_only=True))
     assert [r[2] for r in rows if isinstance(r[0], int)] == [f"（{k}）附注{k}" for k in range(1, 2001)]
     assert read_book(out) == read_book(SAMPLE)
+
+
+def test_without_a_part_heading_the_text_before_a_missing_first_heading_is_listed(seed_text):
+    """No 第一部分 and no 一、总体绩效目标: what precedes 二、分项绩效目标 could be a cover or the section's
+    text; it is listed, not dropped as a cover."""
+    kept = [line for line in seed_text.split("\n")
+            if "一、总体绩效目标" not in line and "第一部分" not in line and line.strip() != "部门整体绩效目标"]
+    with pytest.raises(DocumentProblems) as caught:
+        parse_text_document("\n".join(kept), path="bare.txt")
+    imported = caught.value.imported
+    overall = [g.content for g in parse_text_document(seed_text).goals if g.category == "总体绩效目标"]
+    assert [f.code for f in imported.findings] == ["WBE-E301"]
+    assert [p.text for p in imported.passages] == overall

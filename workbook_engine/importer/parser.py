@@ -68,6 +68,7 @@ class DocumentParser:
         self.goal_count: dict[str, int] = {}
         self.projects: list[tuple[Project, str, str, list[Indicator], int]] = []
         self.in_part_two = False
+        self.cover: list[Paragraph] = []
 
     # -- the walk ----------------------------------------------------------------------------------------
     def text(self, cell: str) -> str:
@@ -109,7 +110,8 @@ class DocumentParser:
                 self.outside(run)
             elif self.sections:
                 self.sections[-1].paragraphs.append(item)
-            # before any heading: the cover, not content
+            else:  # before any heading: the cover, not content (unless the first section's heading is missing)
+                self.cover.append(item)
         self.read_part_one()
         if not self.projects and not self.goals:  # nothing placed at all: not this kind of document (one line)
             others = f"另有 {len(self.problems.entries)} 处内容无法归位。" if self.problems else ""
@@ -173,6 +175,8 @@ class DocumentParser:
         if above is None:  # the first section is missing: what follows the part heading before the next one
             first = self.sections.index(indexed[0])
             above = next((s for s in reversed(self.sections[:first]) if s.index is None), None)
+            if above is None:  # no part heading either: the cover cannot be told from the section's text
+                above = _Section(None, None, self.cover)
         after = [s for s in indexed if s.index is not None and s.index > missing]
         span = [p for p in (above.paragraphs if above else []) if id(p) not in claimed]
         start = next((n for n, p in enumerate(span) if self._starts_section(missing, p)), len(span))

@@ -1,4 +1,5 @@
-"""Parser of the published document in its text-export form (the seed in shared/seeds/).
+"""Reader of the published document in its text-export form (the seed in shared/seeds/): bytes to text, text
+to paragraphs and rows, which importer/parser.py reads (as it reads those of a .docx).
 
 The export writes each table cell as a line starting with a tab, ends a table row with a blank line, and
 writes a vertically merged cell's continuation as an empty cell. Bookmarks ("[bookmark: …]") are not

@@ -373,3 +373,40 @@ def test_without_a_part_heading_the_text_before_a_missing_first_heading_is_liste
     overall = [g.content for g in parse_text_document(seed_text).goals if g.category == "总体绩效目标"]
     assert [f.code for f in imported.findings] == ["WBE-E301"]
     assert [p.text for p in imported.passages] == overall
+
+
+def test_damaged_documents_give_findings_with_places_never_another_exception():
+    """Lines of the seed deleted, duplicated, swapped, cut or turned into cells, 200 ways: the import gives
+    findings (each with its place and a passage row) or a WorkbookEngineError, never another exception."""
+    import random
+
+    from workbook_engine.errors import WorkbookEngineError
+
+    outcomes = set()
+    for trial in range(200):
+        rng = random.Random(trial)
+        lines = list(SEED_LINES)
+        for _ in range(rng.randint(1, 6)):
+            at, other = rng.randrange(len(lines)), rng.randrange(len(lines))
+            change = rng.choice(["delete", "duplicate", "swap", "cut", "cell"])
+            if change == "delete":
+                del lines[at]
+            elif change == "duplicate":
+                lines.insert(at, lines[other])
+            elif change == "swap":
+                lines[at], lines[other] = lines[other], lines[at]
+            elif change == "cut":
+                lines[at] = lines[at][: rng.randint(0, len(lines[at]))] + rng.choice(["约", "%", "、", "（一）", ""])
+            else:
+                lines[at] = "\t" + lines[at]
+        try:
+            imported = read_tokens(list(tokens("\n".join(lines))), path="damaged.txt")
+        except WorkbookEngineError as error:
+            outcomes.add(type(error).__name__)
+            continue
+        for found in imported.findings:
+            outcomes.add(found.code)
+            assert re.match(r"第 \d+ 行：", found.message) and found.row is not None, found.message
+        assert len(imported.passages) >= len(imported.findings)
+        assert all(p.place and p.reason for p in imported.passages)
+    assert {"WBE-E302", "WBE-E303", "WBE-E304"} <= outcomes

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import itertools
 import logging
 import shutil
 from collections.abc import Callable, Sequence
@@ -207,6 +208,10 @@ def findings_context(analysis: dict[str, Any], query: Any = None, folder: Path |
         number = 1
     rows: list[dict[str, Any]] = []
     matched = 0
+    unread = 0
+    if paged and not any(chosen.values()):  # no filter: read no further than the page
+        all_rows = itertools.islice(all_rows, number * PAGE_ROWS)
+        unread = max(0, total - number * PAGE_ROWS)  # they all match
     for row in all_rows:
         matches = finding_matches(row, chosen)
         if not paged:
@@ -215,6 +220,7 @@ def findings_context(analysis: dict[str, Any], query: Any = None, folder: Path |
             matched += 1
             if (number - 1) * PAGE_ROWS < matched <= number * PAGE_ROWS:
                 rows.append({**row, "hidden": False})
+    matched += unread
     shown = matched if paged else sum(1 for row in rows if not row["hidden"])
     keys = {f"{row['sheet']}!{row['row']}" for row in rows if row.get("sheet") and row.get("row")}
     if folder is None:

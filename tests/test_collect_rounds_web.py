@@ -23,10 +23,16 @@ from .round_forms import fill_monitor
 
 @pytest.fixture
 def site(tmp_path):
+    from workbook_engine.collect.accounts import create_user
+    from workbook_engine.collect.models import VIEWER
+
     collect, passwords = new_collection(tmp_path, "sqlite")
+    with collect.session() as session:
+        _user, passwords["viewer1"] = create_user(session, "viewer1", VIEWER, display_name="查看人")
+        session.commit()
     app = collection_app(tmp_path / "data", tmp_path / "work")
     browsers = {}
-    for name in ("450001", "450002", "admin"):
+    for name in ("450001", "450002", "admin", "viewer1"):
         browsers[name] = Browser(app)
         assert browsers[name].login(name, passwords[name]).status_code == 303
     yield {"collect": collect, "b": browsers, "tmp": tmp_path}
@@ -106,6 +112,11 @@ def test_a_monitoring_round_through_the_page(site):
     row = re.search(rf'data-project="{first.code}" class="flagged">(.*?)</tr>', overview.text, re.S)
     assert row is not None and f"{rate:.2f}%" in row.group(1) and "56.25%" in row.group(1)
     assert 'id="overview-chart"' in overview.text and "<svg" in overview.text
+    viewer = site["b"]["viewer1"]  # the bureau's read-only account sees the overview, opens no round
+    assert viewer.get("/rounds/monitor").status_code == 200
+    assert viewer.get("/rounds/monitor/overview.xlsx").status_code == 200
+    assert viewer.post("/rounds/open", {"stage": "evaluation"}).status_code == 403
+    assert 'id="round-form"' not in viewer.get("/board?stage=monitor").text
     assert dept.get("/rounds/monitor").status_code == 403
     assert dept.get("/rounds/monitor/overview.xlsx").status_code == 403
     assert dept.post("/rounds/open", {"stage": "evaluation"}).status_code == 403

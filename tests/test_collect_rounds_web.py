@@ -105,6 +105,8 @@ def test_a_monitoring_round_through_the_page(site):
     monitor_board = admin.get("/board?stage=monitor").text
     assert re.search(r'data-dept="450001".*?已提交·待审核', monitor_board, re.S)
     assert re.search(r'data-dept="450001".*?已通过', admin.get("/board").text, re.S)  # goals round as it was
+    tabs = re.search(r'id="round-tabs".*?</nav>', monitor_board, re.S).group(0)
+    assert "已交 1/3，通过 1" in tabs and "已交 1/3，通过 0" in tabs  # 目标申报 and 运行监控 at a glance
     overview = admin.get("/rounds/monitor")
     assert overview.status_code == 200
     first = api.read_book(SAMPLE).projects[0]

@@ -58,7 +58,6 @@ def form_name(stage: str) -> str:
     return form_template(FORM_OF[stage]).name if stage in FORM_OF else "规范工作簿"
 
 
-
 @dataclass(frozen=True)
 class RoundInfo:
     """A round as the pages show it (a plain copy, read while the session is open)."""

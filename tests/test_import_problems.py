@@ -410,3 +410,18 @@ def test_damaged_documents_give_findings_with_places_never_another_exception():
         assert len(imported.passages) >= len(imported.findings)
         assert all(p.place and p.reason for p in imported.passages)
     assert {"WBE-E302", "WBE-E303", "WBE-E304"} <= outcomes
+
+
+def test_a_row_with_more_or_fewer_cells_than_the_template_says_so(seed_text):
+    lines = seed_text.split("\n")
+    money = lines.index("\t预算规模及资金用途")
+    lines.insert(money + 7, "\t多出的一格")  # after the 7 cells of the money row
+    code = lines.index("\t项目编码")
+    del lines[code + 3]  # the 项目名称 value of the first project (4 cells: 项目编码, code, 项目名称, name)
+    with pytest.raises(DocumentProblems) as caught:
+        parse_text_document("\n".join(lines), path="width.txt")
+    narrow, wide = caught.value.imported.findings
+    assert "应有 4 格，实际 3 格，缺少的格留空" in narrow.message and narrow.row == code + 1
+    assert "应有 7 格，实际 8 格，多出的格未能读取" in wide.message and wide.row == money + 7
+    assert [p.text for p in caught.value.imported.passages] == ["", "多出的一格"]
+    assert caught.value.imported.book.projects[0].budget == parse_text_document(seed_text).projects[0].budget

@@ -1007,6 +1007,8 @@ _IMPORT_ENTRIES: tuple[Entry, ...] = (
            variants={
                "labels": ("{place}：{what}第 {index} 格应为“{expected}”，实际为“{found}”，这一行未能读取。", _TABLE_FIX),
                "cells": ("{place}：{what}应有 {expected} 格，实际 {found} 格，这一行未能读取。", _TABLE_FIX),
+               "wide": ("{place}：{what}应有 {expected} 格，实际 {found} 格，多出的格未能读取。", _TABLE_FIX),
+               "narrow": ("{place}：{what}应有 {expected} 格，实际 {found} 格，缺少的格留空。", _TABLE_FIX),
                "continued": ("{place}：{what}第 {index} 格应为空（上方合并单元格的延续），实际为“{found}”，未能读取。",
                              "请检查列数，改正后重新导入。"),
                "no_merge": ("{place}：指标行的{heads}为空，且上方没有可延续的合并单元格，这一行未能读取。",

@@ -327,10 +327,18 @@ class DocumentParser:
         return found.get("dept.code", ""), found.get("dept.name", "")
 
     def read_row(self, row: Row, spec: RowSpec, values: dict[str, Any], table: str, header: bool = False) -> None:
-        """One row of the project table: its fields read by their place in the row."""
+        """One row of the project table: its fields read by their place in the row. A row matched by its labels
+        with more cells than the template's lists the extra ones; with fewer, says which fields stay blank."""
+        what = _describe(spec)
+        width = len(spec.cells)
+        if len(row.cells) > width and any(c.strip() for c in row.cells[width:]):
+            self.problems.add("WBE-E304", row, width, variant="wide", what=what, expected=width,
+                              found=len(row.cells), passages=[(row, i) for i in range(width, len(row.cells))
+                                                              if row.cells[i].strip()])
+        elif len(row.cells) < width and spec.labels:
+            self.problems.add("WBE-E304", row, variant="narrow", what=what, expected=width, found=len(row.cells))
         if header:
             return
-        what = _describe(spec)
         for index, cell in enumerate(spec.cells):
             if cell.continues and index < len(row.cells) and label(row.cells[index]):
                 self.problems.add("WBE-E304", row, index, variant="continued", what=what, index=index + 1,

@@ -6,13 +6,16 @@ import os
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Iterable, Sequence
 
+from .errors import WorkbookEngineError  # already imported by io.atomic: no start-up cost
 from .io.atomic import check_output
 
 if TYPE_CHECKING:  # the implementations are imported by the function that needs them (start-up time)
+    from .canonical_reader import LoadedWorkbook
     from .diff import Diff
-    from .findings import Report
+    from .findings import Finding, Report
     from .importer import Imported
     from .merge import MergeOutcome, Progress
+    from .merge.plan import MergePlan
     from .model import Book
     from .official.pipeline import Progress as JobProgress
     from .official.pipeline import RenderResult
@@ -40,7 +43,9 @@ def __getattr__(name: str) -> Any:
 __all__ = ["new_workbook", "import_document", "import_checked", "validate", "check", "annotate", "read_book", "review",
            "annotate_review", "merge", "diff", "render", "extract", "publish", "publish_form", "render_form",
            "score", "next_year_workbook",
-           "Report", "RenderResult", "PublishResult", "check_output"]
+           "guard_upload", "upload_kind", "page_analysis", "finding_rows", "projects_by_row", "row_contexts",
+           "diff_page", "diff_tables", "diff_kind_options", "merge_page",
+           "Report", "RenderResult", "PublishResult", "WorkbookEngineError", "check_output"]
 
 
 def new_workbook(path: str | os.PathLike[str], *, dept_code: str = "", dept_name: str = "",
@@ -305,3 +310,80 @@ def review_with_library(path: str | os.PathLike[str], library: str | os.PathLike
     from .review.peers import review_with_peers
 
     return review_with_peers(path, library)
+
+
+# -- what the web pages show (issue 21: page_view.py, change_view.py; the web imports nothing else) ----------
+
+def guard_upload(path: str | os.PathLike[str], kind: str) -> None:
+    """The CLI's input guard on an uploaded ``kind`` (xlsx or docx; a text export has none): a file that is
+    not what its name says, or too large once inflated, is refused with one Chinese line."""
+    from .io.guard import check_docx, check_xlsx
+
+    if kind == "xlsx":
+        check_xlsx(path)
+    elif kind == "docx":
+        check_docx(path)
+
+
+def upload_kind(path: str | os.PathLike[str], suffix_kind: str) -> str:
+    """canonical | official | document: how an upload the guard accepted is read (page_view.detect_kind)."""
+    from .page_view import detect_kind
+
+    return detect_kind(Path(path), suffix_kind)
+
+
+def page_analysis(path: str | os.PathLike[str], config: ReviewConfig | None = None) -> dict[str, Any]:
+    """Everything the findings and preview pages show of a canonical workbook (summary, findings, grades,
+    rows, preview), from check() with ``config`` (None: the wbe.toml beside the workbook, else the defaults)."""
+    from .page_view import analysis_of
+
+    return analysis_of(check(path, config))
+
+
+def finding_rows(findings: Iterable[Finding], file: str = "") -> list[dict[str, Any]]:
+    """Findings as the page's table rows (page_view.finding_rows: the one flattening every output uses)."""
+    from .page_view import finding_rows as rows
+
+    return rows(findings, file)
+
+
+def projects_by_row(book: Book, loaded: LoadedWorkbook) -> dict[tuple[str, int], str]:
+    """The project owning each (sheet, row) of a checked workbook's 项目 and 指标 sheets."""
+    from .page_view import projects_by_row as owners
+
+    return owners(book, loaded)
+
+
+def row_contexts(findings: Iterable[Finding], loaded: LoadedWorkbook) -> dict[str, Any]:
+    """The whole sheet row of each finding (headers and cell texts), keyed sheet!row."""
+    from .page_view import row_contexts as contexts
+
+    return contexts(findings, loaded)
+
+
+def diff_page(result: Diff) -> dict[str, Any]:
+    """The diff page's data of a diff(): summary, counts, every change's texts and the tables by sheet."""
+    from .change_view import diff_page as page
+
+    return page(result)
+
+
+def diff_tables(result: Diff) -> list[dict[str, Any]]:
+    """One table per sheet with changes, each row a whole record with its changed cells marked."""
+    from .change_view import sheet_tables
+
+    return sheet_tables(result)
+
+
+def diff_kind_options() -> tuple[tuple[str, str], ...]:
+    """The diff page's filter: (kind, 只看… label) in the order the page lists them."""
+    from .change_view import KIND_OPTIONS
+
+    return KIND_OPTIONS
+
+
+def merge_page(plan: MergePlan) -> dict[str, Any]:
+    """The merge page's data of a merge plan: its conflicts with their candidates, and the merged totals."""
+    from .change_view import book_totals, merge_conflicts
+
+    return {"conflicts": merge_conflicts(plan), "totals": book_totals(plan)}

@@ -15,7 +15,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
-from ..errors import WorkbookEngineError
+from .. import api
 from .storage import read_json, read_lines, write_json, write_lines
 
 log = logging.getLogger("workbook_engine.web")
@@ -56,7 +56,7 @@ def run_safely(names: dict[str, str], work: Callable[[], dict[str, Any]]) -> dic
     """The task's result, or a one-line Chinese message (never a traceback to the page)."""
     try:
         return {"ok": True, **work()}
-    except WorkbookEngineError as exc:
+    except api.WorkbookEngineError as exc:
         return {"ok": False, "message": clean_message(str(exc), names)}
     except MemoryError:
         return {"ok": False, "message": "内存不足：文件可能过大或已损坏。"}
@@ -68,20 +68,8 @@ def run_safely(names: dict[str, str], work: Callable[[], dict[str, Any]]) -> dic
 # --- what was uploaded -----------------------------------------------------------------------------------
 
 def detect_kind(path: Path, suffix_kind: str) -> str:
-    """canonical | official | document, after the input guard has accepted the file."""
-    if suffix_kind in ("docx", "txt"):
-        return "document"
-    from ..io.calamine_reader import CalamineWorkbook
-    from ..layout import workbook_template
-    from ..sheets import spec_for_sheet_name
-
-    with CalamineWorkbook(path) as book:
-        names = list(book.sheet_names)
-    if any(spec_for_sheet_name(n) is not None for n in names):
-        return "canonical"
-    settings = workbook_template()
-    official = {settings["summary"]["sheet"], settings["department"]["sheet"]}
-    return "official" if official & set(names) else "canonical"
+    """canonical | official | document, after the input guard has accepted the file (api.upload_kind)."""
+    return api.upload_kind(path, suffix_kind)
 
 
 KIND_TEXT = {
@@ -99,15 +87,9 @@ def analyse(folder: str, input_name: str, suffix_kind: str, display: str) -> dic
     names = {str(source): display, str(base / "book.xlsx"): display, str(base): ""}
 
     def work() -> dict[str, Any]:
-        from .. import api
-        from ..io.guard import check_docx, check_xlsx
-
         progress = Progress(base, display)
         progress(0, 3, "读取文件")
-        if suffix_kind == "xlsx":
-            check_xlsx(source)
-        elif suffix_kind == "docx":
-            check_docx(source)
+        api.guard_upload(source, suffix_kind)
         kind = detect_kind(source, suffix_kind)
         book_path = source
         extra_findings: list[dict[str, Any]] = []
@@ -169,112 +151,17 @@ def stored_preview(base: Path) -> list[dict[str, Any]]:
     return read_json(base / PREVIEW)
 
 
-PAGE_FIELDS = ("code", "severity", "sheet", "cell", "row", "column", "value", "message", "title", "group",
-               "project")
-
-
-def finding_rows(findings, file: str = "") -> list[dict[str, Any]]:
-    """The findings as the page's table shows them, from the one flattening every output uses
-    (findings.Report.flatten); ``criterion`` is the review criterion (group), ``where`` sheet!cell."""
-    from ..findings import Report
-
-    rows = []
-    for values in Report(file).flatten(PAGE_FIELDS, findings):
-        row = dict(zip(PAGE_FIELDS, values))
-        row["criterion"] = row.pop("group") or ""
-        row["project"] = row["project"] or ""
-        row["value"] = "" if row["value"] is None else str(row["value"])
-        row["where"] = f"{row['sheet']}!{row['cell']}" if row["sheet"] and row["cell"] else (row["sheet"] or "")
-        rows.append(row)
-    return rows
+# What a page shows of a checked workbook is the library's (page_view.py, through api.py); these names stay
+# here for the collection box's tasks (web/collection_tasks.py).
+finding_rows = api.finding_rows
+_projects_by_row = api.projects_by_row
+_row_contexts = api.row_contexts
 
 
 def analysis_of(book_path: Path) -> dict[str, Any]:
-    """Everything the findings and preview pages show, from one validation and one review pass."""
-    from .. import api
-    from ..document_format import part_one
-    from ..findings import position_key
-    from ..layout import Context, project_layout, title_text, workbook_template
-
-    checked = api.check(book_path)  # validation and review (the wbe.toml beside the book, else the defaults)
-    result = checked.review
-    assert result is not None  # api.check reviews by default
-    findings = sorted(checked.report.findings, key=position_key)
-    book, loaded = checked.book, checked.loaded
-    project_of_row = _projects_by_row(book, loaded)
-    rows = finding_rows(findings)
-    for item in rows:
-        if not item["project"] and item["sheet"] and item["row"]:
-            item["project"] = project_of_row.get((item["sheet"], item["row"]), "")
-    departments = book.departments()
-    summary = {
-        "departments": [{"code": d.code, "name": d.name, "year": d.year} for d in departments],
-        "years": sorted({d.year for d in departments if d.year is not None}),
-        "projects": len(book.projects),
-        "indicators": len(book.indicators),
-        "budget": f"{book.total_budget():.2f}",
-        "errors": sum(1 for f in findings if f.is_error),
-        "warnings": sum(1 for f in findings if not f.is_error),
-    }
-    grades = [g.to_dict() for g in result.grades]
-    names = {p.code: p.name for p in book.projects}
-    preview = []
-    for dept in departments:
-        part = book.for_department(dept.code)
-        projects = []
-        for project in part.projects_of(dept.code):
-            layout = project_layout(project, dept, part.indicators_of(project.code))
-            projects.append({
-                "code": project.code, "name": project.name, "title": title_text(project, dept),
-                "rows": [[{"text": c.text, "span": c.span, "rowspan": c.rowspan, "covered": c.covered,
-                           "style": c.style} for c in row.cells] for row in layout],
-            })
-        preview.append({"code": dept.code, "name": dept.name, "year": dept.year,
-                        **{key: Context(None, dept).fill(workbook_template()["department"][key])
-                           for key in ("title", "unit_left", "unit_right")},
-                        "part_one": [{"kind": b.kind, "text": b.text} for b in part_one(part, dept.code)],
-                        "projects": projects})
-    return {"summary": summary, "findings": rows, "grades": grades, "project_names": names,
-            "rows": _row_contexts(findings, loaded), "preview": preview}
-
-
-def _projects_by_row(book, loaded) -> dict[tuple[str, int], str]:
-    owners: dict[tuple[str, int], str] = {}
-    for kind, attr in (("projects", "code"), ("indicators", "project_code")):
-        table = loaded.table(kind)
-        if table is None:
-            continue
-        for record in book.records(kind):
-            if record.row is not None:
-                owners[(table.sheet_name, record.row)] = getattr(record, attr)
-    return owners
-
-
-def _row_contexts(findings, loaded) -> dict[str, Any]:
-    """The whole sheet row of each finding (headers and cell texts), for 'show the row' on the page."""
-    from ..a1 import column_letter
-    from ..values import as_text as cell_text
-
-    contexts: dict[str, Any] = {}
-    tables = {t.sheet_name: t for t in loaded.tables.values() if t is not None}
-    for f in findings:
-        if not f.sheet or not f.row:
-            continue
-        key = f"{f.sheet}!{f.row}"
-        grid = loaded.grids.get(f.sheet)
-        if key in contexts or grid is None:
-            continue
-        table = tables.get(f.sheet)
-        header_row = table.header_row if table is not None else 1
-        width = max(len(grid.rows[header_row - 1]) if len(grid.rows) >= header_row else 0,
-                    len(grid.rows[f.row - 1]) if len(grid.rows) >= f.row else 0)
-        width = min(width, 60)
-        contexts[key] = {
-            "letters": [column_letter(c) for c in range(width)],
-            "headers": [cell_text(grid.value(header_row, c)) for c in range(width)],
-            "values": [cell_text(grid.value(f.row, c)) for c in range(width)],
-        }
-    return contexts
+    """Everything the findings and preview pages show, from one validation and one review pass
+    (api.page_analysis: the wbe.toml beside the book, else the defaults)."""
+    return api.page_analysis(book_path)
 
 
 # --- outputs ---------------------------------------------------------------------------------------------
@@ -298,8 +185,6 @@ def make_output(folder: str, what: str, display: str, force: bool = False) -> di
     temp = base / f".out-{what}.part"
 
     def work() -> dict[str, Any]:
-        from .. import api
-
         shutil.rmtree(temp, ignore_errors=True)
         temp.mkdir()
         progress = Progress(base, OUTPUTS[what])
@@ -345,34 +230,15 @@ def diff_task(folder: str, old: str, new: str, old_name: str, new_name: str) -> 
     names = {str(base / old): old_name, str(base / new): new_name, str(base): ""}
 
     def work() -> dict[str, Any]:
-        from .. import api
-        from ..describe import show, show_field
-        from ..diff import KIND_NAMES
-        from ..identity import ENTITY_NAMES
-        from ..io.guard import check_xlsx
-        from .diff_view import marked_pair, sheet_tables
-
         progress = Progress(base, "比对")
         progress(0, 2, old_name)
-        check_xlsx(base / old)
-        check_xlsx(base / new)
+        api.guard_upload(base / old, "xlsx")
+        api.guard_upload(base / new, "xlsx")
         result = api.diff(base / old, base / new, output=base / "diff.xlsx")
-        changes = []
-        for c in result.changes.changes:
-            if c.kind in ("added", "removed"):
-                before, after = ("", "") if c.kind == "added" else ("（整行）", "")
-            else:
-                before = show_field(c.ref, c.old) if c.ref else show(c.old)
-                after = show_field(c.ref, c.new) if c.ref else show(c.new)
-            marked = marked_pair(before, after) if c.kind == "changed" else None
-            changes.append({"kind": c.kind, "kind_text": KIND_NAMES[c.kind], "entity": ENTITY_NAMES[c.entity],
-                            "label": c.label, "field": c.field or "", "old": before, "new": after,
-                            "marked": marked})
-        data = {"old": old_name, "new": new_name, "summary": result.changes.summary(),
-                "counts": result.changes.counts(), "changes": changes, "sheets": sheet_tables(result)}
+        data = {"old": old_name, "new": new_name, **api.diff_page(result)}
         write_json(base / "diff.json", data)
         progress(2, 2, "完成")
-        return {"changes": len(changes)}
+        return {"changes": len(data["changes"])}
 
     return run_safely(names, work)
 
@@ -385,13 +251,10 @@ def merge_task(folder: str, inputs: list[str], labels: list[str], choices: dict[
     names[str(base)] = ""
 
     def work() -> dict[str, Any]:
-        from .. import api
-        from ..io.guard import check_xlsx
-
         progress = Progress(base, "读取工作簿")
         for number, name in enumerate(inputs):
             progress(number, len(inputs), labels[number])
-            check_xlsx(base / name)
+            api.guard_upload(base / name, "xlsx")
         output = base / "merged.xlsx"
 
         def read(done: int, total: int, what: str) -> None:  # the library names files by path
@@ -412,35 +275,10 @@ def merge_task(folder: str, inputs: list[str], labels: list[str], choices: dict[
             "totals": None,
         }
         if plan is not None:
-            for number, conflict in enumerate(plan.conflicts):
-                candidates = [{"shown": c.shown, "note": c.note, "file": c.origin.file,
-                               "cell": f"{c.origin.sheet}!{c.origin.cell}" if c.origin.cell else "",
-                               "eligible": c.order is not None} for c in conflict.candidates]
-                _mark_differences(candidates)
-                data["conflicts"].append({"number": number, "title": conflict.title(), "label": conflict.label,
-                                          "key": {k: str(v) for k, v in conflict.key.items()},
-                                          "field": conflict.field or "（整行）", "kind": conflict.kind,
-                                          "chosen": conflict.chosen, "candidates": candidates})
-            book = plan.book
-            data["totals"] = {"departments": len(book.departments()), "projects": len(book.projects),
-                              "indicators": len(book.indicators), "budget": f"{book.total_budget():.2f}"}
+            data.update(api.merge_page(plan))
         write_json(base / "merge.json", data)
         progress(len(inputs), len(inputs), "完成")
         return {"written": outcome.written, "conflicts": len(data["conflicts"])}
 
     return run_safely(names, work)
 
-
-def _mark_differences(candidates: list[dict[str, Any]]) -> None:
-    """Each candidate's text split around where it differs from the first one (whole text kept)."""
-    from .diff_view import marked_pair
-
-    if not candidates:
-        return
-    first = candidates[0]["shown"]
-    for candidate in candidates:
-        pair = marked_pair(first, candidate["shown"])
-        candidate["parts"] = pair["new"]
-    if len(candidates) > 1:
-        pair = marked_pair(first, candidates[1]["shown"])
-        candidates[0]["parts"] = pair["old"]

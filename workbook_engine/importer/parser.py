@@ -266,7 +266,7 @@ class DocumentParser:
                 at: Item = row if row is not None else self.items[-1]
                 found = "文件结尾" if row is None else "一段正文"
                 self.problems.add("WBE-E302", at, variant="end", table=table, what=_describe_all(specs[index:]),
-                                  found=found, place=where(at) if row is not None else f"第 {self.last_line()} 行")
+                                  found=found, place=where(at) if row is not None or at.place else f"第 {self.last_line()} 行")
                 complete = False
                 break
             if _matches(row, spec):

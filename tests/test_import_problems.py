@@ -425,3 +425,17 @@ def test_a_row_with_more_or_fewer_cells_than_the_template_says_so(seed_text):
     assert "应有 7 格，实际 8 格，多出的格未能读取" in wide.message and wide.row == money + 7
     assert [p.text for p in caught.value.imported.passages] == ["", "多出的一格"]
     assert caught.value.imported.book.projects[0].budget == parse_text_document(seed_text).projects[0].budget
+
+
+def test_a_docx_cut_inside_its_last_table_names_the_table_row(tmp_path):
+    document = docx.Document(str(_publish(tmp_path)))
+    *_, project_table, indicator_table = document.tables
+    for row in list(project_table.rows)[3:]:
+        row._tr.getparent().remove(row._tr)
+    indicator_table._tbl.getparent().remove(indicator_table._tbl)
+    cut = tmp_path / "cut.docx"
+    document.save(str(cut))
+    findings = read_document(cut).findings
+    tables = len(docx.Document(str(cut)).tables)
+    assert [f.code for f in findings] == ["WBE-E302"]
+    assert findings[0].message.startswith(f"表 {tables} 第 3 行：") and "文件结尾" in findings[0].message

@@ -269,3 +269,41 @@ def test_a_form_resaved_by_libreoffice_is_read_back_the_same(tmp_path):
                 api.read_book(collect.blobs.path(direct.sha256)).monitor_indicators
     finally:
         collect.close()
+
+
+def test_two_reviewers_opening_a_round_at_once_make_one_round(made):
+    """The round's row is unique per stage: two openings at the same moment give one round (the second is
+    either the later deadline or refused with a Chinese message), on both backends."""
+    import threading
+
+    from workbook_engine.collect.models import Round
+
+    collect, _ = made
+
+    def open_it(stage: str, day: int, barrier: threading.Barrier, outcomes: list[str]) -> None:
+        barrier.wait()  # before the first statement: on SQLite that statement takes the write lock
+        with collect.writer() as session:
+            admin = users(session)["admin"]
+            try:
+                rounds.open_round(collect, session, admin, stage, date(2025, 8, day))
+                outcomes.append("opened")
+            except workflow.WorkflowError as exc:
+                assert "刚刚已由他人开启" in str(exc)
+                outcomes.append("refused")
+
+    for trial in range(8):
+        stage = (MONITOR, EVALUATION)[trial % 2]
+        with collect.writer() as session:  # a fresh start for the trial
+            session.query(Round).delete()
+            session.commit()
+        barrier = threading.Barrier(2, timeout=60)
+        outcomes: list[str] = []
+        threads = [threading.Thread(target=open_it, args=(stage, day, barrier, outcomes)) for day in (10, 20)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(60)
+        assert len(outcomes) == 2 and "opened" in outcomes, outcomes
+        with collect.session() as session:
+            rows = list(session.scalars(select(Round).where(Round.stage == stage)))
+            assert len(rows) == 1 and rows[0].deadline in (date(2025, 8, 10), date(2025, 8, 20))

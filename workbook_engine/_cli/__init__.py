@@ -25,7 +25,7 @@ COMMANDS = [
      "绩效自评表，每个项目一张。先校验；有错误时不渲染（--force 仍然渲染）。"),
     ("extract", commands.extract_command, "把官方工作簿或监控表、自评表读回规范工作簿。",
      "监控表、自评表按标题识别，读入监控项目、监控指标、自评项目、自评指标；表中改动的绩效目标不采用并逐格列出。"),
-    ("publish", commands.publish_command, "发布部门预算绩效文本 .docx，或用 --form 发布执行监控表、绩效自评表；加 --pdf 同时生成 PDF。",
+    ("publish", commands.publish_command, "发布部门预算绩效文本或监控表、自评表 .docx，加 --pdf 同时生成 PDF。",
      "先校验；有错误时不发布（--force 仍然发布）。--form monitor 执行监控表，--form evaluation 绩效自评表"
      "（得分按 wbe score 计算，权重见 wbe.toml），每个项目一张表。"),
     ("score", year.score_command, "计算绩效自评得分：预算执行率、各指标得分、总分和等级。",

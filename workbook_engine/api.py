@@ -312,6 +312,13 @@ def review_with_library(path: str | os.PathLike[str], library: str | os.PathLike
     return review_with_peers(path, library)
 
 
+def suggestions_view(book: str | os.PathLike[str], library: str | os.PathLike[str]) -> dict[str, Any]:
+    """The findings pages' 指标建议: `wbe suggest`'s top suggestions per project, as JSON (suggest_view.py)."""
+    from .suggest_view import suggestions_view as view
+
+    return view(book, library)
+
+
 # -- what the web pages show (issue 21: page_view.py, change_view.py; the web imports nothing else) ----------
 
 def guard_upload(path: str | os.PathLike[str], kind: str) -> None:

@@ -36,6 +36,10 @@ COMMANDS = [
 COLLECT = [
     ("init", web.collect_init_command, "为一个预算年度新建征集：各部门账号和一个管理员账号。", ""),
     ("export", web.collect_export_command, "导出每个部门最新（或全部）的提交和征集状态表（.xlsx）。", ""),
+    ("library", web.collect_library_command, "更新征集箱的指标库（数据文件夹/library）：收入审核通过的版本。",
+     "每个部门每个年度一份：有审核通过的年度自评版本时用它（带实际完成值和得分），否则用目标申报版本；"
+     "新通过的版本替换旧版本。网页在每次审核通过后自动更新；--rebuild 从全部审核通过的版本重新建立。"
+     "退出码：0 完成，1 有文件被跳过，2 无法建立。"),
 ]
 
 COLLECT_USER = [

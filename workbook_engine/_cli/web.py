@@ -122,3 +122,32 @@ def collect_user_add_command(
     typer.echo(f"已添加账号 {name.strip()}（{ROLE_NAMES[role]}）。")
     if password is None:
         typer.echo(f"初始密码（只显示这一次，请告知本人；首次登录后请修改）：{shown}")
+
+
+@handle_errors
+def collect_library_command(
+    data_dir: Path = typer.Argument(..., help="数据文件夹"),
+    rebuild: bool = typer.Option(False, "--rebuild", help="从全部审核通过的版本重新建立（默认只加入尚未收入的版本）"),
+    database: Optional[str] = typer.Option(None, "--database", help="PostgreSQL 地址（默认：数据文件夹中的 SQLite）"),
+) -> None:
+    from .. import api
+    from ..collect.library import rebuild as rebuild_library
+    from ..collect.library import update
+    from ..collect.service import Collect
+
+    collect = Collect(data_dir, database)
+    try:
+        result = rebuild_library(collect) if rebuild else update(collect)
+    finally:
+        collect.close()
+    done = f"重新建立，收入 {len(result.added)} 个" if result.rebuilt else \
+        f"本次加入或更新 {len(result.added)} 个，{result.unchanged} 个已是最新"
+    typer.echo(f"征集箱的指标库：{result.library}（{result.chosen} 个部门年度的审核通过版本；{done}）。")
+    for problem in result.problems:
+        typer.echo(f"  {problem}")
+    if (result.library / "manifest.json").is_file():
+        held = api.library_info(result.library)
+        typer.echo(f"共 {held.inputs} 个输入、{held.departments} 个部门、{held.projects} 个项目、{held.indicators} 个指标"
+                   f"（{'、'.join(str(y) for y in held.years) or '无'} 年度），归并为 {held.groups} 个条目。")
+    if result.problems:
+        raise typer.Exit(1)

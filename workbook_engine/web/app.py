@@ -257,7 +257,14 @@ def _paging(number: int, matched: int, chosen: dict[str, str]) -> dict[str, Any]
 async def upload(request: Request) -> Response:
     item, form = await store_upload(request, request.state.sid)
     await form.close()  # the spooled upload is copied into the session's folder
-    return await start_job(request, item, "读取与校验", f"/files/{item.id}", tasks.analyse, *analyse_args(item))
+    return await start_job(request, item, "读取与校验", f"/files/{item.id}", tasks.analyse, *analyse_args(item),
+                           library_of(request))
+
+
+def library_of(request: Request) -> str | None:
+    """The folder of the app's 指标库 (`create_app(library=...)`), for the findings' 指标建议; None without one."""
+    state = getattr(request.app.state, "library", None)
+    return str(state.path) if state is not None else None
 
 
 def findings(request: Request) -> Response:  # sync: Starlette runs it off the event loop
@@ -265,8 +272,11 @@ def findings(request: Request) -> Response:  # sync: Starlette runs it off the e
     analysis = load_analysis(item)
     if analysis is None:
         return failed_or_running(request, item)
+    extra = {}
+    if library_of(request) is not None:  # the 指标建议 the analysis job wrote (tasks.write_suggestions)
+        extra["suggestions"] = tasks.read_suggestions(item.folder)
     return page(request, "findings.html", {"item": item.meta(), "item_id": item.id,
-                                            **findings_context(analysis, request.query_params, item.folder)})
+                                            **findings_context(analysis, request.query_params, item.folder), **extra})
 
 
 def failed_or_running(request: Request, item: Item) -> Response:

@@ -21,13 +21,14 @@ from urllib.parse import urlencode
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
 from starlette.requests import HTTPConnection, Request
-from starlette.responses import RedirectResponse, Response
+from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from ..collect import accounts, workflow
 from ..collect import board as board_module
 from ..collect import config as county_config
+from ..collect import library as box_library_module
 from ..collect import rounds as rounds_module
 from ..collect.initialise import add_department
 from ..collect.models import (
@@ -48,7 +49,7 @@ from ..collect.models import (
 )
 from ..collect.service import Collect
 from ..errors import InputError, WorkbookEngineError
-from . import collection_tasks
+from . import collection_tasks, library_page
 from . import permissions as perm
 from .app import attachment, check_csrf, error_page, findings_context, page, start_job
 from .app import routes as page_routes
@@ -419,7 +420,8 @@ async def submission_page(request: Request) -> Response:
                 "round_name": STAGE_NAMES.get(submission.stage, ""),
                 "opinions": opinion_rows(workflow.opinions(session, who, submission.id)), "returned_before": returned,
                 "path": workflow.blob_path(collect, submission), "uploader": submission.uploader.username,
-                "config_text": county_config.text_of(collect, submission.config_sha256)}
+                "config_text": county_config.text_of(collect, submission.config_sha256),
+                "library": suggestions_library(request)}
 
     data = await in_db(request, load)
     submission = data["s"]
@@ -437,6 +439,9 @@ async def submission_page(request: Request) -> Response:
         analysis = collection_tasks.load_cached(cache, submission.sha256, submission.config_sha256)
         if analysis is None:
             return error_page(request, "无法读取这个提交的文件。请联系管理员。", 500)
+    extra = {}
+    if data["library"] is not None:  # the 指标建议 from the box's library, once per content and library version
+        extra["suggestions"] = await submission_suggestions(request, submission, data["path"], *data["library"])
     projects = analysis.get("project_names", {})
     if not analysis.get("source_findings") and submission.report.get("source_findings"):
         analysis["source_findings"] = submission.report["source_findings"]
@@ -444,7 +449,35 @@ async def submission_page(request: Request) -> Response:
                                               "state_text": STATE_NAMES[submission.state],
                                               "can_submit": who.role == DEPARTMENT and submission.state == UPLOADED,
                                               "can_review": who.is_bureau and submission.state in (SUBMITTED, RETURNED, ACCEPTED),
-                                              "UPLOADED": UPLOADED})
+                                              "UPLOADED": UPLOADED, **extra})
+
+
+def suggestions_library(request: Request) -> tuple[str, str] | None:
+    """The library the submission pages suggest from (``--library``, else the box's own once it is built) and
+    its version; None without one. Reads a small file: call it off the event loop."""
+    state = getattr(request.app.state, "library", None)
+    path = Path(state.path) if state is not None else getattr(request.app.state, "box_library", None)
+    try:
+        return (str(path), collection_tasks.library_stamp(path)) if path is not None else None
+    except OSError:  # not built yet
+        return None
+
+
+async def submission_suggestions(request: Request, submission: Any, stored: Path, library: str,
+                                 stamp: str) -> dict[str, Any]:
+    cache = analysis_cache(request)
+    found = collection_tasks.load_suggestions(cache, submission.sha256, stamp)
+    if found is None:
+        collect = collect_of(request)
+        with collect.scratch() as folder:
+            staged = folder / "submission.xlsx"
+            await run_in_threadpool(shutil.copyfile, stored, staged)
+            job = request.app.state.runner.submit(request.state.sid, "生成指标建议", folder, request.url.path,
+                                                  collection_tasks.cached_suggestions, str(staged), submission.filename,
+                                                  str(cache), submission.sha256, library, stamp)
+            await request.app.state.runner.wait(job, 600)
+        found = collection_tasks.load_suggestions(cache, submission.sha256, stamp)
+    return found or {"error": "指标建议暂时无法生成。请稍后刷新页面。"}
 
 
 @requires(DEPARTMENT)
@@ -590,7 +623,34 @@ async def submission_accept(request: Request) -> Response:
     seen = seen_of(form)
     await in_writer(request, lambda s: workflow.accept(s, user_row(s, who), submission_id, text_field(form, "note"),
                                                    seen=seen))
+    refresh_library(request)
     return RedirectResponse(f"/s/{submission_id}", status_code=303)
+
+
+def refresh_library(request: Request) -> None:
+    """After an accept (committed): the box's 指标库 is brought up to date by a job of the worker pool, not
+    in this request; a failure is logged there and never undoes the accept (collect/library.py)."""
+    collect = collect_of(request)
+    try:
+        request.app.state.runner.submit(request.state.sid, "更新指标库", collect.work, "/",
+                                        box_library_module.refresh_job, str(collect.data_dir), collect.db.url)
+    except Exception:  # noqa: BLE001 - the accept stands; `wbe collect library` catches up
+        log.exception("could not start the collection library refresh")
+
+
+@requires(*READERS)
+async def box_library(request: Request) -> Response:
+    """The 指标库 page over the box's library (opened off the event loop: it may be opened first)."""
+    return cpage(request, "library.html", await run_in_threadpool(library_page.page_context, request))
+
+
+@requires(*READERS)
+async def box_library_json(request: Request) -> Response:
+    return JSONResponse(await run_in_threadpool(library_page.json_body, request))
+
+
+async def box_library_css(request: Request) -> Response:
+    return await library_page.library_css(request)
 
 
 def _board_rows(request: Request, session, stage: str = GOALS):
@@ -850,6 +910,9 @@ def routes() -> list[Route]:
         Route("/s/{sid}/return", perm.allow("collect.submission_return", *BUREAU)(submission_return), methods=["POST"]),
         Route("/s/{sid}/accept", perm.allow("collect.submission_accept", *BUREAU)(submission_accept), methods=["POST"]),
         Route("/board", perm.allow("collect.board_page", *READERS)(board_page)),
+        Route("/library", perm.allow("collect.library", *READERS)(box_library)),
+        Route("/library.json", perm.allow("collect.library_json", *READERS)(box_library_json)),
+        Route("/library.css", perm.allow("collect.library_style", *perm.EVERYONE)(box_library_css)),
         Route("/board.xlsx", perm.allow("collect.board_download", *READERS)(board_download)),
         Route("/rounds/open", perm.allow("collect.round_open", *BUREAU)(round_open), methods=["POST"]),
         Route("/rounds/{stage}", perm.allow("collect.round_overview", *READERS)(round_overview)),
@@ -873,6 +936,7 @@ def install(app, *, data_dir, database_url: str | None = None, **_options: Any) 
     with collect.session() as session:
         collect.collection(session)  # a clear message when the folder was never initialised
     app.state.collect = collect
+    app.state.box_library = box_library_module.library_path(collect.data_dir)  # the 指标库 page's (library_page._state)
     app.state.templates.env.filters["local"] = local_time
     app.router.routes[:] = perm.compose(routes(), page_routes())  # one router: the box's routes first
     app.add_exception_handler(WorkbookEngineError, engine_error)

@@ -6,6 +6,8 @@ data (cached by the file's SHA-256 and the configuration's)."""
 from __future__ import annotations
 
 import hashlib
+import os
+import tempfile
 from decimal import Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -119,6 +121,41 @@ def cached_analysis(path: str, display: str, cache: str, sha256: str, config_tex
         return {}
 
     return run_safely({path: display, str(Path(path).parent): ""}, work)
+
+
+def library_stamp(library: Path) -> str:
+    """The version of a library (its manifest changes with every input added or replaced)."""
+    return hashlib.sha256((library / "manifest.json").read_bytes()).hexdigest()[:16]
+
+
+def suggestions_path(cache: Path, sha256: str, stamp: str) -> Path:
+    return cache / f"{sha256}-suggestions-{stamp}.json"
+
+
+def cached_suggestions(path: str, display: str, cache: str, sha256: str, library: str, stamp: str) -> dict[str, Any]:
+    """The 指标建议 of a stored file (staged at ``path``) against this version of the box's library, computed
+    once per content and library version (the older versions' files of the same content go)."""
+    from .tasks import write_suggestions
+
+    def work() -> dict[str, Any]:
+        folder = Path(cache)
+        folder.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryDirectory(dir=folder) as temp:
+            write_suggestions(Path(temp), Path(path), library, {path: display})
+            os.replace(Path(temp) / "suggestions.json", suggestions_path(folder, sha256, stamp))
+        for old in folder.glob(f"{sha256}-suggestions-*.json"):
+            if old.name != suggestions_path(folder, sha256, stamp).name:
+                old.unlink(missing_ok=True)
+        return {}
+
+    return run_safely({path: display, str(Path(path).parent): ""}, work)
+
+
+def load_suggestions(cache: Path, sha256: str, stamp: str) -> dict[str, Any] | None:
+    try:
+        return read_json(suggestions_path(cache, sha256, stamp))
+    except (OSError, ValueError):
+        return None
 
 
 def load_cached(cache: Path, sha256: str, config_sha256: str | None = None) -> dict[str, Any] | None:

@@ -120,22 +120,43 @@ def _query(request: Request) -> tuple[str, str | None, str | None]:
     return text, (params.get("level1") or None), (params.get("level2") or None)
 
 
+_opening = threading.Lock()
+
+
 def _state(request: Request) -> LibraryState:
+    """The app's open library: the one of ``--library``, or the collection box's own (DATA_DIR/library/),
+    opened when it first exists (it is built after the first accept)."""
     state = getattr(request.app.state, "library", None)
+    if state is None:
+        box = getattr(request.app.state, "box_library", None)
+        if box is not None:
+            with _opening:
+                state = getattr(request.app.state, "library", None)
+                if state is None and (Path(box) / "manifest.json").is_file():
+                    state = request.app.state.library = LibraryState(box)
+            if state is None:
+                raise HTTPException(404, "征集箱的指标库还没有建立：审核通过部门的提交后自动建立"
+                                         "（也可运行 wbe collect library 数据文件夹 --rebuild）。")
     if state is None:
         raise HTTPException(404, "本网页没有配置指标库（启动时加 wbe serve --library 指标库文件夹）。")
     return state
 
 
-async def library_page(request: Request) -> Response:
+def page_context(request: Request) -> dict[str, Any]:
+    """The page's data (a search under the library's lock: call it off the event loop when the library may
+    have to be opened first)."""
     from ..api import CLASSIC, LEVEL1_NAMES
 
     text, level1, level2 = _query(request)
     records, held = _state(request).search(text, level1, level2)
-    return _page(request, "library.html", {
+    return {
         "q": text, "level1": level1 or "", "level2": level2 or "", "results": [shown(r) for r in records],
         "searched": bool(text or level1 or level2), "info": held, "level1_names": LEVEL1_NAMES,
-        "level2_names": sorted({n for names in CLASSIC.values() for n in names}), "min_departments": MIN_DEPARTMENTS})
+        "level2_names": sorted({n for names in CLASSIC.values() for n in names}), "min_departments": MIN_DEPARTMENTS}
+
+
+async def library_page(request: Request) -> Response:
+    return _page(request, "library.html", page_context(request))
 
 
 def _page(request: Request, name: str, context: dict[str, Any]) -> Response:
@@ -147,7 +168,7 @@ def _page(request: Request, name: str, context: dict[str, Any]) -> Response:
     return request.app.state.templates.TemplateResponse(request, name, values)
 
 
-async def library_json(request: Request) -> Response:
+def json_body(request: Request) -> dict[str, Any]:
     text, level1, level2 = _query(request)
     records, held = _state(request).search(text, level1, level2)
     results = []
@@ -156,8 +177,12 @@ async def library_json(request: Request) -> Response:
         for dist in item["distributions"]:
             dist.pop("chart")
         results.append(item)
-    return JSONResponse({"query": text, "indicators": held.indicators, "projects": held.projects,
-                         "departments": held.departments, "regions": len(held.regions), "results": results})
+    return {"query": text, "indicators": held.indicators, "projects": held.projects,
+            "departments": held.departments, "regions": len(held.regions), "results": results}
+
+
+async def library_json(request: Request) -> Response:
+    return JSONResponse(json_body(request))
 
 
 # The page's style sheet, served by the page itself (the app's CSP allows style sheets from 'self' only, no
@@ -172,6 +197,10 @@ CSS = """
 .lib-dist figure{margin:.5em 0}
 .lib-key[data-colour="0"]{color:#e67e22}.lib-key[data-colour="1"]{color:#c0392b;font-weight:bold}
 .lib-key[data-colour="2"]{color:#27ae60}
+#suggestions .hint,#suggestions .muted{color:#555;font-size:.9em}
+#suggestions h3{font-size:1em;margin:1em 0 .4em}
+table.suggestions tr.missing td{background:#fff8e1}
+table.suggestions td.num{text-align:right;white-space:nowrap}
 """
 
 
@@ -188,4 +217,5 @@ def install(app: Any, path: str | os.PathLike[str]) -> None:
     """Open the library for ``app`` and add the page's routes, guarded by their declarations, before the others
     (the library shows aggregates only, to whoever may use the page: docs/library.md)."""
     app.state.library = LibraryState(path)
-    app.router.routes[0:0] = compose(ROUTES)
+    if getattr(app.state, "collect", None) is None:  # the collection box routes its own (bureau roles only)
+        app.router.routes[0:0] = compose(ROUTES)

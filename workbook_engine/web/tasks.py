@@ -79,9 +79,10 @@ KIND_TEXT = {
 }
 
 
-def analyse(folder: str, input_name: str, suffix_kind: str, display: str) -> dict[str, Any]:
+def analyse(folder: str, input_name: str, suffix_kind: str, display: str, library: str | None = None) -> dict[str, Any]:
     """Read an upload (extracting or importing it when it is not a canonical workbook), validate and
-    review it, and write analysis.json for the findings and preview pages."""
+    review it, and write analysis.json for the findings and preview pages (with ``library``, first the
+    指标建议 of suggestions.json: write_suggestions)."""
     base = Path(folder)
     source = base / input_name
     names = {str(source): display, str(base / "book.xlsx"): display, str(base): ""}
@@ -105,11 +106,36 @@ def analyse(folder: str, input_name: str, suffix_kind: str, display: str) -> dic
         data.update(kind=kind, kind_text=KIND_TEXT[kind], display=display, book=book_path.name,
                     source_findings=extra_findings)
         progress(2, 3, "整理结果")
+        if library is not None:
+            write_suggestions(base, book_path, library, names)
         write_analysis(base, data)
         progress(3, 3, "完成")
         return {"kind": kind, "errors": data["summary"]["errors"], "warnings": data["summary"]["warnings"]}
 
     return run_safely(names, work)
+
+
+SUGGESTIONS = "suggestions.json"  # the 指标建议 beside the findings, when the app has a library
+
+
+def write_suggestions(base: Path, book: Path, library: str, names: dict[str, str]) -> None:
+    """The 指标建议 of ``book`` (api.suggestions_view); a library that cannot answer leaves its one-line
+    message instead, and never fails the analysis."""
+    try:
+        data = api.suggestions_view(book, library)
+    except api.WorkbookEngineError as exc:
+        data = {"error": clean_message(str(exc), {**names, library: "指标库"})}
+    except Exception:  # noqa: BLE001 - the findings stand without the suggestions
+        log.error("suggestions failed: %s", traceback.format_exc())
+        data = {"error": "指标建议暂时无法生成（指标库读取出错）。问题清单不受影响。"}
+    write_json(base / SUGGESTIONS, data)
+
+
+def read_suggestions(base: Path) -> dict[str, Any] | None:
+    try:
+        return read_json(base / SUGGESTIONS)
+    except (OSError, ValueError):
+        return None
 
 
 def write_analysis(base: Path, data: dict[str, Any]) -> None:

@@ -199,3 +199,31 @@ def test_the_library_input_names_are_safe_file_names():
     assert entry_name(2025, "450001") == "2025-450001.xlsx"
     assert entry_name(2025, "../x") == "2025-___x.xlsx"
     assert Path(entry_name(2025, "a/b")).name == entry_name(2025, "a/b")
+
+
+@pytest.mark.parametrize("box", ["sqlite"], indirect=True)
+def test_an_accepted_self_evaluation_replaces_the_goals_and_brings_the_actual_results(box):
+    from .round_forms import fill_evaluation
+
+    dept, reviewer, admin, tmp = box["b"]["450001"], box["b"]["reviewer"], box["b"]["admin"], box["tmp"]
+    accepted(box, "450001")
+    goals = api.library_info(box["data"] / "library")
+    assert goals.evaluated == 0
+    assert admin.post("/rounds/open", {"stage": "evaluation", "deadline": ""}).status_code == 303
+    (tmp / "自评表.xlsx").write_bytes(dept.get("/dept/form/evaluation").content)
+    fill_evaluation(tmp / "自评表.xlsx", tmp / "自评表-填好.xlsx", executed_share=0.8, half_of_first=2)
+    response = dept.client.post("/dept/upload", data={"csrf": dept.csrf, "stage": "evaluation"},
+                                files={"file": ("自评表-填好.xlsx", (tmp / "自评表-填好.xlsx").read_bytes(),
+                                                "application/octet-stream")})
+    assert response.status_code == 303, error_message(response.text)
+    sid = int(response.headers["location"].rsplit("/", 1)[1])
+    assert dept.post(f"/s/{sid}/submit").status_code == 303
+    answer = reviewer.post(f"/s/{sid}/accept")
+    assert answer.status_code == 303, error_message(answer.text)
+    settle(box["app"])
+    held = api.library_info(box["data"] / "library")
+    assert held.inputs == 1 and held.indicators == goals.indicators  # the same goals, replaced, not added
+    assert held.evaluated > 0  # the 自评 sheets' 实际完成值
+    with box["collect"].session() as session:
+        digest = session.get(Submission, sid).sha256
+    assert held.files[0]["hash"] == digest[:24]

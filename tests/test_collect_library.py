@@ -72,9 +72,14 @@ def test_accepting_refreshes_the_box_library_and_a_newer_version_replaces_the_ol
     assert held.inputs == 1 and held.departments == 1 and sample > 0 and held.years == [2024]
     assert [f["name"] for f in held.files] == ["2025-450001.xlsx"]
 
+    assert reviewer.get("/library.json", params={"q": "满意度"}).json()["departments"] == 1  # the page opens it
+
     accepted(box, "450002")
     held = api.library_info(library)
     assert held.inputs == 2 and held.departments == 2
+    # written on a copy and swapped in: the open page reopens the new one, nothing half-written is left
+    assert reviewer.get("/library.json", params={"q": "满意度"}).json()["departments"] == 2
+    assert sorted(p.name for p in box["data"].iterdir() if p.name.startswith("library")) == ["library", "library.lock"]
 
     newer = accepted(box, "450001", budget=12.5)  # a re-accepted newer version of the same department
     held = api.library_info(library)

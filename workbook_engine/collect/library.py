@@ -9,8 +9,9 @@ department's accepted one until a newer one is accepted; a version returned afte
 
 ``update`` brings the library up to date with the database (what the web runs in a worker after every
 accept, and `wbe collect library` without ``--rebuild``); ``rebuild`` makes it afresh from every accepted
-version and swaps it into place. Both hold ``library.lock`` (flock), so the server's workers and the CLI
-never write the library at the same time.
+version. Both write beside the library (a copy, or a new one) and swap it into place, so that the 指标库
+page and the suggestions never read a half-written one (a county's library is a few MB: the copy is cheap),
+and both hold ``library.lock`` (flock), so the server's workers and the CLI never write it at the same time.
 """
 
 from __future__ import annotations
@@ -157,12 +158,29 @@ def update(collect: Collect) -> Refresh:
         result = Refresh(library, chosen=len(chosen), unchanged=len(chosen) - len(todo))
         if not todo:
             return result
-        with collect.scratch() as folder:
-            paths = _stage(collect, todo, folder)
-            built = api.library_build(paths, library, append=True)
+        fresh = Path(tempfile.mkdtemp(prefix="library-new-", dir=collect.data_dir))
+        try:  # on a copy, swapped in when whole: the page and the suggestions never read a half-built library
+            if library.exists():
+                shutil.copytree(library, fresh / LIBRARY)
+            with collect.scratch() as folder:
+                paths = _stage(collect, todo, folder)
+                built = api.library_build(paths, fresh / LIBRARY, append=True)
+            _swap(fresh / LIBRARY, library)
+        finally:
+            shutil.rmtree(fresh, ignore_errors=True)
         result.added = [entry.name for entry in built.added]
         result.problems = [f"{Path(p.file).name}：{p.message}" for p in built.problems]
         return result
+
+
+def _swap(fresh: Path, library: Path) -> None:
+    """``fresh`` becomes ``library`` by two renames on the same disk (the old one is removed afterwards)."""
+    old = library.with_name(f"library-old-{os.getpid()}")
+    shutil.rmtree(old, ignore_errors=True)
+    if library.exists():
+        os.replace(library, old)
+    os.replace(fresh, library)
+    shutil.rmtree(old, ignore_errors=True)
 
 
 def rebuild(collect: Collect) -> Refresh:
@@ -182,11 +200,7 @@ def rebuild(collect: Collect) -> Refresh:
             with collect.scratch() as folder:
                 paths = _stage(collect, chosen, folder)
                 built = api.library_build(paths, fresh / LIBRARY)
-            old = collect.data_dir / f"library-old-{os.getpid()}"
-            if library.exists():
-                os.replace(library, old)
-            os.replace(fresh / LIBRARY, library)
-            shutil.rmtree(old, ignore_errors=True)
+            _swap(fresh / LIBRARY, library)
         finally:
             shutil.rmtree(fresh, ignore_errors=True)
     return Refresh(library, chosen=len(chosen), added=[entry.name for entry in built.added],

@@ -421,7 +421,8 @@ async def submission_page(request: Request) -> Response:
                 "opinions": opinion_rows(workflow.opinions(session, who, submission.id)), "returned_before": returned,
                 "path": workflow.blob_path(collect, submission), "uploader": submission.uploader.username,
                 "config_text": county_config.text_of(collect, submission.config_sha256),
-                "library": suggestions_library(request)}
+                "library": suggestions_library(request),
+                "source_findings": (submission.report or {}).get("source_findings")}  # read in the session
 
     data = await in_db(request, load)
     submission = data["s"]
@@ -443,8 +444,8 @@ async def submission_page(request: Request) -> Response:
     if data["library"] is not None:  # the 指标建议 from the box's library, once per content and library version
         extra["suggestions"] = await submission_suggestions(request, submission, data["path"], *data["library"])
     projects = analysis.get("project_names", {})
-    if not analysis.get("source_findings") and submission.report.get("source_findings"):
-        analysis["source_findings"] = submission.report["source_findings"]
+    if not analysis.get("source_findings") and data["source_findings"]:
+        analysis["source_findings"] = data["source_findings"]
     return cpage(request, "submission.html", {**data, **findings_context(analysis, request.query_params), "project_names": projects,
                                               "state_text": STATE_NAMES[submission.state],
                                               "can_submit": who.role == DEPARTMENT and submission.state == UPLOADED,

@@ -12,6 +12,7 @@ library.
 
 from __future__ import annotations
 
+import logging
 import os
 import threading
 from dataclasses import dataclass
@@ -25,6 +26,7 @@ from starlette.routing import Route
 
 from .permissions import EVERYONE, SIGNED_IN, allow, compose
 
+log = logging.getLogger("workbook_engine.web")
 MIN_DEPARTMENTS = 3
 MAX_QUERY = 50
 RESULTS = 10
@@ -53,14 +55,21 @@ class LibraryState:
         from .. import api
 
         with self._lock:  # one DuckDB connection: requests take turns (each search takes milliseconds)
-            stamp = self._manifest_stamp()
-            if stamp != self._stamp:
-                self.library.close()
-                self.library, self._stamp = api.open_library(self.path), stamp
-                self.held = api.library_info(self.library.store)
-            records = self.library.search(text, level1=level1, level2=level2, limit=RESULTS,
-                                          examples=EXAMPLES) if text or level1 or level2 else []
-            return records, self.held
+            for attempt in (1, 2):
+                try:
+                    stamp = self._manifest_stamp()
+                    if stamp != self._stamp or attempt == 2:
+                        self.library.close()
+                        self.library, self._stamp = api.open_library(self.path), stamp
+                        self.held = api.library_info(self.library.store)
+                    records = self.library.search(text, level1=level1, level2=level2, limit=RESULTS,
+                                                  examples=EXAMPLES) if text or level1 or level2 else []
+                    return records, self.held
+                except Exception:  # noqa: BLE001 - swapped or rewritten meanwhile: reopened once, then a refusal
+                    self._stamp = -1.0
+                    if attempt == 2:
+                        log.warning("library page: %s could not be read", self.path, exc_info=True)
+            raise HTTPException(503, "指标库正在更新，请稍后刷新页面。")
 
 
 @dataclass
@@ -133,7 +142,11 @@ def _state(request: Request) -> LibraryState:
             with _opening:
                 state = getattr(request.app.state, "library", None)
                 if state is None and (Path(box) / "manifest.json").is_file():
-                    state = request.app.state.library = LibraryState(box)
+                    try:
+                        state = request.app.state.library = LibraryState(box)
+                    except Exception:  # noqa: BLE001 - swapped while opening: the next request opens it
+                        log.warning("library page: %s could not be opened", box, exc_info=True)
+                        raise HTTPException(503, "指标库正在更新，请稍后刷新页面。") from None
             if state is None:
                 raise HTTPException(404, "征集箱的指标库还没有建立：审核通过部门的提交后自动建立"
                                          "（也可运行 wbe collect library 数据文件夹 --rebuild）。")

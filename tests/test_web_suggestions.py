@@ -145,3 +145,17 @@ def test_chromium_shows_the_suggestions_section(library: Path, lacking, tmp_path
             assert target.stat().st_size > 10_000
         finally:
             browser.close()
+
+
+def test_the_page_lists_at_most_max_projects_and_says_how_many_more(library: Path, monkeypatch):
+    from workbook_engine import suggest_view
+
+    full = api.suggestions_view(SAMPLE, library)
+    assert len(full["projects"]) >= 2 and full["more_projects"] == 0
+    monkeypatch.setattr(suggest_view, "MAX_PROJECTS", 1)
+    cut = api.suggestions_view(SAMPLE, library)
+    assert cut["projects"] == full["projects"][:1] and cut["more_projects"] == len(full["projects"]) - 1
+    from workbook_engine.web.app import templates
+
+    text = templates.get_template("_suggestions.html").render(suggestions=cut, root="")
+    assert f"另有 {cut['more_projects']} 个项目有建议" in text and text.count('class="suggestions"') == 1

@@ -14,12 +14,14 @@ from pathlib import Path
 from typing import Any
 
 PER_PROJECT = 5
+MAX_PROJECTS = 200  # a county's merged workbook has 2,000 projects: the page lists the first 200 (the CLI all)
 MIN_DEPARTMENTS = 3  # as the 指标库 page (web/library_page.py)
 
 
 def suggestions_view(book: str | os.PathLike[str], library: str | os.PathLike[str], *,
                      per_project: int = PER_PROJECT, min_departments: int = MIN_DEPARTMENTS) -> dict[str, Any]:
-    """``{"projects": [{code, name, peers, more, indicators: [...]}], "without_peers": [...], "total": n}``."""
+    """``{"projects": [{code, name, peers, more, indicators: [...]}], "more_projects": n, "without_peers": [...],
+    "total": n}`` (at most MAX_PROJECTS projects; ``more_projects`` says how many more have suggestions)."""
     from .library.normalise import level3_key
     from .library.query import Library
     from .library.suggest import suggest
@@ -41,5 +43,7 @@ def suggestions_view(book: str | os.PathLike[str], library: str | os.PathLike[st
                 "level3": s.level3, "typical": s.typical if shown else "", "unit": s.unit,
                 "direction": s.direction, "basis": s.basis if shown else "", "peers_using": s.peers_using,
                 "peers": s.peers, "departments": departments, "shown": shown})
-    return {"projects": list(projects.values()), "without_peers": result.without_peers,
-            "total": len(result.suggestions), "min_departments": min_departments}
+    listed = list(projects.values())
+    return {"projects": listed[:MAX_PROJECTS], "more_projects": max(0, len(listed) - MAX_PROJECTS),
+            "without_peers": result.without_peers, "total": len(result.suggestions),
+            "min_departments": min_departments}

@@ -155,13 +155,15 @@ class Submission(Base):
     indicators: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
     budget: Mapped[str] = mapped_column(String(40), nullable=False, default="0")  # Decimal text, 万元
     grades: Mapped[dict] = mapped_column(JSON, nullable=False, default=dict)  # project code -> grade
-    report: Mapped[dict] = mapped_column(JSON, nullable=False, default=dict)  # the findings (Report.to_dict)
+    # the findings (Report.to_dict) and the round's figures: large, read only by the pages that show them, so
+    # deferred (the board and every state change would otherwise decode them for every submission)
+    report: Mapped[dict] = mapped_column(JSON, nullable=False, default=dict, deferred=True)
     config_sha256: Mapped[str | None] = mapped_column(String(64), nullable=True)  # the wbe.toml it was checked with
     # The round (stage) it belongs to; the file kept under sha256 is the canonical workbook checked, and for a
     # form uploaded in a 运行监控/年度自评 round the form itself is kept too, as it came (source_sha256).
     stage: Mapped[str] = mapped_column(String(20), nullable=False, default=GOALS, server_default=GOALS, index=True)
     source_sha256: Mapped[str | None] = mapped_column(String(64), nullable=True)  # a blob's SHA-256 (no FK: 0004)
-    figures: Mapped[dict] = mapped_column(JSON, nullable=False, default=dict)  # the round's overview figures
+    figures: Mapped[dict] = mapped_column(JSON, nullable=False, default=dict, deferred=True)  # overview figures
 
     department: Mapped[Department] = relationship()
     uploader: Mapped[User] = relationship()

@@ -74,6 +74,7 @@ class Settings:
 
 
 templates = Jinja2Templates(directory=str(HERE / "templates"))
+templates.env.auto_reload = False  # the templates ship with the package: no stat of every include per page
 
 
 def page(request: Request, name: str, context: dict[str, Any] | None = None, status: int = 200) -> Response:

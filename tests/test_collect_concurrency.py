@@ -20,7 +20,7 @@ from workbook_engine.collect.models import (
     SUPERSEDED,
     UPLOADED,
     Blob,
-    Department,
+    CollectionDepartment,
     Submission,
     Transition,
     User,
@@ -55,7 +55,7 @@ def user_id(collect: Collect, name: str) -> int:
 
 def department_id(collect: Collect, code: str) -> int:
     with collect.session() as session:
-        found = session.scalar(select(Department.id).where(Department.code == code))
+        found = session.scalar(select(CollectionDepartment.id).where(CollectionDepartment.code == code))
         assert found is not None, code
         return found
 

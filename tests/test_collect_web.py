@@ -14,7 +14,7 @@ pytest.importorskip("workbook_engine.web.app")
 
 from workbook_engine import api
 from workbook_engine.collect.accounts import create_user
-from workbook_engine.collect.models import REVIEWER, Blob, Department, Submission
+from workbook_engine.collect.models import REVIEWER, Blob, CollectionDepartment, Submission
 from workbook_engine.errors import InputError
 from workbook_engine.web import collection
 
@@ -32,7 +32,7 @@ def site(request, tmp_path):
     with collect.session() as session:
         _user, passwords["reviewer"] = create_user(session, "reviewer", REVIEWER, display_name="审核员甲")
         session.commit()
-        dept1 = session.scalar(select(Department).where(Department.code == "450001")).id
+        dept1 = session.scalar(select(CollectionDepartment).where(CollectionDepartment.code == "450001")).id
     app = collection_app(tmp_path / "data", tmp_path / "work", collect.db.url if request.param != "sqlite" else None)
     browsers = {}
     for name in ("450001", "450002", "reviewer", "admin"):

@@ -19,7 +19,7 @@ from workbook_engine.collect.models import (
     SUPERSEDED,
     AuditEntry,
     Blob,
-    Department,
+    CollectionDepartment,
     Submission,
     Transition,
     User,
@@ -208,4 +208,4 @@ def test_board_filter_sort_and_chart(collection, tmp_path):
         assert board_module.filtered(rows, sort="budget", descending=True)[0].department.code == "450002"
         svg = board_module.budget_chart_svg(rows)
         assert svg.startswith("<svg") and "606.18 万元" in svg and "第二部门" in svg
-        assert session.scalar(select(func.count()).select_from(Department)) == 3
+        assert session.scalar(select(func.count()).select_from(CollectionDepartment)) == 3

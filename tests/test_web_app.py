@@ -19,7 +19,7 @@ from workbook_engine import api
 from workbook_engine.errors import WorkbookEngineError
 from workbook_engine.web import create_app
 from workbook_engine.web.app import access_token
-from workbook_engine.web.storage import Workspace
+from workbook_engine.web.workspace import Workspace
 
 from .conftest import SAMPLE, SEED
 from .corpus import REFUSED
@@ -306,7 +306,7 @@ def test_interrupted_worker_gives_a_clear_message(tmp_path):
     from concurrent.futures import Future
     from concurrent.futures.process import BrokenProcessPool
 
-    from workbook_engine.web.jobs import INTERRUPTED, Job
+    from workbook_engine.web.worker_pool import INTERRUPTED, Job
 
     future: Future = Future()
     future.set_exception(BrokenProcessPool("worker died"))

@@ -22,15 +22,17 @@ pytestmark = [pytest.mark.browser,
               pytest.mark.skipif(not CHROMIUM.exists(), reason="Debian's chromium is not installed")]
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def server(tmp_path_factory):
     # fast_wait=0: every action goes through the progress page and its polling script, as long work does
     with running_server(work_dir=tmp_path_factory.mktemp("browser-work"), fast_wait=0) as url:
         yield url
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser():
+    """One Chromium for this module's tests, closed with the module: Playwright's sync API allows one
+    running instance per thread, and the other browser tests start their own."""
     with playwright_api.sync_playwright() as p:
         browser = p.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS)
         yield browser

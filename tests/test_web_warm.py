@@ -10,7 +10,7 @@ from pathlib import Path
 from starlette.testclient import TestClient
 
 from workbook_engine.web import create_app
-from workbook_engine.web.jobs import PRELOAD, JobRunner
+from workbook_engine.web.worker_pool import PRELOAD, JobRunner
 
 
 def _imported() -> bool:

@@ -14,11 +14,10 @@ if TYPE_CHECKING:  # the implementations are imported by the function that needs
     from .diff import Diff
     from .findings import Finding, Report
     from .importer import Imported
-    from .merge import MergeOutcome, Progress
+    from .merge import FileProgress, MergeOutcome
     from .merge.plan import MergePlan
     from .model import Book
-    from .official.pipeline import Progress as JobProgress
-    from .official.pipeline import RenderResult
+    from .official.pipeline import DepartmentProgress, RenderResult
     from .publish.job import PublishResult
     from .review import ReviewConfig, ReviewResult
     from .scoring import ScoreResult
@@ -148,7 +147,7 @@ def annotate_review(path: str | os.PathLike[str], result: ReviewResult, output: 
 
 def merge(inputs: Sequence[str | os.PathLike[str]], output: str | os.PathLike[str], *,
           base: str | os.PathLike[str] | None = None, prefer: str | None = None, conflicts_sheet: bool = False,
-          force: bool = False, progress: Progress | None = None, overwrite: bool = False,
+          force: bool = False, progress: FileProgress | None = None, overwrite: bool = False,
           choices: dict[int, int] | None = None, labels: Sequence[str] | None = None) -> MergeOutcome:
     """Merge canonical workbooks (three-way against ``base`` when given); written only when clean or settled.
     ``choices`` settles conflicts one by one (conflict number -> candidate index); ``labels`` name the inputs."""
@@ -170,7 +169,7 @@ def diff(old: str | os.PathLike[str], new: str | os.PathLike[str], *,
 
 
 def render(book: str | os.PathLike[str], output: str | os.PathLike[str], *, dept: str | None = None,
-           force: bool = False, progress: JobProgress | None = None, overwrite: bool = False) -> RenderResult:
+           force: bool = False, progress: DepartmentProgress | None = None, overwrite: bool = False) -> RenderResult:
     """Validate, then write the official workbook (one per department when ``output`` is a folder/)."""
     from .official.pipeline import render_official
 
@@ -187,7 +186,7 @@ def extract(official: str | os.PathLike[str] | Iterable[str | os.PathLike[str]],
 
 
 def publish(book: str | os.PathLike[str], output: str | os.PathLike[str], *, dept: str | None = None,
-            force: bool = False, pdf: bool = False, finance_bureau: str = "", progress: JobProgress | None = None,
+            force: bool = False, pdf: bool = False, finance_bureau: str = "", progress: DepartmentProgress | None = None,
             overwrite: bool = False) -> PublishResult:
     """Validate, then write the published document(s) as .docx (and PDF); one per department into a folder/."""
     from .publish.job import publish_documents
@@ -198,7 +197,7 @@ def publish(book: str | os.PathLike[str], output: str | os.PathLike[str], *, dep
 
 def publish_form(book: str | os.PathLike[str], output: str | os.PathLike[str], *, form: str,
                  period: str | None = None, dept: str | None = None, force: bool = False, pdf: bool = False,
-                 progress: JobProgress | None = None, overwrite: bool = False) -> PublishResult:
+                 progress: DepartmentProgress | None = None, overwrite: bool = False) -> PublishResult:
     """Validate, then write the budget-year form of each department as .docx (and PDF): ``form`` is ``monitor``
     or ``evaluation``, the same rows as render_form's; the 自评表's scores are scoring.py's (the wbe.toml beside
     the workbook)."""

@@ -16,7 +16,7 @@ from .model import Book, Department
 from .safe_names import clean_file_name
 
 # Called after each unit of work: (done, in all, department being written).
-Progress = Callable[[int, int, Department], None]
+DepartmentProgress = Callable[[int, int, Department], None]
 
 
 @dataclass

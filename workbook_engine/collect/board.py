@@ -16,7 +16,7 @@ from pathlib import Path
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from .models import ACCEPTED, GOALS, RETURNED, SUBMITTED, Department, Submission
+from .models import ACCEPTED, GOALS, RETURNED, SUBMITTED, CollectionDepartment, Submission
 
 NOT_SUBMITTED = "未提交"
 WITH_ERRORS = "已提交·有错误"
@@ -31,7 +31,7 @@ GRADES = ("优", "良", "中", "差")
 
 @dataclass
 class BoardRow:
-    department: Department
+    department: CollectionDepartment
     state: str
     submission: Submission | None
     submissions: int
@@ -87,8 +87,8 @@ def state_of(submission: Submission | None) -> str:
 
 def board(session: Session, collection_id: int, stage: str = GOALS) -> list[BoardRow]:
     """One row per department, in 部门编码 order, for the round of ``stage`` (the 目标申报 round by default)."""
-    departments = list(session.scalars(select(Department).where(Department.collection_id == collection_id)
-                                       .order_by(Department.code)))
+    departments = list(session.scalars(select(CollectionDepartment).where(CollectionDepartment.collection_id == collection_id)
+                                       .order_by(CollectionDepartment.code)))
     current: dict[int, Submission] = {}
     count: Counter[int] = Counter()
     for submission in session.scalars(select(Submission).where(

@@ -15,11 +15,11 @@ from sqlalchemy.orm import Session
 
 from .accounts import audit
 from .board import ACCEPTED_STATE, board, write_board
-from .models import GOALS, STAGE_NAMES, STATE_NAMES, UPLOADED, Department, Submission, User
+from .models import GOALS, STAGE_NAMES, STATE_NAMES, UPLOADED, CollectionDepartment, Submission, User
 from .service import Collect
 
 if TYPE_CHECKING:
-    from ..merge import MergeOutcome, Progress
+    from ..merge import FileProgress, MergeOutcome
 from .workflow import WorkflowError, blob_path
 
 _UNSAFE = re.compile(r'[\\/:*?"<>|\x00-\x1f]')
@@ -78,7 +78,7 @@ def stage_county_merge(collect: Collect, session: Session, user: User, folder: P
 
 
 def merge_accepted(collect: Collect, session: Session, user: User, output: Path, *, prefer: str | None = None,
-                   progress: Progress | None = None) -> CountyMerge:
+                   progress: FileProgress | None = None) -> CountyMerge:
     """Merge all accepted submissions (the library merge, exactly as `wbe merge 部门编码.xlsx … -o OUT`)."""
     from .. import api
 
@@ -104,8 +104,8 @@ def export(collect: Collect, output_dir: str | os.PathLike[str], *, every: bool 
         collection = collect.collection(session)
         rows = board(session, collection.id)
         written.append(write_board(rows, out / "征集状态.xlsx", year=collection.year, overwrite=overwrite))
-        departments = session.scalars(select(Department).where(Department.collection_id == collection.id)
-                                      .order_by(Department.code))
+        departments = session.scalars(select(CollectionDepartment).where(CollectionDepartment.collection_id == collection.id)
+                                      .order_by(CollectionDepartment.code))
         for department in departments:
             query = select(Submission).where(Submission.department_id == department.id,
                                              Submission.state != UPLOADED).order_by(Submission.id.desc())

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 from ..errors import InputError, OutputError
 from .accounts import audit, create_user
 from .database import SQLITE_NAME
-from .models import ADMIN, DEPARTMENT, ROLE_NAMES, Collection, Department, User
+from .models import ADMIN, DEPARTMENT, ROLE_NAMES, Collection, CollectionDepartment, User
 from .service import Collect
 
 if TYPE_CHECKING:
@@ -127,7 +127,7 @@ def init_collection(data_dir: str | os.PathLike[str], year: int, departments: st
             admin, password = create_user(session, ADMIN_USERNAME, ADMIN, display_name="财政局管理员")
             accounts.append(Account(admin.username, ADMIN, "", "", password))
             for code, dept_name in listed:
-                department = Department(collection_id=collection.id, code=code, name=dept_name)
+                department = CollectionDepartment(collection_id=collection.id, code=code, name=dept_name)
                 session.add(department)
                 session.flush()
                 user, password = create_user(session, code, DEPARTMENT, department_id=department.id,
@@ -169,7 +169,7 @@ def write_passwords(accounts: list[Account], output: Path, year: int) -> Path:
     return output
 
 
-def add_department(collect: Collect, session: Session, admin: User, code: str, name: str) -> tuple[Department, str]:
+def add_department(collect: Collect, session: Session, admin: User, code: str, name: str) -> tuple[CollectionDepartment, str]:
     """An administrator adds a department (and its account); returns it and the account's initial password."""
     from .workflow import Forbidden, WorkflowError
 
@@ -181,9 +181,9 @@ def add_department(collect: Collect, session: Session, admin: User, code: str, n
     if not name:
         raise WorkflowError("请填写部门名称。")
     collection = collect.collection(session)
-    if session.query(Department).filter_by(collection_id=collection.id, code=code).first() is not None:
+    if session.query(CollectionDepartment).filter_by(collection_id=collection.id, code=code).first() is not None:
         raise WorkflowError(f"部门编码 {code} 已存在。")
-    department = Department(collection_id=collection.id, code=code, name=name)
+    department = CollectionDepartment(collection_id=collection.id, code=code, name=name)
     session.add(department)
     session.flush()
     _user, password = create_user(session, code, DEPARTMENT, department_id=department.id, display_name=name)

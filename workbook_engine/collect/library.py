@@ -30,7 +30,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ..errors import InputError
-from .models import ACCEPTED, EVALUATION, GOALS, SUPERSEDED, Collection, Department, Submission, Transition
+from .models import ACCEPTED, EVALUATION, GOALS, SUPERSEDED, Collection, CollectionDepartment, Submission, Transition
 from .service import Collect
 from .workflow import blob_path
 
@@ -98,9 +98,9 @@ def chosen_versions(session: Session) -> list[Chosen]:
     if not accepted:
         return []
     rows = session.execute(
-        select(Submission.id, Submission.sha256, Submission.stage, Department.code, Collection.year)
-        .join(Department, Department.id == Submission.department_id)
-        .join(Collection, Collection.id == Department.collection_id)
+        select(Submission.id, Submission.sha256, Submission.stage, CollectionDepartment.code, Collection.year)
+        .join(CollectionDepartment, CollectionDepartment.id == Submission.department_id)
+        .join(Collection, Collection.id == CollectionDepartment.collection_id)
         .where(Submission.id.in_(accepted), Submission.stage.in_(STAGES))).all()
     best: dict[str, tuple[tuple[int, int], Chosen]] = {}
     for sid, sha, stage, code, year in rows:

@@ -73,7 +73,7 @@ class Collection(Base):
     config_sha256: Mapped[str | None] = mapped_column(String(64), nullable=True)
 
 
-class Department(Base):
+class CollectionDepartment(Base):
     __tablename__ = "departments"
     __table_args__ = (UniqueConstraint("collection_id", "code", name="uq_departments_code"),)
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -96,7 +96,7 @@ class User(Base):
     created_at: Mapped[datetime] = mapped_column(DateTime, nullable=False, default=now)
     password_changed_at: Mapped[datetime] = mapped_column(DateTime, nullable=False, default=now)
 
-    department: Mapped[Department | None] = relationship()
+    department: Mapped[CollectionDepartment | None] = relationship()
 
 
 class LoginSession(Base):
@@ -165,7 +165,7 @@ class Submission(Base):
     source_sha256: Mapped[str | None] = mapped_column(String(64), nullable=True)  # a blob's SHA-256 (no FK: 0004)
     figures: Mapped[dict] = mapped_column(JSON, nullable=False, default=dict, deferred=True)  # overview figures
 
-    department: Mapped[Department] = relationship()
+    department: Mapped[CollectionDepartment] = relationship()
     uploader: Mapped[User] = relationship()
 
 

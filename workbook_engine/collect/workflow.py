@@ -35,7 +35,7 @@ from .models import (
     UPLOADED,
     VIEWER,
     Blob,
-    Department,
+    CollectionDepartment,
     Opinion,
     Round,
     Submission,
@@ -89,7 +89,7 @@ def sees_every_department(user: Actor) -> bool:
 
 
 @dataclass
-class Checked:
+class SubmissionCheck:
     """What validation and review found in an uploaded file, before it is stored."""
 
     report: dict
@@ -106,7 +106,7 @@ class Checked:
 
 
 def check_file(path: Path, config_text: str | None = None, config_sha256: str | None = None, *,
-               stage: str = GOALS) -> Checked:
+               stage: str = GOALS) -> SubmissionCheck:
     """Validate and review a staged workbook exactly as `wbe validate` does with the county's wbe.toml
     beside it (collect/config.py; the input guard first: an unreadable or hostile file raises InputError
     with the CLI's message), with the figures of the round's overview."""
@@ -116,7 +116,7 @@ def check_file(path: Path, config_text: str | None = None, config_sha256: str | 
     checked = county_check(path, config_text)
     report = checked.report
     book = checked.book
-    return Checked(report.to_dict(), len(report.errors), len(report.warnings), len(book.projects),
+    return SubmissionCheck(report.to_dict(), len(report.errors), len(report.warnings), len(book.projects),
                    len(book.indicators), book.total_budget(),
                    {g.code: {"name": g.name, "score": g.score, "grade": g.grade} for g in grades_of(checked)},
                    [d.code for d in book.departments()], config_sha256=config_sha256,
@@ -124,7 +124,7 @@ def check_file(path: Path, config_text: str | None = None, config_sha256: str | 
 
 
 def upload(collect: Collect, session: Session, user: User, filename: str, data: bytes, *,
-           department: Department | None = None, checked: Checked | None = None, stage: str = GOALS,
+           department: CollectionDepartment | None = None, checked: SubmissionCheck | None = None, stage: str = GOALS,
            source: bytes | None = None) -> Submission:
     """Check an uploaded workbook and keep it as a draft of the user's department, in the round of ``stage``.
 
@@ -190,10 +190,10 @@ def not_open_message(stage: str) -> str:
     return f"财政局还没有开启“{STAGE_NAMES.get(stage, stage)}”轮次，暂不能上传。"
 
 
-def _own_department(session: Session, user: User) -> Department:
+def _own_department(session: Session, user: User) -> CollectionDepartment:
     if user.role != DEPARTMENT or user.department_id is None:
         raise Forbidden("只有部门填报人可以上传本部门的工作簿。")
-    return session.get_one(Department, user.department_id)
+    return session.get_one(CollectionDepartment, user.department_id)
 
 
 class Conflict(WorkflowError):
@@ -245,7 +245,7 @@ def _lock_department(session: Session, department_id: int) -> None:
     """Serialise the state changes of one department: a row lock on PostgreSQL; on SQLite the write lock
     (a reading transaction is ended and one begun IMMEDIATE; FOR UPDATE is ignored there)."""
     begin_write(session)
-    session.execute(select(Department.id).where(Department.id == department_id).with_for_update())
+    session.execute(select(CollectionDepartment.id).where(CollectionDepartment.id == department_id).with_for_update())
 
 
 def _fresh(session: Session, submission_id: int) -> Submission:
@@ -394,8 +394,8 @@ def visible_submission(session: Session, user: Actor, submission_id: int) -> Sub
     return submission
 
 
-def visible_department(session: Session, user: Actor, department_id: int) -> Department:
-    department = session.get(Department, department_id)
+def visible_department(session: Session, user: Actor, department_id: int) -> CollectionDepartment:
+    department = session.get(CollectionDepartment, department_id)
     if department is None or (user.role == DEPARTMENT and user.department_id != department_id) or (
             user.role not in (DEPARTMENT, REVIEWER, ADMIN, VIEWER)):
         raise NotFound("没有这个部门。")

@@ -24,7 +24,7 @@ __all__ = ["merge_files", "read_sources", "plan_merge", "plan_three_way", "write
            "MergePlan", "Conflict", "Source"]
 
 # Called after each input is read: (inputs read so far, total, the input's name).
-Progress = Callable[[int, int, str], None]
+FileProgress = Callable[[int, int, str], None]
 
 
 @dataclass
@@ -61,7 +61,7 @@ class _MergedInvalid(Exception):
 
 
 def read_sources(paths: Sequence[str | os.PathLike[str]], *, base: str | os.PathLike[str] | None = None,
-                 progress: Progress | None = None,
+                 progress: FileProgress | None = None,
                  labels: Sequence[str] | None = None) -> tuple[Source | None, list[Source]]:
     """Read and validate every input (an unreadable one raises InputError: exit status 2); ``labels`` name
     the inputs (as the user knows them) in conflicts and 合并记录 instead of their paths."""
@@ -89,7 +89,7 @@ def read_sources(paths: Sequence[str | os.PathLike[str]], *, base: str | os.Path
 def merge_files(inputs: Sequence[str | os.PathLike[str]], output: str | os.PathLike[str], *,
                 base: str | os.PathLike[str] | None = None, prefer: str | None = None,
                 conflicts_sheet: bool = False, force: bool = False,
-                progress: Progress | None = None, overwrite: bool = False,
+                progress: FileProgress | None = None, overwrite: bool = False,
                 choices: dict[int, int] | None = None, labels: Sequence[str] | None = None) -> MergeOutcome:
     """Merge canonical workbooks into ``output`` (three-way when ``base`` is given).
 

@@ -10,8 +10,8 @@ from typing import Any, Iterable
 
 from ..io.atomic import staged_outputs
 from ..jobs import (
+    DepartmentProgress,
     JobResult,
-    Progress,
     output_folders,
     start_workbook_job,
 )
@@ -49,7 +49,7 @@ def form_config(checked: Any, kind: str) -> YearConfig:
 
 def render_forms(book_path: str | os.PathLike[str], output: str | os.PathLike[str], *, kind: str,
                  period: str | None = None, dept: str | None = None, force: bool = False,
-                 progress: Progress | None = None, overwrite: bool = False) -> FormResult:
+                 progress: DepartmentProgress | None = None, overwrite: bool = False) -> FormResult:
     """Validate a canonical workbook and write the department's 监控表 or 自评表 (one sheet per project)."""
     template = form_template(kind)  # an unknown form or a missing template is said before anything else
     wanted = normalize_period(period) if period else None

@@ -13,8 +13,8 @@ from ..findings import Report
 from ..io.atomic import staged_outputs
 from ..io.parallel import map_in_order
 from ..jobs import (
+    DepartmentProgress,
     JobResult,
-    Progress,
     output_folders,
     start_workbook_job,
 )
@@ -34,7 +34,7 @@ class RenderResult(JobResult):
 
 
 def render_official(book_path: str | os.PathLike[str], output: str | os.PathLike[str], *, dept: str | None = None,
-                    force: bool = False, progress: Progress | None = None, overwrite: bool = False) -> RenderResult:
+                    force: bool = False, progress: DepartmentProgress | None = None, overwrite: bool = False) -> RenderResult:
     """Validate a canonical workbook and write the official workbook(s); refuse on errors unless forced."""
     job = start_workbook_job(book_path, output, dept=dept, force=force, overwrite=overwrite)
     checked, departments, paths = job.checked, job.departments, job.paths

@@ -28,7 +28,14 @@ from ..errors import UsageError
 from ..io.atomic import atomic_path, check_output, staged_outputs, staged_path
 from ..io.cell_text import word_text
 from ..io.guard import check_workload
-from ..jobs import Progress, blocking_errors, choose_departments, is_directory_target, output_folders, output_paths
+from ..jobs import (
+    DepartmentProgress,
+    blocking_errors,
+    choose_departments,
+    is_directory_target,
+    output_folders,
+    output_paths,
+)
 from ..layout import publish_template, workbook_template
 from ..model import Book, Department
 from ..official.forms import book_period, form_config
@@ -272,7 +279,7 @@ def write_form_document(book: Book, dept: Department, kind: str, path: str | os.
 
 def publish_forms(book_path: str | os.PathLike[str], output: str | os.PathLike[str], *, kind: str,
                   period: str | None = None, dept: str | None = None, force: bool = False, pdf: bool = False,
-                  progress: Progress | None = None, overwrite: bool = False) -> PublishResult:
+                  progress: DepartmentProgress | None = None, overwrite: bool = False) -> PublishResult:
     """Validate a canonical workbook and write each department's 监控表 or 自评表 as .docx (and PDF), as
     `wbe publish` writes the goals document: the same output names, refusals, staging and exit statuses."""
     template = form_template(kind)  # an unknown form or a missing template before anything else

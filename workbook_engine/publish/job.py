@@ -12,8 +12,8 @@ from ..errors import UsageError
 from ..io.atomic import check_output, staged_outputs, staged_path
 from ..io.guard import check_workload
 from ..jobs import (
+    DepartmentProgress,
     JobResult,
-    Progress,
     blocking_errors,
     choose_departments,
     is_directory_target,
@@ -33,7 +33,7 @@ class PublishResult(JobResult):
 
 def publish_documents(book_path: str | os.PathLike[str], output: str | os.PathLike[str], *,
                       dept: str | None = None, force: bool = False, pdf: bool = False,
-                      finance_bureau: str = "", progress: Progress | None = None,
+                      finance_bureau: str = "", progress: DepartmentProgress | None = None,
                       overwrite: bool = False) -> PublishResult:
     """Validate a canonical workbook and write each department's published document (and its PDF).
 

@@ -1,6 +1,6 @@
 """The ASGI app of `wbe serve`: pages over the library API (through tasks.py in worker processes).
 
-Routes read only server-chosen names from the session's own folder (storage.py); every POST checks the
+Routes read only server-chosen names from the session's own folder (workspace.py); every POST checks the
 CSRF token; every error becomes a Chinese page with a 4xx status (or a plain 500 page without internals).
 """
 
@@ -26,7 +26,6 @@ from starlette.staticfiles import StaticFiles
 from starlette.templating import Jinja2Templates
 
 from . import tasks
-from .jobs import JOB_TIMEOUT, JobRunner
 from .permissions import BUREAU, EVERYONE, SIGNED_IN, allow, compose
 from .security import (
     CSRF_FIELD,
@@ -37,8 +36,9 @@ from .security import (
     Secrets,
     SecurityMiddleware,
 )
-from .storage import Item, Workspace, valid_id
 from .uploads import UploadRefused, kind_of_name, read_form, save, uploaded_files
+from .worker_pool import JOB_TIMEOUT, JobRunner
+from .workspace import Item, Workspace, valid_id
 
 log = logging.getLogger("workbook_engine.web")
 HERE = Path(__file__).resolve().parent

@@ -44,7 +44,7 @@ from ..collect.models import (
     SUBMITTED,
     UPLOADED,
     VIEWER,
-    Department,
+    CollectionDepartment,
     User,
 )
 from ..collect.service import Collect
@@ -412,7 +412,7 @@ async def submission_page(request: Request) -> Response:
 
     def load(session) -> dict[str, Any]:
         submission = workflow.visible_submission(session, who, submission_id)
-        department = session.get(Department, submission.department_id)
+        department = session.get(CollectionDepartment, submission.department_id)
         versions = workflow.history(session, who, submission.department_id)
         returned = workflow.returned_before(session, submission)
         versions = [v for v in versions if v.stage == submission.stage]
@@ -499,7 +499,7 @@ async def submission_file(request: Request) -> Response:
 
     def load(session):
         submission = workflow.visible_submission(session, who, submission_id)
-        department = session.get(Department, submission.department_id)
+        department = session.get(CollectionDepartment, submission.department_id)
         return workflow.blob_path(collect, submission), submission, department
 
     path, submission, department = await in_db(request, load)
@@ -520,7 +520,7 @@ async def submission_source(request: Request) -> Response:
         path = collect.blobs.path(submission.source_sha256)
         if not path.is_file():
             raise workflow.NotFound("这个提交的文件不在存储中。请联系管理员从备份恢复。")
-        return path, submission, session.get(Department, submission.department_id)
+        return path, submission, session.get(CollectionDepartment, submission.department_id)
 
     path, submission, department = await in_db(request, load)
     return attachment(path, f"{department.code}-第{submission.id}号-原表-{Path(submission.filename).name}")

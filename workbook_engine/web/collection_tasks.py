@@ -12,11 +12,11 @@ from decimal import Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from .storage import read_json, write_json
 from .tasks import analysis_of, finding_rows, run_safely
+from .workspace import read_json, write_json
 
 if TYPE_CHECKING:
-    from ..collect.workflow import Checked
+    from ..collect.workflow import SubmissionCheck
 
 
 def analysis_path(cache: Path, sha256: str, config: str = "default") -> Path:
@@ -167,12 +167,12 @@ def load_cached(cache: Path, sha256: str, config_sha256: str | None = None) -> d
         return None
 
 
-def checked_from(data: dict[str, Any]) -> Checked:
-    from ..collect.workflow import Checked
+def checked_from(data: dict[str, Any]) -> SubmissionCheck:
+    from ..collect.workflow import SubmissionCheck
 
     report = dict(data["report"])
     if data.get("source_findings"):
         report["source_findings"] = data["source_findings"]
-    return Checked(report, data["errors"], data["warnings"], data["projects"], data["indicators"],
+    return SubmissionCheck(report, data["errors"], data["warnings"], data["projects"], data["indicators"],
                    Decimal(data["budget"]), data["grades"], data["dept_codes"], data["sha256"],
                    data.get("config_sha256"), data.get("figures") or {})

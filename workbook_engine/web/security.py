@@ -1,7 +1,7 @@
 """Sessions, CSRF tokens, the access token and security headers, as one ASGI middleware.
 
 A browser session is a random id in an HttpOnly, SameSite=Strict cookie signed with the app's secret
-(HMAC-SHA256); it names the session's private folder (storage.py). The CSRF token of a session is derived
+(HMAC-SHA256); it names the session's private folder (workspace.py). The CSRF token of a session is derived
 from its id, so no server state is needed; every state-changing request must carry it (form field
 ``csrf`` or header ``X-CSRF-Token``). With an access token (``wbe serve --token`` or a non-loopback host),
 every request needs the token cookie set by the login page.
@@ -21,7 +21,7 @@ from starlette.requests import HTTPConnection
 from starlette.responses import PlainTextResponse, RedirectResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from .storage import new_id, valid_id
+from .workspace import new_id, valid_id
 
 SESSION_COOKIE = "wbe_session"
 TOKEN_COOKIE = "wbe_access"

@@ -1,4 +1,4 @@
-"""The CPU-heavy work of the page, run in worker processes (jobs.py): read, validate, review, render,
+"""The CPU-heavy work of the page, run in worker processes (worker_pool.py): read, validate, review, render,
 publish, diff, merge. Each task calls the library API and leaves its results as JSON and files in the
 item's folder; the page only reads them. A task never raises: it returns ``{"ok": False, "message": …}``
 with the library's one-line Chinese message (server paths replaced by the file's display name).
@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from .. import api
-from .storage import read_json, read_lines, write_json, write_lines
+from .workspace import read_json, read_lines, write_json, write_lines
 
 log = logging.getLogger("workbook_engine.web")
 
@@ -27,8 +27,8 @@ PREVIEW = "preview.json"
 PROGRESS = "progress.json"
 
 
-class Progress:
-    """Progress written to a small JSON file the page polls (works across processes)."""
+class ProgressFile:
+    """ProgressFile written to a small JSON file the page polls (works across processes)."""
 
     def __init__(self, folder: Path, label: str = ""):
         self.path = folder / PROGRESS
@@ -88,7 +88,7 @@ def analyse(folder: str, input_name: str, suffix_kind: str, display: str, librar
     names = {str(source): display, str(base / "book.xlsx"): display, str(base): ""}
 
     def work() -> dict[str, Any]:
-        progress = Progress(base, display)
+        progress = ProgressFile(base, display)
         progress(0, 3, "读取文件")
         api.guard_upload(source, suffix_kind)
         kind = detect_kind(source, suffix_kind)
@@ -213,7 +213,7 @@ def make_output(folder: str, what: str, display: str, force: bool = False) -> di
     def work() -> dict[str, Any]:
         shutil.rmtree(temp, ignore_errors=True)
         temp.mkdir()
-        progress = Progress(base, OUTPUTS[what])
+        progress = ProgressFile(base, OUTPUTS[what])
         progress(0, 1, "校验中")
 
         def step(done: int, total: int, dept: Any = "") -> None:
@@ -256,7 +256,7 @@ def diff_task(folder: str, old: str, new: str, old_name: str, new_name: str) -> 
     names = {str(base / old): old_name, str(base / new): new_name, str(base): ""}
 
     def work() -> dict[str, Any]:
-        progress = Progress(base, "比对")
+        progress = ProgressFile(base, "比对")
         progress(0, 2, old_name)
         api.guard_upload(base / old, "xlsx")
         api.guard_upload(base / new, "xlsx")
@@ -277,7 +277,7 @@ def merge_task(folder: str, inputs: list[str], labels: list[str], choices: dict[
     names[str(base)] = ""
 
     def work() -> dict[str, Any]:
-        progress = Progress(base, "读取工作簿")
+        progress = ProgressFile(base, "读取工作簿")
         for number, name in enumerate(inputs):
             progress(number, len(inputs), labels[number])
             api.guard_upload(base / name, "xlsx")

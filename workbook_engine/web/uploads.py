@@ -15,7 +15,7 @@ from starlette.datastructures import FormData, UploadFile
 from starlette.formparsers import MultiPartException, MultiPartParser
 from starlette.requests import Request
 
-from .storage import display_name
+from .workspace import display_name
 
 KNOWN_SUFFIXES = (".xlsx", ".xlsm", ".xls", ".xlt", ".et", ".ett", ".xlsb", ".ods", ".csv", ".tsv", ".docx", ".doc", ".txt")
 OVERHEAD = 64 * 1024  # multipart boundaries and the small fields

@@ -1,6 +1,6 @@
 """Jobs: CPU-heavy tasks run in a pool of worker processes, so that one user's merge of a hundred files
 or PDF publishing never blocks another user's page. A job belongs to the session that started it; its
-progress is a JSON file the task writes (tasks.Progress) and the page polls. A worker that dies takes
+progress is a JSON file the task writes (tasks.ProgressFile) and the page polls. A worker that dies takes
 its job down with a clear message, and a job that runs past its limit is stopped with one (issue 26);
 tasks write outputs atomically, so no half file is left behind.
 """
@@ -21,8 +21,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .storage import new_id, valid_id
 from .tasks import read_progress
+from .workspace import new_id, valid_id
 
 log = logging.getLogger("workbook_engine.web")
 PRELOAD = ["workbook_engine.web.tasks", "workbook_engine.api", "workbook_engine.validation.engine",

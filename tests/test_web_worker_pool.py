@@ -9,7 +9,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from workbook_engine.web.jobs import INTERRUPTED, JobRunner, timed_out_message
+from workbook_engine.web.worker_pool import INTERRUPTED, JobRunner, timed_out_message
 
 
 def _die() -> dict[str, Any]:

@@ -29,6 +29,7 @@ from pathlib import Path
 import httpx
 
 from benchmarks.generate import county_book
+from benchmarks.load_web import percentile
 from workbook_engine.canonical_writer import write_book
 
 CSRF_RE = re.compile(r'name="csrf" value="([^"]+)"')
@@ -83,11 +84,6 @@ def watch_health(base: str, stop: threading.Event, latencies: list[float]) -> No
             assert client.get("/healthz").status_code == 200
             latencies.append(time.perf_counter() - start)
             stop.wait(0.05)
-
-
-def percentile(values: list[float], share: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, max(0, round(share * (len(ordered) - 1))))]
 
 
 def main() -> None:

@@ -25,17 +25,9 @@ from docx.oxml import parse_xml
 from docx.oxml.ns import nsdecls
 
 from ..errors import UsageError
-from ..io.atomic import atomic_path, check_output, staged_outputs, staged_path
+from ..io.atomic import atomic_path
 from ..io.cell_text import word_text
-from ..io.guard import check_workload
-from ..jobs import (
-    DepartmentProgress,
-    blocking_errors,
-    choose_departments,
-    is_directory_target,
-    output_folders,
-    output_paths,
-)
+from ..jobs import DepartmentProgress
 from ..layout import publish_template, workbook_template
 from ..model import Book, Department
 from ..official.forms import book_period, form_config
@@ -53,7 +45,6 @@ from ..official.forms_layout import (
 from ..official.forms_render import EXTRA_STYLES, _no_project, cached_values
 from ..official.forms_values import ProjectForm, project_forms
 from ..scoring import score_project
-from ..validation import check
 from ..year_config import YearConfig
 from .document import (
     JC,
@@ -69,8 +60,7 @@ from .document import (
     paragraph_xml,
     style_id,
 )
-from .job import PublishResult
-from .pdf import convert_to_pdf, require_soffice
+from .job import PublishResult, plan_publish, write_planned
 
 FORM_TABLE_STYLE = "WBE Form Table"
 KEPT_ROWS = 8  # a merged block of at most this many rows is kept on one page
@@ -286,46 +276,17 @@ def publish_forms(book_path: str | os.PathLike[str], output: str | os.PathLike[s
     if period is not None and kind != "monitor":
         raise UsageError("--period 只用于 --form monitor（监控表的监控期间）。")
     wanted = normalize_period(period) if period else None
-    if pdf:
-        require_soffice()  # before anything is written: a run that cannot finish changes nothing
-    check_workload(book_path, "publish")
-    checked = check(book_path)
-    departments = choose_departments(checked.book, dept)
-    if len(departments) > 1 and not is_directory_target(output):
-        raise UsageError(f"工作簿中有 {len(departments)} 个部门。请用 -o 文件夹/（以 / 结尾）为每个部门各生成一份"
-                         f"{FORM_NAMES[kind]}，或用 --dept 部门编码 只发布一个部门。")
-    if not is_directory_target(output) and Path(output).suffix.lower() != ".docx":
-        raise UsageError(f"-o {output}：输出应为 .docx 文件（PDF 用 --pdf 另外生成在旁边），或以 / 结尾的文件夹。")
-    paths = output_paths(output, departments, ".docx")
-    result = PublishResult(checked.report)
-    blocking = blocking_errors(checked, {d.code for d in departments}, force)
-    if blocking:
-        result.refused = blocking
-        return result
-    for path in paths:  # every output checked before the first is written: a refusal changes nothing
-        for target in (path, path.with_suffix(".pdf")) if pdf else (path,):
-            if target.parent.exists():
-                check_output(target, inputs=[book_path], overwrite=overwrite)
+    plan = plan_publish(book_path, output, dept=dept, force=force, pdf=pdf, overwrite=overwrite,
+                        what=FORM_NAMES[kind])
+    if plan.result.refused:
+        return plan.result
     workbook_template(), publish_template()  # a missing layout: before any folder is made
+    checked = plan.checked
     config = form_config(checked, kind)
     chosen = wanted or book_period(checked.book, normalize_period(template.period))
-    targets = [target for path in paths for target in ((path, path.with_suffix(".pdf")) if pdf else (path,))]
-    with output_folders(paths), staged_outputs(targets, overwrite=overwrite):  # all in place, or none
-        for number, (department, path) in enumerate(zip(departments, paths), start=1):
-            result.files.append(write_form_document(checked.book, department, kind, path, period=chosen,
-                                                    config=config, inputs=[book_path], overwrite=overwrite))
-            if progress is not None:
-                progress(number, len(departments), department)
-        if pdf:
-            def converted(done: int) -> None:
-                if progress is not None and done < len(departments):
-                    progress(done, len(departments), departments[done])
-
-            pdfs = convert_to_pdf([(staged_path(f.path), f.path.with_suffix(".pdf")) for f in result.files],
-                                  inputs=[Path(book_path)], progress=converted, overwrite=overwrite)
-            for published, written in zip(result.files, pdfs):
-                published.pdf = written
-    return result
+    return write_planned(plan, lambda department, path: write_form_document(
+        checked.book, department, kind, path, period=chosen, config=config, inputs=[book_path],
+        overwrite=overwrite), book_path=book_path, pdf=pdf, progress=progress, overwrite=overwrite)
 
 
 __all__ = ["PublishedForm", "publish_forms", "write_form_document", "build_form_document", "engine_scores", "shown_text"]

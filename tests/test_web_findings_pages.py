@@ -85,3 +85,5 @@ def test_many_findings_are_paged_and_filtered_on_the_server(served, monkeypatch)
     if len(errors_or_warnings) > 50:
         assert "severity=warning&amp;sheet=%E6%8C%87%E6%A0%87&amp;page=2" in filtered.text
     assert client.get(url + "?page=abc").status_code == 200  # a bad page number is page 1
+    beyond = client.get(url + "?page=999")  # a page past the last shows the last
+    assert finding_rows(beyond.text) == finding_rows(last.text) and f"第 {pages} / {pages} 页" in beyond.text

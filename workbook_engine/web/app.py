@@ -195,11 +195,9 @@ def findings_context(analysis: dict[str, Any], query: Any = None, folder: Path |
     findings.jsonl (tasks.write_analysis), read line by line."""
     chosen = {name: str((query or {}).get(name) or "").strip()[:200] for name in FINDING_FILTERS}
     if folder is None:
-        all_rows: Any = analysis["findings"]
-        total = len(all_rows)
-        choices = tasks.filter_choices(all_rows)
+        total = len(analysis["findings"])
+        choices = tasks.filter_choices(analysis["findings"])
     else:
-        all_rows = tasks.stored_findings(folder)
         total = analysis["finding_count"]
         choices = {"sheets": analysis["sheets"], "projects": analysis["projects"]}
     paged = total > PAGE_ROWS
@@ -207,21 +205,29 @@ def findings_context(analysis: dict[str, Any], query: Any = None, folder: Path |
         number = max(1, int(str((query or {}).get("page") or 1)))
     except ValueError:
         number = 1
-    rows: list[dict[str, Any]] = []
-    matched = 0
-    unread = 0
-    if paged and not any(chosen.values()):  # no filter: read no further than the page
-        all_rows = itertools.islice(all_rows, number * PAGE_ROWS)
-        unread = max(0, total - number * PAGE_ROWS)  # they all match
-    for row in all_rows:
-        matches = finding_matches(row, chosen)
-        if not paged:
-            rows.append({**row, "hidden": not matches})
-        elif matches:
-            matched += 1
-            if (number - 1) * PAGE_ROWS < matched <= number * PAGE_ROWS:
-                rows.append({**row, "hidden": False})
-    matched += unread
+
+    def select(number: int) -> tuple[list[dict[str, Any]], int]:
+        """The rows to send and how many findings match."""
+        source: Any = analysis["findings"] if folder is None else tasks.stored_findings(folder)
+        rows: list[dict[str, Any]] = []
+        matched = unread = 0
+        if paged and not any(chosen.values()):  # no filter: read no further than the page
+            source = itertools.islice(source, number * PAGE_ROWS)
+            unread = max(0, total - number * PAGE_ROWS)  # they all match
+        for row in source:
+            matches = finding_matches(row, chosen)
+            if not paged:
+                rows.append({**row, "hidden": not matches})
+            elif matches:
+                matched += 1
+                if (number - 1) * PAGE_ROWS < matched <= number * PAGE_ROWS:
+                    rows.append({**row, "hidden": False})
+        return rows, matched + unread
+
+    rows, matched = select(number)
+    if paged and not rows and matched:  # a page past the last: the last page
+        number = -(-matched // PAGE_ROWS)
+        rows, matched = select(number)
     shown = matched if paged else sum(1 for row in rows if not row["hidden"])
     keys = {f"{row['sheet']}!{row['row']}" for row in rows if row.get("sheet") and row.get("row")}
     if folder is None:

@@ -105,7 +105,7 @@ class TableParser:
                           number=_number_text(cell.points))
         points, ambiguous = resolve_plan(cells)
         if ambiguous:
-            fractions = [c.points * 100 if c.style == "number" and c.points is not None else c.points for c in cells]
+            fractions = [c.points * 100 if c.style in ("number", "date") and c.points is not None else c.points for c in cells]
             as_points = [c.points for c in cells]
             self.note("WBE-E048", PLAN_FIELDS[0], row, cells[0].raw, cells="、".join(as_text(c.raw) for c in cells),
                       fractions=_plan_text(fractions), points=_plan_text(as_points))

@@ -98,6 +98,12 @@ def test_a_monitoring_round_on_the_library(made, tmp_path):
         assert [r.state for r in board.board(session, 1)][0] == board.ACCEPTED_STATE
         assert [r.state for r in board.board(session, 1, MONITOR)] == [board.PENDING, board.NOT_SUBMITTED,
                                                                        board.NOT_SUBMITTED]
+        # the round tabs' counts (one light query) agree with the boards
+        for stage in (GOALS, MONITOR):
+            states = [r.state for r in board.board(session, 1, stage)]
+            assert board.round_progress(session, 1, stage) == (
+                len(states), len(states) - states.count(board.NOT_SUBMITTED), states.count(board.ACCEPTED_STATE))
+        assert board.round_progress(session, 1, MONITOR) == (3, 1, 0)
         workflow.add_opinion(session, who["admin"], sub.id, "视频监控项目执行偏慢，请说明原因。",
                              project_code=goals.projects[1].code)
         workflow.return_submission(session, who["admin"], sub.id, "请补充偏差原因")

@@ -680,10 +680,8 @@ async def board_page(request: Request) -> Response:
         progress = {}  # each opened round at a glance, in its tab: how many departments submitted, accepted
         for other in all_rounds:
             if other.opened:
-                states = [r.state for r in (rows if other.stage == stage else
-                                            board_module.board(session, collection.id, other.stage))]
-                progress[other.stage] = (f"已交 {len(states) - states.count(board_module.NOT_SUBMITTED)}/{len(states)}，"
-                                         f"通过 {states.count(board_module.ACCEPTED_STATE)}")
+                departments, handed_in, accepted = board_module.round_progress(session, collection.id, other.stage)
+                progress[other.stage] = f"已交 {handed_in}/{departments}，通过 {accepted}"
         return {"collection": collection, "rows": shown, "all_rows": rows, "counts": counts, "progress": progress,
                 "chart": board_module.budget_chart_svg(sorted(rows, key=lambda r: r.budget, reverse=True)),
                 "accepted": counts[board_module.ACCEPTED_STATE], "rounds": all_rounds, "round": this_round,

@@ -290,16 +290,23 @@ def test_cli_refuses_a_period_for_the_evaluation_form(year_book, tmp_path):
 
 # --- LibreOffice: its recalculation of the 得分 formulas equals the engine, and its re-save reads back ---------
 
+def typed_indicators(book, project, share: Decimal) -> tuple:
+    """The project's indicators, its first ≥ quantitative one, its qualitative ones, and an actual value of
+    ``share`` of that quantitative target (with its unit), as staff would type it."""
+    indicators = book.indicators_of(project.code)
+    quantitative = next(i for i in indicators if re.match(r"^≥\d", i.value or ""))
+    qualitative = [i for i in indicators if parse_indicator_value(i.value).kind != "quantitative"]
+    unit = re.sub(r"[≥\d.]", "", quantitative.value)
+    low = f"{(Decimal(re.sub(r'[^0-9.]', '', quantitative.value)) * share).normalize()}{unit}"
+    return indicators, quantitative, qualitative, low
+
+
 @needs_soffice
 @pytest.mark.libreoffice
 def test_libreoffice_recalculates_the_scores_the_engine_computes(year_book, evaluation_form, tmp_path):
     _, book = year_book
     project = book.projects[0]
-    indicators = book.indicators_of(project.code)
-    quantitative = next(i for i in indicators if re.match(r"^≥\d", i.value or ""))
-    qualitative = [i for i in indicators if parse_indicator_value(i.value).kind != "quantitative"]
-    unit = re.sub(r"[≥\d.]", "", quantitative.value)
-    low = f"{(Decimal(re.sub(r'[^0-9.]', '', quantitative.value)) * Decimal('0.8')).normalize()}{unit}"
+    indicators, quantitative, qualitative, low = typed_indicators(book, project, Decimal("0.8"))
 
     def edit(sheet):
         after = find(sheet, "三级指标")[0]
@@ -401,11 +408,7 @@ def test_libreoffice_recalculates_the_countys_scores_as_wbe_score(year_book, cou
     _, book = year_book
     _, _, form, _ = county
     project = book.projects[0]
-    indicators = book.indicators_of(project.code)
-    quantitative = next(i for i in indicators if re.match(r"^≥\d", i.value or ""))
-    qualitative = [i for i in indicators if parse_indicator_value(i.value).kind != "quantitative"]
-    unit = re.sub(r"[≥\d.]", "", quantitative.value)
-    low = f"{(Decimal(re.sub(r'[^0-9.]', '', quantitative.value)) * Decimal('0.7')).normalize()}{unit}"
+    indicators, quantitative, qualitative, low = typed_indicators(book, project, Decimal("0.7"))
     workbook = openpyxl.load_workbook(form)
     sheet = workbook.worksheets[0]
     after = find(sheet, "三级指标")[0]

@@ -30,10 +30,7 @@ def read_document(path: str | Path, *, year: int | None = None, dept_code: str |
 def import_document(path: str | Path, *, year: int | None = None, dept_code: str | None = None,
                     dept_name: str | None = None) -> Book:
     """The Book of a published document whose every passage was placed; else DocumentProblems (all listed)."""
-    imported = read_document(path, year=year, dept_code=dept_code, dept_name=dept_name)
-    if imported.findings:
-        raise imported.refusal()
-    return imported.book
+    return read_document(path, year=year, dept_code=dept_code, dept_name=dept_name).placed_book()
 
 
 def _is_office_file(path: str | Path) -> bool:

@@ -153,7 +153,4 @@ def read_docx_imported(path: str | Path, *, year: int | None = None, dept_code: 
 def read_docx_document(path: str | Path, *, year: int | None = None, dept_code: str | None = None,
                        dept_name: str | None = None) -> Book:
     """Read a published .docx into a Book; DocumentProblems when something was not placed."""
-    imported = read_docx_imported(path, year=year, dept_code=dept_code, dept_name=dept_name)
-    if imported.findings:
-        raise imported.refusal()
-    return imported.book
+    return read_docx_imported(path, year=year, dept_code=dept_code, dept_name=dept_name).placed_book()

@@ -512,8 +512,5 @@ def read_tokens(items: list[Item], *, path: str, year: int | None = None, dept_c
 def parse_tokens(items: list[Item], *, path: str, year: int | None = None, dept_code: str | None = None,
                  dept_name: str | None = None, spaces_are_breaks: bool = True) -> Book:
     """The Book of a document in which every passage was placed; else DocumentProblems listing them all."""
-    imported = read_tokens(items, path=path, year=year, dept_code=dept_code, dept_name=dept_name,
-                           spaces_are_breaks=spaces_are_breaks)
-    if imported.findings:
-        raise imported.refusal()
-    return imported.book
+    return read_tokens(items, path=path, year=year, dept_code=dept_code, dept_name=dept_name,
+                       spaces_are_breaks=spaces_are_breaks).placed_book()

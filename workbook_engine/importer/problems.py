@@ -104,6 +104,12 @@ class Imported:
     def refusal(self) -> DocumentProblems:
         return DocumentProblems(self)
 
+    def placed_book(self) -> Book:
+        """The book, when every passage was placed; else DocumentProblems listing them all."""
+        if self.findings:
+            raise self.refusal()
+        return self.book
+
 
 LISTED = 30  # problems a message lists; the rest are counted (all are in --format json and 未归位内容)
 

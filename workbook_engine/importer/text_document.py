@@ -99,7 +99,4 @@ def read_text_imported(path: str | Path, *, year: int | None = None, dept_code: 
 def read_text_document(path: str | Path, *, year: int | None = None, dept_code: str | None = None,
                        dept_name: str | None = None) -> Book:
     """Read and parse a text-export file (UTF-8 or GBK); DocumentProblems when something was not placed."""
-    imported = read_text_imported(path, year=year, dept_code=dept_code, dept_name=dept_name)
-    if imported.findings:
-        raise imported.refusal()
-    return imported.book
+    return read_text_imported(path, year=year, dept_code=dept_code, dept_name=dept_name).placed_book()

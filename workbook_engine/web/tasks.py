@@ -67,11 +67,6 @@ def run_safely(names: dict[str, str], work: Callable[[], dict[str, Any]]) -> dic
 
 # --- what was uploaded -----------------------------------------------------------------------------------
 
-def detect_kind(path: Path, suffix_kind: str) -> str:
-    """canonical | official | document, after the input guard has accepted the file (api.upload_kind)."""
-    return api.upload_kind(path, suffix_kind)
-
-
 KIND_TEXT = {
     "canonical": "规范工作簿",
     "official": "官方格式工作簿（已读回为规范工作簿）",
@@ -91,7 +86,7 @@ def analyse(folder: str, input_name: str, suffix_kind: str, display: str, librar
         progress = ProgressFile(base, display)
         progress(0, 3, "读取文件")
         api.guard_upload(source, suffix_kind)
-        kind = detect_kind(source, suffix_kind)
+        kind = api.upload_kind(source, suffix_kind)  # canonical | official | document
         book_path = source
         extra_findings: list[dict[str, Any]] = []
         if kind == "official":

@@ -28,7 +28,7 @@ PROGRESS = "progress.json"
 
 
 class ProgressFile:
-    """ProgressFile written to a small JSON file the page polls (works across processes)."""
+    """Progress written to a small JSON file the page polls (works across processes)."""
 
     def __init__(self, folder: Path, label: str = ""):
         self.path = folder / PROGRESS

@@ -121,8 +121,7 @@ class DocumentParser:
     def _is_stray(self, paragraph: Paragraph) -> bool:
         """Whether a paragraph of part two is neither a project's title, a section nor a part heading."""
         key = label(paragraph.text)
-        if self.form.title_re.match(key) and isinstance(self.items[self.pos + 1] if self.pos + 1 < len(self.items)
-                                                        else None, Row):
+        if self.form.title_re.match(key) and self._next_is_row():
             return False
         return not (self.form.section_re.match(key) or self.form.is_part_heading(key))
 

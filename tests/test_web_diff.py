@@ -194,14 +194,12 @@ def test_page_has_no_inline_script_or_style(result):
 
 
 def test_department_fields_are_their_own_table(tmp_path):
-    from workbook_engine.web.diff_view import sheet_tables
-
     def rename(wb):
         goals = wb["部门目标"]
         for row in range(2, goals.max_row + 1):
             goals[f"B{row}"] = "乐亭县应急管理局（新名称）"
 
-    tables = sheet_tables(api.diff(SAMPLE, edited(SAMPLE, tmp_path / "改名.xlsx", rename)))
+    tables = api.diff_tables(api.diff(SAMPLE, edited(SAMPLE, tmp_path / "改名.xlsx", rename)))
     assert [t["kind"] for t in tables] == ["department"]  # compared once, not on each goal row
     row = tables[0]["rows"][0]
     cells = {c["field"]: c for c in row["cells"]}

@@ -11,7 +11,6 @@ from .. import api
 
 MAX_ROWS = 500  # per sheet on the page; the rest are in the diff workbook (the page says so)
 KIND_OPTIONS = api.diff_kind_options()
-sheet_tables = api.diff_tables  # the tables of a diff (the library's), under the name the page's tests know
 
 
 def shown_tables(tables: list[dict[str, Any]], kind: str = "") -> list[dict[str, Any]]:

@@ -146,6 +146,15 @@ def county_check(path: Path, text: str | None) -> ValidationChecked:
     return api.check(path, review=True)
 
 
+def county_page(path: Path, text: str | None) -> tuple[ValidationChecked, dict[str, Any]]:
+    """county_check of a staged workbook and what the findings and preview pages show of that same check
+    (page_view.analysis_of: findings, rows, summary, grades, preview), in one validation and review pass."""
+    from ..page_view import analysis_of
+
+    checked = county_check(path, text)
+    return checked, analysis_of(checked)
+
+
 def grades_of(checked: ValidationChecked) -> list[Any]:
     """Each project's grade from the review findings of a check, with the configuration it was checked with
     (as review_book grades them: validation errors cap a project's grade)."""

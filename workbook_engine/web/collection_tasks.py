@@ -12,7 +12,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from .tasks import analysis_of, finding_rows, run_safely
+from .tasks import finding_rows, run_safely
 from .workspace import read_json, write_json
 
 if TYPE_CHECKING:
@@ -24,29 +24,14 @@ def analysis_path(cache: Path, sha256: str, config: str = "default") -> Path:
 
 
 def county_analysis(source: Path, config_text: str | None, stage: str = "goals") -> dict[str, Any]:
-    """The findings page data of a staged workbook checked with the county's configuration.
-
-    The preview comes from the page's own analysis (web/tasks.analysis_of); the findings, counts and grades
-    are replaced by those of ``api.check`` with the county's wbe.toml beside the file, so that the page shows
-    exactly what `wbe validate --format json` reports for it. (analysis_of reviews with the defaults; when
-    it takes the configuration itself, the second pass here goes.)"""
-    from ..collect.config import county_check, grades_of
+    """The findings page data of a staged workbook checked with the county's configuration: one ``api.check``
+    with the county's wbe.toml beside the file (collect/config.county_page), so that the page shows exactly
+    what `wbe validate --format json` reports for it, with the grades as the box keeps them and the round's
+    overview figures."""
+    from ..collect.config import county_page, grades_of
     from ..collect.rounds import figures_of
-    from ..findings import position_key
-    from .tasks import _projects_by_row, _row_contexts, finding_rows
 
-    checked = county_check(source, config_text)
-    analysis = analysis_of(source)
-    findings = sorted(checked.report.findings, key=position_key)
-    rows = finding_rows(findings)
-    owners = _projects_by_row(checked.book, checked.loaded)
-    for item in rows:
-        if not item["project"] and item["sheet"] and item["row"]:
-            item["project"] = owners.get((item["sheet"], item["row"]), "")
-    analysis["findings"] = rows
-    analysis["rows"] = _row_contexts(findings, checked.loaded)
-    analysis["summary"].update(errors=sum(1 for f in findings if f.is_error),
-                               warnings=sum(1 for f in findings if not f.is_error))
+    checked, analysis = county_page(source, config_text)
     analysis["grades"] = [g.to_dict() for g in grades_of(checked)]
     analysis["figures"] = figures_of(checked, stage)  # the round's overview figures (none for 目标申报)
     return analysis

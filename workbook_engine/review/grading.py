@@ -95,6 +95,7 @@ def grade_projects(book: Book, findings: Iterable[Finding], config: ReviewConfig
     per_project: dict[str, Counter[str]] = defaultdict(Counter)
     defect_rows: dict[str, set[tuple[str | None, int | None]]] = defaultdict(set)
     defect_criteria: dict[str, set[str]] = defaultdict(set)
+    defect_gaps: set[str] = set()  # projects whose WBE-R104 counts as a defect
     for f in findings:
         criterion = CATALOGUE[f.code].criterion
         if not f.project or criterion is None:
@@ -102,7 +103,9 @@ def grade_projects(book: Book, findings: Iterable[Finding], config: ReviewConfig
         per_project[f.project][f.code] += 1
         if config.setting(f.code, f.project).points > config.wording_points:
             defect_criteria[f.project].add(criterion)
-            if f.code != MISSING_CATEGORY:  # counted once per missing category below
+            if f.code == MISSING_CATEGORY:  # counted once per missing category below
+                defect_gaps.add(f.project)
+            else:
                 defect_rows[f.project].add((f.sheet, f.row))
     grades: list[ProjectGrade] = []
     seen: set[str] = set()
@@ -116,29 +119,28 @@ def grade_projects(book: Book, findings: Iterable[Finding], config: ReviewConfig
             grade.counts[CATALOGUE[code].criterion or ""] += count  # review codes all have their criterion
             charged = gaps if code == MISSING_CATEGORY and gaps else min(count, config.cap)
             grade.deduction += config.setting(code, p.code).points * charged
-        has_gap = MISSING_CATEGORY in per_project.get(p.code, ()) and \
-            config.setting(MISSING_CATEGORY, p.code).points > config.wording_points
-        grade.defects = len(defect_rows.get(p.code, ())) + (max(gaps, 1) if has_gap else 0)
+        grade.defects = len(defect_rows.get(p.code, ())) + (max(gaps, 1) if p.code in defect_gaps else 0)
         grade.score = max(0, 100 - grade.deduction)
         grade.errors = errors.get(p.code, 0)
-        broad = len(defect_criteria.get(p.code, ()))
         if grade.errors:
             grade.score, grade.limit = min(grade.score, max(0, config.grades["中"] - 1)), "有校验错误"
-            grade.grade = grade_of(grade.score, config)
-            grades.append(grade)
-            continue
-        if p.code not in with_effects:
-            grade.score, grade.limit = min(grade.score, max(0, config.grades["优"] - 1)), "缺少效益指标"
-        if grade.defects >= config.many_defects or broad >= config.broad_criteria:
-            ceiling = max(0, config.grades["良"] - 1)
-            reason = (f"有 {grade.defects} 处问题，等级最高为 中" if grade.defects >= config.many_defects
-                      else f"问题涉及 {broad} 项审核要点，等级最高为 中")
-        elif grade.defects >= config.several_defects:
-            ceiling, reason = max(0, config.grades["优"] - 1), f"有 {grade.defects} 处问题，等级最高为 良"
         else:
-            ceiling, reason = 100, ""
-        if grade.score > ceiling:  # named only where it lowers the grade the points give
-            grade.score, grade.limit = ceiling, reason
+            if p.code not in with_effects:
+                grade.score, grade.limit = min(grade.score, max(0, config.grades["优"] - 1)), "缺少效益指标"
+            ceiling, reason = _defect_ceiling(grade.defects, len(defect_criteria.get(p.code, ())), config)
+            if grade.score > ceiling:  # named only where it lowers the grade the points give
+                grade.score, grade.limit = ceiling, reason
         grade.grade = grade_of(grade.score, config)
         grades.append(grade)
     return grades
+
+
+def _defect_ceiling(defects: int, broad: int, config: ReviewConfig) -> tuple[int, str]:
+    """The highest score ``defects`` (and defects under ``broad`` criteria) allow, and why (module docstring)."""
+    if defects >= config.many_defects or broad >= config.broad_criteria:
+        reason = (f"有 {defects} 处问题，等级最高为 中" if defects >= config.many_defects
+                  else f"问题涉及 {broad} 项审核要点，等级最高为 中")
+        return max(0, config.grades["良"] - 1), reason
+    if defects >= config.several_defects:
+        return max(0, config.grades["优"] - 1), f"有 {defects} 处问题，等级最高为 良"
+    return 100, ""

@@ -434,7 +434,18 @@ def diff(collect: Collect, session: Session, user: User, old_id: int, new_id: in
 
 
 def blob_path(collect: Collect, submission: Submission) -> Path:
-    path = collect.blobs.path(submission.sha256)
+    return stored_path(collect, submission.sha256)
+
+
+def source_path(collect: Collect, submission: Submission) -> Path:
+    """The form a 运行监控/年度自评 submission was read from, as the department uploaded it."""
+    if not submission.source_sha256:
+        raise NotFound("这个提交不是由上传的表读入的，没有原表。")
+    return stored_path(collect, submission.source_sha256)
+
+
+def stored_path(collect: Collect, sha256: str) -> Path:
+    path = collect.blobs.path(sha256)
     if not path.is_file():
         raise NotFound("这个提交的文件不在存储中。请联系管理员从备份恢复。")
     return path

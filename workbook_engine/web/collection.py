@@ -515,12 +515,8 @@ async def submission_source(request: Request) -> Response:
 
     def load(session):
         submission = workflow.visible_submission(session, who, submission_id)
-        if not submission.source_sha256:
-            raise workflow.NotFound("这个提交不是由上传的表读入的，没有原表。")
-        path = collect.blobs.path(submission.source_sha256)
-        if not path.is_file():
-            raise workflow.NotFound("这个提交的文件不在存储中。请联系管理员从备份恢复。")
-        return path, submission, session.get(CollectionDepartment, submission.department_id)
+        return workflow.source_path(collect, submission), submission, session.get(CollectionDepartment,
+                                                                                 submission.department_id)
 
     path, submission, department = await in_db(request, load)
     return attachment(path, f"{department.code}-第{submission.id}号-原表-{Path(submission.filename).name}")

@@ -19,6 +19,11 @@ IMAGES = ROOT / "docs" / "images"
 
 
 def main() -> None:
+    take(play)
+
+
+def take(story_of) -> None:
+    """Play ``story_of(story, browser, shot)`` against a fresh collection site, saving each shot in docs/images."""
     IMAGES.mkdir(parents=True, exist_ok=True)
 
     def shot(page, name: str) -> None:
@@ -27,7 +32,7 @@ def main() -> None:
 
     with tempfile.TemporaryDirectory() as folder, collection_site(Path(folder)) as story:
         for browser in browser_session():
-            seen = play(story, browser, shot)
+            seen = story_of(story, browser, shot)
             for made in seen["contexts"]:
                 made.close()
 

@@ -17,6 +17,7 @@ from typing import Any, Iterable
 from ..framework import canonical_level1
 from ..layout import standard_level
 from ..model import Book, Department, EvaluationIndicator, Indicator, Project
+from ..scoring import grade_of as scoring_grade_of
 from ..scoring import indicator_points
 from ..values import base_unit, parse_indicator_value
 from ..year_config import BUDGET_RATE, DEFAULT_QUALITATIVE, YearConfig
@@ -156,10 +157,8 @@ def total_score(budget: Decimal | None, scores: Iterable[tuple[Decimal | None, D
 
 
 def grade_of(total: Decimal | None, config: YearConfig | None = None) -> str:
-    if total is None:
-        return ""
-    grades = (config or YearConfig()).grades
-    return next((grade for grade in ("优", "良", "中") if total >= grades[grade]), "差")
+    """scoring.grade_of (the county's grades), blank for no total as the form's cell shows it."""
+    return scoring_grade_of(total, config) or ""
 
 
 @dataclass

@@ -80,12 +80,11 @@ def _mark_differences(candidates: list[dict[str, Any]]) -> None:
     if not candidates:
         return
     first = candidates[0]["shown"]
-    for candidate in candidates:
-        pair = marked_pair(first, candidate["shown"])
+    pairs = [marked_pair(first, candidate["shown"]) for candidate in candidates]
+    for candidate, pair in zip(candidates, pairs):
         candidate["parts"] = pair["new"]
     if len(candidates) > 1:
-        pair = marked_pair(first, candidates[1]["shown"])
-        candidates[0]["parts"] = pair["old"]
+        candidates[0]["parts"] = pairs[1]["old"]
 
 
 def marked_pair(old: str, new: str) -> dict[str, list[str]]:

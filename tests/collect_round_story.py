@@ -15,7 +15,7 @@ from pathlib import Path
 from sqlalchemy import select
 
 from .collect_helpers import department_workbook
-from .collect_story import Story, download, log_in
+from .collect_story import Story, download, log_in, new_page
 from .round_forms import fill_monitor
 
 DEADLINE = (date.today() + timedelta(days=30)).isoformat()  # a month to go, whenever the test runs
@@ -57,11 +57,7 @@ def play_monitoring(story: Story, browser, shot: Callable[[object, str], None] =
     accept_goals(story)
 
     def context():
-        made = browser.new_context(base_url=story.url, accept_downloads=True, locale="zh-CN",
-                                   viewport={"width": 1280, "height": 900})
-        page = made.new_page()
-        page.set_default_timeout(90_000)
-        return made, page
+        return new_page(browser, story, height=900)
 
     tmp = story.folder
     rev_ctx, rev = context()

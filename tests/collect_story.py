@@ -67,16 +67,21 @@ def download(page, selector: str, target: Path) -> Path:
     return target
 
 
+def new_page(browser, story: Story, height: int = 860):
+    """A fresh browser context on the story's server (downloads accepted, zh-CN) and its one page."""
+    made = browser.new_context(base_url=story.url, accept_downloads=True, locale="zh-CN",
+                               viewport={"width": 1280, "height": height})
+    page = made.new_page()
+    page.set_default_timeout(90_000)
+    return made, page
+
+
 def play(story: Story, browser, shot: Callable[[object, str], None] = lambda page, name: None) -> dict[str, object]:
     """Run the story; returns what the checks need (page texts and files)."""
     seen: dict[str, object] = {}
 
     def context():
-        made = browser.new_context(base_url=story.url, accept_downloads=True, locale="zh-CN",
-                                   viewport={"width": 1280, "height": 860})
-        page = made.new_page()
-        page.set_default_timeout(90_000)
-        return made, page
+        return new_page(browser, story)
 
     tmp = story.folder
     dept_ctx, dept = context()

@@ -1035,7 +1035,6 @@ _IMPORT_ENTRIES: tuple[Entry, ...] = (
            remedy="move its passages into place and delete the sheet"),
 )
 CATALOGUE.update({e.code: e for e in _IMPORT_ENTRIES})
-IMPORT_CODES: tuple[str, ...] = tuple(e.code for e in _IMPORT_ENTRIES)
 
 
 def refusal_message(code: str, /, **fields: Any) -> str:

@@ -28,6 +28,7 @@ from .permissions import EVERYONE, SIGNED_IN, allow, compose
 
 log = logging.getLogger("workbook_engine.web")
 MIN_DEPARTMENTS = 3
+UPDATING = "指标库正在更新，请稍后刷新页面。"  # the library was swapped or rewritten under a request
 MAX_QUERY = 50
 RESULTS = 10
 EXAMPLES = 8
@@ -69,7 +70,7 @@ class LibraryState:
                     self._stamp = -1.0
                     if attempt == 2:
                         log.warning("library page: %s could not be read", self.path, exc_info=True)
-            raise HTTPException(503, "指标库正在更新，请稍后刷新页面。")
+            raise HTTPException(503, UPDATING)
 
 
 @dataclass
@@ -146,7 +147,7 @@ def _state(request: Request) -> LibraryState:
                         state = request.app.state.library = LibraryState(box)
                     except Exception:  # noqa: BLE001 - swapped while opening: the next request opens it
                         log.warning("library page: %s could not be opened", box, exc_info=True)
-                        raise HTTPException(503, "指标库正在更新，请稍后刷新页面。") from None
+                        raise HTTPException(503, UPDATING) from None
             if state is None:
                 raise HTTPException(404, "征集箱的指标库还没有建立：审核通过部门的提交后自动建立"
                                          "（也可运行 wbe collect library 数据文件夹 --rebuild）。")

@@ -7,15 +7,13 @@ step worth a picture."""
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
 from datetime import date, timedelta
-from pathlib import Path
 
 from sqlalchemy import select
 
 from .collect_helpers import department_workbook
-from .collect_story import Story, download, log_in, new_page
+from .collect_story import Story, download, log_in, new_page, upload
 from .round_forms import fill_monitor
 
 DEADLINE = (date.today() + timedelta(days=30)).isoformat()  # a month to go, whenever the test runs
@@ -40,14 +38,6 @@ def accept_goals(story: Story) -> None:
                 workflow.accept(session, users["admin"], made.id)
     finally:
         collect.close()
-
-
-def upload_form(page, path: Path) -> int:
-    page.goto("/dept?stage=monitor")
-    page.set_input_files("#file", str(path))
-    page.click("#upload")
-    page.wait_for_url(re.compile(r"/s/\d+$"))
-    return int(page.url.rsplit("/", 1)[1])
 
 
 def play_monitoring(story: Story, browser, shot: Callable[[object, str], None] = lambda page, name: None
@@ -88,7 +78,7 @@ def play_monitoring(story: Story, browser, shot: Callable[[object, str], None] =
         story.files[f"{code}_prefilled"] = downloaded
         story.files[f"{code}_filled"] = tmp / name
         seen[f"{code}_typed"] = fill_monitor(downloaded, tmp / name, shares=shares)
-        story.versions[code] = upload_form(page, tmp / name)
+        story.versions[code] = upload(page, tmp / name, "/dept?stage=monitor")
         seen[f"{code}_warnings"] = int(page.inner_text("#count-warnings"))
         seen[f"{code}_errors"] = int(page.inner_text("#count-errors"))
         seen[f"{code}_findings"] = page.inner_text("#findings")

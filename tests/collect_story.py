@@ -52,8 +52,9 @@ def log_in(page, username: str, password: str) -> None:
     page.wait_for_selector("#who")
 
 
-def upload(page, path: Path) -> int:
-    page.goto("/dept")
+def upload(page, path: Path, where: str = "/dept") -> int:
+    """Upload ``path`` from the department page ``where``; the new submission's id."""
+    page.goto(where)
     page.set_input_files("#file", str(path))
     page.click("#upload")
     page.wait_for_url(re.compile(r"/s/\d+$"))

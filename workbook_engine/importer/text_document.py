@@ -19,12 +19,12 @@ from typing import Iterator
 from ..errors import DocumentError
 from ..io.guard import read_text_document as read_bounded
 from ..model import Book
-from .parser import INTERNAL_BREAK_RE, DocumentParser, data_text, parse_tokens, read_tokens
+from .parser import parse_tokens, read_tokens
 from .problems import Imported, Paragraph, Row
 
 BOOKMARK_RE = re.compile(r"\[bookmark:[^\]]*\]")
-__all__ = ["BOOKMARK_RE", "INTERNAL_BREAK_RE", "DocumentParser", "Paragraph", "Row", "data_text", "decode",
-           "parse_text_document", "parse_tokens", "read_text_document", "read_text_imported", "tokens"]
+__all__ = ["BOOKMARK_RE", "Paragraph", "Row", "decode", "parse_text_document", "read_text_document",
+           "read_text_imported", "tokens"]
 
 
 def refuse_binary(data: bytes, path: str) -> None:

@@ -28,21 +28,23 @@ def suggestions_view(book: str | os.PathLike[str], library: str | os.PathLike[st
 
     result = suggest(Path(book), Path(library))
     projects: dict[str, dict[str, Any]] = {}
-    with Library(library) as opened:
-        for s in result.suggestions:
-            project = projects.setdefault(s.project_code, {"code": s.project_code, "name": s.project_name,
-                                                           "peers": s.peers, "indicators": [], "more": 0})
-            if len(project["indicators"]) >= per_project:
-                project["more"] += 1
-                continue
-            record = opened.record((s.level1, s.level2, level3_key(s.level3)))
-            departments = record.departments if record is not None else 0
-            shown = departments >= min_departments
-            project["indicators"].append({
-                "missing_category": s.missing_category, "level1": s.level1, "level2": s.level2,
-                "level3": s.level3, "typical": s.typical if shown else "", "unit": s.unit,
-                "direction": s.direction, "basis": s.basis if shown else "", "peers_using": s.peers_using,
-                "peers": s.peers, "departments": departments, "shown": shown})
+    used_by: dict[tuple[str, str, str], int] = {}  # each group's departments, as Library.record finds them
+    with Library(library) as opened:  # (looked up once, not by a scan of every record per suggestion)
+        for record, _, _ in opened.records():
+            used_by.setdefault(record.key, record.departments)
+    for s in result.suggestions:
+        project = projects.setdefault(s.project_code, {"code": s.project_code, "name": s.project_name,
+                                                       "peers": s.peers, "indicators": [], "more": 0})
+        if len(project["indicators"]) >= per_project:
+            project["more"] += 1
+            continue
+        departments = used_by.get((s.level1, s.level2, level3_key(s.level3)), 0)
+        shown = departments >= min_departments
+        project["indicators"].append({
+            "missing_category": s.missing_category, "level1": s.level1, "level2": s.level2,
+            "level3": s.level3, "typical": s.typical if shown else "", "unit": s.unit,
+            "direction": s.direction, "basis": s.basis if shown else "", "peers_using": s.peers_using,
+            "peers": s.peers, "departments": departments, "shown": shown})
     listed = list(projects.values())
     return {"projects": listed[:MAX_PROJECTS], "more_projects": max(0, len(listed) - MAX_PROJECTS),
             "without_peers": result.without_peers, "total": len(result.suggestions),

@@ -297,9 +297,9 @@ def upload_form(collect: Collect, session: Session, user: User, filename: str, d
             raise InputError(str(exc).replace(str(form), shown).replace(str(canonical), shown)) from None
         checked.report["source_findings"] = [{"code": f.code, "where": " ".join(x for x in (f.sheet or "", f.cell or "") if x),
                                               "message": f.message} for f in notes]
-        checked.sha256 = hashlib.sha256(canonical.read_bytes()).hexdigest()
-        return upload(collect, session, user, shown, canonical.read_bytes(), checked=checked, stage=stage,
-                      source=data)
+        read_back = canonical.read_bytes()
+        checked.sha256 = hashlib.sha256(read_back).hexdigest()
+        return upload(collect, session, user, shown, read_back, checked=checked, stage=stage, source=data)
 
 
 # --- the county overview -------------------------------------------------------------------------------

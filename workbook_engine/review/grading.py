@@ -90,8 +90,9 @@ def grade_projects(book: Book, findings: Iterable[Finding], config: ReviewConfig
     """One grade per project of the book, in the book's order; ``errors`` counts validation errors per project
     (errors_per_project), which the caller passes in: the review does not validate."""
     errors = errors or Counter()
-    with_effects = {i.project_code for i in book.indicators if canonical_level1(i.level1) == "效益指标"}
-    missing = missing_categories(book)
+    level1 = [canonical_level1(i.level1) for i in book.indicators]  # once, for both
+    with_effects = {i.project_code for i, name in zip(book.indicators, level1) if name == "效益指标"}
+    missing = missing_categories(book, level1)
     per_project: dict[str, Counter[str]] = defaultdict(Counter)
     defect_rows: dict[str, set[tuple[str | None, int | None]]] = defaultdict(set)
     defect_criteria: dict[str, set[str]] = defaultdict(set)

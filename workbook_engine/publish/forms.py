@@ -286,7 +286,7 @@ def publish_forms(book_path: str | os.PathLike[str], output: str | os.PathLike[s
     chosen = wanted or book_period(checked.book, normalize_period(template.period))
     return write_planned(plan, lambda department, path: write_form_document(
         checked.book, department, kind, path, period=chosen, config=config, inputs=[book_path],
-        overwrite=overwrite), book_path=book_path, pdf=pdf, progress=progress, overwrite=overwrite)
+        overwrite=overwrite), progress=progress)
 
 
 __all__ = ["PublishedForm", "publish_forms", "write_form_document", "build_form_document", "engine_scores", "shown_text"]

@@ -36,13 +36,17 @@ class PublishResult(JobResult):
 @dataclass
 class PublishPlan:
     """What a publish job checked before writing anything: the validated book, its departments, one .docx
-    path each (and the PDFs beside them), and the result so far (``result.refused`` when errors block)."""
+    path each (and the PDFs beside them), the result so far (``result.refused`` when errors block), and the
+    book, --pdf and --overwrite it was asked with (write_planned writes by them)."""
 
     checked: Checked
     departments: list[Department]
     paths: list[Path]
     targets: list[Path]
     result: PublishResult
+    book_path: Path
+    pdf: bool
+    overwrite: bool
 
 
 def plan_publish(book_path: str | os.PathLike[str], output: str | os.PathLike[str], *, dept: str | None,
@@ -62,7 +66,7 @@ def plan_publish(book_path: str | os.PathLike[str], output: str | os.PathLike[st
     paths = output_paths(output, departments, ".docx")
     result = PublishResult(checked.report)
     targets = [target for path in paths for target in ((path, path.with_suffix(".pdf")) if pdf else (path,))]
-    plan = PublishPlan(checked, departments, paths, targets, result)
+    plan = PublishPlan(checked, departments, paths, targets, result, Path(book_path), pdf, overwrite)
     blocking = blocking_errors(checked, {d.code for d in departments}, force)
     if blocking:
         result.refused = blocking
@@ -74,23 +78,22 @@ def plan_publish(book_path: str | os.PathLike[str], output: str | os.PathLike[st
 
 
 def write_planned(plan: PublishPlan, write_one: Callable[[Department, Path], PublishedFile], *,
-                  book_path: str | os.PathLike[str], pdf: bool, progress: DepartmentProgress | None,
-                  overwrite: bool) -> PublishResult:
+                  progress: DepartmentProgress | None) -> PublishResult:
     """Write every department's document (``write_one``) and its PDF, staged as one output: all in place, or
     none. ``progress`` is called after each document, then again for each PDF being converted."""
-    result, departments = plan.result, plan.departments
+    result, departments, overwrite = plan.result, plan.departments, plan.overwrite
     with output_folders(plan.paths), staged_outputs(plan.targets, overwrite=overwrite):
         for number, (department, path) in enumerate(zip(departments, plan.paths), start=1):
             result.files.append(write_one(department, path))
             if progress is not None:
                 progress(number, len(departments), department)
-        if pdf:
+        if plan.pdf:
             def converted(done: int) -> None:
                 if progress is not None and done < len(departments):
                     progress(done, len(departments), departments[done])
 
             pdfs = convert_to_pdf([(staged_path(f.path), f.path.with_suffix(".pdf")) for f in result.files],
-                                  inputs=[Path(book_path)], progress=converted, overwrite=overwrite)
+                                  inputs=[plan.book_path], progress=converted, overwrite=overwrite)
             for published, written in zip(result.files, pdfs):
                 published.pdf = written
     return result
@@ -111,5 +114,5 @@ def publish_documents(book_path: str | os.PathLike[str], output: str | os.PathLi
     book = plan.checked.book
     return write_planned(plan, lambda department, path: write_document(
         book, department, path, finance_bureau=finance_bureau, inputs=[book_path], overwrite=overwrite),
-        book_path=book_path, pdf=pdf, progress=progress, overwrite=overwrite)
+        progress=progress)
 

@@ -92,13 +92,14 @@ BOARD_COLUMNS = (Submission.id, Submission.department_id, Submission.state, Subm
                  Submission.indicators, Submission.budget, Submission.grades)
 
 
-def board(session: Session, collection_id: int, stage: str = GOALS) -> list[BoardRow]:
-    """One row per department, in 部门编码 order, for the round of ``stage`` (the 目标申报 round by default)."""
+def board(session: Session, collection_id: int, stage: str = GOALS, also: tuple = ()) -> list[BoardRow]:
+    """One row per department, in 部门编码 order, for the round of ``stage`` (the 目标申报 round by default);
+    ``also``: further Submission columns the caller reads of every row, loaded with the rest."""
     departments = list(session.scalars(select(CollectionDepartment).where(CollectionDepartment.collection_id == collection_id)
                                        .order_by(CollectionDepartment.code)))
     current: dict[int, Submission] = {}
     count: Counter[int] = Counter()
-    for submission in session.scalars(select(Submission).options(load_only(*BOARD_COLUMNS)).where(
+    for submission in session.scalars(select(Submission).options(load_only(*BOARD_COLUMNS, *also)).where(
             Submission.stage == stage,
             Submission.state.in_((SUBMITTED, RETURNED, ACCEPTED, "superseded"))).order_by(Submission.id)):
         count[submission.department_id] += 1

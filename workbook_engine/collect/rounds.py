@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session
 
 from ..errors import InputError
 from .accounts import audit
+from .board import GRADES
 from .database import begin_write
 from .figures import MONITOR_FLAGS, figures_of
 from .models import (
@@ -344,7 +345,7 @@ class Overview:
         return [(d, p) for d in self.departments for p in d.projects]
 
     def grade_counts(self) -> dict[str, int]:
-        counts = {g: 0 for g in ("优", "良", "中", "差")}
+        counts = {g: 0 for g in GRADES}
         for _d, p in self.projects:
             if p.get("grade") in counts:
                 counts[p["grade"]] += 1
@@ -362,7 +363,7 @@ def overview(collect: Collect, session: Session, stage: str) -> Overview:
     collection = collect.collection(session)
     found = round_info(session, collection.id, stage)
     departments = []
-    for row in board(session, collection.id, stage=stage):
+    for row in board(session, collection.id, stage=stage, also=(Submission.figures,)):  # one query
         submission = row.submission
         departments.append(OverviewDepartment(
             row.department.code, row.department.name, row.state, submission.id if submission else None,
@@ -494,7 +495,7 @@ def _summary_sheet(workbook: Any, view: Overview, bold: Any, title: Any, money: 
     sheet = workbook.add_worksheet("部门汇总")
     sheet.write_string(0, 0, f"{view.year}年度{view.round.name}：各部门", title)
     headers = (("部门编码", "部门名称", "状态", "项目数", "全年预算数（万元）", "执行数（万元）", "执行率（%）", "有提示的项目")
-               if monitor else ("部门编码", "部门名称", "状态", "项目数", "平均总分", "优", "良", "中", "差"))
+               if monitor else ("部门编码", "部门名称", "状态", "项目数", "平均总分", *GRADES))
     for col, header in enumerate(headers):
         sheet.write_string(1, col, header, bold)
     for r, dept in enumerate(view.departments, start=2):
@@ -506,7 +507,7 @@ def _summary_sheet(workbook: Any, view: Overview, bold: Any, title: Any, money: 
             values: list[Any] = [dept.total("budget"), dept.total("executed"), dept.rate, dept.flagged]
         else:
             grades = [p.get("grade") for p in dept.projects]
-            values = [dept.mean_total, *(grades.count(g) for g in ("优", "良", "中", "差"))]
+            values = [dept.mean_total, *(grades.count(g) for g in GRADES)]
         for col, value in enumerate(values, start=4):
             if value is not None:
                 sheet.write_number(r, col, value, money if isinstance(value, float) else None)

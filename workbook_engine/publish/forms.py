@@ -34,6 +34,7 @@ from ..official.forms import book_period, form_config
 from ..official.forms_layout import (
     EVALUATION,
     FORM_NAMES,
+    MONITOR,
     FormCell,
     FormRow,
     FormTemplate,
@@ -273,7 +274,7 @@ def publish_forms(book_path: str | os.PathLike[str], output: str | os.PathLike[s
     """Validate a canonical workbook and write each department's 监控表 or 自评表 as .docx (and PDF), as
     `wbe publish` writes the goals document: the same output names, refusals, staging and exit statuses."""
     template = form_template(kind)  # an unknown form or a missing template before anything else
-    if period is not None and kind != "monitor":
+    if period is not None and kind != MONITOR:
         raise UsageError("--period 只用于 --form monitor（监控表的监控期间）。")
     wanted = normalize_period(period) if period else None
     plan = plan_publish(book_path, output, dept=dept, force=force, pdf=pdf, overwrite=overwrite,

@@ -32,7 +32,7 @@ from sqlalchemy.orm import Session
 from ..errors import InputError
 from .models import ACCEPTED, EVALUATION, GOALS, SUPERSEDED, Collection, CollectionDepartment, Submission, Transition
 from .service import Collect
-from .workflow import blob_path
+from .workflow import stored_path
 
 try:
     import fcntl
@@ -134,20 +134,39 @@ def _held(library: Path) -> dict[str, str]:
 
 
 def _stage(collect: Collect, chosen: list[Chosen], folder: Path) -> list[Path]:
-    with collect.session() as session:
-        submissions = {c.submission_id: session.get_one(Submission, c.submission_id) for c in chosen}
-        paths = []
-        for item in chosen:
-            target = folder / item.name
-            shutil.copyfile(blob_path(collect, submissions[item.submission_id]), target)
-            paths.append(target)
+    """Each chosen version's stored file, copied under its library input name."""
+    paths = []
+    for item in chosen:
+        target = folder / item.name
+        shutil.copyfile(stored_path(collect, item.sha256), target)
+        paths.append(target)
     return paths
+
+
+def _build(collect: Collect, chosen: list[Chosen], library: Path, *, append: bool) -> Any:
+    """The library build of the chosen versions, on a copy of ``library`` (``append``) or a new one, swapped
+    into place when whole: the page and the suggestions never read a half-built library."""
+    from .. import api
+
+    fresh = Path(tempfile.mkdtemp(prefix="library-new-", dir=collect.data_dir))
+    try:
+        if append and library.exists():
+            shutil.copytree(library, fresh / LIBRARY)
+        with collect.scratch() as folder:
+            built = api.library_build(_stage(collect, chosen, folder), fresh / LIBRARY, append=append)
+        _swap(fresh / LIBRARY, library)
+    finally:
+        shutil.rmtree(fresh, ignore_errors=True)
+    return built
+
+
+def _problems(built: Any) -> list[str]:
+    return [f"{Path(p.file).name}：{p.message}" for p in built.problems]
 
 
 def update(collect: Collect) -> Refresh:
     """Add to DATA_DIR/library/ every chosen version it does not hold yet (replacing the older version of
     the same department and year); a new library when there is none."""
-    from .. import api
 
     library = library_path(collect.data_dir)
     with locked(collect.data_dir):
@@ -158,18 +177,9 @@ def update(collect: Collect) -> Refresh:
         result = Refresh(library, chosen=len(chosen), unchanged=len(chosen) - len(todo))
         if not todo:
             return result
-        fresh = Path(tempfile.mkdtemp(prefix="library-new-", dir=collect.data_dir))
-        try:  # on a copy, swapped in when whole: the page and the suggestions never read a half-built library
-            if library.exists():
-                shutil.copytree(library, fresh / LIBRARY)
-            with collect.scratch() as folder:
-                paths = _stage(collect, todo, folder)
-                built = api.library_build(paths, fresh / LIBRARY, append=True)
-            _swap(fresh / LIBRARY, library)
-        finally:
-            shutil.rmtree(fresh, ignore_errors=True)
+        built = _build(collect, todo, library, append=True)
         result.added = [entry.name for entry in built.added]
-        result.problems = [f"{Path(p.file).name}：{p.message}" for p in built.problems]
+        result.problems = _problems(built)
         return result
 
 
@@ -186,7 +196,6 @@ def _swap(fresh: Path, library: Path) -> None:
 def rebuild(collect: Collect) -> Refresh:
     """DATA_DIR/library/ made afresh from the chosen versions, built beside it and swapped into place (the
     page reading the old one meanwhile is not disturbed)."""
-    from .. import api
 
     library = library_path(collect.data_dir)
     with locked(collect.data_dir):
@@ -195,16 +204,9 @@ def rebuild(collect: Collect) -> Refresh:
         if not chosen:
             raise InputError(f"{collect.data_dir}：还没有审核通过的提交（目标申报或年度自评），指标库无法建立。"
                              "请在审核通过部门的提交后再试。")
-        fresh = Path(tempfile.mkdtemp(prefix="library-new-", dir=collect.data_dir))
-        try:
-            with collect.scratch() as folder:
-                paths = _stage(collect, chosen, folder)
-                built = api.library_build(paths, fresh / LIBRARY)
-            _swap(fresh / LIBRARY, library)
-        finally:
-            shutil.rmtree(fresh, ignore_errors=True)
+        built = _build(collect, chosen, library, append=False)
     return Refresh(library, chosen=len(chosen), added=[entry.name for entry in built.added],
-                   problems=[f"{Path(p.file).name}：{p.message}" for p in built.problems], rebuilt=True)
+                   problems=_problems(built), rebuilt=True)
 
 
 def refresh_quietly(collect: Collect) -> Refresh | None:

@@ -137,22 +137,22 @@ def _state(request: Request) -> LibraryState:
     """The app's open library: the one of ``--library``, or the collection box's own (DATA_DIR/library/),
     opened when it first exists (it is built after the first accept)."""
     state = getattr(request.app.state, "library", None)
-    if state is None:
-        box = getattr(request.app.state, "box_library", None)
-        if box is not None:
-            with _opening:
-                state = getattr(request.app.state, "library", None)
-                if state is None and (Path(box) / "manifest.json").is_file():
-                    try:
-                        state = request.app.state.library = LibraryState(box)
-                    except Exception:  # noqa: BLE001 - swapped while opening: the next request opens it
-                        log.warning("library page: %s could not be opened", box, exc_info=True)
-                        raise HTTPException(503, UPDATING) from None
-            if state is None:
-                raise HTTPException(404, "征集箱的指标库还没有建立：审核通过部门的提交后自动建立"
-                                         "（也可运行 wbe collect library 数据文件夹 --rebuild）。")
-    if state is None:
+    if state is not None:
+        return state
+    box = getattr(request.app.state, "box_library", None)
+    if box is None:
         raise HTTPException(404, "本网页没有配置指标库（启动时加 wbe serve --library 指标库文件夹）。")
+    with _opening:
+        state = getattr(request.app.state, "library", None)
+        if state is None and (Path(box) / "manifest.json").is_file():
+            try:
+                state = request.app.state.library = LibraryState(box)
+            except Exception:  # noqa: BLE001 - swapped while opening: the next request opens it
+                log.warning("library page: %s could not be opened", box, exc_info=True)
+                raise HTTPException(503, UPDATING) from None
+    if state is None:
+        raise HTTPException(404, "征集箱的指标库还没有建立：审核通过部门的提交后自动建立"
+                                 "（也可运行 wbe collect library 数据文件夹 --rebuild）。")
     return state
 
 

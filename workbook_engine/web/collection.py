@@ -738,8 +738,8 @@ def _overview(request: Request) -> Callable[[Any], rounds_module.Overview]:
 @requires(*READERS)
 async def round_overview(request: Request) -> Response:
     """The county overview of a 运行监控 or 年度自评 round: per department and project, with a chart."""
-    view = await in_db(request, _overview(request))
-    rounds_list = await in_db(request, lambda s: rounds_of(request, s))
+    overview = _overview(request)
+    view, rounds_list = await in_db(request, lambda s: (overview(s), rounds_of(request, s)))
     return cpage(request, "overview.html", {"view": view, "chart": rounds_module.overview_chart_svg(view),
                                             "rounds": rounds_list, "stage": view.round.stage,
                                             "grades": view.grade_counts()})

@@ -7,7 +7,6 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
-from pathlib import Path
 
 import openpyxl
 import pytest
@@ -16,13 +15,7 @@ from workbook_engine import api
 
 from .conftest import ROOT, SAMPLE, run_cli
 from .test_catalogue import import_graph
-
-
-def _edited(target: Path, change) -> Path:
-    workbook = openpyxl.load_workbook(SAMPLE)
-    change(workbook)
-    workbook.save(target)
-    return target
+from .workbooks import edited
 
 
 @pytest.fixture(scope="module")
@@ -80,7 +73,7 @@ def test_a_diff_page_shows_each_change_and_marks_where_it_differs(tmp_path):
     def rename(wb):
         wb["项目"]["I3"] = str(wb["项目"]["I3"].value) + "（已修改）"
 
-    new = _edited(tmp_path / "新.xlsx", rename)
+    new = edited(SAMPLE, tmp_path / "新.xlsx", rename)
     page = api.diff_page(api.diff(SAMPLE, new))
     (change,) = page["changes"]
     assert (change["kind"], change["field"]) == ("changed", "资金用途")
@@ -100,7 +93,7 @@ def test_a_merge_page_lists_the_conflict_with_both_candidates(tmp_path):
             wb["项目"]["I3"] = str(wb["项目"]["I3"].value) + text
         return change
 
-    inputs = [_edited(tmp_path / "甲.xlsx", variant("甲")), _edited(tmp_path / "乙.xlsx", variant("乙"))]
+    inputs = [edited(SAMPLE, tmp_path / "甲.xlsx", variant("甲")), edited(SAMPLE, tmp_path / "乙.xlsx", variant("乙"))]
     outcome = api.merge(inputs, tmp_path / "merged.xlsx", labels=["甲.xlsx", "乙.xlsx"])
     assert not outcome.written and outcome.plan is not None
     page = api.merge_page(outcome.plan)

@@ -46,6 +46,7 @@ def analyse_upload(path: str, display: str, cache: str, config_text: str | None 
     from ..collect.config import config_key
 
     upload = Path(path)
+    read_back = upload.parent / "read-back" / "workbook.xlsx"
 
     def work() -> dict[str, Any]:
         import shutil
@@ -55,18 +56,15 @@ def analyse_upload(path: str, display: str, cache: str, config_text: str | None 
 
         inspection = inspect_xlsx(upload)  # the CLI's input guard; an .xls/.et gets its private .xlsx copy
         source, notes, canonical = upload, [], ""
+        if stage in FORM_OF or inspection.copy is not None:  # checked and kept as read-back/workbook.xlsx
+            source, canonical = read_back, str(read_back)
+            read_back.parent.mkdir(exist_ok=True)
         if stage in FORM_OF:
-            source = upload.parent / "read-back" / "workbook.xlsx"
-            source.parent.mkdir(exist_ok=True)
             notes = finding_rows(read_form(inspection.readable, source, stage, Path(goals) if goals else None, goals_id))
-            canonical = str(source)
         elif inspection.copy is not None:  # kept as the .xlsx the engine read, the upload beside it as it came
-            source = upload.parent / "read-back" / "workbook.xlsx"
-            source.parent.mkdir(exist_ok=True)
             shutil.copyfile(inspection.copy, source)
             notes = [{"where": "", "message": f"{display}：{inspection.legacy or '旧版格式'}，已转为 .xlsx 检查和保存；"
                       "上传的原文件一并保存（“下载上传的原表”）。"}]
-            canonical = str(source)
         data = source.read_bytes()
         sha = hashlib.sha256(data).hexdigest()
         analysis = county_analysis(source, config_text, stage)
@@ -85,7 +83,7 @@ def analyse_upload(path: str, display: str, cache: str, config_text: str | None 
             "config_sha256": config_sha256, "figures": analysis["figures"],
             "source_findings": notes}, "canonical": canonical}
 
-    return run_safely({path: display, str(upload.parent / "read-back" / "workbook.xlsx"): display,
+    return run_safely({path: display, str(read_back): display,
                        str(upload.parent): ""}, work)
 
 

@@ -172,11 +172,9 @@ def stored_preview(base: Path) -> list[dict[str, Any]]:
     return read_json(base / PREVIEW)
 
 
-# What a page shows of a checked workbook is the library's (page_view.py, through api.py); these names stay
+# What a page shows of a checked workbook is the library's (page_view.py, through api.py); this name stays
 # here for the collection box's tasks (web/collection_tasks.py).
 finding_rows = api.finding_rows
-_projects_by_row = api.projects_by_row
-_row_contexts = api.row_contexts
 
 
 def analysis_of(book_path: Path) -> dict[str, Any]:

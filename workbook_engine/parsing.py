@@ -14,7 +14,16 @@ from .canonical_reader import LoadedWorkbook, SheetTable
 from .findings import Finding, Location, finding
 from .model import RECORD_TYPES, YEAR_KINDS, Book, Goal, Indicator, Project, record_fields
 from .sheets.projects import PLAN_FIELDS
-from .values import ParsedPercent, as_text, fold, is_blank, parse_number, parse_percent_cell, resolve_plan
+from .values import (
+    ParsedPercent,
+    as_text,
+    fold,
+    is_blank,
+    parse_number,
+    parse_percent_cell,
+    resolve_plan,
+    unreadable_number,
+)
 
 _INT_RE = re.compile(r"^[+-]?\d+(?:\.0+)?$")
 
@@ -84,12 +93,9 @@ class TableParser:
     def money(self, raw: dict[str, Any], field_name: str, row: int) -> Decimal | None:
         value = raw.get(field_name, "")
         parsed = parse_number(value, self.table.date1904)
-        if parsed.error:
-            if parsed.value is not None:  # a number formatted as a date: refused, but not blanked
-                self.note("WBE-E011", field_name, row, value, "date", text=as_text(value),
-                          number=_number_text(parsed.value))
-            else:
-                self.note("WBE-E011", field_name, row, value, problem=parsed.error, text=as_text(value))
+        if parsed.error:  # a number formatted as a date is refused, but its number kept (not blanked)
+            variant, fields = unreadable_number(parsed)
+            self.note("WBE-E011", field_name, row, value, variant, text=as_text(value), **fields)
             return parsed.value
         if parsed.from_text and parsed.value is not None:
             self.note("WBE-W025", field_name, row, value, text=as_text(value), number=parsed.value)

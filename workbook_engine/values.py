@@ -138,6 +138,14 @@ def parse_number(value: object, date1904: bool = False) -> ParsedNumber:
     return ParsedNumber(number, from_text=True)
 
 
+def unreadable_number(parsed: ParsedNumber) -> tuple[str | None, dict[str, str]]:
+    """The catalogue variant and fields of a number that could not be read: ``date`` with the number kept
+    behind a date format, else the plain message with its problem (WBE-E011, WBE-E073)."""
+    if parsed.value is not None:
+        return "date", {"number": format(parsed.value.normalize(), "f")}
+    return None, {"problem": parsed.error or ""}
+
+
 def decimals_of(number: Decimal) -> int:
     """How many decimals a number really has (200.10 -> 1, 1e-3 -> 3), after float noise is removed."""
     normalized = number.normalize()

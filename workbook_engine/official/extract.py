@@ -32,7 +32,7 @@ from ..model import Book, Goal, Indicator, Project
 from ..parsing import parse_code, parse_int, parse_text
 from ..sheets import BY_KIND, spec_for_sheet_name
 from ..sheets.goals import CATEGORIES
-from ..values import as_text, parse_number, parse_percent_cell, resolve_plan
+from ..values import as_text, parse_number, parse_percent_cell, resolve_plan, unreadable_number
 
 # An indicator row as read: field name (indicator.level1 …) -> its text.
 IndicatorValues = dict[str, str]
@@ -410,14 +410,10 @@ class ProjectSheetReader:
                 return parse_int(raw)
             if kind == "money":
                 parsed = parse_number(raw, self.grid.date1904)
-                if parsed.error:
+                if parsed.error:  # a number shown as a date is read, and said so
                     r, c = v.get(f"@{name}", (None, None))
-                    if parsed.value is not None:  # a number shown as a date: read, and said so
-                        self.note("WBE-E073", r, c, raw, "date", header=spec.header_of(attr), text=as_text(raw),
-                                  number=format(parsed.value, "f"))
-                    else:
-                        self.note("WBE-E073", r, c, raw, header=spec.header_of(attr), text=as_text(raw),
-                                  problem=parsed.error)
+                    variant, fields = unreadable_number(parsed)
+                    self.note("WBE-E073", r, c, raw, variant, header=spec.header_of(attr), text=as_text(raw), **fields)
                 return parsed.value
             return parse_text(raw)
 

@@ -413,9 +413,8 @@ async def submission_page(request: Request) -> Response:
     def load(session) -> dict[str, Any]:
         submission = workflow.visible_submission(session, who, submission_id)
         department = session.get(CollectionDepartment, submission.department_id)
-        versions = workflow.history(session, who, submission.department_id)
+        versions = workflow.history(session, who, submission.department_id, submission.stage)  # of its round
         returned = workflow.returned_before(session, submission)
-        versions = [v for v in versions if v.stage == submission.stage]
         return {"s": submission, "department": department, "versions": versions,
                 "round_name": STAGE_NAMES.get(submission.stage, ""),
                 "opinions": opinion_rows(workflow.opinions(session, who, submission.id)), "returned_before": returned,

@@ -10,7 +10,6 @@ from .errors import WorkbookEngineError  # already imported by io.atomic: no sta
 from .io.atomic import check_output
 
 if TYPE_CHECKING:  # the implementations are imported by the function that needs them (start-up time)
-    from .canonical_reader import LoadedWorkbook
     from .diff import Diff
     from .findings import Finding, Report
     from .importer import Imported
@@ -42,7 +41,7 @@ def __getattr__(name: str) -> Any:
 __all__ = ["new_workbook", "import_document", "import_checked", "validate", "check", "annotate", "read_book", "review",
            "annotate_review", "merge", "diff", "render", "extract", "publish", "publish_form", "render_form",
            "score", "next_year_workbook",
-           "guard_upload", "upload_kind", "page_analysis", "finding_rows", "projects_by_row", "row_contexts",
+           "guard_upload", "upload_kind", "page_analysis", "finding_rows",
            "diff_page", "diff_tables", "diff_kind_options", "merge_page",
            "Report", "RenderResult", "PublishResult", "WorkbookEngineError", "check_output"]
 
@@ -351,20 +350,6 @@ def finding_rows(findings: Iterable[Finding], file: str = "") -> list[dict[str, 
     from .page_view import finding_rows as rows
 
     return rows(findings, file)
-
-
-def projects_by_row(book: Book, loaded: LoadedWorkbook) -> dict[tuple[str, int], str]:
-    """The project owning each (sheet, row) of a checked workbook's 项目 and 指标 sheets."""
-    from .page_view import projects_by_row as owners
-
-    return owners(book, loaded)
-
-
-def row_contexts(findings: Iterable[Finding], loaded: LoadedWorkbook) -> dict[str, Any]:
-    """The whole sheet row of each finding (headers and cell texts), keyed sheet!row."""
-    from .page_view import row_contexts as contexts
-
-    return contexts(findings, loaded)
 
 
 def diff_page(result: Diff) -> dict[str, Any]:

@@ -227,6 +227,16 @@ def diff_files(old: str | os.PathLike[str], new: str | os.PathLike[str]) -> Diff
     return Diff(Path(old), Path(new), before.book, after.book, changes)
 
 
+def diff_and_write(old: str | os.PathLike[str], new: str | os.PathLike[str], *,
+                   output: str | os.PathLike[str] | None = None, overwrite: bool = False) -> Diff:
+    """diff_files, and with ``output`` also the marked-up diff workbook (`wbe diff -o`: api.diff, and the
+    collection box's diff of two submissions)."""
+    result = diff_files(old, new)
+    if output is not None:
+        write_diff_workbook(result, output, overwrite=overwrite)
+    return result
+
+
 def _source_location(change: Change, before, after, old: str, new: str) -> Location | None:
     """The cell of a change in the file it is seen in (the typed location findings have too)."""
     removed = change.kind == "removed"

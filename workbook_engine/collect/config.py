@@ -4,7 +4,8 @@ beside a workbook), set at `wbe collect init --config` and changed by an adminis
 Its text is kept in the blob store by SHA-256; the collection names the current one, and each submission the
 one it was checked with. A submission is checked exactly as `wbe validate` checks a workbook with that
 wbe.toml beside it: the file is staged in a scratch folder with the wbe.toml next to it and handed to
-``api.check(path, review=True)``, so the findings cannot differ from the command line's.
+the one validate-then-review composition (review.check_and_review, which ``api.check(path)`` is), so the
+findings cannot differ from the command line's.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from ..errors import InputError
 from ..io.atomic import atomic_path
 from .accounts import audit
 from .database import begin_write
-from .models import Blob, User
+from .models import GOALS, Blob, User
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -139,11 +140,12 @@ def place_beside(path: Path, text: str | None) -> None:
 
 def county_check(path: Path, text: str | None) -> ValidationChecked:
     """``api.check`` of a staged workbook with the county's configuration beside it: the findings `wbe
-    validate --format json` gives for that file with that wbe.toml (review rules included)."""
-    from .. import api
+    validate --format json` gives for that file with that wbe.toml (review rules included). It calls what
+    api.check calls (review.check_and_review): collect/ is below api.py."""
+    from ..review import check_and_review
 
     place_beside(path, text)
-    return api.check(path, review=True)
+    return check_and_review(path)
 
 
 def county_page(path: Path, text: str | None) -> tuple[ValidationChecked, dict[str, Any]]:
@@ -153,6 +155,18 @@ def county_page(path: Path, text: str | None) -> tuple[ValidationChecked, dict[s
 
     checked = county_check(path, text)
     return checked, analysis_of(checked)
+
+
+def county_analysis(path: Path, text: str | None, stage: str = GOALS) -> dict[str, Any]:
+    """The findings page data of a staged workbook checked with the county's configuration (county_page:
+    exactly what `wbe validate --format json` reports for it with that wbe.toml), with the grades as the box
+    keeps them (grades_of) and the round's overview figures (none for 目标申报; figures.figures_of)."""
+    from .figures import figures_of
+
+    checked, analysis = county_page(path, text)
+    analysis["grades"] = [g.to_dict() for g in grades_of(checked)]
+    analysis["figures"] = figures_of(checked, stage)
+    return analysis
 
 
 def grades_of(checked: ValidationChecked) -> list[Any]:

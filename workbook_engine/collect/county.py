@@ -80,11 +80,11 @@ def stage_county_merge(collect: Collect, session: Session, user: User, folder: P
 def merge_accepted(collect: Collect, session: Session, user: User, output: Path, *, prefer: str | None = None,
                    progress: FileProgress | None = None) -> CountyMerge:
     """Merge all accepted submissions (the library merge, exactly as `wbe merge 部门编码.xlsx … -o OUT`)."""
-    from .. import api
+    from ..merge import merge_files
 
     with collect.scratch() as folder:
         staged = stage_county_merge(collect, session, user, folder)
-        outcome = api.merge(staged.inputs, output, prefer=prefer, progress=progress, labels=staged.labels)
+        outcome = merge_files(staged.inputs, output, prefer=prefer, progress=progress, labels=staged.labels)
     return CountyMerge(outcome, staged.sources, staged.inputs)
 
 

@@ -44,9 +44,9 @@ def read_departments(path: str | os.PathLike[str]) -> list[tuple[str, str]]:
     source = check_xlsx(path)
     listed = _read_list(source)
     if listed is None:
-        from ..api import read_book
+        from ..validation import check as check_book  # what api.read_book reads with
 
-        book = read_book(source)
+        book = check_book(Path(source)).book
         listed = [(d.code, d.name) for d in book.departments()]
         where = "工作簿中"
     else:

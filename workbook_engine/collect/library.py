@@ -146,14 +146,14 @@ def _stage(collect: Collect, chosen: list[Chosen], folder: Path) -> list[Path]:
 def _build(collect: Collect, chosen: list[Chosen], library: Path, *, append: bool) -> Any:
     """The library build of the chosen versions, on a copy of ``library`` (``append``) or a new one, swapped
     into place when whole: the page and the suggestions never read a half-built library."""
-    from .. import api
+    from ..library.build import build
 
     fresh = Path(tempfile.mkdtemp(prefix="library-new-", dir=collect.data_dir))
     try:
         if append and library.exists():
             shutil.copytree(library, fresh / LIBRARY)
         with collect.scratch() as folder:
-            built = api.library_build(_stage(collect, chosen, folder), fresh / LIBRARY, append=append)
+            built = build(_stage(collect, chosen, folder), fresh / LIBRARY, append=append)
         _swap(fresh / LIBRARY, library)
     finally:
         shutil.rmtree(fresh, ignore_errors=True)

@@ -206,7 +206,7 @@ class Prefilled:
 def prefilled_form(collect: Collect, session: Session, user: User, stage: str, output: Path) -> Prefilled:
     """The department's form of the round, pre-filled from its accepted goals: `wbe render --form monitor
     (--period of the round) | evaluation` of the accepted 目标申报 workbook."""
-    from .. import api
+    from ..official.forms import render_forms
 
     if user.role != DEPARTMENT or user.department_id is None:
         raise Forbidden("只有部门填报人可以下载本部门的表。")
@@ -221,8 +221,8 @@ def prefilled_form(collect: Collect, session: Session, user: User, stage: str, o
     with collect.scratch() as folder:
         source = staged(collect, goals, folder)
         session.rollback()  # no transaction is held while the form is rendered
-        result = api.render_form(source, output, form=FORM_OF[stage], period=found.period or None,
-                                 overwrite=True, force=True)
+        result = render_forms(source, output, kind=FORM_OF[stage], period=found.period or None,
+                              overwrite=True, force=True)
     if result.refused or not result.files:
         raise WorkflowError(f"无法生成{found.form_name}：已通过的目标工作簿中没有本部门的项目。")
     begin_write(session)
@@ -237,15 +237,16 @@ def read_form(path: Path, output: Path, stage: str, goals: Path | None = None, g
     extract's findings. Refused with one Chinese message when the file holds no form of the round, or when the
     goals it keeps (its hidden 目标数据) are not those of the accepted goals workbook ``goals`` (a form of an
     older version of the goals, or one whose hidden sheet was edited)."""
-    from .. import api
     from ..official.forms import is_form_workbook
+    from ..official.pipeline import extract_official
+    from ..validation import check as check_book
 
     name = form_name(stage)
     if not is_form_workbook(path):
         raise InputError(f"{path}：不是{name}。请先在本页下载本部门预填的{name}，填写后上传该文件。")
-    book, report = api.extract(path, output, overwrite=True)
+    book, report = extract_official([path], output, overwrite=True)
     if goals is not None:
-        accepted = api.read_book(goals)
+        accepted = check_book(Path(goals)).book
         codes = {p.dept_code for p in book.projects}
         if [p for p in accepted.projects if p.dept_code in codes] != book.projects or \
                 [i for i in accepted.indicators if i.dept_code in codes] != book.indicators:

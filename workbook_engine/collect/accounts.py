@@ -112,8 +112,8 @@ def _recent_failures(session: Session, *, username: str | None = None, address: 
 def login(session: Session, username: str, password: str, address: str = "") -> LoggedIn:
     """Check the password and open a session; refused (AccountError) after too many recent failures.
 
-    The slow hash check runs outside any database transaction (SQLite's write lock would otherwise make
-    every other request wait for it)."""
+    The reads run in a reading transaction and the slow hash check outside any; only the writes at the end
+    take the write lock (``session`` may be a reading one: begin_write), so logins queue on nothing slow."""
     username = username.strip()
     blocked = (_recent_failures(session, username=username) >= MAX_FAILURES
                or bool(address and _recent_failures(session, address=address) >= MAX_FAILURES * 4))
@@ -121,6 +121,7 @@ def login(session: Session, username: str, password: str, address: str = "") -> 
     found = (user.id, user.password_hash, user.active) if user is not None else None
     session.rollback()
     if blocked:
+        begin_write(session)
         audit(session, "login_blocked", "登录尝试过多，已暂停", username=username, address=address)
         session.commit()
         minutes = int(FAILURE_WINDOW.total_seconds() // 60)
@@ -131,11 +132,13 @@ def login(session: Session, username: str, password: str, address: str = "") -> 
     else:
         ok = verify_password(found[1], password)
     if not ok or found is None:
+        begin_write(session)
         session.add(LoginAttempt(username=username, address=address))
         audit(session, "login_failed", "用户名或密码错误", username=username, address=address)
         session.commit()
         raise AccountError("用户名或密码错误。")
     rehashed = hash_password(password) if HASHER.check_needs_rehash(found[1]) else None
+    begin_write(session)
     user = session.get_one(User, found[0])
     if rehashed is not None:
         user.password_hash = rehashed

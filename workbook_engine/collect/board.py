@@ -16,7 +16,7 @@ from pathlib import Path
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, load_only
 
-from .models import ACCEPTED, GOALS, RETURNED, SUBMITTED, CollectionDepartment, Submission
+from .models import ACCEPTED, GOALS, RETURNED, SUBMITTED, CollectionDepartment, Submission, Transition
 
 NOT_SUBMITTED = "未提交"
 WITH_ERRORS = "已提交·有错误"
@@ -121,6 +121,19 @@ def round_progress(session: Session, collection_id: int, stage: str) -> tuple[in
                    Submission.state.in_((SUBMITTED, RETURNED, ACCEPTED))).order_by(Submission.id)):
         latest[department_id] = state
     return departments, len(latest), sum(1 for state in latest.values() if state == ACCEPTED)
+
+
+def change_stamp(session: Session, collection_id: int) -> tuple[int, ...]:
+    """What the board shows changes only with these: a submission enters the board (and every later change
+    of its state) through a new transition (workflow._move; an upload is a draft, which the board does not
+    show, until it is submitted), and a department is only ever added. One small query, so that a page may
+    keep the board it rendered until the stamp moves (the rounds' deadlines are the caller's to compare)."""
+    found = session.execute(select(
+        select(func.coalesce(func.max(Transition.id), 0)).scalar_subquery(),
+        select(func.count()).select_from(CollectionDepartment)
+        .where(CollectionDepartment.collection_id == collection_id).scalar_subquery(),
+        select(func.coalesce(func.max(CollectionDepartment.id), 0)).scalar_subquery())).one()
+    return tuple(int(value) for value in found)
 
 
 SORT_KEYS = {

@@ -3,14 +3,19 @@
 SQLite runs in WAL mode with foreign keys on and FULL synchronous commits (an acknowledged submission
 survives a killed server). Readers never wait for writers: a session from ``session()`` begins a plain
 (deferred) transaction, a WAL reader that neither blocks nor is blocked; only a session from ``writer()``
-begins IMMEDIATE, so that concurrent writers queue on the busy timeout instead of failing. Connection pools
-are sized to the web's worker threads, so that no request waits for a connection either. The schema is brought up to date by the Alembic migrations shipped in
-migrations/ (run through alembic's command API; no alembic.ini is needed).
+begins IMMEDIATE, so that concurrent writers queue instead of failing: within one process on a lock that
+hands over the moment a writer commits (SQLite's busy handler polls with sleeps of up to 100 ms, which with
+dozens of waiting requests left the lock idle most of the time), across processes on the busy timeout.
+Connection pools are sized to the web's worker threads, so that no request waits for a connection either.
+The schema is brought up to date by the Alembic migrations shipped in migrations/ (run through alembic's
+command API; no alembic.ini is needed).
 """
 
 from __future__ import annotations
 
 import os
+import sqlite3
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +26,8 @@ from ..errors import InputError, UsageError
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 SQLITE_NAME = "collect.sqlite3"
+LOCK_TIMEOUT = 30  # seconds a writer waits for the write lock (SQLite's busy timeout too)
+HOLDS_LOCK = "wbe_holds_write_lock"  # in a connection's info while its transaction holds the process's lock
 WRITE_OPTION = "wbe_write"  # the execution option of a writer's connections (BEGIN IMMEDIATE on SQLite)
 # Database sessions open at once in one server process: one per thread of the pool that runs them (anyio's
 # default limiter, which Starlette's run_in_threadpool uses, has 40 tokens), plus the job runner's threads.
@@ -51,10 +58,45 @@ def _sqlite_events(engine: Engine) -> None:
         cursor.execute("PRAGMA busy_timeout=30000")
         cursor.close()
 
+    lock = threading.Lock()  # this process's writers queue here, not in SQLite's busy handler (below)
+
     @event.listens_for(engine, "begin")
     def on_begin(connection: Connection) -> None:
-        writes = connection.get_execution_options().get(WRITE_OPTION, False)
-        connection.exec_driver_sql("BEGIN IMMEDIATE" if writes else "BEGIN")
+        if not connection.get_execution_options().get(WRITE_OPTION, False):
+            connection.exec_driver_sql("BEGIN")
+            return
+        if not lock.acquire(timeout=LOCK_TIMEOUT):
+            raise sqlite3.OperationalError("database is locked")
+        connection.info[HOLDS_LOCK] = True
+        try:
+            connection.exec_driver_sql("BEGIN IMMEDIATE")  # other processes' writers: the busy timeout
+        except BaseException:
+            _release(connection.info)
+            raise
+
+    def _release(info: dict[str, Any]) -> None:
+        if info.pop(HOLDS_LOCK, False):
+            lock.release()
+
+    # The events come before SQLAlchemy's own COMMIT/ROLLBACK: the writer ends its transaction here, then lets
+    # the next one in (SQLAlchemy's call after it finds no transaction open, which pysqlite treats as a no-op).
+    @event.listens_for(engine, "commit")
+    def on_commit(connection: Connection) -> None:
+        if connection.info.get(HOLDS_LOCK):
+            connection.connection.dbapi_connection.commit()  # type: ignore[union-attr]  # open while in use
+            _release(connection.info)
+
+    @event.listens_for(engine, "rollback")
+    def on_rollback(connection: Connection) -> None:
+        if connection.info.get(HOLDS_LOCK):
+            try:
+                connection.connection.dbapi_connection.rollback()  # type: ignore[union-attr]  # as above
+            finally:
+                _release(connection.info)
+
+    @event.listens_for(engine, "checkin")
+    def on_checkin(_dbapi_connection: Any, record: Any) -> None:
+        _release(record.info)  # a connection returned to the pool mid-transaction (rolled back by the pool)
 
 
 def make_engine(url: str) -> Engine:

@@ -40,7 +40,7 @@ def write_json(path: Path, data: Any) -> None:
     fd, temp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".part")
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            json.dump(data, handle, ensure_ascii=False)
+            handle.write(json.dumps(data, ensure_ascii=False))  # dumps: the C encoder (dump streams in Python)
         os.replace(temp, path)
     except BaseException:
         with _suppress():

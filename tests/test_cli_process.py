@@ -16,7 +16,8 @@ from workbook_engine import cli
 
 from .conftest import ROOT, SAMPLE, run_process
 
-HEAVY = ("pandas", "pandera", "openpyxl", "xlsxwriter", "docx", "python_calamine", "numpy")
+HEAVY = ("pandas", "pandera", "openpyxl", "xlsxwriter", "docx", "python_calamine", "numpy",
+         "sqlalchemy")  # the collection box's database: api.py imports collect/ only inside its functions
 
 IMPORTED = """
 import sys

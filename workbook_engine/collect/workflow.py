@@ -127,6 +127,7 @@ def upload(collect: Collect, session: Session, user: User, filename: str, data: 
            department: CollectionDepartment | None = None, checked: SubmissionCheck | None = None, stage: str = GOALS,
            source: bytes | None = None) -> Submission:
     """Check an uploaded workbook and keep it as a draft of the user's department, in the round of ``stage``.
+    ``session`` may be a reading one: the write lock is taken only for the rows at the end.
 
     Refused, and nothing stored, when the file is not a readable workbook (the CLI's input guard and
     message), when its 部门编码 is not the user's department, or when the round is not open. In a
@@ -163,12 +164,12 @@ def upload(collect: Collect, session: Session, user: User, filename: str, data: 
         raise WorkflowError(f"{shown}：部门编码 {'、'.join(others)} 不是本部门（{dept_code} {dept_name}）的编码，"
                             "不能上传。请只上传本部门的工作簿。")
     sha = collect.blobs.put(data)
+    source_sha = collect.blobs.put(source) if source is not None else None
+    begin_write(session)  # the write lock from here to the commit: rows only, the files are in place
     if session.get(Blob, sha) is None:
         session.add(Blob(sha256=sha, size=len(data)))
         session.flush()
-    source_sha = None
-    if source is not None:
-        source_sha = collect.blobs.put(source)
+    if source is not None and source_sha is not None:
         if session.get(Blob, source_sha) is None:
             session.add(Blob(sha256=source_sha, size=len(source)))
             session.flush()
@@ -425,12 +426,12 @@ def returned_before(session: Session, submission: Submission) -> Submission | No
 def diff(collect: Collect, session: Session, user: User, old_id: int, new_id: int,
          output: Path | None = None) -> Diff:
     """The semantic diff between two visible submissions (library diff); with ``output`` also the workbook."""
-    from .. import api
+    from ..diff import diff_and_write
 
     old = visible_submission(session, user, old_id)
     new = visible_submission(session, user, new_id)
     with collect.scratch() as folder:
-        return api.diff(staged(collect, old, folder), staged(collect, new, folder), output=output)
+        return diff_and_write(staged(collect, old, folder), staged(collect, new, folder), output=output)
 
 
 def blob_path(collect: Collect, submission: Submission) -> Path:

@@ -3,8 +3,10 @@
 ``install(app, data_dir=…, database_url=…)`` adds the routes in front of the `wbe serve` routes and a gate
 in front of everything: in collection mode nobody reaches any page, file or job without logging in (the
 login form is the first page), and each route checks the role on the server. What a user may see is
-decided by the library (collect/workflow.py: visible_submission, visible_department): another
-department's submission is "not found", whatever id is typed into the URL.
+decided by the library (collect/workflow.py: visible_submission, visible_department, through
+api.box_submission and api.box_department): another department's submission is "not found", whatever id is
+typed into the URL. Like every module of web/, this one reaches the library through api.py only (its
+"collection box" section).
 """
 
 from __future__ import annotations
@@ -25,13 +27,8 @@ from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from ..collect import accounts, workflow
-from ..collect import board as board_module
-from ..collect import config as county_config
-from ..collect import library as box_library_module
-from ..collect import rounds as rounds_module
-from ..collect.initialise import add_department
-from ..collect.models import (
+from .. import api
+from ..api import (
     ACCEPTED,
     ADMIN,
     DEPARTMENT,
@@ -44,15 +41,16 @@ from ..collect.models import (
     SUBMITTED,
     UPLOADED,
     VIEWER,
-    CollectionDepartment,
+    Collect,
+    InputError,
     User,
+    WorkbookEngineError,
 )
-from ..collect.service import Collect
-from ..errors import InputError, WorkbookEngineError
 from . import collection_tasks, library_page
 from . import permissions as perm
 from .app import attachment, check_csrf, error_page, findings_context, page, start_job
 from .app import routes as page_routes
+from .board_view import RenderedBoards
 from .security import SESSION_COOKIE
 from .uploads import UploadRefused, kind_of_name, read_form, uploaded_files
 
@@ -125,7 +123,7 @@ class CollectionGate:
 
     def _viewer(self, token: str) -> Viewer | None:
         with self.collect.session() as session:
-            found = accounts.current_session(session, token)
+            found = api.box_login_session(session, token)
             return viewer_of(found.user, token) if found is not None else None
 
 
@@ -184,7 +182,7 @@ def opinion_rows(found) -> list[dict[str, Any]]:
 
 
 def user_row(session, who: Viewer) -> User:
-    return session.get(User, who.id)
+    return api.box_user(session, who.id)
 
 
 def cpage(request: Request, name: str, context: dict[str, Any] | None = None, status: int = 200) -> Response:
@@ -195,11 +193,11 @@ def cpage(request: Request, name: str, context: dict[str, Any] | None = None, st
 
 def stage_param(request: Request) -> str:
     """The round a page is about (?stage=monitor); the 目标申报 round without one."""
-    return rounds_module.stage_of(request.query_params.get("stage") or GOALS)
+    return api.box_stage(request.query_params.get("stage") or GOALS)
 
 
-def rounds_of(request: Request, session: Any) -> list[rounds_module.RoundInfo]:
-    return rounds_module.rounds(session, collect_of(request).collection(session).id)
+def rounds_of(request: Request, session: Any) -> list[api.RoundInfo]:
+    return api.box_rounds(session, collect_of(request).collection(session).id)
 
 
 def int_param(value: Any) -> int:
@@ -223,15 +221,15 @@ def text_field(form: Any, name: str, limit: int = 5000) -> str:
     return value.strip()[:limit] if isinstance(value, str) else ""
 
 
-def seen_of(form: Any) -> workflow.Seen | None:
+def seen_of(form: Any) -> api.Seen | None:
     """The state and version the page showed (hidden fields of every state-changing form); None when a
     client sends neither (the change is then conditional on the state read at the time of the request)."""
     state, version = text_field(form, "seen_state", 20), text_field(form, "seen_version", 12)
     if not state and not version:
         return None
     if state not in STATE_NAMES or not version.isdigit():
-        raise workflow.Conflict("页面已过期或表单不完整，您的操作没有执行。请刷新页面后再操作。")
-    return workflow.Seen(state, int(version))
+        raise api.Conflict("页面已过期或表单不完整，您的操作没有执行。请刷新页面后再操作。")
+    return api.Seen(state, int(version))
 
 
 # --- login, logout, password ---------------------------------------------------------------------------
@@ -262,14 +260,14 @@ async def login(request: Request) -> Response:
     password = password if isinstance(password, str) else ""
     address = request.client.host if request.client else ""
     try:
-        done = await in_writer(request, accounts.login, username, password, address)
-    except accounts.AccountError as exc:
+        done = await in_db(request, api.box_login, username, password, address)  # it takes the lock to write
+    except api.AccountError as exc:
         await asyncio.sleep(0.3)  # slows guessing further (the rate limit is the real barrier)
         return cpage(request, "login.html", {"message": str(exc), "username": username, "next": "/"},
-                     429 if isinstance(exc, accounts.RateLimited) else 403)
+                     429 if isinstance(exc, api.RateLimited) else 403)
     response = RedirectResponse(_safe_next(text_field(form, "next", 300)), status_code=303)
     response.set_cookie(LOGIN_COOKIE, done.token, httponly=True, samesite="strict", path="/",
-                        max_age=int(accounts.SESSION_LIFETIME.total_seconds()))
+                        max_age=int(api.SESSION_LIFETIME.total_seconds()))
     app_secrets = request.app.state.secrets
     if app_secrets.token is not None:  # wbe serve --token: the accounts stand in for the access token
         from .security import TOKEN_COOKIE
@@ -280,7 +278,7 @@ async def login(request: Request) -> Response:
 
 async def logout(request: Request) -> Response:
     await posted(request)
-    await in_writer(request, accounts.logout, viewer(request).token)
+    await in_writer(request, api.box_logout, viewer(request).token)
     response = RedirectResponse("/login", status_code=303)
     response.delete_cookie(LOGIN_COOKIE, path="/")
     # the page's browser session goes too: its items (a county merge, uploads, diffs) are not the next
@@ -303,11 +301,11 @@ async def password_change(request: Request) -> Response:
         return cpage(request, "password.html", {"message": "两次输入的新密码不一致。", "done": False}, 400)
 
     def change(session) -> None:
-        accounts.change_password(session, user_row(session, who), old, new, keep_token=who.token)
+        api.box_change_password(session, user_row(session, who), old, new, keep_token=who.token)
 
     try:
         await in_writer(request, change)
-    except accounts.AccountError as exc:
+    except api.AccountError as exc:
         return cpage(request, "password.html", {"message": str(exc), "done": False}, 400)
     return cpage(request, "password.html", {"message": "", "done": True})
 
@@ -318,7 +316,7 @@ async def password_change(request: Request) -> Response:
 async def department_home(request: Request) -> Response:
     who = viewer(request)
     if who.department_id is None:  # what visible_department answers for a department it cannot find
-        raise workflow.NotFound("没有这个部门。")
+        raise api.NotFound("没有这个部门。")
     return await department_page(request, who.department_id)
 
 
@@ -334,16 +332,16 @@ async def department_page(request: Request, department_id: int) -> Response:
     stage = stage_param(request)
 
     def load(session) -> dict[str, Any]:
-        department = workflow.visible_department(session, who, department_id)
-        rows = workflow.history(session, who, department.id, stage)
+        department = api.box_department(session, who, department_id)
+        rows = api.box_history(session, who, department.id, stage)
         current = next((s for s in rows if s.state in (SUBMITTED, RETURNED, ACCEPTED)), None)
         all_rounds = rounds_of(request, session)
         this_round = next(r for r in all_rounds if r.stage == stage)
-        goals = rounds_module.accepted_goals(session, department.id) if this_round.takes_forms else None
-        return {"department": department, "submissions": rows, "state": board_module.state_of(current),
+        goals = api.box_accepted_goals(session, department.id) if this_round.takes_forms else None
+        return {"department": department, "submissions": rows, "state": api.box_board_state(current),
                 "current": current, "rounds": all_rounds, "round": this_round, "stage": stage,
                 "goals_accepted": goals is not None,
-                "opinions": opinion_rows(workflow.opinions(session, who, current.id)) if current else []}
+                "opinions": opinion_rows(api.box_opinions(session, who, current.id)) if current else []}
 
     return cpage(request, "department.html", await in_db(request, load))
 
@@ -354,7 +352,7 @@ async def department_upload(request: Request) -> Response:
     who = viewer(request)
     form = await read_form(request, settings.max_upload, max_files=1)
     check_csrf(request, form)
-    stage = rounds_module.stage_of(text_field(form, "stage", 20) or GOALS)
+    stage = api.box_stage(text_field(form, "stage", 20) or GOALS)
     back = "/dept" + (f"?stage={stage}" if stage != GOALS else "")
     files = uploaded_files(form, "file")
     if not files:
@@ -368,12 +366,12 @@ async def department_upload(request: Request) -> Response:
         raise UploadRefused(f"{name}：文件超过大小上限。", 413)
     collect = collect_of(request)
 
-    def opened(session: Any) -> tuple[county_config.CountyConfig, str | None, int | None]:
-        rounds_module.open_for_uploads(session, collect.collection(session).id, stage)
-        goals = (rounds_module.goals_for_forms(session, who.department_id or 0, stage)  # a department's own
+    def opened(session: Any) -> tuple[api.CountyConfig, str | None, int | None]:
+        api.box_open_for_uploads(session, collect.collection(session).id, stage)
+        goals = (api.box_goals_for_forms(session, who.department_id or 0, stage)  # a department's own
                  if stage != GOALS else None)
-        goals_path = str(workflow.blob_path(collect, goals)) if goals is not None else None
-        return county_config.current(collect, session), goals_path, goals.id if goals is not None else None
+        goals_path = str(api.box_file(collect, goals)) if goals is not None else None
+        return api.box_config(collect, session), goals_path, goals.id if goals is not None else None
 
     county, goals_path, goals_id = await in_db(request, opened)
     stored, source = data, None
@@ -393,10 +391,10 @@ async def department_upload(request: Request) -> Response:
     checked = collection_tasks.checked_from(result["checked"])
 
     def store(session) -> int:
-        return workflow.upload(collect, session, user_row(session, who), name, stored, checked=checked,
-                               stage=stage, source=source).id
+        return api.box_upload(collect, session, user_row(session, who), name, stored, checked=checked,
+                              stage=stage, source=source).id
 
-    submission_id = await in_writer(request, store)
+    submission_id = await in_db(request, store)  # api.box_upload takes the write lock for its rows
     return RedirectResponse(f"/s/{submission_id}", status_code=303)
 
 
@@ -411,15 +409,15 @@ async def submission_page(request: Request) -> Response:
     collect = collect_of(request)
 
     def load(session) -> dict[str, Any]:
-        submission = workflow.visible_submission(session, who, submission_id)
-        department = session.get(CollectionDepartment, submission.department_id)
-        versions = workflow.history(session, who, submission.department_id, submission.stage)  # of its round
-        returned = workflow.returned_before(session, submission)
+        submission = api.box_submission(session, who, submission_id)
+        department = submission.department
+        versions = api.box_history(session, who, submission.department_id, submission.stage)  # of its round
+        returned = api.box_returned_before(session, submission)
         return {"s": submission, "department": department, "versions": versions,
                 "round_name": STAGE_NAMES.get(submission.stage, ""),
-                "opinions": opinion_rows(workflow.opinions(session, who, submission.id)), "returned_before": returned,
-                "path": workflow.blob_path(collect, submission), "uploader": submission.uploader.username,
-                "config_text": county_config.text_of(collect, submission.config_sha256),
+                "opinions": opinion_rows(api.box_opinions(session, who, submission.id)), "returned_before": returned,
+                "path": api.box_file(collect, submission), "uploader": submission.uploader.username,
+                "config_text": api.box_config_text(collect, submission.config_sha256),
                 "library": suggestions_library(request),
                 "source_findings": (submission.report or {}).get("source_findings")}  # read in the session
 
@@ -486,7 +484,7 @@ async def submission_submit(request: Request) -> Response:
     who = viewer(request)
     submission_id = int_param(request.path_params["sid"])
     seen = seen_of(form)
-    await in_writer(request, lambda s: workflow.submit(s, user_row(s, who), submission_id, seen=seen))
+    await in_writer(request, lambda s: api.box_submit(s, user_row(s, who), submission_id, seen=seen))
     return RedirectResponse(f"/s/{submission_id}", status_code=303)
 
 
@@ -497,9 +495,8 @@ async def submission_file(request: Request) -> Response:
     collect = collect_of(request)
 
     def load(session):
-        submission = workflow.visible_submission(session, who, submission_id)
-        department = session.get(CollectionDepartment, submission.department_id)
-        return workflow.blob_path(collect, submission), submission, department
+        submission = api.box_submission(session, who, submission_id)
+        return api.box_file(collect, submission), submission, submission.department
 
     path, submission, department = await in_db(request, load)
     return attachment(path, f"{department.code}-第{submission.id}号-{Path(submission.filename).stem}.xlsx")
@@ -513,9 +510,8 @@ async def submission_source(request: Request) -> Response:
     collect = collect_of(request)
 
     def load(session):
-        submission = workflow.visible_submission(session, who, submission_id)
-        return workflow.source_path(collect, submission), submission, session.get(CollectionDepartment,
-                                                                                 submission.department_id)
+        submission = api.box_submission(session, who, submission_id)
+        return api.box_source_file(collect, submission), submission, submission.department
 
     path, submission, department = await in_db(request, load)
     return attachment(path, f"{department.code}-第{submission.id}号-原表-{Path(submission.filename).name}")
@@ -535,8 +531,8 @@ async def submission_annotated(request: Request) -> Response:
     target = private_file(request, "annotated.xlsx")
 
     def make(session):
-        submission = workflow.visible_submission(session, who, submission_id)
-        workflow.annotated_with_opinions(collect, session, who, submission_id, target)
+        submission = api.box_submission(session, who, submission_id)
+        api.box_annotated(collect, session, who, submission_id, target)
         return submission
 
     submission = await in_db(request, make)
@@ -554,11 +550,11 @@ async def submission_diff(request: Request) -> Response:
     collect = collect_of(request)
 
     def load(session):
-        old = workflow.visible_submission(session, who, old_id)
-        new = workflow.visible_submission(session, who, new_id)
+        old = api.box_submission(session, who, old_id)
+        new = api.box_submission(session, who, new_id)
         if old.department_id != new.department_id:
-            raise workflow.NotFound("只能比对同一部门的两个版本。")
-        result = workflow.diff(collect, session, who, old_id, new_id)
+            raise api.NotFound("只能比对同一部门的两个版本。")
+        result = api.box_diff(collect, session, who, old_id, new_id)
         return old, new, result.changes
 
     old, new, changes = await in_db(request, load)
@@ -574,11 +570,11 @@ async def submission_diff_download(request: Request) -> Response:
     target = private_file(request, "diff.xlsx")
 
     def make(session):
-        old = workflow.visible_submission(session, who, old_id)
-        new = workflow.visible_submission(session, who, new_id)
+        old = api.box_submission(session, who, old_id)
+        new = api.box_submission(session, who, new_id)
         if old.department_id != new.department_id:
-            raise workflow.NotFound("只能比对同一部门的两个版本。")
-        workflow.diff(collect, session, who, old_id, new_id, output=target)
+            raise api.NotFound("只能比对同一部门的两个版本。")
+        api.box_diff(collect, session, who, old_id, new_id, output=target)
 
     await in_db(request, make)
     return attachment(target, f"比对-第{old_id}号-第{new_id}号.xlsx")
@@ -595,8 +591,8 @@ async def submission_opinion(request: Request) -> Response:
     seq = text_field(form, "indicator", 10)
     indicator = int(seq) if seq.isdigit() else None
     text = text_field(form, "text")
-    await in_writer(request, lambda s: workflow.add_opinion(s, user_row(s, who), submission_id, text,
-                                                        project_code=project, indicator_seq=indicator))
+    await in_writer(request, lambda s: api.box_add_opinion(s, user_row(s, who), submission_id, text,
+                                                           project_code=project, indicator_seq=indicator))
     return RedirectResponse(f"/s/{submission_id}#opinions", status_code=303)
 
 
@@ -606,8 +602,8 @@ async def submission_return(request: Request) -> Response:
     who = viewer(request)
     submission_id = int_param(request.path_params["sid"])
     seen = seen_of(form)
-    await in_writer(request, lambda s: workflow.return_submission(s, user_row(s, who), submission_id,
-                                                              text_field(form, "note"), seen=seen))
+    await in_writer(request, lambda s: api.box_return(s, user_row(s, who), submission_id,
+                                                      text_field(form, "note"), seen=seen))
     return RedirectResponse(f"/s/{submission_id}", status_code=303)
 
 
@@ -617,8 +613,8 @@ async def submission_accept(request: Request) -> Response:
     who = viewer(request)
     submission_id = int_param(request.path_params["sid"])
     seen = seen_of(form)
-    await in_writer(request, lambda s: workflow.accept(s, user_row(s, who), submission_id, text_field(form, "note"),
-                                                   seen=seen))
+    await in_writer(request, lambda s: api.box_accept(s, user_row(s, who), submission_id, text_field(form, "note"),
+                                                     seen=seen))
     refresh_library(request)
     return RedirectResponse(f"/s/{submission_id}", status_code=303)
 
@@ -629,7 +625,7 @@ def refresh_library(request: Request) -> None:
     collect = collect_of(request)
     try:
         request.app.state.runner.submit(request.state.sid, "更新指标库", collect.work, "/",
-                                        box_library_module.refresh_job, str(collect.data_dir), collect.db.url)
+                                        api.box_library_refresh, str(collect.data_dir), collect.db.url)
     except Exception:  # noqa: BLE001 - the accept stands; `wbe collect library` catches up
         log.exception("could not start the collection library refresh")
 
@@ -651,40 +647,51 @@ async def box_library_css(request: Request) -> Response:
 
 def _board_rows(request: Request, session, stage: str = GOALS):
     collection = collect_of(request).collection(session)
-    return collection, board_module.board(session, collection.id, stage)
+    return collection, api.box_board(session, collection.id, stage)
 
 
 @requires(*READERS)
 async def board_page(request: Request) -> Response:
     query = request.query_params
     state = query.get("state", "")
-    state = state if state in board_module.BOARD_STATES else ""
+    state = state if state in api.BOARD_STATES else ""
     sort = query.get("sort", "code")
-    sort = sort if sort in board_module.SORT_KEYS else "code"
+    sort = sort if sort in api.SORT_KEYS else "code"
     descending = query.get("desc") == "1"
     search = (query.get("q") or "").strip()[:50]
     stage = stage_param(request)
 
+    root = request.scope.get("root_path", "")
+
     def load(session):
-        collection, rows = _board_rows(request, session, stage)
-        shown = board_module.filtered(rows, state=state, query=search, sort=sort, descending=descending)
-        counts = {s: sum(1 for r in rows if r.state == s) for s in board_module.BOARD_STATES}
+        collection = collect_of(request).collection(session)
         all_rounds = rounds_of(request, session)
         this_round = next(r for r in all_rounds if r.stage == stage)
-        late = {r.department.code for r in rows if r.submission is not None and this_round.overdue(r.last_submitted)}
-        progress = {}  # each opened round at a glance, in its tab: how many departments submitted, accepted
-        for other in all_rounds:
-            if other.opened:
-                departments, handed_in, accepted = board_module.round_progress(session, collection.id, other.stage)
-                progress[other.stage] = f"已交 {handed_in}/{departments}，通过 {accepted}"
-        return {"collection": collection, "rows": shown, "all_rows": rows, "counts": counts, "progress": progress,
-                "chart": board_module.budget_chart_svg(sorted(rows, key=lambda r: r.budget, reverse=True)),
-                "accepted": counts[board_module.ACCEPTED_STATE], "rounds": all_rounds, "round": this_round,
-                "late": late}
+        key = (api.box_board_stamp(session, collection.id), tuple(all_rounds), stage, state, sort, descending,
+               search, root)
+
+        def render() -> dict[str, Any]:  # what changes only with the key (web/board_view.py)
+            rows = api.box_board(session, collection.id, stage)
+            shown = api.box_board_filtered(rows, state=state, query=search, sort=sort, descending=descending)
+            counts = {s: sum(1 for r in rows if r.state == s) for s in api.BOARD_STATES}
+            late = {r.department.code for r in rows if r.submission is not None and this_round.overdue(r.last_submitted)}
+            progress = {}  # each opened round at a glance, in its tab: how many departments submitted, accepted
+            for other in all_rounds:
+                if other.opened:
+                    departments, handed_in, accepted = api.box_round_progress(session, collection.id, other.stage)
+                    progress[other.stage] = f"已交 {handed_in}/{departments}，通过 {accepted}"
+            table = request.app.state.templates.get_template("collect/_board_table.html").render(
+                rows=shown, late=late, stage=stage, root=root)
+            return {"board_table": table, "all_count": len(rows), "counts": counts, "progress": progress,
+                    "chart": api.box_board_chart(sorted(rows, key=lambda r: r.budget, reverse=True)),
+                    "accepted": counts[api.ACCEPTED_STATE]}
+
+        return {"collection": collection, "rounds": all_rounds, "round": this_round,
+                **request.app.state.boards.get(key, render)}
 
     data = await in_db(request, load)
     return cpage(request, "board.html", {**data, "state": state, "sort": sort, "desc": descending, "q": search,
-                                         "states": board_module.BOARD_STATES, "stage": stage,
+                                         "states": api.BOARD_STATES, "stage": stage,
                                          "round_saved": query.get("round") == "saved"})
 
 
@@ -695,7 +702,7 @@ async def board_download(request: Request) -> Response:
 
     def make(session):
         collection, rows = _board_rows(request, session, stage)
-        board_module.write_board(rows, target, year=collection.year)
+        api.box_write_board(rows, target, year=collection.year)
         return collection
 
     collection = await in_db(request, make)
@@ -710,10 +717,10 @@ async def round_open(request: Request) -> Response:
     """Open a round (目标申报, 运行监控, 年度自评) or change its deadline."""
     form = await posted(request)
     who = viewer(request)
-    stage = rounds_module.stage_of(text_field(form, "stage", 20))
-    deadline = rounds_module.parse_deadline(text_field(form, "deadline", 20))
+    stage = api.box_stage(text_field(form, "stage", 20))
+    deadline = api.box_parse_deadline(text_field(form, "deadline", 20))
     collect = collect_of(request)
-    await in_writer(request, lambda s: rounds_module.open_round(collect, s, user_row(s, who), stage, deadline))
+    await in_writer(request, lambda s: api.box_open_round(collect, s, user_row(s, who), stage, deadline))
     return RedirectResponse(f"/board?stage={stage}&round=saved", status_code=303)
 
 
@@ -721,17 +728,17 @@ async def round_open(request: Request) -> Response:
 async def department_form(request: Request) -> Response:
     """The department's form of a 运行监控/年度自评 round, pre-filled from its accepted goals."""
     who = viewer(request)
-    stage = rounds_module.stage_of(request.path_params["stage"])
+    stage = api.box_stage(request.path_params["stage"])
     collect = collect_of(request)
     target = private_file(request, "form.xlsx")
-    made = await in_db(request, lambda s: rounds_module.prefilled_form(collect, s, user_row(s, who), stage, target))
+    made = await in_db(request, lambda s: api.box_prefilled_form(collect, s, user_row(s, who), stage, target))
     return attachment(made.path, made.filename)
 
 
-def _overview(request: Request) -> Callable[[Any], rounds_module.Overview]:
-    stage = rounds_module.stage_of(request.path_params["stage"])
+def _overview(request: Request) -> Callable[[Any], api.Overview]:
+    stage = api.box_stage(request.path_params["stage"])
     collect = collect_of(request)
-    return lambda session: rounds_module.overview(collect, session, stage)
+    return lambda session: api.box_overview(collect, session, stage)
 
 
 @requires(*READERS)
@@ -739,7 +746,7 @@ async def round_overview(request: Request) -> Response:
     """The county overview of a 运行监控 or 年度自评 round: per department and project, with a chart."""
     overview = _overview(request)
     view, rounds_list = await in_db(request, lambda s: (overview(s), rounds_of(request, s)))
-    return cpage(request, "overview.html", {"view": view, "chart": rounds_module.overview_chart_svg(view),
+    return cpage(request, "overview.html", {"view": view, "chart": api.box_overview_chart(view),
                                             "rounds": rounds_list, "stage": view.round.stage,
                                             "grades": view.grade_counts()})
 
@@ -748,7 +755,7 @@ async def round_overview(request: Request) -> Response:
 async def round_overview_download(request: Request) -> Response:
     view = await in_db(request, _overview(request))
     target = private_file(request, "overview.xlsx")
-    await run_in_threadpool(rounds_module.write_overview, view, target, overwrite=True)
+    await run_in_threadpool(api.box_write_overview, view, target, overwrite=True)
     return attachment(target, f"{view.year}年度{view.round.name}县级汇总.xlsx")
 
 
@@ -756,7 +763,6 @@ async def round_overview_download(request: Request) -> Response:
 async def county_merge(request: Request) -> Response:
     """Stage every accepted submission into a merge job of this browser session and show the merge page
     of `wbe serve` (conflicts, choices, download with 合并记录)."""
-    from ..collect.county import stage_county_merge
     from . import tasks
 
     await posted(request)
@@ -764,7 +770,7 @@ async def county_merge(request: Request) -> Response:
     collect = collect_of(request)
     item = request.app.state.workspace.new_item(request.state.sid, type="merge")
     try:
-        staged = await in_writer(request, lambda s: stage_county_merge(collect, s, user_row(s, who), item.folder))
+        staged = await in_writer(request, lambda s: api.box_stage_county_merge(collect, s, user_row(s, who), item.folder))
     except WorkbookEngineError:
         shutil.rmtree(item.folder, ignore_errors=True)
         raise
@@ -780,10 +786,8 @@ def _admin_data(request: Request) -> Callable[[Any], dict[str, Any]]:
     collect = collect_of(request)
 
     def load(session: Any) -> dict[str, Any]:
-        from sqlalchemy import select
-
-        users = list(session.scalars(select(User).order_by(User.role, User.username)))
-        return {"users": [(u, u.department) for u in users], "config": county_config.current(collect, session)}
+        users = api.box_accounts(session)
+        return {"users": [(u, u.department) for u in users], "config": api.box_config(collect, session)}
 
     return load
 
@@ -802,12 +806,7 @@ async def admin_reset(request: Request) -> Response:
     username = text_field(form, "username", 100)
 
     def reset(session):
-        from sqlalchemy import select
-
-        target = session.scalar(select(User).where(User.username == username))
-        if target is None:
-            raise workflow.NotFound(f"没有用户“{username}”。")
-        return accounts.reset_password(session, user_row(session, who), target)
+        return api.box_reset_password(session, user_row(session, who), api.box_account(session, username))
 
     password = await in_writer(request, reset)
     return cpage(request, "password_shown.html", {"username": username, "password": password,
@@ -820,7 +819,8 @@ async def admin_add_department(request: Request) -> Response:
     who = viewer(request)
     code, name = text_field(form, "code", 20), text_field(form, "name", 200)
     collect = collect_of(request)
-    _department, password = await in_writer(request, lambda s: add_department(collect, s, user_row(s, who), code, name))
+    _department, password = await in_writer(request, lambda s: api.box_add_department(
+        collect, s, user_row(s, who), code, name))
     return cpage(request, "password_shown.html", {"username": code, "password": password,
                                                   "what": f"已添加部门 {code} {name}"})
 
@@ -834,8 +834,8 @@ async def admin_config(request: Request) -> Response:
     text = text if isinstance(text, str) else ""
     collect = collect_of(request)
     try:
-        await in_writer(request, lambda s: county_config.set_config(collect, s, text, by=user_row(s, who)))
-    except county_config.ConfigRefused as exc:
+        await in_writer(request, lambda s: api.box_set_config(collect, s, text, by=user_row(s, who)))
+    except api.ConfigRefused as exc:
         return cpage(request, "admin.html", {**(await in_db(request, _admin_data(request))), "ROLE_NAMES": ROLE_NAMES,
                                              "config_message": str(exc), "config_draft": text}, 400)
     return RedirectResponse("/admin?config=saved#config", status_code=303)
@@ -847,7 +847,7 @@ async def admin_add_user(request: Request) -> Response:
     who = viewer(request)
     username, role = text_field(form, "username", 100), text_field(form, "role", 20)
     display_name = text_field(form, "display_name", 200)
-    _user, password = await in_writer(request, lambda s: accounts.add_account(
+    _user, password = await in_writer(request, lambda s: api.box_add_account(
         s, username, role, display_name=display_name, by=user_row(s, who)))
     return cpage(request, "password_shown.html", {"username": username, "password": password,
                                                   "what": f"已添加账号 {username}（{ROLE_NAMES[role]}）"})
@@ -864,7 +864,7 @@ def local_time(moment, pattern: str = "%Y-%m-%d %H:%M") -> str:
 
 # --- errors and installation ---------------------------------------------------------------------------
 
-STATUS = {workflow.NotFound: 404, workflow.Forbidden: 403, workflow.Conflict: 409, accounts.AccountError: 400}
+STATUS = {api.NotFound: 404, api.Forbidden: 403, api.Conflict: 409, api.AccountError: 400}
 
 
 async def engine_error(request: Request, exc: Exception) -> Response:
@@ -926,11 +926,12 @@ def routes() -> list[Route]:
 # every accepted department's data (the county merge runs through it).
 def install(app, *, data_dir, database_url: str | None = None, **_options: Any) -> Collect:
     """Switch the app into collection mode over DATA_DIR (and its database)."""
-    collect = Collect(data_dir, database_url, sweep=True)
+    collect = api.open_collection(data_dir, database_url, sweep=True)
     with collect.session() as session:
         collect.collection(session)  # a clear message when the folder was never initialised
     app.state.collect = collect
-    app.state.box_library = box_library_module.library_path(collect.data_dir)  # the 指标库 page's (library_page._state)
+    app.state.box_library = api.box_library_path(collect.data_dir)  # the 指标库 page's (library_page._state)
+    app.state.boards = RenderedBoards()  # the status board's rendered table, by change stamp (board_view.py)
     app.state.templates.env.filters["local"] = local_time
     app.router.routes[:] = perm.compose(routes(), page_routes())  # one router: the box's routes first
     app.add_exception_handler(WorkbookEngineError, engine_error)

@@ -1,7 +1,7 @@
 """The collection box's CPU-heavy work, run in the web app's worker pool: each upload is checked with the
-county's review configuration (collect/config.py: the wbe.toml beside the staged file, then ``api.check``,
-exactly what `wbe validate` prints), which gives both the counts the database keeps and the findings page's
-data (cached by the file's SHA-256 and the configuration's)."""
+county's review configuration (api.box_analysis: the wbe.toml beside the staged file, then the check `wbe
+validate` runs, exactly what it prints), which gives both the counts the database keeps and the findings
+page's data (cached by the file's SHA-256 and the configuration's). Through api.py only, as all of web/."""
 
 from __future__ import annotations
 
@@ -10,31 +10,15 @@ import os
 import tempfile
 from decimal import Decimal
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
+from .. import api
 from .tasks import finding_rows, run_safely
 from .workspace import read_json, write_json
-
-if TYPE_CHECKING:
-    from ..collect.workflow import SubmissionCheck
 
 
 def analysis_path(cache: Path, sha256: str, config: str = "default") -> Path:
     return cache / f"{sha256}-{config}.json"
-
-
-def county_analysis(source: Path, config_text: str | None, stage: str = "goals") -> dict[str, Any]:
-    """The findings page data of a staged workbook checked with the county's configuration: one ``api.check``
-    with the county's wbe.toml beside the file (collect/config.county_page), so that the page shows exactly
-    what `wbe validate --format json` reports for it, with the grades as the box keeps them and the round's
-    overview figures."""
-    from ..collect.config import county_page, grades_of
-    from ..collect.rounds import figures_of
-
-    checked, analysis = county_page(source, config_text)
-    analysis["grades"] = [g.to_dict() for g in grades_of(checked)]
-    analysis["figures"] = figures_of(checked, stage)  # the round's overview figures (none for 目标申报)
-    return analysis
 
 
 def analyse_upload(path: str, display: str, cache: str, config_text: str | None = None,
@@ -43,34 +27,30 @@ def analyse_upload(path: str, display: str, cache: str, config_text: str | None 
     """Check an uploaded file (the CLI's input guard first) and cache its findings page data. In a
     运行监控/年度自评 round the file is the department's form: it is read back (collect/rounds.read_form)
     into ``read-back/workbook.xlsx`` beside it, and that canonical workbook is what is checked and kept."""
-    from ..collect.config import config_key
-
     upload = Path(path)
     read_back = upload.parent / "read-back" / "workbook.xlsx"
 
     def work() -> dict[str, Any]:
         import shutil
 
-        from ..collect.rounds import FORM_OF, read_form
-        from ..io.guard import inspect_xlsx
-
-        inspection = inspect_xlsx(upload)  # the CLI's input guard; an .xls/.et gets its private .xlsx copy
+        inspection = api.inspect_workbook(upload)  # the CLI's input guard; an .xls/.et gets its private .xlsx copy
         source, notes, canonical = upload, [], ""
-        if stage in FORM_OF or inspection.copy is not None:  # checked and kept as read-back/workbook.xlsx
+        if stage in api.FORM_OF or inspection.copy is not None:  # checked and kept as read-back/workbook.xlsx
             source, canonical = read_back, str(read_back)
             read_back.parent.mkdir(exist_ok=True)
-        if stage in FORM_OF:
-            notes = finding_rows(read_form(inspection.readable, source, stage, Path(goals) if goals else None, goals_id))
+        if stage in api.FORM_OF:
+            notes = finding_rows(api.box_read_form(inspection.readable, source, stage, Path(goals) if goals else None,
+                                                   goals_id))
         elif inspection.copy is not None:  # kept as the .xlsx the engine read, the upload beside it as it came
             shutil.copyfile(inspection.copy, source)
             notes = [{"where": "", "message": f"{display}：{inspection.legacy or '旧版格式'}，已转为 .xlsx 检查和保存；"
                       "上传的原文件一并保存（“下载上传的原表”）。"}]
         data = source.read_bytes()
         sha = hashlib.sha256(data).hexdigest()
-        analysis = county_analysis(source, config_text, stage)
+        analysis = api.box_analysis(source, config_text, stage)
         analysis.update(kind="canonical", kind_text="规范工作簿", display=display, source_findings=notes)
         Path(cache).mkdir(parents=True, exist_ok=True)
-        write_json(analysis_path(Path(cache), sha, config_key(config_sha256)), analysis)
+        write_json(analysis_path(Path(cache), sha, api.box_config_key(config_sha256)), analysis)
         summary = analysis["summary"]
         return {"checked": {
             "report": {"findings": [{k: f[k] for k in ("code", "severity", "sheet", "cell", "message")}
@@ -91,13 +71,11 @@ def cached_analysis(path: str, display: str, cache: str, sha256: str, config_tex
                     config_sha256: str | None = None) -> dict[str, Any]:
     """The findings page data of a stored file (staged at ``path``), computed once per content and
     configuration."""
-    from ..collect.config import config_key
-
-    target = analysis_path(Path(cache), sha256, config_key(config_sha256))
+    target = analysis_path(Path(cache), sha256, api.box_config_key(config_sha256))
 
     def work() -> dict[str, Any]:
         if not target.is_file():
-            analysis = county_analysis(Path(path), config_text)
+            analysis = api.box_analysis(Path(path), config_text)
             analysis.update(kind="canonical", kind_text="规范工作簿", display=display, source_findings=[])
             Path(cache).mkdir(parents=True, exist_ok=True)
             write_json(target, analysis)
@@ -142,20 +120,16 @@ def load_suggestions(cache: Path, sha256: str, stamp: str) -> dict[str, Any] | N
 
 
 def load_cached(cache: Path, sha256: str, config_sha256: str | None = None) -> dict[str, Any] | None:
-    from ..collect.config import config_key
-
     try:
-        return read_json(analysis_path(cache, sha256, config_key(config_sha256)))
+        return read_json(analysis_path(cache, sha256, api.box_config_key(config_sha256)))
     except (OSError, ValueError):
         return None
 
 
-def checked_from(data: dict[str, Any]) -> SubmissionCheck:
-    from ..collect.workflow import SubmissionCheck
-
+def checked_from(data: dict[str, Any]) -> api.SubmissionCheck:
     report = dict(data["report"])
     if data.get("source_findings"):
         report["source_findings"] = data["source_findings"]
-    return SubmissionCheck(report, data["errors"], data["warnings"], data["projects"], data["indicators"],
-                   Decimal(data["budget"]), data["grades"], data["dept_codes"], data["sha256"],
-                   data.get("config_sha256"), data.get("figures") or {})
+    return api.SubmissionCheck(report, data["errors"], data["warnings"], data["projects"], data["indicators"],
+                               Decimal(data["budget"]), data["grades"], data["dept_codes"], data["sha256"],
+                               data.get("config_sha256"), data.get("figures") or {})

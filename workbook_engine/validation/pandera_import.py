@@ -25,6 +25,8 @@ def _import_without_hypothesis() -> None:
 _import_without_hypothesis()
 
 import pandera.pandas as pa  # noqa: E402
+from pandera import dtypes  # noqa: E402
+from pandera.engines import pandas_engine  # noqa: E402
 from pandera.typing import Series  # noqa: E402
 
-__all__ = ["pa", "Series"]
+__all__ = ["pa", "Series", "dtypes", "pandas_engine"]

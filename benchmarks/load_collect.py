@@ -312,6 +312,7 @@ def main() -> None:
         viewers = add_viewers(folder, args.viewers, args.database)
         print(f"prepared {args.users} departments and workbooks in {time.perf_counter() - made:.1f} s")
         before = resource.getrusage(resource.RUSAGE_CHILDREN)
+        client_before = resource.getrusage(resource.RUSAGE_SELF)
         server = Server(folder / "data", args.database, folder / "server.log")
         try:
             stop = threading.Event()
@@ -327,11 +328,14 @@ def main() -> None:
         finally:
             server.stop()
         after = resource.getrusage(resource.RUSAGE_CHILDREN)  # the server and the workers it reaped
+        client_after = resource.getrusage(resource.RUSAGE_SELF)  # this load generator's own threads
         cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+        client_cpu = (client_after.ru_utime - client_before.ru_utime) + (client_after.ru_stime - client_before.ru_stime)
         checked = verify(folder / "data", outcomes, args.database)
         failed = [o for o in outcomes if o.error]
         print(f"{args.users} users: all done in {wall:.1f} s; failed {len(failed)}; stored {checked['stored']}; "
               f"problems {len(checked['problems'])}; main server process CPU {cpu:.1f} s (start-up included, worker processes not); "
+              f"load generator CPU {client_cpu:.1f} s; "
               f"load average {os.getloadavg()[0]:.1f}")
         for step in ("login", "upload", "submit", "total"):
             values = [o.times[step] for o in outcomes if step in o.times]

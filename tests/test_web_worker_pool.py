@@ -90,3 +90,21 @@ def test_a_job_the_alarm_cannot_reach_has_its_worker_killed_and_replaced(tmp_pat
         assert again.future.result(timeout=30) == {"ok": True}
     finally:
         runner.shutdown()
+
+
+def _niceness() -> dict[str, Any]:
+    return {"ok": True, "nice": os.nice(0)}
+
+
+def test_workers_run_behind_the_servers_requests(tmp_path: Path) -> None:
+    """Checks are batch work: the workers' scheduling priority is below the server's (issue 25), so that a
+    login or a database change is not held up behind a check competing for the same core."""
+    from workbook_engine.web.worker_pool import WORKER_NICENESS
+
+    runner = JobRunner(1, "process")
+    try:
+        found = runner.submit("s", "处理", tmp_path, "/", _niceness).future.result(timeout=60)
+        assert found["nice"] == min(19, os.nice(0) + WORKER_NICENESS)
+        assert os.nice(0) < found["nice"] or os.nice(0) == 19
+    finally:
+        runner.shutdown()

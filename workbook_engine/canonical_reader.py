@@ -178,10 +178,13 @@ def _runs(numbers: list[int]) -> list[tuple[int, int]]:
 def find_header_row(spec: SheetSpec, grid: SheetGrid) -> tuple[int, int]:
     """(1-based header row, number of headers matched) among the first rows; (1, 0) when none match."""
     best_row, best_hits = 1, 0
+    every = len(spec.columns)
     for index, line in enumerate(grid.rows[:HEADER_SEARCH_ROWS]):
         hits = len({c.field for c in (spec.match_header(as_text(v)) for v in line if not is_blank(v)) if c})
         if hits > best_hits:
             best_row, best_hits = index + 1, hits
+            if hits == every:  # no later row can do better (the first best row wins)
+                break
     return best_row, best_hits
 
 

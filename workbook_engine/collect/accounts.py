@@ -109,47 +109,77 @@ def _recent_failures(session: Session, *, username: str | None = None, address: 
     return session.scalar(query) or 0
 
 
-def login(session: Session, username: str, password: str, address: str = "") -> LoggedIn:
-    """Check the password and open a session; refused (AccountError) after too many recent failures.
+@dataclass(frozen=True)
+class PendingLogin:
+    """What a login read before the password check (login_start), for the check and the writes after it."""
 
-    The reads run in a reading transaction and the slow hash check outside any; only the writes at the end
-    take the write lock (``session`` may be a reading one: begin_write), so logins queue on nothing slow."""
+    username: str
+    address: str
+    blocked: bool  # too many recent failures: refused without checking the password
+    user_id: int | None
+    password_hash: str | None  # None: no such user, or not active (a dummy hash is checked instead)
+
+
+def login_start(session: Session, username: str, address: str = "") -> PendingLogin:
+    """The reads of a login, in a reading transaction that ends here (no lock is held for the check)."""
     username = username.strip()
     blocked = (_recent_failures(session, username=username) >= MAX_FAILURES
                or bool(address and _recent_failures(session, address=address) >= MAX_FAILURES * 4))
     user = session.scalar(select(User).where(User.username == username))
-    found = (user.id, user.password_hash, user.active) if user is not None else None
+    pending = PendingLogin(username, address, blocked, user.id if user is not None else None,
+                           user.password_hash if user is not None and user.active else None)
     session.rollback()
-    if blocked:
+    return pending
+
+
+def password_matches(pending: PendingLogin, password: str) -> bool:
+    """The slow argon2id check of a login, outside any database transaction (a blocked login is not checked;
+    an unknown user name costs a check of a dummy hash, so that timing does not tell which names exist)."""
+    if pending.blocked:
+        return False
+    if pending.password_hash is None:
+        verify_password(_dummy_hash(), password)
+        return False
+    return verify_password(pending.password_hash, password)
+
+
+def login_finish(session: Session, pending: PendingLogin, password: str, matches: bool) -> LoggedIn:
+    """The writes of a login, under the write lock (``session`` may be a reading one: begin_write): a
+    refusal is recorded and raised (RateLimited, AccountError), a success opens a session."""
+    if pending.blocked:
         begin_write(session)
-        audit(session, "login_blocked", "登录尝试过多，已暂停", username=username, address=address)
+        audit(session, "login_blocked", "登录尝试过多，已暂停", username=pending.username, address=pending.address)
         session.commit()
         minutes = int(FAILURE_WINDOW.total_seconds() // 60)
         raise RateLimited(f"登录失败次数过多，请 {minutes} 分钟后再试，或请管理员重置密码。")
-    if found is None or not found[2]:
-        verify_password(_dummy_hash(), password)
-        ok = False
-    else:
-        ok = verify_password(found[1], password)
-    if not ok or found is None:
+    if not matches or pending.user_id is None or pending.password_hash is None:
         begin_write(session)
-        session.add(LoginAttempt(username=username, address=address))
-        audit(session, "login_failed", "用户名或密码错误", username=username, address=address)
+        session.add(LoginAttempt(username=pending.username, address=pending.address))
+        audit(session, "login_failed", "用户名或密码错误", username=pending.username, address=pending.address)
         session.commit()
         raise AccountError("用户名或密码错误。")
-    rehashed = hash_password(password) if HASHER.check_needs_rehash(found[1]) else None
+    rehashed = hash_password(password) if HASHER.check_needs_rehash(pending.password_hash) else None
     begin_write(session)
-    user = session.get_one(User, found[0])
+    user = session.get_one(User, pending.user_id)
     if rehashed is not None:
         user.password_hash = rehashed
-    session.execute(delete(LoginAttempt).where(LoginAttempt.username == username))
+    session.execute(delete(LoginAttempt).where(LoginAttempt.username == pending.username))
     token, csrf = secrets.token_urlsafe(32), secrets.token_urlsafe(32)
     moment = now()
     session.add(LoginSession(token_hash=token_hash(token), csrf_token=csrf, user_id=user.id, created_at=moment,
                              last_seen=moment, expires_at=moment + SESSION_LIFETIME))
-    audit(session, "login", "登录", user=user, address=address)
+    audit(session, "login", "登录", user=user, address=pending.address)
     session.commit()
     return LoggedIn(user, token, csrf)
+
+
+def login(session: Session, username: str, password: str, address: str = "") -> LoggedIn:
+    """Check the password and open a session; refused (AccountError) after too many recent failures.
+
+    Three steps, which the web runs in different threads (web/collection.py): the reads, the slow hash check
+    outside any transaction, the writes under the write lock, so logins queue on nothing slow."""
+    pending = login_start(session, username, address)
+    return login_finish(session, pending, password, password_matches(pending, password))
 
 
 def current_session(session: Session, token: str | None) -> LoginSession | None:

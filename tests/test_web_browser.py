@@ -156,6 +156,30 @@ def test_hostile_file_gets_the_one_line_message(page, tmp_path):
     assert str(tmp_path) not in page.content()
 
 
+def test_a_refused_document_imported_anyway(page, tmp_path):
+    """The three-defect text: refused with a problem a line and the 仍然导入 button; pressed, the findings page
+    says how much could not be placed and lists the problems (screenshots of both in tmp_path)."""
+    from .test_import_problems import _three_defects
+
+    text, _lines = _three_defects()
+    path = tmp_path / "乐亭-三处问题.txt"
+    path.write_text(text, encoding="utf-8")
+    page.goto("/")
+    page.set_input_files("#file", str(path))
+    page.get_by_role("button", name="上传并检查").click()
+    message = page.locator("#error-message")
+    message.wait_for()
+    assert len([line for line in message.inner_text().splitlines() if "[WBE-E30" in line]) == 3  # one a line
+    button = page.get_by_role("button", name="仍然导入（无法归位的内容另存于“未归位内容”表）")
+    assert button.is_visible()
+    page.screenshot(path=str(tmp_path / "refused.png"), full_page=True)
+    button.click()
+    page.wait_for_url(re.compile(r"/files/[^/]+$"))
+    assert page.locator("#unplaced").inner_text().startswith("导入时有 3 处内容未能归位")
+    assert page.locator("#source-findings li").count() == 3
+    page.screenshot(path=str(tmp_path / "forced.png"))
+
+
 def test_filters_without_javascript(browser, server, tmp_path):
     planted = edited(SAMPLE, tmp_path / "有错误.xlsx", set_cells({"项目": {"F2": "二百", "K3": 1.5}}))
     errors = api.validate(planted, review=True).errors

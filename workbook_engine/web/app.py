@@ -290,8 +290,29 @@ def failed_or_running(request: Request, item: Item) -> Response:
     job = runner(request).get(request.state.sid, item.meta().get("job", ""))
     if job is not None and job.result() is None:
         return RedirectResponse(f"/jobs/{job.id}", status_code=303)
+    if job is not None and forceable(job.result()):  # the refusal page, with its “仍然导入”
+        return RedirectResponse(f"/jobs/{job.id}", status_code=303)
     message = (job.status().get("message") if job is not None else None) or "这个文件没有处理结果。请重新上传。"
     return error_page(request, message, 422)
+
+
+def forceable(result: dict[str, Any] | None) -> bool:
+    """An analysis refused because the document has problems (tasks.analyse): `wbe import --force` may write it."""
+    return bool(result and not result.get("ok") and result.get("forceable"))
+
+
+async def force_import(request: Request) -> Response:
+    """“仍然导入”: the same item's analysis again with force (api.import_checked(force=True)), so that the
+    workbook is written with what could not be placed in its 未归位内容 sheet; the findings page then lists the
+    import's problems."""
+    item = own_item(request, "file")
+    form = await request.form(max_files=0, max_fields=5)
+    check_csrf(request, form)
+    job = runner(request).get(request.state.sid, item.meta().get("job", ""))
+    if job is None or not forceable(job.result()):  # analysed, still running, or refused for another reason
+        return RedirectResponse(f"/files/{item.id}", status_code=303)
+    return await start_job(request, item, "仍然导入", f"/files/{item.id}", tasks.analyse, *analyse_args(item),
+                           library_of(request), True)
 
 
 def preview(request: Request) -> Response:  # sync: Starlette runs it off the event loop
@@ -383,7 +404,8 @@ async def job_page(request: Request) -> Response:
     status = job.status()
     if status["state"] == "done":
         return RedirectResponse(status["next"], status_code=303)
-    return page(request, "job.html", {"job": job, "status": status},
+    force = f"{status['next']}/force" if forceable(job.result()) else None  # an analysis's next: /files/{item}
+    return page(request, "job.html", {"job": job, "status": status, "force": force},
                 422 if status["state"] == "failed" else 200)
 
 
@@ -586,6 +608,7 @@ def routes() -> list[BaseRoute]:
         Route("/files/{item}", allow("file.findings", *tools)(findings)),
         Route("/files/{item}/preview", allow("file.preview", *tools)(preview)),
         Route("/files/{item}/downloads", allow("file.downloads", *tools)(downloads)),
+        Route("/files/{item}/force", allow("file.force_import", *tools)(force_import), methods=["POST"]),
         Route("/files/{item}/make/{what}", allow("file.make", *tools)(make_output), methods=["POST"]),
         Route("/files/{item}/get/{what}/{n:int}", allow("file.get", *tools)(get_output)),
         Route("/jobs/{job}.json", allow("job.status", *tools)(job_status)),  # before /jobs/{job}, which matches it

@@ -74,13 +74,24 @@ KIND_TEXT = {
 }
 
 
-def analyse(folder: str, input_name: str, suffix_kind: str, display: str, library: str | None = None) -> dict[str, Any]:
+# The refusal of a document with problems names the CLI's --force; the page offers its button instead.
+FORCE_HINTS = (("加 --force 可", "点“仍然导入”可"), ("加 --force 写出后", "点“仍然导入”写出后"))
+
+
+def analyse(folder: str, input_name: str, suffix_kind: str, display: str, library: str | None = None,
+            force: bool = False) -> dict[str, Any]:
     """Read an upload (extracting or importing it when it is not a canonical workbook), validate and
     review it, and write analysis.json for the findings and preview pages (with ``library``, first the
-    指标建议 of suggestions.json: write_suggestions)."""
+    指标建议 of suggestions.json: write_suggestions).
+
+    A document whose problems refuse the import fails with every problem listed and ``forceable``; with
+    ``force`` (the page's “仍然导入”, `wbe import --force`) the workbook is written with what could not be
+    placed in its 未归位内容 sheet, and the problems are the analysis's source findings (``unplaced``: how
+    many, and the sheet's rows)."""
     base = Path(folder)
     source = base / input_name
     names = {str(source): display, str(base / "book.xlsx"): display, str(base): ""}
+    refused: list[bool] = []  # set when the import was refused for its problems (the page may force it)
 
     def work() -> dict[str, Any]:
         progress = ProgressFile(base, display)
@@ -89,17 +100,25 @@ def analyse(folder: str, input_name: str, suffix_kind: str, display: str, librar
         kind = api.upload_kind(source, suffix_kind)  # canonical | official | document
         book_path = source
         extra_findings: list[dict[str, Any]] = []
+        unplaced = None
         if kind == "official":
             _, extract_report = api.extract([source], base / "book.xlsx")
             extra_findings = finding_rows(extract_report.findings)
             book_path = base / "book.xlsx"
         elif kind == "document":
-            api.import_document(source, base / "book.xlsx")
+            try:
+                imported = api.import_checked(source, base / "book.xlsx", force=force)
+            except api.DocumentProblems:
+                refused.append(True)
+                raise
+            if imported.findings:  # forced: written, with the 未归位内容 sheet
+                extra_findings = finding_rows(imported.findings)
+                unplaced = {"problems": len(imported.findings), "rows": len(imported.passages)}
             book_path = base / "book.xlsx"
         progress(1, 3, "校验与审核")
         data = analysis_of(book_path)
         data.update(kind=kind, kind_text=KIND_TEXT[kind], display=display, book=book_path.name,
-                    source_findings=extra_findings)
+                    source_findings=extra_findings, unplaced=unplaced)
         progress(2, 3, "整理结果")
         if library is not None:
             write_suggestions(base, book_path, library, names)
@@ -107,7 +126,13 @@ def analyse(folder: str, input_name: str, suffix_kind: str, display: str, librar
         progress(3, 3, "完成")
         return {"kind": kind, "errors": data["summary"]["errors"], "warnings": data["summary"]["warnings"]}
 
-    return run_safely(names, work)
+    outcome = run_safely(names, work)
+    if refused and not outcome["ok"]:
+        message = outcome["message"]
+        for cli, page in FORCE_HINTS:
+            message = message.replace(cli, page)
+        outcome.update(message=message, forceable=True)
+    return outcome
 
 
 SUGGESTIONS = "suggestions.json"  # the 指标建议 beside the findings, when the app has a library

@@ -13,7 +13,7 @@ from workbook_engine import api
 
 from .collect_helpers import department_workbook
 from .collect_web import error_message
-from .test_collect_web import site  # noqa: F401 - the fixture
+from .test_collect_web import site as site  # the fixture (a collection, the app, a browser per user)
 
 
 def state_of(board: str, code: str) -> str:

@@ -16,7 +16,7 @@ if TYPE_CHECKING:  # the implementations are imported by the function that needs
     # records also re-exported at run time through _LAZY)
     from sqlalchemy.orm import Session
 
-    from .collect.accounts import SESSION_LIFETIME, AccountError, LoggedIn, RateLimited
+    from .collect.accounts import SESSION_LIFETIME, AccountError, LoggedIn, PendingLogin, RateLimited
     from .collect.board import ACCEPTED_STATE, BOARD_STATES, SORT_KEYS, BoardRow
     from .collect.config import ConfigRefused, CountyConfig
     from .collect.county import StagedMerge
@@ -466,6 +466,28 @@ def box_login(session: Session, username: str, password: str, address: str = "")
     return login(session, username, password, address)
 
 
+def box_login_start(session: Session, username: str, address: str = "") -> PendingLogin:
+    """A login's reads (box_login in three steps, so that the slow password check holds no thread of the
+    page's pool and no lock: box_password_matches, then box_login_finish)."""
+    from .collect.accounts import login_start
+
+    return login_start(session, username, address)
+
+
+def box_password_matches(pending: PendingLogin, password: str) -> bool:
+    """A login's argon2id check (no database)."""
+    from .collect.accounts import password_matches
+
+    return password_matches(pending, password)
+
+
+def box_login_finish(session: Session, pending: PendingLogin, password: str, matches: bool) -> LoggedIn:
+    """A login's writes: the refusal recorded and raised (AccountError), or the session opened."""
+    from .collect.accounts import login_finish
+
+    return login_finish(session, pending, password, matches)
+
+
 def box_login_session(session: Session, token: str | None) -> LoginSession | None:
     """The live login of a cookie's token (None when unknown, expired or idle too long)."""
     from .collect.accounts import current_session
@@ -532,11 +554,14 @@ def box_account(session: Session, username: str) -> User:
 
 
 def box_upload(collect: Collect, session: Session, user: User, filename: str, data: bytes, *,
-               checked: SubmissionCheck | None = None, stage: str = "goals", source: bytes | None = None) -> Submission:
-    """Keep an upload as a draft of the user's department in the round of ``stage`` (``checked``: its check)."""
+               checked: SubmissionCheck | None = None, stage: str = "goals", source: bytes | None = None,
+               staged: Path | None = None, source_staged: Path | None = None) -> Submission:
+    """Keep an upload as a draft of the user's department in the round of ``stage`` (``checked``: its check;
+    ``staged``/``source_staged``: files holding ``data``/``source``, linked into the store, not written again)."""
     from .collect.workflow import upload
 
-    return upload(collect, session, user, filename, data, checked=checked, stage=stage, source=source)
+    return upload(collect, session, user, filename, data, checked=checked, stage=stage, source=source,
+                  staged=staged, source_staged=source_staged)
 
 
 def box_submit(session: Session, user: User, submission_id: int, *, seen: Seen | None = None) -> Submission:

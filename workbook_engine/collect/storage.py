@@ -30,8 +30,10 @@ class BlobStore:
     def exists(self, sha256: str) -> bool:
         return self.path(sha256).is_file()
 
-    def put(self, data: bytes) -> str:
-        """Store ``data`` (once) and return its SHA-256."""
+    def put(self, data: bytes, *, staged: Path | None = None) -> str:
+        """Store ``data`` (once) and return its SHA-256. ``staged``: a private file said to hold ``data`` (the
+        upload as the worker checked it): when it does, and is on the store's disk, it gets a second name in
+        the store instead of the bytes being written again."""
         digest = hashlib.sha256(data).hexdigest()
         target = self.path(digest)
         if target.is_file() and self.verify(digest):
@@ -40,12 +42,14 @@ class BlobStore:
         folder = self.spool() if self.spool else target.parent
         if folder != target.parent and os.stat(folder).st_dev != os.stat(target.parent).st_dev:
             folder = target.parent  # blobs on another disk: a link cannot cross it
-        handle, temp_name = tempfile.mkstemp(prefix=".incoming.", dir=folder)
+        temp_name = self._linked(staged, digest, Path(folder)) if staged is not None else ""
         try:
-            with os.fdopen(handle, "wb") as out:
-                out.write(data)
-                out.flush()
-                os.fsync(out.fileno())
+            if not temp_name:
+                handle, temp_name = tempfile.mkstemp(prefix=".incoming.", dir=folder)
+                with os.fdopen(handle, "wb") as out:
+                    out.write(data)
+                    out.flush()
+                    os.fsync(out.fileno())
             os.chmod(temp_name, 0o440)
             try:
                 os.link(temp_name, target)
@@ -59,6 +63,24 @@ class BlobStore:
                 os.unlink(temp_name)
         return digest
 
+    @staticmethod
+    def _linked(staged: Path, digest: str, folder: Path) -> str:
+        """A second name for ``staged`` in ``folder``, flushed to disk, when its bytes hash to ``digest`` and
+        it is on the same disk; "" otherwise (the caller then writes the bytes)."""
+        try:
+            if os.stat(staged).st_dev != os.stat(folder).st_dev or _file_digest(staged) != digest:
+                return ""
+            name = tempfile.mktemp(prefix=".incoming.", dir=folder)  # noqa: S306 - os.link refuses an existing name
+            os.link(staged, name)
+        except OSError:
+            return ""
+        fd = os.open(name, os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+        return name
+
     def read(self, sha256: str) -> bytes:
         return self.path(sha256).read_bytes()
 
@@ -67,11 +89,15 @@ class BlobStore:
         path = self.path(sha256)
         if not path.is_file():
             return False
-        digest = hashlib.sha256()
-        with path.open("rb") as handle:
-            for chunk in iter(lambda: handle.read(1 << 20), b""):
-                digest.update(chunk)
-        return digest.hexdigest() == sha256
+        return _file_digest(path) == sha256
+
+
+def _file_digest(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for chunk in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
 
 
 def _fsync_dir(path: Path) -> None:

@@ -125,9 +125,12 @@ def check_file(path: Path, config_text: str | None = None, config_sha256: str | 
 
 def upload(collect: Collect, session: Session, user: User, filename: str, data: bytes, *,
            department: CollectionDepartment | None = None, checked: SubmissionCheck | None = None, stage: str = GOALS,
-           source: bytes | None = None) -> Submission:
+           source: bytes | None = None, staged: Path | None = None,
+           source_staged: Path | None = None) -> Submission:
     """Check an uploaded workbook and keep it as a draft of the user's department, in the round of ``stage``.
-    ``session`` may be a reading one: the write lock is taken only for the rows at the end.
+    ``session`` may be a reading one: the write lock is taken only for the rows at the end. ``staged`` and
+    ``source_staged``: private files holding ``data`` and ``source`` (the web's checked upload), which the
+    blob store links in instead of writing the bytes again.
 
     Refused, and nothing stored, when the file is not a readable workbook (the CLI's input guard and
     message), when its 部门编码 is not the user's department, or when the round is not open. In a
@@ -163,8 +166,8 @@ def upload(collect: Collect, session: Session, user: User, filename: str, data: 
     if others:
         raise WorkflowError(f"{shown}：部门编码 {'、'.join(others)} 不是本部门（{dept_code} {dept_name}）的编码，"
                             "不能上传。请只上传本部门的工作簿。")
-    sha = collect.blobs.put(data)
-    source_sha = collect.blobs.put(source) if source is not None else None
+    sha = collect.blobs.put(data, staged=staged)
+    source_sha = collect.blobs.put(source, staged=source_staged) if source is not None else None
     begin_write(session)  # the write lock from here to the commit: rows only, the files are in place
     if session.get(Blob, sha) is None:
         session.add(Blob(sha256=sha, size=len(data)))

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import functools
 import logging
+import os
 import shutil
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -20,6 +21,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
 
+import anyio
+import anyio.to_thread
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
 from starlette.requests import HTTPConnection, Request
@@ -260,7 +263,11 @@ async def login(request: Request) -> Response:
     password = password if isinstance(password, str) else ""
     address = request.client.host if request.client else ""
     try:
-        done = await in_db(request, api.box_login, username, password, address)  # it takes the lock to write
+        # the reads, the slow check in one of the threads kept for it, the writes (accounts.login's steps)
+        pending = await in_db(request, api.box_login_start, username, address)
+        matches = await anyio.to_thread.run_sync(api.box_password_matches, pending, password,
+                                                 limiter=request.app.state.password_checks)
+        done = await in_db(request, api.box_login_finish, pending, password, matches)
     except api.AccountError as exc:
         await asyncio.sleep(0.3)  # slows guessing further (the rate limit is the real barrier)
         return cpage(request, "login.html", {"message": str(exc), "username": username, "next": "/"},
@@ -374,27 +381,27 @@ async def department_upload(request: Request) -> Response:
         return api.box_config(collect, session), goals_path, goals.id if goals is not None else None
 
     county, goals_path, goals_id = await in_db(request, opened)
-    stored, source = data, None
     with collect.scratch() as folder:  # removed on every path; a killed server's is swept at the next start
         incoming = folder / f"upload{suffix}"
-        incoming.write_bytes(data)
+        incoming.write_bytes(data)  # the file's one write: the blob store links it in below
         job = request.app.state.runner.submit(request.state.sid, "校验上传的工作簿", folder, back,
                                               collection_tasks.analyse_upload, str(incoming), name,
                                               str(analysis_cache(request)), county.text or None, county.sha256,
                                               stage, goals_path, goals_id)
         result = await request.app.state.runner.wait(job, 600)
-        if result and result.get("ok") and result.get("canonical"):  # a form: keep what was read from it too
-            stored, source = Path(result["canonical"]).read_bytes(), data
-    if not result or not result.get("ok"):
-        message = (result or {}).get("message") or "处理时发生意外问题，没有保存任何内容。请重试。"
-        return error_page(request, message, 422, back=back)
-    checked = collection_tasks.checked_from(result["checked"])
+        if not result or not result.get("ok"):
+            message = (result or {}).get("message") or "处理时发生意外问题，没有保存任何内容。请重试。"
+            return error_page(request, message, 422, back=back)
+        checked = collection_tasks.checked_from(result["checked"])
+        stored, source = (incoming, None) if not result.get("canonical") else (Path(result["canonical"]), incoming)
 
-    def store(session) -> int:
-        return api.box_upload(collect, session, user_row(session, who), name, stored, checked=checked,
-                              stage=stage, source=source).id
+        def store(session) -> int:  # a form: what was read from it is kept, and the form as it came
+            return api.box_upload(collect, session, user_row(session, who), name,
+                                  data if source is None else stored.read_bytes(), checked=checked, stage=stage,
+                                  source=data if source is not None else None, staged=stored,
+                                  source_staged=source).id
 
-    submission_id = await in_db(request, store)  # api.box_upload takes the write lock for its rows
+        submission_id = await in_db(request, store)  # api.box_upload takes the write lock for its rows
     return RedirectResponse(f"/s/{submission_id}", status_code=303)
 
 
@@ -689,10 +696,12 @@ async def board_page(request: Request) -> Response:
         return {"collection": collection, "rounds": all_rounds, "round": this_round,
                 **request.app.state.boards.get(key, render)}
 
-    data = await in_db(request, load)
-    return cpage(request, "board.html", {**data, "state": state, "sort": sort, "desc": descending, "q": search,
-                                         "states": api.BOARD_STATES, "stage": stage,
-                                         "round_saved": query.get("round") == "saved"})
+    def shown(session) -> Response:  # the page rendered in the worker thread too: nothing of it on the loop
+        return cpage(request, "board.html", {**load(session), "state": state, "sort": sort, "desc": descending,
+                                             "q": search, "states": api.BOARD_STATES, "stage": stage,
+                                             "round_saved": query.get("round") == "saved"})
+
+    return await in_db(request, shown)
 
 
 @requires(*READERS)
@@ -931,6 +940,10 @@ def install(app, *, data_dir, database_url: str | None = None, **_options: Any) 
         collect.collection(session)  # a clear message when the folder was never initialised
     app.state.collect = collect
     app.state.box_library = api.box_library_path(collect.data_dir)  # the 指标库 page's (library_page._state)
+    # argon2id checks at once: one per core, in threads of their own (a hundred logins in one second take
+    # turns on the cores and never hold the threads that serve pages and changes; issue 25)
+    app.state.password_checks = anyio.CapacityLimiter(len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity")
+                                                      else os.cpu_count() or 1)
     app.state.boards = RenderedBoards()  # the status board's rendered table, by change stamp (board_view.py)
     app.state.templates.env.filters["local"] = local_time
     app.router.routes[:] = perm.compose(routes(), page_routes())  # one router: the box's routes first

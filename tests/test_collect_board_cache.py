@@ -19,7 +19,9 @@ from .test_collect_web import site as site  # the fixture (a collection, the app
 def state_of(board: str, code: str) -> str:
     row = re.search(rf'<tr data-dept="{code}">(.*?)</tr>', board, re.DOTALL)
     assert row is not None, f"{code} is not on the board"
-    return re.search(r'<span class="state [^"]*">([^<]+)</span>', row.group(1)).group(1)
+    state = re.search(r'<span class="state [^"]*">([^<]+)</span>', row.group(1))
+    assert state is not None, f"{code} has no state on the board"
+    return state.group(1)
 
 
 @pytest.fixture

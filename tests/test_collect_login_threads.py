@@ -23,7 +23,9 @@ async def log_in(app, username: str, password: str) -> int:
     transport = httpx.ASGITransport(app=app)
     async with httpx.AsyncClient(transport=transport, base_url="http://127.0.0.1") as client:
         page = await client.get("/login")
-        csrf = CSRF_RE.search(page.text).group(1)
+        found = CSRF_RE.search(page.text)
+        assert found is not None, "no CSRF token on the login page"
+        csrf = found.group(1)
         answer = await client.post("/login", data={"csrf": csrf, "username": username, "password": password,
                                                    "next": "/"})
         return answer.status_code

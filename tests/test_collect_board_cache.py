@@ -38,6 +38,7 @@ def builds(monkeypatch):
     return count
 
 
+@pytest.mark.parametrize("site", ["sqlite"], indirect=True)  # the database plays no part in the keeping
 def test_reloads_without_a_change_serve_the_kept_board(site, builds):
     reviewer = site["b"]["reviewer"]
     first = reviewer.get("/board").text
@@ -78,6 +79,7 @@ def test_every_change_shows_at_the_next_reload(site, builds):
     assert state_of(reviewer.get("/board").text, "450009") == "未提交"
 
 
+@pytest.mark.parametrize("site", ["sqlite"], indirect=True)
 def test_a_new_deadline_shows_at_the_next_reload(site):
     reviewer = site["b"]["reviewer"]
     assert "截止日期：未设" in reviewer.get("/board").text

@@ -20,7 +20,7 @@ from .collect_helpers import new_collection
 
 @pytest.fixture
 def collect(tmp_path, monkeypatch):
-    monkeypatch.setattr(database, "LOCK_TIMEOUT", 2)  # a leaked lock fails a test within seconds, not 30
+    monkeypatch.setattr(database, "LOCK_TIMEOUT", 0.5)  # a leaked lock fails a test at once, not after 30 s
     found, _passwords = new_collection(tmp_path, "sqlite")
     yield found
     found.close()

@@ -96,3 +96,22 @@ def test_switched_off_in_wbe_toml(tmp_path):
     assert on.returncode == 0 and "WBE-R120" in on.stdout and "农房保险县配套" in on.stdout
     (tmp_path / "wbe.toml").write_text('[tool.workbook-engine.review]\noff = ["WBE-R120"]\n', encoding="utf-8")
     assert "WBE-R120" not in review(path).report.codes()
+
+
+def test_a_text_longer_than_a_cell_is_judged_on_what_a_cell_holds():
+    """A project text past Excel's cell limit (itself WBE-E028) is compared on its first 32,767 characters
+    per field: a 3.5-million-character 资金用途 once cost the review 11 s building its bigram index."""
+    from workbook_engine.io.cell_text import EXCEL_MAX_CHARS
+    from workbook_engine.review.config import ReviewConfig
+    from workbook_engine.review.rules import ReviewContext, _department_index
+    from workbook_engine.validation import check
+
+    checked = check(SAMPLE)
+    project = checked.book.projects[0]
+    long_purpose = "".join(chr(0x4E00 + (n * 7919) % 20000) for n in range(3_500_000))
+    checked.book.projects[0] = replace(project, purpose=long_purpose)
+    context = ReviewContext(checked.book, checked.loaded, ReviewConfig())
+    text = context.project_text(project.code)
+    assert long_purpose[:EXCEL_MAX_CHARS] in text and len(text) < 4 * EXCEL_MAX_CHARS + 4
+    index = _department_index(context, [project.code])
+    assert 1000 < len(index) <= EXCEL_MAX_CHARS * 4  # the bigrams of what a cell holds, not of 3.5 million

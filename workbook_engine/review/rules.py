@@ -17,6 +17,7 @@ from typing import Callable, Iterator
 from ..canonical_reader import LoadedWorkbook
 from ..findings import Finding, Location, finding
 from ..framework import canonical_level1, canonical_level2, stem
+from ..io.cell_text import EXCEL_MAX_CHARS
 from ..model import Book, Project
 from ..values import (
     MONEY_UNITS,
@@ -129,9 +130,10 @@ class ReviewContext:
         return f"{year}年12月底前" if year is not None else "12月底前"
 
     def project_text(self, code: str) -> str:
-        """What a project says it is about: 名称, 表名, 资金用途, 绩效目标."""
+        """What a project says it is about: 名称, 表名, 资金用途, 绩效目标, each as much as an Excel cell holds
+        (a longer text is an error of its own, WBE-E028; its bigram index would cost the review seconds)."""
         p = self.projects.get(code)
-        return " ".join((p.name, p.table_title, p.purpose, p.goal)) if p else ""
+        return " ".join(text[:EXCEL_MAX_CHARS] for text in (p.name, p.table_title, p.purpose, p.goal)) if p else ""
 
     def is_cost(self, n: int) -> bool:
         """A 成本 indicator that should carry an amount: classic 成本指标, or 2021 经济成本指标."""

@@ -298,12 +298,80 @@ def percentile(values: list[float], share: float) -> float:
     return ordered[min(len(ordered) - 1, max(0, round(share * (len(ordered) - 1))))]
 
 
+def big_department(folder: Path, code: str, projects: int) -> Path:
+    """A department of ``projects`` projects (15 indicators each) under ``code``: the generator's county book
+    of one department, its codes replaced."""
+    from benchmarks.generate import county_book
+    from workbook_engine.canonical_writer import write_book
+    from workbook_engine.model import Book
+
+    book = county_book(departments=1, projects=projects, indicators=projects * 15)
+    old = book.projects[0].dept_code
+    renamed = Book(goals=[dataclasses.replace(g, dept_code=code) for g in book.goals],
+                   projects=[dataclasses.replace(p, dept_code=code, code=code + p.code[len(old):]) for p in book.projects],
+                   indicators=[dataclasses.replace(i, dept_code=code, project_code=code + i.project_code[len(old):])
+                               for i in book.indicators])
+    path = folder / f"{code}-{projects}.xlsx"
+    write_book(renamed, path)
+    return path
+
+
+def distinct(path: Path, number: int) -> bytes:
+    """The workbook's bytes with a zip comment of its own (the same content, another SHA-256)."""
+    import io
+    import zipfile
+
+    buffer = io.BytesIO(path.read_bytes())
+    with zipfile.ZipFile(buffer, "a") as archive:
+        archive.comment = f"load_collect {number}".encode()
+    return buffer.getvalue()
+
+
+def one_user_figures(database: str | None, projects: int, repeat: int = 3) -> None:
+    """One department alone on the server: upload → findings page (the upload's answer, then the page it
+    redirects to) for the sample and for a ``projects``-project department; the median of ``repeat``."""
+    with tempfile.TemporaryDirectory(prefix="wbe-load-collect-") as temp:
+        folder = Path(temp)
+        departments = department_books(folder, 1)
+        code = departments[0][0]
+        big = big_department(folder, code, projects)
+        passwords = initialise(folder, departments, database)
+        server = Server(folder / "data", database, folder / "server.log")
+        try:
+            with httpx.Client(base_url=server.url, timeout=TIMEOUT, follow_redirects=False) as client:
+                csrf = csrf_in(client.get("/login").text)
+                client.post("/login", data={"csrf": csrf, "username": code, "password": passwords[code], "next": "/"})
+                for label, path in (("the sample", departments[0][2]), (f"a {projects}-project department", big)):
+                    times = []
+                    for number in range(repeat):
+                        data = distinct(path, number)  # new bytes each time: no stored analysis is reused
+                        start = time.perf_counter()
+                        answer = client.post("/dept/upload", data={"csrf": csrf},
+                                             files={"file": (path.name, data, "application/octet-stream")})
+                        if answer.status_code != 303:
+                            raise RuntimeError(f"upload answered {answer.status_code}")
+                        page = client.get(answer.headers["location"])
+                        if page.status_code != 200 or "count-errors" not in page.text:
+                            raise RuntimeError(f"the findings page answered {page.status_code}")
+                        times.append(time.perf_counter() - start)
+                    print(f"  one user, upload → findings page, {label} ({len(data) / 1e6:.2f} MB): "
+                          f"median {statistics.median(times):.2f} s (of {repeat}: "
+                          f"{', '.join(f'{t:.2f}' for t in times)})")
+        finally:
+            server.stop()
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--users", type=int, default=100)
     parser.add_argument("--viewers", type=int, default=0, help="bureau viewers reloading the board meanwhile")
     parser.add_argument("--database", default=None, help="postgresql://… (default: SQLite in the data folder)")
+    parser.add_argument("--one-user", type=int, default=0, metavar="PROJECTS",
+                        help="instead: one department alone, the sample and a department of PROJECTS projects")
     args = parser.parse_args()
+    if args.one_user:
+        one_user_figures(args.database, args.one_user)
+        return
     with tempfile.TemporaryDirectory(prefix="wbe-load-collect-") as temp:
         folder = Path(temp)
         made = time.perf_counter()

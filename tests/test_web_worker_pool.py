@@ -108,3 +108,29 @@ def test_workers_run_behind_the_servers_requests(tmp_path: Path) -> None:
         assert os.nice(0) < found["nice"] or os.nice(0) == 19
     finally:
         runner.shutdown()
+
+
+def _loaded() -> dict[str, Any]:
+    import sys
+
+    return {"ok": True, "loaded": sorted(m for m in sys.modules if m.startswith("workbook_engine"))}
+
+
+def test_warm_workers_have_checked_a_workbook_before_the_first_job(tmp_path: Path) -> None:
+    """`wbe serve` warms its workers (runner.warm) with a check of a starter workbook as the page and the box
+    make it (issue 25: the first upload as fast as the hundredth): what a check imports on first use is
+    there before the first job, and is not in a worker that was not warmed."""
+    lazily = {"workbook_engine.collect.config", "workbook_engine.layout", "workbook_engine.review.grading"}
+    cold = JobRunner(1, "process")
+    try:
+        found = set(cold.submit("s", "处理", tmp_path, "/", _loaded).future.result(timeout=60)["loaded"])
+        assert not lazily <= found
+    finally:
+        cold.shutdown()
+    warm = JobRunner(1, "process")
+    try:
+        assert warm.warm() == 1
+        found = set(warm.submit("s", "处理", tmp_path, "/", _loaded).future.result(timeout=60)["loaded"])
+        assert lazily <= found
+    finally:
+        warm.shutdown()

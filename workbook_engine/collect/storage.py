@@ -13,6 +13,8 @@ import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
+from ..io.digest import file_sha256
+
 
 class BlobStore:
     """``spool`` gives the folder for files being written (the process's spool folder, on the same disk,
@@ -68,7 +70,7 @@ class BlobStore:
         """A second name for ``staged`` in ``folder``, flushed to disk, when its bytes hash to ``digest`` and
         it is on the same disk; "" otherwise (the caller then writes the bytes)."""
         try:
-            if os.stat(staged).st_dev != os.stat(folder).st_dev or _file_digest(staged) != digest:
+            if os.stat(staged).st_dev != os.stat(folder).st_dev or file_sha256(staged) != digest:
                 return ""
             name = tempfile.mktemp(prefix=".incoming.", dir=folder)  # noqa: S306 - os.link refuses an existing name
             os.link(staged, name)
@@ -89,15 +91,7 @@ class BlobStore:
         path = self.path(sha256)
         if not path.is_file():
             return False
-        return _file_digest(path) == sha256
-
-
-def _file_digest(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        for chunk in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
+        return file_sha256(path) == sha256
 
 
 def _fsync_dir(path: Path) -> None:

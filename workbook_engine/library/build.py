@@ -9,7 +9,6 @@ department's findings are its own business); cells that cannot be read at all ar
 
 from __future__ import annotations
 
-import hashlib
 import os
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
@@ -17,6 +16,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ..errors import InputError, UsageError, WorkbookEngineError
+from ..io.digest import file_sha256
 from ..values import as_text
 from .normalise import level1_key, level2_key, level3_key, parse_value, region_of, target_met, year_of
 from .store import COLUMNS, InputEntry, Store, arrow_schema
@@ -84,11 +84,7 @@ def expand(inputs: Iterable[str | os.PathLike[str]]) -> tuple[list[Path], list[P
 
 
 def content_hash(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()[:24]
+    return file_sha256(path)[:24]
 
 
 def _evaluation(book: Book) -> dict[tuple[str, str], tuple[str, float | None]]:

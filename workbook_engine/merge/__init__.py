@@ -15,9 +15,10 @@ from typing import Any, Callable, Sequence
 from ..errors import UsageError
 from ..findings import Report, dumps_report
 from ..io.atomic import check_output
+from ..io.digest import file_sha256
 from .nway import plan_merge
 from .output import write_merge
-from .plan import PREFER_CHOICES, Conflict, MergePlan, Source, sha256_of
+from .plan import PREFER_CHOICES, Conflict, MergePlan, Source
 from .three_way import plan_three_way
 
 __all__ = ["merge_files", "read_sources", "plan_merge", "plan_three_way", "write_merge", "MergeOutcome",
@@ -82,7 +83,7 @@ def read_sources(paths: Sequence[str | os.PathLike[str]], *, base: str | os.Path
         order = -1 if is_base else len(read) - (1 if base is not None else 0)
         role = "基准" if is_base else (f"修改 {order + 1}" if base is not None else "输入")
         label = labels[number - (1 if base is not None else 0)] if labels is not None and not is_base else str(path)
-        read.append(Source(label, Path(path), result, sha256_of(Path(path)), order, role))
+        read.append(Source(label, Path(path), result, file_sha256(path), order, role))
     return (read[0], read[1:]) if base is not None else (None, read)
 
 

@@ -159,3 +159,22 @@ def test_the_page_lists_at_most_max_projects_and_says_how_many_more(library: Pat
 
     text = templates.get_template("_suggestions.html").render(suggestions=cut, root="")
     assert f"另有 {cut['more_projects']} 个项目有建议" in text and text.count('class="suggestions"') == 1
+
+
+def test_the_analysis_checks_the_book_once_for_the_findings_and_the_suggestions(library: Path, lacking,
+                                                                                tmp_path: Path, monkeypatch):
+    """Issue 25: no check done twice. The 指标建议 use the book the findings' check read."""
+    from workbook_engine.validation import engine
+
+    reads: list[str] = []
+    real = engine.load_workbook
+
+    def counted(path, *args, **kwargs):
+        reads.append(Path(path).name)
+        return real(path, *args, **kwargs)
+
+    monkeypatch.setattr(engine, "load_workbook", counted)  # what every check reads the workbook with
+    with TestClient(create_app(executor="thread", library=library, work_dir=tmp_path / "work")) as client:
+        page = upload(client, lacking[0])
+    assert page.status_code == 200 and 'id="suggestions"' in page.text and "<h2>指标建议</h2>" in page.text
+    assert len(reads) == 1, reads

@@ -368,11 +368,13 @@ def review_with_library(path: str | os.PathLike[str], library: str | os.PathLike
     return review_with_peers(path, library)
 
 
-def suggestions_view(book: str | os.PathLike[str], library: str | os.PathLike[str]) -> dict[str, Any]:
-    """The findings pages' 指标建议: `wbe suggest`'s top suggestions per project, as JSON (suggest_view.py)."""
+def suggestions_view(book: str | os.PathLike[str], library: str | os.PathLike[str], *,
+                     checked_book: Book | None = None) -> dict[str, Any]:
+    """The findings pages' 指标建议: `wbe suggest`'s top suggestions per project, as JSON (suggest_view.py);
+    ``checked_book``: the book as api.check read it (not read and checked again)."""
     from .suggest_view import suggestions_view as view
 
-    return view(book, library)
+    return view(book, library, checked_book=checked_book)
 
 
 # -- what the web pages show (issue 21: page_view.py, change_view.py; the web imports nothing else) ----------
@@ -406,9 +408,14 @@ def upload_kind(path: str | os.PathLike[str], suffix_kind: str) -> str:
 def page_analysis(path: str | os.PathLike[str], config: ReviewConfig | None = None) -> dict[str, Any]:
     """Everything the findings and preview pages show of a canonical workbook (summary, findings, grades,
     rows, preview), from check() with ``config`` (None: the wbe.toml beside the workbook, else the defaults)."""
+    return page_view(check(path, config))
+
+
+def page_view(checked: Checked) -> dict[str, Any]:
+    """page_analysis of a workbook the caller has checked (api.check), whose book it goes on to use."""
     from .page_view import analysis_of
 
-    return analysis_of(check(path, config))
+    return analysis_of(checked)
 
 
 def finding_rows(findings: Iterable[Finding], file: str = "") -> list[dict[str, Any]]:

@@ -11,7 +11,10 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from .model import Book
 
 PER_PROJECT = 5
 MAX_PROJECTS = 200  # a county's merged workbook has 2,000 projects: the page lists the first 200 (the CLI all)
@@ -19,14 +22,15 @@ MIN_DEPARTMENTS = 3  # as the 指标库 page (web/library_page.py)
 
 
 def suggestions_view(book: str | os.PathLike[str], library: str | os.PathLike[str], *,
-                     per_project: int = PER_PROJECT, min_departments: int = MIN_DEPARTMENTS) -> dict[str, Any]:
+                     per_project: int = PER_PROJECT, min_departments: int = MIN_DEPARTMENTS,
+                     checked_book: Book | None = None) -> dict[str, Any]:
     """``{"projects": [{code, name, peers, more, indicators: [...]}], "more_projects": n, "without_peers": [...],
     "total": n}`` (at most MAX_PROJECTS projects; ``more_projects`` says how many more have suggestions)."""
     from .library.normalise import level3_key
     from .library.query import Library
     from .library.suggest import suggest
 
-    result = suggest(Path(book), Path(library))
+    result = suggest(Path(book), Path(library), checked_book=checked_book)
     projects: dict[str, dict[str, Any]] = {}
     used_by: dict[tuple[str, str, str], int] = {}  # each group's departments, as Library.record finds them
     with Library(library) as opened:  # (looked up once, not by a scan of every record per suggestion)

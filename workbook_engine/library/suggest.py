@@ -100,15 +100,16 @@ def suggestions_for(book: Book, library: Library, *, settings: PeerSettings = Pe
 
 def suggest(book_path: str | os.PathLike[str], library_path: str | os.PathLike[str], *,
             output: str | os.PathLike[str] | None = None, overwrite: bool = False,
-            settings: PeerSettings = PeerSettings()) -> SuggestResult:
+            settings: PeerSettings = PeerSettings(), checked_book: Book | None = None) -> SuggestResult:
     """Suggestions for a canonical workbook; with ``output``, a copy of it with a 指标建议 sheet (the book
-    itself is never modified; the output is written atomically and replaces a file only with ``overwrite``)."""
+    itself is never modified; the output is written atomically and replaces a file only with ``overwrite``).
+    ``checked_book``: the workbook as a check the caller made read it (it is not read again)."""
     from ..io.atomic import check_output
     from ..validation import check
 
     if output is not None:
         check_output(output, inputs=[book_path], overwrite=overwrite, suffix=".xlsx")
-    book = check(Path(book_path)).book
+    book = checked_book if checked_book is not None else check(Path(book_path)).book
     with Library(library_path) as library:
         suggestions, lonely = suggestions_for(book, library, settings=settings)
     result = SuggestResult(Path(book_path), Path(library_path), len(book.projects), suggestions, lonely)

@@ -116,12 +116,13 @@ def analyse(folder: str, input_name: str, suffix_kind: str, display: str, librar
                 unplaced = {"problems": len(imported.findings), "rows": len(imported.passages)}
             book_path = base / "book.xlsx"
         progress(1, 3, "校验与审核")
-        data = analysis_of(book_path)
+        checked = api.check(book_path)  # one check for the findings and the 指标建议
+        data = api.page_view(checked)
         data.update(kind=kind, kind_text=KIND_TEXT[kind], display=display, book=book_path.name,
                     source_findings=extra_findings, unplaced=unplaced)
         progress(2, 3, "整理结果")
         if library is not None:
-            write_suggestions(base, book_path, library, names)
+            write_suggestions(base, book_path, library, names, checked_book=checked.book)
         write_analysis(base, data)
         progress(3, 3, "完成")
         return {"kind": kind, "errors": data["summary"]["errors"], "warnings": data["summary"]["warnings"]}
@@ -138,11 +139,12 @@ def analyse(folder: str, input_name: str, suffix_kind: str, display: str, librar
 SUGGESTIONS = "suggestions.json"  # the 指标建议 beside the findings, when the app has a library
 
 
-def write_suggestions(base: Path, book: Path, library: str, names: dict[str, str]) -> None:
-    """The 指标建议 of ``book`` (api.suggestions_view); a library that cannot answer leaves its one-line
-    message instead, and never fails the analysis."""
+def write_suggestions(base: Path, book: Path, library: str, names: dict[str, str], *,
+                      checked_book: Any = None) -> None:
+    """The 指标建议 of ``book`` (api.suggestions_view; ``checked_book``: as the analysis read it); a library
+    that cannot answer leaves its one-line message instead, and never fails the analysis."""
     try:
-        data = api.suggestions_view(book, library)
+        data = api.suggestions_view(book, library, checked_book=checked_book)
     except api.WorkbookEngineError as exc:
         data = {"error": clean_message(str(exc), {**names, library: "指标库"})}
     except Exception:  # noqa: BLE001 - the findings stand without the suggestions

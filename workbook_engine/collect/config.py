@@ -159,26 +159,10 @@ def county_page(path: Path, text: str | None) -> tuple[ValidationChecked, dict[s
 
 def county_analysis(path: Path, text: str | None, stage: str = GOALS) -> dict[str, Any]:
     """The findings page data of a staged workbook checked with the county's configuration (county_page:
-    exactly what `wbe validate --format json` reports for it with that wbe.toml), with the grades as the box
-    keeps them (grades_of) and the round's overview figures (none for 目标申报; figures.figures_of)."""
+    exactly what `wbe validate --format json` reports for it with that wbe.toml, its grades those the review
+    gave with that configuration) and the round's overview figures (none for 目标申报; figures.figures_of)."""
     from .figures import figures_of
 
     checked, analysis = county_page(path, text)
-    analysis["grades"] = [g.to_dict() for g in grades_of(checked)]
     analysis["figures"] = figures_of(checked, stage)
     return analysis
-
-
-def grades_of(checked: ValidationChecked) -> list[Any]:
-    """Each project's grade from the review findings of a check, with the configuration it was checked with
-    (as review_book grades them: validation errors cap a project's grade)."""
-    from ..findings import REVIEW_CODES
-    from ..review.config import load_config
-    from ..review.grading import errors_per_project, grade_projects
-
-    book, loaded, findings = checked.book, checked.loaded, checked.report.findings
-    codes = set(REVIEW_CODES)
-    sheets = {kind: table.sheet_name for kind in ("goals", "projects", "indicators")
-              if (table := loaded.table(kind)) is not None}
-    errors = errors_per_project(book, [f for f in findings if f.is_error and f.code not in codes], sheets)
-    return grade_projects(book, [f for f in findings if f.code in codes], load_config(loaded.path), errors)

@@ -110,15 +110,16 @@ def check_file(path: Path, config_text: str | None = None, config_sha256: str | 
     """Validate and review a staged workbook exactly as `wbe validate` does with the county's wbe.toml
     beside it (collect/config.py; the input guard first: an unreadable or hostile file raises InputError
     with the CLI's message), with the figures of the round's overview."""
-    from .config import county_check, grades_of
+    from .config import county_check
     from .figures import figures_of
 
     checked = county_check(path, config_text)
+    assert checked.review is not None  # county_check reviews
     report = checked.report
     book = checked.book
     return SubmissionCheck(report.to_dict(), len(report.errors), len(report.warnings), len(book.projects),
                    len(book.indicators), book.total_budget(),
-                   {g.code: {"name": g.name, "score": g.score, "grade": g.grade} for g in grades_of(checked)},
+                   {g.code: {"name": g.name, "score": g.score, "grade": g.grade} for g in checked.review.grades},
                    [d.code for d in book.departments()], config_sha256=config_sha256,
                    figures=figures_of(checked, stage))
 

@@ -85,3 +85,39 @@ def test_a_new_deadline_shows_at_the_next_reload(site):
     assert "截止日期：未设" in reviewer.get("/board").text
     assert reviewer.post("/rounds/open", {"stage": "goals", "deadline": "2026-03-31"}).status_code == 303
     assert "截止日期：2026-03-31" in reviewer.get("/board").text
+
+
+def test_while_a_view_renders_the_others_get_its_previous_board():
+    """Under load a change comes every few tenths of a second: one request renders the new board while the
+    others asking for the same view meanwhile get the previous rendering (web/board_view.py), never a
+    rendering of another view, and the next request after it gets the new one."""
+    import threading
+
+    from workbook_engine.web.board_view import RenderedBoards
+
+    boards = RenderedBoards()
+    assert boards.get(1, "all", lambda: {"board": "at 1"}) == {"board": "at 1"}
+    started, finish = threading.Event(), threading.Event()
+
+    def slow() -> dict:
+        started.set()
+        finish.wait(5)
+        return {"board": "at 2"}
+
+    rendering = threading.Thread(target=lambda: boards.get(2, "all", slow))
+    rendering.start()
+    started.wait(5)
+    assert boards.get(2, "all", lambda: {"board": "rendered twice"}) == {"board": "at 1"}  # the previous one
+    assert boards.get(2, "mine", lambda: {"board": "mine at 2"}) == {"board": "mine at 2"}  # another view
+    finish.set()
+    rendering.join(5)
+    assert boards.get(2, "all", lambda: {"board": "rendered twice"}) == {"board": "at 2"}
+
+
+def test_only_the_kept_number_of_boards_stays():
+    from workbook_engine.web.board_view import RenderedBoards
+
+    boards = RenderedBoards(kept=3)
+    for stamp in range(10):
+        boards.get(stamp, f"view {stamp % 4}", lambda stamp=stamp: {"board": stamp})
+    assert len(boards._boards) == 3 and set(boards._latest) <= {v for _, v in boards._boards}

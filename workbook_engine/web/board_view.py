@@ -5,6 +5,11 @@ rows from the database and the template each time cost about 30 ms of the server
 of it on the event loop. The board's table, chart and counts are a function of the database's change stamp
 (collect/board.change_stamp), the rounds' settings and the page's filters, so they are rendered once per
 key, in a worker thread, and every reload until the next change only reads the stamp.
+
+While one request renders a view after a change, the others asking for that view meanwhile get the board
+as it was rendered last (one change behind, for the few milliseconds of the rendering) instead of each
+rendering it again: under load, when changes come every few tenths of a second, every viewer rendering
+every change was most of the board's cost.
 """
 
 from __future__ import annotations
@@ -18,27 +23,42 @@ KEPT = 64  # boards kept (filters × rounds); each is a few tens of kB of HTML
 
 
 class RenderedBoards:
-    """A small LRU of rendered boards by key, safe for the threadpool's threads. Two threads missing the
-    same key both render it (the same result); nothing waits for another's rendering."""
+    """A small LRU of rendered boards by (stamp, view), safe for the threadpool's threads."""
 
     def __init__(self, kept: int = KEPT):
         self.kept = kept
-        self._boards: OrderedDict[Hashable, dict[str, Any]] = OrderedDict()
+        self._boards: OrderedDict[tuple[Hashable, Hashable], dict[str, Any]] = OrderedDict()
+        self._latest: dict[Hashable, dict[str, Any]] = {}  # view -> its newest rendering, whatever its stamp
+        self._rendering: set[Hashable] = set()  # views a thread is rendering now
         self._lock = threading.Lock()
 
-    def get(self, key: Hashable, render: Callable[[], dict[str, Any]]) -> dict[str, Any]:
+    def get(self, stamp: Hashable, view: Hashable, render: Callable[[], dict[str, Any]]) -> dict[str, Any]:
+        """The board of ``view`` (the filters, rounds and root a page shows) at ``stamp``: kept, rendered
+        now, or — while another thread renders it — the view's previous rendering."""
+        key = (stamp, view)
         with self._lock:
             found = self._boards.get(key)
             if found is not None:
                 self._boards.move_to_end(key)
                 return found
-        made = render()
+            if view in self._rendering and view in self._latest:
+                return self._latest[view]
+            self._rendering.add(view)
+        try:
+            made = render()
+        finally:
+            with self._lock:
+                self._rendering.discard(view)
         with self._lock:
             self._boards[key] = made
+            self._latest[view] = made
             while len(self._boards) > self.kept:
-                self._boards.popitem(last=False)
+                (_, old_view), _board = self._boards.popitem(last=False)
+                if not any(v == old_view for _, v in self._boards):
+                    self._latest.pop(old_view, None)
         return made
 
     def clear(self) -> None:
         with self._lock:
             self._boards.clear()
+            self._latest.clear()

@@ -674,10 +674,10 @@ async def board_page(request: Request) -> Response:
         collection = collect_of(request).collection(session)
         all_rounds = rounds_of(request, session)
         this_round = next(r for r in all_rounds if r.stage == stage)
-        key = (api.box_board_stamp(session, collection.id), tuple(all_rounds), stage, state, sort, descending,
-               search, root)
+        stamp = api.box_board_stamp(session, collection.id)
+        view = (tuple(all_rounds), stage, state, sort, descending, search, root)
 
-        def render() -> dict[str, Any]:  # what changes only with the key (web/board_view.py)
+        def render() -> dict[str, Any]:  # what changes only with the stamp and the view (web/board_view.py)
             rows = api.box_board(session, collection.id, stage)
             shown = api.box_board_filtered(rows, state=state, query=search, sort=sort, descending=descending)
             counts = {s: sum(1 for r in rows if r.state == s) for s in api.BOARD_STATES}
@@ -694,7 +694,7 @@ async def board_page(request: Request) -> Response:
                     "accepted": counts[api.ACCEPTED_STATE]}
 
         return {"collection": collection, "rounds": all_rounds, "round": this_round,
-                **request.app.state.boards.get(key, render)}
+                **request.app.state.boards.get(stamp, view, render)}
 
     def shown(session) -> Response:  # the page rendered in the worker thread too: nothing of it on the loop
         return cpage(request, "board.html", {**load(session), "state": state, "sort": sort, "desc": descending,

@@ -138,7 +138,8 @@ def test_interrupting_extract_in_workers_stops_them_and_writes_nothing(official_
     deadline = time.monotonic() + 120
     while len(workers := _workers_of(process.pid)) < 2 and time.monotonic() < deadline and process.poll() is None:
         time.sleep(0.02)
-    assert len(workers) == 2, process.communicate()
+    # the two workers, and at times the short-lived child that reads one workbook contained (io/containment.py)
+    assert len(workers) >= 2, process.communicate()
     if signum == signal.SIGINT:
         os.killpg(process.pid, signum)  # a terminal's Ctrl-C reaches the whole process group
     else:

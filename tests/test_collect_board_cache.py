@@ -114,6 +114,32 @@ def test_while_a_view_renders_the_others_get_its_previous_board():
     assert boards.get(2, "all", lambda: {"board": "rendered twice"}) == {"board": "at 2"}
 
 
+def test_a_previous_board_too_old_is_not_given_while_rendering(monkeypatch):
+    """A view nobody looked at for a while is rendered by every request that asks while it renders: its last
+    rendering may be hours old, not a change behind."""
+    import threading
+
+    from workbook_engine.web import board_view
+
+    boards = board_view.RenderedBoards()
+    boards.get(1, "all", lambda: {"board": "at 1"})
+    later = board_view.time.monotonic() + board_view.STALE_SECONDS + 1
+    monkeypatch.setattr(board_view.time, "monotonic", lambda: later)
+    started, finish = threading.Event(), threading.Event()
+
+    def slow() -> dict:
+        started.set()
+        finish.wait(5)
+        return {"board": "at 2"}
+
+    rendering = threading.Thread(target=lambda: boards.get(2, "all", slow))
+    rendering.start()
+    started.wait(5)
+    assert boards.get(2, "all", lambda: {"board": "at 2, rendered here"}) == {"board": "at 2, rendered here"}
+    finish.set()
+    rendering.join(5)
+
+
 def test_only_the_kept_number_of_boards_stays():
     from workbook_engine.web.board_view import RenderedBoards
 

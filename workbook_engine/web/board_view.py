@@ -7,19 +7,21 @@ of it on the event loop. The board's table, chart and counts are a function of t
 key, in a worker thread, and every reload until the next change only reads the stamp.
 
 While one request renders a view after a change, the others asking for that view meanwhile get the board
-as it was rendered last (one change behind, for the few milliseconds of the rendering) instead of each
-rendering it again: under load, when changes come every few tenths of a second, every viewer rendering
-every change was most of the board's cost.
+as it was rendered last, if that is at most STALE_SECONDS old (a change or two behind, for the milliseconds
+of the rendering), instead of each rendering it again: under load, when changes come every few tenths of a
+second, every viewer rendering every change was most of the board's cost.
 """
 
 from __future__ import annotations
 
 import threading
+import time
 from collections import OrderedDict
 from collections.abc import Callable, Hashable
 from typing import Any
 
 KEPT = 64  # boards kept (filters × rounds); each is a few tens of kB of HTML
+STALE_SECONDS = 5.0  # the oldest previous rendering given while the view's new one is being rendered
 
 
 class RenderedBoards:
@@ -28,13 +30,13 @@ class RenderedBoards:
     def __init__(self, kept: int = KEPT):
         self.kept = kept
         self._boards: OrderedDict[tuple[Hashable, Hashable], dict[str, Any]] = OrderedDict()
-        self._latest: dict[Hashable, dict[str, Any]] = {}  # view -> its newest rendering, whatever its stamp
+        self._latest: dict[Hashable, tuple[float, dict[str, Any]]] = {}  # view -> (when, its newest rendering)
         self._rendering: set[Hashable] = set()  # views a thread is rendering now
         self._lock = threading.Lock()
 
     def get(self, stamp: Hashable, view: Hashable, render: Callable[[], dict[str, Any]]) -> dict[str, Any]:
         """The board of ``view`` (the filters, rounds and root a page shows) at ``stamp``: kept, rendered
-        now, or — while another thread renders it — the view's previous rendering."""
+        now, or — while another thread renders it — the view's previous rendering when that is recent."""
         key = (stamp, view)
         with self._lock:
             found = self._boards.get(key)
@@ -42,7 +44,9 @@ class RenderedBoards:
                 self._boards.move_to_end(key)
                 return found
             if view in self._rendering and view in self._latest:
-                return self._latest[view]
+                when, previous = self._latest[view]
+                if time.monotonic() - when <= STALE_SECONDS:
+                    return previous
             self._rendering.add(view)
         try:
             made = render()
@@ -51,7 +55,7 @@ class RenderedBoards:
                 self._rendering.discard(view)
         with self._lock:
             self._boards[key] = made
-            self._latest[view] = made
+            self._latest[view] = (time.monotonic(), made)
             while len(self._boards) > self.kept:
                 (_, old_view), _board = self._boards.popitem(last=False)
                 if not any(v == old_view for _, v in self._boards):

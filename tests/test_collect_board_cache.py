@@ -3,7 +3,10 @@ between serves the kept table, and every change a reviewer or a department makes
 
 from __future__ import annotations
 
+import contextlib
 import re
+import threading
+from collections.abc import Iterator
 
 import pytest
 
@@ -87,57 +90,51 @@ def test_a_new_deadline_shows_at_the_next_reload(site):
     assert "截止日期：2026-03-31" in reviewer.get("/board").text
 
 
-def test_while_a_view_renders_the_others_get_its_previous_board():
-    """Under load a change comes every few tenths of a second: one request renders the new board while the
-    others asking for the same view meanwhile get the previous rendering (web/board_view.py), never a
-    rendering of another view, and the next request after it gets the new one."""
-    import threading
-
-    from workbook_engine.web.board_view import RenderedBoards
-
-    boards = RenderedBoards()
-    assert boards.get(1, "all", lambda: {"board": "at 1"}) == {"board": "at 1"}
+@contextlib.contextmanager
+def rendering_slowly(boards, stamp, view: str) -> Iterator[None]:
+    """Another thread renders ``view`` at ``stamp`` for as long as the block runs."""
     started, finish = threading.Event(), threading.Event()
 
     def slow() -> dict:
         started.set()
         finish.wait(5)
-        return {"board": "at 2"}
+        return {"board": f"{view} at {stamp}"}
 
-    rendering = threading.Thread(target=lambda: boards.get(2, "all", slow))
+    rendering = threading.Thread(target=lambda: boards.get(stamp, view, slow))
     rendering.start()
     started.wait(5)
-    assert boards.get(2, "all", lambda: {"board": "rendered twice"}) == {"board": "at 1"}  # the previous one
-    assert boards.get(2, "mine", lambda: {"board": "mine at 2"}) == {"board": "mine at 2"}  # another view
-    finish.set()
-    rendering.join(5)
-    assert boards.get(2, "all", lambda: {"board": "rendered twice"}) == {"board": "at 2"}
+    try:
+        yield
+    finally:
+        finish.set()
+        rendering.join(5)
+
+
+def test_while_a_view_renders_the_others_get_its_previous_board():
+    """Under load a change comes every few tenths of a second: one request renders the new board while the
+    others asking for the same view meanwhile get the previous rendering (web/board_view.py), never a
+    rendering of another view, and the next request after it gets the new one."""
+    from workbook_engine.web.board_view import RenderedBoards
+
+    boards = RenderedBoards()
+    assert boards.get(1, "all", lambda: {"board": "all at 1"}) == {"board": "all at 1"}
+    with rendering_slowly(boards, 2, "all"):
+        assert boards.get(2, "all", lambda: {"board": "rendered twice"}) == {"board": "all at 1"}  # the previous
+        assert boards.get(2, "mine", lambda: {"board": "mine at 2"}) == {"board": "mine at 2"}  # another view
+    assert boards.get(2, "all", lambda: {"board": "rendered twice"}) == {"board": "all at 2"}
 
 
 def test_a_previous_board_too_old_is_not_given_while_rendering(monkeypatch):
     """A view nobody looked at for a while is rendered by every request that asks while it renders: its last
     rendering may be hours old, not a change behind."""
-    import threading
-
     from workbook_engine.web import board_view
 
     boards = board_view.RenderedBoards()
-    boards.get(1, "all", lambda: {"board": "at 1"})
+    boards.get(1, "all", lambda: {"board": "all at 1"})
     later = board_view.time.monotonic() + board_view.STALE_SECONDS + 1
     monkeypatch.setattr(board_view.time, "monotonic", lambda: later)
-    started, finish = threading.Event(), threading.Event()
-
-    def slow() -> dict:
-        started.set()
-        finish.wait(5)
-        return {"board": "at 2"}
-
-    rendering = threading.Thread(target=lambda: boards.get(2, "all", slow))
-    rendering.start()
-    started.wait(5)
-    assert boards.get(2, "all", lambda: {"board": "at 2, rendered here"}) == {"board": "at 2, rendered here"}
-    finish.set()
-    rendering.join(5)
+    with rendering_slowly(boards, 2, "all"):
+        assert boards.get(2, "all", lambda: {"board": "rendered here"}) == {"board": "rendered here"}
 
 
 def test_only_the_kept_number_of_boards_stays():

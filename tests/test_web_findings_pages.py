@@ -35,7 +35,7 @@ def _folder(work: Path, url: str) -> Path:
 
 def _expected() -> list[dict]:
     """The sample's findings as the page lists them (position order), from the library itself."""
-    return tasks.analysis_of(SAMPLE)["findings"]
+    return api.page_analysis(SAMPLE)["findings"]
 
 
 def test_the_analysis_is_stored_in_parts_and_the_summary_holds_no_finding(served) -> None:

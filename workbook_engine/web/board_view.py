@@ -61,8 +61,3 @@ class RenderedBoards:
                 if not any(v == old_view for _, v in self._boards):
                     self._latest.pop(old_view, None)
         return made
-
-    def clear(self) -> None:
-        with self._lock:
-            self._boards.clear()
-            self._latest.clear()

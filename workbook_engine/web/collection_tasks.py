@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from .. import api
-from .tasks import finding_rows, run_safely
+from .tasks import run_safely
 from .workspace import read_json, write_json
 
 
@@ -39,7 +39,7 @@ def analyse_upload(path: str, display: str, cache: str, config_text: str | None 
             source, canonical = read_back, str(read_back)
             read_back.parent.mkdir(exist_ok=True)
         if stage in api.FORM_OF:
-            notes = finding_rows(api.box_read_form(inspection.readable, source, stage, Path(goals) if goals else None,
+            notes = api.finding_rows(api.box_read_form(inspection.readable, source, stage, Path(goals) if goals else None,
                                                    goals_id))
         elif inspection.copy is not None:  # kept as the .xlsx the engine read, the upload beside it as it came
             shutil.copyfile(inspection.copy, source)

@@ -103,7 +103,7 @@ def analyse(folder: str, input_name: str, suffix_kind: str, display: str, librar
         unplaced = None
         if kind == "official":
             _, extract_report = api.extract([source], base / "book.xlsx")
-            extra_findings = finding_rows(extract_report.findings)
+            extra_findings = api.finding_rows(extract_report.findings)
             book_path = base / "book.xlsx"
         elif kind == "document":
             try:
@@ -112,7 +112,7 @@ def analyse(folder: str, input_name: str, suffix_kind: str, display: str, librar
                 refused.append(True)
                 raise
             if imported.findings:  # forced: written, with the 未归位内容 sheet
-                extra_findings = finding_rows(imported.findings)
+                extra_findings = api.finding_rows(imported.findings)
                 unplaced = {"problems": len(imported.findings), "rows": len(imported.passages)}
             book_path = base / "book.xlsx"
         progress(1, 3, "校验与审核")
@@ -197,17 +197,6 @@ def stored_rows(base: Path, keys: set[str]) -> dict[str, Any]:
 
 def stored_preview(base: Path) -> list[dict[str, Any]]:
     return read_json(base / PREVIEW)
-
-
-# What a page shows of a checked workbook is the library's (page_view.py, through api.py); this name stays
-# here for the collection box's tasks (web/collection_tasks.py).
-finding_rows = api.finding_rows
-
-
-def analysis_of(book_path: Path) -> dict[str, Any]:
-    """Everything the findings and preview pages show, from one validation and one review pass
-    (api.page_analysis: the wbe.toml beside the book, else the defaults)."""
-    return api.page_analysis(book_path)
 
 
 # --- outputs ---------------------------------------------------------------------------------------------

@@ -95,7 +95,7 @@ __all__ += ["ACCEPTED", "ADMIN", "DEPARTMENT", "GOALS", "RETURNED", "REVIEWER", 
             "AccountError", "RateLimited", "SESSION_LIFETIME", "ACCEPTED_STATE", "BOARD_STATES", "SORT_KEYS",
             "BoardRow", "ConfigRefused", "CountyConfig", "FORM_OF", "Overview", "RoundInfo", "Conflict", "Forbidden",
             "NotFound", "Seen", "SubmissionCheck", "Collect"]
-__all__ += ["open_collection", "box_login", "box_login_session", "box_logout", "box_change_password",
+__all__ += ["open_collection", "box_login_start", "box_password_matches", "box_login_finish", "box_login_session", "box_logout", "box_change_password",
             "box_reset_password", "box_add_account", "box_add_department", "box_user", "box_accounts", "box_account",
             "box_upload", "box_submit", "box_return", "box_accept", "box_add_opinion", "box_opinions",
             "box_submission", "box_department", "box_history", "box_returned_before", "box_diff", "box_file",
@@ -466,15 +466,8 @@ def open_collection(data_dir: str | os.PathLike[str], database_url: str | None =
     return Collect(data_dir, database_url, sweep=sweep)
 
 
-def box_login(session: Session, username: str, password: str, address: str = "") -> LoggedIn:
-    """Log in (rate-limited per user name and address); AccountError with a Chinese message when refused."""
-    from .collect.accounts import login
-
-    return login(session, username, password, address)
-
-
 def box_login_start(session: Session, username: str, address: str = "") -> PendingLogin:
-    """A login's reads (box_login in three steps, so that the slow password check holds no thread of the
+    """A login's reads (a login in three steps, so that the slow password check holds no thread of the
     page's pool and no lock: box_password_matches, then box_login_finish)."""
     from .collect.accounts import login_start
 

@@ -99,7 +99,7 @@ __all__ += ["open_collection", "box_login_start", "box_password_matches", "box_l
             "box_reset_password", "box_add_account", "box_add_department", "box_user", "box_accounts", "box_account",
             "box_upload", "box_submit", "box_return", "box_accept", "box_add_opinion", "box_opinions",
             "box_submission", "box_department", "box_history", "box_returned_before", "box_diff", "box_file",
-            "box_source_file", "box_annotated", "box_board", "box_board_state", "box_board_filtered",
+            "box_source_file", "box_annotated", "box_board", "box_board_stamp", "box_board_state", "box_board_filtered",
             "box_round_progress", "box_board_chart", "box_write_board", "box_stage", "box_rounds", "box_open_round",
             "box_parse_deadline", "box_open_for_uploads", "box_accepted_goals", "box_goals_for_forms",
             "box_prefilled_form", "box_read_form", "box_overview", "box_overview_chart", "box_write_overview",
@@ -388,6 +388,13 @@ def guard_upload(path: str | os.PathLike[str], kind: str) -> None:
         check_xlsx(path)
     elif kind == "docx":
         check_docx(path)
+
+
+def cpu_count() -> int:
+    """The cores this process may run on (io/parallel.cpus): what the web sizes its pools by."""
+    from .io.parallel import cpus
+
+    return cpus()
 
 
 def inspect_workbook(path: str | os.PathLike[str]) -> Inspection:

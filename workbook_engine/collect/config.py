@@ -148,21 +148,14 @@ def county_check(path: Path, text: str | None) -> ValidationChecked:
     return check_and_review(path)
 
 
-def county_page(path: Path, text: str | None) -> tuple[ValidationChecked, dict[str, Any]]:
-    """county_check of a staged workbook and what the findings and preview pages show of that same check
-    (page_view.analysis_of: findings, rows, summary, grades, preview), in one validation and review pass."""
-    from ..page_view import analysis_of
-
-    checked = county_check(path, text)
-    return checked, analysis_of(checked)
-
-
 def county_analysis(path: Path, text: str | None, stage: str = GOALS) -> dict[str, Any]:
-    """The findings page data of a staged workbook checked with the county's configuration (county_page:
-    exactly what `wbe validate --format json` reports for it with that wbe.toml, its grades those the review
-    gave with that configuration) and the round's overview figures (none for 目标申报; figures.figures_of)."""
+    """The findings page data of a staged workbook checked with the county's configuration (county_check,
+    then page_view.analysis_of of that check: exactly what `wbe validate --format json` reports for it with
+    that wbe.toml, its grades those the review gave with that configuration) and the round's overview figures (none for 目标申报; figures.figures_of)."""
+    from ..page_view import analysis_of
     from .figures import figures_of
 
-    checked, analysis = county_page(path, text)
+    checked = county_check(path, text)
+    analysis = analysis_of(checked)  # the findings and preview pages' data, from that same check
     analysis["figures"] = figures_of(checked, stage)
     return analysis

@@ -60,13 +60,14 @@ def process_count(items: int, workers: int | None = None) -> int:
         elif items < MIN_ITEMS:
             return 1
         else:
-            workers = min(_cpus(), MAX_PROCESSES)
+            workers = min(cpus(), MAX_PROCESSES)
     if workers > 1 and not _can_fork():
         return 1
     return max(1, min(workers, items))
 
 
-def _cpus() -> int:
+def cpus() -> int:
+    """The cores this process may run on (its affinity, not the machine's count)."""
     try:
         return len(os.sched_getaffinity(0))
     except (AttributeError, OSError):

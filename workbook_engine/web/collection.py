@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import functools
 import logging
-import os
 import shutil
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -942,8 +941,7 @@ def install(app, *, data_dir, database_url: str | None = None, **_options: Any) 
     app.state.box_library = api.box_library_path(collect.data_dir)  # the 指标库 page's (library_page._state)
     # argon2id checks at once: one per core, in threads of their own (a hundred logins in one second take
     # turns on the cores and never hold the threads that serve pages and changes; issue 25)
-    app.state.password_checks = anyio.CapacityLimiter(len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity")
-                                                      else os.cpu_count() or 1)
+    app.state.password_checks = anyio.CapacityLimiter(api.cpu_count())
     app.state.boards = RenderedBoards()  # the status board's rendered table, by change stamp (board_view.py)
     app.state.templates.env.filters["local"] = local_time
     app.router.routes[:] = perm.compose(routes(), page_routes())  # one router: the box's routes first

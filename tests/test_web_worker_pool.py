@@ -110,6 +110,34 @@ def test_workers_run_behind_the_servers_requests(tmp_path: Path) -> None:
         runner.shutdown()
 
 
+def _readers() -> dict[str, Any]:
+    from workbook_engine.io import reader_zygote
+
+    zygote = reader_zygote.current()
+    if zygote is None:
+        return {"ok": True, "zygote": None}
+    stat = Path(f"/proc/{zygote.process.pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return {"ok": True, "zygote": zygote.process.pid, "its_parent": int(stat[1]), "worker": os.getpid(),
+            "nice": int(stat[16])}
+
+
+def test_workers_fork_their_readers_from_a_zygote_of_their_own(tmp_path: Path) -> None:
+    """Each worker starts a lean reader zygote (io/reader_zygote.py; issue 25: a third of an upload's check),
+    behind the server's requests as the worker is; a worker that replaces a dead one has its own."""
+    runner = JobRunner(1, "process")
+    try:
+        found = runner.submit("s", "处理", tmp_path, "/", _readers).future.result(timeout=60)
+        assert found["zygote"] is not None and found["its_parent"] == found["worker"]
+        assert found["nice"] == runner.submit("s", "处理", tmp_path, "/", _niceness).future.result(timeout=60)["nice"]
+        job = runner.submit("s", "处理", tmp_path, "/", _die)
+        assert _wait(job, 30) < 10
+        again = runner.submit("s", "处理", tmp_path, "/", _readers).future.result(timeout=60)
+        assert again["zygote"] is not None and again["worker"] != found["worker"]
+        assert again["its_parent"] == again["worker"]
+    finally:
+        runner.shutdown()
+
+
 def _loaded() -> dict[str, Any]:
     import sys
 

@@ -397,6 +397,14 @@ def cpu_count() -> int:
     return cpus()
 
 
+def fork_readers_from_zygote() -> None:
+    """For a long-lived process that reads many workbooks (a web worker): its contained readers are forked
+    from a lean helper process instead of from itself (io/reader_zygote.py: a third of an upload's check)."""
+    from .io import reader_zygote
+
+    reader_zygote.start()
+
+
 def inspect_workbook(path: str | os.PathLike[str]) -> Inspection:
     """The input guard on a workbook, with what it found: the readable file (an .xls/.et's private .xlsx
     copy, ``copy``), its parts, and the legacy format's name (io.guard.inspect_xlsx)."""

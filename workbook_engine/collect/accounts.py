@@ -16,7 +16,7 @@ from datetime import timedelta
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import delete, func, select, update
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, joinedload
 
 from ..errors import WorkbookEngineError
 from .database import begin_write
@@ -186,7 +186,8 @@ def current_session(session: Session, token: str | None) -> LoginSession | None:
     """The live session of a cookie token (its last_seen refreshed), or None when missing or expired."""
     if not token:
         return None
-    found = session.scalar(select(LoginSession).where(LoginSession.token_hash == token_hash(token)))
+    found = session.scalar(select(LoginSession).where(LoginSession.token_hash == token_hash(token))
+                           .options(joinedload(LoginSession.user).joinedload(User.department)))  # one query
     if found is None:
         return None
     moment = now()

@@ -156,6 +156,6 @@ def county_analysis(path: Path, text: str | None, stage: str = GOALS) -> dict[st
     from .figures import figures_of
 
     checked = county_check(path, text)
-    analysis = analysis_of(checked)  # the findings and preview pages' data, from that same check
+    analysis = analysis_of(checked, preview=False)  # the findings page's data, from that same check
     analysis["figures"] = figures_of(checked, stage)
     return analysis

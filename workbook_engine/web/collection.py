@@ -410,50 +410,70 @@ def analysis_cache(request: Request) -> Path:
 
 @requires(*ANY)
 async def submission_page(request: Request) -> Response:
+    """A submission and its findings. The common case is one thread hop and nothing on the event loop: the
+    rows, the stored analysis (and 指标建议) and the rendering, in the thread; only a missing analysis or
+    missing suggestions wait for a job in the worker pool first."""
     who = viewer(request)
     submission_id = int_param(request.path_params["sid"])
     collect = collect_of(request)
+    cache = analysis_cache(request)
 
-    def load(session) -> dict[str, Any]:
+    def analysis_of(submission) -> dict[str, Any] | None:
+        """The stored findings page data. The upload's job stores its read-back notes in it; one computed
+        again (collection_tasks.cached_analysis) has none, and takes the row's (its deferred report column)."""
+        analysis = collection_tasks.load_cached(cache, submission.sha256, submission.config_sha256)
+        if analysis is not None and "source_findings" not in analysis:
+            analysis["source_findings"] = (submission.report or {}).get("source_findings") or []
+        return analysis
+
+    def load(session) -> dict[str, Any] | Response:
         submission = api.box_submission(session, who, submission_id)
         department = submission.department
         versions = api.box_history(session, who, submission.department_id, submission.stage)  # of its round
         returned = api.box_returned_before(session, submission)
-        return {"s": submission, "department": department, "versions": versions,
+        library = suggestions_library(request)
+        data = {"s": submission, "department": department, "versions": versions,
                 "round_name": STAGE_NAMES.get(submission.stage, ""),
                 "opinions": opinion_rows(api.box_opinions(session, who, submission.id)), "returned_before": returned,
                 "path": api.box_file(collect, submission), "uploader": submission.uploader.username,
-                "config_text": api.box_config_text(collect, submission.config_sha256),
-                "library": suggestions_library(request),
-                "source_findings": (submission.report or {}).get("source_findings")}  # read in the session
+                "config_text": api.box_config_text(collect, submission.config_sha256), "library": library,
+                "analysis": analysis_of(submission),
+                "suggestions": collection_tasks.load_suggestions(cache, submission.sha256, library[1])
+                if library is not None else None}
+        if data["analysis"] is None or (library is not None and data["suggestions"] is None):
+            return data  # a job first (below)
+        return rendered(data)
 
-    data = await in_db(request, load)
-    submission = data["s"]
-    cache = analysis_cache(request)
-    analysis = collection_tasks.load_cached(cache, submission.sha256, submission.config_sha256)
-    if analysis is None:  # derived data deleted: computed again, with the configuration it was checked with
+    def rendered(data: dict[str, Any]) -> Response:
+        submission, analysis = data["s"], data["analysis"]
+        extra = {"suggestions": data["suggestions"]} if data["library"] is not None else {}
+        return cpage(request, "submission.html", {
+            **data, **findings_context(analysis, request.query_params),
+            "project_names": analysis.get("project_names", {}), "state_text": STATE_NAMES[submission.state],
+            "can_submit": who.role == DEPARTMENT and submission.state == UPLOADED,
+            "can_review": who.is_bureau and submission.state in (SUBMITTED, RETURNED, ACCEPTED),
+            "UPLOADED": UPLOADED, **extra})
+
+    found = await in_db(request, load)
+    if isinstance(found, Response):
+        return found
+    data, submission = found, found["s"]
+    if data["analysis"] is None:  # derived data deleted: computed again, with the configuration it was checked with
         with collect.scratch() as folder:
             staged = folder / "submission.xlsx"
-            shutil.copyfile(data["path"], staged)
+            await run_in_threadpool(shutil.copyfile, data["path"], staged)
             job = request.app.state.runner.submit(request.state.sid, "读取工作簿", folder, request.url.path,
                                                   collection_tasks.cached_analysis, str(staged), submission.filename,
                                                   str(cache), submission.sha256, data["config_text"],
                                                   submission.config_sha256)
             await request.app.state.runner.wait(job, 600)
-        analysis = collection_tasks.load_cached(cache, submission.sha256, submission.config_sha256)
-        if analysis is None:
+        data["analysis"] = await in_db(request, lambda session: analysis_of(
+            api.box_submission(session, who, submission_id)))
+        if data["analysis"] is None:
             return error_page(request, "无法读取这个提交的文件。请联系管理员。", 500)
-    extra = {}
-    if data["library"] is not None:  # the 指标建议 from the box's library, once per content and library version
-        extra["suggestions"] = await submission_suggestions(request, submission, data["path"], *data["library"])
-    projects = analysis.get("project_names", {})
-    if not analysis.get("source_findings") and data["source_findings"]:
-        analysis["source_findings"] = data["source_findings"]
-    return cpage(request, "submission.html", {**data, **findings_context(analysis, request.query_params), "project_names": projects,
-                                              "state_text": STATE_NAMES[submission.state],
-                                              "can_submit": who.role == DEPARTMENT and submission.state == UPLOADED,
-                                              "can_review": who.is_bureau and submission.state in (SUBMITTED, RETURNED, ACCEPTED),
-                                              "UPLOADED": UPLOADED, **extra})
+    if data["library"] is not None and data["suggestions"] is None:  # once per content and library version
+        data["suggestions"] = await submission_suggestions(request, submission, data["path"], *data["library"])
+    return await run_in_threadpool(rendered, data)
 
 
 def suggestions_library(request: Request) -> tuple[str, str] | None:
@@ -469,18 +489,17 @@ def suggestions_library(request: Request) -> tuple[str, str] | None:
 
 async def submission_suggestions(request: Request, submission: Any, stored: Path, library: str,
                                  stamp: str) -> dict[str, Any]:
+    """The 指标建议 of a submission against this library version, made by a job in the worker pool."""
     cache = analysis_cache(request)
-    found = collection_tasks.load_suggestions(cache, submission.sha256, stamp)
-    if found is None:
-        collect = collect_of(request)
-        with collect.scratch() as folder:
-            staged = folder / "submission.xlsx"
-            await run_in_threadpool(shutil.copyfile, stored, staged)
-            job = request.app.state.runner.submit(request.state.sid, "生成指标建议", folder, request.url.path,
-                                                  collection_tasks.cached_suggestions, str(staged), submission.filename,
-                                                  str(cache), submission.sha256, library, stamp)
-            await request.app.state.runner.wait(job, 600)
-        found = collection_tasks.load_suggestions(cache, submission.sha256, stamp)
+    collect = collect_of(request)
+    with collect.scratch() as folder:
+        staged = folder / "submission.xlsx"
+        await run_in_threadpool(shutil.copyfile, stored, staged)
+        job = request.app.state.runner.submit(request.state.sid, "生成指标建议", folder, request.url.path,
+                                              collection_tasks.cached_suggestions, str(staged), submission.filename,
+                                              str(cache), submission.sha256, library, stamp)
+        await request.app.state.runner.wait(job, 600)
+    found = await run_in_threadpool(collection_tasks.load_suggestions, cache, submission.sha256, stamp)
     return found or {"error": "指标建议暂时无法生成。请稍后刷新页面。"}
 
 

@@ -75,8 +75,8 @@ def cached_analysis(path: str, display: str, cache: str, sha256: str, config_tex
 
     def work() -> dict[str, Any]:
         if not target.is_file():
-            analysis = api.box_analysis(Path(path), config_text)
-            analysis.update(kind="canonical", kind_text="规范工作簿", display=display, source_findings=[])
+            analysis = api.box_analysis(Path(path), config_text)  # no source_findings: the page takes the row's
+            analysis.update(kind="canonical", kind_text="规范工作簿", display=display)
             Path(cache).mkdir(parents=True, exist_ok=True)
             write_json(target, analysis)
         return {}
